@@ -1,0 +1,60 @@
+/**
+ * The commander program. Each command lives in its own file and is imported only when
+ * it runs, so `opsmeter validate` never loads undici, csv-parse or the emulator.
+ */
+import { Command, CommanderError, Option } from 'commander';
+import { UserError } from './errors.js';
+import { VERSION } from '../version.js';
+import { setColor } from './output.js';
+
+type Register = (program: Command) => void;
+
+/** Commands, each registered by its own module (cheap: only flags, no heavy imports). */
+import { registerValidate } from './validate.js';
+import { registerSchema } from './schema.js';
+
+const COMMANDS: Register[] = [
+  registerValidate,
+  registerSchema,
+];
+
+export function buildProgram(): Command {
+  const program = new Command('opsmeter')
+    .description('Validate, import and send LLM cost telemetry for the Opsmeter.io ingest API.')
+    .version(VERSION, '-V, --version')
+    .addOption(new Option('--no-color', 'disable colours (NO_COLOR is honoured too)'))
+    .option('--debug', 'show stack traces for errors')
+    .showHelpAfterError('(run with --help for usage)')
+    .configureOutput({ outputError: (str, write) => write(str) })
+    .exitOverride();
+  program.hook('preAction', (cmd) => {
+    const o = cmd.optsWithGlobals();
+    setColor(o.color !== false);
+  });
+  for (const register of COMMANDS) register(program);
+  return program;
+}
+
+export async function main(argv: string[]): Promise<void> {
+  const program = buildProgram();
+  const debug = argv.includes('--debug');
+  try {
+    await program.parseAsync(argv);
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      // Help and version exit 0; flag errors are usage errors (2).
+      process.exitCode = e.exitCode === 0 ? 0 : 2;
+      return;
+    }
+    if (e instanceof UserError) {
+      process.stderr.write(`opsmeter: ${e.message}\n${e.hint ? `  hint: ${e.hint}\n` : ''}`);
+      if (debug && e.stack) process.stderr.write(e.stack + '\n');
+      process.exitCode = e.exitCode;
+      return;
+    }
+    const err = e as Error;
+    process.stderr.write(`opsmeter: internal error: ${err?.message ?? String(e)}\n`);
+    process.stderr.write(debug && err?.stack ? err.stack + '\n' : '  (run again with --debug for the stack trace, and please report it)\n');
+    process.exitCode = 70;
+  }
+}

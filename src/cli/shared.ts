@@ -1,0 +1,53 @@
+/**
+ * Flags and helpers more than one command uses, defined once.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { Option } from 'commander';
+import { builtinCatalog, catalogFromJson, type Catalog } from '../contract/catalog.js';
+import { UserError } from './errors.js';
+
+export const catalogOption = () =>
+  new Option('--catalog <file>', 'catalog JSON to use instead of the cached or built-in snapshot').env('OPSMETER_CATALOG');
+
+/** Where `opsmeter catalog --fetch` keeps the refreshed catalog. */
+export function catalogCachePath(): string {
+  const base = process.env.XDG_CACHE_HOME || join(homedir(), '.cache');
+  return join(base, 'opsmeter', 'catalog.json');
+}
+
+/** --catalog FILE, else the fetched cache, else the built-in snapshot. */
+export function loadCatalog(file: string | undefined): Catalog {
+  const path = file ?? (existsSync(catalogCachePath()) ? catalogCachePath() : undefined);
+  if (!path) return builtinCatalog();
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new UserError(`cannot read catalog ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, 2);
+  }
+  try {
+    return catalogFromJson(JSON.parse(text), path);
+  } catch (e) {
+    throw new UserError(`catalog ${path} is not usable: ${(e as Error).message}`, 2, file ? undefined : 'delete it or run `opsmeter catalog --fetch` again');
+  }
+}
+
+export function describeCatalog(c: Catalog): string {
+  return `${c.source}, ${c.date}`;
+}
+
+/** Parse a positive integer flag value, with a usage error naming the flag. */
+export function intArg(flag: string, min = 0) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isSafeInteger(n) || n < min) throw new UserError(`${flag} takes a whole number ≥ ${min}, got "${value}"`, 2);
+    return n;
+  };
+}
+
+/** Stdin is piped (not a terminal) — used to read stdin when no paths are given. */
+export function stdinIsPiped(): boolean {
+  return !process.stdin.isTTY;
+}

@@ -1,0 +1,381 @@
+/**
+ * The payload linter: checks one parsed record against the contract (fields.ts) and the
+ * rule registry (rules.ts). Written as plain checks rather than a zod parse because it
+ * runs on every line of million-line files; test/contract-agreement.test.ts proves it
+ * accepts exactly what the zod schema accepts.
+ */
+import type { Catalog } from './catalog.js';
+import {
+  DATETIME_WITH_ZONE,
+  FIELDS,
+  FIELD_NAMES,
+  KNOWN_FIELDS,
+  PARTIAL_REASONS,
+  type FieldName,
+} from './fields.js';
+import { RULES, type RuleInfo } from './rules.js';
+
+export interface Finding {
+  rule: RuleInfo;
+  /** RFC 6901 pointer inside the record ("" = the record itself). */
+  pointer: string;
+  message: string;
+  hint?: string;
+  /** Where to point the reader: the value, its key, or the whole record (value missing). */
+  target: 'value' | 'key' | 'record';
+}
+
+export interface LintContext {
+  catalog: Catalog;
+  /** Epoch ms used for createdAt age checks (fixed in tests). */
+  now: number;
+}
+
+const DAY_MS = 86_400_000;
+const FREE_RAW_RETENTION_DAYS = 14;
+/** Clock skew tolerated before a createdAt counts as "in the future". */
+const FUTURE_SKEW_MS = 5 * 60_000;
+const PARTIAL_REASON_SET: ReadonlySet<string> = new Set(PARTIAL_REASONS);
+
+const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+const IPV4 = /^(?:\d{1,3}\.){3}\d{1,3}$/;
+const IPV6 = /^[0-9a-f]{0,4}(?::[0-9a-f]{0,4}){2,7}$/i;
+const PHONE = /^\+?[\d\s().-]{7,20}$/;
+
+/** Why a userId looks like PII, or undefined. */
+export function piiKind(s: string): string | undefined {
+  if (s.includes('@') && EMAIL.test(s)) return 'an e-mail address';
+  if (IPV4.test(s)) return 'an IPv4 address';
+  if (s.includes(':') && IPV6.test(s)) return 'an IPv6 address';
+  if (PHONE.test(s)) {
+    const digits = s.replace(/\D/g, '').length;
+    if (digits >= 7 && digits <= 15 && /[\s().+-]/.test(s)) return 'a phone number';
+  }
+  return undefined;
+}
+
+export function escapePointer(key: string): string {
+  return key.replace(/~/g, '~0').replace(/\//g, '~1');
+}
+
+function describe(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'an array';
+  if (typeof v === 'string') return `the string ${JSON.stringify(v.length > 40 ? v.slice(0, 40) + '…' : v)}`;
+  if (typeof v === 'number') return Number.isFinite(v) ? `the number ${v}` : 'a number too large for JSON (overflows to Infinity)';
+  return typeof v === 'object' ? 'an object' : `a ${typeof v}`;
+}
+
+function checkCount(name: string, v: unknown, out: Finding[]): void {
+  const pointer = '/' + name;
+  if (typeof v === 'number') {
+    if (Number.isSafeInteger(v) && v >= 0) return;
+    let message: string;
+    if (!Number.isFinite(v) || Math.abs(v) > Number.MAX_SAFE_INTEGER) {
+      message = `${name} is ${Number.isFinite(v) ? v : 'beyond the range of a double (e.g. 1e400)'}: larger than the largest safe integer (2^53-1)`;
+    } else if (!Number.isInteger(v)) {
+      message = `${name} must be a whole number, got ${v}`;
+    } else {
+      message = `${name} must not be negative, got ${v}`;
+    }
+    out.push({ rule: RULES.count, pointer, message, target: 'value' });
+    return;
+  }
+  if (typeof v === 'string' && /^\s*-?\d+(\.\d+)?\s*$/.test(v)) {
+    out.push({
+      rule: RULES.type,
+      pointer,
+      message: `${name} must be a JSON number, got ${describe(v)}`,
+      hint: `write ${v.trim()} without quotes`,
+      target: 'value',
+    });
+    return;
+  }
+  out.push({ rule: RULES.type, pointer, message: `${name} must be a non-negative integer, got ${describe(v)}`, target: 'value' });
+}
+
+/** Lint one parsed record. Returns [] for a clean payload (the common, fast case). */
+export function lintPayload(value: unknown, ctx: LintContext): Finding[] {
+  const out: Finding[] = [];
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    out.push({
+      rule: RULES.notObject,
+      pointer: '',
+      message: `a payload must be a JSON object, got ${describe(value)}`,
+      target: 'record',
+    });
+    return out;
+  }
+  const p = value as Record<string, unknown>;
+
+  for (const k in p) {
+    if (!KNOWN_FIELDS.has(k)) {
+      out.push({
+        rule: RULES.unknownField,
+        pointer: '/' + escapePointer(k),
+        message: `unknown field "${k}": the API does not document it`,
+        hint: caseHint(k),
+        target: 'key',
+      });
+    }
+  }
+
+  const metadata = p.metadata;
+  const partial =
+    typeof metadata === 'object' && metadata !== null && (metadata as Record<string, unknown>).usageStatus === 'partial';
+
+  for (const name of FIELD_NAMES) {
+    const spec = FIELDS[name];
+    const v = p[name];
+    if (v === undefined) {
+      if (spec.required === true) {
+        out.push({ rule: RULES.required, pointer: '/' + name, message: `${name} is required`, target: 'record' });
+      }
+      continue;
+    }
+    switch (spec.kind) {
+      case 'string':
+        if (typeof v === 'string') {
+          if (v.length < spec.min || v.length > spec.max) {
+            out.push({
+              rule: RULES.stringLength,
+              pointer: '/' + name,
+              message: v.length === 0 ? `${name} must not be empty` : `${name} is ${v.length} characters long; the limit is ${spec.max}`,
+              target: 'value',
+            });
+          }
+        } else if (!(v === null && spec.nullable)) {
+          out.push({
+            rule: RULES.type,
+            pointer: '/' + name,
+            message: `${name} must be a string${spec.nullable ? ' or null' : ''}, got ${describe(v)}`,
+            hint: typeof v === 'number' ? `write "${v}" in quotes` : undefined,
+            target: 'value',
+          });
+        }
+        break;
+      case 'enum':
+        const values: readonly string[] = spec.values;
+        if (typeof v !== 'string' || !values.includes(v)) {
+          const lower = typeof v === 'string' ? v.trim().toLowerCase() : undefined;
+          const fix = lower !== undefined && values.includes(lower) ? lower : undefined;
+          out.push({
+            rule: typeof v === 'string' ? RULES.enumValue : RULES.type,
+            pointer: '/' + name,
+            message: `${name} must be one of ${spec.values.map((x) => `"${x}"`).join(', ')}, got ${describe(v)}`,
+            hint: fix ? `use "${fix}" (exact lowercase)` : undefined,
+            target: 'value',
+          });
+        }
+        break;
+      case 'count':
+        checkCount(name, v, out);
+        break;
+      case 'datetime':
+        checkCreatedAt(v, ctx, out);
+        break;
+      case 'metadata':
+        checkMetadata(v, out);
+        break;
+    }
+  }
+
+  // Usage: required unless marked partial (opsmeter's convention, see fields.ts).
+  if (typeof metadata === 'object' && metadata !== null && !Array.isArray(metadata)) {
+    const m = metadata as Record<string, unknown>;
+    if (m.usageStatus !== undefined && m.usageStatus !== 'partial' && m.usageStatus !== 'complete') {
+      out.push({
+        rule: RULES.partialMark,
+        pointer: '/metadata/usageStatus',
+        message: `metadata.usageStatus must be "partial" or "complete", got ${describe(m.usageStatus)}`,
+        target: 'value',
+      });
+    }
+  }
+  if (partial) {
+    const reason = (metadata as Record<string, unknown>).partialReason;
+    if (typeof reason !== 'string' || !PARTIAL_REASON_SET.has(reason)) {
+      out.push({
+        rule: RULES.partialMark,
+        pointer: reason === undefined ? '/metadata/usageStatus' : '/metadata/partialReason',
+        message:
+          reason === undefined
+            ? 'metadata.usageStatus is "partial" but metadata.partialReason is missing'
+            : `metadata.partialReason must be one of ${PARTIAL_REASONS.join(', ')}, got ${describe(reason)}`,
+        hint: `one of ${PARTIAL_REASONS.join(', ')}`,
+        target: 'value',
+      });
+    }
+  } else {
+    for (const name of ['inputTokens', 'outputTokens'] as const) {
+      if (p[name] === undefined) {
+        out.push({
+          rule: RULES.usageMissing,
+          pointer: '/' + name,
+          message: `${name} is missing and the payload is not marked partial`,
+          hint: 'send the measured count, or mark the payload partial: metadata.usageStatus="partial" and metadata.partialReason="usage_missing"',
+          target: 'record',
+        });
+      }
+    }
+  }
+
+  // PII in userId.
+  if (typeof p.userId === 'string') {
+    const kind = piiKind(p.userId);
+    if (kind) {
+      out.push({
+        rule: RULES.piiUserId,
+        pointer: '/userId',
+        message: `userId looks like ${kind}; the API forbids PII`,
+        hint: 'hash identifiers before sending (opsmeter import --hash-user-ids SALT does this)',
+        target: 'value',
+      });
+    }
+  }
+
+  // Warnings.
+  if (p.externalRequestId === undefined) {
+    out.push({
+      rule: RULES.missingExternalRequestId,
+      pointer: '/externalRequestId',
+      message: 'no externalRequestId: a retried request will be counted twice',
+      hint: 'generate one id per LLM call and reuse it on every retry',
+      target: 'record',
+    });
+  }
+  const { inputTokens: i, outputTokens: o, totalTokens: t } = p;
+  if (typeof t === 'number' && typeof i === 'number' && typeof o === 'number' && t !== i + o) {
+    out.push({
+      rule: RULES.totalMismatch,
+      pointer: '/totalTokens',
+      message: `totalTokens is ${t} but inputTokens + outputTokens is ${i + o}`,
+      target: 'value',
+    });
+  }
+  checkCatalog(p, ctx, out);
+  if (p.promptVersion === undefined) {
+    out.push({ rule: RULES.missingPromptVersion, pointer: '/promptVersion', message: 'no promptVersion', hint: 'e.g. "summarizer_v3"; new deploy = new version', target: 'record' });
+  }
+  if (p.endpointTag === undefined) {
+    out.push({ rule: RULES.missingEndpointTag, pointer: '/endpointTag', message: 'no endpointTag', hint: 'name the product feature, e.g. "checkout.ai_summary"', target: 'record' });
+  }
+  if (!partial && p.latencyMs === undefined) {
+    out.push({ rule: RULES.missingLatency, pointer: '/latencyMs', message: 'no latencyMs on a complete payload', target: 'record' });
+  }
+  const hasErrorCode = p.errorCode !== undefined && p.errorCode !== null;
+  if (p.status === 'success' && hasErrorCode) {
+    out.push({ rule: RULES.errorCodeOnSuccess, pointer: '/errorCode', message: 'errorCode is set but status is "success"', target: 'value' });
+  } else if (p.status === 'error' && !hasErrorCode) {
+    out.push({ rule: RULES.errorCodeMissing, pointer: '/errorCode', message: 'status is "error" but errorCode is missing', hint: 'e.g. "provider_timeout"', target: 'record' });
+  }
+  checkModeEnvironment(p, out);
+  return out;
+}
+
+function caseHint(k: string): string | undefined {
+  const lower = k.toLowerCase().replace(/[_-]/g, '');
+  for (const f of FIELD_NAMES) if (f.toLowerCase() === lower) return `did you mean "${f}"?`;
+  return undefined;
+}
+
+function checkCreatedAt(v: unknown, ctx: LintContext, out: Finding[]): void {
+  if (typeof v !== 'string') {
+    out.push({ rule: RULES.type, pointer: '/createdAt', message: `createdAt must be an ISO-8601 string, got ${describe(v)}`, target: 'value' });
+    return;
+  }
+  const t = Date.parse(v);
+  if (!DATETIME_WITH_ZONE.test(v) || Number.isNaN(t)) {
+    const zoneless = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?$/.test(v);
+    out.push({
+      rule: RULES.createdAt,
+      pointer: '/createdAt',
+      message: zoneless ? `createdAt ${JSON.stringify(v)} has no time zone` : `createdAt ${JSON.stringify(v)} is not an ISO-8601 date-time`,
+      hint: zoneless ? `if it is UTC, write ${JSON.stringify(v.replace(' ', 'T') + 'Z')}` : 'e.g. "2026-03-01T12:00:00Z"',
+      target: 'value',
+    });
+    return;
+  }
+  if (t > ctx.now + FUTURE_SKEW_MS) {
+    out.push({ rule: RULES.createdAtFuture, pointer: '/createdAt', message: `createdAt ${v} lies in the future`, target: 'value' });
+  } else if (t < ctx.now - FREE_RAW_RETENTION_DAYS * DAY_MS) {
+    out.push({
+      rule: RULES.createdAtOld,
+      pointer: '/createdAt',
+      message: `createdAt ${v} is more than ${FREE_RAW_RETENTION_DAYS} days old`,
+      hint: 'on the Free plan raw rows older than 14 days are purged (Starter 30, Pro 90, Team 180)',
+      target: 'value',
+    });
+  }
+}
+
+function checkMetadata(v: unknown, out: Finding[]): void {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) {
+    out.push({ rule: RULES.metadata, pointer: '/metadata', message: `metadata must be an object, got ${describe(v)}`, target: 'value' });
+    return;
+  }
+  for (const k in v as Record<string, unknown>) {
+    const x = (v as Record<string, unknown>)[k];
+    if (x !== null && typeof x === 'object') {
+      out.push({
+        rule: RULES.metadata,
+        pointer: '/metadata/' + escapePointer(k),
+        message: `metadata.${k} is ${describe(x)}; metadata values must be string, number, boolean or null`,
+        hint: 'flatten it, or JSON-encode it into a string',
+        target: 'value',
+      });
+    } else if (typeof x === 'number' && !Number.isFinite(x)) {
+      out.push({ rule: RULES.metadata, pointer: '/metadata/' + escapePointer(k), message: `metadata.${k} is ${describe(x)}`, target: 'value' });
+    }
+  }
+}
+
+function checkCatalog(p: Record<string, unknown>, ctx: LintContext, out: Finding[]): void {
+  const { provider, model } = p;
+  if (typeof provider !== 'string' || provider === '') return;
+  const cat = ctx.catalog;
+  if (!cat.hasProvider(provider)) {
+    const s = cat.suggestProvider(provider);
+    out.push({
+      rule: RULES.unknownProvider,
+      pointer: '/provider',
+      message: `provider "${provider}" is not in the catalog (${cat.source}, ${cat.date}); the row would be priced at $0`,
+      hint: s ? `did you mean "${s}"?` : undefined,
+      target: 'value',
+    });
+    return;
+  }
+  if (typeof model !== 'string' || model === '' || cat.get(provider, model)) return;
+  const s = cat.suggestModel(provider, model);
+  out.push({
+    rule: RULES.unknownModel,
+    pointer: '/model',
+    message: `model "${model}" is not in the catalog for provider "${provider}" (${cat.source}, ${cat.date}); the row would be priced at $0`,
+    hint: s ? `did you mean "${s}"?` : undefined,
+    target: 'value',
+  });
+}
+
+function checkModeEnvironment(p: Record<string, unknown>, out: Finding[]): void {
+  const mode = p.dataMode ?? 'real';
+  const env = p.environment ?? 'prod';
+  if (mode === 'real' && (env === 'dev' || env === 'staging')) {
+    out.push({
+      rule: RULES.modeEnvironmentMix,
+      pointer: p.environment === undefined ? '/dataMode' : '/environment',
+      message: `dataMode "real" with environment "${env}": real usage from a non-production environment`,
+      hint: 'QA traffic should be dataMode "test"',
+      target: 'value',
+    });
+  } else if ((mode === 'test' || mode === 'demo') && env === 'prod') {
+    out.push({
+      rule: RULES.modeEnvironmentMix,
+      pointer: p.environment === undefined ? '/dataMode' : '/environment',
+      message: `dataMode "${String(mode)}" with environment "prod"${p.environment === undefined ? ' (the default)' : ''}: test data mixed into production`,
+      hint: mode === 'demo' ? 'demo rows belong in environment "dev"' : 'test rows belong in environment "staging" or "dev"',
+      target: 'value',
+    });
+  }
+}
+
+export type { FieldName };

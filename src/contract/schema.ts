@@ -1,0 +1,82 @@
+/**
+ * The zod schema of the ingest payload, built from the field table (fields.ts).
+ * It is what `opsmeter schema` prints (as JSON Schema, io "input") and what the emulator
+ * and the sender use to accept or refuse a payload. The fast linter (lint.ts) must agree
+ * with it on every error; test/contract-agreement.test.ts checks that.
+ */
+import { z } from 'zod';
+import {
+  DATETIME_WITH_ZONE,
+  FIELDS,
+  PARTIAL_REASONS,
+  type FieldName,
+  type FieldSpec,
+} from './fields.js';
+import { piiKind } from './lint.js';
+
+const metadataValue = z.union([z.string(), z.number(), z.boolean(), z.null()]);
+
+function fieldSchema(name: FieldName, spec: FieldSpec): z.ZodType {
+  switch (spec.kind) {
+    case 'string': {
+      let s: z.ZodType = z.string().min(spec.min).max(spec.max);
+      if (name === 'userId') {
+        s = (s as z.ZodString).refine((v) => piiKind(v) === undefined, { message: 'userId looks like PII; hash it' });
+      }
+      return spec.nullable ? s.nullable() : s;
+    }
+    case 'enum':
+      return z.enum(spec.values as [string, ...string[]]);
+    case 'count':
+      return z.int().nonnegative();
+    case 'datetime':
+      return z.string().regex(DATETIME_WITH_ZONE, 'ISO-8601 date-time with a zone').refine((v) => !Number.isNaN(Date.parse(v)), 'not a real date');
+    case 'metadata':
+      return z.record(z.string(), metadataValue);
+  }
+}
+
+function shape(overrides: Partial<Record<FieldName, z.ZodType>>): Record<string, z.ZodType> {
+  const out: Record<string, z.ZodType> = {};
+  for (const [name, spec] of Object.entries(FIELDS) as [FieldName, FieldSpec][]) {
+    let s = overrides[name] ?? fieldSchema(name, spec);
+    const required = spec.required === true || (spec.required === 'unless-partial' && !overrides[name]);
+    if (!required) s = s.optional();
+    out[name] = s.describe(spec.doc);
+  }
+  return out;
+}
+
+/** A payload with measured usage: both token counts present. */
+const completePayload = z
+  .looseObject(
+    shape({
+      metadata: z.looseObject({ usageStatus: z.literal('complete').optional() }).catchall(metadataValue),
+    }),
+  )
+  .describe('Complete payload: usage was measured.');
+
+/** A payload marked partial: token counts that are unknown are omitted, never 0. */
+const partialPayload = z
+  .looseObject(
+    shape({
+      inputTokens: z.int().nonnegative(),
+      outputTokens: z.int().nonnegative(),
+      metadata: z
+        .looseObject({ usageStatus: z.literal('partial'), partialReason: z.enum(PARTIAL_REASONS) })
+        .catchall(metadataValue),
+    }),
+  )
+  .describe('Partial payload (opsmeter convention): metadata.usageStatus = "partial" with a partialReason.');
+
+export const payloadSchema = z.union([completePayload, partialPayload]).describe('Opsmeter ingest payload (POST /v1/ingest/llm-request)');
+
+export function payloadJsonSchema(): Record<string, unknown> {
+  const js = z.toJSONSchema(payloadSchema, { io: 'input', target: 'draft-2020-12', unrepresentable: 'any' }) as Record<string, unknown>;
+  return {
+    $schema: 'https://json-schema.org/draft/2020-12/schema',
+    $id: 'https://opsmeter.io/schemas/llm-request.json',
+    title: 'Opsmeter ingest payload',
+    ...js,
+  };
+}

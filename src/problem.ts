@@ -1,0 +1,26 @@
+/**
+ * The one problem model every output format is derived from (pretty, json, github, sarif,
+ * junit) — and the shape import's rejects and the emulator's 400 errors reuse.
+ */
+import type { Severity } from './contract/rules.js';
+
+export interface Problem {
+  /** Display name of the file ("<stdin>" or --stdin-filename for stdin). */
+  file: string;
+  /** 1-based line of the offending value (or of the record when the value is missing). */
+  line: number;
+  /** 1-based column, in characters. */
+  column: number;
+  /** RFC 6901 pointer into the file's JSON ("" for the whole record; "/3/model" in an array file). */
+  pointer: string;
+  rule: string;
+  severity: Severity;
+  message: string;
+  hint?: string;
+  /** The source line, for pretty's code frame (not part of machine formats). */
+  excerpt?: string;
+}
+
+export function compareProblems(a: Problem, b: Problem): number {
+  return a.file < b.file ? -1 : a.file > b.file ? 1 : a.line - b.line || a.column - b.column;
+}

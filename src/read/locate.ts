@@ -1,0 +1,250 @@
+/**
+ * Position lookups for records that have problems. Plain JSON.parse is the fast path;
+ * only when a record needs a line/column do we re-parse it with jsonc-parser, which keeps
+ * offsets. Deeply nested input can overflow jsonc-parser's recursion: we then fall back
+ * to the record's own position rather than crash.
+ */
+import { findNodeAtLocation, parseTree, printParseErrorCode, visit, type Node, type ParseError } from 'jsonc-parser';
+
+export interface Position {
+  line: number;
+  column: number;
+  /** The text of that line, for code frames. */
+  text?: string;
+}
+
+const STRICT = { disallowComments: true, allowTrailingComma: false, allowEmptyContent: false };
+
+export function pointerToPath(pointer: string): (string | number)[] {
+  if (pointer === '') return [];
+  return pointer
+    .slice(1)
+    .split('/')
+    .map((s) => {
+      const k = s.replace(/~1/g, '/').replace(/~0/g, '~');
+      return /^(0|[1-9]\d*)$/.test(k) ? Number(k) : k;
+    });
+}
+
+/** Maps string offsets to 1-based line/column for a multi-line text. */
+export class LineIndex {
+  private readonly starts: number[] = [0];
+  constructor(text: string) {
+    for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) this.starts.push(i + 1);
+  }
+  at(offset: number, firstLine = 1, text?: string): Position {
+    let lo = 0;
+    let hi = this.starts.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (this.starts[mid]! <= offset) lo = mid;
+      else hi = mid - 1;
+    }
+    const start = this.starts[lo]!;
+    const pos: Position = { line: firstLine + lo, column: offset - start + 1 };
+    if (text !== undefined) {
+      const end = lo + 1 < this.starts.length ? this.starts[lo + 1]! - 1 : text.length;
+      pos.text = text.slice(start, end).replace(/\r$/, '');
+    }
+    return pos;
+  }
+}
+
+/** Parses lazily, once, and answers "where is this pointer" for one JSON text. */
+export class Locator {
+  private tree: Node | undefined | null = null; // null = not parsed yet
+  private index: LineIndex | undefined;
+
+  constructor(
+    private readonly text: string,
+    private readonly firstLine = 1,
+  ) {}
+
+  private root(): Node | undefined {
+    if (this.tree === null) {
+      try {
+        this.tree = parseTree(this.text, [], STRICT);
+      } catch {
+        this.tree = undefined; // nesting too deep for the recursive parser
+      }
+    }
+    return this.tree;
+  }
+
+  position(offset: number): Position {
+    this.index ??= new LineIndex(this.text);
+    return this.index.at(offset, this.firstLine, this.text);
+  }
+
+  /**
+   * Position of the value at `pointer` (relative to the record at `recordPointer`), or of
+   * its key, or of the nearest existing ancestor when the value is missing.
+   */
+  locate(pointer: string, target: 'value' | 'key' | 'record', recordPointer = ''): Position {
+    const root = this.root();
+    if (!root) return this.position(firstNonSpace(this.text));
+    const recordPath = pointerToPath(recordPointer);
+    const record = findNodeAtLocation(root, recordPath) ?? root;
+    if (target === 'record') return this.position(record.offset);
+    let path = pointerToPath(pointer);
+    while (path.length > 0) {
+      const node = findNodeAtLocation(record, path);
+      if (node) {
+        if (target === 'key' && node.parent?.type === 'property') return this.position(node.parent.offset);
+        return this.position(node.offset);
+      }
+      path = path.slice(0, -1);
+    }
+    return this.position(record.offset);
+  }
+}
+
+function firstNonSpace(text: string): number {
+  const m = /\S/.exec(text);
+  return m ? m.index : 0;
+}
+
+export interface SyntaxFault {
+  offset: number;
+  message: string;
+}
+
+const FRIENDLY: Record<string, string> = {
+  InvalidSymbol: 'unexpected token',
+  InvalidNumberFormat: 'invalid number',
+  PropertyNameExpected: 'expected a quoted property name',
+  ValueExpected: 'expected a value',
+  ColonExpected: 'expected ":"',
+  CommaExpected: 'expected "," or a closing bracket',
+  CloseBraceExpected: 'expected "}" — the object is not closed (truncated?)',
+  CloseBracketExpected: 'expected "]" — the array is not closed (truncated?)',
+  EndOfFileExpected: 'unexpected content after the JSON value',
+  InvalidCommentToken: 'comments are not allowed in JSON',
+  UnexpectedEndOfComment: 'comments are not allowed in JSON',
+  UnexpectedEndOfString: 'unterminated string',
+  UnexpectedEndOfNumber: 'unterminated number',
+  InvalidUnicode: 'invalid \\u escape',
+  InvalidEscapeCharacter: 'invalid escape character',
+  InvalidCharacter: 'control character inside a string',
+};
+
+/** Where and why JSON.parse failed on this text (jsonc-parser gives the offset). */
+export function findSyntaxFault(text: string, parseMessage: string): SyntaxFault {
+  const errors: ParseError[] = [];
+  try {
+    parseTree(text, errors, STRICT);
+  } catch {
+    /* too deep: fall back to JSON.parse's message */
+  }
+  const e = errors[0];
+  if (e) {
+    const code = printParseErrorCode(e.error);
+    const token = text.slice(e.offset, e.offset + Math.min(Math.max(e.length, 1), 12));
+    const what = FRIENDLY[code] ?? code;
+    const hint = /^(NaN|-?Infinity)/.test(token) ? ` (${token.match(/^-?\w+/)![0]} is not a JSON number)` : '';
+    return { offset: e.offset, message: `${what}${token && what === 'unexpected token' ? ` ${JSON.stringify(token)}` : ''}${hint}` };
+  }
+  const pos = /position (\d+)/.exec(parseMessage);
+  return { offset: pos ? Number(pos[1]) : 0, message: parseMessage.replace(/, ".*" is not valid JSON$/, '') };
+}
+
+/**
+ * The first key that occurs twice in one object, with its offset. Used on every .json file
+ * and on a JSONL line only when mayHaveDuplicateKeys says the fast check cannot rule it out.
+ */
+export function findDuplicateKey(text: string): { key: string; offset: number; pointer: string } | undefined {
+  const stack: { keys: Set<string>; path: string }[] = [];
+  const containers: (string | number)[] = [];
+  const arrayIndex: number[] = [];
+  let found: { key: string; offset: number; pointer: string } | undefined;
+  let pendingKey: string | undefined;
+  const childPath = (): string => {
+    // Path of the value about to start, relative to the current container.
+    const top = stack[stack.length - 1];
+    if (containers[containers.length - 1] === 'a') {
+      const i = arrayIndex[arrayIndex.length - 1]!;
+      return (top?.path ?? '') + '/' + i;
+    }
+    return (top?.path ?? '') + '/' + escape(pendingKey ?? '');
+  };
+  try {
+    visit(
+      text,
+      {
+        onObjectBegin: () => {
+          const path = stack.length === 0 && containers.length === 0 ? '' : childPath();
+          stack.push({ keys: new Set(), path });
+          containers.push('o');
+          return undefined;
+        },
+        onObjectEnd: () => {
+          stack.pop();
+          containers.pop();
+          bumpArray();
+        },
+        onArrayBegin: () => {
+          const path = stack.length === 0 && containers.length === 0 ? '' : childPath();
+          stack.push({ keys: new Set(), path });
+          containers.push('a');
+          arrayIndex.push(0);
+          return undefined;
+        },
+        onArrayEnd: () => {
+          stack.pop();
+          containers.pop();
+          arrayIndex.pop();
+          bumpArray();
+        },
+        onObjectProperty: (property, offset) => {
+          const top = stack[stack.length - 1]!;
+          if (!found && top.keys.has(property)) found = { key: property, offset, pointer: top.path + '/' + escape(property) };
+          top.keys.add(property);
+          pendingKey = property;
+        },
+        onLiteralValue: () => bumpArray(),
+      },
+      STRICT,
+    );
+  } catch {
+    return undefined; // too deep to scan; JSON.parse already accepted it
+  }
+  return found;
+
+  function bumpArray(): void {
+    if (containers[containers.length - 1] === 'a') arrayIndex[arrayIndex.length - 1]!++;
+  }
+}
+
+function escape(k: string): string {
+  return k.replace(/~/g, '~0').replace(/\//g, '~1');
+}
+
+/**
+ * Cheap pre-check for duplicate keys on the hot path: every key owns exactly one ':' in
+ * the raw text, so if the raw ':' count equals the parsed keys plus the ':' inside parsed
+ * strings, no key was lost to a duplicate. \u escapes can hide a ':' and force the slow path.
+ */
+export function mayHaveDuplicateKeys(text: string, value: unknown): boolean {
+  let raw = 0;
+  for (let i = text.indexOf(':'); i !== -1; i = text.indexOf(':', i + 1)) raw++;
+  if (raw === 0) return false;
+  if (text.includes('\\u')) return true;
+  let expected = 0;
+  const stack: unknown[] = [value];
+  while (stack.length > 0) {
+    const v = stack.pop();
+    if (typeof v === 'string') {
+      for (let i = v.indexOf(':'); i !== -1; i = v.indexOf(':', i + 1)) expected++;
+    } else if (Array.isArray(v)) {
+      for (const x of v) stack.push(x);
+    } else if (typeof v === 'object' && v !== null) {
+      for (const k in v) {
+        expected++;
+        for (let i = k.indexOf(':'); i !== -1; i = k.indexOf(':', i + 1)) expected++;
+        stack.push((v as Record<string, unknown>)[k]);
+      }
+    }
+    if (expected > raw) return true;
+  }
+  return raw !== expected;
+}

@@ -1,0 +1,162 @@
+/**
+ * The validate core: reads every source, lints every record, and produces problems in
+ * the one problem model (src/problem.ts). No output formatting and no exit codes here —
+ * the CLI picks a renderer (src/report/) and derives the exit code from the result.
+ */
+import type { Catalog } from '../contract/catalog.js';
+import { lintPayload, type Finding, type LintContext } from '../contract/lint.js';
+import { RULES, type RuleInfo } from '../contract/rules.js';
+import type { Problem } from '../problem.js';
+import { STOP } from '../read/lines.js';
+import { readRecords, type FaultInfo, type ReadFault, type Source, type SourceFormat } from '../read/records.js';
+import { DuplicateIndex, fnv1a } from './duplicates.js';
+
+export interface ValidateOptions {
+  catalog: Catalog;
+  /** Epoch ms for createdAt checks. */
+  now?: number;
+  /** Stop at the first error. */
+  bail?: boolean;
+  /** How many problems to keep for printing (counts stay exact). */
+  maxProblems?: number;
+}
+
+export interface FileSummary {
+  file: string;
+  format: SourceFormat | 'unreadable';
+  records: number;
+  blankLines: number;
+  errors: number;
+  warnings: number;
+}
+
+export interface Counts {
+  files: number;
+  records: number;
+  errors: number;
+  warnings: number;
+}
+
+export interface ValidateResult {
+  files: FileSummary[];
+  /** The first `maxProblems` problems, in file and line order. */
+  problems: Problem[];
+  counts: Counts;
+  /** Problems found but not kept because of maxProblems. */
+  omitted: number;
+  /** True when --bail stopped the run early. */
+  bailed: boolean;
+  /** Problem counts per rule id (exact, including omitted ones). */
+  byRule: Record<string, number>;
+}
+
+const FAULT_RULE: Record<ReadFault, RuleInfo> = {
+  syntax: RULES.jsonSyntax,
+  'duplicate-key': RULES.jsonDuplicateKey,
+  'line-too-long': RULES.jsonLineTooLong,
+  encoding: RULES.jsonEncoding,
+};
+
+export class SourceReadError extends Error {
+  constructor(
+    readonly file: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export async function validateSources(sources: readonly Source[], opts: ValidateOptions): Promise<ValidateResult> {
+  const ctx: LintContext = { catalog: opts.catalog, now: opts.now ?? Date.now() };
+  const maxProblems = opts.maxProblems ?? Infinity;
+  const problems: Problem[] = [];
+  const counts: Counts = { files: 0, records: 0, errors: 0, warnings: 0 };
+  const byRule: Record<string, number> = {};
+  const files: FileSummary[] = [];
+  const dupes = new DuplicateIndex();
+  let omitted = 0;
+  let bailed = false;
+
+  for (let fileIndex = 0; fileIndex < sources.length && !bailed; fileIndex++) {
+    const source = sources[fileIndex]!;
+    const summary: FileSummary = { file: source.name, format: 'unreadable', records: 0, blankLines: 0, errors: 0, warnings: 0 };
+    files.push(summary);
+    counts.files++;
+
+    /** Returns STOP when --bail should end the run. */
+    const report = (rule: RuleInfo, line: number, column: number, pointer: string, message: string, hint?: string, excerpt?: string): typeof STOP | undefined => {
+      byRule[rule.id] = (byRule[rule.id] ?? 0) + 1;
+      if (rule.severity === 'error') {
+        counts.errors++;
+        summary.errors++;
+      } else {
+        counts.warnings++;
+        summary.warnings++;
+      }
+      if (problems.length < maxProblems) {
+        const p: Problem = { file: source.name, line, column, pointer, rule: rule.id, severity: rule.severity, message };
+        if (hint) p.hint = hint;
+        if (excerpt !== undefined) p.excerpt = excerpt;
+        problems.push(p);
+      } else omitted++;
+      if (opts.bail && rule.severity === 'error') {
+        bailed = true;
+        return STOP;
+      }
+      return undefined;
+    };
+
+    const onFault = (f: FaultInfo) => report(FAULT_RULE[f.fault], f.line, f.column, f.pointer, f.message, undefined, f.text);
+
+    let stats;
+    try {
+      stats = await readRecords(source, {
+        fault: onFault,
+        record: (r) => {
+          counts.records++;
+          const findings: Finding[] = lintPayload(r.value, ctx);
+          const id = (r.value as { externalRequestId?: unknown } | null)?.externalRequestId;
+          if (typeof id === 'string' && id !== '') {
+            const content = fnv1a(r.raw ?? JSON.stringify(r.value));
+            const first = dupes.add(id, content, fileIndex, r.line);
+            if (first && !first.sameContent) {
+              const where = first.fileIndex === fileIndex ? `line ${first.line}` : `${sources[first.fileIndex]!.name}:${first.line}`;
+              findings.push({
+                rule: RULES.duplicateExternalRequestId,
+                pointer: '/externalRequestId',
+                message: `externalRequestId "${id}" was already used at ${where} with different content; the server counts only one`,
+                hint: 'give each LLM call its own id; reuse an id only for a retry of the same call',
+                target: 'value',
+              });
+            }
+          }
+          for (const f of findings) {
+            const pos = r.locate(f.pointer, f.target);
+            if (report(f.rule, pos.line, pos.column, r.pointer + f.pointer, f.message, f.hint, pos.text) === STOP) return STOP;
+          }
+          return undefined;
+        },
+      });
+    } catch (e) {
+      const err = e as NodeJS.ErrnoException;
+      const why =
+        err.code === 'ENOENT' ? 'no such file' : err.code === 'EISDIR' ? 'is a directory' : err.code === 'EACCES' ? 'permission denied' : err.message;
+      throw new SourceReadError(source.name, `${source.name}: cannot read: ${why}`);
+    }
+    summary.format = stats.format;
+    summary.records = stats.records;
+    summary.blankLines = stats.blankLines;
+    if (stats.records === 0 && summary.errors === 0 && !bailed) {
+      const what = stats.lines === 0 ? 'the file is empty' : stats.format === 'json' && stats.blankLines === 0 ? 'the array is empty' : 'the file holds only blank lines';
+      report(RULES.fileEmpty, 1, 1, '', `no payloads: ${what}`);
+    }
+  }
+  return { files, problems, counts, omitted, bailed, byRule };
+}
+
+/** Exit code of `validate`: a pure function of the result. */
+export function validateExitCode(result: ValidateResult, strict: boolean): 0 | 1 {
+  if (result.counts.errors > 0) return 1;
+  if (strict && result.counts.warnings > 0) return 1;
+  return 0;
+}
