@@ -1,0 +1,130 @@
+/**
+ * The adapter contract for `opsmeter import`. An adapter is a small pure module that turns
+ * one source record into an outcome; everything shared — reading files, line numbers,
+ * externalRequestId derivation, defaults, user-id hashing, model mapping, createdAt
+ * normalisation, output, rejects and the summary — lives in the import pipeline (run.ts).
+ *
+ * Every source record ends in exactly one outcome:
+ *   payload (complete, or partial when `partialReason` is set) | skip (reason) | reject (reason)
+ * so the summary invariant `read = complete + partial + skipped + rejected` holds by construction.
+ */
+import type { PartialReason, Status } from '../contract/fields.js';
+
+export type FormatId =
+  | 'openai-batch'
+  | 'openai-log'
+  | 'anthropic-batch'
+  | 'claude-code'
+  | 'litellm'
+  | 'openrouter'
+  | 'bedrock'
+  | 'csv'
+  | 'jsonl';
+
+/** One record as read from the source. */
+export interface SourceRecord {
+  /** Parsed JSON value (JSON inputs), or header → cell map (CSV inputs). */
+  value: unknown;
+  /** File the record came from (display name). */
+  file: string;
+  /** 1-based line where the record starts in that file. */
+  line: number;
+}
+
+/** Why a record produced no payload but is not an error. */
+export type SkipReason =
+  | 'not_a_request' // e.g. a Claude Code user/summary line, a header-only line
+  | 'duplicate_copy' // the same response logged more than once (kept once)
+  | 'sidechain_replay' // a Claude Code sidechain replay of a parent message
+  | 'empty_bucket' // an aggregate/bucket row with nothing in it
+  | 'blank'; // a blank line or empty CSV row
+
+/**
+ * What an adapter extracts from one record. The pipeline finishes it into a Payload:
+ * derives externalRequestId from `sourceId`, maps `model` through the catalog rules,
+ * normalises `createdAt` to UTC ISO, applies --data-mode/--environment/--endpoint-tag/
+ * --prompt-version defaults where the draft has none, hashes user ids, and writes
+ * breakdowns and the partial mark into `metadata`.
+ */
+export interface Draft {
+  /** The source's own request id (custom_id, requestId, …) or a stable composite when it has none. */
+  sourceId: string;
+  provider: string;
+  /** As logged; mapped to a catalog id by the pipeline. */
+  model: string;
+  status: Status;
+  errorCode?: string;
+  /** All input tokens (cache reads and writes included — see provider-formats.md §0.1). */
+  inputTokens?: number;
+  /** All output tokens (reasoning included, except Gemini thoughts which the adapter adds). */
+  outputTokens?: number;
+  /** Only when the source states it; otherwise the pipeline computes input + output if both exist. */
+  totalTokens?: number;
+  /** Breakdowns (subsets of inputTokens / outputTokens), written to metadata. */
+  cachedInputTokens?: number;
+  cacheWriteTokens?: number;
+  reasoningTokens?: number;
+  /** Only where the source measured it. */
+  latencyMs?: number;
+  /** Source timestamp: ISO string (zoneless = UTC), or epoch seconds/milliseconds as a number. */
+  createdAt?: string | number;
+  /** Raw user identifier; the pipeline hashes it under --hash-user-ids. */
+  userId?: string;
+  tenantId?: string;
+  endpointTag?: string;
+  promptVersion?: string;
+  environment?: string;
+  dataMode?: string;
+  /** Set → the payload is partial: unknown token counts stay undefined, never 0. */
+  partialReason?: PartialReason;
+  /** Extra source facts worth keeping (providerRequestId, batch id, …): flat primitives only. */
+  metadata?: Record<string, string | number | boolean | null>;
+}
+
+export type Outcome =
+  | { kind: 'payload'; draft: Draft }
+  | { kind: 'skip'; reason: SkipReason }
+  | { kind: 'reject'; reason: string };
+
+/** An outcome together with the record it belongs to (stateful adapters may emit late). */
+export interface Result {
+  record: SourceRecord;
+  outcome: Outcome;
+}
+
+export interface AdapterContext {
+  /** --map payloadField=sourceColumnOrJsonPath entries (generic csv/jsonl adapters). */
+  map: Record<string, string>;
+}
+
+/**
+ * A converter is created per import run. Most adapters are stateless and return the
+ * record's own Result from push(); stateful ones (claude-code dedupe) may hold records
+ * back and release them later from push() or finish(). Every record pushed must come
+ * back exactly once.
+ */
+export interface Converter {
+  push(record: SourceRecord): Result[];
+  finish(): Result[];
+}
+
+export interface Adapter {
+  id: FormatId;
+  /** One line for --help and the README. */
+  description: string;
+  /** How the pipeline reads the files: JSON records (JSONL, or a JSON array/object) or CSV rows. */
+  input: 'json' | 'csv';
+  /** Directory inputs: which file names to read (e.g. /\.jsonl$/ for Claude Code projects). */
+  fileFilter?: RegExp;
+  create(ctx: AdapterContext): Converter;
+  /** For --from auto: does this first record look like this format? */
+  sniff?(first: SourceRecord): boolean;
+}
+
+/** Helper for stateless adapters. */
+export function stateless(convert: (record: SourceRecord, ctx: AdapterContext) => Outcome): Adapter['create'] {
+  return (ctx) => ({
+    push: (record) => [{ record, outcome: convert(record, ctx) }],
+    finish: () => [],
+  });
+}
