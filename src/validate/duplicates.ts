@@ -21,6 +21,28 @@ export function fnv1a(s: string, seed = 0x811c9dc5): number {
   return h >>> 0;
 }
 
+/** Fields whose difference makes a repeated externalRequestId a real conflict. */
+const FINGERPRINT_FIELDS = ['provider', 'model', 'status', 'inputTokens', 'outputTokens', 'totalTokens', 'latencyMs', 'createdAt', 'errorCode', 'endpointTag', 'promptVersion', 'userId'] as const;
+
+/**
+ * A 32-bit fingerprint of what the server would count (usage, model, status, time, tags).
+ * Hashing only these fields rather than the raw line keeps the hot path cheap; two records
+ * that differ only in metadata or key order count as the same content.
+ */
+export function contentFingerprint(record: unknown): number {
+  if (typeof record !== 'object' || record === null) return 0;
+  const r = record as Record<string, unknown>;
+  let h = 0x811c9dc5;
+  for (const f of FINGERPRINT_FIELDS) {
+    const v = r[f];
+    if (typeof v === 'string') h = fnv1a(v, h);
+    else if (typeof v === 'number') h = Math.imul(h ^ (v | 0) ^ Math.floor(v / 4294967296), 0x01000193);
+    else h = Math.imul(h ^ (v === undefined ? 1 : v === null ? 2 : 3), 0x01000193);
+    h = Math.imul(h ^ 0xff, 0x01000193) >>> 0; // field separator
+  }
+  return h >>> 0;
+}
+
 export class DuplicateIndex {
   private capacity: number;
   private size = 0;
