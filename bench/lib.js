@@ -17,7 +17,7 @@ export function tempDir(prefix) {
 }
 
 /**
- * Run `node <args>` with the RSS probe preloaded; resolve with wall time (ms), peak RSS (MB),
+ * Run `node <args>` with the probe preloaded; resolve with wall time and CPU time (ms), peak RSS (MB),
  * exit code and captured stderr. stdout is discarded unless `stdoutFile` is given.
  */
 export function timeNode(args, { env = {}, cwd = ROOT } = {}) {
@@ -36,11 +36,14 @@ export function timeNode(args, { env = {}, cwd = ROOT } = {}) {
     child.on('close', (code) => {
       const ms = Number(process.hrtime.bigint() - t0) / 1e6;
       let peakRssMb = NaN;
+      let cpuMs = NaN;
       try {
-        peakRssMb = Number(readFileSync(rssFile, 'utf8')) / 1024;
+        const probe = JSON.parse(readFileSync(rssFile, 'utf8'));
+        peakRssMb = probe.maxRssKb / 1024;
+        cpuMs = probe.cpuMs;
       } catch {}
       cleanup();
-      resolve({ ms, peakRssMb, code, stderr });
+      resolve({ ms, cpuMs, peakRssMb, code, stderr });
     });
   });
 }

@@ -75,6 +75,9 @@ export async function run({ lines = 1_000_000, runs = 3 } = {}) {
       baselineMs: base.ms,
       opsmeterMs: ops.ms,
       ratio: ops.ms / base.ms,
+      baselineCpuMs: base.cpuMs,
+      opsmeterCpuMs: ops.cpuMs,
+      cpuRatio: ops.cpuMs / base.cpuMs,
       peakRssMb: ops.peakRssMb,
       baselineRssMb: base.peakRssMb,
       target: 'ratio ≤ 1.25, peak RSS ≤ 200 MB',
@@ -87,5 +90,5 @@ export async function run({ lines = 1_000_000, runs = 3 } = {}) {
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   const r = await run({ lines: Number(process.argv[2] ?? 1_000_000) });
-  console.log(`${r.name}: bare ${fmt(r.baselineMs)}, opsmeter ${fmt(r.opsmeterMs)}, ratio ${r.ratio.toFixed(2)}×, peak RSS ${r.peakRssMb.toFixed(0)} MB`);
+  console.log(`${r.name}: wall bare ${fmt(r.baselineMs)} vs opsmeter ${fmt(r.opsmeterMs)} = ${r.ratio.toFixed(2)}×; CPU ${fmt(r.baselineCpuMs)} vs ${fmt(r.opsmeterCpuMs)} = ${r.cpuRatio.toFixed(2)}×; peak RSS ${r.peakRssMb.toFixed(0)} MB`);
 }

@@ -242,43 +242,46 @@ function escape(k: string): string {
 }
 
 /**
- * Cheap pre-check for duplicate keys on the hot path: every key owns exactly one ':' in
- * the raw text, so if the raw ':' count equals the parsed keys plus the ':' inside parsed
- * strings, no key was lost to a duplicate. \u escapes can hide a ':' and force the slow path.
+ * Cheap pre-check for duplicate keys on the hot path. Every key ends in `"` followed by
+ * `:`; inside a string that pair can only appear with the quote escaped (an odd run of
+ * backslashes before it). So the raw count of unescaped `":` equals the number of keys
+ * JSON.parse kept unless a key was lost to a duplicate — or written as `"key" :` with
+ * white space, which makes the counts differ too and takes the precise (slow) path.
  */
 export function mayHaveDuplicateKeys(text: string, value: unknown): boolean {
   let raw = 0;
-  for (let i = text.indexOf(':'); i !== -1; i = text.indexOf(':', i + 1)) raw++;
-  if (raw === 0) return false;
-  if (text.indexOf('\\u') !== -1) return true;
-  return expectedColons(value, 0) !== raw;
+  for (let i = text.indexOf('":'); i !== -1; i = text.indexOf('":', i + 2)) {
+    let slashes = 0;
+    for (let j = i - 1; j >= 0 && text.charCodeAt(j) === 92; j--) slashes++;
+    if ((slashes & 1) === 0) raw++;
+  }
+  return countKeys(value, 0) !== raw;
 }
 
-function colonsIn(s: string): number {
-  let n = 0;
-  for (let i = s.indexOf(':'); i !== -1; i = s.indexOf(':', i + 1)) n++;
-  return n;
-}
-
-/** Keys plus ':' characters inside keys and strings; -1 when nesting is too deep to walk. */
-function expectedColons(v: unknown, depth: number): number {
-  if (typeof v === 'string') return colonsIn(v);
+/** Keys in a parsed value; -1 when nesting is too deep to walk (the precise scan decides). */
+function countKeys(v: unknown, depth: number): number {
   if (typeof v !== 'object' || v === null) return 0;
-  if (depth > 64) return -1; // unusual nesting: let the precise scan decide
+  if (depth > 64) return -1;
   let n = 0;
   if (Array.isArray(v)) {
     for (let i = 0; i < v.length; i++) {
-      const c = expectedColons(v[i], depth + 1);
-      if (c < 0) return -1;
-      n += c;
+      const x = v[i];
+      if (typeof x === 'object' && x !== null) {
+        const c = countKeys(x, depth + 1);
+        if (c < 0) return -1;
+        n += c;
+      }
     }
     return n;
   }
   for (const k in v) {
-    n += 1 + colonsIn(k);
-    const c = expectedColons((v as Record<string, unknown>)[k], depth + 1);
-    if (c < 0) return -1;
-    n += c;
+    n++;
+    const x = (v as Record<string, unknown>)[k];
+    if (typeof x === 'object' && x !== null) {
+      const c = countKeys(x, depth + 1);
+      if (c < 0) return -1;
+      n += c;
+    }
   }
   return n;
 }
