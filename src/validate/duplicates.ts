@@ -64,9 +64,13 @@ export class DuplicateIndex {
   private size = 0;
   private table: Uint32Array;
 
-  constructor(initialCapacity = 1 << 16) {
-    this.capacity = initialCapacity;
-    this.table = new Uint32Array(initialCapacity * STRIDE);
+  /** @param expected ids expected (a hint: the table still grows past it) */
+  constructor(expected = 0) {
+    // Power of two, at most half full, between 64 Ki and 4 Mi slots (20 B each: ≤ 80 MB).
+    let cap = 1 << 16;
+    while (cap < expected * 2 && cap < 1 << 22) cap <<= 1;
+    this.capacity = cap;
+    this.table = new Uint32Array(cap * STRIDE);
   }
 
   get count(): number {

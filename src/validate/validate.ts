@@ -3,6 +3,7 @@
  * the one problem model (src/problem.ts). No output formatting and no exit codes here —
  * the CLI picks a renderer (src/report/) and derives the exit code from the result.
  */
+import { stat } from 'node:fs/promises';
 import type { Catalog } from '../contract/catalog.js';
 import { lintPayload, type Finding, type LintContext } from '../contract/lint.js';
 import { RULES, type RuleInfo } from '../contract/rules.js';
@@ -74,7 +75,7 @@ export async function validateSources(sources: readonly Source[], opts: Validate
   const counts: Counts = { files: 0, records: 0, errors: 0, warnings: 0 };
   const byRule: Record<string, number> = {};
   const files: FileSummary[] = [];
-  const dupes = new DuplicateIndex();
+  const dupes = new DuplicateIndex(await expectedRecords(sources));
   let omitted = 0;
   let bailed = false;
 
@@ -169,4 +170,21 @@ export function validateExitCode(result: ValidateResult, strict: boolean): 0 | 1
   if (result.counts.errors > 0) return 1;
   if (strict && result.counts.warnings > 0) return 1;
   return 0;
+}
+
+/**
+ * A rough upper bound of the records to expect (a payload line is rarely under 128 bytes),
+ * so the duplicate table is sized once instead of growing through a million inserts.
+ */
+async function expectedRecords(sources: readonly Source[]): Promise<number> {
+  let bytes = 0;
+  for (const s of sources) {
+    if (s.path === '-') continue;
+    try {
+      bytes += (await stat(s.path)).size;
+    } catch {
+      /* unreadable: reported when it is read */
+    }
+  }
+  return Math.ceil(bytes / 128);
 }
