@@ -173,7 +173,7 @@ export function validateExitCode(result: ValidateResult, strict: boolean): 0 | 1
 }
 
 /**
- * A rough upper bound of the records to expect (a payload line is rarely under 128 bytes),
+ * A rough estimate of the records to expect (a realistic payload line is ~250-400 bytes),
  * so the duplicate table is sized once instead of growing through a million inserts.
  */
 async function expectedRecords(sources: readonly Source[]): Promise<number> {
@@ -186,5 +186,5 @@ async function expectedRecords(sources: readonly Source[]): Promise<number> {
       /* unreadable: reported when it is read */
     }
   }
-  return Math.ceil(bytes / 128);
+  return Math.ceil(bytes / 256);
 }
