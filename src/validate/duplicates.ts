@@ -21,6 +21,50 @@ export function fnv1a(s: string, seed = 0x811c9dc5): number {
   return h >>> 0;
 }
 
+const f64 = new Float64Array(1);
+const u32 = new Uint32Array(f64.buffer);
+/** Beyond this depth a value hashes as a constant (payloads are 2 levels deep; deeper is an error anyway). */
+const MAX_HASH_DEPTH = 32;
+
+function mix(a: number, b: number): number {
+  let h = Math.imul(a ^ Math.imul(b, 0x9e3779b1), 0x85ebca6b);
+  h ^= h >>> 13;
+  return Math.imul(h, 0xc2b2ae35) >>> 0;
+}
+
+/**
+ * 32-bit hash of a parsed JSON value: key order, whitespace and number spelling do not
+ * matter, so the same payload written as a .json file and as a JSONL line counts as the
+ * same content. Works on the parsed value (no re-serialisation) and is bounded in depth,
+ * so a pathologically nested record cannot overflow the stack.
+ */
+export function contentHash(v: unknown, depth = 0): number {
+  switch (typeof v) {
+    case 'string':
+      return fnv1a(v, 0x2f6b1c35);
+    case 'number':
+      f64[0] = v === 0 ? 0 : v; // -0 and 0 are the same JSON number
+      return mix(u32[0]!, u32[1]! ^ 0x4e554d42);
+    case 'boolean':
+      return v ? 0x74727565 : 0x66616c73;
+    case 'object': {
+      if (v === null) return 0x6e756c6c;
+      if (depth >= MAX_HASH_DEPTH) return 0x64656570;
+      if (Array.isArray(v)) {
+        let h = 0x5b5d0000 ^ v.length;
+        for (const x of v) h = mix(h, contentHash(x, depth + 1));
+        return h;
+      }
+      // A sum of per-property hashes is independent of key order.
+      let h = 0x7b7d0000;
+      for (const k in v) h = (h + mix(fnv1a(k), contentHash((v as Record<string, unknown>)[k], depth + 1))) >>> 0;
+      return h;
+    }
+    default:
+      return 0;
+  }
+}
+
 export class DuplicateIndex {
   private capacity: number;
   private size = 0;

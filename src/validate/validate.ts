@@ -8,8 +8,8 @@ import { lintPayload, type Finding, type LintContext } from '../contract/lint.js
 import { RULES, type RuleInfo } from '../contract/rules.js';
 import type { Problem } from '../problem.js';
 import { STOP } from '../read/lines.js';
-import { readRecords, type FaultInfo, type ReadFault, type Source, type SourceFormat } from '../read/records.js';
-import { DuplicateIndex, fnv1a } from './duplicates.js';
+import { SourceError, readRecords, type FaultInfo, type ReadFault, type Source, type SourceFormat } from '../read/records.js';
+import { DuplicateIndex, contentHash } from './duplicates.js';
 
 export interface ValidateOptions {
   catalog: Catalog;
@@ -117,7 +117,9 @@ export async function validateSources(sources: readonly Source[], opts: Validate
           const findings: Finding[] = lintPayload(r.value, ctx);
           const id = (r.value as { externalRequestId?: unknown } | null)?.externalRequestId;
           if (typeof id === 'string' && id !== '') {
-            const content = fnv1a(r.raw ?? JSON.stringify(r.value));
+            // Hash the parsed value, not the raw text: the same payload formatted differently
+            // (a .json file and a JSONL line, other key order) is the same content.
+            const content = contentHash(r.value);
             const first = dupes.add(id, content, fileIndex, r.line);
             if (first && !first.sameContent) {
               const where = first.fileIndex === fileIndex ? `line ${first.line}` : `${sources[first.fileIndex]!.name}:${first.line}`;
@@ -139,6 +141,8 @@ export async function validateSources(sources: readonly Source[], opts: Validate
       });
     } catch (e) {
       const err = e as NodeJS.ErrnoException;
+      // Only IO failures are the user's to fix; anything else is a bug and must not pass as one.
+      if (typeof err?.code !== 'string' && !(e instanceof SourceError)) throw e;
       const why =
         err.code === 'ENOENT' ? 'no such file' : err.code === 'EISDIR' ? 'is a directory' : err.code === 'EACCES' ? 'permission denied' : err.message;
       throw new SourceReadError(source.name, `${source.name}: cannot read: ${why}`);
