@@ -91,7 +91,7 @@ export class DuplicateIndex {
   add(id: string, contentHash: number, fileIndex: number, line: number): FirstSeen | undefined {
     // h2 is never 0 for a used slot: 0 marks an empty slot.
     const a = fnv1a(id);
-    const b = fnv1a(id, 0x9dc5811c) | 1;
+    const b = (fnv1a(id, 0x9dc5811c) | 1) >>> 0; // `|` yields a signed int; the table holds unsigned
     const mask = this.capacity - 1;
     let i = a & mask;
     for (;;) {
