@@ -101,6 +101,11 @@ describe('lintPayload', () => {
       expect(ids(long)).toEqual(['payload/string-length']);
       expect(long[0]!.message).toBe('externalRequestId is 257 characters long; the limit is 256');
     });
+    it('length counts Unicode code points, as JSON Schema and zod do (not UTF-16 units)', () => {
+      expect(lint(cleanPayload({ tenantId: '😀'.repeat(256) }))).toEqual([]); // 512 UTF-16 units
+      const f = lint(cleanPayload({ tenantId: '😀'.repeat(257) }));
+      expect(f[0]!.message).toBe('tenantId is 257 characters long; the limit is 256');
+    });
     it('required strings: an empty provider is a length error, not a missing one', () => {
       expect(ids(lint(cleanPayload({ provider: '' })))).toEqual(['payload/string-length']);
     });
