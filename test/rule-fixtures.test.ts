@@ -5,12 +5,14 @@
  * are also checked against the file text independently of the locator: the text found at
  * each line:column must start with the expected token.
  */
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ALL_RULES } from '../src/contract/rules.js';
 import { MAX_LINE_BYTES } from '../src/read/lines.js';
+import { ROOT } from './helpers/cli.js';
 import { PAYLOAD_FIXTURES, validateFiles } from './helpers/payloads.js';
 
 const RULES_DIR = join(PAYLOAD_FIXTURES, 'rules');
@@ -183,6 +185,14 @@ function textAt(path: string, lineCol: string, length: number): string {
   const lineText = readFileSync(path, 'latin1').split('\n')[line - 1] ?? '';
   return Buffer.from(lineText, 'latin1').toString('utf8').slice(col - 1, col - 1 + length);
 }
+
+describe('docs/validate.md', () => {
+  it('holds the rule table scripts/rule-table.mjs prints from the registry (needs the build)', () => {
+    const table = execFileSync(process.execPath, [join(ROOT, 'scripts', 'rule-table.mjs')], { encoding: 'utf8' });
+    expect(table.split('\n').length).toBe(ALL_RULES.length + 3);
+    expect(readFileSync(join(ROOT, 'docs', 'validate.md'), 'utf8')).toContain(table);
+  });
+});
 
 describe('rule fixtures', () => {
   it('every rule has an expectation here, and every fixture directory belongs to a rule', () => {
