@@ -49,7 +49,10 @@ export async function writeOutput(text: string, file: string | undefined): Promi
   }
   await new Promise<void>((resolve, reject) => {
     const s = createWriteStream(file);
+    // Resolve on 'finish' only: end()'s callback also runs after a failed open (EISDIR,
+    // EACCES), which used to report "written" and exit 0 with no report on disk.
     s.on('error', (e) => reject(new UserError(`cannot write ${file}: ${e.message}`, 2)));
-    s.end(text, () => resolve());
+    s.on('finish', () => resolve());
+    s.end(text);
   });
 }

@@ -51,3 +51,31 @@ export function intArg(flag: string, min = 0) {
 export function stdinIsPiped(): boolean {
   return !process.stdin.isTTY;
 }
+
+/**
+ * Stdin is piped AND delivers at least one byte. CI runners hand a process a non-TTY stdin
+ * that is empty (/dev/null, a closed pipe): that means "no input was given", not "an empty
+ * payload file". The peeked bytes are pushed back, so a later reader sees all of stdin.
+ */
+export async function stdinHasData(): Promise<boolean> {
+  if (!stdinIsPiped()) return false;
+  const stdin = process.stdin;
+  return new Promise<boolean>((resolve) => {
+    const done = (has: boolean) => {
+      stdin.off('readable', onReadable);
+      stdin.off('end', onEnd);
+      stdin.off('error', onEnd);
+      resolve(has);
+    };
+    const onReadable = () => {
+      const chunk: Buffer | null = stdin.read();
+      if (chunk === null) return; // ended: 'end' follows
+      stdin.unshift(chunk);
+      done(true);
+    };
+    const onEnd = () => done(false);
+    stdin.on('readable', onReadable);
+    stdin.on('end', onEnd);
+    stdin.on('error', onEnd);
+  });
+}

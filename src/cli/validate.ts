@@ -3,7 +3,7 @@ import { Option, type Command } from 'commander';
 import { VERSION } from '../version.js';
 import { UserError } from './errors.js';
 import { useColor, writeOutput } from './output.js';
-import { catalogOption, describeCatalog, intArg, loadCatalog, stdinIsPiped } from './shared.js';
+import { catalogOption, describeCatalog, intArg, loadCatalog, stdinHasData, stdinIsPiped } from './shared.js';
 
 interface ValidateFlags {
   format: string;
@@ -46,9 +46,15 @@ async function runValidate(paths: string[], flags: ValidateFlags): Promise<numbe
   ]);
   const catalog = loadCatalog(flags.catalog);
   if (paths.length === 0) {
-    if (stdinIsPiped()) paths = ['-'];
-    else if (flags.allowEmpty) return 0;
-    else throw new UserError('no input: give payload files, directories or globs, or pipe payloads on stdin', 2, 'opsmeter validate payloads/   or   cat event.json | opsmeter validate');
+    // An empty piped stdin (CI runners give no stdin) is "no input", not an empty file.
+    if (await stdinHasData()) paths = ['-'];
+    else if (!flags.allowEmpty) {
+      throw new UserError(
+        `no input: give payload files, directories or globs, or pipe payloads on stdin${stdinIsPiped() ? ' (stdin is empty)' : ''}`,
+        2,
+        'opsmeter validate payloads/   or   cat event.json | opsmeter validate   (--allow-empty makes this exit 0)',
+      );
+    }
   }
   let expanded;
   try {
@@ -64,7 +70,8 @@ async function runValidate(paths: string[], flags: ValidateFlags): Promise<numbe
       'check the path or quote the glob; --allow-empty makes this exit 0',
     );
   }
-  if (expanded.sources.length === 0) return 0; // --allow-empty with nothing to check
+  // With --allow-empty and nothing to check, still write a (empty) report: CI steps that
+  // upload the SARIF or JUnit file expect one.
 
   let result;
   try {

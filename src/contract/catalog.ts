@@ -216,12 +216,20 @@ export function catalogFromJson(value: unknown, origin: string): Catalog {
   return new Catalog(entries, date, origin);
 }
 
-/** Nearest candidate by edit distance, if within maxDistance. */
+const digitsOf = (s: string) => s.replace(/\D/g, '');
+
+/**
+ * Nearest candidate by edit distance, if within maxDistance. Candidates whose digits differ
+ * are never suggested: "gpt-4o-mini" is two edits from "gpt-5-mini", but a changed version
+ * number names a different model at a different price, not a typo.
+ */
 function nearest(word: string, candidates: readonly string[], maxDistance: number): string | undefined {
   let best: string | undefined;
   let bestD = maxDistance + 1;
+  const digits = digitsOf(word);
   for (const c of candidates) {
     if (Math.abs(c.length - word.length) >= bestD) continue;
+    if (digitsOf(c) !== digits) continue;
     const d = levenshtein(word, c, bestD);
     if (d < bestD) {
       bestD = d;

@@ -57,6 +57,18 @@ export function piiKind(s: string): string | undefined {
   return undefined;
 }
 
+function codePointLength(s: string): number {
+  let n = 0;
+  for (let i = 0; i < s.length; i++, n++) {
+    const c = s.charCodeAt(i);
+    if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length) {
+      const d = s.charCodeAt(i + 1);
+      if (d >= 0xdc00 && d <= 0xdfff) i++;
+    }
+  }
+  return n;
+}
+
 export function escapePointer(key: string): string {
   return key.replace(/~/g, '~0').replace(/\//g, '~1');
 }
@@ -102,11 +114,14 @@ type FieldCheck = (name: string, v: unknown, ctx: LintContext, out: Finding[]) =
 function stringCheck(spec: Extract<FieldSpec, { kind: 'string' }>): FieldCheck {
   return (name, v, _ctx, out) => {
     if (typeof v === 'string') {
-      if (v.length < spec.min || v.length > spec.max) {
+      // Lengths count Unicode code points (as JSON Schema and zod do), not UTF-16 units;
+      // a string within the limit in units is within it in code points, so count only then.
+      const length = v.length > spec.max ? codePointLength(v) : v.length;
+      if (length < spec.min || length > spec.max) {
         out.push({
           rule: RULES.stringLength,
           pointer: '/' + name,
-          message: v.length === 0 ? `${name} must not be empty` : `${name} is ${v.length} characters long; the limit is ${spec.max}`,
+          message: length === 0 ? `${name} must not be empty` : `${name} is ${length} characters long; the limit is ${spec.max}`,
           target: 'value',
         });
       }

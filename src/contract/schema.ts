@@ -17,6 +17,24 @@ import { piiKind } from './lint.js';
 
 const metadataValue = z.union([z.string(), z.number(), z.boolean(), z.null()]);
 
+const isMetadataValue = (x: unknown) =>
+  x === null || typeof x === 'string' || typeof x === 'boolean' || (typeof x === 'number' && Number.isFinite(x));
+
+/**
+ * zod skips an own "__proto__" key without validating it (a prototype-pollution guard),
+ * but JSON.parse creates one from `{"__proto__": …}` and the linter and JSON Schema
+ * validators check it like any key. This check sees the raw input, so all three agree.
+ */
+const protoKeyChecked = z.custom<Record<string, unknown>>(
+  (v) => typeof v !== 'object' || v === null || !Object.prototype.hasOwnProperty.call(v, '__proto__') || isMetadataValue(Object.getOwnPropertyDescriptor(v, '__proto__')!.value),
+  { message: 'metadata.__proto__ must be a string, number, boolean or null' },
+);
+
+/** Flat metadata: the given known keys, every other value a string/number/boolean/null. */
+function metadataObject(known: Record<string, z.ZodType>): z.ZodType {
+  return z.intersection(z.looseObject(known).catchall(metadataValue), protoKeyChecked);
+}
+
 function fieldSchema(name: FieldName, spec: FieldSpec): z.ZodType {
   switch (spec.kind) {
     case 'string': {
@@ -33,15 +51,19 @@ function fieldSchema(name: FieldName, spec: FieldSpec): z.ZodType {
     case 'datetime':
       return z.string().regex(DATETIME_WITH_ZONE, 'ISO-8601 date-time with a zone').refine((v) => !Number.isNaN(parseZonedDateTime(v)), 'not a real date-time');
     case 'metadata':
-      return z.record(z.string(), metadataValue);
+      return metadataObject({});
   }
 }
 
-function shape(overrides: Partial<Record<FieldName, z.ZodType>>): Record<string, z.ZodType> {
+/**
+ * The field table as a zod shape. `overrides` replace a field's schema; an overridden
+ * 'unless-partial' field becomes optional, and `alsoRequired` makes optional fields required.
+ */
+function shape(overrides: Partial<Record<FieldName, z.ZodType>>, alsoRequired: readonly FieldName[] = []): Record<string, z.ZodType> {
   const out: Record<string, z.ZodType> = {};
   for (const [name, spec] of Object.entries(FIELDS) as [FieldName, FieldSpec][]) {
     let s = overrides[name] ?? fieldSchema(name, spec);
-    const required = spec.required === true || (spec.required === 'unless-partial' && !overrides[name]);
+    const required = spec.required === true || (spec.required === 'unless-partial' && !overrides[name]) || alsoRequired.includes(name);
     if (!required) s = s.optional();
     out[name] = s.describe(spec.doc);
   }
@@ -52,7 +74,7 @@ function shape(overrides: Partial<Record<FieldName, z.ZodType>>): Record<string,
 const completePayload = z
   .looseObject(
     shape({
-      metadata: z.looseObject({ usageStatus: z.literal('complete').optional() }).catchall(metadataValue),
+      metadata: metadataObject({ usageStatus: z.literal('complete').optional() }),
     }),
   )
   .describe('Complete payload: usage was measured.');
@@ -63,10 +85,8 @@ const partialPayload = z
     shape({
       inputTokens: z.int().nonnegative(),
       outputTokens: z.int().nonnegative(),
-      metadata: z
-        .looseObject({ usageStatus: z.literal('partial'), partialReason: z.enum(PARTIAL_REASONS) })
-        .catchall(metadataValue),
-    }),
+      metadata: metadataObject({ usageStatus: z.literal('partial'), partialReason: z.enum(PARTIAL_REASONS) }),
+    }, ['metadata']), // the partial mark lives in metadata: without it, this branch must not match
   )
   .describe('Partial payload (opsmeter convention): metadata.usageStatus = "partial" with a partialReason.');
 

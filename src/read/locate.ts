@@ -161,13 +161,17 @@ export function findSyntaxFault(text: string, parseMessage: string): SyntaxFault
   const e = errors[0];
   if (e) {
     const code = printParseErrorCode(e.error);
-    const token = text.slice(e.offset, e.offset + Math.min(Math.max(e.length, 1), 12));
     const what = FRIENDLY[code] ?? code;
-    const hint = /^(NaN|-?Infinity)/.test(token) ? ` (${token.match(/^-?\w+/)![0]} is not a JSON number)` : '';
+    // jsonc-parser flags only the "-" of "-Infinity": look at the text, not the token.
+    const special = /^(?:NaN|-?Infinity)/.exec(text.slice(e.offset, e.offset + 9));
+    const token = special ? special[0] : text.slice(e.offset, e.offset + Math.min(Math.max(e.length, 1), 12));
+    const hint = special ? ` (${special[0]} is not a JSON number)` : '';
     return { offset: e.offset, message: `${what}${token && what === 'unexpected token' ? ` ${JSON.stringify(token)}` : ''}${hint}` };
   }
   const pos = /position (\d+)/.exec(parseMessage);
-  return { offset: pos ? Number(pos[1]) : 0, message: parseMessage.replace(/, ".*" is not valid JSON$/, '') };
+  // "Unexpected end of JSON input" carries no position: the fault is at the end.
+  const offset = pos ? Number(pos[1]) : /end of JSON input/.test(parseMessage) ? text.trimEnd().length : 0;
+  return { offset, message: parseMessage.replace(/, ".*" is not valid JSON$/, '') };
 }
 
 /**

@@ -126,6 +126,7 @@ const ISSUE_TEXT: Record<LineIssue, [ReadFault, string]> = {
   'too-long': ['line-too-long', `line is longer than ${MAX_LINE_BYTES / 1024 / 1024} MB; skipped`],
   'invalid-utf8': ['encoding', 'line is not valid UTF-8 (binary data or another encoding)'],
   'nul-byte': ['encoding', 'line contains NUL bytes (binary data, or UTF-16 text)'],
+  'utf-16': ['encoding', 'file is UTF-16; save it as UTF-8'],
 };
 
 async function readJsonl(stream: AsyncIterable<Buffer>, sink: RecordSink): Promise<ReadStats> {
@@ -201,7 +202,8 @@ async function readJsonDocument(stream: AsyncIterable<Buffer>, sink: RecordSink)
   }
   const text = buf.toString('utf8');
   const locator = new Locator(text);
-  const lines = text.length === 0 ? 0 : locator.position(text.length).line;
+  // Counted like JSONL: a final newline ends the last line, it does not start another.
+  const lines = text.length === 0 ? 0 : locator.position(text.length).line - (text.endsWith('\n') ? 1 : 0);
   if (text.includes('\u0000') || (text.includes('\uFFFD') && buf.indexOf('\uFFFD', 0, 'utf8') === -1)) {
     const at = text.search(/[\u0000\uFFFD]/);
     const pos = locator.position(at);

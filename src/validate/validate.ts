@@ -10,7 +10,7 @@ import { RULES, type RuleInfo } from '../contract/rules.js';
 import type { Problem } from '../problem.js';
 import { STOP } from '../read/lines.js';
 import { loadLocator, locatorReady, type Position } from '../read/locate.js';
-import { readRecords, type FaultInfo, type ReadFault, type Source, type SourceFormat } from '../read/records.js';
+import { SourceError, readRecords, type FaultInfo, type ReadFault, type Source, type SourceFormat } from '../read/records.js';
 import { DuplicateIndex, contentFingerprint } from './duplicates.js';
 
 export interface ValidateOptions {
@@ -124,6 +124,8 @@ export async function validateSources(sources: readonly Source[], opts: Validate
           const findings: Finding[] = lintPayload(r.value, ctx);
           const id = (r.value as { externalRequestId?: unknown } | null)?.externalRequestId;
           if (typeof id === 'string' && id !== '') {
+            // A fingerprint of the parsed fields, not the raw text: the same payload formatted
+            // differently (a .json file and a JSONL line, other key order) is the same content.
             const content = contentFingerprint(r.value);
             const first = dupes.add(id, content, fileIndex, r.line);
             if (first && !first.sameContent) {
@@ -150,6 +152,8 @@ export async function validateSources(sources: readonly Source[], opts: Validate
       });
     } catch (e) {
       const err = e as NodeJS.ErrnoException;
+      // Only IO failures are the user's to fix; anything else is a bug and must not pass as one.
+      if (typeof err?.code !== 'string' && !(e instanceof SourceError)) throw e;
       const why =
         err.code === 'ENOENT' ? 'no such file' : err.code === 'EISDIR' ? 'is a directory' : err.code === 'EACCES' ? 'permission denied' : err.message;
       throw new SourceReadError(source.name, `${source.name}: cannot read: ${why}`);

@@ -1,0 +1,209 @@
+/**
+ * splitLines: line numbers, BOM, CRLF, blank lines, chunk boundaries anywhere (inside a
+ * line, inside a CRLF pair, inside a multi-byte UTF-8 character, inside the BOM), the line
+ * cap, invalid UTF-8, NUL bytes, UTF-16, STOP and back-pressure.
+ */
+import { describe, expect, it } from 'vitest';
+import { MAX_LINE_BYTES, STOP, splitLines, type LineIssue } from '../src/read/lines.js';
+
+type Event = [number, string] | [number, `!${LineIssue}`, number];
+
+async function* chunked(buf: Buffer, sizes: number[] | number): AsyncGenerator<Buffer> {
+  let pos = 0;
+  let i = 0;
+  while (pos < buf.length) {
+    const size = typeof sizes === 'number' ? sizes : sizes[i++ % sizes.length]!;
+    yield buf.subarray(pos, pos + size);
+    pos += size;
+  }
+}
+
+async function collect(input: Buffer | string, sizes: number[] | number = 1 << 16, max?: number) {
+  const buf = typeof input === 'string' ? Buffer.from(input, 'utf8') : input;
+  const events: Event[] = [];
+  const stats = await splitLines(
+    chunked(buf, sizes),
+    {
+      line: (text, n) => void events.push([n, text]),
+      issue: (kind, n, bytes) => void events.push([n, `!${kind}`, bytes]),
+    },
+    max,
+  );
+  return { events, stats };
+}
+
+const SAMPLE =
+  '\uFEFF{"model":"gpt-4o-mini","tenantId":"t_müller_日本","note":"😀"}\r\n' + // BOM, 2-, 3- and 4-byte chars, CRLF
+  '\r\n' + // a blank CRLF line
+  '\n' + // a blank LF line
+  '   \n' + // whitespace only
+  '{"a":1}\n' +
+  '{"b":"\uFFFD is a real replacement char"}\r\n' +
+  '{"tail":true}'; // no final newline
+
+const EXPECTED: Event[] = [
+  [1, '{"model":"gpt-4o-mini","tenantId":"t_müller_日本","note":"😀"}'],
+  [2, ''],
+  [3, ''],
+  [4, '   '],
+  [5, '{"a":1}'],
+  [6, '{"b":"\uFFFD is a real replacement char"}'],
+  [7, '{"tail":true}'],
+];
+
+describe('splitLines', () => {
+  it('splits lines, strips the BOM and CR, counts blank lines', async () => {
+    const { events, stats } = await collect(SAMPLE);
+    expect(events).toEqual(EXPECTED);
+    expect(stats).toEqual({ lines: 7, bytes: Buffer.byteLength(SAMPLE), stopped: false });
+  });
+
+  it.each([1, 2, 3, 4, 5, 6, 7])('gives the same lines with %i-byte chunks (boundaries inside chars, CRLF and the BOM)', async (size) => {
+    expect((await collect(SAMPLE, size)).events).toEqual(EXPECTED);
+  });
+
+  it('gives the same lines with irregular chunk sizes', async () => {
+    expect((await collect(SAMPLE, [1, 7, 2, 5, 3, 11, 4])).events).toEqual(EXPECTED);
+  });
+
+  it('a final newline does not add an empty line; an empty input has no lines', async () => {
+    expect((await collect('{"a":1}\n')).events).toEqual([[1, '{"a":1}']]);
+    expect((await collect('')).stats).toEqual({ lines: 0, bytes: 0, stopped: false });
+    expect((await collect('\n')).events).toEqual([[1, '']]);
+    expect((await collect('\n\n', 1)).events).toEqual([
+      [1, ''],
+      [2, ''],
+    ]);
+  });
+
+  it('inputs shorter than a BOM still split correctly', async () => {
+    expect((await collect('1', 1)).events).toEqual([[1, '1']]);
+    expect((await collect('1\n', 1)).events).toEqual([[1, '1']]);
+    expect((await collect(Buffer.from([0xef, 0xbb, 0xbf]), 1)).events).toEqual([]);
+  });
+
+  it('a BOM is stripped only at the very start', async () => {
+    expect((await collect('{"a":1}\n\uFEFF{"b":2}\n')).events).toEqual([
+      [1, '{"a":1}'],
+      [2, '\uFEFF{"b":2}'],
+    ]);
+  });
+
+  describe('line cap', () => {
+    it('reports a line over the cap as too-long, skips it and carries on', async () => {
+      const input = 'short\n' + 'x'.repeat(40) + '\n' + 'after\n';
+      for (const size of [1, 3, 7, 1000]) {
+        const { events } = await collect(input, size, 32);
+        expect(events).toEqual([
+          [1, 'short'],
+          [2, '!too-long', 40],
+          [3, 'after'],
+        ]);
+      }
+    });
+    it('exactly at the cap is fine; one byte more is not', async () => {
+      expect((await collect('y'.repeat(32) + '\n', 5, 32)).events).toEqual([[1, 'y'.repeat(32)]]);
+      expect((await collect('y'.repeat(33) + '\n', 5, 32)).events).toEqual([[1, '!too-long', 33]]);
+    });
+    it('an over-long last line without a newline is reported too', async () => {
+      expect((await collect('ok\n' + 'z'.repeat(50), 8, 32)).events).toEqual([
+        [1, 'ok'],
+        [2, '!too-long', 50],
+      ]);
+    });
+    it('the default cap is 10 MB: a 10 MB + 1 line is reported without being buffered whole', async () => {
+      expect(MAX_LINE_BYTES).toBe(10 * 1024 * 1024);
+      const big = Buffer.alloc(MAX_LINE_BYTES + 1, 0x61);
+      const input = Buffer.concat([Buffer.from('{"a":1}\n'), big, Buffer.from('\n{"b":2}\n')]);
+      const { events } = await collect(input, 256 * 1024);
+      expect(events).toEqual([
+        [1, '{"a":1}'],
+        [2, '!too-long', MAX_LINE_BYTES + 1],
+        [3, '{"b":2}'],
+      ]);
+    });
+  });
+
+  describe('encodings', () => {
+    it('flags invalid UTF-8 (binary bytes) per line and keeps going', async () => {
+      const input = Buffer.concat([Buffer.from('{"a":1}\n{"b":"'), Buffer.from([0xff, 0x80]), Buffer.from('"}\n{"c":3}\n')]);
+      for (const size of [1, 2, 3, 64]) {
+        expect((await collect(input, size)).events).toEqual([
+          [1, '{"a":1}'],
+          [2, '!invalid-utf8', 10],
+          [3, '{"c":3}'],
+        ]);
+      }
+    });
+    it('a truncated multi-byte sequence at the end of the input is invalid UTF-8', async () => {
+      expect((await collect(Buffer.concat([Buffer.from('{"a":"'), Buffer.from([0xe2, 0x82])]), 1)).events).toEqual([[1, '!invalid-utf8', 8]]);
+    });
+    it('a real U+FFFD next to invalid bytes is still caught', async () => {
+      const input = Buffer.concat([Buffer.from('"\uFFFD'), Buffer.from([0xc3]), Buffer.from('"\n')]);
+      expect((await collect(input)).events).toEqual([[1, '!invalid-utf8', 6]]);
+    });
+    it('flags NUL bytes', async () => {
+      expect((await collect(Buffer.from('{"a":1}\n{"b"\u0000:2}\n'))).events).toEqual([
+        [1, '{"a":1}'],
+        [2, '!nul-byte', 8],
+      ]);
+    });
+    it.each([
+      ['UTF-16LE', Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from('{"a":1}\r\n{"b":2}\r\n', 'utf16le')])],
+      ['UTF-16BE', Buffer.concat([Buffer.from([0xfe, 0xff]), Buffer.from('{"a":1}\n', 'utf16le').swap16()])],
+    ])('reports a %s file once and stops', async (_name, input) => {
+      for (const size of [1, 2, 1024]) {
+        const { events, stats } = await collect(input, size);
+        expect(events).toEqual([[1, '!utf-16', expect.any(Number) as number]]);
+        expect(stats.stopped).toBe(true);
+      }
+    });
+    it('UTF-16 without a BOM shows up as NUL bytes', async () => {
+      const { events } = await collect(Buffer.from('{"a":1}\n', 'utf16le'));
+      expect(events[0]).toEqual([1, '!nul-byte', 14]);
+    });
+  });
+
+  describe('control', () => {
+    it('STOP from line() ends the input early', async () => {
+      const seen: number[] = [];
+      const stats = await splitLines(chunked(Buffer.from('a\nb\nc\nd\n'), 1), {
+        line: (_t, n) => (seen.push(n), n === 2 ? STOP : undefined),
+        issue: () => undefined,
+      });
+      expect(seen).toEqual([1, 2]);
+      expect(stats.stopped).toBe(true);
+    });
+    it('STOP from issue() ends the input early', async () => {
+      const seen: string[] = [];
+      const stats = await splitLines(chunked(Buffer.from('a\n' + 'x'.repeat(20) + '\nc\n'), 4), {
+        line: (t) => void seen.push(t),
+        issue: (k) => (seen.push(k), STOP),
+      }, 10);
+      expect(seen).toEqual(['a', 'too-long']);
+      expect(stats.stopped).toBe(true);
+    });
+    it('a promise from line() applies back-pressure in order, and can resolve to STOP', async () => {
+      const seen: string[] = [];
+      const stats = await splitLines(chunked(Buffer.from('a\nb\nc\nd'), 3), {
+        line: async (t) => {
+          await new Promise((r) => setTimeout(r, 1));
+          seen.push(t);
+          return t === 'c' ? STOP : undefined;
+        },
+        issue: () => undefined,
+      });
+      expect(seen).toEqual(['a', 'b', 'c']);
+      expect(stats.stopped).toBe(true);
+    });
+    it('accepts string chunks', async () => {
+      async function* strings() {
+        yield '{"a":';
+        yield '1}\n{"b":2}';
+      }
+      const events: string[] = [];
+      await splitLines(strings(), { line: (t) => void events.push(t), issue: () => undefined });
+      expect(events).toEqual(['{"a":1}', '{"b":2}']);
+    });
+  });
+});

@@ -1,0 +1,154 @@
+/**
+ * readRecords: JSONL and .json (one object or an array) with positions, and sniffing for
+ * inputs whose extension says nothing (stdin, .txt, .log): a JSON array or a multi-line
+ * object is JSON, anything else JSONL.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { STOP } from '../src/read/lines.js';
+import { readRecords, type FaultInfo, type RecordInfo, type SourceFormat } from '../src/read/records.js';
+
+let dir: string;
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'opsmeter-records-'));
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+let n = 0;
+async function read(content: string | Buffer, ext: string, format?: SourceFormat, stopAt?: number) {
+  const path = join(dir, `f${n++}${ext}`);
+  writeFileSync(path, content);
+  const records: RecordInfo[] = [];
+  const faults: FaultInfo[] = [];
+  const stats = await readRecords(
+    { name: path, path, format },
+    {
+      record: (r) => {
+        records.push(r);
+        return records.length === stopAt ? STOP : undefined;
+      },
+      fault: (f) => void faults.push(f),
+    },
+  );
+  return { records, faults, stats };
+}
+
+describe('JSONL', () => {
+  it('one record per line, blank lines skipped but counted, line numbers kept', async () => {
+    const { records, faults, stats } = await read('{"a":1}\n\n   \n{"b":2}\r\n{"c":3}', '.jsonl', 'jsonl');
+    expect(records.map((r) => [r.index, r.line, r.pointer, r.value])).toEqual([
+      [0, 1, '', { a: 1 }],
+      [1, 4, '', { b: 2 }],
+      [2, 5, '', { c: 3 }],
+    ]);
+    expect(faults).toEqual([]);
+    expect(stats).toMatchObject({ format: 'jsonl', records: 3, lines: 5, blankLines: 2, stopped: false });
+  });
+
+  it('a record locates its values on its own line', async () => {
+    const { records } = await read('{"a":1}\n{"model": "gpt-4.1"}\n', '.jsonl', 'jsonl');
+    expect(records[1]!.locate('/model', 'value')).toMatchObject({ line: 2, column: 11 });
+    expect(records[1]!.locate('/status', 'record')).toMatchObject({ line: 2, column: 1 });
+  });
+
+  it('a broken line is a fault with a column; the lines around it still count', async () => {
+    const { records, faults } = await read('{"a":1}\n{"b": 2\n{"c":3}\n', '.jsonl', 'jsonl');
+    expect(records.map((r) => r.line)).toEqual([1, 3]);
+    expect(faults).toEqual([
+      { fault: 'syntax', line: 2, column: 8, pointer: '', message: 'expected "}" — the object is not closed (truncated?)', text: '{"b": 2' },
+    ]);
+  });
+
+  it('a duplicate key is a fault at the second key, and the record is still checked', async () => {
+    const { records, faults } = await read('{"model":"a","model":"b"}\n', '.jsonl', 'jsonl');
+    expect(faults).toMatchObject([{ fault: 'duplicate-key', line: 1, column: 14, pointer: '/model' }]);
+    expect(records).toHaveLength(1);
+  });
+
+  it('STOP from the sink ends the read', async () => {
+    const { records, stats } = await read('{"a":1}\n{"a":2}\n{"a":3}\n', '.jsonl', 'jsonl', 2);
+    expect(records).toHaveLength(2);
+    expect(stats.stopped).toBe(true);
+  });
+});
+
+describe('.json documents', () => {
+  it('a single object is one record with pointer ""', async () => {
+    const { records, stats } = await read('{\n  "provider": "openai",\n  "model": 42\n}\n', '.json', 'json');
+    expect(records).toHaveLength(1);
+    expect(records[0]).toMatchObject({ index: 0, line: 1, pointer: '' });
+    expect(records[0]!.locate('/model', 'value')).toMatchObject({ line: 3, column: 12, text: '  "model": 42' });
+    expect(stats).toMatchObject({ format: 'json', records: 1, lines: 4 });
+  });
+
+  it('an array: each element with its start line and pointer /i', async () => {
+    const text = '[\n  {"a": 1},\n\n  {"a": 2,\n   "b": "x"},\n  {"a": 3}\n]';
+    const { records } = await read(text, '.json', 'json');
+    expect(records.map((r) => [r.index, r.line, r.pointer])).toEqual([
+      [0, 2, '/0'],
+      [1, 4, '/1'],
+      [2, 6, '/2'],
+    ]);
+    expect(records[1]!.locate('/b', 'value')).toMatchObject({ line: 5, column: 9 });
+    expect(records[2]!.locate('/missing', 'record')).toMatchObject({ line: 6, column: 3 });
+  });
+
+  it('an empty array, an empty file and a blank file hold no records', async () => {
+    expect((await read('[]', '.json', 'json')).stats).toMatchObject({ records: 0, lines: 1, blankLines: 0 });
+    expect((await read('', '.json', 'json')).stats).toMatchObject({ records: 0, lines: 0 });
+    expect((await read('\n  \n', '.json', 'json')).stats).toMatchObject({ records: 0, lines: 2, blankLines: 2 });
+  });
+
+  it('a syntax error is one fault with line and column; no records', async () => {
+    const { records, faults } = await read('[\n  {"a": 1},\n  {"a": 2\n]\n', '.json', 'json');
+    expect(records).toEqual([]);
+    expect(faults).toMatchObject([{ fault: 'syntax', line: 4, column: 1, text: ']' }]);
+  });
+
+  it('a duplicate key anywhere is reported with its pointer', async () => {
+    const { faults, records } = await read('[{"a":1},\n {"x":1,\n  "x":2}]', '.json', 'json');
+    expect(faults).toMatchObject([{ fault: 'duplicate-key', line: 3, column: 3, pointer: '/1/x' }]);
+    expect(records).toHaveLength(2);
+  });
+
+  it('BOM and CRLF are accepted', async () => {
+    const { records, faults } = await read('\uFEFF[\r\n  {"a": 1},\r\n  {"a": "x"}\r\n]\r\n', '.json', 'json');
+    expect(faults).toEqual([]);
+    expect(records[1]!.locate('/a', 'value')).toMatchObject({ line: 3, column: 9, text: '  {"a": "x"}' });
+  });
+
+  it('UTF-16 and binary content are encoding faults', async () => {
+    const utf16 = Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from('{"a":1}', 'utf16le')]);
+    expect((await read(utf16, '.json', 'json')).faults).toMatchObject([{ fault: 'encoding', line: 1, column: 1, message: 'file is UTF-16; save it as UTF-8' }]);
+    const binary = Buffer.from([0x7b, 0x0a, 0x22, 0xff, 0xfe, 0x22, 0x7d]);
+    expect((await read(binary, '.json', 'json')).faults).toMatchObject([{ fault: 'encoding', line: 2, column: 2 }]);
+  });
+});
+
+describe('sniffing (no format from the extension)', () => {
+  it.each([
+    ['a JSON array', '[\n {"a":1},\n {"a":2}\n]\n', 'json', 2],
+    ['a JSON array after blank lines and a BOM', '\uFEFF\n\n  [{"a":1}]', 'json', 1],
+    ['a multi-line object', '{\n  "a": 1,\n  "b": 2\n}\n', 'json', 1],
+    ['a single-line object', '{"a":1}\n', 'jsonl', 1],
+    ['JSONL', '{"a":1}\n{"a":2}\n{"a":3}\n', 'jsonl', 3],
+    ['JSONL without a final newline', '{"a":1}\n{"a":2}', 'jsonl', 2],
+    ['one object without a newline', '{"a":1}', 'jsonl', 1],
+  ] as const)('%s → %s', async (_what, text, format, count) => {
+    const { records, stats, faults } = await read(text, '.txt');
+    expect(faults).toEqual([]);
+    expect(stats.format).toBe(format);
+    expect(records).toHaveLength(count);
+  });
+
+  it('garbage is read as JSONL, so each bad line is reported on its own line', async () => {
+    const { stats, faults } = await read('hello\nworld\n', '.log');
+    expect(stats.format).toBe('jsonl');
+    expect(faults.map((f) => [f.fault, f.line])).toEqual([
+      ['syntax', 1],
+      ['syntax', 2],
+    ]);
+  });
+});
