@@ -388,12 +388,12 @@ describe('lintPayload', () => {
     });
   });
 
-  it('reports every problem of a record, errors before warnings', () => {
+  it('reports every problem of a record, errors (in record key order) before warnings', () => {
     const f = lint({ provider: 'openai', model: 'gpt-4.1', status: 'Success', inputTokens: '12', outputTokens: 12.5, environment: 'Prod', userId: 'a@b.com' });
     expect(ids(f)).toEqual([
+      'payload/enum',
       'payload/type',
       'payload/count',
-      'payload/enum',
       'payload/enum',
       'payload/pii-user-id',
       'payload/missing-external-request-id',

@@ -9,6 +9,10 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { STOP } from '../src/read/lines.js';
 import { readRecords, type FaultInfo, type RecordInfo, type SourceFormat } from '../src/read/records.js';
+import { loadLocator } from '../src/read/locate.js';
+
+// Positions need the lazily loaded parser (readRecords loads it itself only for faults and .json files).
+beforeAll(loadLocator);
 
 let dir: string;
 beforeAll(() => {

@@ -7,7 +7,7 @@
  * differences (each asserted explicitly, never skipped silently):
  *  - PII in userId (e-mail, phone number, IP address): a heuristic in code, not a pattern;
  *    JSON Schema accepts such a userId, zod and the linter refuse it.
- *  - createdAt that has the ISO-8601 shape but is not a date (month 13, minute 60):
+ *  - createdAt that has the ISO-8601 shape but is not a date (month 13, minute 60, February 30):
  *    JSON Schema has the pattern only; zod and the linter also parse the date.
  */
 import { readdirSync, statSync } from 'node:fs';
@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import Ajv2020Module from 'ajv/dist/2020.js';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { DATETIME_WITH_ZONE } from '../src/contract/fields.js';
+import { DATETIME_WITH_ZONE, parseZonedDateTime } from '../src/contract/fields.js';
 import { piiKind } from '../src/contract/lint.js';
 import { payloadJsonSchema, payloadSchema } from '../src/contract/schema.js';
 import { readRecords } from '../src/read/records.js';
@@ -48,7 +48,7 @@ function inexpressible(value: unknown): string | undefined {
   const p = value as Record<string, unknown>;
   const reasons: string[] = [];
   if (typeof p.userId === 'string' && piiKind(p.userId)) reasons.push('pii');
-  if (typeof p.createdAt === 'string' && DATETIME_WITH_ZONE.test(p.createdAt) && Number.isNaN(Date.parse(p.createdAt))) reasons.push('not-a-date');
+  if (typeof p.createdAt === 'string' && DATETIME_WITH_ZONE.test(p.createdAt) && Number.isNaN(parseZonedDateTime(p.createdAt))) reasons.push('not-a-date');
   return reasons.length ? reasons.join('+') : undefined;
 }
 

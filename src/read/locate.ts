@@ -82,8 +82,9 @@ export class Locator {
 
   private root(): Node | undefined {
     if (this.tree === null) {
+      const { parseTree } = parser(); // outside the try: a missing loadLocator() is a bug, not deep input
       try {
-        this.tree = parser().parseTree(this.text, [], STRICT);
+        this.tree = parseTree(this.text, [], STRICT);
       } catch {
         this.tree = undefined; // nesting too deep for the recursive parser
       }
