@@ -7,7 +7,7 @@
  */
 import { EnvHttpProxyAgent, Pool, type Dispatcher } from 'undici';
 import { VERSION } from '../version.js';
-import { endpointUrl, type Target } from './config.js';
+import { endpointUrl, redactKey, type Target } from './config.js';
 
 /** Response bodies are read up to this size; the rest is dropped (we only need the verdict). */
 const MAX_BODY_BYTES = 1024 * 1024;
@@ -16,7 +16,7 @@ export interface HttpResponse {
   kind: 'response';
   status: number;
   headers: Record<string, string | string[] | undefined>;
-  /** The body as text (at most 1 MB). */
+  /** The body as text (at most 1 MB), with the API key replaced by *** wherever it appears. */
   body: string;
   elapsedMs: number;
 }
@@ -95,7 +95,8 @@ export function createClient(opts: ClientOptions): ApiClient {
         headersTimeout: timeout,
         bodyTimeout: timeout,
       });
-      const text = await readCapped(res.body);
+      // A server that echoes the key back must not make us print it.
+      const text = redactKey(await readCapped(res.body), opts.apiKey);
       return { kind: 'response', status: res.statusCode, headers: res.headers, body: text, elapsedMs: performance.now() - started };
     } catch (e) {
       return describeFailure(e, timeout, performance.now() - started);

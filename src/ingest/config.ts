@@ -60,7 +60,7 @@ export function resolveTarget(flags: TargetFlags, env: NodeJS.ProcessEnv = proce
   const loopback = isLoopbackHost(url.hostname);
   if (url.protocol === 'http:' && !loopback && !flags.allowInsecure) {
     throw new ConfigError(
-      `refusing plain http:// to ${url.host}: the API key would travel unencrypted`,
+      `refusing plain http:// to ${url.host}${flags.baseUrl === undefined ? ` (from ${origin})` : ''}: the API key would travel unencrypted`,
       'use https://, or pass --allow-insecure if this network is trusted',
     );
   }

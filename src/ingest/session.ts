@@ -16,7 +16,7 @@ import { createClient } from './client.js';
 import { readJournal, Journal, JournalError } from './journal.js';
 import { DEMO_INGEST_PATH, INGEST_PATH, Sender, emptyReport, idOf, preflight, type EventResult, type SendItem, type SendReport } from './sender.js';
 import { DEFAULT_POLICY } from './retry.js';
-import { sendExitCode, stopMessage, summaryJson, summaryText, type SummaryContext } from './summary.js';
+import { sendExitCode, summaryJson, summaryText, type SummaryContext } from './summary.js';
 
 /** The send flags as commander parses them (see addSendOptions in cli/send.ts). */
 export interface SendFlags {
@@ -109,6 +109,7 @@ export async function runSendSession(items: AsyncIterable<SendItem> | Iterable<S
   const progress = new ProgressLine(stderr, stderr.isTTY === true && !flags.verbose);
   const note = (line: string) => progress.note(line);
   const live = { rejected: 0, gaveUp: 0, invalid: 0 };
+  const liveProblems = stderr.isTTY === true;
   let lastThrottleNotice = 0;
 
   const sender: Sender = new Sender(
@@ -126,11 +127,11 @@ export async function runSendSession(items: AsyncIterable<SendItem> | Iterable<S
       onResult(r: EventResult) {
         if (r.message !== undefined) r.message = redact(r.message);
         journal?.record(r);
-        if (flags.format !== 'pretty') return;
-        const label = r.outcome === 'rejected' ? 'rejected' : r.outcome === 'gave-up' ? 'gave up' : r.notSentReason === 'invalid' ? 'invalid, not sent' : undefined;
-        if (!label) return;
-        const kind = r.outcome === 'rejected' ? 'rejected' : r.outcome === 'gave-up' ? 'gaveUp' : 'invalid';
-        if (++live[kind] > LIVE_PROBLEM_LINES) return;
+        // Live problem lines help on a long interactive run; in a log the summary lists them.
+        if (flags.format !== 'pretty' || !liveProblems) return;
+        const kind = r.outcome === 'rejected' ? 'rejected' : r.outcome === 'gave-up' ? 'gaveUp' : r.notSentReason === 'invalid' ? 'invalid' : undefined;
+        if (!kind || ++live[kind] > LIVE_PROBLEM_LINES) return;
+        const label = kind === 'rejected' ? 'rejected' : kind === 'gaveUp' ? 'gave up' : 'invalid, not sent';
         const who = [r.where, r.externalRequestId].filter(Boolean).join(' ');
         note(`${c.red(label)}: ${who}: ${r.status !== undefined ? `HTTP ${r.status}: ` : ''}${r.message ?? ''}${live[kind] === LIVE_PROBLEM_LINES ? c.dim(' (further ones only in the summary)') : ''}`);
       },
@@ -140,13 +141,14 @@ export async function runSendSession(items: AsyncIterable<SendItem> | Iterable<S
         lastThrottleNotice = now;
         note(c.yellow(`throttled, retrying after ${Math.max(1, Math.ceil(ms / 1000))}s`));
       },
-      onStop(reason) {
+      onStop(reason, verdict) {
+        const inFlight = `${sender.inFlight} request${sender.inFlight === 1 ? '' : 's'} in flight`;
         if (reason === 'interrupted') {
-          note(c.yellow(`interrupted: waiting for ${sender.inFlight} request${sender.inFlight === 1 ? '' : 's'} in flight (Ctrl-C again to quit at once)`));
-          return;
+          note(c.yellow(`interrupted: waiting for ${inFlight} (Ctrl-C again to quit at once)`));
+        } else if (flags.format === 'pretty') {
+          const why = reason === 'paused' ? 'telemetry paused by the plan limit' : reason === 'blocked' ? 'budget hard stop' : 'the API key was refused';
+          note(c.bold(`stopping: HTTP ${verdict && 'status' in verdict ? verdict.status : ''} (${why}); letting ${inFlight} finish`));
         }
-        if (flags.format !== 'pretty') return;
-        for (const line of stopMessage({ stop: sender.progress.stop })) note(c.bold(line));
       },
       onAttempt: flags.verbose
         ? (a) => {
