@@ -12,7 +12,6 @@ import type { Catalog } from '../contract/catalog.js';
 import { paint, useColor } from '../cli/output.js';
 import { UserError } from '../cli/errors.js';
 import { API_KEY_HINT, ConfigError, endpointUrl, redactKey, resolveApiKey, resolveTarget, type Target } from './config.js';
-import { createClient } from './client.js';
 import { readJournal, Journal, JournalError } from './journal.js';
 import { DEMO_INGEST_PATH, INGEST_PATH, Sender, emptyReport, idOf, preflight, type EventResult, type SendItem, type SendReport } from './sender.js';
 import { DEFAULT_POLICY } from './retry.js';
@@ -105,6 +104,7 @@ export async function runSendSession(items: AsyncIterable<SendItem> | Iterable<S
   }
   if (journal && ctx.seed !== undefined) summaryCtx.journalHint = `pass --seed ${ctx.seed} with the same --journal to resume`;
 
+  const { createClient } = await import('./client.js'); // undici: only when really sending
   const client = createClient({ target, apiKey, timeoutMs: flags.timeout, connections: flags.concurrency, env });
   const progress = new ProgressLine(stderr, stderr.isTTY === true && !flags.verbose);
   const note = (line: string) => progress.note(line);
