@@ -160,11 +160,25 @@ function rejectionHint(status: number): string | undefined {
   return undefined;
 }
 
+/**
+ * Success bodies are mostly byte-identical from one request to the next; remembering the
+ * last one saves a JSON.parse per event. (The result is read-only to callers.)
+ */
+let lastAcceptedText: string | undefined;
+let lastAcceptedInfo: AcceptedInfo | undefined;
+function acceptedInfoOf(text: string): AcceptedInfo {
+  if (text !== lastAcceptedText || lastAcceptedInfo === undefined) {
+    lastAcceptedInfo = acceptedInfo(parseJson(text));
+    lastAcceptedText = text;
+  }
+  return lastAcceptedInfo;
+}
+
 /** Classify one exchange. `now` is the current epoch ms (for HTTP-date Retry-After). */
 export function classify(x: Exchange, now: number): Verdict {
   if (x.kind === 'network') return { kind: 'failed', message: x.message, notDelivered: x.notDelivered };
   const { status } = x;
-  if (status >= 200 && status < 300) return { kind: 'accepted', status, info: acceptedInfo(parseJson(x.body)) };
+  if (status >= 200 && status < 300) return { kind: 'accepted', status, info: acceptedInfoOf(x.body) };
   if (status === 429) {
     const ra = parseRetryAfter(x.headers['retry-after'], now);
     return { kind: 'throttled', status: 429, retryAfterMs: ra.ms, retryAfterForm: ra.form };
