@@ -15,6 +15,7 @@ import { registerSchema } from './schema.js';
 import { registerSend } from './send.js';
 import { registerStatus } from './status.js';
 import { registerCatalog } from './catalog.js';
+import { registerEmulate } from './emulate.js';
 
 const COMMANDS: Register[] = [
   registerValidate,
@@ -22,6 +23,7 @@ const COMMANDS: Register[] = [
   registerSend,
   registerStatus,
   registerCatalog,
+  registerEmulate,
 ];
 
 export function buildProgram(): Command {

@@ -1,0 +1,190 @@
+/** `opsmeter emulate` — a local Opsmeter-compatible ingest server; runs until SIGINT/SIGTERM. */
+import { Option, type Command } from 'commander';
+import { DEFAULT_EMULATOR_HOST, DEFAULT_EMULATOR_KEY, DEFAULT_EMULATOR_PORT, RETRY_AFTER_MODES, type RetryAfterMode } from '../emulator/constants.js';
+import { UserError } from './errors.js';
+import { paint, useColor } from './output.js';
+import { catalogOption, intArg, loadCatalog } from './shared.js';
+
+interface EmulateFlags {
+  host: string;
+  port: number;
+  apiKey?: string;
+  store?: string;
+  planLimit?: number;
+  planTier: string;
+  budgetUsd?: number;
+  rateLimit?: number;
+  failRate?: number;
+  latency?: number;
+  seed?: number;
+  retryAfter: RetryAfterMode;
+  catalog?: string;
+  verbose?: boolean;
+}
+
+/** A finite number flag within [min, max], with a usage error naming the flag. */
+function numberArg(flag: string, min: number, max = Infinity, exclusiveMin = false) {
+  return (value: string): number => {
+    const n = value.trim() === '' ? NaN : Number(value);
+    if (!Number.isFinite(n) || n < min || (exclusiveMin && n === min) || n > max) {
+      const range = max === Infinity ? `${exclusiveMin ? '>' : '≥'} ${min}` : `between ${min} and ${max}`;
+      throw new UserError(`${flag} takes a number ${range}, got "${value}"`, 2);
+    }
+    return n;
+  };
+}
+
+function portArg(value: string): number {
+  const n = intArg('--port', 0)(value);
+  if (n > 65535) throw new UserError(`--port takes a port number 0–65535, got "${value}"`, 2);
+  return n;
+}
+
+function latencyArg(value: string): number {
+  const n = intArg('--latency', 0)(value);
+  if (n > 2_147_483_647) throw new UserError(`--latency takes milliseconds up to 2147483647, got "${value}"`, 2);
+  return n;
+}
+
+export function isLoopbackHost(host: string): boolean {
+  const h = host.replace(/^\[|\]$/g, '').toLowerCase();
+  return h === 'localhost' || h === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h) || h === '::ffff:127.0.0.1';
+}
+
+export function registerEmulate(program: Command): void {
+  program
+    .command('emulate')
+    .description('run a local Opsmeter-compatible ingest server (for tests, demos and `opsmeter send`)')
+    .option('--host <host>', 'interface to bind (loopback by default)', DEFAULT_EMULATOR_HOST)
+    .option('-p, --port <port>', 'port to listen on; 0 picks a free one', portArg, DEFAULT_EMULATOR_PORT)
+    .option('--api-key <key>', `the X-API-Key clients must send (default: OPSMETER_API_KEY, else "${DEFAULT_EMULATOR_KEY}")`)
+    .option('--store <file>', 'append accepted rows to this JSONL file')
+    .option('--plan-limit <n>', 'after n accepted rows answer 402 plan_limit_reached', intArg('--plan-limit', 0))
+    .option('--plan-tier <name>', 'plan tier reported in responses', 'Free')
+    .option('--budget-usd <usd>', 'answer 402 budget_exceeded once estimated spend passes this (budgetWarning from 80 %)', numberArg('--budget-usd', 0))
+    .option('--rate-limit <n>', 'allow n ingest requests per second (burst n), then 429 with Retry-After', numberArg('--rate-limit', 0, Infinity, true))
+    .option('--fail-rate <p>', 'answer this share (0..1) of ingest requests with 503', numberArg('--fail-rate', 0, 1))
+    .option('--latency <ms>', 'delay every response by ms milliseconds', latencyArg)
+    .option('--seed <n>', 'seed for --fail-rate and generated demo rows (reproducible faults)', intArg('--seed', 0))
+    .addOption(new Option('--retry-after <mode>', 'how a 429 states Retry-After').choices([...RETRY_AFTER_MODES]).default('seconds'))
+    .addOption(catalogOption())
+    .option('-v, --verbose', 'log one line per request on stderr')
+    .addHelpText(
+      'after',
+      `
+Endpoints: POST /v1/ingest/llm-request, POST /v1/ingest/demo,
+           GET /v1/diagnostics/workspace-status, GET /v1/public/pricing-models
+Runs until SIGINT/SIGTERM, then exits 0. Exit 2: bad flag, port in use, store not writable.
+Examples:
+  opsmeter emulate
+  opsmeter emulate --port 0 --store rows.jsonl --verbose
+  opsmeter emulate --rate-limit 5 --fail-rate 0.2 --seed 7 --plan-limit 100`,
+    )
+    .action(async (flags: EmulateFlags) => {
+      await runEmulate(flags);
+    });
+}
+
+async function runEmulate(flags: EmulateFlags): Promise<void> {
+  const { startEmulator } = await import('../emulator/server.js');
+  const catalog = loadCatalog(flags.catalog);
+  const envKey = process.env.OPSMETER_API_KEY;
+  const apiKey = flags.apiKey ?? (envKey ? envKey : DEFAULT_EMULATOR_KEY);
+  const keyShown = flags.apiKey !== undefined ? '(as given with --api-key)' : envKey ? '(from OPSMETER_API_KEY)' : DEFAULT_EMULATOR_KEY;
+  const c = paint(useColor(process.stderr));
+  const err = (line: string) => process.stderr.write(line + '\n');
+
+  // Listen for the stop signal before printing the URL: a caller may signal as soon as it sees it.
+  let removeHandlers = () => {};
+  const stopped = new Promise<NodeJS.Signals>((resolve) => {
+    const on = (sig: NodeJS.Signals) => {
+      removeHandlers();
+      resolve(sig);
+    };
+    removeHandlers = () => {
+      process.off('SIGINT', on);
+      process.off('SIGTERM', on);
+    };
+    process.on('SIGINT', on);
+    process.on('SIGTERM', on);
+  });
+
+  if (!isLoopbackHost(flags.host)) {
+    err(c.yellow(`warning: binding ${flags.host}, which other machines may reach; the emulator is meant for local testing`));
+  }
+  let emulator;
+  try {
+    emulator = await startEmulator({
+      host: flags.host,
+      port: flags.port,
+      apiKey,
+      store: flags.store,
+      planLimit: flags.planLimit,
+      planTier: flags.planTier,
+      budgetUsd: flags.budgetUsd,
+      rateLimit: flags.rateLimit,
+      failRate: flags.failRate,
+      latencyMs: flags.latency,
+      seed: flags.seed,
+      retryAfterMode: flags.retryAfter,
+      catalog,
+      keepRows: false,
+      onRequest: flags.verbose
+        ? (e) => err(`${e.method} ${e.path} ${e.status || '-'} ${e.outcome} ${e.ms.toFixed(1)}ms${e.externalRequestId ? ' ' + e.externalRequestId : ''}`)
+        : undefined,
+    });
+  } catch (e) {
+    removeHandlers();
+    throw startError(e as NodeJS.ErrnoException, flags);
+  }
+
+  const faults: string[] = [];
+  if (flags.planLimit !== undefined) faults.push(`plan limit ${flags.planLimit} rows`);
+  if (flags.budgetUsd !== undefined) faults.push(`budget $${flags.budgetUsd}`);
+  if (flags.rateLimit !== undefined) faults.push(`rate limit ${flags.rateLimit}/s (Retry-After: ${flags.retryAfter})`);
+  if (flags.failRate !== undefined) faults.push(`fail rate ${Math.round(flags.failRate * 1000) / 10} % (seed ${emulator.seed})`);
+  if (flags.latency !== undefined) faults.push(`latency ${flags.latency} ms`);
+  const keyEnv = keyShown === DEFAULT_EMULATOR_KEY ? ` OPSMETER_API_KEY=${DEFAULT_EMULATOR_KEY}` : '';
+  // One write, so a reader that sees the URL sees the whole banner.
+  err(
+    [
+      `opsmeter emulate: listening on ${c.bold(emulator.url)}`,
+      `  API key (X-API-Key): ${keyShown}`,
+      ...(faults.length > 0 ? [`  faults: ${faults.join(' · ')}`] : []),
+      ...(flags.store !== undefined ? [`  storing accepted rows in ${flags.store}`] : []),
+      `  try: OPSMETER_API_BASE_URL=${emulator.url}${keyEnv} opsmeter send --test`,
+      '  stop with Ctrl+C',
+    ].join('\n'),
+  );
+
+  const signal = await stopped;
+  const s = emulator.stats();
+  try {
+    await emulator.close();
+  } catch (e) {
+    throw new UserError(`could not write the store ${flags.store}: ${(e as Error).message}`, 2, 'rows accepted after the failure are missing from the file');
+  }
+  err(
+    `opsmeter emulate: stopped (${signal}) after ${s.requests} requests: ${s.accepted} accepted, ${s.duplicates} duplicates, ` +
+      `${s.throttled} throttled, ${s.failed} failed, ${s.rejected} rejected, ${s.unauthorized} unauthorized, ${s.paused} paused, ${s.blocked} blocked`,
+  );
+  process.exitCode = 0;
+}
+
+function startError(e: NodeJS.ErrnoException, flags: EmulateFlags): Error {
+  switch (e.syscall === 'open' ? 'store' : e.code) {
+    case 'store':
+      return new UserError(e.message, 2, 'check that the directory exists and is writable');
+    case 'EADDRINUSE':
+      return new UserError(`port ${flags.port} is in use; try --port 0`, 2);
+    case 'EACCES':
+      return new UserError(`no permission to listen on port ${flags.port}`, 2, 'ports below 1024 need privileges; try --port 0');
+    case 'EADDRNOTAVAIL':
+      return new UserError(`cannot listen on ${flags.host}: no such local address`, 2);
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return new UserError(`cannot resolve --host ${flags.host}`, 2);
+    default:
+      return e;
+  }
+}
