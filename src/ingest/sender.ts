@@ -282,7 +282,9 @@ export class Sender {
     if (warned) this.report.eventsWithLintWarnings++;
     if (id === undefined) this.report.eventsWithoutId++;
 
-    if (!(await this.gate())) return this.finishUnsent(item, 'stopped', 'not sent: sending stopped', id);
+    // No rate cap and no throttle window: skip the async gate (one promise less per event).
+    const open = this.stopReason === undefined && this.intervalMs === 0 && this.throttleUntil <= Date.now();
+    if (!open && !(await this.gate())) return this.finishUnsent(item, 'stopped', 'not sent: sending stopped', id);
 
     const body = JSON.stringify(value);
     let throttled = false;
