@@ -303,7 +303,7 @@ describe('opsmeter send', () => {
       await new Promise((r) => setTimeout(r, 40));
       return accept(q);
     });
-    const N = 60;
+    const N = 200;
     const f = jsonl('sigint.jsonl', Array.from({ length: N }, (_, i) => payload(i + 1)));
     const journal = join(dir, 'sigint-journal.jsonl');
     const args = ['send', f, '--concurrency', '2', '--journal', journal, '--base-url', s.url];
@@ -315,8 +315,9 @@ describe('opsmeter send', () => {
     });
     let stderr = '';
     child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
-    for (let i = 0; i < 400 && stored.size < 10; i++) await new Promise((r) => setTimeout(r, 25));
+    const killer = setTimeout(() => child.kill('SIGKILL'), 40_000); // never leave a stray process
+    const exited = new Promise<number | null>((resolve) => child.on('close', (code) => (clearTimeout(killer), resolve(code))));
+    for (let i = 0; i < 1200 && stored.size < 10; i++) await new Promise((r) => setTimeout(r, 25));
     expect(stored.size).toBeGreaterThanOrEqual(10);
     child.kill('SIGINT');
     const code = await exited;
@@ -340,6 +341,28 @@ describe('opsmeter send', () => {
     expect(stored.size).toBe(N);
     // No id reached the server twice across both runs.
     expect(s.requests.length).toBe(N);
+  });
+});
+
+describe('opsmeter send reading a stdin that never ends', () => {
+  it('SIGINT still stops it: exit 130 with the summary of what was sent', async () => {
+    const stored = new Map<string, unknown>();
+    const s = await server(acceptingScript(stored));
+    const child = spawn(process.execPath, [BIN, 'send', '--base-url', s.url], { cwd: ROOT, env: { ...cleanEnv(), ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    const killer = setTimeout(() => child.kill('SIGKILL'), 40_000); // never leave a stray process
+    const exited = new Promise<number | null>((resolve) => child.on('close', (code) => (clearTimeout(killer), resolve(code))));
+    child.stdin.write([1, 2, 3].map((i) => JSON.stringify(payload(i))).join('\n') + '\n');
+    for (let i = 0; i < 1200 && stored.size < 3; i++) await new Promise((r) => setTimeout(r, 25));
+    expect(stored.size).toBe(3);
+    child.kill('SIGINT');
+    const code = await exited;
+    child.stdin.destroy();
+    expect(code).toBe(130);
+    expect(stderr).toMatch(/3 events →/);
+    expect(stderr).toMatch(/accepted\s+3/);
+    expect(stderr).toContain('the rest of the input was not read (interrupted)');
   });
 });
 

@@ -161,6 +161,9 @@ export class Sender {
   private readonly random: () => number;
   private stopReason: StopReason | undefined;
   private interrupted = false;
+  /** Resolves on stop('interrupted'): a read blocked on input that never comes must not hold the run. */
+  private readonly interruption: Promise<undefined>;
+  private wakeInterrupted!: () => void;
   private throttleUntil = 0;
   private nextSlot = 0;
   private readonly sleepers = new Set<() => void>();
@@ -177,6 +180,7 @@ export class Sender {
     this.intervalMs = opts.rate && opts.rate > 0 ? 1000 / opts.rate : 0;
     this.path = opts.path ?? INGEST_PATH;
     this.random = opts.random ?? Math.random;
+    this.interruption = new Promise((resolve) => (this.wakeInterrupted = () => resolve(undefined)));
   }
 
   /** Live counters (read-only view) for progress lines. */
@@ -193,7 +197,10 @@ export class Sender {
    * end as not-sent. 'interrupted' also stops reading the input.
    */
   stop(reason: StopReason, verdict?: Verdict): void {
-    if (reason === 'interrupted') this.interrupted = this.report.interrupted = true;
+    if (reason === 'interrupted') {
+      this.interrupted = this.report.interrupted = true;
+      this.wakeInterrupted();
+    }
     if (this.stopReason !== undefined) return;
     this.stopReason = reason;
     if (verdict && (verdict.kind === 'paused' || verdict.kind === 'blocked' || verdict.kind === 'unauthorized')) {
@@ -216,9 +223,17 @@ export class Sender {
     const it: AsyncIterator<SendItem> | Iterator<SendItem> =
       Symbol.asyncIterator in items ? (items as AsyncIterable<SendItem>)[Symbol.asyncIterator]() : (items as Iterable<SendItem>)[Symbol.iterator]();
     let exhausted = false;
+    const isAsync = Symbol.asyncIterator in items;
+    let abandoned = false;
     const next = async (): Promise<SendItem | undefined> => {
-      if (exhausted) return undefined;
-      const n = await it.next();
+      if (exhausted || this.interrupted) return undefined;
+      const pending = it.next();
+      if (isAsync) (pending as Promise<unknown>).catch(() => {}); // an abandoned read may still fail later
+      const n = isAsync ? await Promise.race([pending, this.interruption]) : await pending;
+      if (n === undefined) {
+        abandoned = true; // interrupted while waiting for input; that read is dropped
+        return undefined;
+      }
       if (n.done) {
         exhausted = true;
         return undefined;
@@ -244,7 +259,10 @@ export class Sender {
     } finally {
       if (!exhausted) {
         this.report.inputLeftUnread = true;
-        await it.return?.();
+        // A generator still busy with the abandoned read would only honour return() after it.
+        const closing = it.return?.();
+        if (!abandoned) await closing;
+        else Promise.resolve(closing).catch(() => {});
       }
       for (const wake of [...this.sleepers]) wake();
     }
