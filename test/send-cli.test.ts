@@ -214,7 +214,7 @@ describe('opsmeter send', () => {
       await runCli(['send', '--test', '--count', '2', '--format', 'json', '--api-key-file', keyFile, '--base-url', s.url], {}),
     ];
     expect(s.requests.every((q) => q.headers['x-api-key'] === KEY)).toBe(true);
-    expect(runs[0]!.stderr).toContain('> x-api-key: ***');
+    expect(runs[0]!.stderr).toContain('> X-API-Key: ***');
     expect(runs[0]!.stderr).toContain('bad payload for key ***');
     for (const r of runs) {
       expect(r.stdout).not.toContain(KEY);

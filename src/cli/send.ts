@@ -31,7 +31,7 @@ export function addSendOptions(cmd: Command): Command {
     .option('--max-retries <n>', 'retries after a 429, 5xx, timeout or network error', intArg('--max-retries', 0), 3)
     .option('--dry-run', 'validate and print what would be sent (JSONL on stdout); send nothing')
     .option('--journal <file>', 'append each final outcome as JSONL; a re-run skips events already accepted')
-    .option('-v, --verbose', 'dump every request and response on stderr (the API key shown as ***)')
+    .option('-v, --verbose', 'dump every request and response on stderr (X-API-Key: ***)')
     .addOption(new Option('-f, --format <format>', 'summary format (json goes to stdout)').choices(['pretty', 'json']).default('pretty'))
     .addOption(catalogOption());
 }

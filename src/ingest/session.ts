@@ -154,8 +154,8 @@ export async function runSendSession(items: AsyncIterable<SendItem> | Iterable<S
         ? (a) => {
             const lines = [
               `> POST ${url.href}${a.attempt > 0 ? ` (retry ${a.attempt})` : ''}`,
-              '> content-type: application/json',
-              '> x-api-key: ***',
+              '> Content-Type: application/json',
+              '> X-API-Key: ***',
               `> ${redact(a.body)}`,
             ];
             if (a.exchange.kind === 'response') {
