@@ -12,11 +12,17 @@ type Register = (program: Command) => void;
 /** Commands, each registered by its own module (cheap: only flags, no heavy imports). */
 import { registerValidate } from './validate.js';
 import { registerSchema } from './schema.js';
+import { registerSend } from './send.js';
+import { registerStatus } from './status.js';
+import { registerCatalog } from './catalog.js';
 import { registerEmulate } from './emulate.js';
 
 const COMMANDS: Register[] = [
   registerValidate,
   registerSchema,
+  registerSend,
+  registerStatus,
+  registerCatalog,
   registerEmulate,
 ];
 

@@ -1,0 +1,142 @@
+/**
+ * `opsmeter catalog` — the provider/model ids opsmeter checks payloads against, with
+ * prices; `--fetch` refreshes them from GET /v1/public/pricing-models into the user cache
+ * (which validate, import and send then prefer over the built-in snapshot).
+ */
+import { readFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import type { Catalog, CatalogEntry } from '../contract/catalog.js';
+import { UserError } from './errors.js';
+import { paint, useColor } from './output.js';
+import { catalogCachePath, catalogOption, intArg, loadCatalog } from './shared.js';
+
+interface CatalogFlags {
+  provider?: string;
+  search?: string;
+  json?: boolean;
+  fetch?: boolean;
+  catalog?: string;
+  baseUrl?: string;
+  apiKeyFile?: string;
+  allowInsecure?: boolean;
+  timeout: number;
+  maxRetries: number;
+}
+
+export function registerCatalog(program: Command): void {
+  program
+    .command('catalog')
+    .description('list known provider/model ids and prices; --fetch refreshes them from the API')
+    .option('--provider <id>', 'only this provider')
+    .option('--search <text>', 'only models whose id contains this text (case-insensitive)')
+    .option('--json', 'print the (filtered) catalog as JSON')
+    .option('--fetch', 'download GET /v1/public/pricing-models into the local cache')
+    .addOption(catalogOption())
+    .option('--base-url <url>', 'API base URL for --fetch (default: OPSMETER_API_BASE_URL, else https://api.opsmeter.io)')
+    .option('--api-key-file <file>', 'API key for --fetch, if the endpoint wants one (otherwise OPSMETER_API_KEY, if set)')
+    .option('--allow-insecure', 'allow plain http:// to a host that is not this machine')
+    .option('--timeout <ms>', 'request timeout in ms for --fetch', intArg('--timeout', 1), 10_000)
+    .option('--max-retries <n>', 'retries for --fetch', intArg('--max-retries', 0), 2)
+    .addHelpText('after', `\nThe cache lives at ${catalogCachePath()}.\nExit codes: 0 ok, 2 usage or IO error, 5 fetch failed (network, HTTP error or an unusable response).\nExamples:\n  opsmeter catalog --provider openai --search 4o\n  opsmeter catalog --fetch`)
+    .action(async (flags: CatalogFlags) => {
+      process.exitCode = flags.fetch ? await runFetch(flags) : runList(flags);
+    });
+}
+
+function fmtPrice(n: number | null): string {
+  if (n === null) return '—';
+  return Number(n.toFixed(4)).toString();
+}
+
+/** Where the catalog came from, in words (the cache file records the URL it was fetched from). */
+function describeOrigin(catalog: Catalog, flags: CatalogFlags): string {
+  if (flags.catalog === undefined && catalog.source === catalogCachePath()) {
+    try {
+      const meta = JSON.parse(readFileSync(catalog.source, 'utf8')) as { source?: unknown; fetchedAt?: unknown };
+      if (typeof meta.source === 'string') return `fetched from ${meta.source}${typeof meta.fetchedAt === 'string' ? ` at ${meta.fetchedAt}` : ''} (cache ${catalog.source})`;
+    } catch {
+      // loadCatalog already read it; a race with a concurrent --fetch just loses the detail.
+    }
+  }
+  return catalog.source;
+}
+
+function runList(flags: CatalogFlags): number {
+  const catalog = loadCatalog(flags.catalog);
+  let rows: CatalogEntry[] = catalog.list();
+  if (flags.provider !== undefined) {
+    const p = catalog.resolveProvider(flags.provider);
+    if (!p) {
+      const s = catalog.suggestProvider(flags.provider);
+      throw new UserError(`provider "${flags.provider}" is not in the catalog`, 2, s ? `did you mean "${s}"? known: ${catalog.providers().join(', ')}` : `known: ${catalog.providers().join(', ')}`);
+    }
+    rows = rows.filter((e) => e.provider === p);
+  }
+  if (flags.search !== undefined) {
+    const q = flags.search.toLowerCase();
+    rows = rows.filter((e) => e.model.toLowerCase().includes(q));
+  }
+  rows.sort((a, b) => (a.provider === b.provider ? (a.model < b.model ? -1 : 1) : a.provider < b.provider ? -1 : 1));
+  const origin = describeOrigin(catalog, flags);
+  if (flags.json) {
+    process.stdout.write(JSON.stringify({ date: catalog.date, source: origin, models: rows }, null, 2) + '\n');
+    return 0;
+  }
+  const c = paint(useColor(process.stdout));
+  const out: string[] = [`catalog: ${origin}, ${catalog.date} · ${catalog.size} models${rows.length !== catalog.size ? `, ${rows.length} shown` : ''} · prices in USD per 1M tokens`];
+  if (rows.length === 0) {
+    out.push('  (no model matches)');
+  } else {
+    const pw = Math.max(8, ...rows.map((r) => r.provider.length));
+    const mw = Math.max(5, ...rows.map((r) => r.model.length));
+    out.push(c.bold(`${'provider'.padEnd(pw)}  ${'model'.padEnd(mw)}  ${'input'.padStart(9)}  ${'output'.padStart(9)}  ${'cache rd'.padStart(9)}`));
+    for (const r of rows) {
+      out.push(`${r.provider.padEnd(pw)}  ${r.model.padEnd(mw)}  ${fmtPrice(r.inputPer1M).padStart(9)}  ${fmtPrice(r.outputPer1M).padStart(9)}  ${fmtPrice(r.cacheReadPer1M).padStart(9)}`);
+    }
+  }
+  process.stdout.write(out.join('\n') + '\n');
+  return 0;
+}
+
+async function runFetch(flags: CatalogFlags): Promise<number> {
+  if (flags.provider !== undefined || flags.search !== undefined || flags.json || flags.catalog !== undefined) {
+    throw new UserError('--fetch only refreshes the cache; list it afterwards with a separate `opsmeter catalog` (filters, --json and --catalog do not apply)', 2);
+  }
+  const [config, { createClient }, pricing, { DEFAULT_POLICY }, fs, pathMod] = await Promise.all([
+    import('../ingest/config.js'),
+    import('../ingest/client.js'),
+    import('../ingest/pricing.js'),
+    import('../ingest/retry.js'),
+    import('node:fs/promises'),
+    import('node:path'),
+  ]);
+  let target, key;
+  try {
+    target = config.resolveTarget(flags);
+    key = config.resolveApiKey(flags);
+  } catch (e) {
+    if (e instanceof config.ConfigError) throw new UserError(e.message, 2, e.hint);
+    throw e;
+  }
+  const client = createClient({ target, apiKey: key?.key, timeoutMs: flags.timeout, connections: 1 });
+  let result;
+  try {
+    result = await pricing.fetchPricing(client, { ...DEFAULT_POLICY, maxRetries: flags.maxRetries });
+  } finally {
+    await client.close();
+  }
+  if (!result.ok) throw new UserError(config.redactKey(result.message, key?.key), 5, result.hint);
+  const path = catalogCachePath();
+  const tmp = `${path}.${process.pid}.tmp`;
+  try {
+    await fs.mkdir(pathMod.dirname(path), { recursive: true });
+    await fs.writeFile(tmp, JSON.stringify(result.file) + '\n');
+    await fs.rename(tmp, path); // atomic: a reader never sees half a catalog
+  } catch (e) {
+    await fs.rm(tmp, { force: true }).catch(() => {});
+    throw new UserError(`cannot write the catalog cache ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, 2);
+  }
+  const providers = new Set(result.file.models.map((m) => m.provider)).size;
+  process.stderr.write(`fetched ${result.file.models.length} models from ${providers} provider${providers === 1 ? '' : 's'} (${result.file.date}) from ${result.file.source}\ncached at ${path}; validate, import and send now use it\n`);
+  return 0;
+}

@@ -1,0 +1,116 @@
+/**
+ * `opsmeter send [paths...]` / `send --test` / `send --demo` — send payloads (files,
+ * stdin, or generated test/demo events) and report exactly what the API said.
+ * The flags shared with `import --send` are defined once in `addSendOptions`.
+ */
+import { Option, type Command } from 'commander';
+import type { SendFlags } from '../ingest/session.js';
+import { UserError } from './errors.js';
+import { catalogOption, intArg, loadCatalog, stdinIsPiped } from './shared.js';
+
+function rateArg(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < 0) throw new UserError(`--rate takes a number of requests per second ≥ 0 (0 = no cap), got "${value}"`, 2);
+  return n;
+}
+
+/**
+ * The flags of a send (target, key, safety, pacing, journal, output). `import --send`
+ * adds these to its own command and passes the parsed values to `runSendSession`.
+ */
+export function addSendOptions(cmd: Command): Command {
+  return cmd
+    .option('--base-url <url>', 'API base URL (default: OPSMETER_API_BASE_URL, else https://api.opsmeter.io)')
+    .option('--api-key-file <file>', 'read the API key from this file (otherwise OPSMETER_API_KEY)')
+    .option('--use-demo-endpoint', 'post to /v1/ingest/demo instead of /v1/ingest/llm-request')
+    .option('--allow-real', 'also send events whose dataMode is "real" (or absent)')
+    .option('--allow-insecure', 'allow plain http:// to a host that is not this machine')
+    .option('--concurrency <n>', 'requests in flight at once', intArg('--concurrency', 1), 8)
+    .option('--rate <r>', 'max requests per second (default: no cap on loopback, 20 otherwise; 0 = no cap)', rateArg)
+    .option('--timeout <ms>', 'per-request timeout in ms', intArg('--timeout', 1), 5000)
+    .option('--max-retries <n>', 'retries after a 429, 5xx, timeout or network error', intArg('--max-retries', 0), 3)
+    .option('--dry-run', 'validate and print what would be sent (JSONL on stdout); send nothing')
+    .option('--journal <file>', 'append each final outcome as JSONL; a re-run skips events already accepted')
+    .option('-v, --verbose', 'dump every request and response on stderr (X-API-Key: ***)')
+    .addOption(new Option('-f, --format <format>', 'summary format (json goes to stdout)').choices(['pretty', 'json']).default('pretty'))
+    .addOption(catalogOption());
+}
+
+interface SendCommandFlags extends SendFlags {
+  test?: boolean;
+  demo?: boolean;
+  count: number;
+  environment?: string;
+  seed?: string;
+  catalog?: string;
+}
+
+export function registerSend(program: Command): void {
+  const cmd = program
+    .command('send')
+    .description('send payloads, or generated test/demo events, and report what the API said')
+    .argument('[paths...]', 'payload files (.json, .jsonl), directories, globs, or - for stdin')
+    .option('--test', 'send generated dataMode "test" events (environment staging)')
+    .option('--demo', 'send generated dataMode "demo" events (environment dev)')
+    .option('-n, --count <n>', 'how many events to generate', intArg('--count', 1), 1)
+    .option('--environment <env>', 'environment of generated events: staging or dev')
+    .option('--seed <seed>', 'seed for generated events: the same seed gives the same events and ids');
+  addSendOptions(cmd)
+    .addHelpText(
+      'after',
+      `
+Outcomes: accepted · throttled (429, retried after Retry-After) · paused (402 plan limit) ·
+blocked (402 budget) · unauthorized (401/403) · rejected (other 4xx) · gave up · not sent.
+Exit codes: 0 all accepted, 1 some rejected or invalid, 2 usage, 3 stopped by a 402,
+4 auth failed, 5 gave up (throttling, 5xx or network), 130 interrupted.
+Examples:
+  OPSMETER_API_KEY=... opsmeter send --test
+  opsmeter send --demo --count 50 --use-demo-endpoint
+  opsmeter send events.jsonl --journal sent.jsonl
+  opsmeter send --test --base-url http://127.0.0.1:8787 --dry-run`,
+    )
+    .action(async (paths: string[], flags: SendCommandFlags, command: Command) => {
+      process.exitCode = await runSend(paths, flags, command);
+    });
+}
+
+async function runSend(paths: string[], flags: SendCommandFlags, command: Command): Promise<number> {
+  if (flags.test && flags.demo) throw new UserError('choose one of --test and --demo', 2);
+  const generated = flags.test ? 'test' : flags.demo ? 'demo' : undefined;
+  if (generated && paths.length > 0) throw new UserError(`--${generated} generates its events; do not also give files`, 2);
+  if (!generated) {
+    for (const f of ['count', 'environment', 'seed'] as const) {
+      if (command.getOptionValueSource(f) === 'cli') throw new UserError(`--${f} applies to generated events (--test or --demo)`, 2, 'payloads from files keep their own values');
+    }
+  }
+  if (flags.environment !== undefined && flags.environment !== 'staging' && flags.environment !== 'dev') {
+    throw new UserError(
+      `--environment must be staging or dev, got "${flags.environment}"`,
+      2,
+      flags.environment === 'prod' ? 'test and demo events never go to environment prod; send real payloads from files with --allow-real instead' : undefined,
+    );
+  }
+  const catalog = loadCatalog(flags.catalog);
+  const [{ runSendSession }, { generateEvents, randomSeed }] = await Promise.all([import('../ingest/session.js'), import('../ingest/generate.js')]);
+  if (generated) {
+    const seed = flags.seed ?? randomSeed();
+    const items = generateEvents({ mode: generated, count: flags.count, catalog, seed, environment: flags.environment as 'staging' | 'dev' | undefined });
+    return runSendSession(items, flags, { catalog, seed });
+  }
+  if (paths.length === 0) {
+    if (stdinIsPiped()) paths = ['-'];
+    else throw new UserError('nothing to send: give payload files, pipe payloads on stdin, or use --test / --demo', 2, 'opsmeter send --test   or   opsmeter send events.jsonl');
+  }
+  const [{ expandPaths, PathError }, { itemsFromSources }] = await Promise.all([import('../read/paths.js'), import('../ingest/sources.js')]);
+  let expanded;
+  try {
+    expanded = await expandPaths(paths);
+  } catch (e) {
+    if (e instanceof PathError) throw new UserError(e.message, 2);
+    throw e;
+  }
+  if (expanded.emptyMatches.length > 0) {
+    throw new UserError(`no payload files (*.json, *.jsonl, *.ndjson) in ${expanded.emptyMatches.map((p) => `"${p}"`).join(', ')}`, 2);
+  }
+  return runSendSession(itemsFromSources(expanded.sources), flags, { catalog });
+}

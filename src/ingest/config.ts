@@ -1,0 +1,121 @@
+/**
+ * Where events go and with which key: the base URL (--base-url, OPSMETER_API_BASE_URL,
+ * default https://api.opsmeter.io) and the API key (OPSMETER_API_KEY or --api-key-file;
+ * never a flag value, which `ps` would show). Plain http:// is refused for any host that
+ * is not loopback unless the user says --allow-insecure: the key would cross the network
+ * in clear text.
+ */
+import { readFileSync } from 'node:fs';
+
+export const DEFAULT_BASE_URL = 'https://api.opsmeter.io';
+
+/** A configuration problem the user must fix (mapped to exit 2 by the CLI). */
+export class ConfigError extends Error {
+  constructor(
+    message: string,
+    readonly hint?: string,
+  ) {
+    super(message);
+  }
+}
+
+export interface TargetFlags {
+  baseUrl?: string;
+  apiKeyFile?: string;
+  allowInsecure?: boolean;
+}
+
+export interface Target {
+  /** Base URL without a trailing slash; endpoint paths are appended to its path. */
+  baseUrl: URL;
+  /** The host is this machine (127.0.0.0/8, ::1, localhost). */
+  loopback: boolean;
+}
+
+const LOOPBACK_V4 = /^127(?:\.\d{1,3}){3}$/;
+
+export function isLoopbackHost(hostname: string): boolean {
+  const h = hostname.toLowerCase().replace(/^\[|\]$/g, '');
+  return h === 'localhost' || h.endsWith('.localhost') || LOOPBACK_V4.test(h) || h === '::1' || h === '0:0:0:0:0:0:0:1';
+}
+
+export function resolveTarget(flags: TargetFlags, env: NodeJS.ProcessEnv = process.env): Target {
+  const raw = flags.baseUrl ?? (env.OPSMETER_API_BASE_URL || undefined) ?? DEFAULT_BASE_URL;
+  const origin = flags.baseUrl !== undefined ? '--base-url' : env.OPSMETER_API_BASE_URL ? 'OPSMETER_API_BASE_URL' : 'the default base URL';
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError(`${origin} "${raw}" is not a URL`, 'e.g. https://api.opsmeter.io or http://127.0.0.1:8787');
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+    throw new ConfigError(`${origin} must be an http(s) URL, got ${url.protocol}`);
+  }
+  if (url.username || url.password) {
+    throw new ConfigError(`${origin} must not carry credentials; give the API key through OPSMETER_API_KEY or --api-key-file`);
+  }
+  if (url.search || url.hash) {
+    throw new ConfigError(`${origin} must not have a query string or fragment`);
+  }
+  const loopback = isLoopbackHost(url.hostname);
+  if (url.protocol === 'http:' && !loopback && !flags.allowInsecure) {
+    throw new ConfigError(
+      `refusing plain http:// to ${url.host}${flags.baseUrl === undefined ? ` (from ${origin})` : ''}: the API key would travel unencrypted`,
+      'use https://, or pass --allow-insecure if this network is trusted',
+    );
+  }
+  url.pathname = url.pathname.replace(/\/+$/, '');
+  return { baseUrl: url, loopback };
+}
+
+/** The full URL of an endpoint under the base URL (which may have a path prefix). */
+export function endpointUrl(target: Target, path: string): URL {
+  const u = new URL(target.baseUrl.href);
+  u.pathname = target.baseUrl.pathname.replace(/\/+$/, '') + path;
+  return u;
+}
+
+/** Printable form of the base URL for messages (never contains credentials: refused above). */
+export function describeTarget(target: Target): string {
+  return target.baseUrl.href.replace(/\/$/, '');
+}
+
+/** Visible ASCII only: anything else could not travel in an HTTP header anyway. */
+const HEADER_SAFE = /^[\x21-\x7e]+$/;
+
+/**
+ * The API key, from --api-key-file or OPSMETER_API_KEY, or undefined when neither is
+ * given. Error messages never quote the key itself.
+ */
+export function resolveApiKey(flags: TargetFlags, env: NodeJS.ProcessEnv = process.env): { key: string; from: string } | undefined {
+  let key: string;
+  let from: string;
+  if (flags.apiKeyFile !== undefined) {
+    from = `--api-key-file ${flags.apiKeyFile}`;
+    try {
+      key = readFileSync(flags.apiKeyFile, 'utf8');
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      throw new ConfigError(`cannot read the API key file ${flags.apiKeyFile}: ${code === 'ENOENT' ? 'no such file' : code ?? (e as Error).message}`);
+    }
+    key = key.replace(/^\uFEFF/, '').trim();
+    if (key === '') throw new ConfigError(`the API key file ${flags.apiKeyFile} is empty`);
+  } else if (env.OPSMETER_API_KEY !== undefined && env.OPSMETER_API_KEY.trim() !== '') {
+    from = 'OPSMETER_API_KEY';
+    key = env.OPSMETER_API_KEY.trim();
+  } else {
+    return undefined;
+  }
+  if (!HEADER_SAFE.test(key)) {
+    throw new ConfigError(`the API key from ${from} contains spaces, line breaks or non-ASCII characters`, 'it should be a single token as shown in Settings → API keys');
+  }
+  return { key, from };
+}
+
+export const API_KEY_HINT = 'set OPSMETER_API_KEY, or put the key in a file and pass --api-key-file FILE';
+
+/** Replace every occurrence of the key in text we print (a server might echo it back). */
+export function redactKey(text: string, key: string | undefined): string {
+  if (!key || key.length < 4 || !text.includes(key)) return text;
+  return text.split(key).join('***');
+}

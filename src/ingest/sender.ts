@@ -1,0 +1,486 @@
+/**
+ * The sender: takes payloads from any (async) iterable and sends each one, with bounded
+ * concurrency, an optional request-rate cap, local validation first, retries (same
+ * externalRequestId every time), and a stop on 402 / 401 / 403 or on request (SIGINT).
+ *
+ * Entry point for other commands (`import --send` streams into this):
+ *
+ *   const sender = new Sender({ client, catalog, concurrency, ... }, hooks);
+ *   const report = await sender.run(items);   // items: AsyncIterable<SendItem> | Iterable<SendItem>
+ *
+ * Items are pulled lazily, one per free worker, so memory stays flat however many there
+ * are. Every item pulled ends in exactly one outcome (OUTCOMES in classify.ts), reported
+ * through `hooks.onResult` — except items whose externalRequestId the journal already
+ * holds as accepted, which are skipped (`hooks.onSkip`). After a 402 or 401/403 stop,
+ * the rest of the input is still read and counted as not-sent, so every input is
+ * accounted for; after `stop('interrupted')` nothing more is read.
+ *
+ * Most callers want `runSendSession` (session.ts), which adds the client, journal,
+ * SIGINT handling, progress line and summary around this.
+ */
+import type { Catalog } from '../contract/catalog.js';
+import { lintPayload } from '../contract/lint.js';
+import type { ApiClient, Exchange } from './client.js';
+import type { AcceptedInfo, Outcome, Verdict } from './classify.js';
+import { DEFAULT_POLICY, withRetries, type RetryPolicy } from './retry.js';
+
+export const INGEST_PATH = '/v1/ingest/llm-request';
+export const DEMO_INGEST_PATH = '/v1/ingest/demo';
+
+/** One thing to send: a parsed payload, or a record that could not be read (readError). */
+export interface SendItem {
+  value: unknown;
+  /** Where it came from, for messages: "events.jsonl:12", "generated #3". */
+  where?: string;
+  /** Set when the source record could not be parsed (the value is then ignored). */
+  readError?: string;
+}
+
+export type NotSentReason = 'invalid' | 'real-data' | 'stopped';
+export type StopReason = 'paused' | 'blocked' | 'unauthorized' | 'interrupted';
+
+export interface EventResult {
+  externalRequestId?: string;
+  where?: string;
+  outcome: Outcome;
+  /** HTTP status of the last response, if there was one. */
+  status?: number;
+  attempts: number;
+  message?: string;
+  hint?: string;
+  notSentReason?: NotSentReason;
+}
+
+export interface AttemptInfo {
+  externalRequestId?: string;
+  attempt: number;
+  body: string;
+  exchange: Exchange;
+  verdict: Verdict;
+}
+
+export interface SenderHooks {
+  onResult?(r: EventResult): void;
+  onSkip?(externalRequestId: string, where: string | undefined): void;
+  onAttempt?(a: AttemptInfo): void;
+  /** A new throttle window began (a 429 asked everyone to wait). */
+  onThrottle?(waitMs: number): void;
+  /** The first stop (402, 401/403 or interrupted). */
+  onStop?(reason: StopReason, verdict: Verdict | undefined): void;
+}
+
+export interface SenderOptions {
+  client: ApiClient;
+  catalog: Catalog;
+  /** Workers sending at the same time (--concurrency). */
+  concurrency: number;
+  /** Max requests per second across all workers, retries included; undefined/0 = no cap. */
+  rate?: number;
+  policy?: RetryPolicy;
+  /** Send dataMode "real" (or absent, which the server reads as real). */
+  allowReal?: boolean;
+  /** Endpoint path (INGEST_PATH or DEMO_INGEST_PATH). */
+  path?: string;
+  /** externalRequestIds already accepted in an earlier run (from the journal). */
+  alreadyAccepted?: ReadonlySet<string>;
+  random?: () => number;
+}
+
+/** Limit on examples kept for the summary (counts stay exact). */
+const SAMPLE_LIMIT = 20;
+
+export interface SendReport {
+  /** Items pulled from the input (skipped ones included). */
+  read: number;
+  outcomes: Record<Outcome, number>;
+  notSent: Record<NotSentReason, number>;
+  /** Skipped because the journal holds them as accepted. */
+  skipped: number;
+  /** Requests made, retries included. */
+  requests: number;
+  retries: number;
+  throttledResponses: number;
+  /** Events that met at least one 429. */
+  throttledEvents: number;
+  failedResponses: number;
+  eventsWithLintWarnings: number;
+  eventsWithoutId: number;
+  accepted: AcceptedSummary;
+  stop?: { reason: StopReason; status?: number; message?: string; serverReason?: string; info?: AcceptedInfo };
+  /** First few examples per problem outcome, for the summary. */
+  samples: { rejected: EventResult[]; invalid: EventResult[]; gaveUp: EventResult[]; refusedReal: EventResult[] };
+  /** True when an interruption left part of the input unread. */
+  inputLeftUnread: boolean;
+  /** stop('interrupted') was called (SIGINT), whatever stopped the run first. */
+  interrupted: boolean;
+  elapsedMs: number;
+}
+
+export interface AcceptedSummary {
+  planTier?: string;
+  /** Distinct warning texts from success bodies → how often. */
+  warnings: Map<string, number>;
+  warningCount: number;
+  budgetWarning: number;
+  budgetExceeded: number;
+  telemetryPaused: number;
+  planLimitReached: number;
+  providerCallsContinue?: boolean;
+  okFalse: number;
+  reasons: Map<string, number>;
+  freeLimitRemainingRequests?: number;
+  planLimitRequests?: number;
+}
+
+export function emptyReport(): SendReport {
+  return {
+    read: 0,
+    outcomes: { accepted: 0, paused: 0, blocked: 0, unauthorized: 0, rejected: 0, 'gave-up': 0, 'not-sent': 0 },
+    notSent: { invalid: 0, 'real-data': 0, stopped: 0 },
+    skipped: 0,
+    requests: 0,
+    retries: 0,
+    throttledResponses: 0,
+    throttledEvents: 0,
+    failedResponses: 0,
+    eventsWithLintWarnings: 0,
+    eventsWithoutId: 0,
+    accepted: { warnings: new Map(), warningCount: 0, budgetWarning: 0, budgetExceeded: 0, telemetryPaused: 0, planLimitReached: 0, okFalse: 0, reasons: new Map() },
+    samples: { rejected: [], invalid: [], gaveUp: [], refusedReal: [] },
+    inputLeftUnread: false,
+    interrupted: false,
+    elapsedMs: 0,
+  };
+}
+
+export class Sender {
+  private readonly report = emptyReport();
+  private readonly policy: RetryPolicy;
+  private readonly intervalMs: number;
+  private readonly path: string;
+  private readonly random: () => number;
+  private stopReason: StopReason | undefined;
+  private interrupted = false;
+  /** Resolves on stop('interrupted'): a read blocked on input that never comes must not hold the run. */
+  private readonly interruption: Promise<undefined>;
+  private wakeInterrupted!: () => void;
+  private throttleUntil = 0;
+  private nextSlot = 0;
+  private readonly sleepers = new Set<() => void>();
+  /** Requests on the wire right now, and events waiting to retry (for the progress line). */
+  inFlight = 0;
+  waiting = 0;
+
+  constructor(
+    private readonly opts: SenderOptions,
+    private readonly hooks: SenderHooks = {},
+  ) {
+    if (!(opts.concurrency >= 1)) throw new RangeError('concurrency must be at least 1');
+    this.policy = opts.policy ?? DEFAULT_POLICY;
+    this.intervalMs = opts.rate && opts.rate > 0 ? 1000 / opts.rate : 0;
+    this.path = opts.path ?? INGEST_PATH;
+    this.random = opts.random ?? Math.random;
+    this.interruption = new Promise((resolve) => (this.wakeInterrupted = () => resolve(undefined)));
+  }
+
+  /** Live counters (read-only view) for progress lines. */
+  get progress(): Readonly<SendReport> {
+    return this.report;
+  }
+
+  get stopped(): StopReason | undefined {
+    return this.stopReason;
+  }
+
+  /**
+   * Stop issuing requests. In-flight requests finish and count; events waiting to retry
+   * end as not-sent. 'interrupted' also stops reading the input.
+   */
+  stop(reason: StopReason, verdict?: Verdict): void {
+    if (reason === 'interrupted') {
+      this.interrupted = this.report.interrupted = true;
+      this.wakeInterrupted();
+    }
+    if (this.stopReason !== undefined) return;
+    this.stopReason = reason;
+    if (verdict && (verdict.kind === 'paused' || verdict.kind === 'blocked' || verdict.kind === 'unauthorized')) {
+      this.report.stop = {
+        reason,
+        status: verdict.status,
+        message: verdict.message,
+        serverReason: verdict.kind === 'unauthorized' ? undefined : verdict.reason,
+        info: verdict.kind === 'unauthorized' ? undefined : verdict.info,
+      };
+    } else {
+      this.report.stop = { reason };
+    }
+    for (const wake of [...this.sleepers]) wake();
+    this.hooks.onStop?.(reason, verdict);
+  }
+
+  async run(items: AsyncIterable<SendItem> | Iterable<SendItem>): Promise<SendReport> {
+    const started = performance.now();
+    const it: AsyncIterator<SendItem> | Iterator<SendItem> =
+      Symbol.asyncIterator in items ? (items as AsyncIterable<SendItem>)[Symbol.asyncIterator]() : (items as Iterable<SendItem>)[Symbol.iterator]();
+    let exhausted = false;
+    const isAsync = Symbol.asyncIterator in items;
+    let abandoned = false;
+    const next = async (): Promise<SendItem | undefined> => {
+      if (exhausted || this.interrupted) return undefined;
+      const pending = it.next();
+      if (isAsync) (pending as Promise<unknown>).catch(() => {}); // an abandoned read may still fail later
+      const n = isAsync ? await Promise.race([pending, this.interruption]) : await pending;
+      if (n === undefined) {
+        abandoned = true; // interrupted while waiting for input; that read is dropped
+        return undefined;
+      }
+      if (n.done) {
+        exhausted = true;
+        return undefined;
+      }
+      this.report.read++;
+      return n.value;
+    };
+    const worker = async () => {
+      while (this.stopReason === undefined) {
+        const item = await next();
+        if (item === undefined) return;
+        await this.handle(item);
+      }
+    };
+    try {
+      await Promise.all(Array.from({ length: this.opts.concurrency }, worker));
+      // Stopped by the API: account for the rest of the input as not-sent.
+      while (!exhausted && !this.interrupted) {
+        const item = await next();
+        if (item === undefined) break;
+        this.finishUnsent(item, 'stopped', 'not sent: sending stopped');
+      }
+    } finally {
+      if (!exhausted) {
+        this.report.inputLeftUnread = true;
+        // A generator still busy with the abandoned read would only honour return() after it.
+        const closing = it.return?.();
+        if (!abandoned) await closing;
+        else Promise.resolve(closing).catch(() => {});
+      }
+      for (const wake of [...this.sleepers]) wake();
+    }
+    this.report.elapsedMs = performance.now() - started;
+    return this.report;
+  }
+
+  private finishUnsent(item: SendItem, reason: NotSentReason, message: string, id = idOf(item.value)): void {
+    const r: EventResult = { externalRequestId: id, where: item.where, outcome: 'not-sent', attempts: 0, message, notSentReason: reason };
+    this.report.notSent[reason]++;
+    if (reason === 'invalid') sample(this.report.samples.invalid, r);
+    if (reason === 'real-data') sample(this.report.samples.refusedReal, r);
+    this.finish(r);
+  }
+
+  private finish(r: EventResult): void {
+    this.report.outcomes[r.outcome]++;
+    if (r.outcome === 'rejected') sample(this.report.samples.rejected, r);
+    if (r.outcome === 'gave-up') sample(this.report.samples.gaveUp, r);
+    this.hooks.onResult?.(r);
+  }
+
+  private async handle(item: SendItem): Promise<void> {
+    if (item.readError !== undefined) return this.finishUnsent(item, 'invalid', item.readError, undefined);
+    const value = item.value;
+    const id = idOf(value);
+    if (id !== undefined && this.opts.alreadyAccepted?.has(id)) {
+      this.report.skipped++;
+      this.hooks.onSkip?.(id, item.where);
+      return;
+    }
+    const check = preflight(value, this.opts.catalog, this.opts.allowReal === true);
+    if (!check.ok) return this.finishUnsent(item, check.reason, check.message, id);
+    const warned = check.warned;
+    if (warned) this.report.eventsWithLintWarnings++;
+    if (id === undefined) this.report.eventsWithoutId++;
+
+    // No rate cap and no throttle window: skip the async gate (one promise less per event).
+    const open = this.stopReason === undefined && this.intervalMs === 0 && this.throttleUntil <= Date.now();
+    if (!open && !(await this.gate())) return this.finishUnsent(item, 'stopped', 'not sent: sending stopped', id);
+
+    const body = JSON.stringify(value);
+    let throttled = false;
+    const result = await withRetries(
+      this.policy,
+      {
+        perform: async () => {
+          this.report.requests++;
+          this.inFlight++;
+          try {
+            return await this.opts.client.post(this.path, body);
+          } finally {
+            this.inFlight--;
+          }
+        },
+        onAttempt: ({ attempt, exchange, verdict }) => {
+          if (attempt > 0) this.report.retries++;
+          if (verdict.kind === 'throttled') {
+            this.report.throttledResponses++;
+            if (!throttled) this.report.throttledEvents++;
+            throttled = true;
+          } else if (verdict.kind === 'failed') this.report.failedResponses++;
+          this.hooks.onAttempt?.({ externalRequestId: id, attempt, body, exchange, verdict });
+        },
+        wait: async ({ delayMs, throttled: is429 }) => {
+          this.waiting++;
+          try {
+            if (is429) this.extendThrottle(delayMs);
+            else if (!(await this.sleep(delayMs))) return false;
+            return await this.gate();
+          } finally {
+            this.waiting--;
+          }
+        },
+        random: this.random,
+      },
+      id !== undefined,
+    );
+    const last = result.last;
+    const status = 'status' in last ? last.status : undefined;
+    const r: EventResult = { externalRequestId: id, where: item.where, outcome: result.outcome, attempts: result.attempts };
+    if (status !== undefined) r.status = status;
+    switch (result.outcome) {
+      case 'accepted':
+        if (last.kind === 'accepted') this.noteAccepted(last.info);
+        break;
+      case 'rejected':
+        if (last.kind === 'rejected') {
+          r.message = last.message;
+          if (last.hint) r.hint = last.hint;
+        }
+        break;
+      case 'paused':
+      case 'blocked':
+      case 'unauthorized':
+        if ('message' in last) r.message = last.message;
+        this.stop(result.outcome, last);
+        break;
+      case 'gave-up':
+        r.message = result.why;
+        break;
+      case 'not-sent':
+        r.notSentReason = 'stopped';
+        r.message = `not sent: sending stopped before its retry (last answer: ${describeVerdict(last)})`;
+        this.report.notSent.stopped++;
+        break;
+    }
+    this.finish(r);
+  }
+
+  private noteAccepted(info: AcceptedInfo): void {
+    const a = this.report.accepted;
+    if (info.planTier !== undefined) a.planTier = info.planTier;
+    for (const w of info.warnings) {
+      a.warningCount++;
+      a.warnings.set(w, (a.warnings.get(w) ?? 0) + 1);
+    }
+    if (info.budgetWarning) a.budgetWarning++;
+    if (info.budgetExceeded) a.budgetExceeded++;
+    if (info.telemetryPaused) a.telemetryPaused++;
+    if (info.isPlanLimitReached) a.planLimitReached++;
+    if (info.providerCallsContinue !== undefined) a.providerCallsContinue = info.providerCallsContinue;
+    if (info.ok === false) a.okFalse++;
+    if (info.reason !== undefined) a.reasons.set(info.reason, (a.reasons.get(info.reason) ?? 0) + 1);
+    if (info.freeLimitRemainingRequests !== undefined) a.freeLimitRemainingRequests = info.freeLimitRemainingRequests;
+    if (info.planLimitRequests !== undefined) a.planLimitRequests = info.planLimitRequests;
+  }
+
+  /** A 429 asks every worker to hold off, not just the one that got it. */
+  private extendThrottle(ms: number): void {
+    const until = Date.now() + ms;
+    if (until > this.throttleUntil + 50) {
+      const fresh = this.throttleUntil <= Date.now();
+      this.throttleUntil = until;
+      if (fresh) this.hooks.onThrottle?.(ms);
+    }
+  }
+
+  /** Wait for the throttle window and a rate slot; false when stopped meanwhile. */
+  private async gate(): Promise<boolean> {
+    if (this.stopReason !== undefined) return false;
+    let now = Date.now();
+    if (this.throttleUntil > now && !(await this.sleep(this.throttleUntil - now))) return false;
+    if (this.intervalMs > 0) {
+      now = Date.now();
+      const slot = Math.max(now, this.nextSlot);
+      this.nextSlot = slot + this.intervalMs;
+      if (slot > now && !(await this.sleep(slot - now))) return false;
+      // A throttle window may have opened while this worker waited for its slot.
+      now = Date.now();
+      if (this.throttleUntil > now && !(await this.sleep(this.throttleUntil - now))) return false;
+    }
+    return this.stopReason === undefined;
+  }
+
+  /** Sleep that a stop cuts short; resolves false when stopped. */
+  private sleep(ms: number): Promise<boolean> {
+    if (this.stopReason !== undefined) return Promise.resolve(false);
+    if (ms <= 0) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const wake = () => {
+        clearTimeout(timer);
+        this.sleepers.delete(wake);
+        resolve(false);
+      };
+      const timer = setTimeout(() => {
+        this.sleepers.delete(wake);
+        resolve(this.stopReason === undefined);
+      }, ms);
+      this.sleepers.add(wake);
+    });
+  }
+}
+
+export type Preflight = { ok: true; warned: boolean } | { ok: false; reason: 'invalid' | 'real-data'; message: string };
+
+/**
+ * The local checks every event passes before it may be sent (and what --dry-run shows):
+ * the contract (lint errors block, warnings do not) and the real-data guard.
+ */
+export function preflight(value: unknown, catalog: Catalog, allowReal: boolean, now = Date.now()): Preflight {
+  const findings = lintPayload(value, { catalog, now });
+  let warned = false;
+  const errors: string[] = [];
+  for (const f of findings) {
+    if (f.rule.severity === 'error') errors.push(`${f.pointer || '(payload)'}: ${f.message} [${f.rule.id}]`);
+    else warned = true;
+  }
+  if (errors.length > 0) return { ok: false, reason: 'invalid', message: errors.join('; ') };
+  const mode = (value as { dataMode?: unknown }).dataMode;
+  if (!allowReal && (mode === undefined || mode === 'real')) {
+    return {
+      ok: false,
+      reason: 'real-data',
+      message: mode === undefined ? 'dataMode is absent, which the API reads as "real"; refused without --allow-real' : 'dataMode is "real"; refused without --allow-real',
+    };
+  }
+  return { ok: true, warned };
+}
+
+export function idOf(value: unknown): string | undefined {
+  const id = (value as { externalRequestId?: unknown } | null)?.externalRequestId;
+  return typeof id === 'string' && id !== '' ? id : undefined;
+}
+
+function sample(list: EventResult[], r: EventResult): void {
+  if (list.length < SAMPLE_LIMIT) list.push(r);
+}
+
+export function describeVerdict(v: Verdict): string {
+  switch (v.kind) {
+    case 'accepted':
+      return `HTTP ${v.status} accepted`;
+    case 'throttled':
+      return 'HTTP 429 throttled';
+    case 'failed':
+      return v.message;
+    default:
+      return `HTTP ${v.status} ${v.kind}`;
+  }
+}

@@ -1,0 +1,301 @@
+/**
+ * One complete send, as `opsmeter send` runs it and as `import --send` will: flags →
+ * target, key, journal, client → Sender over the given items → summary and exit code.
+ * Adds what a person at a terminal needs around the sender: live notices (throttling,
+ * stops, rejections), a progress line on a TTY, --verbose request dumps with the key
+ * redacted, and SIGINT handling (stop issuing, let in-flight requests finish, write the
+ * journal and the summary, exit 130; a second Ctrl-C exits at once).
+ *
+ *   const code = await runSendSession(items, flags, { catalog, seed });
+ */
+import type { Catalog } from '../contract/catalog.js';
+import { paint, useColor } from '../cli/output.js';
+import { UserError } from '../cli/errors.js';
+import { API_KEY_HINT, ConfigError, endpointUrl, redactKey, resolveApiKey, resolveTarget, type Target } from './config.js';
+import { readJournal, Journal, JournalError } from './journal.js';
+import { DEMO_INGEST_PATH, INGEST_PATH, Sender, emptyReport, idOf, preflight, type EventResult, type SendItem, type SendReport } from './sender.js';
+import { DEFAULT_POLICY } from './retry.js';
+import { sendExitCode, summaryJson, summaryText, type SummaryContext } from './summary.js';
+
+/** The send flags as commander parses them (see addSendOptions in cli/send.ts). */
+export interface SendFlags {
+  baseUrl?: string;
+  apiKeyFile?: string;
+  allowReal?: boolean;
+  allowInsecure?: boolean;
+  useDemoEndpoint?: boolean;
+  concurrency: number;
+  rate?: number;
+  timeout: number;
+  maxRetries: number;
+  dryRun?: boolean;
+  journal?: string;
+  verbose?: boolean;
+  format: 'pretty' | 'json';
+}
+
+export interface SessionContext {
+  catalog: Catalog;
+  /** Seed of generated events, shown in the summary. */
+  seed?: string;
+  /** Streams, overridable for tests. */
+  stdout?: NodeJS.WriteStream;
+  stderr?: NodeJS.WriteStream;
+  env?: NodeJS.ProcessEnv;
+}
+
+/** Live lines for problems are capped; the summary and the journal have the rest. */
+const LIVE_PROBLEM_LINES = 10;
+const THROTTLE_NOTICE_EVERY_MS = 5_000;
+
+export async function runSendSession(items: AsyncIterable<SendItem> | Iterable<SendItem>, flags: SendFlags, ctx: SessionContext): Promise<number> {
+  const stdout = ctx.stdout ?? process.stdout;
+  const stderr = ctx.stderr ?? process.stderr;
+  const env = ctx.env ?? process.env;
+  let target: Target;
+  try {
+    target = resolveTarget(flags, env);
+  } catch (e) {
+    if (e instanceof ConfigError) throw new UserError(e.message, 2, e.hint);
+    throw e;
+  }
+  const path = flags.useDemoEndpoint ? DEMO_INGEST_PATH : INGEST_PATH;
+  const url = endpointUrl(target, path);
+  const color = flags.format === 'pretty' && useColor(stderr);
+  const c = paint(color);
+
+  let previous;
+  try {
+    previous = flags.journal ? await readJournal(flags.journal) : undefined;
+  } catch (e) {
+    if (e instanceof JournalError) throw new UserError(e.message, 2);
+    throw e;
+  }
+  const summaryCtx: SummaryContext = { url: url.href, dryRun: flags.dryRun === true };
+  if (ctx.seed !== undefined) summaryCtx.seed = ctx.seed;
+  if (flags.journal) summaryCtx.journal = flags.journal;
+
+  if (flags.dryRun) {
+    const report = await dryRun(items, flags, ctx.catalog, previous?.accepted, stdout);
+    writeSummary(report, summaryCtx, flags, stderr, stderr, c);
+    return report.outcomes['not-sent'] > 0 ? 1 : 0;
+  }
+
+  let key;
+  try {
+    key = resolveApiKey(flags, env);
+  } catch (e) {
+    if (e instanceof ConfigError) throw new UserError(e.message, 2, e.hint);
+    throw e;
+  }
+  if (!key) throw new UserError('no API key', 2, API_KEY_HINT);
+  const apiKey = key.key;
+  const redact = (s: string) => redactKey(s, apiKey);
+
+  let journal: Journal | undefined;
+  try {
+    journal = flags.journal ? await Journal.open(flags.journal) : undefined;
+  } catch (e) {
+    if (e instanceof JournalError) throw new UserError(e.message, 2);
+    throw e;
+  }
+  if (previous && previous.accepted.size > 0 && flags.format === 'pretty') {
+    stderr.write(`journal ${flags.journal}: ${previous.accepted.size} event${previous.accepted.size === 1 ? '' : 's'} already accepted will be skipped\n`);
+  }
+  if (journal && ctx.seed !== undefined) summaryCtx.journalHint = `pass --seed ${ctx.seed} with the same --journal to resume`;
+
+  const { createClient } = await import('./client.js'); // undici: only when really sending
+  const client = createClient({ target, apiKey, timeoutMs: flags.timeout, connections: flags.concurrency, env });
+  const progress = new ProgressLine(stderr, stderr.isTTY === true && !flags.verbose);
+  const note = (line: string) => progress.note(line);
+  const live = { rejected: 0, gaveUp: 0, invalid: 0 };
+  const liveProblems = stderr.isTTY === true;
+  let lastThrottleNotice = 0;
+
+  const sender: Sender = new Sender(
+    {
+      client,
+      catalog: ctx.catalog,
+      concurrency: flags.concurrency,
+      rate: flags.rate ?? (target.loopback ? undefined : 20),
+      policy: { ...DEFAULT_POLICY, maxRetries: flags.maxRetries },
+      allowReal: flags.allowReal === true,
+      path,
+      alreadyAccepted: previous?.accepted,
+    },
+    {
+      onResult(r: EventResult) {
+        if (r.message !== undefined) r.message = redact(r.message);
+        journal?.record(r);
+        // Live problem lines help on a long interactive run; in a log the summary lists them.
+        if (flags.format !== 'pretty' || !liveProblems) return;
+        const kind = r.outcome === 'rejected' ? 'rejected' : r.outcome === 'gave-up' ? 'gaveUp' : r.notSentReason === 'invalid' ? 'invalid' : undefined;
+        if (!kind || ++live[kind] > LIVE_PROBLEM_LINES) return;
+        const label = kind === 'rejected' ? 'rejected' : kind === 'gaveUp' ? 'gave up' : 'invalid, not sent';
+        const who = [r.where, r.externalRequestId].filter(Boolean).join(' ');
+        note(`${c.red(label)}: ${who}: ${r.status !== undefined ? `HTTP ${r.status}: ` : ''}${r.message ?? ''}${live[kind] === LIVE_PROBLEM_LINES ? c.dim(' (further ones only in the summary)') : ''}`);
+      },
+      onThrottle(ms) {
+        const now = Date.now();
+        if (flags.format !== 'pretty' || (!flags.verbose && now - lastThrottleNotice < THROTTLE_NOTICE_EVERY_MS)) return;
+        lastThrottleNotice = now;
+        note(c.yellow(`throttled, retrying after ${Math.max(1, Math.ceil(ms / 1000))}s`));
+      },
+      onStop(reason, verdict) {
+        const inFlight = `${sender.inFlight} request${sender.inFlight === 1 ? '' : 's'} in flight`;
+        if (reason === 'interrupted') {
+          note(c.yellow(`interrupted: waiting for ${inFlight} (Ctrl-C again to quit at once)`));
+        } else if (flags.format === 'pretty') {
+          const why = reason === 'paused' ? 'telemetry paused by the plan limit' : reason === 'blocked' ? 'budget hard stop' : 'the API key was refused';
+          note(c.bold(`stopping: HTTP ${verdict && 'status' in verdict ? verdict.status : ''} (${why}); letting ${inFlight} finish`));
+        }
+      },
+      onAttempt: flags.verbose
+        ? (a) => {
+            const lines = [
+              `> POST ${url.href}${a.attempt > 0 ? ` (retry ${a.attempt})` : ''}`,
+              '> Content-Type: application/json',
+              '> X-API-Key: ***',
+              `> ${redact(a.body)}`,
+            ];
+            if (a.exchange.kind === 'response') {
+              lines.push(`< ${a.exchange.status} (${Math.round(a.exchange.elapsedMs)} ms) → ${a.verdict.kind}`);
+              for (const h of ['retry-after', 'content-type']) {
+                const v = a.exchange.headers[h];
+                if (v !== undefined) lines.push(`< ${h}: ${Array.isArray(v) ? v.join(', ') : v}`);
+              }
+              lines.push(`< ${redact(a.exchange.body)}`);
+            } else {
+              lines.push(`< no response: ${a.exchange.message} [${a.exchange.code}] → ${a.verdict.kind}`);
+            }
+            stderr.write(lines.join('\n') + '\n');
+          }
+        : undefined,
+    },
+  );
+
+  let interrupts = 0;
+  const onSigint = () => {
+    interrupts++;
+    if (interrupts > 1) {
+      stderr.write('\ninterrupted twice: quitting without waiting\n');
+      process.exit(130);
+    }
+    sender.stop('interrupted');
+  };
+  process.on('SIGINT', onSigint);
+  const startedAt = Date.now();
+  progress.start(() => {
+    const p = sender.progress;
+    const done = Object.values(p.outcomes).reduce((a, b) => a + b, 0);
+    const secs = (Date.now() - startedAt) / 1000;
+    return `sent ${done} · accepted ${p.outcomes.accepted} · retrying ${sender.waiting} · in flight ${sender.inFlight} · ${secs > 0 ? (p.requests / secs).toFixed(1) : '0.0'} req/s`;
+  });
+  let report: SendReport;
+  try {
+    report = await sender.run(items);
+  } finally {
+    progress.stop();
+    process.removeListener('SIGINT', onSigint);
+    await client.close();
+  }
+  try {
+    await journal?.close();
+  } catch (e) {
+    stderr.write(`opsmeter: ${(e as Error).message}\n`);
+  }
+  if (report.interrupted && !process.stdin.isTTY) process.stdin.destroy();
+  writeSummary(report, summaryCtx, flags, stdout, stderr, c);
+  return sendExitCode(report);
+}
+
+function writeSummary(report: SendReport, ctx: SummaryContext, flags: SendFlags, stdout: NodeJS.WritableStream, stderr: NodeJS.WritableStream, c: ReturnType<typeof paint>): void {
+  if (flags.format === 'json') (ctx.dryRun ? stderr : stdout).write(JSON.stringify(summaryJson(report, ctx), null, 2) + '\n');
+  else stderr.write(summaryText(report, ctx, c));
+}
+
+/** --dry-run: the same local checks as a real send; what would be sent goes to stdout as JSONL. */
+async function dryRun(
+  items: AsyncIterable<SendItem> | Iterable<SendItem>,
+  flags: SendFlags,
+  catalog: Catalog,
+  alreadyAccepted: ReadonlySet<string> | undefined,
+  stdout: NodeJS.WritableStream,
+): Promise<SendReport> {
+  const report = emptyReport();
+  const started = performance.now();
+  const unsent = (item: SendItem, reason: 'invalid' | 'real-data', message: string) => {
+    const r: EventResult = { externalRequestId: idOf(item.value), where: item.where, outcome: 'not-sent', attempts: 0, message, notSentReason: reason };
+    report.outcomes['not-sent']++;
+    report.notSent[reason]++;
+    const list = reason === 'invalid' ? report.samples.invalid : report.samples.refusedReal;
+    if (list.length < 20) list.push(r);
+  };
+  let buffer = '';
+  for await (const item of items as AsyncIterable<SendItem>) {
+    report.read++;
+    if (item.readError !== undefined) {
+      unsent(item, 'invalid', item.readError);
+      continue;
+    }
+    const id = idOf(item.value);
+    if (id !== undefined && alreadyAccepted?.has(id)) {
+      report.skipped++;
+      continue;
+    }
+    const check = preflight(item.value, catalog, flags.allowReal === true);
+    if (!check.ok) {
+      unsent(item, check.reason, check.message);
+      continue;
+    }
+    if (check.warned) report.eventsWithLintWarnings++;
+    if (id === undefined) report.eventsWithoutId++;
+    buffer += JSON.stringify(item.value) + '\n';
+    if (buffer.length > 64 * 1024) {
+      if (!stdout.write(buffer)) await new Promise((r) => stdout.once('drain', r));
+      buffer = '';
+    }
+  }
+  if (buffer) await new Promise<void>((resolve) => stdout.write(buffer, () => resolve()));
+  report.elapsedMs = performance.now() - started;
+  return report;
+}
+
+/** A single self-rewriting status line on a TTY; notices are printed above it. */
+class ProgressLine {
+  private timer: NodeJS.Timeout | undefined;
+  private render: (() => string) | undefined;
+  private shown = false;
+
+  constructor(
+    private readonly out: NodeJS.WriteStream,
+    private readonly enabled: boolean,
+  ) {}
+
+  start(render: () => string): void {
+    if (!this.enabled) return;
+    this.render = render;
+    this.timer = setInterval(() => this.draw(), 200);
+    this.timer.unref();
+  }
+
+  private draw(): void {
+    if (!this.render) return;
+    const cols = this.out.columns || 100;
+    this.out.write('\r\x1b[2K' + this.render().slice(0, cols - 1));
+    this.shown = true;
+  }
+
+  note(line: string): void {
+    if (this.shown) this.out.write('\r\x1b[2K');
+    this.out.write(line + '\n');
+    if (this.shown) this.draw();
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    if (this.shown) this.out.write('\r\x1b[2K');
+    this.shown = false;
+    this.render = undefined;
+  }
+}

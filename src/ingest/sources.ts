@@ -1,0 +1,86 @@
+/**
+ * Payload files and stdin as a stream of SendItems, reusing the validate readers
+ * (JSON, JSON arrays, JSONL, sniffed stdin). Back-pressure: reading pauses while the
+ * sender is behind, so a 1 GB JSONL file is never held in memory. Unparseable records
+ * and unreadable files become items with `readError` (reported as not sent), never a crash.
+ */
+import { readRecords, type Source } from '../read/records.js';
+import { STOP } from '../read/lines.js';
+import type { SendItem } from './sender.js';
+
+const HIGH_WATER = 256;
+const LOW_WATER = 64;
+
+export async function* itemsFromSources(sources: readonly Source[]): AsyncGenerator<SendItem> {
+  for (const src of sources) yield* itemsFromSource(src);
+}
+
+async function* itemsFromSource(src: Source): AsyncGenerator<SendItem> {
+  const queue: SendItem[] = [];
+  let done = false;
+  let cancelled = false;
+  let wakeConsumer: (() => void) | undefined;
+  let resumeProducer: (() => void) | undefined;
+  const notify = () => {
+    const w = wakeConsumer;
+    wakeConsumer = undefined;
+    w?.();
+  };
+  const reading = readRecords(src, {
+    record(r) {
+      if (cancelled) return STOP;
+      queue.push({ value: r.value, where: `${src.name}:${r.line}` });
+      notify();
+      if (queue.length >= HIGH_WATER) {
+        return new Promise<void | typeof STOP>((resolve) => {
+          resumeProducer = () => resolve(cancelled ? STOP : undefined);
+        });
+      }
+      return undefined;
+    },
+    fault(f) {
+      queue.push({ value: undefined, where: `${src.name}:${f.line}`, readError: `${f.message} (line ${f.line}, column ${f.column})` });
+      notify();
+      return cancelled ? STOP : undefined;
+    },
+  }).then(
+    (stats) => {
+      if (stats.records === 0 && queue.length === 0 && !cancelled) {
+        queue.push({ value: undefined, where: src.name, readError: `${src.name} holds no payloads` });
+      }
+    },
+    (e: unknown) => {
+      const code = (e as NodeJS.ErrnoException).code;
+      queue.push({ value: undefined, where: src.name, readError: `cannot read ${src.name}: ${code === 'EISDIR' ? 'is a directory' : code ?? (e as Error).message}` });
+    },
+  ).finally(() => {
+    done = true;
+    notify();
+  });
+  try {
+    for (;;) {
+      if (queue.length > 0) {
+        yield queue.shift()!;
+        if (resumeProducer && queue.length <= LOW_WATER) {
+          const r = resumeProducer;
+          resumeProducer = undefined;
+          r();
+        }
+      } else if (done) {
+        break;
+      } else {
+        await new Promise<void>((resolve) => (wakeConsumer = resolve));
+      }
+    }
+  } finally {
+    if (!done) {
+      // Stopped early: let the reader wind down on its own (awaiting it could hang on a
+      // stdin pipe that never ends).
+      cancelled = true;
+      const r = resumeProducer;
+      resumeProducer = undefined;
+      r?.();
+      void reading;
+    }
+  }
+}
