@@ -96,7 +96,7 @@ const day = (s: string | undefined) => (s ? s.replace(/T00:00:00(?:\.0+)?Z$/, ''
 export function renderStatus(body: Obj, c: Paint, origin: string): string {
   const out: string[] = [];
   const sev = severityOf(body);
-  const sevText = sev === 'critical' ? c.red.bold('CRITICAL') : sev === 'warning' ? c.yellow.bold('WARNING') : c.green('normal');
+  const sevText = sev === 'critical' ? c.bold(c.red('CRITICAL')) : sev === 'warning' ? c.bold(c.yellow('WARNING')) : c.green('normal');
   const plan = obj(body.plan) ?? {};
   const tier = str(plan.planName) ?? str(plan.planTier) ?? str(body.planTier);
   out.push(`workspace ${str(body.workspaceId) ?? '(id not given)'} at ${origin}`);
