@@ -12,10 +12,12 @@ type Register = (program: Command) => void;
 /** Commands, each registered by its own module (cheap: only flags, no heavy imports). */
 import { registerValidate } from './validate.js';
 import { registerSchema } from './schema.js';
+import { registerImport } from './import.js';
 
 const COMMANDS: Register[] = [
   registerValidate,
   registerSchema,
+  registerImport,
 ];
 
 export function buildProgram(): Command {
