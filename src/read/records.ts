@@ -129,6 +129,7 @@ const ISSUE_TEXT: Record<LineIssue, [ReadFault, string]> = {
   'too-long': ['line-too-long', `line is longer than ${MAX_LINE_BYTES / 1024 / 1024} MB; skipped`],
   'invalid-utf8': ['encoding', 'line is not valid UTF-8 (binary data or another encoding)'],
   'nul-byte': ['encoding', 'line contains NUL bytes (binary data, or UTF-16 text)'],
+  'utf-16': ['encoding', 'file is UTF-16; save it as UTF-8'],
 };
 
 async function readJsonl(stream: AsyncIterable<Buffer>, sink: RecordSink): Promise<ReadStats> {
