@@ -46,6 +46,7 @@ const ISSUE_TEXT: Record<LineIssue, string> = {
   'too-long': `line is longer than ${MAX_LINE_BYTES / 1024 / 1024} MB`,
   'invalid-utf8': 'line is not valid UTF-8 (binary data or another encoding)',
   'nul-byte': 'line contains NUL bytes (binary data, or UTF-16 text)',
+  'utf-16': 'the file is UTF-16 text; save it as UTF-8',
 };
 
 function countQuotes(s: string): number {

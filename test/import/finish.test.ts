@@ -56,7 +56,7 @@ describe('finishDraft', () => {
       payload: {
         externalRequestId: externalRequestId('litellm', 'x'),
         provider: 'azure-openai',
-        model: 'gpt-4-1',
+        model: 'gpt-4-1-2025-04-14',
         endpointTag: 'chat',
         inputTokens: 10,
         outputTokens: 5,
