@@ -66,6 +66,8 @@ function isLiteral(source: string): boolean {
 /** For CSV: the column a source names (exact, else the longest column that prefixes a path). */
 function csvColumn(columns: readonly string[], source: string): { column: string; path: (string | number)[] } | undefined {
   if (columns.includes(source)) return { column: source, path: [] };
+  source = source.replace(/^\$\.?/, '');
+  if (columns.includes(source)) return { column: source, path: [] };
   let best: string | undefined;
   for (const c of columns) {
     if ((source.startsWith(c + '.') || source.startsWith(c + '[')) && (!best || c.length > best.length)) best = c;
