@@ -7,9 +7,10 @@
  * Counts: `input.inputTokenCount` is the uncached input; `cacheReadInputTokenCount` and
  * `cacheWriteInputTokenCount` are separate and additive (Claude Code via Bedrock writes more
  * cache than it reads plain input — leaving them out undercounts badly). When the top-level
- * counts are absent, the Converse body (`outputBodyJson.usage`) or the last stream chunk's
- * `amazon-bedrock-invocationMetrics` are used. Latency only where Bedrock measured it:
- * Converse `metrics.latencyMs`, stream `invocationLatency`.
+ * counts are absent, the Converse body (`outputBodyJson.usage`, or a ConverseStream's final
+ * `metadata.usage`) or the last stream chunk's `amazon-bedrock-invocationMetrics` are used. Latency only where Bedrock measured it:
+ * Converse `metrics.latencyMs` (ConverseStream: `metadata.metrics.latencyMs`), InvokeModel
+ * streams `invocationLatency`.
  *
  * Nothing from `identity` (an IAM user ARN), `accountId`, `requestMetadata` or the bodies'
  * text is copied.
@@ -32,18 +33,23 @@ function convert(record: SourceRecord): Outcome {
   const input = optionalObject(v.input, 'input');
   const output = optionalObject(v.output, 'output');
   const body = output?.outputBodyJson;
-  const chunks = Array.isArray(body) ? body : undefined;
+  const chunks = Array.isArray(body) ? body : undefined; // a streamed response: one entry per chunk
   const converse = isObject(body) ? body : undefined;
   const streamMetrics = chunks ? lastStreamMetrics(chunks) : undefined;
-  const converseUsage = optionalObject(converse?.usage, 'output.outputBodyJson.usage');
-  const converseMetrics = optionalObject(converse?.metrics, 'output.outputBodyJson.metrics');
+  const streamMetadata = chunks ? lastConverseStreamMetadata(chunks) : undefined;
+  const bodyUsage =
+    optionalObject(converse?.usage, 'output.outputBodyJson.usage') ??
+    optionalObject(streamMetadata?.usage, 'output.outputBodyJson[-1].metadata.usage');
+  const bodyMetrics =
+    optionalObject(converse?.metrics, 'output.outputBodyJson.metrics') ??
+    optionalObject(streamMetadata?.metrics, 'output.outputBodyJson[-1].metadata.metrics');
 
-  const usage = readCounts(input, output, converseUsage, streamMetrics);
+  const usage = readCounts(input, output, bodyUsage, streamMetrics);
+  const latencyMs =
+    count(bodyMetrics?.latencyMs, 'output.outputBodyJson.metrics.latencyMs') ??
+    count(streamMetrics?.invocationLatency, `output.outputBodyJson[-1].${STREAM_METRICS}.invocationLatency`);
   const errorCode = text(v.errorCode);
   const failed = errorCode !== undefined;
-  const latencyMs =
-    count(converseMetrics?.latencyMs, 'output.outputBodyJson.metrics.latencyMs') ??
-    count(streamMetrics?.invocationLatency, `output.outputBodyJson[-1].${STREAM_METRICS}.invocationLatency`);
 
   return {
     kind: 'payload',
@@ -119,6 +125,15 @@ function lastStreamMetrics(chunks: unknown[]): Json | undefined {
   return undefined;
 }
 
+/** ConverseStream logs end with a `metadata` event: `{metadata: {usage, metrics: {latencyMs}}}`. */
+function lastConverseStreamMetadata(chunks: unknown[]): Json | undefined {
+  for (let i = chunks.length - 1; i >= 0; i--) {
+    const c = chunks[i];
+    if (isObject(c) && isObject(c.metadata)) return c.metadata;
+  }
+  return undefined;
+}
+
 /** Anthropic bodies say `stop_reason`, Converse `stopReason`; streams put it in a late chunk. */
 function stopReasonOf(body: Json | undefined, chunks: unknown[] | undefined): string | undefined {
   if (body) return text(body.stopReason) ?? text(body.stop_reason);
@@ -126,7 +141,8 @@ function stopReasonOf(body: Json | undefined, chunks: unknown[] | undefined): st
     const c = chunks![i];
     if (!isObject(c)) continue;
     const delta = isObject(c.delta) ? c.delta : undefined;
-    const r = text(c.stopReason) ?? text(delta?.stop_reason) ?? text(c.stop_reason);
+    const stop = isObject(c.messageStop) ? c.messageStop : undefined; // ConverseStream
+    const r = text(stop?.stopReason) ?? text(delta?.stop_reason) ?? text(c.stop_reason) ?? text(c.stopReason);
     if (r) return r;
   }
   return undefined;

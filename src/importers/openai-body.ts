@@ -28,18 +28,20 @@ export interface OpenAIBodyFacts {
   azure: boolean;
 }
 
+/** `at` is the body's path in the record ("" when the record is the body itself). */
 export function readOpenAIBody(body: Json, at: string): OpenAIBodyFacts {
+  const path = (key: string) => (at ? `${at}.${key}` : key);
   const isResponses = body.object === 'response';
   const isEmbedding = body.object === 'list' && Array.isArray(body.data);
   const choices = Array.isArray(body.choices) ? body.choices : undefined;
   const firstChoice = choices?.find(isObject);
   const filterResults = Array.isArray(body.prompt_filter_results) ? body.prompt_filter_results : undefined;
   const azure = filterResults !== undefined || (choices ?? []).some((c) => isObject(c) && 'content_filter_results' in c);
-  const usage = readOpenAIUsage(body.usage, `${at}.usage`, isEmbedding);
+  const usage = readOpenAIUsage(body.usage, path('usage'), isEmbedding);
 
   const facts: OpenAIBodyFacts = {
     model: text(body.model),
-    createdAt: epochSeconds(isResponses ? body.created_at : body.created, `${at}.${isResponses ? 'created_at' : 'created'}`),
+    createdAt: epochSeconds(isResponses ? body.created_at : body.created, path(isResponses ? 'created_at' : 'created')),
     usage,
     responseId: text(body.id),
     serviceTier: text(body.service_tier),

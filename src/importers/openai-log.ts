@@ -32,6 +32,8 @@ function interpret(record: SourceRecord): Line {
     if (!isObject(obj.response)) return done(reject(`${obj.type} event has no response object`));
     obj = obj.response;
   }
+  // Azure's asynchronous content-filter chunks have an empty id, model and object: annotations only.
+  if (obj.id === '' && Array.isArray(obj.prompt_filter_results)) return done(skip('not_a_request'));
   const kind = obj.object;
   if (kind === 'chat.completion.chunk') return interpretChunk(obj);
   if (typeof kind !== 'string' || !COMPLETION_OBJECTS.has(kind)) {
@@ -48,8 +50,7 @@ function interpret(record: SourceRecord): Line {
 
 function interpretChunk(obj: Json): Line {
   const id = text(obj.id);
-  // Azure's asynchronous content-filter chunks have an empty id and model: annotations only.
-  if (id === undefined) return done(Array.isArray(obj.prompt_filter_results) ? skip('not_a_request') : reject('id is missing'));
+  if (id === undefined) return done(reject('id is missing'));
   const facts = readOpenAIBody(obj, '');
   if (!facts.model) return done(reject('model is missing'));
   return { kind: 'chunk', id, facts, draft: () => toDraft(id, facts) };
