@@ -112,8 +112,9 @@ function interpret(record: SourceRecord): Line {
       providerRequestId: requestId,
       responseId: messageId,
       sessionId,
-      stopReason: text(message.stop_reason),
-      serviceTier: text(usage?.service_tier),
+      // A `<synthetic>` entry's stop reason and tier are the CLI's placeholders.
+      stopReason: model === SYNTHETIC ? undefined : text(message.stop_reason),
+      serviceTier: model === SYNTHETIC ? undefined : text(usage?.service_tier),
       speed: text(usage?.speed),
       httpStatus,
       sidechain: sidechain ? true : undefined,
