@@ -198,8 +198,8 @@ class ClaudeCodeConverter implements Converter {
 }
 
 /**
- * A held response keeps a trimmed copy of its record (same file and line, value reduced to
- * ids and usage): transcript lines carry whole conversation turns, and holding those for
+ * A held response keeps a trimmed copy of its record (same file, line and pipeline fields,
+ * value reduced to ids and usage): transcript lines carry whole conversation turns, and holding those for
  * every distinct response would make memory grow with the transcripts' text.
  */
 function hold(r: Response): Response {
@@ -214,7 +214,9 @@ function hold(r: Response): Response {
     isSidechain: v.isSidechain,
     message: message ? compact({ id: message.id, model: message.model, usage: message.usage }) : undefined,
   });
-  return { ...r, record: { file: r.record.file, line: r.record.line, value } };
+  // Spread, so whatever the pipeline tracks the record by (its own fields) survives; the raw
+  // line text goes, like the content.
+  return { ...r, record: { ...r.record, value, raw: undefined } };
 }
 
 export const adapter: Adapter = {
