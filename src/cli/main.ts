@@ -5,17 +5,19 @@
 import { Command, CommanderError, Option } from 'commander';
 import { UserError } from './errors.js';
 import { VERSION } from '../version.js';
-import { setColor } from './output.js';
+import { prepareColor, setColor } from './output.js';
 
 type Register = (program: Command) => void;
 
 /** Commands, each registered by its own module (cheap: only flags, no heavy imports). */
 import { registerValidate } from './validate.js';
 import { registerSchema } from './schema.js';
+import { registerImport } from './import.js';
 
 const COMMANDS: Register[] = [
   registerValidate,
   registerSchema,
+  registerImport,
 ];
 
 export function buildProgram(): Command {
@@ -27,9 +29,10 @@ export function buildProgram(): Command {
     .showHelpAfterError('(run with --help for usage)')
     .configureOutput({ outputError: (str, write) => write(str) })
     .exitOverride();
-  program.hook('preAction', (cmd) => {
+  program.hook('preAction', async (cmd) => {
     const o = cmd.optsWithGlobals();
     setColor(o.color !== false);
+    await prepareColor();
   });
   for (const register of COMMANDS) register(program);
   return program;

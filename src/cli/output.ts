@@ -4,7 +4,6 @@
  * or --no-color.
  */
 import { createWriteStream } from 'node:fs';
-import { Chalk, type ChalkInstance } from 'chalk';
 import { UserError } from './errors.js';
 
 let colorWanted = true;
@@ -20,11 +19,27 @@ export function useColor(stream: NodeJS.WriteStream = process.stderr): boolean {
   return stream.isTTY === true;
 }
 
-/** A chalk instance that colours only when `enabled` (a TTY, no NO_COLOR/--no-color). */
-export function paint(enabled: boolean): ChalkInstance {
-  return new Chalk({ level: enabled ? 1 : 0 });
+const STYLES = ['red', 'green', 'yellow', 'cyan', 'gray', 'dim', 'bold', 'underline'] as const;
+export type Paint = Record<(typeof STYLES)[number], (s: string) => string>;
+
+const plain: Paint = Object.fromEntries(STYLES.map((k) => [k, (s: string) => s])) as Paint;
+let colored: Paint | undefined;
+
+/**
+ * Load chalk only when some output will be coloured: CI runs (no TTY, NO_COLOR) never
+ * pay for it at start-up. Called once before a command runs.
+ */
+export async function prepareColor(): Promise<void> {
+  if (colored || !(useColor(process.stdout) || useColor(process.stderr))) return;
+  const { Chalk } = await import('chalk');
+  const chalk = new Chalk({ level: 1 });
+  colored = Object.fromEntries(STYLES.map((k) => [k, (s: string) => chalk[k](s)])) as Paint;
 }
-export type Paint = ChalkInstance;
+
+/** Styling functions: chalk's when `enabled` (and prepared), identity otherwise. */
+export function paint(enabled: boolean): Paint {
+  return enabled && colored ? colored : plain;
+}
 
 /** Write text to a file (--output) or stdout, surfacing write errors as user errors. */
 export async function writeOutput(text: string, file: string | undefined): Promise<void> {

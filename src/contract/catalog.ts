@@ -49,14 +49,17 @@ const BEDROCK_REGION = /^(?:us|eu|apac|ap|us-gov|global|ca|jp|au)\./;
 export class Catalog {
   readonly date: string;
   readonly source: string;
-  private readonly entries = new Map<string, CatalogEntry>();
+  /** provider → model → entry (nested maps: no key string built per lookup on the hot path). */
+  private readonly byProvider = new Map<string, Map<string, CatalogEntry>>();
   private readonly modelsByProvider = new Map<string, string[]>();
 
   constructor(rows: Iterable<CatalogEntry>, date: string, source: string) {
     this.date = date;
     this.source = source;
     for (const e of rows) {
-      this.entries.set(key(e.provider, e.model), e);
+      let models = this.byProvider.get(e.provider);
+      if (!models) this.byProvider.set(e.provider, (models = new Map()));
+      models.set(e.model, e);
       let list = this.modelsByProvider.get(e.provider);
       if (!list) this.modelsByProvider.set(e.provider, (list = []));
       list.push(e.model);
@@ -64,7 +67,9 @@ export class Catalog {
   }
 
   get size(): number {
-    return this.entries.size;
+    let n = 0;
+    for (const m of this.byProvider.values()) n += m.size;
+    return n;
   }
 
   providers(): string[] {
@@ -72,7 +77,7 @@ export class Catalog {
   }
 
   list(): CatalogEntry[] {
-    return [...this.entries.values()];
+    return [...this.byProvider.values()].flatMap((m) => [...m.values()]);
   }
 
   hasProvider(provider: string): boolean {
@@ -80,7 +85,11 @@ export class Catalog {
   }
 
   get(provider: string, model: string): CatalogEntry | undefined {
-    return this.entries.get(key(provider, model));
+    return this.byProvider.get(provider)?.get(model);
+  }
+
+  private has(provider: string, model: string): boolean {
+    return this.byProvider.get(provider)?.has(model) === true;
   }
 
   /** Map a provider name from a log to a catalog provider id (or undefined). */
@@ -97,26 +106,26 @@ export class Catalog {
    * the result of the previous one; the first catalog hit wins. Undefined when no rule hits.
    */
   resolveModel(provider: string, logged: string): ModelResolution | undefined {
-    if (this.entries.has(key(provider, logged))) return { model: logged, rule: 'exact' };
+    if (this.has(provider, logged)) return { model: logged, rule: 'exact' };
     let m = logged.trim().toLowerCase();
-    if (this.entries.has(key(provider, m))) return { model: m, rule: 'case' };
+    if (this.has(provider, m)) return { model: m, rule: 'case' };
     const slash = m.lastIndexOf('/');
     if (slash >= 0 && provider !== 'openrouter') {
       // "openai/gpt-4o", "models/gemini-1.5-pro", "azure/eu/gpt-4o" → last segment.
       m = m.slice(slash + 1);
-      if (this.entries.has(key(provider, m))) return { model: m, rule: 'route-prefix' };
+      if (this.has(provider, m)) return { model: m, rule: 'route-prefix' };
     }
     if (provider === 'aws-bedrock') {
       const bare = m.replace(BEDROCK_REGION, '');
-      if (bare !== m && this.entries.has(key(provider, bare))) return { model: bare, rule: 'bedrock-region' };
+      if (bare !== m && this.has(provider, bare)) return { model: bare, rule: 'bedrock-region' };
       return undefined;
     }
     if (!KEEP_DOTS.has(provider) && m.includes('.')) {
       m = m.replace(/\./g, '-');
-      if (this.entries.has(key(provider, m))) return { model: m, rule: 'dots-to-hyphens' };
+      if (this.has(provider, m)) return { model: m, rule: 'dots-to-hyphens' };
     }
     const undated = m.replace(DATE_SUFFIX, '');
-    if (undated !== m && this.entries.has(key(provider, undated))) return { model: undated, rule: 'date-suffix' };
+    if (undated !== m && this.has(provider, undated)) return { model: undated, rule: 'date-suffix' };
     return undefined;
   }
 
@@ -158,9 +167,6 @@ export interface UsageForCost {
   cacheWriteTokens?: number;
 }
 
-function key(provider: string, model: string): string {
-  return provider + '\u0000' + model;
-}
 
 function rowToEntry(r: SnapshotRow): CatalogEntry {
   return {

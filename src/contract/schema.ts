@@ -9,6 +9,7 @@ import {
   DATETIME_WITH_ZONE,
   FIELDS,
   PARTIAL_REASONS,
+  parseZonedDateTime,
   type FieldName,
   type FieldSpec,
 } from './fields.js';
@@ -30,7 +31,7 @@ function fieldSchema(name: FieldName, spec: FieldSpec): z.ZodType {
     case 'count':
       return z.int().nonnegative();
     case 'datetime':
-      return z.string().regex(DATETIME_WITH_ZONE, 'ISO-8601 date-time with a zone').refine((v) => !Number.isNaN(Date.parse(v)), 'not a real date');
+      return z.string().regex(DATETIME_WITH_ZONE, 'ISO-8601 date-time with a zone').refine((v) => !Number.isNaN(parseZonedDateTime(v)), 'not a real date-time');
     case 'metadata':
       return z.record(z.string(), metadataValue);
   }

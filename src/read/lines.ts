@@ -1,19 +1,25 @@
 /**
  * A streaming line splitter that keeps line numbers: UTF-8 BOM and CRLF accepted, every
  * line counted (blank ones too), a line over the cap reported and skipped instead of
- * buffered, invalid UTF-8 and NUL bytes flagged. The handler is synchronous on the hot
- * path and may return a promise to apply back-pressure, or STOP to end early.
+ * buffered, invalid UTF-8 and NUL bytes flagged, a UTF-16 file reported once. The handler
+ * is synchronous on the hot path and may return a promise to apply back-pressure, or
+ * STOP to end early.
  */
+import { isUtf8 } from 'node:buffer';
 
 export const MAX_LINE_BYTES = 10 * 1024 * 1024;
 export const STOP = Symbol('stop');
 
-export type LineIssue = 'too-long' | 'invalid-utf8' | 'nul-byte';
+export type LineIssue = 'too-long' | 'invalid-utf8' | 'nul-byte' | 'utf-16';
 
 export interface LineHandler {
   /** text has no line terminator. Return STOP to end, or a promise to wait for. */
   line(text: string, lineNo: number): void | typeof STOP | Promise<void | typeof STOP>;
-  /** A line that could not be decoded; its text is not passed on. */
+  /**
+   * A line that could not be decoded; its text is not passed on. 'utf-16' (a UTF-16 byte
+   * order mark at the start) is reported once for line 1 and ends the input: every line of
+   * such a file would be undecodable.
+   */
   issue(kind: LineIssue, lineNo: number, bytes: number): void | typeof STOP;
 }
 
@@ -26,14 +32,17 @@ export interface LineStats {
 const NL = 10;
 const CR = 13;
 
-function decode(buf: Buffer, start: number, end: number): string | LineIssue {
+/** A decoded line, or why it could not be decoded (an object, so no line text can be mistaken for it). */
+function decode(buf: Buffer, start: number, end: number): string | { issue: LineIssue } {
   if (end > start && buf[end - 1] === CR) end--;
   const text = buf.toString('utf8', start, end);
-  // U+FFFD in the output but not as bytes EF BF BD in the input means invalid UTF-8.
-  if (text.includes('\uFFFD') && buf.subarray(start, end).indexOf('\uFFFD', 0, 'utf8') === -1) return 'invalid-utf8';
-  if (text.includes('\u0000')) return 'nul-byte';
+  // U+FFFD in the output may be a real U+FFFD in the input; only then pay for the exact check.
+  if (text.includes('\uFFFD') && !isUtf8(buf.subarray(start, end))) return { issue: 'invalid-utf8' };
+  if (text.includes('\u0000')) return { issue: 'nul-byte' };
   return text;
 }
+
+const BOM_UTF8 = [0xef, 0xbb, 0xbf];
 
 export async function splitLines(
   chunks: AsyncIterable<Buffer | string>,
@@ -45,39 +54,43 @@ export async function splitLines(
   let carry: Buffer[] = [];
   let carryLen = 0;
   let skipping = false; // inside an over-long line: drop bytes until the next newline
-  let first = true;
+  // The first bytes are held until there are three (or the input ends), so a byte order
+  // mark split across chunks is still recognised.
+  let head: Buffer | undefined = Buffer.alloc(0);
 
   // Synchronous unless the handler asks to wait: an await per line would cost more than the parse.
   const emit = (buf: Buffer, start: number, end: number): boolean | Promise<boolean> => {
     lineNo++;
     const d = decode(buf, start, end);
-    const r = typeof d === 'string' ? handler.line(d, lineNo) : handler.issue(d, lineNo, end - start);
+    const r = typeof d === 'string' ? handler.line(d, lineNo) : handler.issue(d.issue, lineNo, end - start);
     if (r === undefined) return true;
     if (r === STOP) return false;
     return r.then((x) => x !== STOP);
   };
 
-  for await (const c of chunks) {
-    let chunk = typeof c === 'string' ? Buffer.from(c) : c;
-    bytes += chunk.length;
-    if (first) {
-      first = false;
-      if (chunk.length >= 3 && chunk[0] === 0xef && chunk[1] === 0xbb && chunk[2] === 0xbf) chunk = chunk.subarray(3);
+  /** Strips a UTF-8 BOM; returns undefined when the input is UTF-16 (reported, then stop). */
+  const startOf = (b: Buffer): Buffer | undefined => {
+    if ((b[0] === 0xff && b[1] === 0xfe) || (b[0] === 0xfe && b[1] === 0xff)) {
+      lineNo = 1;
+      handler.issue('utf-16', 1, b.length);
+      return undefined;
     }
+    return b[0] === BOM_UTF8[0] && b[1] === BOM_UTF8[1] && b[2] === BOM_UTF8[2] ? b.subarray(3) : b;
+  };
+
+  /** Splits one chunk; false when the handler asked to stop. */
+  const feed = async (chunk: Buffer): Promise<boolean> => {
     let pos = 0;
     while (pos <= chunk.length) {
       const nl = chunk.indexOf(NL, pos);
       if (nl === -1) {
         const rest = chunk.length - pos;
         if (rest === 0) break;
-        if (skipping) break;
-        if (carryLen + rest > maxLineBytes) {
+        if (!skipping && carryLen + rest > maxLineBytes) {
           skipping = true;
           carry = [];
-          carryLen += rest;
-          break;
         }
-        carry.push(chunk.subarray(pos));
+        if (!skipping) carry.push(chunk.subarray(pos));
         carryLen += rest;
         break;
       }
@@ -105,9 +118,29 @@ export async function splitLines(
       } else {
         ok = emit(chunk, pos, nl);
       }
-      if (ok !== true && (ok === false || !(await ok))) return { lines: lineNo, bytes, stopped: true };
+      if (ok !== true && (ok === false || !(await ok))) return false;
       pos = nl + 1;
     }
+    return true;
+  };
+
+  for await (const c of chunks) {
+    let chunk = typeof c === 'string' ? Buffer.from(c) : c;
+    bytes += chunk.length;
+    if (head !== undefined) {
+      head = head.length === 0 ? chunk : Buffer.concat([head, chunk]);
+      if (head.length < 3) continue;
+      const start = startOf(head);
+      head = undefined;
+      if (start === undefined) return { lines: lineNo, bytes, stopped: true };
+      chunk = start;
+    }
+    if (!(await feed(chunk))) return { lines: lineNo, bytes, stopped: true };
+  }
+  if (head !== undefined && head.length > 0) {
+    // The whole input was shorter than three bytes.
+    const start = startOf(head);
+    if (start === undefined || !(await feed(start))) return { lines: lineNo, bytes, stopped: true };
   }
   // Last line without a terminator (a truncated file, or simply no final newline).
   if (skipping) {

@@ -4,7 +4,27 @@
  * offsets. Deeply nested input can overflow jsonc-parser's recursion: we then fall back
  * to the record's own position rather than crash.
  */
-import { findNodeAtLocation, parseTree, printParseErrorCode, visit, type Node, type ParseError } from 'jsonc-parser';
+import type * as JsoncParser from 'jsonc-parser';
+import type { Node, ParseError } from 'jsonc-parser';
+
+let jsonc: typeof JsoncParser | undefined;
+
+/**
+ * jsonc-parser is loaded on first need (a problem to locate, a syntax fault, a suspected
+ * duplicate key), so linting a clean file never pays for it at start-up.
+ */
+export async function loadLocator(): Promise<void> {
+  jsonc ??= await import('jsonc-parser');
+}
+
+export function locatorReady(): boolean {
+  return jsonc !== undefined;
+}
+
+function parser(): typeof JsoncParser {
+  if (!jsonc) throw new Error('internal: loadLocator() must be awaited before locating positions');
+  return jsonc;
+}
 
 export interface Position {
   line: number;
@@ -63,7 +83,7 @@ export class Locator {
   private root(): Node | undefined {
     if (this.tree === null) {
       try {
-        this.tree = parseTree(this.text, [], STRICT);
+        this.tree = parser().parseTree(this.text, [], STRICT);
       } catch {
         this.tree = undefined; // nesting too deep for the recursive parser
       }
@@ -84,6 +104,7 @@ export class Locator {
     const root = this.root();
     if (!root) return this.position(firstNonSpace(this.text));
     const recordPath = pointerToPath(recordPointer);
+    const { findNodeAtLocation } = parser();
     const record = findNodeAtLocation(root, recordPath) ?? root;
     if (target === 'record') return this.position(record.offset);
     let path = pointerToPath(pointer);
@@ -130,6 +151,7 @@ const FRIENDLY: Record<string, string> = {
 
 /** Where and why JSON.parse failed on this text (jsonc-parser gives the offset). */
 export function findSyntaxFault(text: string, parseMessage: string): SyntaxFault {
+  const { parseTree, printParseErrorCode } = parser();
   const errors: ParseError[] = [];
   try {
     parseTree(text, errors, STRICT);
@@ -168,7 +190,7 @@ export function findDuplicateKey(text: string): { key: string; offset: number; p
     return (top?.path ?? '') + '/' + escape(pendingKey ?? '');
   };
   try {
-    visit(
+    parser().visit(
       text,
       {
         onObjectBegin: () => {
@@ -220,31 +242,46 @@ function escape(k: string): string {
 }
 
 /**
- * Cheap pre-check for duplicate keys on the hot path: every key owns exactly one ':' in
- * the raw text, so if the raw ':' count equals the parsed keys plus the ':' inside parsed
- * strings, no key was lost to a duplicate. \u escapes can hide a ':' and force the slow path.
+ * Cheap pre-check for duplicate keys on the hot path. Every key ends in `"` followed by
+ * `:`; inside a string that pair can only appear with the quote escaped (an odd run of
+ * backslashes before it). So the raw count of unescaped `":` equals the number of keys
+ * JSON.parse kept unless a key was lost to a duplicate — or written as `"key" :` with
+ * white space, which makes the counts differ too and takes the precise (slow) path.
  */
 export function mayHaveDuplicateKeys(text: string, value: unknown): boolean {
   let raw = 0;
-  for (let i = text.indexOf(':'); i !== -1; i = text.indexOf(':', i + 1)) raw++;
-  if (raw === 0) return false;
-  if (text.includes('\\u')) return true;
-  let expected = 0;
-  const stack: unknown[] = [value];
-  while (stack.length > 0) {
-    const v = stack.pop();
-    if (typeof v === 'string') {
-      for (let i = v.indexOf(':'); i !== -1; i = v.indexOf(':', i + 1)) expected++;
-    } else if (Array.isArray(v)) {
-      for (const x of v) stack.push(x);
-    } else if (typeof v === 'object' && v !== null) {
-      for (const k in v) {
-        expected++;
-        for (let i = k.indexOf(':'); i !== -1; i = k.indexOf(':', i + 1)) expected++;
-        stack.push((v as Record<string, unknown>)[k]);
+  for (let i = text.indexOf('":'); i !== -1; i = text.indexOf('":', i + 2)) {
+    let slashes = 0;
+    for (let j = i - 1; j >= 0 && text.charCodeAt(j) === 92; j--) slashes++;
+    if ((slashes & 1) === 0) raw++;
+  }
+  return countKeys(value, 0) !== raw;
+}
+
+/** Keys in a parsed value; -1 when nesting is too deep to walk (the precise scan decides). */
+function countKeys(v: unknown, depth: number): number {
+  if (typeof v !== 'object' || v === null) return 0;
+  if (depth > 64) return -1;
+  let n = 0;
+  if (Array.isArray(v)) {
+    for (let i = 0; i < v.length; i++) {
+      const x = v[i];
+      if (typeof x === 'object' && x !== null) {
+        const c = countKeys(x, depth + 1);
+        if (c < 0) return -1;
+        n += c;
       }
     }
-    if (expected > raw) return true;
+    return n;
   }
-  return raw !== expected;
+  for (const k in v) {
+    n++;
+    const x = (v as Record<string, unknown>)[k];
+    if (typeof x === 'object' && x !== null) {
+      const c = countKeys(x, depth + 1);
+      if (c < 0) return -1;
+      n += c;
+    }
+  }
+  return n;
 }

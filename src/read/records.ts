@@ -6,7 +6,7 @@
  */
 import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
-import { Locator, findDuplicateKey, findSyntaxFault, mayHaveDuplicateKeys, type Position } from './locate.js';
+import { Locator, findDuplicateKey, findSyntaxFault, loadLocator, locatorReady, mayHaveDuplicateKeys, type Position } from './locate.js';
 import { MAX_LINE_BYTES, STOP, splitLines, type LineIssue } from './lines.js';
 
 export type SourceFormat = 'json' | 'jsonl';
@@ -32,7 +32,7 @@ export interface RecordInfo {
   pointer: string;
   /** Raw JSON text of the record when cheaply available (a JSONL line). */
   raw?: string;
-  /** Position of a pointer (relative to the record) inside the file. */
+  /** Position of a pointer (relative to the record) inside the file; `await loadLocator()` first. */
   locate(pointer: string, target: 'value' | 'key' | 'record'): Position;
 }
 
@@ -79,7 +79,7 @@ async function* chunksOf(path: string): AsyncGenerator<Buffer> {
 
 /** Peek at the first chunk to decide JSON vs JSONL, then hand the whole stream on. */
 async function sniff(
-  chunks: AsyncGenerator<Buffer>,
+  chunks: AsyncIterator<Buffer>,
 ): Promise<{ format: SourceFormat; stream: AsyncIterable<Buffer> }> {
   const head: Buffer[] = [];
   let text = '';
@@ -115,10 +115,13 @@ async function sniff(
 }
 
 export async function readRecords(source: Source, sink: RecordSink): Promise<ReadStats> {
-  let chunks = chunksOf(source.path);
-  let format = source.format;
+  return readRecordStream(chunksOf(source.path), source.format, sink);
+}
+
+/** Like readRecords, from a byte stream the caller opened (e.g. a gunzipped file); format undefined = sniff. */
+export async function readRecordStream(chunks: AsyncIterable<Buffer>, format: SourceFormat | undefined, sink: RecordSink): Promise<ReadStats> {
   let stream: AsyncIterable<Buffer> = chunks;
-  if (!format) ({ format, stream } = await sniff(chunks));
+  if (!format) ({ format, stream } = await sniff(chunks[Symbol.asyncIterator]()));
   return format === 'jsonl' ? readJsonl(stream, sink) : readJsonDocument(stream, sink);
 }
 
@@ -126,51 +129,55 @@ const ISSUE_TEXT: Record<LineIssue, [ReadFault, string]> = {
   'too-long': ['line-too-long', `line is longer than ${MAX_LINE_BYTES / 1024 / 1024} MB; skipped`],
   'invalid-utf8': ['encoding', 'line is not valid UTF-8 (binary data or another encoding)'],
   'nul-byte': ['encoding', 'line contains NUL bytes (binary data, or UTF-16 text)'],
+  'utf-16': ['encoding', 'file is UTF-16; save it as UTF-8'],
 };
 
 async function readJsonl(stream: AsyncIterable<Buffer>, sink: RecordSink): Promise<ReadStats> {
   let records = 0;
   let blank = 0;
+  const handle = (text: string, lineNo: number): void | typeof STOP | Promise<void | typeof STOP> => {
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch (e) {
+      if (text.trim() === '') {
+        blank++;
+        return;
+      }
+      if (!locatorReady()) return loadLocator().then(() => handle(text, lineNo));
+      const f = findSyntaxFault(text, (e as Error).message);
+      const pos = new Locator(text, lineNo).position(f.offset);
+      return sink.fault({ fault: 'syntax', line: lineNo, column: pos.column, pointer: '', message: f.message, text });
+    }
+    if (typeof value === 'object' && value !== null && mayHaveDuplicateKeys(text, value)) {
+      if (!locatorReady()) return loadLocator().then(() => handle(text, lineNo));
+      const dup = findDuplicateKey(text);
+      if (dup) {
+        const pos = new Locator(text, lineNo).position(dup.offset);
+        const r = sink.fault({
+          fault: 'duplicate-key',
+          line: lineNo,
+          column: pos.column,
+          pointer: dup.pointer,
+          message: `key "${dup.key}" appears twice in one object`,
+          text,
+        });
+        if (r === STOP) return STOP;
+      }
+    }
+    const index = records++;
+    let locator: Locator | undefined;
+    return sink.record({
+      value,
+      index,
+      line: lineNo,
+      pointer: '',
+      raw: text,
+      locate: (pointer, target) => (locator ??= new Locator(text, lineNo)).locate(pointer, target),
+    });
+  };
   const stats = await splitLines(stream, {
-    line(text, lineNo) {
-      let value: unknown;
-      try {
-        value = JSON.parse(text);
-      } catch (e) {
-        if (text.trim() === '') {
-          blank++;
-          return;
-        }
-        const f = findSyntaxFault(text, (e as Error).message);
-        const pos = new Locator(text, lineNo).position(f.offset);
-        return sink.fault({ fault: 'syntax', line: lineNo, column: pos.column, pointer: '', message: f.message, text });
-      }
-      if (typeof value === 'object' && value !== null && mayHaveDuplicateKeys(text, value)) {
-        const dup = findDuplicateKey(text);
-        if (dup) {
-          const pos = new Locator(text, lineNo).position(dup.offset);
-          const r = sink.fault({
-            fault: 'duplicate-key',
-            line: lineNo,
-            column: pos.column,
-            pointer: dup.pointer,
-            message: `key "${dup.key}" appears twice in one object`,
-            text,
-          });
-          if (r === STOP) return STOP;
-        }
-      }
-      const index = records++;
-      let locator: Locator | undefined;
-      return sink.record({
-        value,
-        index,
-        line: lineNo,
-        pointer: '',
-        raw: text,
-        locate: (pointer, target) => (locator ??= new Locator(text, lineNo)).locate(pointer, target),
-      });
-    },
+    line: handle,
     issue(kind, lineNo) {
       const [fault, message] = ISSUE_TEXT[kind];
       return sink.fault({ fault, line: lineNo, column: 1, pointer: '', message });
@@ -210,12 +217,16 @@ async function readJsonDocument(stream: AsyncIterable<Buffer>, sink: RecordSink)
   try {
     value = JSON.parse(text);
   } catch (e) {
+    await loadLocator();
     const f = findSyntaxFault(text, (e as Error).message);
     const pos = locator.position(f.offset);
     sink.fault({ fault: 'syntax', line: pos.line, column: pos.column, pointer: '', message: f.message, text: pos.text });
     return { ...base, records: 0, lines, blankLines: 0 };
   }
-  const dup = findDuplicateKey(text);
+  // Arrays need the positional parser for each element's line; a single clean object does not.
+  const suspect = typeof value === 'object' && value !== null && mayHaveDuplicateKeys(text, value);
+  if (suspect || Array.isArray(value)) await loadLocator();
+  const dup = suspect ? findDuplicateKey(text) : undefined;
   if (dup) {
     const pos = locator.position(dup.offset);
     if (sink.fault({ fault: 'duplicate-key', line: pos.line, column: pos.column, pointer: dup.pointer, message: `key "${dup.key}" appears twice in one object`, text: pos.text }) === STOP) {
@@ -227,7 +238,7 @@ async function readJsonDocument(stream: AsyncIterable<Buffer>, sink: RecordSink)
   let records = 0;
   for (let i = 0; i < items.length; i++) {
     const pointer = inArray ? '/' + i : '';
-    const start = locator.locate('', 'record', pointer);
+    const start = inArray ? locator.locate('', 'record', pointer) : locator.position(text.search(/\S/));
     records++;
     let r = sink.record({
       value: items[i],

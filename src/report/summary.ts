@@ -3,7 +3,9 @@ import type { ValidateResult } from '../validate/validate.js';
 import { paint } from '../cli/output.js';
 import type { RenderContext } from './types.js';
 
-const plural = (n: number, one: string, many = one + 's') => `${n.toLocaleString('en-US')} ${n === 1 ? one : many}`;
+/** 1234567 → "1,234,567" without toLocaleString, whose ICU start-up costs ~30 ms. */
+export const thousands = (n: number) => String(n).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+const plural = (n: number, one: string, many = one + 's') => `${thousands(n)} ${n === 1 ? one : many}`;
 
 export function summaryLines(result: ValidateResult, ctx: RenderContext): string[] {
   const c = paint(ctx.color);

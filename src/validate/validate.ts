@@ -3,13 +3,15 @@
  * the one problem model (src/problem.ts). No output formatting and no exit codes here —
  * the CLI picks a renderer (src/report/) and derives the exit code from the result.
  */
+import { stat } from 'node:fs/promises';
 import type { Catalog } from '../contract/catalog.js';
 import { lintPayload, type Finding, type LintContext } from '../contract/lint.js';
 import { RULES, type RuleInfo } from '../contract/rules.js';
 import type { Problem } from '../problem.js';
 import { STOP } from '../read/lines.js';
+import { loadLocator, locatorReady, type Position } from '../read/locate.js';
 import { readRecords, type FaultInfo, type ReadFault, type Source, type SourceFormat } from '../read/records.js';
-import { DuplicateIndex, fnv1a } from './duplicates.js';
+import { DuplicateIndex, contentFingerprint } from './duplicates.js';
 
 export interface ValidateOptions {
   catalog: Catalog;
@@ -73,7 +75,7 @@ export async function validateSources(sources: readonly Source[], opts: Validate
   const counts: Counts = { files: 0, records: 0, errors: 0, warnings: 0 };
   const byRule: Record<string, number> = {};
   const files: FileSummary[] = [];
-  const dupes = new DuplicateIndex();
+  const dupes = new DuplicateIndex(await expectedRecords(sources));
   let omitted = 0;
   let bailed = false;
 
@@ -83,8 +85,12 @@ export async function validateSources(sources: readonly Source[], opts: Validate
     files.push(summary);
     counts.files++;
 
-    /** Returns STOP when --bail should end the run. */
-    const report = (rule: RuleInfo, line: number, column: number, pointer: string, message: string, hint?: string, excerpt?: string): typeof STOP | undefined => {
+    /**
+     * Count a problem, and keep it for printing while under maxProblems. The position is
+     * computed lazily: locating re-parses the record, which is wasted work once the cap
+     * is reached. Returns STOP when --bail should end the run.
+     */
+    const report = (rule: RuleInfo, where: () => Position, pointer: string, message: string, hint?: string): typeof STOP | undefined => {
       byRule[rule.id] = (byRule[rule.id] ?? 0) + 1;
       if (rule.severity === 'error') {
         counts.errors++;
@@ -94,9 +100,10 @@ export async function validateSources(sources: readonly Source[], opts: Validate
         summary.warnings++;
       }
       if (problems.length < maxProblems) {
-        const p: Problem = { file: source.name, line, column, pointer, rule: rule.id, severity: rule.severity, message };
+        const pos = where();
+        const p: Problem = { file: source.name, line: pos.line, column: pos.column, pointer, rule: rule.id, severity: rule.severity, message };
         if (hint) p.hint = hint;
-        if (excerpt !== undefined) p.excerpt = excerpt;
+        if (pos.text !== undefined) p.excerpt = pos.text;
         problems.push(p);
       } else omitted++;
       if (opts.bail && rule.severity === 'error') {
@@ -106,7 +113,7 @@ export async function validateSources(sources: readonly Source[], opts: Validate
       return undefined;
     };
 
-    const onFault = (f: FaultInfo) => report(FAULT_RULE[f.fault], f.line, f.column, f.pointer, f.message, undefined, f.text);
+    const onFault = (f: FaultInfo) => report(FAULT_RULE[f.fault], () => ({ line: f.line, column: f.column, text: f.text }), f.pointer, f.message);
 
     let stats;
     try {
@@ -117,7 +124,7 @@ export async function validateSources(sources: readonly Source[], opts: Validate
           const findings: Finding[] = lintPayload(r.value, ctx);
           const id = (r.value as { externalRequestId?: unknown } | null)?.externalRequestId;
           if (typeof id === 'string' && id !== '') {
-            const content = fnv1a(r.raw ?? JSON.stringify(r.value));
+            const content = contentFingerprint(r.value);
             const first = dupes.add(id, content, fileIndex, r.line);
             if (first && !first.sameContent) {
               const where = first.fileIndex === fileIndex ? `line ${first.line}` : `${sources[first.fileIndex]!.name}:${first.line}`;
@@ -130,11 +137,15 @@ export async function validateSources(sources: readonly Source[], opts: Validate
               });
             }
           }
-          for (const f of findings) {
-            const pos = r.locate(f.pointer, f.target);
-            if (report(f.rule, pos.line, pos.column, r.pointer + f.pointer, f.message, f.hint, pos.text) === STOP) return STOP;
-          }
-          return undefined;
+          if (findings.length === 0) return undefined;
+          const emit = (): typeof STOP | undefined => {
+            for (const f of findings) {
+              if (report(f.rule, () => r.locate(f.pointer, f.target), r.pointer + f.pointer, f.message, f.hint) === STOP) return STOP;
+            }
+            return undefined;
+          };
+          // Positions need the (lazily loaded) locator, but only while problems are still printed.
+          return locatorReady() || problems.length >= maxProblems ? emit() : loadLocator().then(emit);
         },
       });
     } catch (e) {
@@ -148,7 +159,7 @@ export async function validateSources(sources: readonly Source[], opts: Validate
     summary.blankLines = stats.blankLines;
     if (stats.records === 0 && summary.errors === 0 && !bailed) {
       const what = stats.lines === 0 ? 'the file is empty' : stats.format === 'json' && stats.blankLines === 0 ? 'the array is empty' : 'the file holds only blank lines';
-      report(RULES.fileEmpty, 1, 1, '', `no payloads: ${what}`);
+      report(RULES.fileEmpty, () => ({ line: 1, column: 1 }), '', `no payloads: ${what}`);
     }
   }
   return { files, problems, counts, omitted, bailed, byRule };
@@ -159,4 +170,21 @@ export function validateExitCode(result: ValidateResult, strict: boolean): 0 | 1
   if (result.counts.errors > 0) return 1;
   if (strict && result.counts.warnings > 0) return 1;
   return 0;
+}
+
+/**
+ * A rough estimate of the records to expect (a realistic payload line is ~250-400 bytes),
+ * so the duplicate table is sized once instead of growing through a million inserts.
+ */
+async function expectedRecords(sources: readonly Source[]): Promise<number> {
+  let bytes = 0;
+  for (const s of sources) {
+    if (s.path === '-') continue;
+    try {
+      bytes += (await stat(s.path)).size;
+    } catch {
+      /* unreadable: reported when it is read */
+    }
+  }
+  return Math.ceil(bytes / 256);
 }

@@ -1,0 +1,30 @@
+// npm run bench [-- validate|import|send ...]: runs the named benchmarks (all by default)
+// and prints each as a ratio against a bare baseline measured in the same run.
+// Benchmarks are never timed tests: they report, they do not fail the build.
+import { fmt } from './lib.js';
+
+const SUITES = {
+  validate: () => import('./validate.js'),
+  import: () => import('./import.js'),
+  send: () => import('./send.js'),
+};
+
+const args = process.argv.slice(2).filter((a) => !a.startsWith('-'));
+const names = args.length > 0 ? args : Object.keys(SUITES);
+const unknown = names.filter((n) => !(n in SUITES));
+if (unknown.length > 0) {
+  console.error(`unknown benchmark: ${unknown.join(', ')} (choose from ${Object.keys(SUITES).join(', ')})`);
+  process.exit(2);
+}
+
+console.log(`node ${process.version}, ${(await import('node:os')).cpus().length} cores; figures are medians, ratios are opsmeter / bare baseline`);
+for (const name of names) {
+  const mod = await SUITES[name]();
+  const results = [await mod.run()].flat();
+  for (const r of results) {
+    const cpu = r.cpuRatio !== undefined ? `; CPU ${fmt(r.baselineCpuMs)} vs ${fmt(r.opsmeterCpuMs)} = ${r.cpuRatio.toFixed(2)}×` : '';
+    const rss = Number.isFinite(r.peakRssMb) ? `; peak RSS ${r.peakRssMb.toFixed(0)} MB` : '';
+    const verdict = r.ok === undefined ? '' : r.ok ? '  [target met]' : '  [target missed]';
+    console.log(`${r.name}: bare ${fmt(r.baselineMs)} vs opsmeter ${fmt(r.opsmeterMs)} = ${r.ratio.toFixed(2)}×${cpu}${rss} (target ${r.target})${verdict}`);
+  }
+}
