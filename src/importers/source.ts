@@ -28,10 +28,13 @@ export function modeFromName(name: string): InputMode | undefined {
   return undefined;
 }
 
-/** JSON flavour from the file name; undefined → sniff. */
+/**
+ * JSON flavour from the file name; undefined → sniff. Only `.jsonl`/`.ndjson` are trusted:
+ * exports named `.json` are often one record per line (Bedrock's S3 invocation logs), and
+ * the sniff tells a JSON array or multi-line object from JSONL by the first line.
+ */
 export function jsonFormatFromName(name: string): SourceFormat | undefined {
   const n = innerName(name).toLowerCase();
-  if (n.endsWith('.json')) return 'json';
   if (n.endsWith('.jsonl') || n.endsWith('.ndjson')) return 'jsonl';
   return undefined;
 }
