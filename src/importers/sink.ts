@@ -29,7 +29,9 @@ export class LineSink {
   }
 
   static toFile(path: string): LineSink {
-    return new LineSink(createWriteStream(path), path);
+    // A 16 KB default high-water mark would make every flush wait for the disk; 4 MB lets
+    // writing overlap with converting while keeping memory bounded.
+    return new LineSink(createWriteStream(path, { highWaterMark: 4 * 1024 * 1024 }), path);
   }
 
   static toStdout(): LineSink {
