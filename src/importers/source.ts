@@ -28,10 +28,13 @@ export function modeFromName(name: string): InputMode | undefined {
   return undefined;
 }
 
-/** JSON flavour from the file name; undefined → sniff. */
+/**
+ * JSON flavour from the file name; undefined → sniff. A `.json` name is sniffed too: Bedrock
+ * invocation logs are `.json.gz` files holding one record per line, and the sniff still
+ * reads a JSON array or a (pretty-printed) single object as one document.
+ */
 export function jsonFormatFromName(name: string): SourceFormat | undefined {
   const n = innerName(name).toLowerCase();
-  if (n.endsWith('.json')) return 'json';
   if (n.endsWith('.jsonl') || n.endsWith('.ndjson')) return 'jsonl';
   return undefined;
 }
