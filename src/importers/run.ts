@@ -7,13 +7,14 @@
  * including rows the reader itself cannot parse; `read = complete + partial + skipped +
  * rejected` is checked at the end. Only aggregates are kept, so memory stays flat.
  */
+import { isUtf8 } from 'node:buffer';
 import type { Catalog } from '../contract/catalog.js';
 import { CsvHeaderError, readCsv } from '../read/csv.js';
 import { readRecordStream, SourceError, type Source } from '../read/records.js';
 import { finishDraft, type Defaults } from './finish.js';
 import { LineSink } from './sink.js';
 import { aggregateByColumns, aggregateByRecord, aggregateMessage, peekRecords } from './sniff.js';
-import { jsonFormatFromName, modeFromName, modeFromText, openSource, SourceOpenError, type InputMode, type OpenedSource } from './source.js';
+import { jsonFormatFromName, modeFromName, modeFromText, openSource, PEEK_BYTES, SourceOpenError, type InputMode, type OpenedSource } from './source.js';
 import { ImportTally } from './summary.js';
 import type { Adapter, AdapterContext, Converter, Result, SourceRecord } from './types.js';
 
@@ -75,6 +76,11 @@ export async function preflight(adapter: Adapter, ctx: AdapterContext, sources: 
     const o = await openOrStop(s);
     const mode = sourceMode(adapter, s, o.head);
     if (mode === 'csv') {
+      const problem = csvHeadProblem(o.head);
+      if (problem) {
+        o.close();
+        throw new ImportStop(`${s.name} is not CSV text: line 1 ${problem}`, 'check the file (binary data, UTF-16, or the wrong file?)');
+      }
       const peek = peekRecords(o.head.toString('utf8'), s.name, 'csv');
       if (peek.columns) checkColumns(adapter, ctx, s.name, peek.columns);
     }
@@ -82,6 +88,17 @@ export async function preflight(adapter: Adapter, ctx: AdapterContext, sources: 
     else o.close();
   }
   return opened;
+}
+
+/** Why the first line of a would-be CSV is not text, or undefined. */
+function csvHeadProblem(head: Buffer): string | undefined {
+  if ((head[0] === 0xff && head[1] === 0xfe) || (head[0] === 0xfe && head[1] === 0xff)) return 'is UTF-16; save the file as UTF-8';
+  const nl = head.indexOf(10);
+  const first = nl === -1 ? head : head.subarray(0, nl);
+  if (first.includes(0)) return 'contains NUL bytes (binary data)';
+  // A head cut inside a multi-byte character is still text: only judge complete lines.
+  if ((nl !== -1 || head.length < PEEK_BYTES) && !isUtf8(first)) return 'is not valid UTF-8';
+  return undefined;
 }
 
 export async function openOrStop(s: Source): Promise<OpenedSource> {

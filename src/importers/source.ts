@@ -29,9 +29,9 @@ export function modeFromName(name: string): InputMode | undefined {
 }
 
 /**
- * JSON flavour from the file name; undefined → sniff. A `.json` name is sniffed too: Bedrock
- * invocation logs are `.json.gz` files holding one record per line, and the sniff still
- * reads a JSON array or a (pretty-printed) single object as one document.
+ * JSON flavour from the file name; undefined → sniff. Only `.jsonl`/`.ndjson` are trusted:
+ * exports named `.json` are often one record per line (Bedrock's S3 invocation logs), and
+ * the sniff tells a JSON array or multi-line object from JSONL by the first line.
  */
 export function jsonFormatFromName(name: string): SourceFormat | undefined {
   const n = innerName(name).toLowerCase();
