@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { builtinCatalog } from '../../src/contract/catalog.js';
-import { externalRequestId, finishDraft, hashUserId, normalizeTimestamp, type FinishOptions } from '../../src/importers/finish.js';
+import { externalRequestId, finishDraft, hashUserId, isoFromEpochMs, normalizeTimestamp, type FinishOptions } from '../../src/importers/finish.js';
 import { createHash, createHmac } from 'node:crypto';
 
 const opts: FinishOptions = {
@@ -27,7 +27,17 @@ describe('normalizeTimestamp', () => {
   ])('%s → %s', (input, out) => {
     expect(normalizeTimestamp(input)).toBe(out);
   });
-  it.each(['yesterday', '2026-02-30 10:00:00', '12/10/2025', '', '2025-13-01'])('%s is not a date-time', (input) => {
+  it('formats epoch ms exactly like Date#toISOString', () => {
+    for (let t = 0; t < 253_402_300_799_999; t += 9_876_543_210_987 / 7) {
+      const ms = Math.floor(t);
+      expect(isoFromEpochMs(ms)).toBe(new Date(ms).toISOString());
+    }
+    for (const ms of [0, 951_782_400_000, 1_709_164_800_123, 4_107_542_399_999, 253_402_300_799_999]) expect(isoFromEpochMs(ms)).toBe(new Date(ms).toISOString());
+  });
+  it.each(['2024-02-29 10:00:00', '2000-02-29T00:00:00Z'])('%s is a leap day', (v) => {
+    expect(normalizeTimestamp(v)).toBe(new Date(v.replace(' ', 'T').replace(/Z?$/, 'Z')).toISOString());
+  });
+  it.each(['yesterday', '2023-02-29 10:00:00', '1900-02-29 00:00:00', '2026-02-30 10:00:00', '12/10/2025', '', '2025-13-01'])('%s is not a date-time', (input) => {
     expect(normalizeTimestamp(input)).toBeUndefined();
   });
 });
