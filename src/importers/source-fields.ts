@@ -79,7 +79,7 @@ export function timestamp(v: unknown, path: string): string | undefined {
 /** Copy without the keys whose value is undefined (keeps drafts and metadata minimal). */
 export function compact<T extends object>(o: T): T {
   const out = {} as T;
-  for (const k of Object.keys(o) as (keyof T)[]) if (o[k] !== undefined) out[k] = o[k];
+  for (const k in o) if (o[k] !== undefined) out[k] = o[k];
   return out;
 }
 
@@ -87,14 +87,12 @@ export type MetadataValue = string | number | boolean | null;
 
 /** Flat metadata without the unknown entries; undefined when nothing is left. */
 export function meta(o: Record<string, MetadataValue | undefined>): Record<string, MetadataValue> | undefined {
-  const out: Record<string, MetadataValue> = {};
-  let any = false;
-  for (const [k, v] of Object.entries(o)) {
-    if (v === undefined) continue;
-    out[k] = v;
-    any = true;
+  let out: Record<string, MetadataValue> | undefined;
+  for (const k in o) {
+    const v = o[k];
+    if (v !== undefined) (out ??= {})[k] = v;
   }
-  return any ? out : undefined;
+  return out;
 }
 
 export const reject = (reason: string): Outcome => ({ kind: 'reject', reason });
@@ -142,7 +140,7 @@ export function settleUsage(usage: Usage | undefined, failure?: PartialReason): 
   const main = usage ? [usage.inputTokens, usage.outputTokens, usage.totalTokens].filter((n) => n !== undefined) : [];
   if (!usage || main.length === 0) return { partialReason: failure ?? 'usage_missing' };
   if (failure && main.every((n) => n === 0)) return { partialReason: 'not_measured' };
-  const out: UsageFields = compact({ ...usage });
+  const out: UsageFields = compact(usage);
   if (usage.inputTokens === undefined || usage.outputTokens === undefined) out.partialReason = failure ?? 'usage_missing';
   return out;
 }
