@@ -11,19 +11,24 @@ type Register = (program: Command) => void;
 
 /** Commands, each registered by its own module (cheap: only flags, no heavy imports). */
 import { registerValidate } from './validate.js';
-import { registerSchema } from './schema.js';
+import { registerImport } from './import.js';
 import { registerSend } from './send.js';
 import { registerStatus } from './status.js';
-import { registerCatalog } from './catalog.js';
 import { registerEmulate } from './emulate.js';
+import { registerSmoke } from './smoke.js';
+import { registerSchema } from './schema.js';
+import { registerCatalog } from './catalog.js';
 
+/** In the order `--help` lists them: the three jobs first, then the helpers. */
 const COMMANDS: Register[] = [
   registerValidate,
-  registerSchema,
+  registerImport,
   registerSend,
   registerStatus,
-  registerCatalog,
   registerEmulate,
+  registerSmoke,
+  registerSchema,
+  registerCatalog,
 ];
 
 export function buildProgram(): Command {

@@ -29,6 +29,8 @@ export interface SourceRecord {
   file: string;
   /** 1-based line where the record starts in that file. */
   line: number;
+  /** The record's source text when the reader has it (JSONL line, CSV row); used for --rejects. */
+  raw?: string;
 }
 
 /** Why a record produced no payload but is not an error. */
@@ -112,13 +114,21 @@ export interface Adapter {
   id: FormatId;
   /** One line for --help and the README. */
   description: string;
-  /** How the pipeline reads the files: JSON records (JSONL, or a JSON array/object) or CSV rows. */
-  input: 'json' | 'csv';
+  /**
+   * How the pipeline reads the files: JSON records (JSONL, or a JSON array/object), CSV rows,
+   * or either ('json-or-csv': decided per file by extension, else by its first byte).
+   */
+  input: 'json' | 'csv' | 'json-or-csv';
   /** Directory inputs: which file names to read (e.g. /\.jsonl$/ for Claude Code projects). */
   fileFilter?: RegExp;
   create(ctx: AdapterContext): Converter;
   /** For --from auto: does this first record look like this format? */
   sniff?(first: SourceRecord): boolean;
+  /**
+   * CSV inputs: checked against each file's header before any row is converted. Returns what
+   * is wrong (e.g. a --map column the header lacks) → the import stops with exit 2.
+   */
+  checkHeader?(columns: readonly string[], ctx: AdapterContext): string | undefined;
 }
 
 /** Helper for stateless adapters. */

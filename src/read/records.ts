@@ -79,7 +79,7 @@ async function* chunksOf(path: string): AsyncGenerator<Buffer> {
 
 /** Peek at the first chunk to decide JSON vs JSONL, then hand the whole stream on. */
 async function sniff(
-  chunks: AsyncGenerator<Buffer>,
+  chunks: AsyncIterator<Buffer>,
 ): Promise<{ format: SourceFormat; stream: AsyncIterable<Buffer> }> {
   const head: Buffer[] = [];
   let text = '';
@@ -115,10 +115,13 @@ async function sniff(
 }
 
 export async function readRecords(source: Source, sink: RecordSink): Promise<ReadStats> {
-  let chunks = chunksOf(source.path);
-  let format = source.format;
+  return readRecordStream(chunksOf(source.path), source.format, sink);
+}
+
+/** Like readRecords, from a byte stream the caller opened (e.g. a gunzipped file); format undefined = sniff. */
+export async function readRecordStream(chunks: AsyncIterable<Buffer>, format: SourceFormat | undefined, sink: RecordSink): Promise<ReadStats> {
   let stream: AsyncIterable<Buffer> = chunks;
-  if (!format) ({ format, stream } = await sniff(chunks));
+  if (!format) ({ format, stream } = await sniff(chunks[Symbol.asyncIterator]()));
   return format === 'jsonl' ? readJsonl(stream, sink) : readJsonDocument(stream, sink);
 }
 

@@ -1,0 +1,238 @@
+/**
+ * `opsmeter import [paths...] --from FORMAT` — provider exports and logs → payload JSONL.
+ * Flags in, pipeline (src/importers/run.ts) in the middle, summary and exit code out.
+ * The importers (and everything they load) are imported only when the command runs.
+ */
+import { Option, type Command } from 'commander';
+import { UserError } from './errors.js';
+import { catalogOption, loadCatalog, stdinIsPiped } from './shared.js';
+
+/** Listed here (not imported from the registry) so registering the command stays cheap. */
+const FORMATS = ['auto', 'openai-batch', 'openai-log', 'anthropic-batch', 'claude-code', 'litellm', 'openrouter', 'bedrock', 'csv', 'jsonl'];
+
+interface ImportFlags {
+  from: string;
+  map: string[];
+  output?: string;
+  rejects?: string;
+  summaryJson?: string;
+  dataMode: 'real' | 'test' | 'demo';
+  environment: 'prod' | 'staging' | 'dev';
+  endpointTag?: string;
+  promptVersion?: string;
+  hashUserIds?: string;
+  stdinFilename?: string;
+  catalog?: string;
+}
+
+const collect = (value: string, previous: string[]) => [...previous, value];
+
+export function registerImport(program: Command): void {
+  program
+    .command('import')
+    .description('convert provider usage exports and request logs (CSV / JSONL / JSON, .gz too) into payload JSONL')
+    .argument('[paths...]', 'files, directories, globs, or - for stdin')
+    .addOption(new Option('--from <format>', 'source format (auto sniffs the first records and says what it chose)').choices(FORMATS).default('auto'))
+    .option('--map <field=source>', 'generic csv/jsonl: payload field from a column, JSON path or \'literal\' (repeatable)', collect, [])
+    .option('-o, --output <file>', 'write payload JSONL here instead of stdout')
+    .option('--rejects <file>', 'write every rejected row here as JSONL {file, line, reason, raw}')
+    .option('--summary-json <file>', 'write the summary as JSON here')
+    .addOption(new Option('--data-mode <mode>', 'dataMode for rows that lack one').choices(['real', 'test', 'demo']).default('real'))
+    .addOption(new Option('--environment <env>', 'environment for rows that lack one').choices(['prod', 'staging', 'dev']).default('prod'))
+    .option('--endpoint-tag <tag>', 'endpointTag for rows that lack one')
+    .option('--prompt-version <version>', 'promptVersion for rows that lack one')
+    .addOption(
+      new Option('--hash-user-ids <salt>', 'replace userId/tenantId with u_ + hex HMAC-SHA256(salt, id)').env('OPSMETER_HASH_SALT'),
+    )
+    .option('--stdin-filename <name>', 'name stdin in reports (its extension picks CSV or JSON)')
+    .addOption(catalogOption())
+    .addHelpText(
+      'after',
+      [
+        '',
+        'Every row read ends up complete, partial (usage missing: metadata.usageStatus="partial"),',
+        'skipped (with a reason) or rejected (with a reason); the summary on stderr checks',
+        'read = complete + partial + skipped + rejected.',
+        '',
+        'Exit codes: 0 all rows accounted, none rejected · 1 some rows rejected (the rest still written)',
+        '            2 usage or IO error, unknown or aggregate-only format',
+        'Examples:',
+        '  opsmeter import spend.csv --from litellm -o payloads.jsonl --rejects rejects.jsonl',
+        '  opsmeter import openrouter_activity_2026-06-28.csv --hash-user-ids "$SALT"',
+        '  opsmeter import usage.csv --from csv --map provider=vendor --map model=model_name \\',
+        '      --map inputTokens=in --map outputTokens=out --map createdAt=ts',
+        '  opsmeter import spend.csv --from litellm | opsmeter validate -',
+      ].join('\n'),
+    )
+    .action(async (paths: string[], flags: ImportFlags) => {
+      process.exitCode = await runImportCommand(paths, flags);
+    });
+}
+
+async function runImportCommand(paths: string[], flags: ImportFlags): Promise<number> {
+  const [{ expandPaths, PathError }, registry, run, sniff, generic, summary, { LineSink, OutputError }, { writeFile }] = await Promise.all([
+    import('../read/paths.js'),
+    import('../importers/index.js'),
+    import('../importers/run.js'),
+    import('../importers/sniff.js'),
+    import('../importers/generic.js'),
+    import('../importers/summary.js'),
+    import('../importers/sink.js'),
+    import('node:fs/promises'),
+  ]);
+
+  // --map belongs to the generic formats, which cannot be sniffed.
+  const generic_ = flags.from === 'csv' || flags.from === 'jsonl';
+  let map: Record<string, string> = {};
+  if (flags.map.length > 0 && !generic_) {
+    throw new UserError(`--map applies to --from csv and --from jsonl only${flags.from === 'auto' ? ' (auto cannot pick a generic format)' : ''}`, 2);
+  }
+  if (generic_) {
+    try {
+      map = generic.parseMap(flags.map);
+    } catch (e) {
+      if (e instanceof generic.MapError) throw new UserError(e.message, 2);
+      throw e;
+    }
+    const missing = generic.missingMappings(map);
+    if (missing.length > 0) {
+      throw new UserError(
+        `--from ${flags.from} needs --map for ${missing.join(', ')}`,
+        2,
+        `e.g. --map provider=vendor --map model=model_name --map inputTokens=${flags.from === 'csv' ? 'prompt_tokens' : 'usage.prompt_tokens'} --map outputTokens=${flags.from === 'csv' ? 'completion_tokens' : 'usage.completion_tokens'} (provider may be a literal: --map "provider='openai'")`,
+      );
+    }
+  }
+  if (flags.hashUserIds !== undefined && flags.hashUserIds === '') throw new UserError('--hash-user-ids needs a non-empty salt', 2);
+
+  if (paths.length === 0) {
+    if (stdinIsPiped()) paths = ['-'];
+    else throw new UserError('no input: give export files, directories or globs, or pipe one on stdin', 2, 'opsmeter import spend.csv --from litellm');
+  }
+  const expand = async (include: RegExp) => {
+    try {
+      const r = await expandPaths(paths, { stdinName: flags.stdinFilename, include });
+      if (r.emptyMatches.length > 0) {
+        throw new UserError(`nothing to import in ${r.emptyMatches.map((p) => `"${p}"`).join(', ')}`, 2, 'check the path, or quote the glob');
+      }
+      return r.sources;
+    } catch (e) {
+      if (e instanceof PathError) throw new UserError(e.message, 2);
+      throw e;
+    }
+  };
+  const ANY_INPUT = /\.(csv|json|jsonl|ndjson)(\.gz)?$/i;
+
+  let adapter = registry.adapterById(flags.from);
+  let autoReason: string | undefined;
+  let sources;
+  const opened = new Map<import('../read/records.js').Source, import('../importers/source.js').OpenedSource>();
+  try {
+    if (flags.from === 'auto') {
+      const all = await expand(ANY_INPUT);
+      const first = all[0]!;
+      const o = await run.openOrStop(first);
+      if (first.path === '-') opened.set(first, o);
+      const mode = run.sourceMode({ input: 'json-or-csv' } as import('../importers/types.js').Adapter, first, o.head);
+      const peek = sniff.peekRecords(o.head.toString('utf8'), first.name, mode);
+      if (first.path !== '-') o.close();
+      const agg = peek.columns ? sniff.aggregateByColumns(peek.columns) : peek.first ? sniff.aggregateByRecord(peek.first.value) : undefined;
+      if (agg) throw new UserError(sniff.aggregateMessage(first.name, agg), 2);
+      if (!peek.first) throw new UserError(`--from auto: ${first.name} has no record to recognise the format from`, 2, 'name the format with --from');
+      const candidates = sniff.sniffCandidates(peek.first, mode, registry.ADAPTERS);
+      if (candidates.length !== 1) {
+        throw new UserError(
+          candidates.length === 0
+            ? `--from auto: ${first.name} (${mode.toUpperCase()}) matches none of the known formats`
+            : `--from auto: ${first.name} matches more than one format: ${candidates.map((c) => c.id).join(', ')}`,
+          2,
+          `name it with --from (${registry.formatIds().join(', ')}); for other files use --from csv or --from jsonl with --map`,
+        );
+      }
+      adapter = candidates[0]!;
+      autoReason = `${first.name} looks like ${adapter.description}`;
+      process.stderr.write(`opsmeter import: --from auto chose ${adapter.id} (${autoReason})\n`);
+      sources = all.some((s) => s.path !== '-') ? await expand(adapter.fileFilter ?? ANY_INPUT) : all;
+      // Re-expanding creates new Source objects: carry the opened stdin over.
+      for (const s of sources) if (s.path === '-' && opened.size > 0) opened.set(s, [...opened.values()][0]!);
+    } else {
+      if (!adapter) {
+        throw new UserError(`--from ${flags.from}: this build has no ${flags.from} importer yet`, 2, `available: ${registry.formatIds().join(', ')}`);
+      }
+      sources = await expand(adapter.fileFilter ?? ANY_INPUT);
+    }
+  } catch (e) {
+    if (e instanceof run.ImportStop) throw new UserError(e.message, 2, e.hint);
+    throw e;
+  }
+
+  const catalog = loadCatalog(flags.catalog);
+  const ctx = { map };
+  let pre;
+  try {
+    pre = await run.preflight(adapter, ctx, sources.filter((s) => !opened.has(s)));
+  } catch (e) {
+    if (e instanceof run.ImportStop) throw new UserError(e.message, 2, e.hint);
+    throw e;
+  }
+  for (const [s, o] of pre) opened.set(s, o);
+
+  const toFile = flags.output !== undefined && flags.output !== '-';
+  const output = toFile ? LineSink.toFile(flags.output!) : LineSink.toStdout();
+  const rejects = flags.rejects ? LineSink.toFile(flags.rejects) : undefined;
+  const tty = process.stderr.isTTY === true;
+  let progressShown = false;
+  const started = Date.now();
+
+  let tally;
+  try {
+    tally = await run.runImport({
+      adapter,
+      sources,
+      ctx,
+      catalog,
+      defaults: { dataMode: flags.dataMode, environment: flags.environment, endpointTag: flags.endpointTag, promptVersion: flags.promptVersion },
+      hashSalt: flags.hashUserIds,
+      output,
+      rejects,
+      opened,
+      onProgress: tty
+        ? (rows, fileIndex, files) => {
+            progressShown = true;
+            const secs = (Date.now() - started) / 1000;
+            process.stderr.write(`\r\x1b[K  importing: ${rows.toLocaleString('en-US')} rows read · file ${fileIndex + 1}/${files} · ${Math.round(rows / Math.max(secs, 0.001)).toLocaleString('en-US')} rows/s`);
+          }
+        : undefined,
+    });
+    await output.end();
+    await rejects?.end();
+  } catch (e) {
+    if (progressShown) process.stderr.write('\r\x1b[K');
+    if (e instanceof run.ImportStop) throw new UserError(e.message, 2, e.hint);
+    if (e instanceof OutputError) throw new UserError(e.message, 2);
+    throw e;
+  }
+  if (progressShown) process.stderr.write('\r\x1b[K');
+
+  const sctx = {
+    format: adapter.id,
+    chosenBy: flags.from === 'auto' ? ('auto' as const) : ('flag' as const),
+    autoReason,
+    catalog,
+    defaults: { dataMode: flags.dataMode, environment: flags.environment, endpointTag: flags.endpointTag, promptVersion: flags.promptVersion },
+    userIdsHashed: flags.hashUserIds !== undefined,
+    output: toFile ? flags.output! : 'stdout',
+    rejectsFile: flags.rejects,
+  };
+  const s = summary.buildSummary(tally, sctx);
+  if (flags.summaryJson) {
+    try {
+      await writeFile(flags.summaryJson, JSON.stringify(s, null, 2) + '\n');
+    } catch (e) {
+      throw new UserError(`cannot write ${flags.summaryJson}: ${(e as Error).message}`, 2);
+    }
+  }
+  process.stderr.write(summary.summaryText(s, sctx));
+  if (!s.invariantHolds) throw new Error(`import invariant broken: ${s.invariant}`);
+  return s.rejected.total > 0 ? 1 : 0;
+}

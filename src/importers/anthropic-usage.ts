@@ -1,0 +1,50 @@
+/**
+ * The Anthropic Messages `usage` object (provider-formats.md §5), shared by the
+ * anthropic-batch and claude-code adapters.
+ *
+ * Unlike OpenAI, `input_tokens` counts only the uncached input: cache reads
+ * (`cache_read_input_tokens`) and cache writes (`cache_creation_input_tokens`, or the TTL
+ * split `cache_creation.ephemeral_5m/1h_input_tokens`, preferred when present) are separate
+ * and additive, so inputTokens = input + cache writes + cache reads. An absent cache field
+ * means no caching (0); a literal null means the count is unknown, so the total input is too.
+ * Anthropic states no total; the pipeline computes it.
+ */
+import { count, optionalObject, type Usage } from './source-fields.js';
+
+/** Undefined when the object is absent or null. */
+export function readAnthropicUsage(u: unknown, at: string): Usage | undefined {
+  const usage = optionalObject(u, at);
+  if (!usage) return undefined;
+  const uncached = count(usage.input_tokens, `${at}.input_tokens`);
+  const outputTokens = count(usage.output_tokens, `${at}.output_tokens`);
+  const read = cacheField(usage, 'cache_read_input_tokens', at);
+  let write = cacheField(usage, 'cache_creation_input_tokens', at);
+  const ttl = optionalObject(usage.cache_creation, `${at}.cache_creation`);
+  if (ttl) {
+    const m5 = count(ttl.ephemeral_5m_input_tokens, `${at}.cache_creation.ephemeral_5m_input_tokens`);
+    const h1 = count(ttl.ephemeral_1h_input_tokens, `${at}.cache_creation.ephemeral_1h_input_tokens`);
+    if (m5 !== undefined || h1 !== undefined) write = { known: true, value: (m5 ?? 0) + (h1 ?? 0) };
+  }
+  const details = optionalObject(usage.output_tokens_details, `${at}.output_tokens_details`);
+  const inputTokens =
+    uncached !== undefined && read.known && write.known ? uncached + (read.value ?? 0) + (write.value ?? 0) : undefined;
+  return {
+    inputTokens,
+    outputTokens,
+    cachedInputTokens: read.value,
+    cacheWriteTokens: write.value,
+    reasoningTokens: count(details?.thinking_tokens, `${at}.output_tokens_details.thinking_tokens`),
+  };
+}
+
+/** known=false only for a literal null (unknown); absent is known to be zero but not reported. */
+function cacheField(usage: Record<string, unknown>, key: string, at: string): { known: boolean; value?: number } {
+  if (!(key in usage)) return { known: true };
+  if (usage[key] === null) return { known: false };
+  return { known: true, value: count(usage[key], `${at}.${key}`) };
+}
+
+/** Everything the usage object says was processed (ccusage's "largest copy" measure). */
+export function usageSize(u: Usage): number {
+  return (u.inputTokens ?? (u.cachedInputTokens ?? 0) + (u.cacheWriteTokens ?? 0)) + (u.outputTokens ?? 0);
+}

@@ -1,0 +1,233 @@
+/**
+ * Finishing an adapter's Draft into a wire Payload — the part every format shares:
+ * externalRequestId derivation, catalog mapping, createdAt normalisation, defaults,
+ * user-id hashing, breakdowns and the partial mark in metadata, and the final lint gate
+ * (a payload with an error-severity finding is never emitted; the row is rejected instead).
+ */
+import * as crypto from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
+import type { Catalog } from '../contract/catalog.js';
+import type { DataMode, Environment, Payload } from '../contract/fields.js';
+import { lintPayload } from '../contract/lint.js';
+import type { Draft, FormatId } from './types.js';
+
+export interface Defaults {
+  dataMode: DataMode;
+  environment: Environment;
+  endpointTag?: string;
+  promptVersion?: string;
+}
+
+export interface FinishOptions {
+  format: FormatId;
+  catalog: Catalog;
+  defaults: Defaults;
+  /** --hash-user-ids SALT */
+  hashSalt?: string;
+  /** Epoch ms for lint's createdAt age checks (warnings only; never changes the output). */
+  now: number;
+}
+
+export type DefaultName = 'dataMode' | 'environment' | 'endpointTag' | 'promptVersion';
+
+export type Finished =
+  | {
+      ok: true;
+      payload: Payload;
+      /** The model is in the catalog (after mapping). */
+      known: boolean;
+      /** Which defaults were applied to this payload. */
+      applied: DefaultName[];
+    }
+  | { ok: false; reason: string };
+
+// One-shot hashing (Node ≥ 20.12) skips a Hash object per row; the streaming API is the fallback.
+const oneShot = (crypto as { hash?: (algorithm: string, data: string, encoding: 'hex') => string }).hash;
+const sha256Hex: (s: string) => string = oneShot
+  ? (s) => oneShot('sha256', s, 'hex')
+  : (s) => createHash('sha256').update(s).digest('hex');
+
+/** `ext_` + first 24 hex of SHA-256 of `<format>:<source id>` (PRODUCT.md §3). */
+export function externalRequestId(format: string, sourceId: string): string {
+  return 'ext_' + sha256Hex(format + ':' + sourceId).slice(0, 24);
+}
+
+/** `u_` + hex HMAC-SHA256(salt, id). */
+export function hashUserId(salt: string, id: string): string {
+  return 'u_' + createHmac('sha256', salt).update(id).digest('hex');
+}
+
+const ISO_LIKE = /^(\d{4}-\d{2}-\d{2})(?:[T ](\d{2}:\d{2})(?::(\d{2})(?:[.,](\d+))?)?)?\s*(Z|UTC|GMT|[+-]\d{2}(?::?\d{2})?)?$/i;
+const NUMERIC = /^\d+(?:\.\d+)?$/;
+
+/**
+ * Normalise a source timestamp to UTC ISO-8601 with milliseconds. Strings without a zone
+ * are UTC (LiteLLM's Postgres `timestamp(3)`, OpenRouter's `created_at`, Langfuse all are);
+ * numbers — and numeric strings — are epoch seconds below 1e11, milliseconds below 1e14,
+ * microseconds below 1e17, else nanoseconds. Returns undefined when it is not a date-time.
+ */
+const digit = (s: string, i: number) => s.charCodeAt(i) - 48;
+const two = (s: string, i: number) => digit(s, i) * 10 + digit(s, i + 1);
+
+/**
+ * The common shapes, parsed by hand on the hot path: `YYYY-MM-DD[T ]HH:MM:SS[.fff…][Z]`
+ * (zoneless = UTC). Undefined for anything else, which the general parser then handles.
+ */
+function fastUtc(s: string): string | undefined {
+  const n = s.length;
+  if (n < 19 || s.charCodeAt(4) !== 45 || s.charCodeAt(7) !== 45 || s.charCodeAt(13) !== 58 || s.charCodeAt(16) !== 58) return undefined;
+  const sep = s.charCodeAt(10);
+  if (sep !== 84 && sep !== 32) return undefined;
+  let end = n;
+  if (s.charCodeAt(n - 1) === 90) end--; // Z
+  let ms = 0;
+  if (end > 19) {
+    if (s.charCodeAt(19) !== 46 || end === 20) return undefined;
+    for (let i = 20; i < end; i++) {
+      const d = digit(s, i);
+      if (d < 0 || d > 9) return undefined;
+      if (i < 23) ms += d * (i === 20 ? 100 : i === 21 ? 10 : 1);
+    }
+  }
+  for (let i = 0; i < 19; i++) {
+    if (i === 4 || i === 7 || i === 10 || i === 13 || i === 16) continue;
+    const d = digit(s, i);
+    if (d < 0 || d > 9) return undefined;
+  }
+  const y = digit(s, 0) * 1000 + digit(s, 1) * 100 + two(s, 2);
+  const mo = two(s, 5);
+  const d = two(s, 8);
+  const h = two(s, 11);
+  const mi = two(s, 14);
+  const sec = two(s, 17);
+  if (mo < 1 || mo > 12 || d < 1 || d > daysInMonth(y, mo) || h > 23 || mi > 59 || sec > 59 || y < 1970) return undefined;
+  // Zoneless or Z: the fields are already UTC; only the layout changes.
+  return `${s.slice(0, 10)}T${s.slice(11, 19)}.${ms < 10 ? '00' : ms < 100 ? '0' : ''}${ms}Z`;
+}
+
+function daysInMonth(y: number, m: number): number {
+  if (m === 2) return (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0 ? 29 : 28;
+  return m === 4 || m === 6 || m === 9 || m === 11 ? 30 : 31;
+}
+
+const pad2 = (n: number) => (n < 10 ? '0' : '') + n;
+
+/** Epoch ms → `YYYY-MM-DDTHH:MM:SS.mmmZ` without a Date object (days-to-civil, H. Hinnant). */
+export function isoFromEpochMs(t: number): string {
+  const days = Math.floor(t / 86_400_000);
+  let rest = t - days * 86_400_000;
+  const z = days + 719_468;
+  const era = Math.floor(z / 146_097);
+  const doe = z - era * 146_097;
+  const yoe = Math.floor((doe - Math.floor(doe / 1460) + Math.floor(doe / 36_524) - Math.floor(doe / 146_096)) / 365);
+  const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
+  const mp = Math.floor((5 * doy + 2) / 153);
+  const d = doy - Math.floor((153 * mp + 2) / 5) + 1;
+  const m = mp < 10 ? mp + 3 : mp - 9;
+  const y = yoe + era * 400 + (m <= 2 ? 1 : 0);
+  const h = Math.floor(rest / 3_600_000);
+  rest -= h * 3_600_000;
+  const mi = Math.floor(rest / 60_000);
+  rest -= mi * 60_000;
+  const sec = Math.floor(rest / 1000);
+  const ms = rest - sec * 1000;
+  return `${y}-${pad2(m)}-${pad2(d)}T${pad2(h)}:${pad2(mi)}:${pad2(sec)}.${ms < 10 ? '00' : ms < 100 ? '0' : ''}${ms}Z`;
+}
+
+export function normalizeTimestamp(v: string | number): string | undefined {
+  if (typeof v === 'string') {
+    const fast = fastUtc(v);
+    if (fast !== undefined) return fast;
+  }
+  let ms: number;
+  if (typeof v === 'number' || NUMERIC.test(v)) {
+    const n = typeof v === 'number' ? v : Number(v);
+    if (!Number.isFinite(n) || n < 0) return undefined;
+    ms = n < 1e11 ? n * 1000 : n < 1e14 ? n : n < 1e17 ? n / 1000 : n / 1e6;
+    ms = Math.round(ms);
+  } else {
+    const m = ISO_LIKE.exec(v.trim());
+    if (!m) return undefined;
+    const [, date, hm, sec, frac, zone] = m;
+    let z = 'Z';
+    if (zone && !/^(z|utc|gmt)$/i.test(zone)) {
+      const digits = zone.replace(':', '');
+      z = digits.slice(0, 3) + ':' + (digits.slice(3) || '00');
+    }
+    const iso = `${date}T${hm ?? '00:00'}:${sec ?? '00'}.${((frac ?? '') + '000').slice(0, 3)}${z}`;
+    ms = Date.parse(iso);
+    if (Number.isNaN(ms)) return undefined;
+    // Date.parse rolls 2026-02-30 over to March; a calendar date that does not exist is not a date.
+    if (date!.charCodeAt(8) > 50 || date!.slice(8) === '29') {
+      if (new Date(Date.parse(`${date}T00:00:00Z`)).toISOString().slice(0, 10) !== date) return undefined;
+    }
+  }
+  // 1970-01-01 … 9999-12-31
+  if (!Number.isFinite(ms) || ms < 0 || ms > 253_402_300_799_999) return undefined;
+  return isoFromEpochMs(ms);
+}
+
+export function finishDraft(draft: Draft, opts: FinishOptions): Finished {
+  const { catalog, defaults } = opts;
+  if (typeof draft.sourceId !== 'string' || draft.sourceId === '') return { ok: false, reason: 'no request id to derive externalRequestId from' };
+  const provider = typeof draft.provider === 'string' ? (catalog.resolveProvider(draft.provider) ?? draft.provider) : draft.provider;
+  let model = draft.model;
+  if (typeof provider === 'string' && typeof model === 'string' && model !== '') {
+    model = catalog.resolveModel(provider, model)?.model ?? model;
+  }
+  const applied: DefaultName[] = [];
+  // Built field by field in one fixed order, so the JSON output is byte-stable.
+  const p = {
+    externalRequestId: externalRequestId(opts.format, draft.sourceId),
+    provider,
+    model,
+  } as Payload;
+  const promptVersion = draft.promptVersion ?? defaults.promptVersion;
+  if (draft.promptVersion === undefined && promptVersion !== undefined) applied.push('promptVersion');
+  if (promptVersion !== undefined) p.promptVersion = promptVersion;
+  const endpointTag = draft.endpointTag ?? defaults.endpointTag;
+  if (draft.endpointTag === undefined && endpointTag !== undefined) applied.push('endpointTag');
+  if (endpointTag !== undefined) p.endpointTag = endpointTag;
+  if (draft.inputTokens !== undefined) p.inputTokens = draft.inputTokens;
+  if (draft.outputTokens !== undefined) p.outputTokens = draft.outputTokens;
+  const total =
+    draft.totalTokens ??
+    (draft.inputTokens !== undefined && draft.outputTokens !== undefined ? draft.inputTokens + draft.outputTokens : undefined);
+  if (total !== undefined) p.totalTokens = total;
+  if (draft.latencyMs !== undefined) p.latencyMs = draft.latencyMs;
+  p.status = draft.status;
+  if (draft.errorCode !== undefined) p.errorCode = draft.errorCode;
+  if (draft.userId !== undefined) p.userId = opts.hashSalt !== undefined ? hashUserId(opts.hashSalt, draft.userId) : draft.userId;
+  if (draft.tenantId !== undefined) p.tenantId = opts.hashSalt !== undefined ? hashUserId(opts.hashSalt, draft.tenantId) : draft.tenantId;
+  if (draft.dataMode === undefined) applied.push('dataMode');
+  p.dataMode = (draft.dataMode ?? defaults.dataMode) as DataMode;
+  if (draft.environment === undefined) applied.push('environment');
+  p.environment = (draft.environment ?? defaults.environment) as Environment;
+  if (draft.createdAt !== undefined) {
+    const at = normalizeTimestamp(draft.createdAt);
+    if (at === undefined) return { ok: false, reason: `timestamp ${JSON.stringify(draft.createdAt)} is not a date-time` };
+    p.createdAt = at;
+  }
+  const metadata: Record<string, string | number | boolean | null> = { source: opts.format };
+  if (draft.metadata) Object.assign(metadata, draft.metadata);
+  if (draft.cachedInputTokens !== undefined) metadata.cachedInputTokens = draft.cachedInputTokens;
+  if (draft.cacheWriteTokens !== undefined) metadata.cacheWriteTokens = draft.cacheWriteTokens;
+  if (draft.reasoningTokens !== undefined) metadata.reasoningTokens = draft.reasoningTokens;
+  if (model !== draft.model) metadata.loggedModel = draft.model;
+  metadata.source = opts.format;
+  if (draft.partialReason !== undefined) {
+    metadata.usageStatus = 'partial';
+    metadata.partialReason = draft.partialReason;
+  } else {
+    delete metadata.usageStatus;
+    delete metadata.partialReason;
+  }
+  p.metadata = metadata;
+
+  const errors = lintPayload(p, { catalog, now: opts.now }).filter((f) => f.rule.severity === 'error');
+  if (errors.length > 0) {
+    const f = errors[0]!;
+    return { ok: false, reason: `${f.message} [${f.rule.id}]${f.hint ? ` — ${f.hint}` : ''}` };
+  }
+  return { ok: true, payload: p, known: catalog.get(p.provider, p.model) !== undefined, applied };
+}

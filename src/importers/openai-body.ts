@@ -1,0 +1,112 @@
+/**
+ * What an OpenAI (or Azure OpenAI) response body says about one request: Chat Completions,
+ * legacy Completions, Responses and Embeddings objects (provider-formats.md §2, §9).
+ * Shared by the openai-batch and openai-log adapters.
+ *
+ * Token semantics (§0.1): prompt_tokens / input_tokens already include the cached subset
+ * (`cached_tokens`) and the cache-write subset; reasoning_tokens are inside the output.
+ * Breakdowns are reported, never added again.
+ */
+import { count, epochSeconds, isObject, optionalObject, text, type Json, type Usage } from './source-fields.js';
+
+export interface OpenAIBodyFacts {
+  model?: string;
+  /** `created` (chat) or `created_at` (responses), unix seconds. */
+  createdAt?: number;
+  /** Undefined when the body carries no usage (absent, null or empty). */
+  usage?: Usage;
+  responseId?: string;
+  stopReason?: string;
+  serviceTier?: string;
+  /** The end-user id the caller attached (`safety_identifier`, or the older `user`). */
+  userId?: string;
+  /** Set when the body itself says the request failed. */
+  failure?: { code: string };
+  /** A Responses object that has not finished yet (`queued` / `in_progress`). */
+  unfinished: boolean;
+  /** Azure OpenAI content-filter annotations are present. */
+  azure: boolean;
+}
+
+/** `at` is the body's path in the record ("" when the record is the body itself). */
+export function readOpenAIBody(body: Json, at: string): OpenAIBodyFacts {
+  const path = (key: string) => (at ? `${at}.${key}` : key);
+  const isResponses = body.object === 'response';
+  const isEmbedding = body.object === 'list' && Array.isArray(body.data);
+  const choices = Array.isArray(body.choices) ? body.choices : undefined;
+  const firstChoice = choices?.find(isObject);
+  const filterResults = Array.isArray(body.prompt_filter_results) ? body.prompt_filter_results : undefined;
+  const azure = filterResults !== undefined || (choices ?? []).some((c) => isObject(c) && 'content_filter_results' in c);
+  const usage = readOpenAIUsage(body.usage, path('usage'), isEmbedding);
+
+  const facts: OpenAIBodyFacts = {
+    model: text(body.model),
+    createdAt: epochSeconds(isResponses ? body.created_at : body.created, path(isResponses ? 'created_at' : 'created')),
+    usage,
+    responseId: text(body.id),
+    serviceTier: text(body.service_tier),
+    userId: text(body.safety_identifier) ?? text(body.user),
+    unfinished: false,
+    azure,
+  };
+
+  if (isResponses) {
+    const status = text(body.status);
+    const error = isObject(body.error) ? body.error : undefined;
+    const incomplete = isObject(body.incomplete_details) ? body.incomplete_details : undefined;
+    if (status === 'failed') facts.failure = { code: text(error?.code) ?? 'failed' };
+    else if (status === 'cancelled') facts.failure = { code: 'cancelled' };
+    else if (status === 'queued' || status === 'in_progress') facts.unfinished = true;
+    facts.stopReason = status === 'incomplete' ? (text(incomplete?.reason) ?? 'incomplete') : undefined;
+  } else {
+    facts.stopReason = text(firstChoice?.finish_reason);
+    if (isObject(body.error)) facts.failure = { code: text(body.error.code) ?? text(body.error.type) ?? 'error' };
+    else if (choices && choices.length === 0 && !usage && filterResults?.some(isFiltered)) {
+      // Azure: a prompt blocked by the content filter comes back as a 200 with no choices
+      // and no usage (§9) — the request did not produce a completion.
+      facts.failure = { code: 'content_filter' };
+    }
+  }
+  return facts;
+}
+
+/** Read a `usage` object in either the Chat (`prompt_tokens`) or the Responses (`input_tokens`) shape. */
+export function readOpenAIUsage(u: unknown, at: string, embedding = false): Usage | undefined {
+  const usage = optionalObject(u, at);
+  if (!usage) return undefined;
+  const chat = 'prompt_tokens' in usage || 'completion_tokens' in usage;
+  const [inKey, outKey, inDetailsKey, outDetailsKey] = chat
+    ? ['prompt_tokens', 'completion_tokens', 'prompt_tokens_details', 'completion_tokens_details']
+    : ['input_tokens', 'output_tokens', 'input_tokens_details', 'output_tokens_details'];
+  const inputTokens = count(usage[inKey], `${at}.${inKey}`);
+  let outputTokens = count(usage[outKey], `${at}.${outKey}`);
+  // An embeddings response states no completion count because it generates no tokens.
+  if (outputTokens === undefined && embedding && inputTokens !== undefined) outputTokens = 0;
+  const totalTokens = count(usage.total_tokens, `${at}.total_tokens`);
+  if (inputTokens === undefined && outputTokens === undefined && totalTokens === undefined) return undefined;
+  // Details may be absent or null (OpenAI-compatible servers): the breakdown is then unknown, not 0.
+  const inDetails = optionalObject(usage[inDetailsKey], `${at}.${inDetailsKey}`);
+  const outDetails = optionalObject(usage[outDetailsKey], `${at}.${outDetailsKey}`);
+  return {
+    inputTokens,
+    outputTokens,
+    totalTokens,
+    cachedInputTokens: count(inDetails?.cached_tokens, `${at}.${inDetailsKey}.cached_tokens`),
+    cacheWriteTokens: count(inDetails?.cache_write_tokens, `${at}.${inDetailsKey}.cache_write_tokens`),
+    reasoningTokens: count(outDetails?.reasoning_tokens, `${at}.${outDetailsKey}.reasoning_tokens`),
+  };
+}
+
+function isFiltered(r: unknown): boolean {
+  if (!isObject(r)) return false;
+  // Azure spells it content_filter_results in chat responses and content_filter_result in batch output.
+  const categories = r.content_filter_results ?? r.content_filter_result;
+  return isObject(categories) && Object.values(categories).some((c) => isObject(c) && c.filtered === true);
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Azure request ids are UUIDs; OpenAI's are 32 hex digits (§9). */
+export function isAzureRequestId(id: string | undefined): boolean {
+  return id !== undefined && UUID.test(id);
+}

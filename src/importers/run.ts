@@ -1,0 +1,335 @@
+/**
+ * THE import pipeline: reads every source (files, directories, globs, stdin; CSV or JSON;
+ * gzip-transparent), pushes each record through the adapter's converter, finishes each
+ * draft into a payload (finish.ts), and writes payload JSONL and rejects in input order.
+ *
+ * Every row read ends in exactly one outcome — complete, partial, skipped or rejected —
+ * including rows the reader itself cannot parse; `read = complete + partial + skipped +
+ * rejected` is checked at the end. Only aggregates are kept, so memory stays flat.
+ */
+import { isUtf8 } from 'node:buffer';
+import type { Catalog } from '../contract/catalog.js';
+import { CsvHeaderError, readCsv } from '../read/csv.js';
+import { readRecordStream, SourceError, type Source } from '../read/records.js';
+import { finishDraft, type Defaults } from './finish.js';
+import { LineSink } from './sink.js';
+import { aggregateByColumns, aggregateByRecord, aggregateMessage, peekRecords } from './sniff.js';
+import { jsonFormatFromName, modeFromName, modeFromText, openSource, PEEK_BYTES, SourceOpenError, type InputMode, type OpenedSource } from './source.js';
+import { ImportTally } from './summary.js';
+import type { Adapter, AdapterContext, Converter, Result, SourceRecord } from './types.js';
+
+/** The import cannot go on: usage or input problem (exit 2). */
+export class ImportStop extends Error {
+  constructor(
+    message: string,
+    readonly hint?: string,
+  ) {
+    super(message);
+  }
+}
+
+export interface ImportOptions {
+  adapter: Adapter;
+  sources: readonly Source[];
+  ctx: AdapterContext;
+  catalog: Catalog;
+  defaults: Defaults;
+  hashSalt?: string;
+  output: LineSink;
+  rejects?: LineSink;
+  /** Sources already opened (stdin after a sniff); others are opened here. */
+  opened?: Map<Source, OpenedSource>;
+  /** Called now and then with the rows read so far (the CLI draws a TTY progress line). */
+  onProgress?: (rows: number, fileIndex: number, files: number) => void;
+  /** Epoch ms for lint's age warnings (never affects the output). */
+  now?: number;
+}
+
+interface Rec extends SourceRecord {
+  seq: number;
+}
+
+/** Reading mode of one source for this adapter. */
+export function sourceMode(adapter: Adapter, source: Source, head: Buffer): InputMode {
+  if (adapter.input !== 'json-or-csv') return adapter.input;
+  return modeFromName(source.name) ?? modeFromText(head.subarray(0, 4096).toString('utf8'));
+}
+
+/** Refuse aggregate exports and headers the adapter cannot use, before any row is converted. */
+export function checkColumns(adapter: Adapter, ctx: AdapterContext, file: string, columns: readonly string[]): void {
+  const agg = aggregateByColumns(columns);
+  if (agg) throw new ImportStop(aggregateMessage(file, agg));
+  const problem = adapter.checkHeader?.(columns, ctx);
+  if (problem) throw new ImportStop(`${file}: ${problem}`);
+}
+
+/**
+ * Check every CSV source's header before anything is written, so an aggregate export or a
+ * wrong --map among many files stops the run before any output. Stdin stays open for the run.
+ */
+export async function preflight(adapter: Adapter, ctx: AdapterContext, sources: readonly Source[]): Promise<Map<Source, OpenedSource>> {
+  const opened = new Map<Source, OpenedSource>();
+  for (const s of sources) {
+    const isStdin = s.path === '-';
+    if (!isStdin && adapter.input === 'json') continue;
+    if (!isStdin && adapter.input === 'json-or-csv' && modeFromName(s.name) === 'json') continue;
+    const o = await openOrStop(s);
+    const mode = sourceMode(adapter, s, o.head);
+    if (mode === 'csv') {
+      const problem = csvHeadProblem(o.head);
+      if (problem) {
+        o.close();
+        throw new ImportStop(`${s.name} is not CSV text: line 1 ${problem}`, 'check the file (binary data, UTF-16, or the wrong file?)');
+      }
+      const peek = peekRecords(o.head.toString('utf8'), s.name, 'csv');
+      if (peek.columns) checkColumns(adapter, ctx, s.name, peek.columns);
+    }
+    if (isStdin) opened.set(s, o);
+    else o.close();
+  }
+  return opened;
+}
+
+/** Why the first line of a would-be CSV is not text, or undefined. */
+function csvHeadProblem(head: Buffer): string | undefined {
+  if ((head[0] === 0xff && head[1] === 0xfe) || (head[0] === 0xfe && head[1] === 0xff)) return 'is UTF-16; save the file as UTF-8';
+  const nl = head.indexOf(10);
+  const first = nl === -1 ? head : head.subarray(0, nl);
+  if (first.includes(0)) return 'contains NUL bytes (binary data)';
+  // A head cut inside a multi-byte character is still text: only judge complete lines.
+  if ((nl !== -1 || head.length < PEEK_BYTES) && !isUtf8(first)) return 'is not valid UTF-8';
+  return undefined;
+}
+
+export async function openOrStop(s: Source): Promise<OpenedSource> {
+  try {
+    return await openSource(s);
+  } catch (e) {
+    if (e instanceof SourceOpenError) throw new ImportStop(e.message);
+    throw e;
+  }
+}
+
+/**
+ * header → a function turning a row's cells into an object. A literal with the header's keys
+ * gives every row the same hidden class, which is much cheaper than adding keys one by one;
+ * the keys are embedded with JSON.stringify, so any header text is safe.
+ */
+function rowBuilder(columns: readonly string[]): (cells: string[]) => Record<string, string> {
+  const unique = new Set(columns).size === columns.length && !columns.includes('__proto__');
+  if (!unique || columns.length > 500) {
+    return (cells) => {
+      const o: Record<string, string> = Object.create(null);
+      for (let i = 0; i < columns.length; i++) o[columns[i]!] = cells[i]!;
+      return o;
+    };
+  }
+  // eslint-disable-next-line @typescript-eslint/no-implied-eval
+  return new Function('c', `return {${columns.map((c, i) => `${JSON.stringify(c)}: c[${i}]`).join(', ')}};`) as (cells: string[]) => Record<string, string>;
+}
+
+function isZlibError(e: unknown): boolean {
+  const code = (e as NodeJS.ErrnoException)?.code;
+  return typeof code === 'string' && code.startsWith('Z_');
+}
+
+export async function runImport(opts: ImportOptions): Promise<ImportTally> {
+  const { adapter, output, rejects } = opts;
+  const tally = new ImportTally();
+  const finishOpts = { format: adapter.id, catalog: opts.catalog, defaults: opts.defaults, hashSalt: opts.hashSalt, now: opts.now ?? Date.now() };
+  const converter: Converter = adapter.create(opts.ctx);
+
+  let seq = 0;
+  let nextSeq = 0;
+  const held = new Map<number, Result>();
+  const abandoned = new Set<number>(); // records whose push() threw: already rejected
+
+  const writeReject = (record: SourceRecord, reason: string) => {
+    tally.countReject(reason);
+    if (rejects) {
+      const raw = record.raw ?? (record.value === undefined ? null : JSON.stringify(record.value));
+      rejects.write(JSON.stringify({ file: record.file, line: record.line, reason, raw }) + '\n');
+    }
+  };
+
+  const handle = (res: Result) => {
+    const { record, outcome } = res;
+    switch (outcome.kind) {
+      case 'payload': {
+        let fin;
+        try {
+          fin = finishDraft(outcome.draft, finishOpts);
+        } catch (e) {
+          fin = { ok: false as const, reason: `cannot build a payload: ${(e as Error).message}` };
+        }
+        if (fin.ok) {
+          tally.countPayload(fin.payload, fin.known, fin.applied);
+          output.write(JSON.stringify(fin.payload) + '\n');
+        } else writeReject(record, fin.reason);
+        break;
+      }
+      case 'skip':
+        tally.countSkip(outcome.reason);
+        break;
+      case 'reject':
+        writeReject(record, outcome.reason);
+        break;
+      default:
+        writeReject(record, `adapter returned an unknown outcome ${JSON.stringify((outcome as { kind?: unknown }).kind)}`);
+    }
+  };
+
+  /** Results come back in any order (stateful adapters hold records); they are handled in input order. */
+  const deliver = (res: Result) => {
+    const s = (res.record as Partial<Rec>).seq;
+    if (typeof s !== 'number' || s < nextSeq || held.has(s)) {
+      if (typeof s === 'number' && abandoned.has(s)) return;
+      throw new Error(`adapter ${adapter.id} returned a record it was not given, or returned one twice`);
+    }
+    if (s !== nextSeq) {
+      held.set(s, res);
+      return;
+    }
+    handle(res);
+    nextSeq++;
+    while (held.size > 0) {
+      const r = held.get(nextSeq);
+      if (!r) break;
+      held.delete(nextSeq);
+      handle(r);
+      nextSeq++;
+    }
+  };
+
+  const newRecord = (value: unknown, file: string, line: number, raw: string | undefined): Rec => {
+    tally.read++;
+    return { value, file, line, raw, seq: seq++ };
+  };
+
+  /** An outcome decided by the pipeline itself (unreadable, ragged or blank rows). */
+  const settle = (rec: Rec, outcome: Result['outcome']) => deliver({ record: rec, outcome });
+
+  const push = (rec: Rec) => {
+    let results: Result[];
+    try {
+      results = converter.push(rec);
+    } catch (e) {
+      abandoned.add(rec.seq);
+      return settle(rec, { kind: 'reject', reason: `adapter ${adapter.id} failed on this record: ${(e as Error).message}` });
+    }
+    for (const r of results) deliver(r);
+  };
+
+  let lastProgress = Date.now();
+  const afterRecord = (fileIndex: number): void | Promise<void> => {
+    if ((tally.read & 1023) === 0 && opts.onProgress) {
+      const now = Date.now();
+      if (now - lastProgress > 250) {
+        lastProgress = now;
+        opts.onProgress(tally.read, fileIndex, opts.sources.length);
+      }
+    }
+    if (output.needsDrain) return output.drain();
+    if (rejects?.needsDrain) return rejects.drain();
+  };
+
+  for (let fileIndex = 0; fileIndex < opts.sources.length; fileIndex++) {
+    const source = opts.sources[fileIndex]!;
+    const opened = opts.opened?.get(source) ?? (await openOrStop(source));
+    const mode = sourceMode(adapter, source, opened.head);
+    const fileTally = { file: source.name, mode, gzip: opened.gzip, rows: 0, blankLines: 0 };
+    tally.files.push(fileTally);
+    const readBefore = tally.read;
+    let lastLine = 0;
+    try {
+      if (mode === 'csv') {
+        let columns: string[] = [];
+        let toObject: (cells: string[]) => Record<string, string> = () => ({});
+        const stats = await readCsv(opened.chunks, {
+          header(cols) {
+            columns = cols.map((c) => c.trim());
+            checkColumns(adapter, opts.ctx, source.name, columns);
+            toObject = rowBuilder(columns);
+          },
+          row(cells, line, raw) {
+            lastLine = line;
+            const rec = newRecord(undefined, source.name, line, raw);
+            if (cells.length !== columns.length) {
+              settle(rec, { kind: 'reject', reason: `row has ${cells.length} cells, the header has ${columns.length}` });
+            } else if (cells.every((c) => c === '')) {
+              settle(rec, { kind: 'skip', reason: 'blank' });
+            } else {
+              rec.value = toObject(cells);
+              push(rec);
+            }
+            return afterRecord(fileIndex);
+          },
+          fault(line, message, raw) {
+            lastLine = line;
+            settle(newRecord(undefined, source.name, line, raw), { kind: 'reject', reason: message });
+          },
+        });
+        fileTally.blankLines = stats.blankLines;
+      } else {
+        let first = true;
+        let duplicateKeyLine = -1;
+        let duplicateKeyMessage = '';
+        const stats = await readRecordStream(opened.chunks, jsonFormatFromName(source.name), {
+          record(r) {
+            lastLine = r.line;
+            if (first) {
+              first = false;
+              const agg = aggregateByRecord(r.value);
+              if (agg) throw new ImportStop(aggregateMessage(source.name, agg));
+            }
+            const rec = newRecord(r.value, source.name, r.line, r.raw);
+            if (r.line === duplicateKeyLine) settle(rec, { kind: 'reject', reason: duplicateKeyMessage });
+            else push(rec);
+            return afterRecord(fileIndex);
+          },
+          fault(f) {
+            lastLine = f.line;
+            if (f.fault === 'duplicate-key') {
+              // The record follows with the last value winning; reject it rather than guess.
+              duplicateKeyLine = f.line;
+              duplicateKeyMessage = `${f.message} (line ${f.line}, column ${f.column})`;
+              return;
+            }
+            const message = f.fault === 'syntax' ? `not valid JSON: ${f.message} (column ${f.column})` : f.message;
+            settle(newRecord(undefined, source.name, f.line, f.text), { kind: 'reject', reason: message });
+          },
+        });
+        fileTally.blankLines = stats.blankLines;
+      }
+    } catch (e) {
+      if (e instanceof ImportStop) throw e;
+      if (e instanceof CsvHeaderError) throw new ImportStop(`${source.name} is not CSV text: ${e.message}`, 'check the file (binary data, UTF-16, or the wrong file?)');
+      if (e instanceof SourceError) throw new ImportStop(`${source.name}: ${e.message}`);
+      if (isZlibError(e)) {
+        const rec = newRecord(undefined, source.name, lastLine + 1, undefined);
+        settle(rec, { kind: 'reject', reason: `gzip data is corrupt or truncated after line ${lastLine}: the rest of the file cannot be read (${(e as Error).message})` });
+      } else if (typeof (e as NodeJS.ErrnoException)?.code === 'string') {
+        throw new ImportStop(`cannot read ${source.name}: ${(e as Error).message}`);
+      } else throw e;
+    } finally {
+      opened.close();
+    }
+    fileTally.rows = tally.read - readBefore;
+    tally.blankLines += fileTally.blankLines;
+  }
+
+  let tail: Result[];
+  try {
+    tail = converter.finish();
+  } catch (e) {
+    throw new Error(`adapter ${adapter.id} failed to finish: ${(e as Error).message}`);
+  }
+  for (const r of tail) deliver(r);
+  if (held.size > 0 || nextSeq < seq) {
+    throw new Error(`adapter ${adapter.id} did not return every record (${seq - nextSeq} outstanding)`);
+  }
+  if (tally.read !== tally.accounted) {
+    throw new Error(`import invariant broken: ${tally.read} read but ${tally.accounted} accounted for`);
+  }
+  return tally;
+}

@@ -1,0 +1,89 @@
+/**
+ * Buffered line output for payload JSONL and rejects: few large writes instead of one per
+ * row, back-pressure through `needsDrain`/`drain()`, and a write error (EPIPE, ENOSPC)
+ * remembered and raised on the next write instead of crashing the process.
+ */
+import { createWriteStream } from 'node:fs';
+import type { Writable } from 'node:stream';
+
+const FLUSH_AT = 64 * 1024;
+
+export class OutputError extends Error {}
+
+export class LineSink {
+  private buf = '';
+  private waiting = false;
+  private error: Error | undefined;
+  private readonly ownsStream: boolean;
+
+  constructor(
+    private readonly stream: Writable,
+    readonly name: string,
+    ownsStream = true,
+  ) {
+    this.ownsStream = ownsStream;
+    stream.on('error', (e) => {
+      this.error ??= e;
+      this.stream.emit('drain'); // release a writer waiting on drain
+    });
+  }
+
+  static toFile(path: string): LineSink {
+    // A 16 KB default high-water mark would make every flush wait for the disk; 4 MB lets
+    // writing overlap with converting while keeping memory bounded.
+    return new LineSink(createWriteStream(path, { highWaterMark: 4 * 1024 * 1024 }), path);
+  }
+
+  static toStdout(): LineSink {
+    return new LineSink(process.stdout, 'stdout', false);
+  }
+
+  private check(): void {
+    if (this.error) {
+      const code = (this.error as NodeJS.ErrnoException).code;
+      throw new OutputError(`cannot write ${this.name}: ${code === 'EPIPE' ? 'the reader closed the pipe' : this.error.message}`);
+    }
+  }
+
+  write(text: string): void {
+    this.check();
+    this.buf += text;
+    if (this.buf.length >= FLUSH_AT) this.flush();
+  }
+
+  private flush(): void {
+    if (this.buf === '') return;
+    if (!this.stream.write(this.buf)) this.waiting = true;
+    this.buf = '';
+  }
+
+  get needsDrain(): boolean {
+    return this.waiting;
+  }
+
+  drain(): Promise<void> {
+    if (!this.waiting) return Promise.resolve();
+    return new Promise((resolve) =>
+      this.stream.once('drain', () => {
+        this.waiting = false;
+        resolve();
+      }),
+    );
+  }
+
+  /** Flush everything; close the stream if this sink opened it. */
+  async end(): Promise<void> {
+    this.check();
+    const last = this.buf;
+    this.buf = '';
+    await new Promise<void>((resolve, reject) => {
+      const done = (e?: Error | null) => (e ? reject(e) : resolve());
+      if (this.ownsStream) this.stream.end(last, () => done(this.error));
+      else if (last !== '') this.stream.write(last, done);
+      else resolve();
+    }).catch((e: Error) => {
+      this.error ??= e;
+    });
+    this.check();
+  }
+}

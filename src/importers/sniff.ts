@@ -1,0 +1,205 @@
+/**
+ * Recognising inputs from their first bytes: `--from auto` (which adapter fits the first
+ * record), and aggregate-only exports, which are refused whatever --from says — one of
+ * their rows stands for many requests, so turning it into payloads would invent requests.
+ */
+import { parseCsvRecord } from '../read/csv.js';
+import { modeFromText, type InputMode } from './source.js';
+import type { Adapter, SourceRecord } from './types.js';
+
+export interface AggregateKind {
+  id: string;
+  /** What the file is. */
+  name: string;
+  /** What to export instead. */
+  instead: string;
+}
+
+interface AggregateRule extends AggregateKind {
+  /** Every one of these columns must be present. */
+  all: readonly string[];
+  /** …and none of these (columns of per-request exports that could share the others). */
+  none?: readonly string[];
+}
+
+const WHY = 'each row is a time bucket summing many requests, with no per-request id, status or timestamp, so payloads made from it would invent requests';
+
+/** Headers from provider-formats.md §3, §6, §10, §11. */
+const AGGREGATE_RULES: readonly AggregateRule[] = [
+  {
+    id: 'openai-usage-csv',
+    name: 'an OpenAI usage export (dashboard CSV / Usage API)',
+    all: ['start_time', 'end_time', 'num_model_requests', 'input_tokens', 'output_tokens'],
+    instead: 'per-request data: Batch API output files (--from openai-batch) or your logged Chat Completion / Response objects (--from openai-log)',
+  },
+  {
+    id: 'openai-costs-csv',
+    name: 'an OpenAI costs export (dashboard CSV / Costs API)',
+    all: ['start_time', 'end_time', 'amount_value', 'amount_currency', 'line_item'],
+    instead: 'per-request data: Batch API output files (--from openai-batch) or your logged Chat Completion / Response objects (--from openai-log)',
+  },
+  {
+    id: 'openai-legacy-usage',
+    name: 'a legacy OpenAI usage export',
+    all: ['n_context_tokens_total', 'n_generated_tokens_total'],
+    instead: 'per-request data: Batch API output files (--from openai-batch) or your logged Chat Completion / Response objects (--from openai-log)',
+  },
+  {
+    id: 'anthropic-console-usage',
+    name: 'an Anthropic Console usage export',
+    all: ['usage_date_utc', 'usage_input_tokens_no_cache', 'usage_output_tokens'],
+    instead: 'per-request data: Message Batches results (--from anthropic-batch), Claude Code transcripts (--from claude-code) or a gateway request log (--from litellm)',
+  },
+  {
+    id: 'anthropic-console-cost',
+    name: 'an Anthropic Console cost export',
+    all: ['usage_date_utc', 'cost_usd'],
+    instead: 'per-request data: Message Batches results (--from anthropic-batch), Claude Code transcripts (--from claude-code) or a gateway request log (--from litellm)',
+  },
+  {
+    id: 'openrouter-grouped',
+    name: 'an OpenRouter grouped activity export',
+    all: ['date', 'model_permaslug', 'requests'],
+    none: ['generation_id'],
+    instead: 'the per-generation activity CSV (one row per generation_id): Activity → Export → generations, then --from openrouter',
+  },
+  {
+    id: 'litellm-daily-spend',
+    name: 'a LiteLLM daily spend table (LiteLLM_Daily*Spend)',
+    all: ['date', 'api_requests', 'prompt_tokens', 'completion_tokens'],
+    none: ['request_id'],
+    instead: 'the per-request spend log: \\copy (SELECT * FROM "LiteLLM_SpendLogs") TO \'spend.csv\' csv header, or GET /spend/logs, then --from litellm',
+  },
+];
+
+export function aggregateByColumns(columns: readonly string[]): AggregateKind | undefined {
+  const set = new Set(columns.map((c) => c.trim()));
+  for (const r of AGGREGATE_RULES) {
+    if (r.all.every((c) => set.has(c)) && !(r.none ?? []).some((c) => set.has(c))) return r;
+  }
+  return undefined;
+}
+
+/** JSON shapes of the same aggregates (Usage/Cost API pages, or their result objects). */
+export function aggregateByRecord(value: unknown): AggregateKind | undefined {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
+  const v = value as Record<string, unknown>;
+  const data = Array.isArray(v.data) ? (v.data[0] as Record<string, unknown> | undefined) : undefined;
+  if (v.object === 'page' && data?.object === 'bucket') return AGGREGATE_RULES[0];
+  if (v.object === 'bucket' && Array.isArray(v.results)) return AGGREGATE_RULES[0];
+  if (typeof v.object === 'string' && v.object.startsWith('organization.usage.')) return AGGREGATE_RULES[0];
+  if (typeof v.object === 'string' && v.object.startsWith('organization.costs.')) return AGGREGATE_RULES[1];
+  if (data && typeof data.starting_at === 'string' && Array.isArray(data.results)) return AGGREGATE_RULES[3];
+  return aggregateByColumns(Object.keys(v));
+}
+
+export function aggregateMessage(file: string, kind: AggregateKind): string {
+  return `${file} is ${kind.name}: ${WHY}. Export ${kind.instead}`;
+}
+
+export interface Peeked {
+  mode: InputMode;
+  /** CSV header. */
+  columns?: string[];
+  /** The first record (CSV: header → cell map of the first data row), when the head holds one. */
+  first?: SourceRecord;
+}
+
+/** The header and first record from the first bytes of a source. */
+export function peekRecords(head: string, file: string, mode: InputMode = modeFromText(head)): Peeked {
+  const text = head.replace(/^\uFEFF/, '');
+  if (mode === 'csv') {
+    const records = firstCsvRecords(text, 2);
+    const columns = records[0]?.cells;
+    const row = records[1];
+    if (!columns) return { mode };
+    if (!row) return { mode, columns };
+    const value: Record<string, string> = {};
+    columns.forEach((c, i) => (value[c] = row.cells[i] ?? ''));
+    return { mode, columns, first: { value, file, line: row.line } };
+  }
+  const first = firstJsonValue(text);
+  return { mode, first: first ? { value: first.value, file, line: first.line } : undefined };
+}
+
+function firstCsvRecords(text: string, count: number): { cells: string[]; line: number }[] {
+  const out: { cells: string[]; line: number }[] = [];
+  const lines = text.split('\n');
+  let i = 0;
+  while (out.length < count && i < lines.length - 1) {
+    // The last element may be cut off by the peek limit; only whole lines are used.
+    const start = i;
+    let rec = lines[i]!.replace(/\r$/, '');
+    i++;
+    if (rec === '') continue;
+    while ((rec.split('"').length - 1) % 2 === 1 && i < lines.length - 1) rec += '\n' + lines[i++]!.replace(/\r$/, '');
+    const cells = parseCsvRecord(rec);
+    if (typeof cells === 'string') return out;
+    out.push({ cells, line: start + 1 });
+  }
+  return out;
+}
+
+function firstJsonValue(text: string): { value: unknown; line: number } | undefined {
+  const lead = text.length - text.trimStart().length;
+  const t = text.slice(lead);
+  const lineAt = (offset: number) => text.slice(0, offset).split('\n').length;
+  if (t.startsWith('[')) {
+    try {
+      const all = JSON.parse(t) as unknown[];
+      return all.length > 0 ? { value: all[0], line: lineAt(lead + 1) } : undefined;
+    } catch {
+      // The head cut the array short: take its first element on its own.
+      const start = t.slice(1).search(/\S/) + 1;
+      const end = valueEnd(t, start);
+      if (start <= 0 || end === undefined) return undefined;
+      try {
+        return { value: JSON.parse(t.slice(start, end)), line: lineAt(lead + start) };
+      } catch {
+        return undefined;
+      }
+    }
+  }
+  const nl = t.indexOf('\n');
+  try {
+    return { value: JSON.parse(nl === -1 ? t : t.slice(0, nl)), line: lineAt(lead) };
+  } catch {
+    try {
+      return { value: JSON.parse(t), line: lineAt(lead) }; // one object over several lines
+    } catch {
+      return undefined;
+    }
+  }
+}
+
+/** End offset of the object/array starting at `start` (string-aware), if it is complete. */
+function valueEnd(t: string, start: number): number | undefined {
+  let depth = 0;
+  let inString = false;
+  for (let i = start; i < t.length; i++) {
+    const c = t[i];
+    if (inString) {
+      if (c === '\\') i++;
+      else if (c === '"') inString = false;
+    } else if (c === '"') inString = true;
+    else if (c === '{' || c === '[') depth++;
+    else if (c === '}' || c === ']') {
+      depth--;
+      if (depth === 0) return i + 1;
+    }
+  }
+  return undefined;
+}
+
+/** Adapters whose sniff() accepts the first record. Generic adapters have no sniff. */
+export function sniffCandidates(first: SourceRecord, mode: InputMode, adapters: readonly Adapter[]): Adapter[] {
+  return adapters.filter((a) => {
+    if (!a.sniff) return false;
+    if (a.input !== 'json-or-csv' && a.input !== mode) return false;
+    try {
+      return a.sniff(first);
+    } catch {
+      return false;
+    }
+  });
+}

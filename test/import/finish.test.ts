@@ -1,0 +1,124 @@
+import { describe, expect, it } from 'vitest';
+import { builtinCatalog } from '../../src/contract/catalog.js';
+import { externalRequestId, finishDraft, hashUserId, isoFromEpochMs, normalizeTimestamp, type FinishOptions } from '../../src/importers/finish.js';
+import { createHash, createHmac } from 'node:crypto';
+
+const opts: FinishOptions = {
+  format: 'litellm',
+  catalog: builtinCatalog(),
+  defaults: { dataMode: 'real', environment: 'prod' },
+  now: Date.parse('2026-01-01T00:00:00Z'),
+};
+
+describe('normalizeTimestamp', () => {
+  it.each([
+    ['2025-12-10 12:47:35.248', '2025-12-10T12:47:35.248Z'], // zoneless = UTC
+    ['2025-12-10T12:47:35', '2025-12-10T12:47:35.000Z'],
+    ['2024-05-29 13:46:19.963000', '2024-05-29T13:46:19.963Z'],
+    ['2025-12-10 12:47:35.248+00', '2025-12-10T12:47:35.248Z'], // psql timestamptz
+    ['2025-12-10T14:47:35+02:00', '2025-12-10T12:47:35.000Z'],
+    ['2025-12-10T07:47:35-0500', '2025-12-10T12:47:35.000Z'],
+    ['2025-12-10 12:47 UTC', '2025-12-10T12:47:00.000Z'],
+    ['2025-12-10', '2025-12-10T00:00:00.000Z'],
+    [1724858089, '2024-08-28T15:14:49.000Z'], // epoch seconds
+    [1724858089123, '2024-08-28T15:14:49.123Z'], // epoch ms
+    ['1724858089', '2024-08-28T15:14:49.000Z'],
+    [1724858089123456, '2024-08-28T15:14:49.123Z'], // µs
+  ])('%s → %s', (input, out) => {
+    expect(normalizeTimestamp(input)).toBe(out);
+  });
+  it('formats epoch ms exactly like Date#toISOString', () => {
+    for (let t = 0; t < 253_402_300_799_999; t += 9_876_543_210_987 / 7) {
+      const ms = Math.floor(t);
+      expect(isoFromEpochMs(ms)).toBe(new Date(ms).toISOString());
+    }
+    for (const ms of [0, 951_782_400_000, 1_709_164_800_123, 4_107_542_399_999, 253_402_300_799_999]) expect(isoFromEpochMs(ms)).toBe(new Date(ms).toISOString());
+  });
+  it.each(['2024-02-29 10:00:00', '2000-02-29T00:00:00Z'])('%s is a leap day', (v) => {
+    expect(normalizeTimestamp(v)).toBe(new Date(v.replace(' ', 'T').replace(/Z?$/, 'Z')).toISOString());
+  });
+  it.each(['yesterday', '2023-02-29 10:00:00', '1900-02-29 00:00:00', '2026-02-30 10:00:00', '12/10/2025', '', '2025-13-01'])('%s is not a date-time', (input) => {
+    expect(normalizeTimestamp(input)).toBeUndefined();
+  });
+});
+
+describe('ids and hashing', () => {
+  it('derives externalRequestId from format and source id', () => {
+    const hex = createHash('sha256').update('litellm:req-1').digest('hex');
+    expect(externalRequestId('litellm', 'req-1')).toBe('ext_' + hex.slice(0, 24));
+    expect(externalRequestId('openrouter', 'req-1')).not.toBe(externalRequestId('litellm', 'req-1'));
+  });
+  it('hashes user ids with HMAC-SHA256', () => {
+    expect(hashUserId('salt', 'alice@example.com')).toBe('u_' + createHmac('sha256', 'salt').update('alice@example.com').digest('hex'));
+  });
+});
+
+describe('finishDraft', () => {
+  it('builds a complete payload: mapping, total, breakdowns in metadata, defaults', () => {
+    const r = finishDraft(
+      { sourceId: 'x', provider: 'azure', model: 'gpt-4.1-2025-04-14', status: 'success', inputTokens: 10, outputTokens: 5, cachedInputTokens: 4, createdAt: 1724858089, metadata: { callType: 'acompletion' } },
+      { ...opts, defaults: { ...opts.defaults, endpointTag: 'chat' } },
+    );
+    expect(r).toEqual({
+      ok: true,
+      known: true,
+      applied: ['endpointTag', 'dataMode', 'environment'],
+      payload: {
+        externalRequestId: externalRequestId('litellm', 'x'),
+        provider: 'azure-openai',
+        model: 'gpt-4-1-2025-04-14',
+        endpointTag: 'chat',
+        inputTokens: 10,
+        outputTokens: 5,
+        totalTokens: 15,
+        status: 'success',
+        dataMode: 'real',
+        environment: 'prod',
+        createdAt: '2024-08-28T15:14:49.000Z',
+        metadata: { source: 'litellm', callType: 'acompletion', cachedInputTokens: 4, loggedModel: 'gpt-4.1-2025-04-14' },
+      },
+    });
+  });
+
+  it('marks partial payloads and omits unknown counts', () => {
+    const r = finishDraft({ sourceId: 'y', provider: 'openai', model: 'gpt-4o', status: 'error', errorCode: '429', partialReason: 'request_failed' }, opts);
+    expect(r.ok && r.payload).toEqual({
+      externalRequestId: externalRequestId('litellm', 'y'),
+      provider: 'openai',
+      model: 'gpt-4o',
+      status: 'error',
+      errorCode: '429',
+      dataMode: 'real',
+      environment: 'prod',
+      metadata: { source: 'litellm', usageStatus: 'partial', partialReason: 'request_failed' },
+    });
+  });
+
+  it('keeps an unknown model as logged', () => {
+    const r = finishDraft({ sourceId: 'z', provider: 'openai', model: 'my-finetune', status: 'success', inputTokens: 1, outputTokens: 1 }, opts);
+    expect(r.ok && r.payload.model).toBe('my-finetune');
+    expect(r.ok && r.known).toBe(false);
+  });
+
+  it('never emits an invalid payload: the lint error becomes the reject reason', () => {
+    expect(finishDraft({ sourceId: 'a', provider: 'openai', model: 'gpt-4o', status: 'success', inputTokens: 1 }, opts)).toEqual({
+      ok: false,
+      reason: expect.stringMatching(/outputTokens is missing and the payload is not marked partial \[payload\/usage-missing\]/),
+    });
+    expect(finishDraft({ sourceId: 'b', provider: 'openai', model: 'gpt-4o', status: 'success', inputTokens: 1, outputTokens: 2, userId: 'jane@example.com' }, opts)).toEqual({
+      ok: false,
+      reason: expect.stringMatching(/userId looks like an e-mail address.*--hash-user-ids/),
+    });
+    expect(finishDraft({ sourceId: 'c', provider: 'openai', model: '', status: 'success', inputTokens: 1, outputTokens: 2 }, opts).ok).toBe(false);
+    expect(finishDraft({ sourceId: 'd', provider: 'openai', model: 'gpt-4o', status: 'success', inputTokens: 1, outputTokens: 2, createdAt: 'soon' }, opts)).toEqual({
+      ok: false,
+      reason: 'timestamp "soon" is not a date-time',
+    });
+  });
+
+  it('hashes userId and tenantId under --hash-user-ids', () => {
+    const r = finishDraft({ sourceId: 'e', provider: 'openai', model: 'gpt-4o', status: 'success', inputTokens: 1, outputTokens: 2, userId: 'jane@example.com', tenantId: 'acme' }, { ...opts, hashSalt: 's' });
+    expect(r.ok && r.payload.userId).toBe(hashUserId('s', 'jane@example.com'));
+    expect(r.ok && r.payload.tenantId).toBe(hashUserId('s', 'acme'));
+  });
+});
