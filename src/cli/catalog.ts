@@ -8,7 +8,7 @@ import type { Command } from 'commander';
 import type { Catalog, CatalogEntry } from '../contract/catalog.js';
 import { UserError } from './errors.js';
 import { paint, useColor } from './output.js';
-import { catalogCachePath, catalogOption, intArg, loadCatalog } from './shared.js';
+import { catalogCachePath, catalogOption, intArg, loadCatalog, targetFromFlags } from './shared.js';
 
 interface CatalogFlags {
   provider?: string;
@@ -110,22 +110,15 @@ async function runFetch(flags: CatalogFlags): Promise<number> {
     import('node:fs/promises'),
     import('node:path'),
   ]);
-  let target, key;
-  try {
-    target = config.resolveTarget(flags);
-    key = config.resolveApiKey(flags);
-  } catch (e) {
-    if (e instanceof config.ConfigError) throw new UserError(e.message, 2, e.hint);
-    throw e;
-  }
-  const client = createClient({ target, apiKey: key?.key, timeoutMs: flags.timeout, connections: 1 });
+  const { target, key } = await targetFromFlags(flags, false);
+  const client = createClient({ target, apiKey: key, timeoutMs: flags.timeout, connections: 1 });
   let result;
   try {
     result = await pricing.fetchPricing(client, { ...DEFAULT_POLICY, maxRetries: flags.maxRetries });
   } finally {
     await client.close();
   }
-  if (!result.ok) throw new UserError(config.redactKey(result.message, key?.key), 5, result.hint);
+  if (!result.ok) throw new UserError(config.redactKey(result.message, key), 5, result.hint);
   const path = catalogCachePath();
   const tmp = `${path}.${process.pid}.tmp`;
   try {

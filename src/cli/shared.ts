@@ -79,3 +79,26 @@ export async function stdinHasData(): Promise<boolean> {
     stdin.on('error', onEnd);
   });
 }
+
+/**
+ * The API target and key from --base-url/--api-key-file/--allow-insecure and the
+ * environment, with configuration problems as usage errors (exit 2). `requireKey` makes a
+ * missing key an error that says how to give one.
+ */
+export async function targetFromFlags(
+  flags: { baseUrl?: string; apiKeyFile?: string; allowInsecure?: boolean },
+  requireKey: boolean,
+): Promise<{ target: import('../ingest/config.js').Target; key?: string }> {
+  const config = await import('../ingest/config.js');
+  try {
+    const target = config.resolveTarget(flags);
+    const key = config.resolveApiKey(flags)?.key;
+    if (requireKey && key === undefined) {
+      throw new UserError(`no API key for ${config.describeTarget(target)}`, 2, config.API_KEY_HINT);
+    }
+    return key === undefined ? { target } : { target, key };
+  } catch (e) {
+    if (e instanceof config.ConfigError) throw new UserError(e.message, 2, e.hint);
+    throw e;
+  }
+}

@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { Option, type Command } from 'commander';
 import { UserError } from './errors.js';
 import { paint, useColor, writeOutput } from './output.js';
-import { catalogOption, intArg, loadCatalog } from './shared.js';
+import { catalogOption, intArg, loadCatalog, targetFromFlags } from './shared.js';
 
 interface SmokeFlags {
   baseUrl?: string;
@@ -41,20 +41,13 @@ export function registerSmoke(program: Command): void {
 
 async function runSmokeCommand(flags: SmokeFlags): Promise<number> {
   const catalog = loadCatalog(flags.catalog);
-  const { resolveApiKey, resolveTarget, ConfigError, API_KEY_HINT } = await import('../ingest/config.js');
+  if (flags.baseUrl === undefined && flags.apiKeyFile !== undefined) {
+    throw new UserError('--api-key-file goes with --base-url (the embedded emulator needs no key)', 2);
+  }
   let remote;
-  try {
-    if (flags.baseUrl !== undefined) {
-      const target = resolveTarget(flags);
-      const key = resolveApiKey(flags);
-      if (!key) throw new UserError(`no API key for ${flags.baseUrl}`, 2, API_KEY_HINT);
-      remote = { target, apiKey: key.key };
-    } else if (flags.apiKeyFile !== undefined) {
-      throw new UserError('--api-key-file goes with --base-url (the embedded emulator needs no key)', 2);
-    }
-  } catch (e) {
-    if (e instanceof ConfigError) throw new UserError(e.message, 2, e.hint);
-    throw e;
+  if (flags.baseUrl !== undefined) {
+    const { target, key } = await targetFromFlags(flags, true);
+    remote = { target, apiKey: key! };
   }
   const seed = flags.seed ?? Math.floor(Math.random() * 2 ** 32).toString(16);
   const c = paint(flags.format === 'pretty' && useColor(process.stdout));

@@ -2,7 +2,7 @@
 import { Option, type Command } from 'commander';
 import { UserError } from './errors.js';
 import { paint, useColor } from './output.js';
-import { intArg } from './shared.js';
+import { intArg, targetFromFlags } from './shared.js';
 
 interface StatusFlags {
   baseUrl?: string;
@@ -38,25 +38,17 @@ async function runStatus(flags: StatusFlags): Promise<number> {
     import('../ingest/status.js'),
     import('../ingest/retry.js'),
   ]);
-  let target, key;
-  try {
-    target = config.resolveTarget(flags);
-    key = config.resolveApiKey(flags);
-  } catch (e) {
-    if (e instanceof config.ConfigError) throw new UserError(e.message, 2, e.hint);
-    throw e;
-  }
-  if (!key) throw new UserError('no API key', 2, config.API_KEY_HINT);
-  const client = createClient({ target, apiKey: key.key, timeoutMs: flags.timeout, connections: 1 });
+  const { target, key } = await targetFromFlags(flags, true);
+  const client = createClient({ target, apiKey: key, timeoutMs: flags.timeout, connections: 1 });
   let result;
   try {
     result = await status.fetchStatus(client, { ...DEFAULT_POLICY, maxRetries: flags.maxRetries });
   } finally {
     await client.close();
   }
-  if (!result.ok) throw new UserError(config.redactKey(result.message, key.key), result.exitCode, result.hint);
+  if (!result.ok) throw new UserError(config.redactKey(result.message, key), result.exitCode, result.hint);
   const severity = status.severityOf(result.body);
-  if (flags.json) process.stdout.write(config.redactKey(JSON.stringify(result.body, null, 2), key.key) + '\n');
+  if (flags.json) process.stdout.write(config.redactKey(JSON.stringify(result.body, null, 2), key) + '\n');
   else process.stdout.write(status.renderStatus(result.body, paint(useColor(process.stdout)), config.describeTarget(target)));
   if (flags.failOn && status.failsOn(severity, flags.failOn)) {
     process.stderr.write(`opsmeter: workspace severity is ${severity} (--fail-on ${flags.failOn})\n`);

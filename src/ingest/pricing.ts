@@ -9,6 +9,7 @@
  * `providerId`/`modelId`/`modelName`). Anything else is refused with a message saying
  * what was found, and the existing cache is left alone.
  */
+import type { CatalogEntry } from '../contract/catalog.js';
 import type { ApiClient } from './client.js';
 import { DEFAULT_POLICY, withRetries, type RetryPolicy } from './retry.js';
 
@@ -16,15 +17,9 @@ export const PRICING_PATH = '/v1/public/pricing-models';
 
 export class PricingShapeError extends Error {}
 
-export interface CatalogFileEntry {
-  provider: string;
-  model: string;
-  inputPer1M: number | null;
-  outputPer1M: number | null;
-  cacheReadPer1M: number | null;
-  cacheWritePer1M: number | null;
+/** A catalog entry as cached by `catalog --fetch`: the contract's entry plus its price date. */
+export interface CatalogFileEntry extends CatalogEntry {
   effectiveFrom?: string;
-  source: string;
 }
 
 export interface CatalogFile {
