@@ -17,6 +17,7 @@ import { aggregateByColumns, aggregateByRecord, aggregateMessage, peekRecords } 
 import { jsonFormatFromName, modeFromName, modeFromText, openSource, PEEK_BYTES, SourceOpenError, type InputMode, type OpenedSource } from './source.js';
 import { ImportTally } from './summary.js';
 import type { Adapter, AdapterContext, Converter, Result, SourceRecord } from './types.js';
+import { waiting } from './waiting.js';
 
 /** The import cannot go on: usage or input problem (exit 2). */
 export class ImportStop extends Error {
@@ -187,7 +188,7 @@ export async function runImport(opts: ImportOptions): Promise<ImportTally> {
       throw new Error(`adapter ${adapter.id} returned a record it was not given, or returned one twice`);
     }
     if (s !== nextSeq) {
-      held.set(s, res);
+      held.set(s, waiting(res)); // without the source value (memory)
       return;
     }
     handle(res);
