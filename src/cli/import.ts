@@ -23,6 +23,7 @@ interface ImportFlags {
   hashUserIds?: string;
   stdinFilename?: string;
   catalog?: string;
+  batchId?: string;
 }
 
 const collect = (value: string, previous: string[]) => [...previous, value];
@@ -44,6 +45,7 @@ export function registerImport(program: Command): void {
     .addOption(
       new Option('--hash-user-ids <salt>', 'replace userId/tenantId with u_ + hex HMAC-SHA256(salt, id)').env('OPSMETER_HASH_SALT'),
     )
+    .option('--batch-id <id>', 'openai-batch / anthropic-batch: the batch these files belong to; lines without a global id become <id>:<custom_id> (default: a batch id in the file name)')
     .option('--stdin-filename <name>', 'name stdin in reports (its extension picks CSV or JSON)')
     .addOption(catalogOption())
     .addHelpText(
@@ -70,7 +72,7 @@ export function registerImport(program: Command): void {
 }
 
 async function runImportCommand(paths: string[], flags: ImportFlags): Promise<number> {
-  const [{ expandPaths, PathError }, registry, run, sniff, generic, summary, { LineSink, OutputError }, { writeFile }] = await Promise.all([
+  const [{ expandPaths, PathError }, registry, run, sniff, generic, summary, { LineSink, OutputError }, { writeFile }, { BatchIds }] = await Promise.all([
     import('../read/paths.js'),
     import('../importers/index.js'),
     import('../importers/run.js'),
@@ -79,6 +81,7 @@ async function runImportCommand(paths: string[], flags: ImportFlags): Promise<nu
     import('../importers/summary.js'),
     import('../importers/sink.js'),
     import('node:fs/promises'),
+    import('../importers/batch-id.js'),
   ]);
 
   // --map belongs to the generic formats, which cannot be sniffed.
@@ -104,6 +107,11 @@ async function runImportCommand(paths: string[], flags: ImportFlags): Promise<nu
     }
   }
   if (flags.hashUserIds !== undefined && flags.hashUserIds === '') throw new UserError('--hash-user-ids needs a non-empty salt', 2);
+  const BATCH_FORMATS = ['auto', 'openai-batch', 'anthropic-batch'];
+  if (flags.batchId !== undefined) {
+    if (!BATCH_FORMATS.includes(flags.from)) throw new UserError(`--batch-id applies to --from openai-batch and --from anthropic-batch only`, 2);
+    if (!/^[\x21-\x7e]{1,128}$/.test(flags.batchId)) throw new UserError('--batch-id must be 1–128 printable characters without spaces', 2, 'e.g. --batch-id msgbatch_01HkcTjaV5uDC8jWR4ZsDV8d');
+  }
 
   if (paths.length === 0) {
     if (stdinIsPiped()) paths = ['-'];
@@ -166,8 +174,12 @@ async function runImportCommand(paths: string[], flags: ImportFlags): Promise<nu
     throw e;
   }
 
+  if (flags.batchId !== undefined && !BATCH_FORMATS.includes(adapter.id)) {
+    throw new UserError(`--batch-id applies to openai-batch and anthropic-batch files; --from auto chose ${adapter.id}`, 2);
+  }
+  const batchIds = adapter.id === 'openai-batch' || adapter.id === 'anthropic-batch' ? new BatchIds(adapter.id, flags.batchId) : undefined;
   const catalog = loadCatalog(flags.catalog);
-  const ctx = { map };
+  const ctx = { map, batchIds };
   let pre;
   try {
     pre = await run.preflight(adapter, ctx, sources.filter((s) => !opened.has(s)));
@@ -223,6 +235,7 @@ async function runImportCommand(paths: string[], flags: ImportFlags): Promise<nu
     userIdsHashed: flags.hashUserIds !== undefined,
     output: toFile ? flags.output! : 'stdout',
     rejectsFile: flags.rejects,
+    notes: batchIds?.notes(sources.map((src) => src.name)),
   };
   const s = summary.buildSummary(tally, sctx);
   if (flags.summaryJson) {
