@@ -12,7 +12,7 @@ import type { Catalog } from '../contract/catalog.js';
 import { CsvHeaderError, readCsv } from '../read/csv.js';
 import { readRecordStream, SourceError, type Source } from '../read/records.js';
 import { finishDraft, type Defaults } from './finish.js';
-import { LineSink } from './sink.js';
+import type { LineOutput } from './sink.js';
 import { aggregateByColumns, aggregateByRecord, aggregateMessage, peekRecords } from './sniff.js';
 import { jsonFormatFromName, modeFromName, modeFromText, openSource, PEEK_BYTES, SourceOpenError, type InputMode, type OpenedSource } from './source.js';
 import { ImportTally } from './summary.js';
@@ -36,8 +36,8 @@ export interface ImportOptions {
   catalog: Catalog;
   defaults: Defaults;
   hashSalt?: string;
-  output: LineSink;
-  rejects?: LineSink;
+  output: LineOutput;
+  rejects?: LineOutput;
   /** Sources already opened (stdin after a sniff); others are opened here. */
   opened?: Map<Source, OpenedSource>;
   /** Called now and then with the rows read so far (the CLI draws a TTY progress line). */
