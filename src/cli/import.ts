@@ -2,15 +2,22 @@
  * `opsmeter import [paths...] --from FORMAT` — provider exports and logs → payload JSONL.
  * Flags in, pipeline (src/importers/run.ts) in the middle, summary and exit code out.
  * The importers (and everything they load) are imported only when the command runs.
+ *
+ * With --send the payloads stream into the sender (src/ingest/session.ts) as they are
+ * converted, through a bounded queue (src/importers/send-queue.ts); every send flag
+ * applies (addSendOptions), and both summaries are printed.
  */
 import { Option, type Command } from 'commander';
+import type { SendFlags } from '../ingest/session.js';
 import { UserError } from './errors.js';
-import { catalogOption, loadCatalog, stdinIsPiped } from './shared.js';
+import { loadCatalog, stdinIsPiped } from './shared.js';
+import { addSendOptions } from './send.js';
 
 /** Listed here (not imported from the registry) so registering the command stays cheap. */
 const FORMATS = ['auto', 'openai-batch', 'openai-log', 'anthropic-batch', 'claude-code', 'litellm', 'openrouter', 'bedrock', 'csv', 'jsonl'];
 
-interface ImportFlags {
+interface ImportFlags extends SendFlags {
+  send?: boolean;
   from: string;
   map: string[];
   output?: string;
@@ -23,12 +30,16 @@ interface ImportFlags {
   hashUserIds?: string;
   stdinFilename?: string;
   catalog?: string;
+  batchId?: string;
 }
+
+/** Payloads that may wait between the import and the sender (--send). */
+const SEND_QUEUE = 1000;
 
 const collect = (value: string, previous: string[]) => [...previous, value];
 
 export function registerImport(program: Command): void {
-  program
+  const cmd = program
     .command('import')
     .description('convert provider usage exports and request logs (CSV / JSONL / JSON, .gz too) into payload JSONL')
     .argument('[paths...]', 'files, directories, globs, or - for stdin')
@@ -44,8 +55,13 @@ export function registerImport(program: Command): void {
     .addOption(
       new Option('--hash-user-ids <salt>', 'replace userId/tenantId with u_ + hex HMAC-SHA256(salt, id)').env('OPSMETER_HASH_SALT'),
     )
+    .option('--batch-id <id>', 'openai-batch / anthropic-batch: the batch these files belong to; lines without a global id become <id>:<custom_id> (default: a batch id in the file name)')
     .option('--stdin-filename <name>', 'name stdin in reports (its extension picks CSV or JSON)')
-    .addOption(catalogOption())
+    .option('--send', 'send the payloads to the ingest API as they are converted (the flags below apply)');
+  const importOptions = cmd.options.length;
+  addSendOptions(cmd); // also --catalog, which the import uses too
+  const sendOnly = cmd.options.slice(importOptions).filter((o) => o.attributeName() !== 'catalog');
+  cmd
     .addHelpText(
       'after',
       [
@@ -56,21 +72,57 @@ export function registerImport(program: Command): void {
         '',
         'Exit codes: 0 all rows accounted, none rejected · 1 some rows rejected (the rest still written)',
         '            2 usage or IO error, unknown or aggregate-only format',
+        '',
+        '--send streams the payloads into the sender (see `opsmeter send --help` for its flags).',
+        'Imported payloads are dataMode "real" unless --data-mode says otherwise, so sending needs',
+        '--allow-real (a real backfill) or --data-mode test (a trial). With --send, stdout carries',
+        'no payloads (-o FILE keeps a copy); both summaries go to stderr (--format json: the send',
+        'summary to stdout). Exit code: the larger of the import\'s (0/1) and the send\'s',
+        '(0/1/3/4/5; 130 interrupted).',
         'Examples:',
         '  opsmeter import spend.csv --from litellm -o payloads.jsonl --rejects rejects.jsonl',
         '  opsmeter import openrouter_activity_2026-06-28.csv --hash-user-ids "$SALT"',
         '  opsmeter import usage.csv --from csv --map provider=vendor --map model=model_name \\',
         '      --map inputTokens=in --map outputTokens=out --map createdAt=ts',
         '  opsmeter import spend.csv --from litellm | opsmeter validate -',
+        '  opsmeter import msgbatch_01Hk…_results.jsonl --data-mode test --environment staging --send --journal sent.jsonl',
       ].join('\n'),
     )
-    .action(async (paths: string[], flags: ImportFlags) => {
-      process.exitCode = await runImportCommand(paths, flags);
+    .action(async (paths: string[], flags: ImportFlags, command: Command) => {
+      process.exitCode = await runImportCommand(paths, flags, command, sendOnly);
     });
 }
 
-async function runImportCommand(paths: string[], flags: ImportFlags): Promise<number> {
-  const [{ expandPaths, PathError }, registry, run, sniff, generic, summary, { LineSink, OutputError }, { writeFile }] = await Promise.all([
+/** --send's preconditions, checked before anything is read or written. */
+async function checkSend(flags: ImportFlags, command: Command, sendOnly: readonly Option[]): Promise<void> {
+  if (!flags.send) {
+    const given = sendOnly.find((o) => command.getOptionValueSource(o.attributeName()) === 'cli');
+    if (given) throw new UserError(`${given.long} applies with --send only`, 2, 'add --send to send the payloads as they are imported');
+    return;
+  }
+  if (flags.output === '-') throw new UserError('with --send the payloads go to the API, not to stdout', 2, 'keep a copy with -o FILE');
+  if (flags.dataMode === 'real' && !flags.allowReal) {
+    const given = command.getOptionValueSource('dataMode') === 'cli';
+    throw new UserError(
+      `refusing to send: the imported payloads are dataMode "real"${given ? '' : ' (the default of --data-mode)'}, and real data is sent only with --allow-real`,
+      2,
+      'for a trial run use --data-mode test (and --environment staging); for a real backfill add --allow-real',
+    );
+  }
+  // Target and key before the import starts, so a typo does not cost a long import.
+  const { ConfigError, resolveTarget, resolveApiKey, API_KEY_HINT } = await import('../ingest/config.js');
+  try {
+    resolveTarget(flags);
+    if (!flags.dryRun && !resolveApiKey(flags)) throw new UserError('no API key', 2, API_KEY_HINT);
+  } catch (e) {
+    if (e instanceof ConfigError) throw new UserError(e.message, 2, e.hint);
+    throw e;
+  }
+}
+
+async function runImportCommand(paths: string[], flags: ImportFlags, command: Command, sendOnly: readonly Option[]): Promise<number> {
+  await checkSend(flags, command, sendOnly);
+  const [{ expandPaths, PathError }, registry, run, sniff, generic, summary, { LineSink, OutputError }, { writeFile }, { BatchIds }, { PayloadQueue, SendingStopped }] = await Promise.all([
     import('../read/paths.js'),
     import('../importers/index.js'),
     import('../importers/run.js'),
@@ -79,6 +131,8 @@ async function runImportCommand(paths: string[], flags: ImportFlags): Promise<nu
     import('../importers/summary.js'),
     import('../importers/sink.js'),
     import('node:fs/promises'),
+    import('../importers/batch-id.js'),
+    import('../importers/send-queue.js'),
   ]);
 
   // --map belongs to the generic formats, which cannot be sniffed.
@@ -104,6 +158,11 @@ async function runImportCommand(paths: string[], flags: ImportFlags): Promise<nu
     }
   }
   if (flags.hashUserIds !== undefined && flags.hashUserIds === '') throw new UserError('--hash-user-ids needs a non-empty salt', 2);
+  const BATCH_FORMATS = ['auto', 'openai-batch', 'anthropic-batch'];
+  if (flags.batchId !== undefined) {
+    if (!BATCH_FORMATS.includes(flags.from)) throw new UserError(`--batch-id applies to --from openai-batch and --from anthropic-batch only`, 2);
+    if (!/^[\x21-\x7e]{1,128}$/.test(flags.batchId)) throw new UserError('--batch-id must be 1–128 printable characters without spaces', 2, 'e.g. --batch-id msgbatch_01HkcTjaV5uDC8jWR4ZsDV8d');
+  }
 
   if (paths.length === 0) {
     if (stdinIsPiped()) paths = ['-'];
@@ -166,8 +225,12 @@ async function runImportCommand(paths: string[], flags: ImportFlags): Promise<nu
     throw e;
   }
 
+  if (flags.batchId !== undefined && !BATCH_FORMATS.includes(adapter.id)) {
+    throw new UserError(`--batch-id applies to openai-batch and anthropic-batch files; --from auto chose ${adapter.id}`, 2);
+  }
+  const batchIds = adapter.id === 'openai-batch' || adapter.id === 'anthropic-batch' ? new BatchIds(adapter.id, flags.batchId) : undefined;
   const catalog = loadCatalog(flags.catalog);
-  const ctx = { map };
+  const ctx = { map, batchIds };
   let pre;
   try {
     pre = await run.preflight(adapter, ctx, sources.filter((s) => !opened.has(s)));
@@ -178,13 +241,31 @@ async function runImportCommand(paths: string[], flags: ImportFlags): Promise<nu
   for (const [s, o] of pre) opened.set(s, o);
 
   const toFile = flags.output !== undefined && flags.output !== '-';
-  const output = toFile ? LineSink.toFile(flags.output!) : LineSink.toStdout();
+  const file = toFile ? LineSink.toFile(flags.output!) : undefined;
+  const queue = flags.send ? new PayloadQueue(SEND_QUEUE, file) : undefined;
+  const stdout = queue || file ? undefined : LineSink.toStdout();
+  const output = queue ?? file ?? stdout!;
   const rejects = flags.rejects ? LineSink.toFile(flags.rejects) : undefined;
-  const tty = process.stderr.isTTY === true;
+  // The send session draws its own progress line; two on one terminal would fight.
+  const tty = process.stderr.isTTY === true && !queue;
   let progressShown = false;
   const started = Date.now();
 
+  // The sender pulls from the queue while the import fills it. Its outcome is kept as a
+  // value, so a failure before the import ends is not an unhandled rejection; when the
+  // session ends for any reason the queue is cancelled, which stops the import.
+  let sending: Promise<{ code: number } | { error: unknown }> | undefined;
+  if (queue) {
+    const { runSendSession } = await import('../ingest/session.js');
+    sending = runSendSession(queue, flags, { catalog }).then(
+      (code) => ({ code }),
+      (error: unknown) => ({ error }),
+    );
+    void sending.then(() => queue.cancel());
+  }
+
   let tally;
+  let importError: unknown;
   try {
     tally = await run.runImport({
       adapter,
@@ -204,15 +285,26 @@ async function runImportCommand(paths: string[], flags: ImportFlags): Promise<nu
           }
         : undefined,
     });
-    await output.end();
+    await (file ?? stdout)?.end();
     await rejects?.end();
   } catch (e) {
-    if (progressShown) process.stderr.write('\r\x1b[K');
-    if (e instanceof run.ImportStop) throw new UserError(e.message, 2, e.hint);
-    if (e instanceof OutputError) throw new UserError(e.message, 2);
-    throw e;
+    importError = e;
   }
+  // Whatever happened, the sender gets what was converted, then the end of the input.
+  queue?.end();
   if (progressShown) process.stderr.write('\r\x1b[K');
+  if (importError !== undefined) {
+    const sent = sending ? await sending : undefined;
+    if (importError instanceof SendingStopped && sent) {
+      if ('error' in sent) throw sent.error;
+      process.stderr.write(`opsmeter import: stopped after ${queue!.written.toLocaleString('en-US')} payloads because sending stopped; the import summary is incomplete\n`);
+      return Math.max(sent.code, 1);
+    }
+    if (importError instanceof run.ImportStop) throw new UserError(importError.message, 2, importError.hint);
+    if (importError instanceof OutputError) throw new UserError(importError.message, 2);
+    throw importError;
+  }
+  if (!tally) throw new Error('import finished without a tally');
 
   const sctx = {
     format: adapter.id,
@@ -221,18 +313,27 @@ async function runImportCommand(paths: string[], flags: ImportFlags): Promise<nu
     catalog,
     defaults: { dataMode: flags.dataMode, environment: flags.environment, endpointTag: flags.endpointTag, promptVersion: flags.promptVersion },
     userIdsHashed: flags.hashUserIds !== undefined,
-    output: toFile ? flags.output! : 'stdout',
+    output: queue ? `the API (--send)${toFile ? ` and ${flags.output!}` : ''}` : toFile ? flags.output! : 'stdout',
     rejectsFile: flags.rejects,
+    notes: batchIds?.notes(sources.map((src) => src.name)),
   };
   const s = summary.buildSummary(tally, sctx);
   if (flags.summaryJson) {
     try {
       await writeFile(flags.summaryJson, JSON.stringify(s, null, 2) + '\n');
     } catch (e) {
+      if (sending) await sending; // let the send finish and report first
       throw new UserError(`cannot write ${flags.summaryJson}: ${(e as Error).message}`, 2);
     }
   }
-  process.stderr.write(summary.summaryText(s, sctx));
+  // On a terminal the send's progress line may be showing: start on a clean line.
+  process.stderr.write((queue && process.stderr.isTTY ? '\r\x1b[2K' : '') + summary.summaryText(s, sctx));
   if (!s.invariantHolds) throw new Error(`import invariant broken: ${s.invariant}`);
-  return s.rejected.total > 0 ? 1 : 0;
+  const importCode = s.rejected.total > 0 ? 1 : 0;
+  if (!sending) return importCode;
+  const sent = await sending;
+  if ('error' in sent) throw sent.error;
+  // The send's codes (1 rejected/refused, 3 paused/blocked, 4 auth, 5 gave up, 130
+  // interrupted) are all at least the import's 1, so the larger code is the one that matters.
+  return Math.max(importCode, sent.code);
 }

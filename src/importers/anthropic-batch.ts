@@ -2,12 +2,19 @@
  * Anthropic Message Batches results (provider-formats.md §4): one line per request,
  *   {custom_id, result: {type: succeeded|errored|canceled|expired, message?, error?}}
  * Results carry no timestamp and no latency; only `succeeded` lines carry usage.
+ *
+ * Identity: custom_id is unique only within one batch, so a succeeded line is identified by
+ * its `message.id` (msg_…, global) and an errored one by the error's `request_id` when the
+ * nested shape carries it. Canceled and expired lines (and flattened errors) carry nothing
+ * global: they use `<batch id>:<custom_id>` when the batch id is known (--batch-id, or the
+ * `msgbatch_…` the console puts in the file name), else the bare custom_id (batch-id.ts).
  */
 import { readAnthropicUsage } from './anthropic-usage.js';
 import { UNKNOWN_MODEL, compact, guarded, isObject, kindOf, label, meta, reject, settleUsage, text } from './source-fields.js';
+import { BatchIds } from './batch-id.js';
 import { stateless, type Adapter, type Outcome, type SourceRecord } from './types.js';
 
-function convert(record: SourceRecord): Outcome {
+function convert(record: SourceRecord, batchIds: BatchIds): Outcome {
   const v = record.value;
   if (!isObject(v)) return reject(`line is ${kindOf(v)}, not a Message Batches result object`);
   const customId = text(v.custom_id);
@@ -17,7 +24,9 @@ function convert(record: SourceRecord): Outcome {
     if ('params' in v) return reject('this is a batch request (custom_id/params): import the batch results file');
     return reject('result is missing or not an object');
   }
-  const base = { sourceId: customId, provider: 'anthropic' };
+  const batchId = batchIds.batchId(record.file);
+  const idOf = (globalId: string | undefined) => globalId ?? batchIds.scope(record.file, customId);
+  const ids = { customId, batchId };
   switch (result.type) {
     case 'succeeded': {
       const message = result.message;
@@ -25,15 +34,18 @@ function convert(record: SourceRecord): Outcome {
       const model = text(message.model);
       if (model === undefined) return reject('result.message.model is missing');
       const usage = readAnthropicUsage(message.usage, 'result.message.usage');
+      const messageId = text(message.id);
       return {
         kind: 'payload',
         draft: compact({
-          ...base,
+          sourceId: idOf(messageId),
+          provider: 'anthropic',
           model,
           status: 'success',
           ...settleUsage(usage),
           metadata: meta({
-            responseId: text(message.id),
+            responseId: messageId,
+            ...ids,
             stopReason: text(message.stop_reason),
             serviceTier: isObject(message.usage) ? text(message.usage.service_tier) : undefined,
           }),
@@ -46,15 +58,17 @@ function convert(record: SourceRecord): Outcome {
       const error = isObject(result.error) ? result.error : undefined;
       const nested = isObject(error?.error) ? error.error : undefined;
       const code = text(nested?.type) ?? text(error?.type) ?? 'error';
+      const requestId = text(error?.request_id);
       return {
         kind: 'payload',
         draft: compact({
-          ...base,
+          sourceId: idOf(requestId),
+          provider: 'anthropic',
           model: UNKNOWN_MODEL,
           status: 'error',
           errorCode: code,
           partialReason: 'request_failed',
-          metadata: meta({ providerRequestId: text(error?.request_id) }),
+          metadata: meta({ providerRequestId: requestId, ...ids }),
         }),
       };
     }
@@ -63,13 +77,15 @@ function convert(record: SourceRecord): Outcome {
       const type = result.type;
       return {
         kind: 'payload',
-        draft: {
-          ...base,
+        draft: compact({
+          sourceId: idOf(undefined),
+          provider: 'anthropic',
           model: UNKNOWN_MODEL,
           status: 'error',
           errorCode: type,
           partialReason: type === 'canceled' ? 'batch_canceled' : 'batch_expired',
-        },
+          metadata: meta(ids),
+        }),
       };
     }
     default:
@@ -81,6 +97,9 @@ export const adapter: Adapter = {
   id: 'anthropic-batch',
   description: 'Anthropic Message Batches results (JSONL)',
   input: 'json',
-  create: stateless(guarded(convert)),
+  create: (ctx) => {
+    const batchIds = ctx.batchIds ?? new BatchIds('anthropic-batch');
+    return stateless(guarded((record) => convert(record, batchIds)))(ctx);
+  },
   sniff: ({ value }) => isObject(value) && typeof value.custom_id === 'string' && isObject(value.result) && typeof value.result.type === 'string',
 };

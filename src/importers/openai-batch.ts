@@ -4,13 +4,20 @@
  *   {id, custom_id, response: {status_code, request_id, body} | null, error: {code, message} | null}
  * The body is a Chat Completion, Response, Completion or Embeddings object, or `{error}` on
  * a 4xx/5xx. Lines carry no latency; the only timestamp is the body's `created`/`created_at`.
+ *
+ * Identity: custom_id is unique only within one batch, so the source id is the line's own
+ * `id` (`batch_req_…`, global and stable), else (Azure lines have no `id`) the response's
+ * `request_id`, else the body's `id`; only a line with none of them (an Azure line that never
+ * ran) falls back to `<batch id>:<custom_id>`, or the bare custom_id when no batch id is
+ * known — nothing on an Azure line names its batch (batch-id.ts).
  */
 import type { PartialReason } from '../contract/fields.js';
 import { isAzureRequestId, readOpenAIBody } from './openai-body.js';
 import { UNKNOWN_MODEL, compact, guarded, isObject, kindOf, meta, reject, settleUsage, text, type Json } from './source-fields.js';
+import { BatchIds } from './batch-id.js';
 import { stateless, type Adapter, type Outcome, type SourceRecord } from './types.js';
 
-function convert(record: SourceRecord): Outcome {
+function convert(record: SourceRecord, batchIds: BatchIds): Outcome {
   const v = record.value;
   if (!isObject(v)) return reject(`line is ${kindOf(v)}, not a Batch output object`);
   const customId = text(v.custom_id);
@@ -22,6 +29,7 @@ function convert(record: SourceRecord): Outcome {
   const lineError = isObject(v.error) ? v.error : undefined;
   const batchRequestId = text(v.id);
   const response = v.response;
+  const batchId = batchIds.batchId(record.file);
 
   if (response === null || response === undefined) {
     // Not an HTTP failure: the request never ran (batch_expired, batch_cancelled, …).
@@ -30,13 +38,13 @@ function convert(record: SourceRecord): Outcome {
     return {
       kind: 'payload',
       draft: compact({
-        sourceId: customId,
+        sourceId: batchRequestId ?? batchIds.scope(record.file, customId),
         provider: providerOf(v, undefined, false),
         model: UNKNOWN_MODEL,
         status: 'error',
         errorCode: code,
         partialReason: nonHttpReason(code),
-        metadata: meta({ batchRequestId }),
+        metadata: meta({ batchRequestId, customId, batchId }),
       }),
     };
   }
@@ -64,7 +72,7 @@ function convert(record: SourceRecord): Outcome {
   return {
     kind: 'payload',
     draft: compact({
-      sourceId: customId,
+      sourceId: batchRequestId ?? requestId ?? facts.responseId ?? batchIds.scope(record.file, customId),
       provider: providerOf(v, requestId, facts.azure),
       model: facts.model ?? UNKNOWN_MODEL,
       status: failed ? 'error' : 'success',
@@ -74,6 +82,8 @@ function convert(record: SourceRecord): Outcome {
       userId: facts.userId,
       metadata: meta({
         batchRequestId,
+        customId,
+        batchId,
         providerRequestId: requestId,
         responseId: facts.responseId,
         httpStatus: statusCode,
@@ -102,6 +112,9 @@ export const adapter: Adapter = {
   id: 'openai-batch',
   description: 'OpenAI / Azure OpenAI Batch API output and error files (JSONL)',
   input: 'json',
-  create: stateless(guarded(convert)),
+  create: (ctx) => {
+    const batchIds = ctx.batchIds ?? new BatchIds('openai-batch');
+    return stateless(guarded((record) => convert(record, batchIds)))(ctx);
+  },
   sniff: ({ value }) => isObject(value) && typeof value.custom_id === 'string' && 'response' in value,
 };

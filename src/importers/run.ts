@@ -12,11 +12,12 @@ import type { Catalog } from '../contract/catalog.js';
 import { CsvHeaderError, readCsv } from '../read/csv.js';
 import { readRecordStream, SourceError, type Source } from '../read/records.js';
 import { finishDraft, type Defaults } from './finish.js';
-import { LineSink } from './sink.js';
+import type { LineOutput } from './sink.js';
 import { aggregateByColumns, aggregateByRecord, aggregateMessage, peekRecords } from './sniff.js';
 import { jsonFormatFromName, modeFromName, modeFromText, openSource, PEEK_BYTES, SourceOpenError, type InputMode, type OpenedSource } from './source.js';
 import { ImportTally } from './summary.js';
 import type { Adapter, AdapterContext, Converter, Result, SourceRecord } from './types.js';
+import { waiting } from './waiting.js';
 
 /** The import cannot go on: usage or input problem (exit 2). */
 export class ImportStop extends Error {
@@ -35,8 +36,8 @@ export interface ImportOptions {
   catalog: Catalog;
   defaults: Defaults;
   hashSalt?: string;
-  output: LineSink;
-  rejects?: LineSink;
+  output: LineOutput;
+  rejects?: LineOutput;
   /** Sources already opened (stdin after a sniff); others are opened here. */
   opened?: Map<Source, OpenedSource>;
   /** Called now and then with the rows read so far (the CLI draws a TTY progress line). */
@@ -187,7 +188,7 @@ export async function runImport(opts: ImportOptions): Promise<ImportTally> {
       throw new Error(`adapter ${adapter.id} returned a record it was not given, or returned one twice`);
     }
     if (s !== nextSeq) {
-      held.set(s, res);
+      held.set(s, waiting(res)); // without the source value (memory)
       return;
     }
     handle(res);

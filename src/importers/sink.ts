@@ -10,7 +10,15 @@ const FLUSH_AT = 64 * 1024;
 
 export class OutputError extends Error {}
 
-export class LineSink {
+/** Where the import pipeline writes payload and reject lines (a file, stdout, the sender). */
+export interface LineOutput {
+  /** Whole lines, each ending in a newline. */
+  write(text: string): void;
+  readonly needsDrain: boolean;
+  drain(): Promise<void>;
+}
+
+export class LineSink implements LineOutput {
   private buf = '';
   private waiting = false;
   private error: Error | undefined;

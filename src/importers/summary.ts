@@ -115,6 +115,8 @@ export interface SummaryContext {
   userIdsHashed: boolean;
   output: string;
   rejectsFile?: string;
+  /** Facts worth a line of their own (batch ids, ids that may collide across batches). */
+  notes?: readonly string[];
 }
 
 export interface ModelSummary extends ModelTally {
@@ -143,6 +145,7 @@ export interface ImportSummary {
   catalog: { source: string; date: string };
   defaultsApplied: { field: DefaultName; value: string; payloads: number }[];
   userIdsHashed: boolean;
+  notes: string[];
 }
 
 const sortedRecord = (m: Map<string, number>): Record<string, number> =>
@@ -207,6 +210,7 @@ export function buildSummary(t: ImportTally, ctx: SummaryContext): ImportSummary
       .filter((k) => t.applied[k] > 0)
       .map((k) => ({ field: k, value: ctx.defaults[k] ?? '', payloads: t.applied[k] })),
     userIdsHashed: ctx.userIdsHashed,
+    notes: [...(ctx.notes ?? [])],
   };
 }
 
@@ -268,6 +272,7 @@ export function summaryText(s: ImportSummary, ctx: SummaryContext, maxModels = 2
       s.defaultsApplied.length ? s.defaultsApplied.map((d) => `${d.field}=${d.value} (${int(d.payloads)} payloads)`).join(', ') : 'none'
     }`,
   );
+  for (const n of s.notes) out.push(`  ${n}`);
   out.push(`  user ids: ${s.userIdsHashed ? 'hashed (HMAC-SHA256, --hash-user-ids)' : 'as in the source (not hashed)'}`);
   out.push(`  payloads → ${ctx.output}${ctx.rejectsFile ? ` · rejects → ${ctx.rejectsFile}` : ''}`);
   return out.join('\n') + '\n';

@@ -9,6 +9,7 @@
  * so the summary invariant `read = complete + partial + skipped + rejected` holds by construction.
  */
 import type { PartialReason, Status } from '../contract/fields.js';
+import type { BatchIds } from './batch-id.js';
 
 export type FormatId =
   | 'openai-batch'
@@ -97,6 +98,11 @@ export interface Result {
 export interface AdapterContext {
   /** --map payloadField=sourceColumnOrJsonPath entries (generic csv/jsonl adapters). */
   map: Record<string, string>;
+  /**
+   * Batch formats: the batch id (--batch-id or the file name) that scopes lines without a
+   * globally unique id, with counts for the summary. Adapters make their own when absent.
+   */
+  batchIds?: BatchIds;
 }
 
 /**
