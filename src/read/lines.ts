@@ -32,10 +32,14 @@ export interface LineStats {
 const NL = 10;
 const CR = 13;
 
-/** A decoded line, or why it could not be decoded (an object, so no line text can be mistaken for it). */
-function decode(buf: Buffer, start: number, end: number): string | { issue: LineIssue } {
+/**
+ * A decoded line, or why it could not be decoded (an object, so no line text can be mistaken
+ * for it). `checked` says the bytes are already known to be valid UTF-8 without NUL bytes.
+ */
+function decode(buf: Buffer, start: number, end: number, checked: boolean): string | { issue: LineIssue } {
   if (end > start && buf[end - 1] === CR) end--;
   const text = buf.toString('utf8', start, end);
+  if (checked) return text;
   // U+FFFD in the output may be a real U+FFFD in the input; only then pay for the exact check.
   if (text.includes('\uFFFD') && !isUtf8(buf.subarray(start, end))) return { issue: 'invalid-utf8' };
   if (text.includes('\u0000')) return { issue: 'nul-byte' };
@@ -59,9 +63,9 @@ export async function splitLines(
   let head: Buffer | undefined = Buffer.alloc(0);
 
   // Synchronous unless the handler asks to wait: an await per line would cost more than the parse.
-  const emit = (buf: Buffer, start: number, end: number): boolean | Promise<boolean> => {
+  const emit = (buf: Buffer, start: number, end: number, checked = false): boolean | Promise<boolean> => {
     lineNo++;
-    const d = decode(buf, start, end);
+    const d = decode(buf, start, end, checked);
     const r = typeof d === 'string' ? handler.line(d, lineNo) : handler.issue(d.issue, lineNo, end - start);
     if (r === undefined) return true;
     if (r === STOP) return false;
@@ -81,6 +85,18 @@ export async function splitLines(
   /** Splits one chunk; false when the handler asked to stop. */
   const feed = async (chunk: Buffer): Promise<boolean> => {
     let pos = 0;
+    // One encoding check for all the lines that start and end inside this chunk, instead of
+    // one per line: a newline byte never occurs inside a multi-byte UTF-8 sequence, so that
+    // span is valid UTF-8 exactly when each of its lines is. Lines from `checkedFrom` up to
+    // `checkedTo` skip the per-line check; when the span fails, every line is checked on its
+    // own, so the faulty one is still reported with its number.
+    const checkedTo = chunk.lastIndexOf(NL);
+    const checkedFrom = carryLen > 0 || skipping ? chunk.indexOf(NL) + 1 : 0;
+    let checked = false;
+    if (checkedTo > checkedFrom) {
+      const nul = chunk.indexOf(0, checkedFrom);
+      checked = (nul === -1 || nul > checkedTo) && isUtf8(chunk.subarray(checkedFrom, checkedTo));
+    }
     while (pos <= chunk.length) {
       const nl = chunk.indexOf(NL, pos);
       if (nl === -1) {
@@ -116,7 +132,7 @@ export async function splitLines(
         lineNo++;
         ok = handler.issue('too-long', lineNo, nl - pos) !== STOP;
       } else {
-        ok = emit(chunk, pos, nl);
+        ok = emit(chunk, pos, nl, checked && pos >= checkedFrom);
       }
       if (ok !== true && (ok === false || !(await ok))) return false;
       pos = nl + 1;
