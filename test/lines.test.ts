@@ -3,6 +3,7 @@
  * line, inside a CRLF pair, inside a multi-byte UTF-8 character, inside the BOM), the line
  * cap, invalid UTF-8, NUL bytes, UTF-16, STOP and back-pressure.
  */
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { MAX_LINE_BYTES, STOP, splitLines, type LineIssue } from '../src/read/lines.js';
 
@@ -157,6 +158,69 @@ describe('splitLines', () => {
         expect(events).toEqual([[1, '!utf-16', expect.any(Number) as number]]);
         expect(stats.stopped).toBe(true);
       }
+    });
+    // splitLines checks the encoding once per chunk for the lines wholly inside it and falls
+    // back to a check per line when that fails; these pin the fallback's line attribution.
+    it('one bad line in a large chunk is reported alone, with its number', async () => {
+      const good = (i: number) => `{"i":${i},"t":"müller 日本 😀"}\n`;
+      const lines = Array.from({ length: 200 }, (_, i) => Buffer.from(good(i)));
+      lines[117] = Buffer.concat([Buffer.from('{"bad":"'), Buffer.from([0xc3, 0x28]), Buffer.from('"}\n')]);
+      lines[150] = Buffer.from('{"nul":"a\u0000b"}\n');
+      const input = Buffer.concat(lines);
+      for (const size of [1 << 16, 1000, 333]) {
+        const { events } = await collect(input, size);
+        expect(events).toHaveLength(200);
+        expect(events[117]).toEqual([118, '!invalid-utf8', lines[117]!.length - 1]);
+        expect(events[150]).toEqual([151, '!nul-byte', lines[150]!.length - 1]);
+        expect(events.filter((e) => e[1].startsWith('!'))).toHaveLength(2);
+      }
+    });
+    it('a bad byte in the line carried over from the previous chunk, or in the unfinished last one, taints only that line', async () => {
+      const bad = Buffer.concat([Buffer.from('{"x":"'), Buffer.from([0xff]), Buffer.from('"}')]);
+      // Chunk 1 ends inside the bad line; chunk 2 holds its end, then clean lines, then the start of another bad line.
+      const c1 = Buffer.concat([Buffer.from('{"a":1}\n'), bad.subarray(0, 4)]);
+      const c2 = Buffer.concat([bad.subarray(4), Buffer.from('\n{"b":2}\n{"c":3}\n'), Buffer.from('{"d":"\u0000')]);
+      const c3 = Buffer.from('"}\n{"e":5}\n');
+      async function* three() {
+        yield c1;
+        yield c2;
+        yield c3;
+      }
+      const events: Event[] = [];
+      await splitLines(three(), { line: (t, n) => void events.push([n, t]), issue: (k, n, b) => void events.push([n, `!${k}`, b]) });
+      expect(events).toEqual([
+        [1, '{"a":1}'],
+        [2, '!invalid-utf8', bad.length],
+        [3, '{"b":2}'],
+        [4, '{"c":3}'],
+        [5, '!nul-byte', 9],
+        [6, '{"e":5}'],
+      ]);
+    });
+    it('a multi-byte character split across chunks is not mistaken for a bad byte', async () => {
+      const input = Buffer.from('{"a":"é"}\n{"b":"日本"}\n{"c":"😀"}\n'.repeat(50));
+      const expected = (await collect(input, 1)).events;
+      expect(expected.some((e) => e[1].startsWith('!'))).toBe(false);
+      for (let size = 2; size < 40; size++) expect((await collect(input, size)).events).toEqual(expected);
+    });
+    it('any chunking gives the same lines and issues as checking each line alone (property)', async () => {
+      const piece = fc.oneof(
+        fc.constantFrom('{"a":1}', '', '   ', '{"k":"é日😀"}', '\r', '\uFFFD', '{"z":"\u0000"}'),
+        fc.uint8Array({ minLength: 1, maxLength: 6 }).map((b) => Buffer.from(b).toString('latin1')),
+      );
+      await fc.assert(
+        fc.asyncProperty(
+          fc.array(fc.tuple(piece, fc.boolean()), { maxLength: 40 }),
+          fc.array(fc.integer({ min: 1, max: 64 }), { minLength: 1, maxLength: 8 }),
+          async (parts, sizes) => {
+            // latin1 pieces are raw bytes (often invalid UTF-8); the others are UTF-8 text.
+            const input = Buffer.concat(parts.flatMap(([p, nl]) => [/[^\x00-\x7f]/.test(p) && !/[^\x00-\xff]/.test(p) ? Buffer.from(p, 'latin1') : Buffer.from(p), Buffer.from(nl ? '\n' : '')]));
+            const reference = await collect(input, 1); // every line spans chunks: each is checked alone
+            expect((await collect(input, sizes)).events).toEqual(reference.events);
+          },
+        ),
+        { numRuns: 300 },
+      );
     });
     it('UTF-16 without a BOM shows up as NUL bytes', async () => {
       const { events } = await collect(Buffer.from('{"a":1}\n', 'utf16le'));

@@ -3,10 +3,13 @@
  * hint a user needs) and stays silent on the closest good case. File-level rules
  * (json/*, file/empty, duplicate ids) are covered by the readers' and validate tests.
  */
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Catalog } from '../src/contract/catalog.js';
-import { lintPayload, piiKind, type Finding } from '../src/contract/lint.js';
+import { FIELD_NAMES } from '../src/contract/fields.js';
+import { fieldRule, isClean, lintPayload, piiKind, type Finding } from '../src/contract/lint.js';
 import { ALL_RULES, RULES } from '../src/contract/rules.js';
+import { fieldArbs, payloadArb } from './helpers/arbitraries.js';
 import { NOW, cleanPayload, lintCtx } from './helpers/payloads.js';
 
 const lint = (p: unknown, ctx = lintCtx()) => lintPayload(p, ctx);
@@ -402,5 +405,72 @@ describe('lintPayload', () => {
       'payload/missing-endpoint-tag',
       'payload/missing-latency',
     ]);
+  });
+});
+
+// lintPayload skips a field's full check when isClean says it would report nothing, and
+// remembers the last record's key order; neither shortcut may change a single finding.
+describe('lint hot-path shortcuts', () => {
+  const ctx = lintCtx();
+  it('isClean never skips a check that would report something (property, every field)', () => {
+    for (const name of FIELD_NAMES) {
+      const rule = fieldRule(name)!;
+      fc.assert(
+        fc.property(fc.oneof(fieldArbs[name]!, fc.anything()), (v) => {
+          if (!isClean(rule, v)) return;
+          const out: Finding[] = [];
+          rule.check(name, v, ctx, out);
+          expect(out, `${name} = ${JSON.stringify(v)}`).toEqual([]);
+        }),
+        { numRuns: 500 },
+      );
+    }
+  });
+
+  it('isClean takes the shortcut for ordinary values, and not at the edges', () => {
+    const clean = (name: string, v: unknown) => isClean(fieldRule(name)!, v);
+    expect(clean('provider', 'openai')).toBe(true);
+    expect(clean('externalRequestId', 'x'.repeat(256))).toBe(true);
+    expect(clean('externalRequestId', 'x'.repeat(257))).toBe(false);
+    expect(clean('externalRequestId', '')).toBe(false);
+    expect(clean('errorCode', null)).toBe(true);
+    expect(clean('provider', null)).toBe(false);
+    expect(clean('status', 'success')).toBe(true);
+    expect(clean('status', 'Success')).toBe(false);
+    expect(clean('inputTokens', 0)).toBe(true);
+    expect(clean('inputTokens', -0)).toBe(true);
+    expect(clean('inputTokens', 2 ** 53 - 1)).toBe(true);
+    for (const v of [2 ** 53, -1, 1.5, Infinity, NaN, '12']) expect(clean('inputTokens', v)).toBe(false);
+    expect(clean('createdAt', '2026-03-01T12:00:00Z')).toBe(false); // dates are always parsed
+    expect(clean('metadata', {})).toBe(false);
+  });
+
+  it('a string over the limit in UTF-16 units but not in code points is still accepted (by the full check)', () => {
+    const emoji = '😀'.repeat(200); // 400 units, 200 code points
+    expect(isClean(fieldRule('tenantId')!, emoji)).toBe(false);
+    expect(lint(cleanPayload({ tenantId: emoji }))).toEqual([]);
+    expect(ids(lint(cleanPayload({ tenantId: '😀'.repeat(257) })))).toEqual(['payload/string-length']);
+  });
+
+  it('the remembered key order never changes the findings (property)', () => {
+    fc.assert(
+      fc.property(payloadArb, payloadArb, (before, p) => {
+        lintPayload(before, ctx); // leaves its key order behind
+        const afterOther = lintPayload(p, ctx);
+        const afterItself = lintPayload(p, ctx);
+        expect(afterOther).toEqual(afterItself);
+      }),
+      { numRuns: 1000 },
+    );
+  });
+
+  it('records with the same keys in another order, or an unknown key in a remembered slot, are linted afresh', () => {
+    const a = { provider: 'openai', model: 'gpt-4o-mini', status: 'success', inputTokens: 1, outputTokens: 2 };
+    const b = { model: 'gpt-4o-mini', provider: 'openai', status: 'success', inputTokens: 1, outputTokens: -2 };
+    const c = { provider: 'openai', modell: 'gpt-4o-mini', status: 'success', inputTokens: 1, outputTokens: 2 };
+    expect(ids(lint(a))).not.toContain('payload/count');
+    expect(only(lint(b), 'payload/count')[0]).toMatchObject({ pointer: '/outputTokens' });
+    expect(ids(lint(c))).toEqual(expect.arrayContaining(['payload/unknown-field', 'payload/required']));
+    expect(ids(lint(a))).not.toContain('payload/unknown-field');
   });
 });

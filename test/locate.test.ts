@@ -4,6 +4,7 @@
  * faults; duplicate keys; and deep nesting, which must degrade to the record position
  * rather than crash.
  */
+import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { LineIndex, Locator, findDuplicateKey, findSyntaxFault, loadLocator, mayHaveDuplicateKeys, pointerToPath } from '../src/read/locate.js';
 
@@ -192,10 +193,42 @@ describe('mayHaveDuplicateKeys (hot-path pre-check)', () => {
     expect(check('{"a":1,"a":2}')).toBe(true);
     expect(check('{"m":{"x":1,"x":1}}')).toBe(true);
   });
+  it('white space before a colon does not hide a duplicate', () => {
+    // It used to: the uncounted spaced key and the lost duplicate cancelled out.
+    expect(check('{"a" :1,"a":2}')).toBe(true);
+    expect(check('{"a":1, "a"\t: 2}')).toBe(true);
+    expect(check('{"a"\r\n:1,"a":2}')).toBe(true);
+    expect(check('{"a" : 1, "b" : 2}')).toBe(false);
+  });
   it('is not fooled by \\u escapes: an escaped colon is no key, an escaped quote ends no string', () => {
     expect(check('{"a":"\\u003a"}')).toBe(false);
     expect(check('{"a":"x\\u0022:y"}')).toBe(false);
     expect(check('{"a":1,"a":"\\u003a"}')).toBe(true);
     expect(check('{"a":"\\\\","a":1}')).toBe(true); // a key after a string ending in an escaped backslash
+  });
+  it('never clears a text that has a duplicate key (property: random JSON with escapes, colons and spacing)', () => {
+    // Keys from a small pool (so duplicates are common) with quotes, backslashes and colons in them.
+    const key = fc.constantFrom('a', 'b', 'a:', '"', '\\', 'x":', 'k\\"', ':', 'é');
+    const str = fc.constantFrom('', 'v', ':', '":', '\\', '\\":', '"x":1', '日本');
+    const space = fc.constantFrom('', ' ', '\n');
+    const text: fc.Arbitrary<string> = fc.letrec<{ value: string; object: string }>((tie) => ({
+      value: fc.oneof(
+        { depthSize: 'small', withCrossShrink: true },
+        fc.constantFrom('1', 'null', 'true', '-2.5e3'),
+        str.map((v) => JSON.stringify(v)),
+        str.map((v) => JSON.stringify(v).replace(/:/g, '\\u003a')),
+        tie('object'),
+        fc.array(tie('value'), { maxLength: 3 }).map((xs) => `[${xs.join(',')}]`),
+      ),
+      object: fc
+        .array(fc.tuple(key, space, space, tie('value')), { maxLength: 5 })
+        .map((entries) => `{${entries.map(([k, s1, s2, v]) => `${JSON.stringify(k)}${s1}:${s2}${v}`).join(',')}}`),
+    })).object;
+    fc.assert(
+      fc.property(text, (t) => {
+        if (!mayHaveDuplicateKeys(t, JSON.parse(t))) expect(findDuplicateKey(t), t).toBeUndefined();
+      }),
+      { numRuns: 3000 },
+    );
   });
 });

@@ -71,6 +71,11 @@ describe('JSONL', () => {
     expect(records).toHaveLength(1);
   });
 
+  it('a duplicate key is found when white space sits before a colon', async () => {
+    const { faults } = await read('{"provider" : "openai", "provider":"x"}\n{"a" :1, "b" :2}\n', '.jsonl', 'jsonl');
+    expect(faults).toMatchObject([{ fault: 'duplicate-key', line: 1, column: 25, pointer: '/provider' }]);
+  });
+
   it('STOP from the sink ends the read', async () => {
     const { records, stats } = await read('{"a":1}\n{"a":2}\n{"a":3}\n', '.jsonl', 'jsonl', 2);
     expect(records).toHaveLength(2);

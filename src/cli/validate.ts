@@ -1,5 +1,6 @@
 /** `opsmeter validate [paths...]` — flags in, core call, renderer out, exit code from the result. */
 import { Option, type Command } from 'commander';
+import type { ReportFormat } from '../report/index.js';
 import { VERSION } from '../version.js';
 import { UserError } from './errors.js';
 import { useColor, writeOutput } from './output.js';
@@ -39,10 +40,11 @@ export function registerValidate(program: Command): void {
 }
 
 async function runValidate(paths: string[], flags: ValidateFlags): Promise<number> {
-  const [{ expandPaths, PathError }, { validateSources, validateExitCode, SourceReadError }, { RENDERERS }] = await Promise.all([
+  const format = flags.format as ReportFormat;
+  const [{ expandPaths, PathError }, { validateSources, validateExitCode, SourceReadError }, render] = await Promise.all([
     import('../read/paths.js'),
     import('../validate/validate.js'),
-    import('../report/index.js'),
+    import('../report/index.js').then((m) => m.loadRenderer(format)),
   ]);
   const catalog = loadCatalog(flags.catalog);
   if (paths.length === 0) {
@@ -80,7 +82,6 @@ async function runValidate(paths: string[], flags: ValidateFlags): Promise<numbe
     if (e instanceof SourceReadError) throw new UserError(e.message, 2);
     throw e;
   }
-  const format = flags.format as keyof typeof RENDERERS;
   const toFile = flags.output !== undefined && flags.output !== '-';
   const ctx = {
     color: format === 'pretty' && !toFile && useColor(process.stdout),
@@ -88,7 +89,7 @@ async function runValidate(paths: string[], flags: ValidateFlags): Promise<numbe
     version: VERSION,
     catalog: describeCatalog(catalog),
   };
-  await writeOutput(RENDERERS[format](result, ctx), flags.output);
+  await writeOutput(render(result, ctx), flags.output);
   if (toFile) {
     // The report went to a file: still tell the human on stderr how it went.
     const { summaryLines } = await import('../report/summary.js');

@@ -102,7 +102,8 @@ const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
 /**
  * Epoch ms of an ISO-8601 date-time that matches DATETIME_WITH_ZONE and is a real instant,
  * else NaN. Hand-rolled because it runs on every record: a regex plus Date.parse cost
- * several times more.
+ * several times more. It allocates nothing (no fraction substring, no Date.UTC call), and
+ * counts years 0000-0099 as written (Date.UTC would read them as 1900-1999).
  */
 export function parseZonedDateTime(s: string): number {
   const n = s.length;
@@ -119,12 +120,14 @@ export function parseZonedDateTime(s: string): number {
     second = digits(s, i + 1, 2);
     i += 3;
     if (s.charCodeAt(i) === 46) {
+      // 1-9 fraction digits; the first three are the milliseconds (truncated, as Date.parse does).
       let j = i + 1;
-      let frac = '';
-      while (j < n && s.charCodeAt(j) >= 48 && s.charCodeAt(j) <= 57) j++;
-      frac = s.slice(i + 1, j);
-      if (frac.length < 1 || frac.length > 9) return NaN;
-      ms = Number((frac + '00').slice(0, 3));
+      for (; j < n; j++) {
+        const c = s.charCodeAt(j) - 48;
+        if (!(c >= 0 && c <= 9)) break;
+        if (j - i <= 3) ms += c * (j - i === 1 ? 100 : j - i === 2 ? 10 : 1);
+      }
+      if (j - i - 1 < 1 || j - i - 1 > 9) return NaN;
       i = j;
     }
   }
@@ -141,7 +144,17 @@ export function parseZonedDateTime(s: string): number {
   if (!(month >= 1 && month <= 12 && day >= 1 && hour <= 23 && minute <= 59 && second <= 59)) return NaN;
   const leap = (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
   if (day > (month === 2 && leap ? 29 : DAYS_IN_MONTH[month - 1]!)) return NaN;
-  return Date.UTC(year, month - 1, day, hour, minute, second, ms) - offsetMin * 60_000;
+  return (daysFromCivil(year, month, day) * 86_400 + hour * 3600 + minute * 60 + second - offsetMin * 60) * 1000 + ms;
+}
+
+/** Days from 1970-01-01 to a proleptic Gregorian date (H. Hinnant's days_from_civil). */
+function daysFromCivil(year: number, month: number, day: number): number {
+  const y = month <= 2 ? year - 1 : year;
+  const era = Math.floor(y / 400);
+  const yoe = y - era * 400;
+  const doy = Math.floor((153 * (month + (month > 2 ? -3 : 9)) + 2) / 5) + day - 1;
+  const doe = yoe * 365 + Math.floor(yoe / 4) - Math.floor(yoe / 100) + doy;
+  return era * 146_097 + doe - 719_468;
 }
 
 /** The number written by `len` ASCII digits at `at`, or NaN. */

@@ -154,24 +154,77 @@ function enumCheck(spec: Extract<FieldSpec, { kind: 'enum' }>): FieldCheck {
 }
 
 /**
- * One check per field, derived from the field table. The record's own keys drive the
- * loop (for-in over a JSON.parse object is fast; 18 keyed lookups by name are not).
+ * One rule per field, derived from the field table. `check` reports every finding for a
+ * value; `isClean` is the hot path's shortcut that answers "check would report nothing"
+ * without a call per field (it falls back to `check` whenever it is not sure).
  */
-const CHECKS: Record<string, FieldCheck | undefined> = Object.create(null);
+interface FieldRule {
+  kind: FieldSpec['kind'];
+  required: boolean;
+  /** string fields: length bounds (UTF-16 units here; check counts code points when it matters) */
+  min: number;
+  max: number;
+  nullable: boolean;
+  /** enum fields */
+  values: readonly string[];
+  check: FieldCheck;
+}
+
+const FIELD_RULES: Record<string, FieldRule | undefined> = Object.create(null);
 for (const name of FIELD_NAMES) {
   const spec: FieldSpec = FIELDS[name];
-  CHECKS[name] =
-    spec.kind === 'string'
-      ? stringCheck(spec)
-      : spec.kind === 'enum'
-        ? enumCheck(spec)
-        : spec.kind === 'count'
-          ? (n, v, _c, out) => checkCount(n, v, out)
-          : spec.kind === 'datetime'
-            ? (_n, v, c, out) => checkCreatedAt(v, c, out)
-            : (_n, v, _c, out) => checkMetadata(v, out);
+  FIELD_RULES[name] = {
+    kind: spec.kind,
+    required: spec.required === true,
+    min: spec.kind === 'string' ? spec.min : 0,
+    max: spec.kind === 'string' ? spec.max : 0,
+    nullable: spec.kind === 'string' && spec.nullable,
+    values: spec.kind === 'enum' ? spec.values : [],
+    check:
+      spec.kind === 'string'
+        ? stringCheck(spec)
+        : spec.kind === 'enum'
+          ? enumCheck(spec)
+          : spec.kind === 'count'
+            ? (n, v, _c, out) => checkCount(n, v, out)
+            : spec.kind === 'datetime'
+              ? (_n, v, c, out) => checkCreatedAt(v, c, out)
+              : (_n, v, _c, out) => checkMetadata(v, out),
+  };
 }
 const REQUIRED: readonly FieldName[] = FIELD_NAMES.filter((n) => FIELDS[n].required === true);
+
+/**
+ * True only when `rule.check` would report nothing for `v`; false means "run the check"
+ * (always for dates and metadata, which have no cheaper test than the check itself).
+ */
+export function isClean(rule: FieldRule, v: unknown): boolean {
+  switch (rule.kind) {
+    case 'string':
+      // Within [min, max] UTF-16 units, check measures in units too (code points only past max).
+      return typeof v === 'string' ? v.length >= rule.min && v.length <= rule.max : v === null && rule.nullable;
+    case 'enum':
+      return typeof v === 'string' && rule.values.includes(v);
+    case 'count':
+      return typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
+    default:
+      return false;
+  }
+}
+
+/** The rule for a field name (undefined for unknown fields); exported for tests of isClean. */
+export function fieldRule(name: string): FieldRule | undefined {
+  return FIELD_RULES[name];
+}
+
+/**
+ * The keys of the last record linted, by position, with their rules: records in a file
+ * usually share one key order, and comparing a key with the one at the same position is
+ * cheaper than a table lookup. Only a cache: a mismatch simply looks the key up.
+ */
+const SEEN_KEYS = 32;
+const seenKeys: string[] = Array.from({ length: SEEN_KEYS }, () => '');
+const seenRules: (FieldRule | undefined)[] = Array.from({ length: SEEN_KEYS }, () => undefined);
 
 /** Lint one parsed record. Returns [] for a clean payload (the common, fast case). */
 export function lintPayload(value: unknown, ctx: LintContext): Finding[] {
@@ -187,9 +240,22 @@ export function lintPayload(value: unknown, ctx: LintContext): Finding[] {
   }
   const p = value as Record<string, unknown>;
 
+  // The record's own keys drive the loop (for-in over a JSON.parse object is fast; keyed
+  // lookups of 18 names are not), and it counts the required fields it meets on the way.
+  let required = 0;
+  let at = 0;
   for (const k in p) {
-    const check = CHECKS[k];
-    if (check === undefined) {
+    let rule: FieldRule | undefined;
+    if (at < SEEN_KEYS && seenKeys[at] === k) rule = seenRules[at];
+    else {
+      rule = FIELD_RULES[k];
+      if (at < SEEN_KEYS) {
+        seenKeys[at] = k;
+        seenRules[at] = rule;
+      }
+    }
+    at++;
+    if (rule === undefined) {
       out.push({
         rule: RULES.unknownField,
         pointer: '/' + escapePointer(k),
@@ -200,10 +266,16 @@ export function lintPayload(value: unknown, ctx: LintContext): Finding[] {
       continue;
     }
     const v = p[k];
-    if (v !== undefined) check(k, v, ctx, out);
+    if (v === undefined) continue;
+    if (rule.required) required++;
+    if (isClean(rule, v)) continue;
+    if (rule.kind === 'datetime') checkCreatedAt(v, ctx, out); // runs on every record: a direct call
+    else rule.check(k, v, ctx, out);
   }
-  for (const name of REQUIRED) {
-    if (p[name] === undefined) out.push({ rule: RULES.required, pointer: '/' + name, message: `${name} is required`, target: 'record' });
+  if (required !== REQUIRED.length) {
+    for (const name of REQUIRED) {
+      if (p[name] === undefined) out.push({ rule: RULES.required, pointer: '/' + name, message: `${name} is required`, target: 'record' });
+    }
   }
 
   const metadata = p.metadata;
@@ -237,17 +309,8 @@ export function lintPayload(value: unknown, ctx: LintContext): Finding[] {
       });
     }
   } else {
-    for (const name of ['inputTokens', 'outputTokens'] as const) {
-      if (p[name] === undefined) {
-        out.push({
-          rule: RULES.usageMissing,
-          pointer: '/' + name,
-          message: `${name} is missing and the payload is not marked partial`,
-          hint: 'send the measured count, or mark the payload partial: metadata.usageStatus="partial" and metadata.partialReason="usage_missing"',
-          target: 'record',
-        });
-      }
-    }
+    if (p.inputTokens === undefined) usageMissing('inputTokens', out);
+    if (p.outputTokens === undefined) usageMissing('outputTokens', out);
   }
 
   // PII in userId.
@@ -301,6 +364,16 @@ export function lintPayload(value: unknown, ctx: LintContext): Finding[] {
   }
   checkModeEnvironment(p, out);
   return out;
+}
+
+function usageMissing(name: 'inputTokens' | 'outputTokens', out: Finding[]): void {
+  out.push({
+    rule: RULES.usageMissing,
+    pointer: '/' + name,
+    message: `${name} is missing and the payload is not marked partial`,
+    hint: 'send the measured count, or mark the payload partial: metadata.usageStatus="partial" and metadata.partialReason="usage_missing"',
+    target: 'record',
+  });
 }
 
 function caseHint(k: string): string | undefined {
@@ -364,6 +437,8 @@ function checkCatalog(p: Record<string, unknown>, ctx: LintContext, out: Finding
   const { provider, model } = p;
   if (typeof provider !== 'string' || provider === '') return;
   const cat = ctx.catalog;
+  // The common case first: a known pair answers with one lookup.
+  if (typeof model === 'string' && model !== '' && cat.get(provider, model)) return;
   if (!cat.hasProvider(provider)) {
     const s = cat.suggestProvider(provider);
     out.push({
@@ -375,7 +450,7 @@ function checkCatalog(p: Record<string, unknown>, ctx: LintContext, out: Finding
     });
     return;
   }
-  if (typeof model !== 'string' || model === '' || cat.get(provider, model)) return;
+  if (typeof model !== 'string' || model === '') return;
   const s = cat.suggestModel(provider, model);
   out.push({
     rule: RULES.unknownModel,

@@ -5,7 +5,7 @@
  * is synchronous on the hot path and may return a promise to apply back-pressure, or
  * STOP to end early.
  */
-import { isUtf8 } from 'node:buffer';
+import { isAscii, isUtf8 } from 'node:buffer';
 
 export const MAX_LINE_BYTES = 10 * 1024 * 1024;
 export const STOP = Symbol('stop');
@@ -32,10 +32,21 @@ export interface LineStats {
 const NL = 10;
 const CR = 13;
 
+/** What is already known about a line's bytes (from the check of its whole chunk). */
+const enum Known {
+  Nothing,
+  /** valid UTF-8, no NUL byte */
+  Utf8,
+  /** ASCII, no NUL byte: decodes as Latin-1 to the same string, and faster */
+  Ascii,
+}
+
 /** A decoded line, or why it could not be decoded (an object, so no line text can be mistaken for it). */
-function decode(buf: Buffer, start: number, end: number): string | { issue: LineIssue } {
+function decode(buf: Buffer, start: number, end: number, known: Known): string | { issue: LineIssue } {
   if (end > start && buf[end - 1] === CR) end--;
+  if (known === Known.Ascii) return buf.toString('latin1', start, end);
   const text = buf.toString('utf8', start, end);
+  if (known === Known.Utf8) return text;
   // U+FFFD in the output may be a real U+FFFD in the input; only then pay for the exact check.
   if (text.includes('\uFFFD') && !isUtf8(buf.subarray(start, end))) return { issue: 'invalid-utf8' };
   if (text.includes('\u0000')) return { issue: 'nul-byte' };
@@ -59,9 +70,9 @@ export async function splitLines(
   let head: Buffer | undefined = Buffer.alloc(0);
 
   // Synchronous unless the handler asks to wait: an await per line would cost more than the parse.
-  const emit = (buf: Buffer, start: number, end: number): boolean | Promise<boolean> => {
+  const emit = (buf: Buffer, start: number, end: number, known = Known.Nothing): boolean | Promise<boolean> => {
     lineNo++;
-    const d = decode(buf, start, end);
+    const d = decode(buf, start, end, known);
     const r = typeof d === 'string' ? handler.line(d, lineNo) : handler.issue(d.issue, lineNo, end - start);
     if (r === undefined) return true;
     if (r === STOP) return false;
@@ -81,6 +92,21 @@ export async function splitLines(
   /** Splits one chunk; false when the handler asked to stop. */
   const feed = async (chunk: Buffer): Promise<boolean> => {
     let pos = 0;
+    // One encoding check for all the lines that start and end inside this chunk, instead of
+    // one per line: a newline byte never occurs inside a multi-byte UTF-8 sequence, so that
+    // span is valid UTF-8 (or ASCII) exactly when each of its lines is. Lines from
+    // `checkedFrom` up to `checkedTo` skip the per-line check; when the span fails, every
+    // line is checked on its own, so the faulty one is still reported with its number.
+    const checkedTo = chunk.lastIndexOf(NL);
+    const checkedFrom = carryLen > 0 || skipping ? chunk.indexOf(NL) + 1 : 0;
+    let known = Known.Nothing;
+    if (checkedTo > checkedFrom) {
+      const nul = chunk.indexOf(0, checkedFrom);
+      if (nul === -1 || nul > checkedTo) {
+        const span = chunk.subarray(checkedFrom, checkedTo);
+        known = isAscii(span) ? Known.Ascii : isUtf8(span) ? Known.Utf8 : Known.Nothing;
+      }
+    }
     while (pos <= chunk.length) {
       const nl = chunk.indexOf(NL, pos);
       if (nl === -1) {
@@ -116,7 +142,7 @@ export async function splitLines(
         lineNo++;
         ok = handler.issue('too-long', lineNo, nl - pos) !== STOP;
       } else {
-        ok = emit(chunk, pos, nl);
+        ok = emit(chunk, pos, nl, pos >= checkedFrom ? known : Known.Nothing);
       }
       if (ok !== true && (ok === false || !(await ok))) return false;
       pos = nl + 1;

@@ -247,17 +247,26 @@ function escape(k: string): string {
 }
 
 /**
- * Cheap pre-check for duplicate keys on the hot path. Every key ends in `"` followed by
- * `:`; inside a string that pair can only appear with the quote escaped (an odd run of
- * backslashes before it). So the raw count of unescaped `":` equals the number of keys
- * JSON.parse kept unless a key was lost to a duplicate — or written as `"key" :` with
- * white space, which makes the counts differ too and takes the precise (slow) path.
+ * Cheap pre-check for duplicate keys on the hot path: false only when the text cannot hold
+ * a duplicate. Every key in the text is a string whose closing quote is unescaped (an even
+ * run of backslashes before it) and is followed, after optional white space, by `:`. Inside
+ * a string a quote is always escaped, so counting such quote-colon pairs counts every key in
+ * the text at least once (a string value that starts with white space and a colon adds a
+ * count: that only sends the line to the precise scan). JSON.parse keeps one key per name,
+ * so when the count equals the keys it kept, no key was lost to a duplicate.
  */
 export function mayHaveDuplicateKeys(text: string, value: unknown): boolean {
   let raw = 0;
-  for (let i = text.indexOf('":'); i !== -1; i = text.indexOf('":', i + 2)) {
+  // Searching for the colon, then looking back for the quote, is about twice as fast as
+  // searching for '":': quotes are everywhere in JSON, colons are rare, so the search
+  // skips long runs instead of stopping at every quote.
+  for (let i = text.indexOf(':'); i !== -1; i = text.indexOf(':', i + 1)) {
+    let q = i - 1;
+    let c = text.charCodeAt(q);
+    while (c === 32 || c === 9 || c === 10 || c === 13) c = text.charCodeAt(--q);
+    if (c !== 34) continue;
     let slashes = 0;
-    for (let j = i - 1; j >= 0 && text.charCodeAt(j) === 92; j--) slashes++;
+    for (let j = q - 1; j >= 0 && text.charCodeAt(j) === 92; j--) slashes++;
     if ((slashes & 1) === 0) raw++;
   }
   return countKeys(value, 0) !== raw;

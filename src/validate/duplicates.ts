@@ -1,9 +1,15 @@
 /**
  * Duplicate externalRequestId detection across every checked file with bounded memory:
- * an open-addressing table in one interleaved Uint32Array (a probe touches one cache line)
- * holding a 64-bit hash of the id, a 32-bit fingerprint of the record's content and where
- * it was first seen — 20 bytes per slot, no strings kept. A 64-bit id hash collides with
- * odds of ~1e-8 at 10 million ids.
+ * no strings are kept, only a 64-bit hash of each id, a 32-bit fingerprint of the record's
+ * content and where it was first seen. A 64-bit id hash collides with odds of ~1e-8 at
+ * 10 million ids.
+ *
+ * Layout, chosen for the memory system: every insert probes a random slot, and on a
+ * million-line file the probes, not the hashing, dominate. So the open-addressing table
+ * holds only 8 bytes per slot (the id hash's upper half and an entry number) — 16 MB at
+ * 2 Mi slots, small enough to stay largely in cache — while the rest of each entry (the
+ * lower half, fingerprint, file and line) is appended to a second array in arrival order,
+ * which costs sequential writes only and is read back only when an id repeats.
  */
 
 export interface FirstSeen {
@@ -12,9 +18,10 @@ export interface FirstSeen {
   sameContent: boolean;
 }
 
-const STRIDE = 5; // h1, h2, fingerprint, file, line
-/** Linear probing stays short up to ~70 % load when probes share cache lines. */
+/** Linear probing stays short up to ~70 % load. */
 const MAX_LOAD = 0.7;
+const SLOT = 2; // h2, entry number + 1 (0 marks an empty slot)
+const ENTRY = 4; // h1, fingerprint, file, line
 
 /** FNV-1a over UTF-16 code units, 32 bits. */
 export function fnv1a(s: string, seed = 0x811c9dc5): number {
@@ -64,15 +71,17 @@ function str(v: unknown): number {
 export class DuplicateIndex {
   private capacity: number;
   private size = 0;
-  private table: Uint32Array;
+  private slots: Uint32Array;
+  private entries: Uint32Array;
 
   /** @param expected ids expected (a hint: the table still grows past it) */
   constructor(expected = 0) {
-    // A power of two, kept at most 70 % full, starting between 64 Ki and 4 Mi slots (20 B each).
+    // A power of two, kept at most 70 % full, starting between 64 Ki and 4 Mi slots (8 B each).
     let cap = 1 << 16;
     while (cap * MAX_LOAD < expected && cap < 1 << 22) cap <<= 1;
     this.capacity = cap;
-    this.table = new Uint32Array(cap * STRIDE);
+    this.slots = new Uint32Array(cap * SLOT);
+    this.entries = new Uint32Array(Math.ceil(cap * MAX_LOAD) * ENTRY);
   }
 
   get count(): number {
@@ -82,7 +91,7 @@ export class DuplicateIndex {
   /** Record an id; returns where it was first seen if it is a repeat. */
   add(id: string, fingerprint: number, fileIndex: number, line: number): FirstSeen | undefined {
     // Two 32-bit FNV-1a variants in one pass make the 64-bit key;
-    // h2 is never 0 for a used slot (0 marks an empty slot).
+    // h2 is never 0, so a slot's h2 of 0 means empty.
     let a = 0x811c9dc5;
     let b = 0x9dc5811c;
     for (let k = 0; k < id.length; k++) {
@@ -92,38 +101,50 @@ export class DuplicateIndex {
     }
     a >>>= 0;
     b = (b | 1) >>> 0;
-    const t = this.table;
+    const s = this.slots;
+    const e = this.entries;
     const mask = this.capacity - 1;
     let i = a & mask;
     for (;;) {
-      const o = i * STRIDE;
-      const slot = t[o + 1]!;
-      if (slot === 0) break;
-      if (slot === b && t[o] === a) return { fileIndex: t[o + 3]!, line: t[o + 4]!, sameContent: t[o + 2] === fingerprint };
+      const h = s[i * SLOT]!;
+      if (h === 0) break;
+      if (h === b) {
+        const o = (s[i * SLOT + 1]! - 1) * ENTRY;
+        if (e[o] === a) return { fileIndex: e[o + 2]!, line: e[o + 3]!, sameContent: e[o + 1] === fingerprint };
+      }
       i = (i + 1) & mask;
     }
-    const o = i * STRIDE;
-    t[o] = a;
-    t[o + 1] = b;
-    t[o + 2] = fingerprint;
-    t[o + 3] = fileIndex;
-    t[o + 4] = line;
-    if (++this.size > this.capacity * MAX_LOAD) this.grow();
+    const n = this.size++;
+    s[i * SLOT] = b;
+    s[i * SLOT + 1] = n + 1;
+    const o = n * ENTRY;
+    e[o] = a;
+    e[o + 1] = fingerprint;
+    e[o + 2] = fileIndex;
+    e[o + 3] = line;
+    if (this.size >= this.capacity * MAX_LOAD) this.grow();
     return undefined;
   }
 
+  /** Doubles the table (and the entry array), re-placing entries in arrival order. */
   private grow(): void {
-    const old = this.table;
-    const oldCap = this.capacity;
     this.capacity *= 2;
-    this.table = new Uint32Array(this.capacity * STRIDE);
     const mask = this.capacity - 1;
-    for (let j = 0; j < oldCap; j++) {
-      const src = j * STRIDE;
-      if (old[src + 1] === 0) continue;
-      let i = old[src]! & mask;
-      while (this.table[i * STRIDE + 1] !== 0) i = (i + 1) & mask;
-      this.table.set(old.subarray(src, src + STRIDE), i * STRIDE);
+    const s = new Uint32Array(this.capacity * SLOT);
+    const e = new Uint32Array(Math.ceil(this.capacity * MAX_LOAD) * ENTRY);
+    e.set(this.entries.subarray(0, this.size * ENTRY));
+    const old = this.slots;
+    // The h2 of each entry lives in the old slots: walk them, not the entries.
+    for (let j = 0; j < old.length; j += SLOT) {
+      const h = old[j]!;
+      if (h === 0) continue;
+      const n = old[j + 1]!;
+      let i = e[(n - 1) * ENTRY]! & mask;
+      while (s[i * SLOT] !== 0) i = (i + 1) & mask;
+      s[i * SLOT] = h;
+      s[i * SLOT + 1] = n;
     }
+    this.slots = s;
+    this.entries = e;
   }
 }

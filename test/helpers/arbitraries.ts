@@ -101,7 +101,7 @@ const metadata = fc.oneof(
   { weight: 1, arbitrary: fc.constantFrom<unknown>(null, 'k=v', [], [{ a: 1 }], 5) },
 );
 
-const fieldArbs: Record<string, fc.Arbitrary<unknown>> = {
+export const fieldArbs: Record<string, fc.Arbitrary<unknown>> = {
   externalRequestId: stringField(false),
   provider: fc.oneof({ weight: 4, arbitrary: fc.constantFrom('openai', 'anthropic', 'google') }, { weight: 2, arbitrary: stringField(false) }),
   model: fc.oneof({ weight: 4, arbitrary: fc.constantFrom('gpt-4o-mini', 'claude-sonnet-4-5', 'gpt-4.1') }, { weight: 2, arbitrary: stringField(false) }),
