@@ -29,6 +29,12 @@ export interface LintContext {
   catalog: Catalog;
   /** Epoch ms used for createdAt age checks (fixed in tests). */
   now: number;
+  /**
+   * Report error-severity findings only, skipping the warning-only checks: for gates that
+   * drop warnings anyway (the import's per-payload gate). The errors found are exactly
+   * those of a full lint (test/lint-errors-only.test.ts).
+   */
+  errorsOnly?: boolean;
 }
 
 const DAY_MS = 86_400_000;
@@ -190,6 +196,7 @@ export function lintPayload(value: unknown, ctx: LintContext): Finding[] {
   for (const k in p) {
     const check = CHECKS[k];
     if (check === undefined) {
+      if (ctx.errorsOnly) continue;
       out.push({
         rule: RULES.unknownField,
         pointer: '/' + escapePointer(k),
@@ -264,6 +271,8 @@ export function lintPayload(value: unknown, ctx: LintContext): Finding[] {
     }
   }
 
+  if (ctx.errorsOnly) return out;
+
   // Warnings.
   if (p.externalRequestId === undefined) {
     out.push({
@@ -326,6 +335,7 @@ function checkCreatedAt(v: unknown, ctx: LintContext, out: Finding[]): void {
     });
     return;
   }
+  if (ctx.errorsOnly) return;
   if (t > ctx.now + FUTURE_SKEW_MS) {
     out.push({ rule: RULES.createdAtFuture, pointer: '/createdAt', message: `createdAt ${v} lies in the future`, target: 'value' });
   } else if (t < ctx.now - FREE_RAW_RETENTION_DAYS * DAY_MS) {
