@@ -196,7 +196,6 @@ export function lintPayload(value: unknown, ctx: LintContext): Finding[] {
   for (const k in p) {
     const check = CHECKS[k];
     if (check === undefined) {
-      if (ctx.errorsOnly) continue;
       out.push({
         rule: RULES.unknownField,
         pointer: '/' + escapePointer(k),
@@ -271,7 +270,8 @@ export function lintPayload(value: unknown, ctx: LintContext): Finding[] {
     }
   }
 
-  if (ctx.errorsOnly) return out;
+  // Unknown-field warnings are rare: dropping them here keeps errorsOnly out of the key loop.
+  if (ctx.errorsOnly) return out.length === 0 ? out : out.filter((f) => f.rule.severity === 'error');
 
   // Warnings.
   if (p.externalRequestId === undefined) {
