@@ -257,7 +257,9 @@ export function finishDraft(draft: Draft, opts: FinishOptions): Finished {
     p.createdAt = at;
   }
   const metadata: Record<string, string | number | boolean | null> = { source: opts.format };
-  if (draft.metadata) Object.assign(metadata, draft.metadata);
+  const extra = draft.metadata;
+  // As Object.assign would (own enumerable keys, in order, by assignment), without the call.
+  if (extra) for (const k in extra) metadata[k] = extra[k]!;
   if (draft.cachedInputTokens !== undefined) metadata.cachedInputTokens = draft.cachedInputTokens;
   if (draft.cacheWriteTokens !== undefined) metadata.cacheWriteTokens = draft.cacheWriteTokens;
   if (draft.reasoningTokens !== undefined) metadata.reasoningTokens = draft.reasoningTokens;
@@ -266,7 +268,8 @@ export function finishDraft(draft: Draft, opts: FinishOptions): Finished {
   if (draft.partialReason !== undefined) {
     metadata.usageStatus = 'partial';
     metadata.partialReason = draft.partialReason;
-  } else {
+  } else if (extra && ('usageStatus' in metadata || 'partialReason' in metadata)) {
+    // Only the draft's own metadata can hold them; a delete would make the object slow.
     delete metadata.usageStatus;
     delete metadata.partialReason;
   }
