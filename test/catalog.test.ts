@@ -3,7 +3,7 @@
  * provider logs, the order they apply in, and — as important — names that must NOT map
  * (no substring or prefix guessing: an unmapped model stays unknown).
  */
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { builtinCatalog, catalogFromJson, Catalog, type MappingRule } from '../src/contract/catalog.js';
 import { SNAPSHOT_DATE, SNAPSHOT_ROWS } from '../src/contract/catalog-snapshot.js';
 
@@ -130,6 +130,19 @@ describe('suggestions ("did you mean")', () => {
     expect(cat.suggestProvider('open-ai')).toBe('openai');
     expect(cat.suggestProvider('antrhopic')).toBe('anthropic');
     expect(cat.suggestProvider('acme-llm')).toBeUndefined();
+  });
+  it('are worked out once per (provider, model) and answered the same afterwards', () => {
+    const fresh = new Catalog(cat.list(), SNAPSHOT_DATE, 'test');
+    const resolveModel = vi.spyOn(fresh, 'resolveModel');
+    const resolveProvider = vi.spyOn(fresh, 'resolveProvider');
+    for (let i = 0; i < 5; i++) {
+      expect(fresh.suggestModel('openai', 'gpt-4o-mimi')).toBe('gpt-4o-mini');
+      expect(fresh.suggestModel('openai', 'gpt-4o-mini-foo')).toBeUndefined(); // "no suggestion" is remembered too
+      expect(fresh.suggestModel('anthropic', 'gpt-4o-mimi')).toBeUndefined(); // per provider
+      expect(fresh.suggestProvider('antrhopic')).toBe('anthropic');
+    }
+    expect(resolveModel).toHaveBeenCalledTimes(3);
+    expect(resolveProvider).toHaveBeenCalledTimes(1);
   });
 });
 

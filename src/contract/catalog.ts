@@ -42,6 +42,7 @@ const PROVIDER_ALIASES: Record<string, string> = {
 };
 
 /** Providers whose ids keep their dots (namespace separators, vendor slugs). */
+const SUGGESTIONS_LIMIT = 10_000;
 const KEEP_DOTS = new Set(['aws-bedrock', 'openrouter']);
 const DATE_SUFFIX = /-(?:\d{4}-\d{2}-\d{2}|\d{8})$/;
 const BEDROCK_REGION = /^(?:us|eu|apac|ap|us-gov|global|ca|jp|au)\./;
@@ -129,17 +130,42 @@ export class Catalog {
     return undefined;
   }
 
+  /**
+   * "Did you mean" answers, remembered: lint asks once per payload, and an edit-distance
+   * scan per row of a million-row file is measurable. Bounded (a file of a million distinct
+   * unknown names costs lookups, not memory).
+   */
+  private readonly modelSuggestions = new Map<string, Map<string, string | undefined>>();
+  private readonly providerSuggestions = new Map<string, string | undefined>();
+  private suggestionCount = 0;
+
+  private remember<K>(map: Map<K, string | undefined> | undefined, key: K, compute: () => string | undefined): string | undefined {
+    if (map?.has(key)) return map.get(key);
+    const s = compute();
+    if (map && this.suggestionCount < SUGGESTIONS_LIMIT) {
+      map.set(key, s);
+      this.suggestionCount++;
+    }
+    return s;
+  }
+
   /** A "did you mean" for an unknown model: a rule-based mapping first, else the nearest id. */
   suggestModel(provider: string, model: string): string | undefined {
-    const mapped = this.resolveModel(provider, model);
-    if (mapped && mapped.model !== model) return mapped.model;
-    return nearest(model.toLowerCase(), this.modelsByProvider.get(provider) ?? [], 3);
+    let byModel = this.modelSuggestions.get(provider);
+    if (!byModel && this.suggestionCount < SUGGESTIONS_LIMIT) this.modelSuggestions.set(provider, (byModel = new Map()));
+    return this.remember(byModel, model, () => {
+      const mapped = this.resolveModel(provider, model);
+      if (mapped && mapped.model !== model) return mapped.model;
+      return nearest(model.toLowerCase(), this.modelsByProvider.get(provider) ?? [], 3);
+    });
   }
 
   suggestProvider(provider: string): string | undefined {
-    const r = this.resolveProvider(provider);
-    if (r && r !== provider) return r;
-    return nearest(provider.toLowerCase(), this.providers(), 2);
+    return this.remember(this.providerSuggestions, provider, () => {
+      const r = this.resolveProvider(provider);
+      if (r && r !== provider) return r;
+      return nearest(provider.toLowerCase(), this.providers(), 2);
+    });
   }
 
   /** Estimated USD cost; undefined when the model or a needed price is unknown. */

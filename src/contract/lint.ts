@@ -29,6 +29,12 @@ export interface LintContext {
   catalog: Catalog;
   /** Epoch ms used for createdAt age checks (fixed in tests). */
   now: number;
+  /**
+   * Report error-severity findings only, skipping the warning-only checks: for gates that
+   * drop warnings anyway (the import's per-payload gate). The errors found are exactly
+   * those of a full lint (test/lint-errors-only.test.ts).
+   */
+  errorsOnly?: boolean;
 }
 
 const DAY_MS = 86_400_000;
@@ -327,6 +333,9 @@ export function lintPayload(value: unknown, ctx: LintContext): Finding[] {
     }
   }
 
+  // Unknown-field warnings are rare: dropping them here keeps errorsOnly out of the key loop.
+  if (ctx.errorsOnly) return out.length === 0 ? out : out.filter((f) => f.rule.severity === 'error');
+
   // Warnings.
   if (p.externalRequestId === undefined) {
     out.push({
@@ -399,6 +408,7 @@ function checkCreatedAt(v: unknown, ctx: LintContext, out: Finding[]): void {
     });
     return;
   }
+  if (ctx.errorsOnly) return;
   if (t > ctx.now + FUTURE_SKEW_MS) {
     out.push({ rule: RULES.createdAtFuture, pointer: '/createdAt', message: `createdAt ${v} lies in the future`, target: 'value' });
   } else if (t < ctx.now - FREE_RAW_RETENTION_DAYS * DAY_MS) {

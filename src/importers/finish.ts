@@ -36,8 +36,8 @@ export type Finished =
       payload: Payload;
       /** The model is in the catalog (after mapping). */
       known: boolean;
-      /** Which defaults were applied to this payload. */
-      applied: DefaultName[];
+      /** Which defaults were applied to this payload (shared, frozen). */
+      applied: readonly DefaultName[];
     }
   | { ok: false; reason: string };
 
@@ -167,15 +167,63 @@ export function normalizeTimestamp(v: string | number): string | undefined {
   return isoFromEpochMs(ms);
 }
 
+/** A logged (provider, model) mapped through the catalog rules, and whether the result is a catalog entry. */
+interface Resolved {
+  provider: string;
+  model: string;
+  known: boolean;
+}
+
+/**
+ * Resolutions per catalog, logged provider and logged model: a file holds few distinct
+ * pairs, and resolving (lower-casing, regex rules) once per row is measurable. Bounded, so
+ * a file of a million distinct model names costs lookups, not memory.
+ */
+const resolvedByCatalog = new WeakMap<Catalog, Map<string, Map<string, Resolved>>>();
+const RESOLVED_LIMIT = 10_000;
+let resolvedCount = 0;
+
+function resolveUncached(catalog: Catalog, loggedProvider: string, loggedModel: string): Resolved {
+  const provider = catalog.resolveProvider(loggedProvider) ?? loggedProvider;
+  const model = loggedModel !== '' ? (catalog.resolveModel(provider, loggedModel)?.model ?? loggedModel) : loggedModel;
+  return { provider, model, known: catalog.get(provider, model) !== undefined };
+}
+
+function resolve(catalog: Catalog, loggedProvider: string, loggedModel: string): Resolved {
+  let byProvider = resolvedByCatalog.get(catalog);
+  if (!byProvider) resolvedByCatalog.set(catalog, (byProvider = new Map()));
+  let byModel = byProvider.get(loggedProvider);
+  let r = byModel?.get(loggedModel);
+  if (r !== undefined) return r;
+  r = resolveUncached(catalog, loggedProvider, loggedModel);
+  if (resolvedCount < RESOLVED_LIMIT) {
+    if (!byModel) byProvider.set(loggedProvider, (byModel = new Map()));
+    byModel.set(loggedModel, r);
+    resolvedCount++;
+  }
+  return r;
+}
+
+/** Which defaults a payload took, as shared frozen arrays (one per combination, in field order). */
+const APPLIED: readonly (readonly DefaultName[])[] = Array.from({ length: 16 }, (_, mask) =>
+  Object.freeze((['promptVersion', 'endpointTag', 'dataMode', 'environment'] as const).filter((_, bit) => (mask & (1 << bit)) !== 0)),
+);
+
 export function finishDraft(draft: Draft, opts: FinishOptions): Finished {
   const { catalog, defaults } = opts;
   if (typeof draft.sourceId !== 'string' || draft.sourceId === '') return { ok: false, reason: 'no request id to derive externalRequestId from' };
-  const provider = typeof draft.provider === 'string' ? (catalog.resolveProvider(draft.provider) ?? draft.provider) : draft.provider;
+  let provider = draft.provider;
   let model = draft.model;
-  if (typeof provider === 'string' && typeof model === 'string' && model !== '') {
-    model = catalog.resolveModel(provider, model)?.model ?? model;
+  let known = false;
+  if (typeof provider === 'string') {
+    if (typeof model === 'string') {
+      const r = resolve(catalog, provider, model);
+      provider = r.provider;
+      model = r.model;
+      known = r.known;
+    } else provider = catalog.resolveProvider(provider) ?? provider;
   }
-  const applied: DefaultName[] = [];
+  let applied = 0;
   // Built field by field in one fixed order, so the JSON output is byte-stable.
   const p = {
     externalRequestId: externalRequestId(opts.format, draft.sourceId),
@@ -183,10 +231,10 @@ export function finishDraft(draft: Draft, opts: FinishOptions): Finished {
     model,
   } as Payload;
   const promptVersion = draft.promptVersion ?? defaults.promptVersion;
-  if (draft.promptVersion === undefined && promptVersion !== undefined) applied.push('promptVersion');
+  if (draft.promptVersion === undefined && promptVersion !== undefined) applied |= 1;
   if (promptVersion !== undefined) p.promptVersion = promptVersion;
   const endpointTag = draft.endpointTag ?? defaults.endpointTag;
-  if (draft.endpointTag === undefined && endpointTag !== undefined) applied.push('endpointTag');
+  if (draft.endpointTag === undefined && endpointTag !== undefined) applied |= 2;
   if (endpointTag !== undefined) p.endpointTag = endpointTag;
   if (draft.inputTokens !== undefined) p.inputTokens = draft.inputTokens;
   if (draft.outputTokens !== undefined) p.outputTokens = draft.outputTokens;
@@ -199,9 +247,9 @@ export function finishDraft(draft: Draft, opts: FinishOptions): Finished {
   if (draft.errorCode !== undefined) p.errorCode = draft.errorCode;
   if (draft.userId !== undefined) p.userId = opts.hashSalt !== undefined ? hashUserId(opts.hashSalt, draft.userId) : draft.userId;
   if (draft.tenantId !== undefined) p.tenantId = opts.hashSalt !== undefined ? hashUserId(opts.hashSalt, draft.tenantId) : draft.tenantId;
-  if (draft.dataMode === undefined) applied.push('dataMode');
+  if (draft.dataMode === undefined) applied |= 4;
   p.dataMode = (draft.dataMode ?? defaults.dataMode) as DataMode;
-  if (draft.environment === undefined) applied.push('environment');
+  if (draft.environment === undefined) applied |= 8;
   p.environment = (draft.environment ?? defaults.environment) as Environment;
   if (draft.createdAt !== undefined) {
     const at = normalizeTimestamp(draft.createdAt);
@@ -209,7 +257,9 @@ export function finishDraft(draft: Draft, opts: FinishOptions): Finished {
     p.createdAt = at;
   }
   const metadata: Record<string, string | number | boolean | null> = { source: opts.format };
-  if (draft.metadata) Object.assign(metadata, draft.metadata);
+  const extra = draft.metadata;
+  // As Object.assign would (own enumerable keys, in order, by assignment), without the call.
+  if (extra) for (const k in extra) metadata[k] = extra[k]!;
   if (draft.cachedInputTokens !== undefined) metadata.cachedInputTokens = draft.cachedInputTokens;
   if (draft.cacheWriteTokens !== undefined) metadata.cacheWriteTokens = draft.cacheWriteTokens;
   if (draft.reasoningTokens !== undefined) metadata.reasoningTokens = draft.reasoningTokens;
@@ -218,16 +268,18 @@ export function finishDraft(draft: Draft, opts: FinishOptions): Finished {
   if (draft.partialReason !== undefined) {
     metadata.usageStatus = 'partial';
     metadata.partialReason = draft.partialReason;
-  } else {
+  } else if (extra && ('usageStatus' in metadata || 'partialReason' in metadata)) {
+    // Only the draft's own metadata can hold them; a delete would make the object slow.
     delete metadata.usageStatus;
     delete metadata.partialReason;
   }
   p.metadata = metadata;
 
-  const errors = lintPayload(p, { catalog, now: opts.now }).filter((f) => f.rule.severity === 'error');
+  // The gate: warnings are not a reason to drop a row, so only the error checks run.
+  const errors = lintPayload(p, { catalog, now: opts.now, errorsOnly: true });
   if (errors.length > 0) {
     const f = errors[0]!;
     return { ok: false, reason: `${f.message} [${f.rule.id}]${f.hint ? ` — ${f.hint}` : ''}` };
   }
-  return { ok: true, payload: p, known: catalog.get(p.provider, p.model) !== undefined, applied };
+  return { ok: true, payload: p, known, applied: APPLIED[applied]! };
 }

@@ -28,20 +28,49 @@ export interface OpenAIBodyFacts {
   azure: boolean;
 }
 
+/**
+ * Source paths for messages, built once per prefix rather than per record: they are only
+ * read when a value is malformed, and a million records would otherwise build millions.
+ */
+function memo<T>(make: (at: string) => T): (at: string) => T {
+  const cache = new Map<string, T>();
+  return (at) => {
+    let v = cache.get(at);
+    if (v === undefined) {
+      v = make(at);
+      if (cache.size < 64) cache.set(at, v);
+    }
+    return v;
+  };
+}
+
+const bodyPaths = memo((at: string) => {
+  const path = (key: string) => (at ? `${at}.${key}` : key);
+  return { usage: path('usage'), created: path('created'), createdAt: path('created_at') };
+});
+
 /** `at` is the body's path in the record ("" when the record is the body itself). */
 export function readOpenAIBody(body: Json, at: string): OpenAIBodyFacts {
-  const path = (key: string) => (at ? `${at}.${key}` : key);
+  const paths = bodyPaths(at);
   const isResponses = body.object === 'response';
   const isEmbedding = body.object === 'list' && Array.isArray(body.data);
   const choices = Array.isArray(body.choices) ? body.choices : undefined;
-  const firstChoice = choices?.find(isObject);
   const filterResults = Array.isArray(body.prompt_filter_results) ? body.prompt_filter_results : undefined;
-  const azure = filterResults !== undefined || (choices ?? []).some((c) => isObject(c) && 'content_filter_results' in c);
-  const usage = readOpenAIUsage(body.usage, path('usage'), isEmbedding);
+  let firstChoice: Json | undefined;
+  let azure = filterResults !== undefined;
+  if (choices) {
+    for (let i = 0; i < choices.length; i++) {
+      const c: unknown = choices[i];
+      if (!isObject(c)) continue;
+      firstChoice ??= c;
+      if ('content_filter_results' in c) azure = true;
+    }
+  }
+  const usage = readOpenAIUsage(body.usage, paths.usage, isEmbedding);
 
   const facts: OpenAIBodyFacts = {
     model: text(body.model),
-    createdAt: epochSeconds(isResponses ? body.created_at : body.created, path(isResponses ? 'created_at' : 'created')),
+    createdAt: epochSeconds(isResponses ? body.created_at : body.created, isResponses ? paths.createdAt : paths.created),
     usage,
     responseId: text(body.id),
     serviceTier: text(body.service_tier),
@@ -75,26 +104,53 @@ export function readOpenAIUsage(u: unknown, at: string, embedding = false): Usag
   const usage = optionalObject(u, at);
   if (!usage) return undefined;
   const chat = 'prompt_tokens' in usage || 'completion_tokens' in usage;
-  const [inKey, outKey, inDetailsKey, outDetailsKey] = chat
-    ? ['prompt_tokens', 'completion_tokens', 'prompt_tokens_details', 'completion_tokens_details']
-    : ['input_tokens', 'output_tokens', 'input_tokens_details', 'output_tokens_details'];
-  const inputTokens = count(usage[inKey], `${at}.${inKey}`);
-  let outputTokens = count(usage[outKey], `${at}.${outKey}`);
+  const k = chat ? CHAT_KEYS : RESPONSES_KEYS;
+  const paths = usagePaths(at)[chat ? 0 : 1];
+  const inputTokens = count(usage[k.input], paths.input);
+  let outputTokens = count(usage[k.output], paths.output);
   // An embeddings response states no completion count because it generates no tokens.
   if (outputTokens === undefined && embedding && inputTokens !== undefined) outputTokens = 0;
-  const totalTokens = count(usage.total_tokens, `${at}.total_tokens`);
+  const totalTokens = count(usage.total_tokens, paths.total);
   if (inputTokens === undefined && outputTokens === undefined && totalTokens === undefined) return undefined;
   // Details may be absent or null (OpenAI-compatible servers): the breakdown is then unknown, not 0.
-  const inDetails = optionalObject(usage[inDetailsKey], `${at}.${inDetailsKey}`);
-  const outDetails = optionalObject(usage[outDetailsKey], `${at}.${outDetailsKey}`);
+  const inDetails = optionalObject(usage[k.inDetails], paths.inDetails);
+  const outDetails = optionalObject(usage[k.outDetails], paths.outDetails);
   return {
     inputTokens,
     outputTokens,
     totalTokens,
-    cachedInputTokens: count(inDetails?.cached_tokens, `${at}.${inDetailsKey}.cached_tokens`),
-    cacheWriteTokens: count(inDetails?.cache_write_tokens, `${at}.${inDetailsKey}.cache_write_tokens`),
-    reasoningTokens: count(outDetails?.reasoning_tokens, `${at}.${outDetailsKey}.reasoning_tokens`),
+    cachedInputTokens: count(inDetails?.cached_tokens, paths.cached),
+    cacheWriteTokens: count(inDetails?.cache_write_tokens, paths.cacheWrite),
+    reasoningTokens: count(outDetails?.reasoning_tokens, paths.reasoning),
   };
+}
+
+/** Usage keys of Chat Completions (`prompt_tokens`) and of Responses (`input_tokens`). */
+const CHAT_KEYS = { input: 'prompt_tokens', output: 'completion_tokens', inDetails: 'prompt_tokens_details', outDetails: 'completion_tokens_details' };
+const RESPONSES_KEYS = { input: 'input_tokens', output: 'output_tokens', inDetails: 'input_tokens_details', outDetails: 'output_tokens_details' };
+
+const usagePaths = memo((at: string) =>
+  [CHAT_KEYS, RESPONSES_KEYS].map((k) => ({
+    input: `${at}.${k.input}`,
+    output: `${at}.${k.output}`,
+    total: `${at}.total_tokens`,
+    inDetails: `${at}.${k.inDetails}`,
+    outDetails: `${at}.${k.outDetails}`,
+    cached: `${at}.${k.inDetails}.cached_tokens`,
+    cacheWrite: `${at}.${k.inDetails}.cache_write_tokens`,
+    reasoning: `${at}.${k.outDetails}.reasoning_tokens`,
+  })) as [UsagePaths, UsagePaths],
+);
+
+interface UsagePaths {
+  input: string;
+  output: string;
+  total: string;
+  inDetails: string;
+  outDetails: string;
+  cached: string;
+  cacheWrite: string;
+  reasoning: string;
 }
 
 function isFiltered(r: unknown): boolean {

@@ -1,12 +1,13 @@
 /**
- * Buffered line output for payload JSONL and rejects: few large writes instead of one per
- * row, back-pressure through `needsDrain`/`drain()`, and a write error (EPIPE, ENOSPC)
- * remembered and raised on the next write instead of crashing the process.
+ * Buffered line output for payload JSONL and rejects: lines are encoded straight into a
+ * byte chunk (no growing string to flatten and encode again), few large writes instead of
+ * one per row, back-pressure through `needsDrain`/`drain()`, and a write error (EPIPE,
+ * ENOSPC) remembered and raised on the next write instead of crashing the process.
  */
 import { createWriteStream } from 'node:fs';
 import type { Writable } from 'node:stream';
 
-const FLUSH_AT = 64 * 1024;
+const CHUNK_BYTES = 64 * 1024;
 
 export class OutputError extends Error {}
 
@@ -19,7 +20,8 @@ export interface LineOutput {
 }
 
 export class LineSink implements LineOutput {
-  private buf = '';
+  private chunk = Buffer.allocUnsafe(CHUNK_BYTES);
+  private used = 0;
   private waiting = false;
   private error: Error | undefined;
   private readonly ownsStream: boolean;
@@ -55,14 +57,24 @@ export class LineSink implements LineOutput {
 
   write(text: string): void {
     this.check();
-    this.buf += text;
-    if (this.buf.length >= FLUSH_AT) this.flush();
+    // A UTF-16 unit takes at most 3 UTF-8 bytes: flush first unless the text surely fits.
+    if (this.used + text.length * 3 > CHUNK_BYTES) {
+      this.flush();
+      if (text.length * 3 > CHUNK_BYTES) {
+        if (!this.stream.write(text)) this.waiting = true;
+        return;
+      }
+    }
+    this.used += this.chunk.write(text, this.used);
   }
 
   private flush(): void {
-    if (this.buf === '') return;
-    if (!this.stream.write(this.buf)) this.waiting = true;
-    this.buf = '';
+    if (this.used === 0) return;
+    const full = this.chunk.subarray(0, this.used);
+    // The stream keeps the written chunk until it is on disk: fill a new one.
+    this.chunk = Buffer.allocUnsafe(CHUNK_BYTES);
+    this.used = 0;
+    if (!this.stream.write(full)) this.waiting = true;
   }
 
   get needsDrain(): boolean {
@@ -82,12 +94,12 @@ export class LineSink implements LineOutput {
   /** Flush everything; close the stream if this sink opened it. */
   async end(): Promise<void> {
     this.check();
-    const last = this.buf;
-    this.buf = '';
+    const last = this.chunk.subarray(0, this.used);
+    this.used = 0;
     await new Promise<void>((resolve, reject) => {
       const done = (e?: Error | null) => (e ? reject(e) : resolve());
       if (this.ownsStream) this.stream.end(last, () => done(this.error));
-      else if (last !== '') this.stream.write(last, done);
+      else if (last.length > 0) this.stream.write(last, done);
       else resolve();
     }).catch((e: Error) => {
       this.error ??= e;

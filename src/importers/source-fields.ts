@@ -137,10 +137,27 @@ export type UsageFields = Pick<
  * counts that are known.
  */
 export function settleUsage(usage: Usage | undefined, failure?: PartialReason): UsageFields {
-  const main = usage ? [usage.inputTokens, usage.outputTokens, usage.totalTokens].filter((n) => n !== undefined) : [];
-  if (!usage || main.length === 0) return { partialReason: failure ?? 'usage_missing' };
-  if (failure && main.every((n) => n === 0)) return { partialReason: 'not_measured' };
-  const out: UsageFields = compact(usage);
-  if (usage.inputTokens === undefined || usage.outputTokens === undefined) out.partialReason = failure ?? 'usage_missing';
-  return out;
+  const input = usage?.inputTokens;
+  const output = usage?.outputTokens;
+  const total = usage?.totalTokens;
+  if (input === undefined && output === undefined && total === undefined) return usageFields(undefined, failure ?? 'usage_missing');
+  if (failure && (input ?? 0) === 0 && (output ?? 0) === 0 && (total ?? 0) === 0) return usageFields(undefined, 'not_measured');
+  return usageFields(usage, input === undefined || output === undefined ? (failure ?? 'usage_missing') : undefined);
+}
+
+/**
+ * Always the same keys in the same order, undefined where unknown: adapters spread this
+ * into a draft literal and `compact` it, and one shape keeps that spread and the stores
+ * after it monomorphic (several shapes made it the costliest line of a batch adapter).
+ */
+function usageFields(u: Usage | undefined, partialReason: PartialReason | undefined): UsageFields {
+  return {
+    inputTokens: u?.inputTokens,
+    outputTokens: u?.outputTokens,
+    totalTokens: u?.totalTokens,
+    cachedInputTokens: u?.cachedInputTokens,
+    cacheWriteTokens: u?.cacheWriteTokens,
+    reasoningTokens: u?.reasoningTokens,
+    partialReason,
+  };
 }

@@ -62,7 +62,8 @@ export class ImportTally {
   blankLines = 0;
   files: FileTally[] = [];
   applied: Record<DefaultName, number> = { dataMode: 0, environment: 0, endpointTag: 0, promptVersion: 0 };
-  private readonly models = new Map<string, ModelTally>();
+  /** provider → model → tally (nested: no key string is built per payload). */
+  private readonly models = new Map<string, Map<string, ModelTally>>();
 
   countPayload(p: Payload, known: boolean, applied: readonly DefaultName[]): void {
     const m = p.metadata as Record<string, unknown>;
@@ -71,10 +72,11 @@ export class ImportTally {
       this.partialTotal++;
       bump(this.partial, partialReason);
     } else this.complete++;
-    for (const a of applied) this.applied[a]++;
-    const key = p.provider + '\u0000' + p.model;
-    let t = this.models.get(key);
-    if (!t) this.models.set(key, (t = { provider: p.provider, model: p.model, known, complete: zero(), partial: zero() }));
+    for (let i = 0; i < applied.length; i++) this.applied[applied[i]!]++;
+    let byModel = this.models.get(p.provider);
+    if (!byModel) this.models.set(p.provider, (byModel = new Map()));
+    let t = byModel.get(p.model);
+    if (!t) byModel.set(p.model, (t = { provider: p.provider, model: p.model, known, complete: zero(), partial: zero() }));
     const s = partialReason ? t.partial : t.complete;
     s.payloads++;
     s.inputTokens += p.inputTokens ?? 0;
@@ -99,7 +101,7 @@ export class ImportTally {
   }
 
   modelTallies(): ModelTally[] {
-    return [...this.models.values()].sort((a, b) =>
+    return [...this.models.values()].flatMap((byModel) => [...byModel.values()]).sort((a, b) =>
       a.provider === b.provider ? (a.model < b.model ? -1 : a.model > b.model ? 1 : 0) : a.provider < b.provider ? -1 : 1,
     );
   }
