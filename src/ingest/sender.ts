@@ -161,9 +161,8 @@ export class Sender {
   private readonly random: () => number;
   private stopReason: StopReason | undefined;
   private interrupted = false;
-  /** Resolves on stop('interrupted'): a read blocked on input that never comes must not hold the run. */
-  private readonly interruption: Promise<undefined>;
-  private wakeInterrupted!: () => void;
+  /** Reads waiting for input, woken by stop('interrupted'): input that never comes must not hold the run. */
+  private readonly readers = new Set<() => void>();
   private throttleUntil = 0;
   private nextSlot = 0;
   private readonly sleepers = new Set<() => void>();
@@ -180,7 +179,6 @@ export class Sender {
     this.intervalMs = opts.rate && opts.rate > 0 ? 1000 / opts.rate : 0;
     this.path = opts.path ?? INGEST_PATH;
     this.random = opts.random ?? Math.random;
-    this.interruption = new Promise((resolve) => (this.wakeInterrupted = () => resolve(undefined)));
   }
 
   /** Live counters (read-only view) for progress lines. */
@@ -199,7 +197,7 @@ export class Sender {
   stop(reason: StopReason, verdict?: Verdict): void {
     if (reason === 'interrupted') {
       this.interrupted = this.report.interrupted = true;
-      this.wakeInterrupted();
+      for (const wake of [...this.readers]) wake();
     }
     if (this.stopReason !== undefined) return;
     this.stopReason = reason;
@@ -229,7 +227,7 @@ export class Sender {
       if (exhausted || this.interrupted) return undefined;
       const pending = it.next();
       if (isAsync) (pending as Promise<unknown>).catch(() => {}); // an abandoned read may still fail later
-      const n = isAsync ? await Promise.race([pending, this.interruption]) : await pending;
+      const n = isAsync ? await this.unlessInterrupted(pending as Promise<IteratorResult<SendItem>>) : await pending;
       if (n === undefined) {
         abandoned = true; // interrupted while waiting for input; that read is dropped
         return undefined;
@@ -268,6 +266,29 @@ export class Sender {
     }
     this.report.elapsedMs = performance.now() - started;
     return this.report;
+  }
+
+  /**
+   * The read's result, or undefined once interrupted. Not Promise.race with one long-lived
+   * promise: that leaves a reaction on it per read, which kept every item read until the run
+   * ended (memory growing with the input). This waker is dropped as soon as the read settles.
+   */
+  private unlessInterrupted<T>(read: Promise<T>): Promise<T | undefined> {
+    if (this.interrupted) return Promise.resolve(undefined);
+    return new Promise<T | undefined>((resolve, reject) => {
+      const wake = () => resolve(undefined);
+      this.readers.add(wake);
+      read.then(
+        (v) => {
+          this.readers.delete(wake);
+          resolve(v);
+        },
+        (e: unknown) => {
+          this.readers.delete(wake);
+          reject(e);
+        },
+      );
+    });
   }
 
   private finishUnsent(item: SendItem, reason: NotSentReason, message: string, id = idOf(item.value)): void {
