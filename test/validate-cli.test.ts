@@ -107,6 +107,7 @@ describe('exit codes', () => {
                  at /latencyMs
                  1 | {"externalRequestId":"e3","provider":"openai","model":"gpt-4o-mini","promptVersion":"v1","endpointTa…
                    | ^
+                 hint: measure the provider call's wall time in ms (a timestamp before the call, one after)
 
       ⚠ 1 problem (0 errors, 1 warning): 1 file, 1 payload checked against the contract (catalog built-in snapshot, [catalog-date])
         warnings only: exit 0 (use --strict to fail on warnings)
@@ -245,7 +246,7 @@ describe('flags', () => {
     const r = await runCli(['validate', '--catalog', cat, '--format', 'github', '--stdin-filename', 'c.jsonl'], { input });
     expect(r.code).toBe(0);
     expect(r.stdout).toBe(
-      `::warning file=c.jsonl,line=2,col=49,title=catalog/unknown-provider::provider "openai" is not in the catalog (${cat}, 2026-02-01); the row would be priced at $0 (at /provider)\n` +
+      `::warning file=c.jsonl,line=2,col=49,title=catalog/unknown-provider::provider "openai" is not in the catalog (${cat}, 2026-02-01); the row would be priced at $0 (at /provider) — hint: use a provider id from \`opsmeter catalog\`\n` +
         `⚠ 1 problem (0 errors, 1 warning): 1 file, 2 payloads checked against the contract (catalog ${cat}, 2026-02-01)\n` +
         '  warnings only: exit 0 (use --strict to fail on warnings)\n',
     );
@@ -270,7 +271,7 @@ describe('stdin', () => {
     expect(r.stdout.split('\n')[0]).toBe('::error file=event.json,line=5,col=18,title=payload/type::inputTokens must be a JSON number, got the string "12" (at /inputTokens) — hint: write 12 without quotes');
     // Named .jsonl, the same text is read line by line: line 1 "{" is not a payload.
     const asJsonl = await runCli(['validate', '-', '--format', 'github', '--stdin-filename', 'event.jsonl'], { input: obj });
-    expect(asJsonl.stdout.split('\n')[0]).toBe('::error file=event.jsonl,line=1,col=2,title=json/syntax::expected "}" — the object is not closed (truncated?)');
+    expect(asJsonl.stdout.split('\n')[0]).toBe('::error file=event.jsonl,line=1,col=2,title=json/syntax::expected "}" — the object is not closed (truncated?) — hint: fix the JSON at the caret: a truncated line, a missing quote, comma or bracket, or NaN/Infinity, which JSON cannot carry');
   });
 
   it('stdin without a name is "<stdin>"', async () => {
@@ -281,7 +282,7 @@ describe('stdin', () => {
   it('"-" with an empty stdin is an empty file (a warning), not "no input"', async () => {
     const r = await runCli(['validate', '-', '--format', 'github']);
     expect(r.code).toBe(0);
-    expect(r.stdout.split('\n')[0]).toBe('::warning file=<stdin>,line=1,col=1,title=file/empty::no payloads: the file is empty');
+    expect(r.stdout.split('\n')[0]).toBe('::warning file=<stdin>,line=1,col=1,title=file/empty::no payloads: the file is empty — hint: add payloads or remove the file (--allow-empty covers finding no files, not empty ones)');
   });
 
   it('stdin and files together', async () => {
@@ -523,8 +524,8 @@ describe('GitHub annotations are escaped', () => {
     const r = await runCli(['validate', '--format', 'github', '--stdin-filename', 'dir,a/50%:b\nc.jsonl'], { input });
     expect(r.code).toBe(0);
     expect(normalise(r.stdout)).toMatchInlineSnapshot(`
-      "::warning file=dir%2Ca/50%25%3Ab%0Ac.jsonl,line=1,col=171,title=payload/unknown-field::unknown field "x%0Ay": the API does not document it (at /x%0Ay)
-      ::warning file=dir%2Ca/50%25%3Ab%0Ac.jsonl,line=1,col=55,title=catalog/unknown-model::model "100%25-gpt" is not in the catalog for provider "openai" (built-in snapshot, [catalog-date]); the row would be priced at $0 (at /model)
+      "::warning file=dir%2Ca/50%25%3Ab%0Ac.jsonl,line=1,col=171,title=payload/unknown-field::unknown field "x%0Ay": the API does not document it (at /x%0Ay) — hint: remove it, or move it into metadata
+      ::warning file=dir%2Ca/50%25%3Ab%0Ac.jsonl,line=1,col=55,title=catalog/unknown-model::model "100%25-gpt" is not in the catalog for provider "openai" (built-in snapshot, [catalog-date]); the row would be priced at $0 (at /model) — hint: use a model id from \`opsmeter catalog --provider <provider>\`
       ⚠ 2 problems (0 errors, 2 warnings): 1 file, 1 payload checked against the contract (catalog built-in snapshot, [catalog-date])
         warnings only: exit 0 (use --strict to fail on warnings)
       "

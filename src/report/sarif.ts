@@ -19,6 +19,7 @@ export const renderSarif: Renderer = (result, ctx) => {
             rules: ALL_RULES.map((r) => ({
               id: r.id,
               shortDescription: { text: r.doc },
+              help: { text: r.hint },
               defaultConfiguration: { level: r.severity },
             })),
           },

@@ -102,7 +102,8 @@ export async function validateSources(sources: readonly Source[], opts: Validate
       if (problems.length < maxProblems) {
         const pos = where();
         const p: Problem = { file: source.name, line: pos.line, column: pos.column, pointer, rule: rule.id, severity: rule.severity, message };
-        if (hint) p.hint = hint;
+        // Every problem says what to do: the finding's own hint, else the rule's.
+        p.hint = hint ?? rule.hint;
         if (pos.text !== undefined) p.excerpt = pos.text;
         problems.push(p);
       } else omitted++;
