@@ -5,7 +5,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { MAX_LINE_BYTES, STOP, splitLines, type LineIssue } from '../src/read/lines.js';
+import { BATCH_LINES, MAX_LINE_BYTES, STOP, splitLines, type LineIssue } from '../src/read/lines.js';
 
 type Event = [number, string] | [number, `!${LineIssue}`, number];
 
@@ -259,6 +259,59 @@ describe('splitLines', () => {
       });
       expect(seen).toEqual(['a', 'b', 'c']);
       expect(stats.stopped).toBe(true);
+    });
+    it('prepare runs ahead for each decodable line; line() gets its result, in order, issues interleaved', async () => {
+      // Several batches, over-long and undecodable lines among them, a final line without newline.
+      const parts: Buffer[] = [];
+      for (let i = 0; i < 3 * BATCH_LINES + 5; i++) {
+        if (i % 29 === 3) parts.push(Buffer.from('x'.repeat(40) + '\n'));
+        else if (i % 31 === 4) parts.push(Buffer.concat([Buffer.from('bad '), Buffer.from([0xff]), Buffer.from('\n')]));
+        else parts.push(Buffer.from(`line ${i}\n`));
+      }
+      parts.push(Buffer.from('tail'));
+      const input = Buffer.concat(parts);
+      for (const size of [7, 100, 1 << 16]) {
+        const plain = await collect(input, size, 32);
+        const events: Event[] = [];
+        const prepared: string[] = [];
+        await splitLines(chunked(input, size), {
+          prepare: (t) => (prepared.push(t), t.toUpperCase()),
+          line: (t, n, p) => {
+            expect(p).toBe(t.toUpperCase());
+            events.push([n, t]);
+          },
+          issue: (k, n, b) => void events.push([n, `!${k}`, b]),
+        }, 32);
+        expect(events).toEqual(plain.events);
+        expect(prepared).toEqual(plain.events.filter((e) => e.length === 2).map((e) => e[1]));
+      }
+    });
+    it('STOP inside a batch: later lines may have been prepared, but never reach line()', async () => {
+      const input = Array.from({ length: 10 }, (_, i) => `l${i + 1}`).join('\n') + '\n';
+      const seen: number[] = [];
+      const stats = await splitLines(chunked(Buffer.from(input), 1 << 16), {
+        prepare: (t) => t,
+        line: (_t, n) => (seen.push(n), n === 4 ? STOP : undefined),
+        issue: () => undefined,
+      });
+      expect(seen).toEqual([1, 2, 3, 4]);
+      expect(stats).toMatchObject({ lines: 4, stopped: true });
+    });
+    it('a promise inside a batch holds back the rest of the batch until it settles', async () => {
+      const input = Array.from({ length: BATCH_LINES + 10 }, (_, i) => `l${i + 1}`).join('\n') + '\n';
+      const order: string[] = [];
+      const stats = await splitLines(chunked(Buffer.from(input), 1 << 16), {
+        line: (t, n) => {
+          order.push(t);
+          if (n % 7 === 0) return new Promise<undefined | typeof STOP>((r) => setTimeout(() => (order.push(`done ${t}`), r(n === 63 ? STOP : undefined)), 1));
+          return undefined;
+        },
+        issue: () => undefined,
+      });
+      const expected: string[] = [];
+      for (let n = 1; n <= 63; n++) expected.push(`l${n}`, ...(n % 7 === 0 ? [`done l${n}`] : []));
+      expect(order).toEqual(expected);
+      expect(stats).toMatchObject({ lines: 63, stopped: true });
     });
     it('accepts string chunks', async () => {
       async function* strings() {

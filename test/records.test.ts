@@ -80,6 +80,19 @@ describe('JSONL', () => {
     const { records, stats } = await read('{"a":1}\n{"a":2}\n{"a":3}\n', '.jsonl', 'jsonl', 2);
     expect(records).toHaveLength(2);
     expect(stats.stopped).toBe(true);
+    expect(stats.lines).toBe(2); // lines are parsed a batch ahead, but counted only as far as read
+  });
+
+  it('faults and records keep line order across parse batches', async () => {
+    // 300 lines: more than one parse batch, with broken lines here and there.
+    const lines = Array.from({ length: 300 }, (_, i) => (i % 37 === 5 ? `{"n":${i}` : i % 50 === 7 ? '' : `{"n":${i}}`));
+    const { records, faults, stats } = await read(lines.join('\n') + '\n', '.jsonl', 'jsonl');
+    const events = [...records.map((r) => [r.line, 'r']), ...faults.map((f) => [f.line, f.fault])].sort((a, b) => (a[0] as number) - (b[0] as number));
+    expect(events).toEqual(
+      lines.flatMap((l, i) => (l === '' ? [] : [[i + 1, l.endsWith('}') ? 'r' : 'syntax']])),
+    );
+    expect(records.map((r) => (r.value as { n: number }).n)).toEqual(lines.flatMap((l, i) => (l.endsWith('}') ? [i] : [])));
+    expect(stats).toMatchObject({ lines: 300, blankLines: 6, records: records.length });
   });
 });
 

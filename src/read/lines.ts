@@ -12,9 +12,16 @@ export const STOP = Symbol('stop');
 
 export type LineIssue = 'too-long' | 'invalid-utf8' | 'nul-byte' | 'utf-16';
 
-export interface LineHandler {
-  /** text has no line terminator. Return STOP to end, or a promise to wait for. */
-  line(text: string, lineNo: number): void | typeof STOP | Promise<void | typeof STOP>;
+export interface LineHandler<P = undefined> {
+  /**
+   * Optional work done ahead of `line` (e.g. JSON.parse): lines are cut, decoded and
+   * prepared in batches of up to BATCH_LINES, then handed to `line` and `issue` one by one
+   * in order. Doing one kind of work back to back keeps its code and data in cache. It must
+   * have no side effects: it also runs for lines after one whose handler returns STOP.
+   */
+  prepare?(text: string): P;
+  /** text has no line terminator; `prepared` is what prepare returned for it. Return STOP to end, or a promise to wait for. */
+  line(text: string, lineNo: number, prepared: P): void | typeof STOP | Promise<void | typeof STOP>;
   /**
    * A line that could not be decoded; its text is not passed on. 'utf-16' (a UTF-16 byte
    * order mark at the start) is reported once for line 1 and ends the input: every line of
@@ -55,9 +62,12 @@ function decode(buf: Buffer, start: number, end: number, known: Known): string |
 
 const BOM_UTF8 = [0xef, 0xbb, 0xbf];
 
-export async function splitLines(
+/** Lines cut and prepared ahead of their handler calls (see LineHandler.prepare). */
+export const BATCH_LINES = 64;
+
+export async function splitLines<P = undefined>(
   chunks: AsyncIterable<Buffer | string>,
-  handler: LineHandler,
+  handler: LineHandler<P>,
   maxLineBytes = MAX_LINE_BYTES,
 ): Promise<LineStats> {
   let lineNo = 0;
@@ -69,14 +79,53 @@ export async function splitLines(
   // mark split across chunks is still recognised.
   let head: Buffer | undefined = Buffer.alloc(0);
 
-  // Synchronous unless the handler asks to wait: an await per line would cost more than the parse.
-  const emit = (buf: Buffer, start: number, end: number, known = Known.Nothing): boolean | Promise<boolean> => {
-    lineNo++;
+  // The batch: per line its text and what prepare made of it, or (text undefined) its issue
+  // and size in bytes. Arrays reused from batch to batch.
+  const texts: (string | undefined)[] = [];
+  const prepared: (P | undefined)[] = [];
+  const issues: LineIssue[] = [];
+  const sizes: number[] = [];
+  let batched = 0;
+
+  const addLine = (buf: Buffer, start: number, end: number, known: Known): void => {
     const d = decode(buf, start, end, known);
-    const r = typeof d === 'string' ? handler.line(d, lineNo) : handler.issue(d.issue, lineNo, end - start);
-    if (r === undefined) return true;
-    if (r === STOP) return false;
-    return r.then((x) => x !== STOP);
+    if (typeof d === 'string') {
+      texts[batched] = d;
+      prepared[batched] = handler.prepare?.(d);
+      batched++;
+    } else addIssue(d.issue, end - start);
+  };
+  const addIssue = (kind: LineIssue, size: number): void => {
+    texts[batched] = undefined;
+    issues[batched] = kind;
+    sizes[batched] = size;
+    batched++;
+  };
+
+  /**
+   * Hands the batch to the handler in order; false when it asked to stop. Synchronous
+   * unless the handler asks to wait: an await per line would cost more than the parse.
+   */
+  const flush = (from = 0): boolean | Promise<boolean> => {
+    for (let i = from; i < batched; i++) {
+      lineNo++;
+      const text = texts[i];
+      const r = text !== undefined ? handler.line(text, lineNo, prepared[i] as P) : handler.issue(issues[i]!, lineNo, sizes[i]!);
+      texts[i] = undefined;
+      prepared[i] = undefined;
+      if (r === undefined) continue;
+      if (r === STOP) return clear(false);
+      return r.then((x) => (x === STOP ? clear(false) : flush(i + 1)));
+    }
+    return clear(true);
+  };
+  const clear = (result: boolean): boolean => {
+    for (let i = 0; i < batched; i++) {
+      texts[i] = undefined;
+      prepared[i] = undefined;
+    }
+    batched = 0;
+    return result;
   };
 
   /** Strips a UTF-8 BOM; returns undefined when the input is UTF-16 (reported, then stop). */
@@ -120,34 +169,33 @@ export async function splitLines(
         carryLen += rest;
         break;
       }
-      let ok: boolean | Promise<boolean>;
       if (skipping) {
-        lineNo++;
-        ok = handler.issue('too-long', lineNo, carryLen + (nl - pos)) !== STOP;
+        addIssue('too-long', carryLen + (nl - pos));
         skipping = false;
         carry = [];
         carryLen = 0;
       } else if (carryLen > 0) {
-        if (carryLen + (nl - pos) > maxLineBytes) {
-          lineNo++;
-          ok = handler.issue('too-long', lineNo, carryLen + (nl - pos)) !== STOP;
-        } else {
+        if (carryLen + (nl - pos) > maxLineBytes) addIssue('too-long', carryLen + (nl - pos));
+        else {
           carry.push(chunk.subarray(pos, nl));
           const joined = Buffer.concat(carry);
-          ok = emit(joined, 0, joined.length);
+          addLine(joined, 0, joined.length, Known.Nothing);
         }
         carry = [];
         carryLen = 0;
       } else if (nl - pos > maxLineBytes) {
-        lineNo++;
-        ok = handler.issue('too-long', lineNo, nl - pos) !== STOP;
+        addIssue('too-long', nl - pos);
       } else {
-        ok = emit(chunk, pos, nl, pos >= checkedFrom ? known : Known.Nothing);
+        addLine(chunk, pos, nl, pos >= checkedFrom ? known : Known.Nothing);
       }
-      if (ok !== true && (ok === false || !(await ok))) return false;
       pos = nl + 1;
+      if (batched === BATCH_LINES) {
+        const ok = flush();
+        if (ok !== true && (ok === false || !(await ok))) return false;
+      }
     }
-    return true;
+    const ok = flush();
+    return ok === true || (ok !== false && (await ok));
   };
 
   for await (const c of chunks) {
@@ -174,7 +222,8 @@ export async function splitLines(
     handler.issue('too-long', lineNo, carryLen);
   } else if (carryLen > 0) {
     const joined = Buffer.concat(carry);
-    if ((await emit(joined, 0, joined.length)) === false) return { lines: lineNo, bytes, stopped: true };
+    addLine(joined, 0, joined.length, Known.Nothing);
+    if ((await flush()) === false) return { lines: lineNo, bytes, stopped: true };
   }
   return { lines: lineNo, bytes, stopped: false };
 }

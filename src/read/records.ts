@@ -132,6 +132,19 @@ const ISSUE_TEXT: Record<LineIssue, [ReadFault, string]> = {
   'utf-16': ['encoding', 'file is UTF-16; save it as UTF-8'],
 };
 
+/** Why JSON.parse refused a line (an instance, so no parsed value can be mistaken for it). */
+class ParseFailure {
+  constructor(readonly message: string) {}
+}
+
+function parseLine(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    return new ParseFailure((e as Error).message);
+  }
+}
+
 /**
  * A JSONL record. A class rather than an object literal with a `locate` closure: one
  * allocation per line instead of three, and its locator is built only when a problem
@@ -154,22 +167,20 @@ class LineRecord implements RecordInfo {
 async function readJsonl(stream: AsyncIterable<Buffer>, sink: RecordSink): Promise<ReadStats> {
   let records = 0;
   let blank = 0;
-  const handle = (text: string, lineNo: number): void | typeof STOP | Promise<void | typeof STOP> => {
-    let value: unknown;
-    try {
-      value = JSON.parse(text);
-    } catch (e) {
+  const handle = (text: string, lineNo: number, parsed: unknown): void | typeof STOP | Promise<void | typeof STOP> => {
+    if (parsed instanceof ParseFailure) {
       if (text.trim() === '') {
         blank++;
         return;
       }
-      if (!locatorReady()) return loadLocator().then(() => handle(text, lineNo));
-      const f = findSyntaxFault(text, (e as Error).message);
+      if (!locatorReady()) return loadLocator().then(() => handle(text, lineNo, parsed));
+      const f = findSyntaxFault(text, parsed.message);
       const pos = new Locator(text, lineNo).position(f.offset);
       return sink.fault({ fault: 'syntax', line: lineNo, column: pos.column, pointer: '', message: f.message, text });
     }
+    const value = parsed;
     if (typeof value === 'object' && value !== null && mayHaveDuplicateKeys(text, value)) {
-      if (!locatorReady()) return loadLocator().then(() => handle(text, lineNo));
+      if (!locatorReady()) return loadLocator().then(() => handle(text, lineNo, parsed));
       const dup = findDuplicateKey(text);
       if (dup) {
         const pos = new Locator(text, lineNo).position(dup.offset);
@@ -186,7 +197,9 @@ async function readJsonl(stream: AsyncIterable<Buffer>, sink: RecordSink): Promi
     }
     return sink.record(new LineRecord(value, records++, lineNo, text));
   };
-  const stats = await splitLines(stream, {
+  const stats = await splitLines<unknown>(stream, {
+    // Parsed a batch at a time, ahead of the checks (see LineHandler.prepare).
+    prepare: parseLine,
     line: handle,
     issue(kind, lineNo) {
       const [fault, message] = ISSUE_TEXT[kind];
