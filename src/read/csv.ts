@@ -68,8 +68,11 @@ export function parseCsvRecord(text: string): string[] | string {
   const cells: string[] = [];
   const n = text.length;
   let i = 0;
+  // The next quote at or after i (n when there is none): found once, not once per unquoted cell.
+  let nextQuote = text.indexOf('"');
   for (;;) {
-    if (text.charCodeAt(i) === QUOTE) {
+    if (nextQuote !== n && nextQuote < i) nextQuote = orEnd(text.indexOf('"', i), n);
+    if (nextQuote === i) {
       // Quoted field: "" is an escaped quote; the field ends at a lone quote.
       let value = '';
       let start = i + 1;
@@ -87,6 +90,7 @@ export function parseCsvRecord(text: string): string[] | string {
         break;
       }
       cells.push(value);
+      nextQuote = -1; // recomputed on demand
       if (i === n) return cells;
       if (text.charCodeAt(i) !== COMMA) {
         return `unexpected character ${JSON.stringify(text[i])} after the closing quote at column ${i}`;
@@ -99,8 +103,7 @@ export function parseCsvRecord(text: string): string[] | string {
     } else {
       const comma = text.indexOf(',', i);
       const end = comma === -1 ? n : comma;
-      const q = text.indexOf('"', i);
-      if (q !== -1 && q < end) return `stray quote inside an unquoted field at column ${q + 1}`;
+      if (nextQuote < end) return `stray quote inside an unquoted field at column ${nextQuote + 1}`;
       cells.push(text.slice(i, end));
       if (comma === -1) return cells;
       i = comma + 1;
@@ -111,6 +114,8 @@ export function parseCsvRecord(text: string): string[] | string {
     }
   }
 }
+
+const orEnd = (index: number, n: number) => (index === -1 ? n : index);
 
 interface PhysicalLine {
   text: string;

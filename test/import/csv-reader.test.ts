@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { CsvHeaderError, parseCsvRecord, readCsv } from '../../src/read/csv.js';
 
@@ -27,7 +28,59 @@ describe('parseCsvRecord', () => {
     expect(parseCsvRecord('ab"c,d')).toMatch(/stray quote inside an unquoted field at column 3/);
     expect(parseCsvRecord('"open')).toMatch(/not closed/);
   });
+  it('agrees with a plain character-by-character RFC 4180 splitter on any text (cells and faults)', () => {
+    fc.assert(
+      fc.property(fc.array(fc.constantFrom('a', 'é', ' ', ',', '"', '""', '",', ',"', '{"k":1}'), { maxLength: 40 }), (parts) => {
+        const text = parts.join('');
+        expect(parseCsvRecord(text)).toEqual(referenceSplit(text));
+      }),
+      { numRuns: 5000, seed: 20261127 },
+    );
+  });
 });
+
+/** The reference: one character at a time, the same messages. */
+function referenceSplit(text: string): string[] | string {
+  const cells: string[] = [];
+  let i = 0;
+  for (;;) {
+    if (text[i] === '"') {
+      const open = i;
+      let value = '';
+      i++;
+      for (;;) {
+        if (i >= text.length) return `quoted field opened at column ${open + 1} is not closed`;
+        if (text[i] === '"') {
+          if (text[i + 1] === '"') {
+            value += '"';
+            i += 2;
+            continue;
+          }
+          i++;
+          break;
+        }
+        value += text[i++];
+      }
+      cells.push(value);
+      if (i === text.length) return cells;
+      if (text[i] !== ',') return `unexpected character ${JSON.stringify(text[i])} after the closing quote at column ${i}`;
+      i++;
+    } else {
+      let value = '';
+      while (i < text.length && text[i] !== ',') {
+        if (text[i] === '"') return `stray quote inside an unquoted field at column ${i + 1}`;
+        value += text[i++];
+      }
+      cells.push(value);
+      if (i === text.length) return cells;
+      i++;
+    }
+    if (i === text.length) {
+      cells.push('');
+      return cells;
+    }
+  }
+}
 
 describe('readCsv', () => {
   it('handles BOM, CRLF, quoted commas and newlines, JSON cells, blank lines, with source line numbers', async () => {

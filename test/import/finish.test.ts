@@ -1,5 +1,10 @@
-import { describe, expect, it } from 'vitest';
-import { builtinCatalog } from '../../src/contract/catalog.js';
+import fc from 'fast-check';
+import { describe, expect, it, vi } from 'vitest';
+import { builtinCatalog, Catalog } from '../../src/contract/catalog.js';
+import { PARTIAL_REASONS } from '../../src/contract/fields.js';
+import { lintPayload } from '../../src/contract/lint.js';
+import { ruleById } from '../../src/contract/rules.js';
+import type { Draft } from '../../src/importers/types.js';
 import { externalRequestId, finishDraft, hashUserId, isoFromEpochMs, normalizeTimestamp, type FinishOptions } from '../../src/importers/finish.js';
 import { createHash, createHmac } from 'node:crypto';
 
@@ -122,3 +127,83 @@ describe('finishDraft', () => {
     expect(r.ok && r.payload.tenantId).toBe(hashUserId('s', 'acme'));
   });
 });
+
+describe('finishDraft catalog work', () => {
+  it('maps each logged (provider, model) once however many rows name it, and never asks for a did-you-mean', () => {
+    const catalog = new Catalog(builtinCatalog().list(), 'test', 'test');
+    const resolveModel = vi.spyOn(catalog, 'resolveModel');
+    const suggestModel = vi.spyOn(catalog, 'suggestModel');
+    const draft = (i: number, model: string): Draft => ({ sourceId: `r${i}`, provider: 'openai', model, status: 'success', inputTokens: 1, outputTokens: 2 });
+    for (let i = 0; i < 200; i++) {
+      const unknown = finishDraft(draft(i, 'gpt-4o-mimi'), { ...opts, catalog });
+      expect(unknown.ok && [unknown.payload.model, unknown.known]).toEqual(['gpt-4o-mimi', false]);
+      const mapped = finishDraft(draft(i, 'gpt-4.1'), { ...opts, catalog });
+      expect(mapped.ok && [mapped.payload.model, mapped.known, mapped.payload.metadata?.loggedModel]).toEqual(['gpt-4-1', true, 'gpt-4.1']);
+    }
+    expect(resolveModel).toHaveBeenCalledTimes(2);
+    expect(suggestModel).not.toHaveBeenCalled();
+  });
+});
+
+describe('finishDraft gate', () => {
+  const text = fc.oneof(
+    { weight: 4, arbitrary: fc.constantFrom('openai', 'anthropic', 'gpt-4o-mini', 'gpt-4.1', 'claude-sonnet-4-5', 'acme') },
+    { weight: 4, arbitrary: fc.string({ minLength: 1, maxLength: 12, unit: 'binary' }) }, // quotes, controls, lone surrogates
+    { weight: 1, arbitrary: fc.constantFrom('', ' ', 'x'.repeat(257), 'jane@example.com', '203.0.113.7') },
+  );
+  const tokens = fc.oneof({ weight: 12, arbitrary: fc.nat({ max: 1_000_000 }) }, { weight: 1, arbitrary: fc.constantFrom(-1, 12.5, 2 ** 53, Infinity) });
+  const draftArb: fc.Arbitrary<Draft> = fc.record(
+    {
+      sourceId: fc.oneof(fc.string({ minLength: 1, maxLength: 20 }), fc.constant('')),
+      provider: text,
+      model: text,
+      status: fc.constantFrom('success', 'error', 'error', 'Success'),
+      errorCode: text,
+      inputTokens: tokens,
+      outputTokens: tokens,
+      totalTokens: tokens,
+      cachedInputTokens: tokens,
+      latencyMs: tokens,
+      createdAt: fc.oneof(
+        { weight: 4, arbitrary: fc.integer({ min: 0, max: 4_102_444_800_000 }) },
+        { weight: 1, arbitrary: fc.constantFrom(-1, '2025-12-01 10:00:00.123', '2025-02-30T00:00:00', 'yesterday', '2025-12-01T10:00:00+02:00') },
+      ),
+      userId: text,
+      tenantId: text,
+      endpointTag: text,
+      promptVersion: text,
+      environment: fc.constantFrom('prod', 'staging', 'dev', 'dev', 'PROD'),
+      dataMode: fc.constantFrom('real', 'test', 'demo', 'demo', 'fake'),
+      partialReason: fc.constantFrom(...PARTIAL_REASONS),
+      metadata: fc.dictionary(
+        fc.oneof(fc.string({ maxLength: 6 }), fc.constantFrom('10', '2', 'usageStatus', 'source', '__proto__')),
+        fc.oneof({ weight: 12, arbitrary: fc.oneof(text, fc.double(), fc.boolean(), fc.constant(null)) }, { weight: 1, arbitrary: fc.constant({ nested: 1 }) }),
+        { maxKeys: 4 },
+      ),
+    },
+    { requiredKeys: ['sourceId', 'provider', 'model', 'status'] },
+  ) as unknown as fc.Arbitrary<Draft>;
+
+  it('emits a payload only when the full lint finds no error in it; rejects name an error rule', () => {
+    let emitted = 0;
+    let rejected = 0;
+    fc.assert(
+      fc.property(draftArb, fc.option(fc.string({ minLength: 1, maxLength: 8 }), { nil: undefined }), (draft, hashSalt) => {
+        const r = finishDraft(draft, { ...opts, hashSalt });
+        if (r.ok) {
+          emitted++;
+          expect(lintPayload(r.payload, { catalog: opts.catalog, now: opts.now }).filter((f) => f.rule.severity === 'error')).toEqual([]);
+        } else {
+          rejected++;
+          const id = /\[([a-z/-]+)\]/.exec(r.reason)?.[1];
+          if (id !== undefined) expect(ruleById(id)?.severity).toBe('error');
+        }
+      }),
+      { numRuns: 3000, seed: 20261127 },
+    );
+    // Both outcomes occur, so the property is not vacuous.
+    expect(emitted).toBeGreaterThan(100);
+    expect(rejected).toBeGreaterThan(100);
+  });
+});
+
