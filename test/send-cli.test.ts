@@ -182,7 +182,7 @@ describe('opsmeter send', () => {
   it('429: prints "throttled, retrying after Ns" and retries with the same externalRequestId', async () => {
     const s = await server((q) => (q.index === 0 ? { status: 429, headers: { 'retry-after': '1' } } : ok()));
     const r = await runCli(['send', '--test', '--base-url', s.url], { env });
-    expect(r.code).toBe(0);
+    expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toContain('throttled, retrying after 1s');
     expect(s.requests).toHaveLength(2);
     expect(s.requests[0]!.body).toBe(s.requests[1]!.body);
