@@ -32,6 +32,23 @@ describe('DuplicateIndex', () => {
     expect(d.add('ext_new', 0, 0, 1)).toBeUndefined();
   });
 
+  it('keeps every id apart through several growths (slots hold only a tag of the hash: tag matches must be checked in full)', () => {
+    const d = new DuplicateIndex(); // 64 Ki slots, grows three times below
+    const n = 250_000;
+    let repeats = 0;
+    for (let i = 0; i < n; i++) if (d.add(`req-${i * 7919}`, i & 0xffff, 1, i + 1) !== undefined) repeats++;
+    expect(repeats).toBe(0);
+    expect(d.count).toBe(n);
+    const wrong: number[] = [];
+    for (let i = 0; i < n; i += 101) {
+      const first = d.add(`req-${i * 7919}`, i & 0xffff, 2, 0);
+      if (first?.fileIndex !== 1 || first.line !== i + 1 || !first.sameContent) wrong.push(i);
+    }
+    expect(wrong).toEqual([]);
+    for (let i = 0; i < 5000; i++) if (d.add(`other-${i}`, 0, 3, 1) !== undefined) repeats++;
+    expect(repeats).toBe(0);
+  });
+
   it('ids that differ only slightly are different ids', () => {
     const d = new DuplicateIndex();
     d.add('ext_1', 1, 0, 1);

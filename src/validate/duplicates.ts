@@ -1,15 +1,16 @@
 /**
  * Duplicate externalRequestId detection across every checked file with bounded memory:
  * no strings are kept, only a 64-bit hash of each id, a 32-bit fingerprint of the record's
- * content and where it was first seen. A 64-bit id hash collides with odds of ~1e-8 at
- * 10 million ids.
+ * content and where it was first seen. Two of 10 million distinct ids share a 64-bit hash
+ * with odds of ~3e-6 (n²/2^65).
  *
  * Layout, chosen for the memory system: every insert probes a random slot, and on a
  * million-line file the probes, not the hashing, dominate. So the open-addressing table
- * holds only 8 bytes per slot (the id hash's upper half and an entry number) — 16 MB at
- * 2 Mi slots, small enough to stay largely in cache — while the rest of each entry (the
- * lower half, fingerprint, file and line) is appended to a second array in arrival order,
- * which costs sequential writes only and is read back only when an id repeats.
+ * holds 4 bytes per slot — an entry number in the low log2(capacity) bits and, above it, a
+ * tag from the id hash that rules out almost every other id without a second look — 8 MB
+ * at 2 Mi slots, small enough to stay largely in cache. The entries (the 64-bit hash,
+ * fingerprint, file and line) are appended to a second array in arrival order, which costs
+ * sequential writes only and is read when a tag matches.
  */
 
 export interface FirstSeen {
@@ -20,8 +21,7 @@ export interface FirstSeen {
 
 /** Linear probing stays short up to ~70 % load. */
 const MAX_LOAD = 0.7;
-const SLOT = 2; // h2, entry number + 1 (0 marks an empty slot)
-const ENTRY = 4; // h1, fingerprint, file, line
+const ENTRY = 5; // h1, h2, fingerprint, file, line
 
 /** FNV-1a over UTF-16 code units, 32 bits. */
 export function fnv1a(s: string, seed = 0x811c9dc5): number {
@@ -70,18 +70,21 @@ function str(v: unknown): number {
 
 export class DuplicateIndex {
   private capacity: number;
+  /** log2(capacity): the low bits of a slot hold an entry number + 1, the rest a tag. */
+  private indexBits: number;
   private size = 0;
   private slots: Uint32Array;
   private entries: Uint32Array;
 
   /** @param expected ids expected (a hint: the table still grows past it) */
   constructor(expected = 0) {
-    // A power of two, kept at most 70 % full, starting between 64 Ki and 4 Mi slots (8 B each).
-    let cap = 1 << 16;
-    while (cap * MAX_LOAD < expected && cap < 1 << 22) cap <<= 1;
-    this.capacity = cap;
-    this.slots = new Uint32Array(cap * SLOT);
-    this.entries = new Uint32Array(Math.ceil(cap * MAX_LOAD) * ENTRY);
+    // A power of two, kept at most 70 % full, starting between 64 Ki and 4 Mi slots (4 B each).
+    let bits = 16;
+    while ((1 << bits) * MAX_LOAD < expected && bits < 22) bits++;
+    this.indexBits = bits;
+    this.capacity = 1 << bits;
+    this.slots = new Uint32Array(this.capacity);
+    this.entries = new Uint32Array(Math.ceil(this.capacity * MAX_LOAD) * ENTRY);
   }
 
   get count(): number {
@@ -90,8 +93,7 @@ export class DuplicateIndex {
 
   /** Record an id; returns where it was first seen if it is a repeat. */
   add(id: string, fingerprint: number, fileIndex: number, line: number): FirstSeen | undefined {
-    // Two 32-bit FNV-1a variants in one pass make the 64-bit key;
-    // h2 is never 0, so a slot's h2 of 0 means empty.
+    // Two 32-bit FNV-1a variants in one pass make the 64-bit key.
     let a = 0x811c9dc5;
     let b = 0x9dc5811c;
     for (let k = 0; k < id.length; k++) {
@@ -100,49 +102,47 @@ export class DuplicateIndex {
       b = Math.imul(b ^ c, 0x01000193) ^ (b >>> 15);
     }
     a >>>= 0;
-    b = (b | 1) >>> 0;
+    b >>>= 0;
     const s = this.slots;
     const e = this.entries;
+    const bits = this.indexBits;
     const mask = this.capacity - 1;
+    const tag = b >>> bits;
     let i = a & mask;
     for (;;) {
-      const h = s[i * SLOT]!;
-      if (h === 0) break;
-      if (h === b) {
-        const o = (s[i * SLOT + 1]! - 1) * ENTRY;
-        if (e[o] === a) return { fileIndex: e[o + 2]!, line: e[o + 3]!, sameContent: e[o + 1] === fingerprint };
+      const slot = s[i]!;
+      if (slot === 0) break;
+      if (slot >>> bits === tag) {
+        // The tag matched (1 in 2^(32 - bits) for another id): compare the whole key.
+        const o = ((slot & mask) - 1) * ENTRY;
+        if (e[o] === a && e[o + 1] === b) return { fileIndex: e[o + 3]!, line: e[o + 4]!, sameContent: e[o + 2] === fingerprint };
       }
       i = (i + 1) & mask;
     }
     const n = this.size++;
-    s[i * SLOT] = b;
-    s[i * SLOT + 1] = n + 1;
+    s[i] = ((tag << bits) | (n + 1)) >>> 0;
     const o = n * ENTRY;
     e[o] = a;
-    e[o + 1] = fingerprint;
-    e[o + 2] = fileIndex;
-    e[o + 3] = line;
+    e[o + 1] = b;
+    e[o + 2] = fingerprint;
+    e[o + 3] = fileIndex;
+    e[o + 4] = line;
     if (this.size >= this.capacity * MAX_LOAD) this.grow();
     return undefined;
   }
 
   /** Doubles the table (and the entry array), re-placing entries in arrival order. */
   private grow(): void {
-    this.capacity *= 2;
+    const bits = ++this.indexBits;
+    this.capacity = 1 << bits;
     const mask = this.capacity - 1;
-    const s = new Uint32Array(this.capacity * SLOT);
+    const s = new Uint32Array(this.capacity);
     const e = new Uint32Array(Math.ceil(this.capacity * MAX_LOAD) * ENTRY);
     e.set(this.entries.subarray(0, this.size * ENTRY));
-    const old = this.slots;
-    // The h2 of each entry lives in the old slots: walk them, not the entries.
-    for (let j = 0; j < old.length; j += SLOT) {
-      const h = old[j]!;
-      if (h === 0) continue;
-      const n = old[j + 1]!;
-      let i = e[(n - 1) * ENTRY]! & mask;
-      while (s[i * SLOT] !== 0) i = (i + 1) & mask;
-      s[i * SLOT] = h;
-      s[i * SLOT + 1] = n;
+    for (let n = 0; n < this.size; n++) {
+      let i = e[n * ENTRY]! & mask;
+      while (s[i] !== 0) i = (i + 1) & mask;
+      s[i] = (((e[n * ENTRY + 1]! >>> bits) << bits) | (n + 1)) >>> 0;
     }
     this.slots = s;
     this.entries = e;
