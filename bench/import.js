@@ -5,18 +5,8 @@
 import { createWriteStream, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { once } from 'node:events';
-import { BIN, ROOT, fmt, tempDir, timeNode } from './lib.js';
+import { BIN, ROOT, fmt, mulberry32, tempDir, timeNode } from './lib.js';
 
-/** Deterministic PRNG so every run benchmarks the same bytes. */
-function mulberry32(seed) {
-  return () => {
-    seed |= 0;
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 async function writeLines(file, n, line) {
   const out = createWriteStream(file);

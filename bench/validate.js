@@ -4,7 +4,7 @@
 import { createWriteStream } from 'node:fs';
 import { join } from 'node:path';
 import { once } from 'node:events';
-import { BIN, ROOT, fmt, median, tempDir, timeNode } from './lib.js';
+import { BIN, ROOT, fmt, median, mulberry32, tempDir, timeNode } from './lib.js';
 
 const MODELS = [
   ['openai', 'gpt-4o-mini'],
@@ -16,16 +16,6 @@ const MODELS = [
 ];
 const TAGS = ['checkout.ai_summary', 'support.reply', 'invoice.extract', 'search.rerank'];
 
-/** Deterministic PRNG so every run benchmarks the same bytes. */
-function mulberry32(seed) {
-  return () => {
-    seed |= 0;
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export async function generate(file, lines) {
   const rnd = mulberry32(42);
