@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import type { Catalog, CatalogEntry } from '../contract/catalog.js';
-import { UserError } from './errors.js';
+import { EXIT, OpsmeterError } from '../errors.js';
 import { paint, useColor } from './output.js';
 import { catalogCachePath, catalogOption, intArg, loadCatalog, targetFromFlags } from './shared.js';
 
@@ -68,7 +68,7 @@ function runList(flags: CatalogFlags): number {
     const p = catalog.resolveProvider(flags.provider);
     if (!p) {
       const s = catalog.suggestProvider(flags.provider);
-      throw new UserError(`provider "${flags.provider}" is not in the catalog`, 2, s ? `did you mean "${s}"? known: ${catalog.providers().join(', ')}` : `known: ${catalog.providers().join(', ')}`);
+      throw new OpsmeterError(`provider "${flags.provider}" is not in the catalog`, EXIT.usage, s ? `did you mean "${s}"? known: ${catalog.providers().join(', ')}` : `known: ${catalog.providers().join(', ')}`);
     }
     rows = rows.filter((e) => e.provider === p);
   }
@@ -80,7 +80,7 @@ function runList(flags: CatalogFlags): number {
   const origin = describeOrigin(catalog, flags);
   if (flags.json) {
     process.stdout.write(JSON.stringify({ date: catalog.date, source: origin, models: rows }, null, 2) + '\n');
-    return 0;
+    return EXIT.ok;
   }
   const c = paint(useColor(process.stdout));
   const out: string[] = [`catalog: ${origin}, ${catalog.date} · ${catalog.size} models${rows.length !== catalog.size ? `, ${rows.length} shown` : ''} · prices in USD per 1M tokens`];
@@ -95,12 +95,12 @@ function runList(flags: CatalogFlags): number {
     }
   }
   process.stdout.write(out.join('\n') + '\n');
-  return 0;
+  return EXIT.ok;
 }
 
 async function runFetch(flags: CatalogFlags): Promise<number> {
   if (flags.provider !== undefined || flags.search !== undefined || flags.json || flags.catalog !== undefined) {
-    throw new UserError('--fetch only refreshes the cache; list it afterwards with a separate `opsmeter catalog` (filters, --json and --catalog do not apply)', 2);
+    throw new OpsmeterError('--fetch only refreshes the cache; list it afterwards with a separate `opsmeter catalog` (filters, --json and --catalog do not apply)', EXIT.usage);
   }
   const [config, { createClient }, pricing, { DEFAULT_POLICY }, fs, pathMod] = await Promise.all([
     import('../ingest/config.js'),
@@ -118,7 +118,7 @@ async function runFetch(flags: CatalogFlags): Promise<number> {
   } finally {
     await client.close();
   }
-  if (!result.ok) throw new UserError(config.redactKey(result.message, key), 5, result.hint);
+  if (!result.ok) throw new OpsmeterError(config.redactKey(result.message, key), EXIT.gaveUp, result.hint);
   const path = catalogCachePath();
   const tmp = `${path}.${process.pid}.tmp`;
   try {
@@ -127,9 +127,9 @@ async function runFetch(flags: CatalogFlags): Promise<number> {
     await fs.rename(tmp, path); // atomic: a reader never sees half a catalog
   } catch (e) {
     await fs.rm(tmp, { force: true }).catch(() => {});
-    throw new UserError(`cannot write the catalog cache ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, 2);
+    throw new OpsmeterError(`cannot write the catalog cache ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, EXIT.usage);
   }
   const providers = new Set(result.file.models.map((m) => m.provider)).size;
   process.stderr.write(`fetched ${result.file.models.length} models from ${providers} provider${providers === 1 ? '' : 's'} (${result.file.date}) from ${result.file.source}\ncached at ${path}; validate, import and send now use it\n`);
-  return 0;
+  return EXIT.ok;
 }

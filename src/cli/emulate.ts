@@ -1,7 +1,7 @@
 /** `opsmeter emulate` — a local Opsmeter-compatible ingest server; runs until SIGINT/SIGTERM. */
 import { Option, type Command } from 'commander';
 import { DEFAULT_EMULATOR_HOST, DEFAULT_EMULATOR_KEY, DEFAULT_EMULATOR_PORT, RETRY_AFTER_MODES, type RetryAfterMode } from '../emulator/constants.js';
-import { UserError } from './errors.js';
+import { EXIT, OpsmeterError } from '../errors.js';
 import { paint, useColor } from './output.js';
 import { catalogOption, intArg, loadCatalog } from './shared.js';
 
@@ -28,7 +28,7 @@ function numberArg(flag: string, min: number, max = Infinity, exclusiveMin = fal
     const n = value.trim() === '' ? NaN : Number(value);
     if (!Number.isFinite(n) || n < min || (exclusiveMin && n === min) || n > max) {
       const range = max === Infinity ? `${exclusiveMin ? '>' : '≥'} ${min}` : `between ${min} and ${max}`;
-      throw new UserError(`${flag} takes a number ${range}, got "${value}"`, 2);
+      throw new OpsmeterError(`${flag} takes a number ${range}, got "${value}"`, EXIT.usage);
     }
     return n;
   };
@@ -36,13 +36,13 @@ function numberArg(flag: string, min: number, max = Infinity, exclusiveMin = fal
 
 function portArg(value: string): number {
   const n = intArg('--port', 0)(value);
-  if (n > 65535) throw new UserError(`--port takes a port number 0–65535, got "${value}"`, 2);
+  if (n > 65535) throw new OpsmeterError(`--port takes a port number 0–65535, got "${value}"`, EXIT.usage);
   return n;
 }
 
 function latencyArg(value: string): number {
   const n = intArg('--latency', 0)(value);
-  if (n > 2_147_483_647) throw new UserError(`--latency takes milliseconds up to 2147483647, got "${value}"`, 2);
+  if (n > 2_147_483_647) throw new OpsmeterError(`--latency takes milliseconds up to 2147483647, got "${value}"`, EXIT.usage);
   return n;
 }
 
@@ -162,28 +162,28 @@ async function runEmulate(flags: EmulateFlags): Promise<void> {
   try {
     await emulator.close();
   } catch (e) {
-    throw new UserError(`could not write the store ${flags.store}: ${(e as Error).message}`, 2, 'rows accepted after the failure are missing from the file');
+    throw new OpsmeterError(`could not write the store ${flags.store}: ${(e as Error).message}`, EXIT.usage, 'rows accepted after the failure are missing from the file');
   }
   err(
     `opsmeter emulate: stopped (${signal}) after ${s.requests} requests: ${s.accepted} accepted, ${s.duplicates} duplicates, ` +
       `${s.throttled} throttled, ${s.failed} failed, ${s.rejected} rejected, ${s.unauthorized} unauthorized, ${s.paused} paused, ${s.blocked} blocked`,
   );
-  process.exitCode = 0;
+  process.exitCode = EXIT.ok;
 }
 
 function startError(e: NodeJS.ErrnoException, flags: EmulateFlags): Error {
   switch (e.syscall === 'open' ? 'store' : e.code) {
     case 'store':
-      return new UserError(e.message, 2, 'check that the directory exists and is writable');
+      return new OpsmeterError(e.message, EXIT.usage, 'check that the directory exists and is writable');
     case 'EADDRINUSE':
-      return new UserError(`port ${flags.port} is in use; try --port 0`, 2);
+      return new OpsmeterError(`port ${flags.port} is in use; try --port 0`, EXIT.usage);
     case 'EACCES':
-      return new UserError(`no permission to listen on port ${flags.port}`, 2, 'ports below 1024 need privileges; try --port 0');
+      return new OpsmeterError(`no permission to listen on port ${flags.port}`, EXIT.usage, 'ports below 1024 need privileges; try --port 0');
     case 'EADDRNOTAVAIL':
-      return new UserError(`cannot listen on ${flags.host}: no such local address`, 2);
+      return new OpsmeterError(`cannot listen on ${flags.host}: no such local address`, EXIT.usage);
     case 'ENOTFOUND':
     case 'EAI_AGAIN':
-      return new UserError(`cannot resolve --host ${flags.host}`, 2);
+      return new OpsmeterError(`cannot resolve --host ${flags.host}`, EXIT.usage);
     default:
       return e;
   }

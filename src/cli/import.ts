@@ -3,13 +3,13 @@
  * Flags in, pipeline (src/importers/run.ts) in the middle, summary and exit code out.
  * The importers (and everything they load) are imported only when the command runs.
  *
- * With --send the payloads stream into the sender (src/ingest/session.ts) as they are
+ * With --send the payloads stream into the sender (src/cli/send-session.ts) as they are
  * converted, through a bounded queue (src/importers/send-queue.ts); every send flag
  * applies (addSendOptions), and both summaries are printed.
  */
 import { Option, type Command } from 'commander';
-import type { SendFlags } from '../ingest/session.js';
-import { UserError } from './errors.js';
+import type { SendFlags } from './send-session.js';
+import { EXIT, OpsmeterError } from '../errors.js';
 import { loadCatalog, stdinIsPiped } from './shared.js';
 import { addSendOptions } from './send.js';
 
@@ -97,41 +97,36 @@ export function registerImport(program: Command): void {
 async function checkSend(flags: ImportFlags, command: Command, sendOnly: readonly Option[]): Promise<void> {
   if (!flags.send) {
     const given = sendOnly.find((o) => command.getOptionValueSource(o.attributeName()) === 'cli');
-    if (given) throw new UserError(`${given.long} applies with --send only`, 2, 'add --send to send the payloads as they are imported');
+    if (given) throw new OpsmeterError(`${given.long} applies with --send only`, EXIT.usage, 'add --send to send the payloads as they are imported');
     return;
   }
-  if (flags.output === '-') throw new UserError('with --send the payloads go to the API, not to stdout', 2, 'keep a copy with -o FILE');
+  if (flags.output === '-') throw new OpsmeterError('with --send the payloads go to the API, not to stdout', EXIT.usage, 'keep a copy with -o FILE');
   if (flags.dataMode === 'real' && !flags.allowReal) {
     const given = command.getOptionValueSource('dataMode') === 'cli';
-    throw new UserError(
+    throw new OpsmeterError(
       `refusing to send: the imported payloads are dataMode "real"${given ? '' : ' (the default of --data-mode)'}, and real data is sent only with --allow-real`,
-      2,
+      EXIT.usage,
       'for a trial run use --data-mode test (and --environment staging); for a real backfill add --allow-real',
     );
   }
   // Target and key before the import starts, so a typo does not cost a long import.
-  const { ConfigError, resolveTarget, resolveApiKey, API_KEY_HINT } = await import('../ingest/config.js');
-  try {
-    resolveTarget(flags);
-    if (!flags.dryRun && !resolveApiKey(flags)) throw new UserError('no API key', 2, API_KEY_HINT);
-  } catch (e) {
-    if (e instanceof ConfigError) throw new UserError(e.message, 2, e.hint);
-    throw e;
-  }
+  const { resolveTarget, resolveApiKey, API_KEY_HINT } = await import('../ingest/config.js');
+  resolveTarget(flags);
+  if (!flags.dryRun && !resolveApiKey(flags)) throw new OpsmeterError('no API key', EXIT.usage, API_KEY_HINT);
 }
 
 async function runImportCommand(paths: string[], flags: ImportFlags, command: Command, sendOnly: readonly Option[]): Promise<number> {
   await checkSend(flags, command, sendOnly);
-  const [{ expandPaths, PathError }, registry, run, sniff, generic, summary, { LineSink, OutputError }, { writeFile }, { BatchIds }, { PayloadQueue, SendingStopped }] = await Promise.all([
+  const [{ expandPaths }, registry, run, detect, generic, summary, { LineSink }, { writeFile }, { BatchIds }, { PayloadQueue, SendingStopped }] = await Promise.all([
     import('../read/paths.js'),
-    import('../importers/index.js'),
+    import('../importers/adapters/index.js'),
     import('../importers/run.js'),
-    import('../importers/sniff.js'),
-    import('../importers/generic.js'),
-    import('../importers/summary.js'),
+    import('../importers/detect.js'),
+    import('../importers/adapters/generic.js'),
+    import('../importers/import-summary.js'),
     import('../importers/sink.js'),
     import('node:fs/promises'),
-    import('../importers/batch-id.js'),
+    import('../importers/readers/batch-id.js'),
     import('../importers/send-queue.js'),
   ]);
 
@@ -139,46 +134,36 @@ async function runImportCommand(paths: string[], flags: ImportFlags, command: Co
   const generic_ = flags.from === 'csv' || flags.from === 'jsonl';
   let map: Record<string, string> = {};
   if (flags.map.length > 0 && !generic_) {
-    throw new UserError(`--map applies to --from csv and --from jsonl only${flags.from === 'auto' ? ' (auto cannot pick a generic format)' : ''}`, 2);
+    throw new OpsmeterError(`--map applies to --from csv and --from jsonl only${flags.from === 'auto' ? ' (auto cannot pick a generic format)' : ''}`, EXIT.usage);
   }
   if (generic_) {
-    try {
-      map = generic.parseMap(flags.map);
-    } catch (e) {
-      if (e instanceof generic.MapError) throw new UserError(e.message, 2);
-      throw e;
-    }
+    map = generic.parseMap(flags.map);
     const missing = generic.missingMappings(map);
     if (missing.length > 0) {
-      throw new UserError(
+      throw new OpsmeterError(
         `--from ${flags.from} needs --map for ${missing.join(', ')}`,
-        2,
+        EXIT.usage,
         `e.g. --map provider=vendor --map model=model_name --map inputTokens=${flags.from === 'csv' ? 'prompt_tokens' : 'usage.prompt_tokens'} --map outputTokens=${flags.from === 'csv' ? 'completion_tokens' : 'usage.completion_tokens'} (provider may be a literal: --map "provider='openai'")`,
       );
     }
   }
-  if (flags.hashUserIds !== undefined && flags.hashUserIds === '') throw new UserError('--hash-user-ids needs a non-empty salt', 2);
+  if (flags.hashUserIds !== undefined && flags.hashUserIds === '') throw new OpsmeterError('--hash-user-ids needs a non-empty salt', EXIT.usage);
   const BATCH_FORMATS = ['auto', 'openai-batch', 'anthropic-batch'];
   if (flags.batchId !== undefined) {
-    if (!BATCH_FORMATS.includes(flags.from)) throw new UserError(`--batch-id applies to --from openai-batch and --from anthropic-batch only`, 2);
-    if (!/^[\x21-\x7e]{1,128}$/.test(flags.batchId)) throw new UserError('--batch-id must be 1–128 printable characters without spaces', 2, 'e.g. --batch-id msgbatch_01HkcTjaV5uDC8jWR4ZsDV8d');
+    if (!BATCH_FORMATS.includes(flags.from)) throw new OpsmeterError(`--batch-id applies to --from openai-batch and --from anthropic-batch only`, EXIT.usage);
+    if (!/^[\x21-\x7e]{1,128}$/.test(flags.batchId)) throw new OpsmeterError('--batch-id must be 1–128 printable characters without spaces', EXIT.usage, 'e.g. --batch-id msgbatch_01HkcTjaV5uDC8jWR4ZsDV8d');
   }
 
   if (paths.length === 0) {
     if (stdinIsPiped()) paths = ['-'];
-    else throw new UserError('no input: give export files, directories or globs, or pipe one on stdin', 2, 'opsmeter import spend.csv --from litellm');
+    else throw new OpsmeterError('no input: give export files, directories or globs, or pipe one on stdin', EXIT.usage, 'opsmeter import spend.csv --from litellm');
   }
   const expand = async (include: RegExp) => {
-    try {
-      const r = await expandPaths(paths, { stdinName: flags.stdinFilename, include });
-      if (r.emptyMatches.length > 0) {
-        throw new UserError(`nothing to import in ${r.emptyMatches.map((p) => `"${p}"`).join(', ')}`, 2, 'check the path, or quote the glob');
-      }
-      return r.sources;
-    } catch (e) {
-      if (e instanceof PathError) throw new UserError(e.message, 2);
-      throw e;
+    const r = await expandPaths(paths, { stdinName: flags.stdinFilename, include });
+    if (r.emptyMatches.length > 0) {
+      throw new OpsmeterError(`nothing to import in ${r.emptyMatches.map((p) => `"${p}"`).join(', ')}`, EXIT.usage, 'check the path, or quote the glob');
     }
+    return r.sources;
   };
   const ANY_INPUT = /\.(csv|json|jsonl|ndjson)(\.gz)?$/i;
 
@@ -186,58 +171,29 @@ async function runImportCommand(paths: string[], flags: ImportFlags, command: Co
   let autoReason: string | undefined;
   let sources;
   const opened = new Map<import('../read/records.js').Source, import('../importers/source.js').OpenedSource>();
-  try {
-    if (flags.from === 'auto') {
-      const all = await expand(ANY_INPUT);
-      const first = all[0]!;
-      const o = await run.openOrStop(first);
-      if (first.path === '-') opened.set(first, o);
-      const mode = run.sourceMode({ input: 'json-or-csv' } as import('../importers/types.js').Adapter, first, o.head);
-      const peek = sniff.peekRecords(o.head.toString('utf8'), first.name, mode);
-      if (first.path !== '-') o.close();
-      const agg = peek.columns ? sniff.aggregateByColumns(peek.columns) : peek.first ? sniff.aggregateByRecord(peek.first.value) : undefined;
-      if (agg) throw new UserError(sniff.aggregateMessage(first.name, agg), 2);
-      if (!peek.first) throw new UserError(`--from auto: ${first.name} has no record to recognise the format from`, 2, 'name the format with --from');
-      const candidates = sniff.sniffCandidates(peek.first, mode, registry.ADAPTERS);
-      if (candidates.length !== 1) {
-        throw new UserError(
-          candidates.length === 0
-            ? `--from auto: ${first.name} (${mode.toUpperCase()}) matches none of the known formats`
-            : `--from auto: ${first.name} matches more than one format: ${candidates.map((c) => c.id).join(', ')}`,
-          2,
-          `name it with --from (${registry.formatIds().join(', ')}); for other files use --from csv or --from jsonl with --map`,
-        );
-      }
-      adapter = candidates[0]!;
-      autoReason = `${first.name} looks like ${adapter.description}`;
-      process.stderr.write(`opsmeter import: --from auto chose ${adapter.id} (${autoReason})\n`);
-      sources = all.some((s) => s.path !== '-') ? await expand(adapter.fileFilter ?? ANY_INPUT) : all;
-      // Re-expanding creates new Source objects: carry the opened stdin over.
-      for (const s of sources) if (s.path === '-' && opened.size > 0) opened.set(s, [...opened.values()][0]!);
-    } else {
-      if (!adapter) {
-        throw new UserError(`--from ${flags.from}: this build has no ${flags.from} importer yet`, 2, `available: ${registry.formatIds().join(', ')}`);
-      }
-      sources = await expand(adapter.fileFilter ?? ANY_INPUT);
+  if (flags.from === 'auto') {
+    const all = await expand(ANY_INPUT);
+    const found = await detect.detect(all);
+    adapter = found.adapter;
+    autoReason = found.reason;
+    process.stderr.write(`opsmeter import: --from auto chose ${adapter.id} (${autoReason})\n`);
+    sources = all.some((s) => s.path !== '-') ? await expand(adapter.fileFilter ?? ANY_INPUT) : all;
+    // Re-expanding creates new Source objects: carry the opened stdin over.
+    if (found.openedStdin) for (const s of sources) if (s.path === '-') opened.set(s, found.openedStdin);
+  } else {
+    if (!adapter) {
+      throw new OpsmeterError(`--from ${flags.from}: this build has no ${flags.from} importer yet`, EXIT.usage, `available: ${registry.formatIds().join(', ')}`);
     }
-  } catch (e) {
-    if (e instanceof run.ImportStop) throw new UserError(e.message, 2, e.hint);
-    throw e;
+    sources = await expand(adapter.fileFilter ?? ANY_INPUT);
   }
 
   if (flags.batchId !== undefined && !BATCH_FORMATS.includes(adapter.id)) {
-    throw new UserError(`--batch-id applies to openai-batch and anthropic-batch files; --from auto chose ${adapter.id}`, 2);
+    throw new OpsmeterError(`--batch-id applies to openai-batch and anthropic-batch files; --from auto chose ${adapter.id}`, EXIT.usage);
   }
   const batchIds = adapter.id === 'openai-batch' || adapter.id === 'anthropic-batch' ? new BatchIds(adapter.id, flags.batchId) : undefined;
   const catalog = loadCatalog(flags.catalog);
   const ctx = { map, batchIds };
-  let pre;
-  try {
-    pre = await run.preflight(adapter, ctx, sources.filter((s) => !opened.has(s)));
-  } catch (e) {
-    if (e instanceof run.ImportStop) throw new UserError(e.message, 2, e.hint);
-    throw e;
-  }
+  const pre = await run.openAllSources(adapter, ctx, sources.filter((s) => !opened.has(s)));
   for (const [s, o] of pre) opened.set(s, o);
 
   const toFile = flags.output !== undefined && flags.output !== '-';
@@ -256,7 +212,7 @@ async function runImportCommand(paths: string[], flags: ImportFlags, command: Co
   // session ends for any reason the queue is cancelled, which stops the import.
   let sending: Promise<{ code: number } | { error: unknown }> | undefined;
   if (queue) {
-    const { runSendSession } = await import('../ingest/session.js');
+    const { runSendSession } = await import('./send-session.js');
     sending = runSendSession(queue, flags, { catalog }).then(
       (code) => ({ code }),
       (error: unknown) => ({ error }),
@@ -298,10 +254,8 @@ async function runImportCommand(paths: string[], flags: ImportFlags, command: Co
     if (importError instanceof SendingStopped && sent) {
       if ('error' in sent) throw sent.error;
       process.stderr.write(`opsmeter import: stopped after ${queue!.written.toLocaleString('en-US')} payloads because sending stopped; the import summary is incomplete\n`);
-      return Math.max(sent.code, 1);
+      return Math.max(sent.code, EXIT.failed);
     }
-    if (importError instanceof run.ImportStop) throw new UserError(importError.message, 2, importError.hint);
-    if (importError instanceof OutputError) throw new UserError(importError.message, 2);
     throw importError;
   }
   if (!tally) throw new Error('import finished without a tally');
@@ -323,13 +277,13 @@ async function runImportCommand(paths: string[], flags: ImportFlags, command: Co
       await writeFile(flags.summaryJson, JSON.stringify(s, null, 2) + '\n');
     } catch (e) {
       if (sending) await sending; // let the send finish and report first
-      throw new UserError(`cannot write ${flags.summaryJson}: ${(e as Error).message}`, 2);
+      throw new OpsmeterError(`cannot write ${flags.summaryJson}: ${(e as Error).message}`, EXIT.usage);
     }
   }
   // On a terminal the send's progress line may be showing: start on a clean line.
   process.stderr.write((queue && process.stderr.isTTY ? '\r\x1b[2K' : '') + summary.summaryText(s, sctx));
   if (!s.invariantHolds) throw new Error(`import invariant broken: ${s.invariant}`);
-  const importCode = s.rejected.total > 0 ? 1 : 0;
+  const importCode = s.rejected.total > 0 ? EXIT.failed : EXIT.ok;
   if (!sending) return importCode;
   const sent = await sending;
   if ('error' in sent) throw sent.error;

@@ -1,9 +1,12 @@
 /**
- * The commander program. Each command lives in its own file and is imported only when
- * it runs, so `opsmeter validate` never loads undici, csv-parse or the emulator.
+ * The commander program and the one place errors become exit codes. Each command is
+ * registered by its own module (flags only); the module that does the work is imported
+ * inside the action, so `opsmeter validate` never loads undici, csv-parse or the emulator.
+ * An OpsmeterError prints its message and hint and exits with its code; anything else is
+ * an internal error (exit 70).
  */
 import { Command, CommanderError, Option } from 'commander';
-import { UserError } from './errors.js';
+import { EXIT, OpsmeterError } from '../errors.js';
 import { VERSION } from '../version.js';
 import { prepareColor, setColor } from './output.js';
 
@@ -57,10 +60,10 @@ export async function main(argv: string[]): Promise<void> {
   } catch (e) {
     if (e instanceof CommanderError) {
       // Help and version exit 0; flag errors are usage errors (2).
-      process.exitCode = e.exitCode === 0 ? 0 : 2;
+      process.exitCode = e.exitCode === 0 ? EXIT.ok : EXIT.usage;
       return;
     }
-    if (e instanceof UserError) {
+    if (e instanceof OpsmeterError) {
       process.stderr.write(`opsmeter: ${e.message}\n${e.hint ? `  hint: ${e.hint}\n` : ''}`);
       if (debug && e.stack) process.stderr.write(e.stack + '\n');
       process.exitCode = e.exitCode;
@@ -69,6 +72,6 @@ export async function main(argv: string[]): Promise<void> {
     const err = e as Error;
     process.stderr.write(`opsmeter: internal error: ${err?.message ?? String(e)}\n`);
     process.stderr.write(debug && err?.stack ? err.stack + '\n' : '  (run again with --debug for the stack trace, and please report it)\n');
-    process.exitCode = 70;
+    process.exitCode = EXIT.internal;
   }
 }

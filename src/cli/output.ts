@@ -1,29 +1,22 @@
 /**
  * Where output goes and whether it is coloured: machine output to stdout (or --output),
  * human progress and summaries to stderr; colour only on a TTY, never with NO_COLOR
- * or --no-color.
+ * or --no-color. This is the CLI's own state; renderers get a Paint as a parameter.
  */
 import { createWriteStream } from 'node:fs';
-import { UserError } from './errors.js';
+import { EXIT, OpsmeterError } from '../errors.js';
+import { colorAllowed, loadColors, PLAIN, type Paint } from '../terminal.js';
 
 let colorWanted = true;
+let colored: Paint | undefined;
 
 export function setColor(wanted: boolean): void {
   colorWanted = wanted;
 }
 
-export function useColor(stream: NodeJS.WriteStream = process.stderr): boolean {
-  if (!colorWanted) return false;
-  if (process.env.NO_COLOR !== undefined && process.env.NO_COLOR !== '') return false;
-  if (process.env.FORCE_COLOR !== undefined && process.env.FORCE_COLOR !== '0') return true;
-  return stream.isTTY === true;
+export function useColor(stream: { isTTY?: boolean } = process.stderr): boolean {
+  return colorAllowed(stream, colorWanted, process.env);
 }
-
-const STYLES = ['red', 'green', 'yellow', 'cyan', 'gray', 'dim', 'bold', 'underline'] as const;
-export type Paint = Record<(typeof STYLES)[number], (s: string) => string>;
-
-const plain: Paint = Object.fromEntries(STYLES.map((k) => [k, (s: string) => s])) as Paint;
-let colored: Paint | undefined;
 
 /**
  * Load chalk only when some output will be coloured: CI runs (no TTY, NO_COLOR) never
@@ -31,14 +24,17 @@ let colored: Paint | undefined;
  */
 export async function prepareColor(): Promise<void> {
   if (colored || !(useColor(process.stdout) || useColor(process.stderr))) return;
-  const { Chalk } = await import('chalk');
-  const chalk = new Chalk({ level: 1 });
-  colored = Object.fromEntries(STYLES.map((k) => [k, (s: string) => chalk[k](s)])) as Paint;
+  colored = await loadColors();
 }
 
 /** Styling functions: chalk's when `enabled` (and prepared), identity otherwise. */
 export function paint(enabled: boolean): Paint {
-  return enabled && colored ? colored : plain;
+  return enabled && colored ? colored : PLAIN;
+}
+
+/** The Paint for text written to `stream`. */
+export function paintFor(stream: { isTTY?: boolean }): Paint {
+  return paint(useColor(stream));
 }
 
 /** Write text to a file (--output) or stdout, surfacing write errors as user errors. */
@@ -51,7 +47,7 @@ export async function writeOutput(text: string, file: string | undefined): Promi
     const s = createWriteStream(file);
     // Resolve on 'finish' only: end()'s callback also runs after a failed open (EISDIR,
     // EACCES), which used to report "written" and exit 0 with no report on disk.
-    s.on('error', (e) => reject(new UserError(`cannot write ${file}: ${e.message}`, 2)));
+    s.on('error', (e) => reject(new OpsmeterError(`cannot write ${file}: ${e.message}`, EXIT.usage)));
     s.on('finish', () => resolve());
     s.end(text);
   });

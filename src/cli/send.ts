@@ -4,13 +4,13 @@
  * The flags shared with `import --send` are defined once in `addSendOptions`.
  */
 import { Option, type Command } from 'commander';
-import type { SendFlags } from '../ingest/session.js';
-import { UserError } from './errors.js';
+import type { SendFlags } from './send-session.js';
+import { EXIT, OpsmeterError } from '../errors.js';
 import { catalogOption, intArg, loadCatalog, stdinIsPiped } from './shared.js';
 
 function rateArg(value: string): number {
   const n = Number(value);
-  if (!Number.isFinite(n) || n < 0) throw new UserError(`--rate takes a number of requests per second ≥ 0 (0 = no cap), got "${value}"`, 2);
+  if (!Number.isFinite(n) || n < 0) throw new OpsmeterError(`--rate takes a number of requests per second ≥ 0 (0 = no cap), got "${value}"`, EXIT.usage);
   return n;
 }
 
@@ -75,23 +75,23 @@ Examples:
 }
 
 async function runSend(paths: string[], flags: SendCommandFlags, command: Command): Promise<number> {
-  if (flags.test && flags.demo) throw new UserError('choose one of --test and --demo', 2);
+  if (flags.test && flags.demo) throw new OpsmeterError('choose one of --test and --demo', EXIT.usage);
   const generated = flags.test ? 'test' : flags.demo ? 'demo' : undefined;
-  if (generated && paths.length > 0) throw new UserError(`--${generated} generates its events; do not also give files`, 2);
+  if (generated && paths.length > 0) throw new OpsmeterError(`--${generated} generates its events; do not also give files`, EXIT.usage);
   if (!generated) {
     for (const f of ['count', 'environment', 'seed'] as const) {
-      if (command.getOptionValueSource(f) === 'cli') throw new UserError(`--${f} applies to generated events (--test or --demo)`, 2, 'payloads from files keep their own values');
+      if (command.getOptionValueSource(f) === 'cli') throw new OpsmeterError(`--${f} applies to generated events (--test or --demo)`, EXIT.usage, 'payloads from files keep their own values');
     }
   }
   if (flags.environment !== undefined && flags.environment !== 'staging' && flags.environment !== 'dev') {
-    throw new UserError(
+    throw new OpsmeterError(
       `--environment must be staging or dev, got "${flags.environment}"`,
-      2,
+      EXIT.usage,
       flags.environment === 'prod' ? 'test and demo events never go to environment prod; send real payloads from files with --allow-real instead' : undefined,
     );
   }
   const catalog = loadCatalog(flags.catalog);
-  const [{ runSendSession }, { generateEvents, randomSeed }] = await Promise.all([import('../ingest/session.js'), import('../ingest/generate.js')]);
+  const [{ runSendSession }, { generateEvents, randomSeed }] = await Promise.all([import('./send-session.js'), import('../ingest/generate.js')]);
   if (generated) {
     const seed = flags.seed ?? randomSeed();
     const items = generateEvents({ mode: generated, count: flags.count, catalog, seed, environment: flags.environment as 'staging' | 'dev' | undefined });
@@ -99,18 +99,12 @@ async function runSend(paths: string[], flags: SendCommandFlags, command: Comman
   }
   if (paths.length === 0) {
     if (stdinIsPiped()) paths = ['-'];
-    else throw new UserError('nothing to send: give payload files, pipe payloads on stdin, or use --test / --demo', 2, 'opsmeter send --test   or   opsmeter send events.jsonl');
+    else throw new OpsmeterError('nothing to send: give payload files, pipe payloads on stdin, or use --test / --demo', EXIT.usage, 'opsmeter send --test   or   opsmeter send events.jsonl');
   }
-  const [{ expandPaths, PathError }, { itemsFromSources }] = await Promise.all([import('../read/paths.js'), import('../ingest/sources.js')]);
-  let expanded;
-  try {
-    expanded = await expandPaths(paths);
-  } catch (e) {
-    if (e instanceof PathError) throw new UserError(e.message, 2);
-    throw e;
-  }
+  const [{ expandPaths }, { itemsFromSources }] = await Promise.all([import('../read/paths.js'), import('../ingest/sources.js')]);
+  const expanded = await expandPaths(paths);
   if (expanded.emptyMatches.length > 0) {
-    throw new UserError(`no payload files (*.json, *.jsonl, *.ndjson) in ${expanded.emptyMatches.map((p) => `"${p}"`).join(', ')}`, 2);
+    throw new OpsmeterError(`no payload files (*.json, *.jsonl, *.ndjson) in ${expanded.emptyMatches.map((p) => `"${p}"`).join(', ')}`, EXIT.usage);
   }
   return runSendSession(itemsFromSources(expanded.sources), flags, { catalog });
 }

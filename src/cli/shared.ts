@@ -6,7 +6,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { Option } from 'commander';
 import { builtinCatalog, catalogFromJson, type Catalog } from '../contract/catalog.js';
-import { UserError } from './errors.js';
+import { EXIT, OpsmeterError } from '../errors.js';
 
 export const catalogOption = () =>
   new Option('--catalog <file>', 'catalog JSON to use instead of the cached or built-in snapshot').env('OPSMETER_CATALOG');
@@ -25,12 +25,12 @@ export function loadCatalog(file: string | undefined): Catalog {
   try {
     text = readFileSync(path, 'utf8');
   } catch (e) {
-    throw new UserError(`cannot read catalog ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, 2);
+    throw new OpsmeterError(`cannot read catalog ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, EXIT.usage);
   }
   try {
     return catalogFromJson(JSON.parse(text), path);
   } catch (e) {
-    throw new UserError(`catalog ${path} is not usable: ${(e as Error).message}`, 2, file ? undefined : 'delete it or run `opsmeter catalog --fetch` again');
+    throw new OpsmeterError(`catalog ${path} is not usable: ${(e as Error).message}`, EXIT.usage, file ? undefined : 'delete it or run `opsmeter catalog --fetch` again');
   }
 }
 
@@ -42,7 +42,7 @@ export function describeCatalog(c: Catalog): string {
 export function intArg(flag: string, min = 0) {
   return (value: string): number => {
     const n = Number(value);
-    if (!Number.isSafeInteger(n) || n < min) throw new UserError(`${flag} takes a whole number ≥ ${min}, got "${value}"`, 2);
+    if (!Number.isSafeInteger(n) || n < min) throw new OpsmeterError(`${flag} takes a whole number ≥ ${min}, got "${value}"`, EXIT.usage);
     return n;
   };
 }
@@ -90,15 +90,10 @@ export async function targetFromFlags(
   requireKey: boolean,
 ): Promise<{ target: import('../ingest/config.js').Target; key?: string }> {
   const config = await import('../ingest/config.js');
-  try {
-    const target = config.resolveTarget(flags);
-    const key = config.resolveApiKey(flags)?.key;
-    if (requireKey && key === undefined) {
-      throw new UserError(`no API key for ${config.describeTarget(target)}`, 2, config.API_KEY_HINT);
-    }
-    return key === undefined ? { target } : { target, key };
-  } catch (e) {
-    if (e instanceof config.ConfigError) throw new UserError(e.message, 2, e.hint);
-    throw e;
+  const target = config.resolveTarget(flags);
+  const key = config.resolveApiKey(flags)?.key;
+  if (requireKey && key === undefined) {
+    throw new OpsmeterError(`no API key for ${config.describeTarget(target)}`, EXIT.usage, config.API_KEY_HINT);
   }
+  return key === undefined ? { target } : { target, key };
 }

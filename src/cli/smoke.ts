@@ -2,7 +2,7 @@
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Option, type Command } from 'commander';
-import { UserError } from './errors.js';
+import { EXIT, OpsmeterError } from '../errors.js';
 import { paint, useColor, writeOutput } from './output.js';
 import { catalogOption, intArg, loadCatalog, targetFromFlags } from './shared.js';
 
@@ -42,7 +42,7 @@ export function registerSmoke(program: Command): void {
 async function runSmokeCommand(flags: SmokeFlags): Promise<number> {
   const catalog = loadCatalog(flags.catalog);
   if (flags.baseUrl === undefined && flags.apiKeyFile !== undefined) {
-    throw new UserError('--api-key-file goes with --base-url (the embedded emulator needs no key)', 2);
+    throw new OpsmeterError('--api-key-file goes with --base-url (the embedded emulator needs no key)', EXIT.usage);
   }
   let remote;
   if (flags.baseUrl !== undefined) {

@@ -1,6 +1,6 @@
 /** `opsmeter status` — the workspace's plan usage and budget posture, for people and CI gates. */
 import { Option, type Command } from 'commander';
-import { UserError } from './errors.js';
+import { EXIT, OpsmeterError } from '../errors.js';
 import { paint, useColor } from './output.js';
 import { intArg, targetFromFlags } from './shared.js';
 
@@ -46,13 +46,13 @@ async function runStatus(flags: StatusFlags): Promise<number> {
   } finally {
     await client.close();
   }
-  if (!result.ok) throw new UserError(config.redactKey(result.message, key), result.exitCode, result.hint);
+  if (!result.ok) throw new OpsmeterError(config.redactKey(result.message, key), result.exitCode, result.hint);
   const severity = status.severityOf(result.body);
   if (flags.json) process.stdout.write(config.redactKey(JSON.stringify(result.body, null, 2), key) + '\n');
   else process.stdout.write(status.renderStatus(result.body, paint(useColor(process.stdout)), config.describeTarget(target)));
   if (flags.failOn && status.failsOn(severity, flags.failOn)) {
     process.stderr.write(`opsmeter: workspace severity is ${severity} (--fail-on ${flags.failOn})\n`);
-    return 1;
+    return EXIT.failed;
   }
-  return 0;
+  return EXIT.ok;
 }

@@ -2,8 +2,8 @@
 import { Option, type Command } from 'commander';
 import type { ReportFormat } from '../report/index.js';
 import { VERSION } from '../version.js';
-import { UserError } from './errors.js';
-import { useColor, writeOutput } from './output.js';
+import { EXIT, OpsmeterError } from '../errors.js';
+import { paint, paintFor, useColor, writeOutput } from './output.js';
 import { catalogOption, describeCatalog, intArg, loadCatalog, stdinHasData, stdinIsPiped } from './shared.js';
 
 interface ValidateFlags {
@@ -41,7 +41,7 @@ export function registerValidate(program: Command): void {
 
 async function runValidate(paths: string[], flags: ValidateFlags): Promise<number> {
   const format = flags.format as ReportFormat;
-  const [{ expandPaths, PathError }, { validateSources, validateExitCode, SourceReadError }, render] = await Promise.all([
+  const [{ expandPaths }, { validateSources, validateExitCode }, render] = await Promise.all([
     import('../read/paths.js'),
     import('../validate/validate.js'),
     import('../report/index.js').then((m) => m.loadRenderer(format)),
@@ -51,40 +51,28 @@ async function runValidate(paths: string[], flags: ValidateFlags): Promise<numbe
     // An empty piped stdin (CI runners give no stdin) is "no input", not an empty file.
     if (await stdinHasData()) paths = ['-'];
     else if (!flags.allowEmpty) {
-      throw new UserError(
+      throw new OpsmeterError(
         `no input: give payload files, directories or globs, or pipe payloads on stdin${stdinIsPiped() ? ' (stdin is empty)' : ''}`,
-        2,
+        EXIT.usage,
         'opsmeter validate payloads/   or   cat event.json | opsmeter validate   (--allow-empty makes this exit 0)',
       );
     }
   }
-  let expanded;
-  try {
-    expanded = await expandPaths(paths, { stdinName: flags.stdinFilename });
-  } catch (e) {
-    if (e instanceof PathError) throw new UserError(e.message, 2);
-    throw e;
-  }
+  const expanded = await expandPaths(paths, { stdinName: flags.stdinFilename });
   if (expanded.emptyMatches.length > 0 && !flags.allowEmpty) {
-    throw new UserError(
+    throw new OpsmeterError(
       `no payload files (*.json, *.jsonl, *.ndjson) in ${expanded.emptyMatches.map((p) => `"${p}"`).join(', ')}`,
-      2,
+      EXIT.usage,
       'check the path or quote the glob; --allow-empty makes this exit 0',
     );
   }
   // With --allow-empty and nothing to check, still write a (empty) report: CI steps that
   // upload the SARIF or JUnit file expect one.
 
-  let result;
-  try {
-    result = await validateSources(expanded.sources, { catalog, bail: flags.bail, maxProblems: flags.maxErrors });
-  } catch (e) {
-    if (e instanceof SourceReadError) throw new UserError(e.message, 2);
-    throw e;
-  }
+  const result = await validateSources(expanded.sources, { catalog, bail: flags.bail, maxProblems: flags.maxErrors });
   const toFile = flags.output !== undefined && flags.output !== '-';
   const ctx = {
-    color: format === 'pretty' && !toFile && useColor(process.stdout),
+    paint: paint(format === 'pretty' && !toFile && useColor(process.stdout)),
     strict: flags.strict === true,
     version: VERSION,
     catalog: describeCatalog(catalog),
@@ -92,8 +80,8 @@ async function runValidate(paths: string[], flags: ValidateFlags): Promise<numbe
   await writeOutput(render(result, ctx), flags.output);
   if (toFile) {
     // The report went to a file: still tell the human on stderr how it went.
-    const { summaryLines } = await import('../report/summary.js');
-    process.stderr.write(summaryLines(result, { ...ctx, color: useColor(process.stderr) }).join('\n') + `\n  report written to ${flags.output}\n`);
+    const { summaryLines } = await import('../report/validate-summary.js');
+    process.stderr.write(summaryLines(result, { ...ctx, paint: paintFor(process.stderr) }).join('\n') + `\n  report written to ${flags.output}\n`);
   }
   return validateExitCode(result, ctx.strict);
 }

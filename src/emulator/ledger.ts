@@ -32,7 +32,7 @@ export interface Posture {
   providerCallsContinue: true;
 }
 
-export type StopReason = 'plan_limit_reached' | 'budget_exceeded';
+export type PolicyStop = 'plan_limit_reached' | 'budget_exceeded';
 
 export class Ledger {
   private readonly ids = new Set<string>();
@@ -61,7 +61,7 @@ export class Ledger {
   }
 
   /** Why the next new row must be refused, or undefined. The plan limit wins over the budget. */
-  stopReason(): StopReason | undefined {
+  stopReason(): PolicyStop | undefined {
     if (this.o.planLimit !== undefined && this.count >= this.o.planLimit) return 'plan_limit_reached';
     if (this.o.budgetUsd !== undefined && this.spend > this.o.budgetUsd) return 'budget_exceeded';
     return undefined;

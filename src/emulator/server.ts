@@ -24,7 +24,7 @@ import {
   type RetryAfterMode,
 } from './constants.js';
 import { asDemoRow, demoModels, generateDemoRow } from './demo.js';
-import { Ledger, type Posture, type StopReason } from './ledger.js';
+import { Ledger, type Posture, type PolicyStop } from './ledger.js';
 import { mulberry32 } from './prng.js';
 import { TokenBucket, type Clock } from './rate-limit.js';
 
@@ -91,7 +91,7 @@ export interface Emulator {
   close(): Promise<void>;
 }
 
-export type Outcome =
+export type ReplyKind =
   | 'accepted'
   | 'duplicate'
   | 'throttled'
@@ -107,7 +107,7 @@ export interface RequestLogEntry {
   method: string;
   path: string;
   status: number;
-  outcome: Outcome;
+  outcome: ReplyKind;
   /** From arrival to the response being handed to the socket, latency included. */
   ms: number;
   externalRequestId?: string;
@@ -127,7 +127,7 @@ const ROUTES = new Map<string, Route>([
   ['/v1/public/pricing-models', { methods: ['GET', 'HEAD'], auth: false, kind: 'pricing' }],
 ]);
 
-const STAT_OF: Partial<Record<Outcome, keyof EmulatorStats>> = {
+const STAT_OF: Partial<Record<ReplyKind, keyof EmulatorStats>> = {
   accepted: 'accepted',
   duplicate: 'duplicates',
   throttled: 'throttled',
@@ -191,7 +191,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
     res: ServerResponse,
     t0: number,
     status: number,
-    outcome: Outcome,
+    outcome: ReplyKind,
     body: string,
     headers?: Record<string, string>,
     externalRequestId?: string,
@@ -216,7 +216,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
     }
   }
 
-  const replyJson = (req: IncomingMessage, res: ServerResponse, t0: number, status: number, outcome: Outcome, body: object, headers?: Record<string, string>, id?: string) =>
+  const replyJson = (req: IncomingMessage, res: ServerResponse, t0: number, status: number, outcome: ReplyKind, body: object, headers?: Record<string, string>, id?: string) =>
     reply(req, res, t0, status, outcome, JSON.stringify(body), headers, id);
 
   function ingestBody(posture: Posture, warnings: string[]): object {
@@ -235,7 +235,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
     };
   }
 
-  function stopBody(reason: StopReason, posture: Posture): object {
+  function stopBody(reason: PolicyStop, posture: Posture): object {
     const error =
       reason === 'plan_limit_reached'
         ? `Telemetry paused: plan limit of ${posture.planLimitRequests} requests reached on the ${posture.planTier} plan. LLM calls keep running; raise the plan to resume telemetry.`

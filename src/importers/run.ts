@@ -7,6 +7,7 @@
  * including rows the reader itself cannot parse; `read = complete + partial + skipped +
  * rejected` is checked at the end. Only aggregates are kept, so memory stays flat.
  */
+import { EXIT, OpsmeterError } from '../errors.js';
 import { isUtf8 } from 'node:buffer';
 import type { Catalog } from '../contract/catalog.js';
 import { CsvHeaderError, readCsv } from '../read/csv.js';
@@ -15,17 +16,14 @@ import { finishDraft, type Defaults } from './finish.js';
 import type { LineOutput } from './sink.js';
 import { aggregateByColumns, aggregateByRecord, aggregateMessage, peekRecords } from './sniff.js';
 import { jsonFormatFromName, modeFromName, modeFromText, openSource, PEEK_BYTES, SourceOpenError, type InputMode, type OpenedSource } from './source.js';
-import { ImportTally } from './summary.js';
+import { ImportTally } from './import-summary.js';
 import type { Adapter, AdapterContext, Converter, Result, SourceRecord } from './types.js';
 import { waiting } from './waiting.js';
 
 /** The import cannot go on: usage or input problem (exit 2). */
-export class ImportStop extends Error {
-  constructor(
-    message: string,
-    readonly hint?: string,
-  ) {
-    super(message);
+export class ImportStop extends OpsmeterError {
+  constructor(message: string, hint?: string) {
+    super(message, EXIT.usage, hint);
   }
 }
 
@@ -68,7 +66,7 @@ export function checkColumns(adapter: Adapter, ctx: AdapterContext, file: string
  * Check every CSV source's header before anything is written, so an aggregate export or a
  * wrong --map among many files stops the run before any output. Stdin stays open for the run.
  */
-export async function preflight(adapter: Adapter, ctx: AdapterContext, sources: readonly Source[]): Promise<Map<Source, OpenedSource>> {
+export async function openAllSources(adapter: Adapter, ctx: AdapterContext, sources: readonly Source[]): Promise<Map<Source, OpenedSource>> {
   const opened = new Map<Source, OpenedSource>();
   for (const s of sources) {
     const isStdin = s.path === '-';

@@ -4,12 +4,18 @@
  * one per row, back-pressure through `needsDrain`/`drain()`, and a write error (EPIPE,
  * ENOSPC) remembered and raised on the next write instead of crashing the process.
  */
+import { EXIT, OpsmeterError } from '../errors.js';
 import { createWriteStream } from 'node:fs';
 import type { Writable } from 'node:stream';
 
 const CHUNK_BYTES = 64 * 1024;
 
-export class OutputError extends Error {}
+/** The payload or rejects file cannot be written (exit 2). */
+export class OutputError extends OpsmeterError {
+  constructor(message: string) {
+    super(message, EXIT.usage);
+  }
+}
 
 /** Where the import pipeline writes payload and reject lines (a file, stdout, the sender). */
 export interface LineOutput {

@@ -9,7 +9,7 @@
  * so the summary invariant `read = complete + partial + skipped + rejected` holds by construction.
  */
 import type { PartialReason, Status } from '../contract/fields.js';
-import type { BatchIds } from './batch-id.js';
+import type { BatchIds } from './readers/batch-id.js';
 
 export type FormatId =
   | 'openai-batch'
@@ -84,7 +84,7 @@ export interface Draft {
   metadata?: Record<string, string | number | boolean | null>;
 }
 
-export type Outcome =
+export type RecordOutcome =
   | { kind: 'payload'; draft: Draft }
   | { kind: 'skip'; reason: SkipReason }
   | { kind: 'reject'; reason: string };
@@ -92,7 +92,7 @@ export type Outcome =
 /** An outcome together with the record it belongs to (stateful adapters may emit late). */
 export interface Result {
   record: SourceRecord;
-  outcome: Outcome;
+  outcome: RecordOutcome;
 }
 
 export interface AdapterContext {
@@ -138,7 +138,7 @@ export interface Adapter {
 }
 
 /** Helper for stateless adapters. */
-export function stateless(convert: (record: SourceRecord, ctx: AdapterContext) => Outcome): Adapter['create'] {
+export function stateless(convert: (record: SourceRecord, ctx: AdapterContext) => RecordOutcome): Adapter['create'] {
   return (ctx) => ({
     push: (record) => [{ record, outcome: convert(record, ctx) }],
     finish: () => [],

@@ -18,7 +18,7 @@
 import type { Exchange } from './client.js';
 
 export const OUTCOMES = ['accepted', 'paused', 'blocked', 'unauthorized', 'rejected', 'gave-up', 'not-sent'] as const;
-export type Outcome = (typeof OUTCOMES)[number];
+export type SendOutcome = (typeof OUTCOMES)[number];
 
 /** Fields of a success body worth telling the user about (all optional; the API documents them loosely). */
 export interface AcceptedInfo {

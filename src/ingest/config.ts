@@ -5,17 +5,15 @@
  * is not loopback unless the user says --allow-insecure: the key would cross the network
  * in clear text.
  */
+import { EXIT, OpsmeterError } from '../errors.js';
 import { readFileSync } from 'node:fs';
 
 export const DEFAULT_BASE_URL = 'https://api.opsmeter.io';
 
-/** A configuration problem the user must fix (mapped to exit 2 by the CLI). */
-export class ConfigError extends Error {
-  constructor(
-    message: string,
-    readonly hint?: string,
-  ) {
-    super(message);
+/** A configuration problem the user must fix (exit 2). */
+export class ConfigError extends OpsmeterError {
+  constructor(message: string, hint?: string) {
+    super(message, EXIT.usage, hint);
   }
 }
 

@@ -4,6 +4,7 @@
  * same journal skips events it already holds as accepted, so an interrupted send resumes
  * without double counting. The API key is never part of an entry.
  */
+import { EXIT, OpsmeterError } from '../errors.js';
 import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
 import { splitLines } from '../read/lines.js';
@@ -18,7 +19,12 @@ export interface JournalEntry {
   message?: string;
 }
 
-export class JournalError extends Error {}
+/** The journal cannot be read or written (exit 2). */
+export class JournalError extends OpsmeterError {
+  constructor(message: string) {
+    super(message, EXIT.usage);
+  }
+}
 
 export interface JournalState {
   accepted: Set<string>;

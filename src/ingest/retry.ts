@@ -8,7 +8,7 @@
  * rate limit across all its workers).
  */
 import type { Exchange } from './client.js';
-import { classify, type Outcome, type Verdict } from './classify.js';
+import { classify, type SendOutcome, type Verdict } from './classify.js';
 
 export interface RetryPolicy {
   /** Retries after the first attempt (--max-retries). */
@@ -33,7 +33,7 @@ export function backoffMs(attempt: number, policy: RetryPolicy, random: () => nu
 }
 
 export type Step =
-  | { action: 'done'; outcome: Exclude<Outcome, 'not-sent'>; why?: string }
+  | { action: 'done'; outcome: Exclude<SendOutcome, 'not-sent'>; why?: string }
   | { action: 'retry'; delayMs: number; throttled: boolean };
 
 /** What to do after `attempt` (0-based) ended with this verdict. */
@@ -80,7 +80,7 @@ export interface RetryHooks {
 
 export interface RetryResult {
   /** `not-sent` when a stop came while waiting to retry. */
-  outcome: Outcome;
+  outcome: SendOutcome;
   /** The verdict of the last attempt. */
   last: Verdict;
   attempts: number;

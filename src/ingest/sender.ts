@@ -21,7 +21,7 @@
 import type { Catalog } from '../contract/catalog.js';
 import { lintPayload } from '../contract/lint.js';
 import type { ApiClient, Exchange } from './client.js';
-import type { AcceptedInfo, Outcome, Verdict } from './classify.js';
+import type { AcceptedInfo, SendOutcome, Verdict } from './classify.js';
 import { DEFAULT_POLICY, withRetries, type RetryPolicy } from './retry.js';
 
 export const INGEST_PATH = '/v1/ingest/llm-request';
@@ -37,12 +37,12 @@ export interface SendItem {
 }
 
 export type NotSentReason = 'invalid' | 'real-data' | 'stopped';
-export type StopReason = 'paused' | 'blocked' | 'unauthorized' | 'interrupted';
+export type SendStopReason = 'paused' | 'blocked' | 'unauthorized' | 'interrupted';
 
 export interface EventResult {
   externalRequestId?: string;
   where?: string;
-  outcome: Outcome;
+  outcome: SendOutcome;
   /** HTTP status of the last response, if there was one. */
   status?: number;
   attempts: number;
@@ -66,7 +66,7 @@ export interface SenderHooks {
   /** A new throttle window began (a 429 asked everyone to wait). */
   onThrottle?(waitMs: number): void;
   /** The first stop (402, 401/403 or interrupted). */
-  onStop?(reason: StopReason, verdict: Verdict | undefined): void;
+  onStop?(reason: SendStopReason, verdict: Verdict | undefined): void;
 }
 
 export interface SenderOptions {
@@ -92,7 +92,7 @@ const SAMPLE_LIMIT = 20;
 export interface SendReport {
   /** Items pulled from the input (skipped ones included). */
   read: number;
-  outcomes: Record<Outcome, number>;
+  outcomes: Record<SendOutcome, number>;
   notSent: Record<NotSentReason, number>;
   /** Skipped because the journal holds them as accepted. */
   skipped: number;
@@ -106,7 +106,7 @@ export interface SendReport {
   eventsWithLintWarnings: number;
   eventsWithoutId: number;
   accepted: AcceptedSummary;
-  stop?: { reason: StopReason; status?: number; message?: string; serverReason?: string; info?: AcceptedInfo };
+  stop?: { reason: SendStopReason; status?: number; message?: string; serverReason?: string; info?: AcceptedInfo };
   /** First few examples per problem outcome, for the summary. */
   samples: { rejected: EventResult[]; invalid: EventResult[]; gaveUp: EventResult[]; refusedReal: EventResult[] };
   /** True when an interruption left part of the input unread. */
@@ -159,7 +159,7 @@ export class Sender {
   private readonly intervalMs: number;
   private readonly path: string;
   private readonly random: () => number;
-  private stopReason: StopReason | undefined;
+  private stopReason: SendStopReason | undefined;
   private interrupted = false;
   /** Reads waiting for input, woken by stop('interrupted'): input that never comes must not hold the run. */
   private readonly readers = new Set<() => void>();
@@ -186,7 +186,7 @@ export class Sender {
     return this.report;
   }
 
-  get stopped(): StopReason | undefined {
+  get stopped(): SendStopReason | undefined {
     return this.stopReason;
   }
 
@@ -194,7 +194,7 @@ export class Sender {
    * Stop issuing requests. In-flight requests finish and count; events waiting to retry
    * end as not-sent. 'interrupted' also stops reading the input.
    */
-  stop(reason: StopReason, verdict?: Verdict): void {
+  stop(reason: SendStopReason, verdict?: Verdict): void {
     if (reason === 'interrupted') {
       this.interrupted = this.report.interrupted = true;
       for (const wake of [...this.readers]) wake();
@@ -315,7 +315,7 @@ export class Sender {
       this.hooks.onSkip?.(id, item.where);
       return;
     }
-    const check = preflight(value, this.opts.catalog, this.opts.allowReal === true);
+    const check = checkBeforeSend(value, this.opts.catalog, this.opts.allowReal === true);
     if (!check.ok) return this.finishUnsent(item, check.reason, check.message, id);
     const warned = check.warned;
     if (warned) this.report.eventsWithLintWarnings++;
@@ -464,7 +464,7 @@ export type Preflight = { ok: true; warned: boolean } | { ok: false; reason: 'in
  * The local checks every event passes before it may be sent (and what --dry-run shows):
  * the contract (lint errors block, warnings do not) and the real-data guard.
  */
-export function preflight(value: unknown, catalog: Catalog, allowReal: boolean, now = Date.now()): Preflight {
+export function checkBeforeSend(value: unknown, catalog: Catalog, allowReal: boolean, now = Date.now()): Preflight {
   const findings = lintPayload(value, { catalog, now });
   let warned = false;
   const errors: string[] = [];

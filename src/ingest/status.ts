@@ -3,18 +3,19 @@
  * 5xx / network like the sender), read it tolerantly (budget fields may be null or
  * absent when no budget is configured), and render it with text bars.
  */
-import type { Paint } from '../cli/output.js';
+import { EXIT } from '../errors.js';
+import type { Paint } from '../terminal.js';
 import type { ApiClient } from './client.js';
 import { DEFAULT_POLICY, withRetries, type RetryPolicy } from './retry.js';
 
 export const STATUS_PATH = '/v1/diagnostics/workspace-status';
 
-export type Severity = 'normal' | 'warning' | 'critical';
-export const SEVERITIES: readonly Severity[] = ['normal', 'warning', 'critical'];
+export type WorkspaceSeverity = 'normal' | 'warning' | 'critical';
+export const SEVERITIES: readonly WorkspaceSeverity[] = ['normal', 'warning', 'critical'];
 
 export type StatusFetch =
   | { ok: true; body: Record<string, unknown>; text: string }
-  | { ok: false; exitCode: 4 | 5; message: string; hint?: string };
+  | { ok: false; exitCode: typeof EXIT.auth | typeof EXIT.gaveUp; message: string; hint?: string };
 
 export async function fetchStatus(client: ApiClient, policy: RetryPolicy = DEFAULT_POLICY, sleep = defaultSleep): Promise<StatusFetch> {
   let text = '';
@@ -39,19 +40,19 @@ export async function fetchStatus(client: ApiClient, policy: RetryPolicy = DEFAU
         body = undefined;
       }
       if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-        return { ok: false, exitCode: 5, message: `the workspace status at ${client.url(STATUS_PATH)} is not a JSON object` };
+        return { ok: false, exitCode: EXIT.gaveUp, message: `the workspace status at ${client.url(STATUS_PATH)} is not a JSON object` };
       }
       return { ok: true, body: body as Record<string, unknown>, text };
     }
     case 'unauthorized':
-      return { ok: false, exitCode: 4, message: `the API key was refused (HTTP ${v.status}: ${v.message})`, hint: 'check OPSMETER_API_KEY (or --api-key-file) holds a current workspace key' };
+      return { ok: false, exitCode: EXIT.auth, message: `the API key was refused (HTTP ${v.status}: ${v.message})`, hint: 'check OPSMETER_API_KEY (or --api-key-file) holds a current workspace key' };
     case 'throttled':
     case 'failed':
-      return { ok: false, exitCode: 5, message: `could not read the workspace status from ${client.url(STATUS_PATH)}: ${r.why ?? v.kind}` };
+      return { ok: false, exitCode: EXIT.gaveUp, message: `could not read the workspace status from ${client.url(STATUS_PATH)}: ${r.why ?? v.kind}` };
     default:
       return {
         ok: false,
-        exitCode: 5,
+        exitCode: EXIT.gaveUp,
         message: `could not read the workspace status from ${client.url(STATUS_PATH)}: HTTP ${v.status}: ${v.message}`,
         hint: v.kind === 'rejected' ? v.hint : undefined,
       };
@@ -67,7 +68,7 @@ const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== 
 const bool = (v: unknown): boolean | undefined => (typeof v === 'boolean' ? v : undefined);
 
 /** The severity the API states, or the one its flags imply (as the official n8n template does). */
-export function severityOf(body: Obj): Severity {
+export function severityOf(body: Obj): WorkspaceSeverity {
   const s = str(body.severity)?.toLowerCase();
   if (s === 'normal' || s === 'warning' || s === 'critical') return s;
   const plan = obj(body.plan) ?? {};
@@ -76,7 +77,7 @@ export function severityOf(body: Obj): Severity {
   return 'normal';
 }
 
-export function failsOn(severity: Severity, threshold: Severity): boolean {
+export function failsOn(severity: WorkspaceSeverity, threshold: WorkspaceSeverity): boolean {
   return SEVERITIES.indexOf(severity) >= SEVERITIES.indexOf(threshold);
 }
 

@@ -2,11 +2,17 @@
  * Expands the paths a user gives into sources: files as they are, directories recursively
  * (only payload extensions), globs (`*`, `**`, `?`, `{a,b}`), and "-" for stdin.
  */
+import { EXIT, OpsmeterError } from '../errors.js';
 import { readdir, stat } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import { formatFromExtension, type Source } from './records.js';
 
-export class PathError extends Error {}
+/** A path that cannot be read or expanded (exit 2). */
+export class PathError extends OpsmeterError {
+  constructor(message: string) {
+    super(message, EXIT.usage);
+  }
+}
 
 const PAYLOAD_EXT = /\.(json|jsonl|ndjson)$/i;
 const GLOB_CHARS = /[*?{[]/;

@@ -2,8 +2,9 @@
  * GitHub Actions workflow commands (`::error file=…,line=…,col=…,title=RULE::message`).
  * GitHub shows only 10 annotations per step, so the plain summary follows them.
  */
+import { PLAIN } from '../terminal.js';
 import type { Problem } from '../problem.js';
-import { summaryLines } from './summary.js';
+import { summaryLines } from './validate-summary.js';
 import type { Renderer } from './types.js';
 
 /** Escaping rules of the workflow-command syntax (data vs property values). */
@@ -18,6 +19,6 @@ function annotation(p: Problem): string {
 
 export const renderGithub: Renderer = (result, ctx) => {
   const lines = result.problems.map(annotation);
-  lines.push(...summaryLines(result, { ...ctx, color: false }));
+  lines.push(...summaryLines(result, { ...ctx, paint: PLAIN }));
   return lines.join('\n') + '\n';
 };

@@ -1,7 +1,6 @@
 /** Human output: problems grouped by file, each with a code frame and its rule id. */
-import { paint } from '../cli/output.js';
 import type { Problem } from '../problem.js';
-import { summaryLines } from './summary.js';
+import { summaryLines } from './validate-summary.js';
 import type { Renderer } from './types.js';
 
 const FRAME_WIDTH = 100;
@@ -19,7 +18,7 @@ function frame(p: Problem, gutter: string): string[] {
 }
 
 export const renderPretty: Renderer = (result, ctx) => {
-  const c = paint(ctx.color);
+  const c = ctx.paint;
   const out: string[] = [];
   let current: string | undefined;
   for (const p of result.problems) {

@@ -1,7 +1,9 @@
+import type { Paint } from '../terminal.js';
 import type { ValidateResult } from '../validate/validate.js';
 
 export interface RenderContext {
-  color: boolean;
+  /** Styles for human text (PLAIN when the output is not a colour terminal). */
+  paint: Paint;
   strict: boolean;
   version: string;
   /** Catalog snapshot date and origin, for the summary line. */

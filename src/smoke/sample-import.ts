@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import type { Catalog } from '../contract/catalog.js';
 import type { Payload } from '../contract/fields.js';
-import { adapterById } from '../importers/index.js';
+import { adapterById } from '../importers/adapters/index.js';
 import { runImport } from '../importers/run.js';
 import { LineSink } from '../importers/sink.js';
 

@@ -3,6 +3,7 @@
  * the one problem model (src/problem.ts). No output formatting and no exit codes here —
  * the CLI picks a renderer (src/report/) and derives the exit code from the result.
  */
+import { EXIT, OpsmeterError } from '../errors.js';
 import { stat } from 'node:fs/promises';
 import type { Catalog } from '../contract/catalog.js';
 import { lintPayload, type Finding, type LintContext } from '../contract/lint.js';
@@ -59,12 +60,13 @@ const FAULT_RULE: Record<ReadFault, RuleInfo> = {
   encoding: RULES.jsonEncoding,
 };
 
-export class SourceReadError extends Error {
+/** A file that cannot be read at all (exit 2). */
+export class SourceReadError extends OpsmeterError {
   constructor(
     readonly file: string,
     message: string,
   ) {
-    super(message);
+    super(message, EXIT.usage);
   }
 }
 
@@ -171,10 +173,10 @@ export async function validateSources(sources: readonly Source[], opts: Validate
 }
 
 /** Exit code of `validate`: a pure function of the result. */
-export function validateExitCode(result: ValidateResult, strict: boolean): 0 | 1 {
-  if (result.counts.errors > 0) return 1;
-  if (strict && result.counts.warnings > 0) return 1;
-  return 0;
+export function validateExitCode(result: ValidateResult, strict: boolean): typeof EXIT.ok | typeof EXIT.failed {
+  if (result.counts.errors > 0) return EXIT.failed;
+  if (strict && result.counts.warnings > 0) return EXIT.failed;
+  return EXIT.ok;
 }
 
 /**

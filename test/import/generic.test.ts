@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MapError, missingMappings, parseMap } from '../../src/importers/generic.js';
+import { MapError, missingMappings, parseMap } from '../../src/importers/adapters/generic.js';
 import { ext, importFixture } from './helpers.js';
 
 const base = { dataMode: 'real', environment: 'prod' } as const;

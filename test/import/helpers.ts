@@ -1,11 +1,11 @@
 /** Run the import pipeline in-process over fixture files and collect what it writes. */
 import { Writable } from 'node:stream';
 import { builtinCatalog } from '../../src/contract/catalog.js';
-import { adapterById } from '../../src/importers/index.js';
+import { adapterById } from '../../src/importers/adapters/index.js';
 import { externalRequestId } from '../../src/importers/finish.js';
 import { runImport } from '../../src/importers/run.js';
 import { LineSink } from '../../src/importers/sink.js';
-import { buildSummary } from '../../src/importers/summary.js';
+import { buildSummary } from '../../src/importers/import-summary.js';
 import { join } from 'node:path';
 import { FIXTURES } from '../helpers/cli.js';
 

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { builtinCatalog } from '../../src/contract/catalog.js';
 import { lintPayload } from '../../src/contract/lint.js';
-import { adapterById } from '../../src/importers/index.js';
+import { adapterById } from '../../src/importers/adapters/index.js';
 import { runImport } from '../../src/importers/run.js';
 import { LineSink } from '../../src/importers/sink.js';
 import { Writable } from 'node:stream';

@@ -13,7 +13,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { builtinCatalog } from '../../src/contract/catalog.js';
 import { runImport } from '../../src/importers/run.js';
 import { LineSink } from '../../src/importers/sink.js';
-import type { Adapter, Outcome, Result, SourceRecord } from '../../src/importers/types.js';
+import type { Adapter, RecordOutcome, Result, SourceRecord } from '../../src/importers/types.js';
 import { waiting } from '../../src/importers/waiting.js';
 
 setFlagsFromString('--expose-gc');
@@ -31,7 +31,7 @@ describe('waiting()', () => {
     expect(r.outcome).toEqual({ kind: 'skip', reason: 'not_a_request' });
   });
   it('keeps a payload’s text for a rejects line, never the parsed value', () => {
-    const outcome: Outcome = { kind: 'payload', draft: { sourceId: 's', provider: 'p', model: 'm', status: 'success', inputTokens: 1, outputTokens: 1 } };
+    const outcome: RecordOutcome = { kind: 'payload', draft: { sourceId: 's', provider: 'p', model: 'm', status: 'success', inputTokens: 1, outputTokens: 1 } };
     expect(waiting({ record: rec({ a: 1 }, '{"a": 1}'), outcome }).record).toMatchObject({ value: undefined, raw: '{"a": 1}' });
     expect(waiting({ record: rec({ a: 1 }), outcome }).record).toMatchObject({ value: undefined, raw: '{"a":1}' });
     expect(waiting({ record: rec(undefined), outcome }).record).toMatchObject({ value: undefined, raw: undefined });
@@ -50,7 +50,7 @@ describe('waiting()', () => {
  * tracked: a WeakRef keeps its target alive until the current job's microtasks are done, and
  * reading the second file (a later I/O callback) guarantees that point has passed.
  */
-function holdingAdapter(later: (r: SourceRecord) => Outcome) {
+function holdingAdapter(later: (r: SourceRecord) => RecordOutcome) {
   const refs: WeakRef<object>[] = [];
   let alive = -1;
   const adapter: Adapter = {

@@ -9,7 +9,7 @@ import { join, relative } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { expect } from 'vitest';
 import { readRecords } from '../../src/read/records.js';
-import type { Adapter, Outcome, Result, SourceRecord } from '../../src/importers/types.js';
+import type { Adapter, RecordOutcome, Result, SourceRecord } from '../../src/importers/types.js';
 import { ROOT } from '../helpers/cli.js';
 
 export async function loadRecords(path: string): Promise<SourceRecord[]> {
@@ -38,10 +38,10 @@ export async function loadRecords(path: string): Promise<SourceRecord[]> {
   return out;
 }
 
-/** Outcome per source position, in the order the adapter released them. */
-export type Outcomes = Array<[string, Outcome]>;
+/** RecordOutcome per source position, in the order the adapter released them. */
+export type Outcomes = Array<[string, RecordOutcome]>;
 
-export function runAdapter(adapter: Adapter, records: SourceRecord[]): { results: Result[]; byPosition: Map<string, Outcome> } {
+export function runAdapter(adapter: Adapter, records: SourceRecord[]): { results: Result[]; byPosition: Map<string, RecordOutcome> } {
   const converter = adapter.create({ map: {} });
   const results: Result[] = [];
   for (const r of records) results.push(...converter.push(r));
@@ -82,6 +82,6 @@ export function contentTexts(records: SourceRecord[]): string[] {
 
 const CONTENT_KEYS = new Set(['content', 'text', 'message', 'summary', 'command', 'cwd', 'gitBranch', 'arn', 'instructions']);
 
-export const payload = (draft: Extract<Outcome, { kind: 'payload' }>['draft']): Outcome => ({ kind: 'payload', draft });
-export const skipped = (reason: Extract<Outcome, { kind: 'skip' }>['reason']): Outcome => ({ kind: 'skip', reason });
-export const rejected = (reason: string): Outcome => ({ kind: 'reject', reason });
+export const payload = (draft: Extract<RecordOutcome, { kind: 'payload' }>['draft']): RecordOutcome => ({ kind: 'payload', draft });
+export const skipped = (reason: Extract<RecordOutcome, { kind: 'skip' }>['reason']): RecordOutcome => ({ kind: 'skip', reason });
+export const rejected = (reason: string): RecordOutcome => ({ kind: 'reject', reason });

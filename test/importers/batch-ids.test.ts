@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BatchIds, batchIdFromName } from '../../src/importers/batch-id.js';
+import { BatchIds, batchIdFromName } from '../../src/importers/readers/batch-id.js';
 import { runCli } from '../helpers/cli.js';
 
 let tmp: string;

@@ -2,7 +2,7 @@ import { describe, expect, test } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { adapter, modelFromId } from '../../src/importers/bedrock.js';
+import { adapter, modelFromId } from '../../src/importers/adapters/bedrock.js';
 import { FIXTURES } from '../helpers/cli.js';
 import { contentTexts, expectNoContent, loadRecords, payload, rejected, runAdapter, type Outcomes } from './adapter-harness.js';
 

@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { adapter } from '../../src/importers/claude-code.js';
+import { adapter } from '../../src/importers/adapters/claude-code.js';
 import type { SourceRecord } from '../../src/importers/types.js';
 import { FIXTURES } from '../helpers/cli.js';
 import { contentTexts, expectNoContent, loadRecords, payload, rejected, runAdapter, skipped, type Outcomes } from './adapter-harness.js';

@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { join } from 'node:path';
-import { adapter } from '../../src/importers/openai-log.js';
+import { adapter } from '../../src/importers/adapters/openai-log.js';
 import { FIXTURES } from '../helpers/cli.js';
 import { contentTexts, expectNoContent, loadRecords, payload, rejected, runAdapter, skipped, type Outcomes } from './adapter-harness.js';
 

@@ -9,12 +9,12 @@
  * global: they use `<batch id>:<custom_id>` when the batch id is known (--batch-id, or the
  * `msgbatch_…` the console puts in the file name), else the bare custom_id (batch-id.ts).
  */
-import { readAnthropicUsage } from './anthropic-usage.js';
-import { UNKNOWN_MODEL, compact, guarded, isObject, kindOf, label, meta, reject, settleUsage, text } from './source-fields.js';
-import { BatchIds } from './batch-id.js';
-import { stateless, type Adapter, type Outcome, type SourceRecord } from './types.js';
+import { readAnthropicUsage } from '../readers/anthropic-usage.js';
+import { UNKNOWN_MODEL, compact, guarded, isObject, kindOf, label, meta, reject, settleUsage, text } from '../readers/source-fields.js';
+import { BatchIds } from '../readers/batch-id.js';
+import { stateless, type Adapter, type RecordOutcome, type SourceRecord } from '../types.js';
 
-function convert(record: SourceRecord, batchIds: BatchIds): Outcome {
+function convert(record: SourceRecord, batchIds: BatchIds): RecordOutcome {
   const v = record.value;
   if (!isObject(v)) return reject(`line is ${kindOf(v)}, not a Message Batches result object`);
   const customId = text(v.custom_id);

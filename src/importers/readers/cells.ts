@@ -4,7 +4,7 @@
  * A value that is present but unusable throws BadValue; `guarded` turns that into the
  * record's reject outcome, so an adapter body reads straight through.
  */
-import type { AdapterContext, Outcome, SourceRecord } from './types.js';
+import type { AdapterContext, RecordOutcome, SourceRecord } from '../types.js';
 
 export class BadValue extends Error {}
 
@@ -92,8 +92,8 @@ export function walk(v: unknown, path: readonly (string | number)[]): unknown {
 
 /** Wrap an adapter body: BadValue → reject; a record that is not an object → reject. */
 export function guarded(
-  convert: (v: Record<string, unknown>, record: SourceRecord, ctx: AdapterContext) => Outcome,
-): (record: SourceRecord, ctx: AdapterContext) => Outcome {
+  convert: (v: Record<string, unknown>, record: SourceRecord, ctx: AdapterContext) => RecordOutcome,
+): (record: SourceRecord, ctx: AdapterContext) => RecordOutcome {
   return (record, ctx) => {
     const v = obj(record.value);
     if (!v) return { kind: 'reject', reason: `expected a JSON object, got ${Array.isArray(record.value) ? 'an array' : typeof record.value}` };

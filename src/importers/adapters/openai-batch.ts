@@ -11,13 +11,13 @@
  * ran) falls back to `<batch id>:<custom_id>`, or the bare custom_id when no batch id is
  * known — nothing on an Azure line names its batch (batch-id.ts).
  */
-import type { PartialReason } from '../contract/fields.js';
-import { isAzureRequestId, readOpenAIBody } from './openai-body.js';
-import { UNKNOWN_MODEL, compact, guarded, isObject, kindOf, meta, reject, settleUsage, text, type Json } from './source-fields.js';
-import { BatchIds } from './batch-id.js';
-import { stateless, type Adapter, type Outcome, type SourceRecord } from './types.js';
+import type { PartialReason } from '../../contract/fields.js';
+import { isAzureRequestId, readOpenAIBody } from '../readers/openai-body.js';
+import { UNKNOWN_MODEL, compact, guarded, isObject, kindOf, meta, reject, settleUsage, text, type Json } from '../readers/source-fields.js';
+import { BatchIds } from '../readers/batch-id.js';
+import { stateless, type Adapter, type RecordOutcome, type SourceRecord } from '../types.js';
 
-function convert(record: SourceRecord, batchIds: BatchIds): Outcome {
+function convert(record: SourceRecord, batchIds: BatchIds): RecordOutcome {
   const v = record.value;
   if (!isObject(v)) return reject(`line is ${kindOf(v)}, not a Batch output object`);
   const customId = text(v.custom_id);

@@ -9,13 +9,14 @@
  *   const code = await runSendSession(items, flags, { catalog, seed });
  */
 import type { Catalog } from '../contract/catalog.js';
-import { paint, useColor } from '../cli/output.js';
-import { UserError } from '../cli/errors.js';
-import { API_KEY_HINT, ConfigError, endpointUrl, redactKey, resolveApiKey, resolveTarget, type Target } from './config.js';
-import { readJournal, Journal, JournalError } from './journal.js';
-import { DEMO_INGEST_PATH, INGEST_PATH, Sender, emptyReport, idOf, preflight, type EventResult, type SendItem, type SendReport } from './sender.js';
-import { DEFAULT_POLICY } from './retry.js';
-import { sendExitCode, summaryJson, summaryText, type SummaryContext } from './summary.js';
+import { EXIT, OpsmeterError } from '../errors.js';
+import { ProgressLine, type Paint } from '../terminal.js';
+import { paint, useColor } from './output.js';
+import { API_KEY_HINT, endpointUrl, redactKey, resolveApiKey, resolveTarget, type Target } from '../ingest/config.js';
+import { readJournal, Journal } from '../ingest/journal.js';
+import { DEMO_INGEST_PATH, INGEST_PATH, Sender, emptyReport, idOf, checkBeforeSend, type EventResult, type SendItem, type SendReport } from '../ingest/sender.js';
+import { DEFAULT_POLICY } from '../ingest/retry.js';
+import { sendExitCode, summaryJson, summaryText, type SummaryContext } from '../ingest/send-summary.js';
 
 /** The send flags as commander parses them (see addSendOptions in cli/send.ts). */
 export interface SendFlags {
@@ -52,25 +53,13 @@ export async function runSendSession(items: AsyncIterable<SendItem> | Iterable<S
   const stdout = ctx.stdout ?? process.stdout;
   const stderr = ctx.stderr ?? process.stderr;
   const env = ctx.env ?? process.env;
-  let target: Target;
-  try {
-    target = resolveTarget(flags, env);
-  } catch (e) {
-    if (e instanceof ConfigError) throw new UserError(e.message, 2, e.hint);
-    throw e;
-  }
+  const target: Target = resolveTarget(flags, env);
   const path = flags.useDemoEndpoint ? DEMO_INGEST_PATH : INGEST_PATH;
   const url = endpointUrl(target, path);
   const color = flags.format === 'pretty' && useColor(stderr);
   const c = paint(color);
 
-  let previous;
-  try {
-    previous = flags.journal ? await readJournal(flags.journal) : undefined;
-  } catch (e) {
-    if (e instanceof JournalError) throw new UserError(e.message, 2);
-    throw e;
-  }
+  const previous = flags.journal ? await readJournal(flags.journal) : undefined;
   const summaryCtx: SummaryContext = { url: url.href, dryRun: flags.dryRun === true };
   if (ctx.seed !== undefined) summaryCtx.seed = ctx.seed;
   if (flags.journal) summaryCtx.journal = flags.journal;
@@ -81,30 +70,18 @@ export async function runSendSession(items: AsyncIterable<SendItem> | Iterable<S
     return report.outcomes['not-sent'] > 0 ? 1 : 0;
   }
 
-  let key;
-  try {
-    key = resolveApiKey(flags, env);
-  } catch (e) {
-    if (e instanceof ConfigError) throw new UserError(e.message, 2, e.hint);
-    throw e;
-  }
-  if (!key) throw new UserError('no API key', 2, API_KEY_HINT);
+  const key = resolveApiKey(flags, env);
+  if (!key) throw new OpsmeterError('no API key', EXIT.usage, API_KEY_HINT);
   const apiKey = key.key;
   const redact = (s: string) => redactKey(s, apiKey);
 
-  let journal: Journal | undefined;
-  try {
-    journal = flags.journal ? await Journal.open(flags.journal) : undefined;
-  } catch (e) {
-    if (e instanceof JournalError) throw new UserError(e.message, 2);
-    throw e;
-  }
+  const journal: Journal | undefined = flags.journal ? await Journal.open(flags.journal) : undefined;
   if (previous && previous.accepted.size > 0 && flags.format === 'pretty') {
     stderr.write(`journal ${flags.journal}: ${previous.accepted.size} event${previous.accepted.size === 1 ? '' : 's'} already accepted will be skipped\n`);
   }
   if (journal && ctx.seed !== undefined) summaryCtx.journalHint = `pass --seed ${ctx.seed} with the same --journal to resume`;
 
-  const { createClient } = await import('./client.js'); // undici: only when really sending
+  const { createClient } = await import('../ingest/client.js'); // undici: only when really sending
   const client = createClient({ target, apiKey, timeoutMs: flags.timeout, connections: flags.concurrency, env });
   const progress = new ProgressLine(stderr, stderr.isTTY === true && !flags.verbose);
   const note = (line: string) => progress.note(line);
@@ -179,7 +156,7 @@ export async function runSendSession(items: AsyncIterable<SendItem> | Iterable<S
     interrupts++;
     if (interrupts > 1) {
       stderr.write('\ninterrupted twice: quitting without waiting\n');
-      process.exit(130);
+      process.exit(EXIT.interrupted);
     }
     sender.stop('interrupted');
   };
@@ -209,7 +186,7 @@ export async function runSendSession(items: AsyncIterable<SendItem> | Iterable<S
   return sendExitCode(report);
 }
 
-function writeSummary(report: SendReport, ctx: SummaryContext, flags: SendFlags, stdout: NodeJS.WritableStream, stderr: NodeJS.WritableStream, c: ReturnType<typeof paint>): void {
+function writeSummary(report: SendReport, ctx: SummaryContext, flags: SendFlags, stdout: NodeJS.WritableStream, stderr: NodeJS.WritableStream, c: Paint): void {
   if (flags.format === 'json') (ctx.dryRun ? stderr : stdout).write(JSON.stringify(summaryJson(report, ctx), null, 2) + '\n');
   else stderr.write(summaryText(report, ctx, c));
 }
@@ -243,7 +220,7 @@ async function dryRun(
       report.skipped++;
       continue;
     }
-    const check = preflight(item.value, catalog, flags.allowReal === true);
+    const check = checkBeforeSend(item.value, catalog, flags.allowReal === true);
     if (!check.ok) {
       unsent(item, check.reason, check.message);
       continue;
@@ -259,43 +236,4 @@ async function dryRun(
   if (buffer) await new Promise<void>((resolve) => stdout.write(buffer, () => resolve()));
   report.elapsedMs = performance.now() - started;
   return report;
-}
-
-/** A single self-rewriting status line on a TTY; notices are printed above it. */
-class ProgressLine {
-  private timer: NodeJS.Timeout | undefined;
-  private render: (() => string) | undefined;
-  private shown = false;
-
-  constructor(
-    private readonly out: NodeJS.WriteStream,
-    private readonly enabled: boolean,
-  ) {}
-
-  start(render: () => string): void {
-    if (!this.enabled) return;
-    this.render = render;
-    this.timer = setInterval(() => this.draw(), 200);
-    this.timer.unref();
-  }
-
-  private draw(): void {
-    if (!this.render) return;
-    const cols = this.out.columns || 100;
-    this.out.write('\r\x1b[2K' + this.render().slice(0, cols - 1));
-    this.shown = true;
-  }
-
-  note(line: string): void {
-    if (this.shown) this.out.write('\r\x1b[2K');
-    this.out.write(line + '\n');
-    if (this.shown) this.draw();
-  }
-
-  stop(): void {
-    if (this.timer) clearInterval(this.timer);
-    if (this.shown) this.out.write('\r\x1b[2K');
-    this.shown = false;
-    this.render = undefined;
-  }
 }

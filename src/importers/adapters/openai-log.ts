@@ -12,15 +12,15 @@
  *   the other chunks are skipped as copies of that response.
  * Latency is not in the bodies, so none is reported.
  */
-import { readOpenAIBody, type OpenAIBodyFacts } from './openai-body.js';
-import { asReason, compact, isObject, kindOf, label, meta, reject, settleUsage, skip, text, type Json } from './source-fields.js';
-import type { Adapter, Converter, Draft, Outcome, Result, SourceRecord } from './types.js';
+import { readOpenAIBody, type OpenAIBodyFacts } from '../readers/openai-body.js';
+import { asReason, compact, isObject, kindOf, label, meta, reject, settleUsage, skip, text, type Json } from '../readers/source-fields.js';
+import type { Adapter, Converter, Draft, RecordOutcome, Result, SourceRecord } from '../types.js';
 
 const TERMINAL_EVENTS = new Set(['response.completed', 'response.failed', 'response.incomplete']);
 const COMPLETION_OBJECTS = new Set(['chat.completion', 'text_completion', 'response']);
 
 type Line =
-  | { kind: 'outcome'; outcome: Outcome }
+  | { kind: 'outcome'; outcome: RecordOutcome }
   | { kind: 'chunk'; id: string; facts: OpenAIBodyFacts; draft: () => Draft };
 
 function interpret(record: SourceRecord): Line {
@@ -71,7 +71,7 @@ function toDraft(id: string, facts: OpenAIBodyFacts): Draft {
   });
 }
 
-const done = (outcome: Outcome): Line => ({ kind: 'outcome', outcome });
+const done = (outcome: RecordOutcome): Line => ({ kind: 'outcome', outcome });
 
 interface Stream {
   record: SourceRecord;
@@ -96,7 +96,7 @@ class OpenAILogConverter implements Converter {
       return [{ record, outcome: reject(asReason(e)) }];
     }
     if (line.kind === 'outcome') return [{ record, outcome: line.outcome }];
-    const copy: Outcome = skip('duplicate_copy');
+    const copy: RecordOutcome = skip('duplicate_copy');
     if (this.closed.has(line.id)) return [{ record, outcome: copy }];
     const stream = this.open.get(line.id);
     const stopReason = line.facts.stopReason ?? stream?.stopReason;

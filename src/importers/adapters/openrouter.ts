@@ -4,8 +4,8 @@
  * tokens_completion (OpenRouter bills them there), and tokens_cached is a subset of
  * tokens_prompt, so neither is added again. Empty token cells → partial, never 0.
  */
-import { bool, count, guarded, missingColumns, num, obj, str } from './cells.js';
-import { stateless, type Adapter, type Draft } from './types.js';
+import { bool, count, guarded, missingColumns, num, obj, str } from '../readers/cells.js';
+import { stateless, type Adapter, type Draft } from '../types.js';
 
 const REQUIRED_COLUMNS = ['generation_id', 'created_at', 'model_permaslug', 'tokens_prompt', 'tokens_completion'];
 

@@ -8,9 +8,9 @@
  * cells are empty. A success row with 0 input and 0 output is not a measurement either
  * (streamed pass-through rows log 0) → partial `not_measured`.
  */
-import { normalizeTimestamp } from './finish.js';
-import { BadValue, bool, count, guarded, jsonCell, missingColumns, num, obj, str } from './cells.js';
-import { stateless, type Adapter, type Draft } from './types.js';
+import { normalizeTimestamp } from '../finish.js';
+import { BadValue, bool, count, guarded, jsonCell, missingColumns, num, obj, str } from '../readers/cells.js';
+import { stateless, type Adapter, type Draft } from '../types.js';
 
 const REQUIRED_COLUMNS = ['request_id', 'model', 'prompt_tokens', 'completion_tokens', 'startTime'];
 

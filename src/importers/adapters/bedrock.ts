@@ -15,12 +15,12 @@
  * Nothing from `identity` (an IAM user ARN), `accountId`, `requestMetadata` or the bodies'
  * text is copied.
  */
-import { compact, count, guarded, isObject, kindOf, meta, optionalObject, reject, settleUsage, text, timestamp, type Json, type Usage } from './source-fields.js';
-import { stateless, type Adapter, type Outcome, type SourceRecord } from './types.js';
+import { compact, count, guarded, isObject, kindOf, meta, optionalObject, reject, settleUsage, text, timestamp, type Json, type Usage } from '../readers/source-fields.js';
+import { stateless, type Adapter, type RecordOutcome, type SourceRecord } from '../types.js';
 
 const STREAM_METRICS = 'amazon-bedrock-invocationMetrics';
 
-function convert(record: SourceRecord): Outcome {
+function convert(record: SourceRecord): RecordOutcome {
   const v = record.value;
   if (!isObject(v)) return reject(`record is ${kindOf(v)}, not a Bedrock invocation log record`);
   if (v.schemaType !== undefined && v.schemaType !== 'ModelInvocationLog') {

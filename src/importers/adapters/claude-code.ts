@@ -18,8 +18,8 @@
  * Nothing of the conversation is copied: no content, no cwd, no git branch (paths and
  * branch names can carry user names); metadata keeps ids, the stop reason and the tier.
  */
-import type { PartialReason } from '../contract/fields.js';
-import { readAnthropicUsage, usageSize } from './anthropic-usage.js';
+import type { PartialReason } from '../../contract/fields.js';
+import { readAnthropicUsage, usageSize } from '../readers/anthropic-usage.js';
 import {
   UNKNOWN_MODEL,
   asReason,
@@ -33,8 +33,8 @@ import {
   text,
   timestamp,
   type Json,
-} from './source-fields.js';
-import type { Adapter, Converter, Draft, Outcome, Result, SourceRecord } from './types.js';
+} from '../readers/source-fields.js';
+import type { Adapter, Converter, Draft, RecordOutcome, Result, SourceRecord } from '../types.js';
 
 const SYNTHETIC = '<synthetic>';
 
@@ -49,7 +49,7 @@ interface Response {
   size: number;
 }
 
-type Line = { kind: 'outcome'; outcome: Outcome } | { kind: 'response'; response: Response };
+type Line = { kind: 'outcome'; outcome: RecordOutcome } | { kind: 'response'; response: Response };
 
 function interpret(record: SourceRecord): Line {
   const v = record.value;
@@ -131,7 +131,7 @@ function interpret(record: SourceRecord): Line {
   };
 }
 
-const done = (outcome: Outcome): Line => ({ kind: 'outcome', outcome });
+const done = (outcome: RecordOutcome): Line => ({ kind: 'outcome', outcome });
 
 interface Group {
   kept: Response;

@@ -6,8 +6,9 @@
  * `choices[0].finish_reason`; in CSV the first segment is a column holding JSON), or a
  * literal in single quotes (`provider='openai'`).
  */
-import { BadValue, count, guarded, jsonCell, parsePath, str, walk } from './cells.js';
-import { stateless, type Adapter, type AdapterContext, type Draft, type FormatId } from './types.js';
+import { EXIT, OpsmeterError } from '../../errors.js';
+import { BadValue, count, guarded, jsonCell, parsePath, str, walk } from '../readers/cells.js';
+import { stateless, type Adapter, type AdapterContext, type Draft, type FormatId } from '../types.js';
 
 /** Draft fields --map can fill. */
 export const MAPPABLE = [
@@ -35,7 +36,12 @@ export type Mappable = (typeof MAPPABLE)[number];
 export const REQUIRED_MAPPINGS: readonly Mappable[] = ['provider', 'model', 'inputTokens', 'outputTokens'];
 const COUNTS = new Set<Mappable>(['inputTokens', 'outputTokens', 'totalTokens', 'cachedInputTokens', 'cacheWriteTokens', 'reasoningTokens', 'latencyMs']);
 
-export class MapError extends Error {}
+/** A --map entry that cannot be used (exit 2). */
+export class MapError extends OpsmeterError {
+  constructor(message: string) {
+    super(message, EXIT.usage);
+  }
+}
 
 /** Parse `--map` entries; throws MapError naming the problem. */
 export function parseMap(entries: readonly string[]): Record<string, string> {

@@ -6,8 +6,8 @@
  * Reject reasons never quote the offending value: they are grouped in the summary (so they
  * must be stable strings) and the value could be prompt text.
  */
-import type { PartialReason } from '../contract/fields.js';
-import type { Draft, Outcome, SourceRecord } from './types.js';
+import type { PartialReason } from '../../contract/fields.js';
+import type { Draft, RecordOutcome, SourceRecord } from '../types.js';
 
 export type Json = Record<string, unknown>;
 
@@ -95,11 +95,11 @@ export function meta(o: Record<string, MetadataValue | undefined>): Record<strin
   return out;
 }
 
-export const reject = (reason: string): Outcome => ({ kind: 'reject', reason });
-export const skip = (reason: Extract<Outcome, { kind: 'skip' }>['reason']): Outcome => ({ kind: 'skip', reason });
+export const reject = (reason: string): RecordOutcome => ({ kind: 'reject', reason });
+export const skip = (reason: Extract<RecordOutcome, { kind: 'skip' }>['reason']): RecordOutcome => ({ kind: 'skip', reason });
 
 /** Wrap a converter so a shape error (or a bug) becomes a reject instead of a crash. */
-export function guarded(convert: (record: SourceRecord) => Outcome): (record: SourceRecord) => Outcome {
+export function guarded(convert: (record: SourceRecord) => RecordOutcome): (record: SourceRecord) => RecordOutcome {
   return (record) => {
     try {
       return convert(record);

@@ -3,7 +3,8 @@
  * code it maps to (PRODUCT.md §1): 0 all accepted · 1 some rejected or not sendable ·
  * 3 stopped by a 402 · 4 auth failed · 5 gave up · 130 interrupted.
  */
-import type { Paint } from '../cli/output.js';
+import { EXIT, type ExitCode } from '../errors.js';
+import type { Paint } from '../terminal.js';
 import type { EventResult, SendReport } from './sender.js';
 
 export interface SummaryContext {
@@ -16,13 +17,13 @@ export interface SummaryContext {
   journalHint?: string;
 }
 
-export function sendExitCode(r: SendReport): number {
-  if (r.interrupted) return 130;
-  if (r.outcomes.unauthorized > 0 || r.stop?.reason === 'unauthorized') return 4;
-  if (r.outcomes.paused + r.outcomes.blocked > 0) return 3;
-  if (r.outcomes['gave-up'] > 0) return 5;
-  if (r.outcomes.rejected > 0 || r.notSent.invalid > 0 || r.notSent['real-data'] > 0) return 1;
-  return 0;
+export function sendExitCode(r: SendReport): ExitCode {
+  if (r.interrupted) return EXIT.interrupted;
+  if (r.outcomes.unauthorized > 0 || r.stop?.reason === 'unauthorized') return EXIT.auth;
+  if (r.outcomes.paused + r.outcomes.blocked > 0) return EXIT.policy;
+  if (r.outcomes['gave-up'] > 0) return EXIT.gaveUp;
+  if (r.outcomes.rejected > 0 || r.notSent.invalid > 0 || r.notSent['real-data'] > 0) return EXIT.failed;
+  return EXIT.ok;
 }
 
 const secs = (ms: number) => (ms < 10_000 ? (ms / 1000).toFixed(1) : Math.round(ms / 1000).toString());

@@ -3,7 +3,7 @@
  * (`src/importers/<id>.ts`, each exporting `adapter`); the order is the order
  * `--from auto` tries them and --help lists them.
  */
-import type { Adapter, FormatId } from './types.js';
+import type { Adapter, FormatId } from '../types.js';
 import { adapter as openaiBatch } from './openai-batch.js';
 import { adapter as openaiLog } from './openai-log.js';
 import { adapter as anthropicBatch } from './anthropic-batch.js';

@@ -1,0 +1,55 @@
+/**
+ * The layers run one way: `src/cli/` → the core modules (validate, importers, ingest,
+ * emulator, smoke, report) → the foundations (contract, read, and the neutral modules at
+ * the top of src/: errors, terminal, problem, version). This reads every import specifier
+ * in src/ and fails naming the file and the import that runs the wrong way.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ROOT } from './helpers/cli.js';
+
+const SRC = join(ROOT, 'src');
+
+function sourceFiles(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? sourceFiles(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : [],
+  );
+}
+
+/** Top-level area of a path inside src/: "cli", "contract", … or "." for src/*.ts. */
+const areaOf = (file: string) => {
+  const rel = relative(SRC, file).split('/');
+  return rel.length === 1 ? '.' : rel[0]!;
+};
+
+/** Relative import specifiers (static, dynamic and `import type`) of one file. */
+function importsOf(file: string): string[] {
+  const text = readFileSync(file, 'utf8');
+  const found: string[] = [];
+  for (const m of text.matchAll(/(?:from\s+|import\s*\(\s*|import\s+)['"](\.{1,2}\/[^'"]+)['"]/g)) found.push(m[1]!);
+  return found;
+}
+
+const FOUNDATIONS = new Set(['contract', 'read', '.']);
+const files = sourceFiles(SRC);
+const edges = files.flatMap((file) => importsOf(file).map((spec) => ({ file, spec, from: areaOf(file), to: areaOf(resolve(dirname(file), spec)) })));
+
+describe('layers', () => {
+  it('finds the imports it checks (the scan is not empty)', () => {
+    expect(files.length).toBeGreaterThan(50);
+    expect(edges.some((e) => e.from === 'cli' && e.to === 'importers')).toBe(true);
+  });
+
+  it('no module below src/cli/ imports src/cli/', () => {
+    const wrong = edges.filter((e) => e.from !== 'cli' && e.to === 'cli').map((e) => `${relative(ROOT, e.file)} imports ${e.spec}`);
+    expect(wrong).toEqual([]);
+  });
+
+  it('contract/, read/ and the neutral top-level modules import only foundations', () => {
+    const wrong = edges
+      .filter((e) => FOUNDATIONS.has(e.from) && !FOUNDATIONS.has(e.to))
+      .map((e) => `${relative(ROOT, e.file)} imports ${e.spec}`);
+    expect(wrong).toEqual([]);
+  });
+});
