@@ -26,7 +26,7 @@ const isMetadataValue = (x: unknown) =>
  * validators check it like any key. This check sees the raw input, so all three agree.
  */
 const protoKeyChecked = z.custom<Record<string, unknown>>(
-  (v) => typeof v !== 'object' || v === null || !Object.prototype.hasOwnProperty.call(v, '__proto__') || isMetadataValue(Object.getOwnPropertyDescriptor(v, '__proto__')!.value),
+  (v) => typeof v !== 'object' || v === null || !Object.hasOwn(v, '__proto__') || isMetadataValue(Object.getOwnPropertyDescriptor(v, '__proto__')!.value),
   { message: 'metadata.__proto__ must be a string, number, boolean or null' },
 );
 

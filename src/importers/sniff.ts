@@ -115,7 +115,7 @@ export function peekRecords(head: string, file: string, mode: InputMode = modeFr
     if (!columns) return { mode };
     if (!row) return { mode, columns };
     const value: Record<string, string> = {};
-    columns.forEach((c, i) => (value[c] = row.cells[i] ?? ''));
+    for (const [i, c] of columns.entries()) value[c] = row.cells[i] ?? '';
     return { mode, columns, first: { value, file, line: row.line } };
   }
   const first = firstJsonValue(text);

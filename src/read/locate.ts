@@ -192,7 +192,7 @@ export function findDuplicateKey(text: string): { key: string; offset: number; p
       const i = arrayIndex[arrayIndex.length - 1]!;
       return (top?.path ?? '') + '/' + i;
     }
-    return (top?.path ?? '') + '/' + escape(pendingKey ?? '');
+    return (top?.path ?? '') + '/' + escapePointerToken(pendingKey ?? '');
   };
   try {
     parser().visit(
@@ -224,7 +224,7 @@ export function findDuplicateKey(text: string): { key: string; offset: number; p
         },
         onObjectProperty: (property, offset) => {
           const top = stack[stack.length - 1]!;
-          if (!found && top.keys.has(property)) found = { key: property, offset, pointer: top.path + '/' + escape(property) };
+          if (!found && top.keys.has(property)) found = { key: property, offset, pointer: top.path + '/' + escapePointerToken(property) };
           top.keys.add(property);
           pendingKey = property;
         },
@@ -242,7 +242,7 @@ export function findDuplicateKey(text: string): { key: string; offset: number; p
   }
 }
 
-function escape(k: string): string {
+function escapePointerToken(k: string): string {
   return k.replace(/~/g, '~0').replace(/\//g, '~1');
 }
 

@@ -8,7 +8,7 @@
  */
 import { EXIT, OpsmeterError } from '../../errors.js';
 import { BadValue, count, guarded, jsonCell, parsePath, str, walk } from '../readers/cells.js';
-import { stateless, type Adapter, type AdapterContext, type Draft, type FormatId } from '../types.js';
+import { stateless, type Adapter, type AdapterContext, type Draft } from '../types.js';
 
 /** Draft fields --map can fill. */
 export const MAPPABLE = [
@@ -103,7 +103,7 @@ function getter(source: string, csv: boolean): Getter {
 const SUCCESS = new Set(['success', 'succeeded', 'ok', 'completed', 'true']);
 const ERROR = new Set(['error', 'failure', 'failed', 'false', 'cancelled', 'canceled']);
 
-function create(format: FormatId, csv: boolean) {
+function create(csv: boolean) {
   return (ctx: AdapterContext) => {
     const getters = new Map<Mappable, Getter>();
     for (const [field, source] of Object.entries(ctx.map)) getters.set(field as Mappable, getter(source, csv));
@@ -178,7 +178,7 @@ export function genericAdapter(id: 'csv' | 'jsonl'): Adapter {
       : 'any JSONL with one object per request, fields named with --map payloadField=json.path',
     input: csv ? 'csv' : 'json',
     fileFilter: csv ? /\.csv(\.gz)?$/i : /\.(jsonl|ndjson|json)(\.gz)?$/i,
-    create: create(id, csv),
+    create: create(csv),
     checkHeader: csv ? checkHeader : undefined,
   };
 }
