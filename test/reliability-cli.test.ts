@@ -6,6 +6,7 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from './helpers/cli.js';
 
@@ -39,5 +40,31 @@ describe('CR-only line ends', () => {
     const b = await runCli(['validate', f, '--format', 'json']);
     expect(b.code).toBe(a.code);
     expect(JSON.parse(b.stdout).summary).toEqual(JSON.parse(a.stdout).summary);
+  });
+});
+
+describe('a damaged gzip file', () => {
+  const LITELLM = 'fixtures/import/litellm/spend.csv';
+  it.each([
+    ['trailing bytes', (gz: Buffer) => Buffer.concat([gz, Buffer.from('\n-- end of export --\n')]), /unexpected bytes after the end of the gzip data/],
+    ['a bad CRC', (gz: Buffer) => {
+      const b = Buffer.from(gz);
+      b[b.length - 8]! ^= 0xff;
+      return b;
+    }, /CRC check failed/],
+  ])('with %s keeps every record that decompressed and reports the damage (exit 1)', async (_n, damageIt, message) => {
+    const plain = await runCli(['import', LITELLM, '--from', 'litellm']);
+    const f = join(tmp, `damaged-${_n.replace(/\W/g, '')}.csv.gz`);
+    writeFileSync(f, damageIt(gzipSync(readFileSync(LITELLM))));
+    const rejects = join(tmp, `damaged-${_n.replace(/\W/g, '')}.rejects.jsonl`);
+    const r = await runCli(['import', f, '--from', 'litellm', '--rejects', rejects]);
+    noStack(r.stderr);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe(plain.stdout);
+    expect(payloadLines(r.stdout)).toHaveLength(9);
+    expect(r.stderr).toContain('read 11 = complete 6 + partial 3 + skipped 0 + rejected 2 ✔');
+    const rej = payloadLines(readFileSync(rejects, 'utf8')).map((l) => JSON.parse(l));
+    expect(rej.at(-1).reason).toMatch(message);
+    expect(rej.at(-1).reason).toMatch(/^damaged gzip file: .* \(the 11 lines before it were read\)$/);
   });
 });
