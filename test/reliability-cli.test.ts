@@ -68,3 +68,28 @@ describe('a damaged gzip file', () => {
     expect(rej.at(-1).reason).toMatch(/^damaged gzip file: .* \(the 11 lines before it were read\)$/);
   });
 });
+
+describe('deeply nested JSON (1e5 levels)', () => {
+  const DEPTH = 100_000;
+  const deepObject = '{"a":'.repeat(DEPTH) + '1' + '}'.repeat(DEPTH);
+  const litellmRecord = (field: string) => {
+    const rec = JSON.parse(readFileSync('fixtures/import/litellm/spend-logs.json', 'utf8'))[0] as Record<string, unknown>;
+    return '{' + Object.keys(rec).map((k) => `${JSON.stringify(k)}:${k === field ? deepObject : JSON.stringify(rec[k])}`).join(',') + '}';
+  };
+  it.each([
+    ['a whole record', `[{"model":"gpt-4o","x":${'['.repeat(DEPTH)}${']'.repeat(DEPTH)}}]`, /no custom_llm_provider/],
+    ['a field the adapter reads', `[${litellmRecord('prompt_tokens')}]`, /nested too deeply to read/],
+  ])('%s with --rejects: the row is rejected with a clear reason, no stack overflow', async (name, text, reason) => {
+    const f = join(tmp, `deep-${name.replace(/\W/g, '')}.json`);
+    const rejects = `${f}.rejects.jsonl`;
+    writeFileSync(f, text);
+    const r = await runCli(['import', f, '--from', 'litellm', '--rejects', rejects]);
+    noStack(r.stderr);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('read 1 = complete 0 + partial 0 + skipped 0 + rejected 1 ✔');
+    const [rej] = payloadLines(readFileSync(rejects, 'utf8')).map((l) => JSON.parse(l));
+    expect(rej.reason).toMatch(reason);
+    expect(rej.reason).toMatch(/nested too deeply to copy into the rejects file/);
+    expect(rej.raw).toBeNull();
+  });
+});

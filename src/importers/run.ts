@@ -127,6 +127,23 @@ function rowBuilder(columns: readonly string[]): (cells: string[]) => Record<str
   return new Function('c', `return {${columns.map((c, i) => `${JSON.stringify(c)}: c[${i}]`).join(', ')}};`) as (cells: string[]) => Record<string, string>;
 }
 
+const TOO_DEEP = 'the record is nested too deeply to copy into the rejects file; raw is null';
+
+/**
+ * A record as JSON text for the rejects file, or undefined when it is nested too deeply for
+ * JSON.stringify (it recurses: ~1e4 levels overflow the stack, while JSON.parse reads 1e5).
+ */
+function rawJson(value: unknown): string | undefined {
+  try {
+    return JSON.stringify(value);
+  } catch (e) {
+    if (isStackOverflow(e)) return undefined;
+    throw e;
+  }
+}
+
+const isStackOverflow = (e: unknown) => e instanceof RangeError && /call stack/i.test(e.message);
+
 export async function runImport(opts: ImportOptions): Promise<ImportTally> {
   const { adapter, output, rejects } = opts;
   const tally = new ImportTally();
@@ -141,7 +158,12 @@ export async function runImport(opts: ImportOptions): Promise<ImportTally> {
   const writeReject = (record: SourceRecord, reason: string) => {
     tally.countReject(reason);
     if (rejects) {
-      const raw = record.raw ?? (record.value === undefined ? null : JSON.stringify(record.value));
+      let raw: string | null = record.raw ?? null;
+      if (raw === null && record.value !== undefined) {
+        const json = rawJson(record.value);
+        if (json === undefined) reason += ` (${TOO_DEEP})`;
+        else raw = json;
+      }
       rejects.write(JSON.stringify({ file: record.file, line: record.line, reason, raw }) + '\n');
     }
   };
@@ -209,7 +231,8 @@ export async function runImport(opts: ImportOptions): Promise<ImportTally> {
       results = converter.push(rec);
     } catch (e) {
       abandoned.add(rec.seq);
-      return settle(rec, { kind: 'reject', reason: `adapter ${adapter.id} failed on this record: ${(e as Error).message}` });
+      const why = isStackOverflow(e) ? 'the record is nested too deeply to read' : (e as Error).message;
+      return settle(rec, { kind: 'reject', reason: `adapter ${adapter.id} failed on this record: ${why}` });
     }
     for (const r of results) deliver(r);
   };
