@@ -93,3 +93,20 @@ describe('deeply nested JSON (1e5 levels)', () => {
     expect(rej.raw).toBeNull();
   });
 });
+
+describe('a malformed proxy variable', () => {
+  it.each([
+    ['HTTPS_PROXY', '::bad'],
+    ['HTTPS_PROXY', 'http://:3128'],
+    ['HTTP_PROXY', 'socks5://proxy:1080'],
+    ['https_proxy', 'proxy.example.com:3128'],
+  ])('%s=%s is a usage error naming the variable (exit 2), not an internal error', async (name, value) => {
+    const r = await runCli(['send', '--test', '--base-url', 'https://api.example.invalid', '--max-retries', '0'], {
+      env: { [name]: value, OPSMETER_API_KEY: 'om_live_0123456789abcdef0123', HTTPS_PROXY: name === 'HTTPS_PROXY' ? value : undefined, HTTP_PROXY: name === 'HTTP_PROXY' ? value : undefined },
+    });
+    noStack(r.stderr);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`opsmeter: ${name} is not a proxy URL`);
+    expect(r.stderr).not.toContain(value);
+  });
+});
