@@ -238,7 +238,7 @@ function reasons(r: Record<string, number>): string {
     .join(' · ');
 }
 
-/** The stderr summary (PRODUCT.md §1 import). */
+/** The stderr summary (docs/import.md "The summary"). */
 export function summaryText(s: ImportSummary, ctx: SummaryContext, maxModels = 25): string {
   const out: string[] = [];
   const chosen = s.formatChosenBy === 'auto' ? ` (chosen by --from auto${ctx.autoReason ? `: ${ctx.autoReason}` : ''})` : '';

@@ -58,7 +58,7 @@ export interface Draft {
   model: string;
   status: Status;
   errorCode?: string;
-  /** All input tokens (cache reads and writes included — see provider-formats.md §0.1). */
+  /** All input tokens (cache reads and writes included — see docs/import-formats.md, "Input tokens"). */
   inputTokens?: number;
   /** All output tokens (reasoning included, except Gemini thoughts which the adapter adds). */
   outputTokens?: number;
