@@ -10,6 +10,7 @@
 import { EXIT, OpsmeterError } from '../errors.js';
 import { isUtf8 } from 'node:buffer';
 import type { Catalog } from '../contract/catalog.js';
+import type { RulePolicy } from '../contract/rule-settings.js';
 import { CsvHeaderError, readCsv } from '../read/csv.js';
 import { readRecordStream, SourceError, type Source } from '../read/records.js';
 import { finishDraft, type Defaults } from './finish.js';
@@ -42,6 +43,8 @@ export interface ImportOptions {
   onProgress?: (rows: number, fileIndex: number, files: number) => void;
   /** Epoch ms for lint's age warnings (never affects the output). */
   now?: number;
+  /** Rule settings for the lint gate (see FinishOptions.rules). */
+  rules?: RulePolicy;
 }
 
 interface Rec extends SourceRecord {
@@ -135,7 +138,7 @@ function isZlibError(e: unknown): boolean {
 export async function runImport(opts: ImportOptions): Promise<ImportTally> {
   const { adapter, output, rejects } = opts;
   const tally = new ImportTally();
-  const finishOpts = { format: adapter.id, catalog: opts.catalog, defaults: opts.defaults, hashSalt: opts.hashSalt, now: opts.now ?? Date.now() };
+  const finishOpts = { format: adapter.id, catalog: opts.catalog, defaults: opts.defaults, hashSalt: opts.hashSalt, now: opts.now ?? Date.now(), rules: opts.rules };
   const converter: Converter = adapter.create(opts.ctx);
 
   let seq = 0;
