@@ -75,7 +75,7 @@ function codePointLength(s: string): number {
   return n;
 }
 
-export function escapePointer(key: string): string {
+function escapePointer(key: string): string {
   return key.replace(/~/g, '~0').replace(/\//g, '~1');
 }
 

@@ -31,7 +31,7 @@ const OTHER = '(other reasons)';
 const zero = (): TokenSums => ({ payloads: 0, inputTokens: 0, outputTokens: 0, cachedInputTokens: 0, cacheWriteTokens: 0, reasoningTokens: 0 });
 
 /** Reasons carry values ("row has 3 cells…"); the summary groups them by shape. */
-export function reasonGroup(reason: string): string {
+function reasonGroup(reason: string): string {
   return reason.replace(/"(?:[^"\\]|\\.)*"/g, '"…"').replace(/\b\d+\b/g, 'N');
 }
 

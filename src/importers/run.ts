@@ -21,7 +21,7 @@ import type { Adapter, AdapterContext, Converter, Result, SourceRecord } from '.
 import { waiting } from './waiting.js';
 
 /** The import cannot go on: usage or input problem (exit 2). */
-export class ImportStop extends OpsmeterError {
+class ImportStop extends OpsmeterError {
   constructor(message: string, hint?: string) {
     super(message, EXIT.usage, hint);
   }
@@ -55,7 +55,7 @@ export function sourceMode(adapter: Adapter, source: Source, head: Buffer): Inpu
 }
 
 /** Refuse aggregate exports and headers the adapter cannot use, before any row is converted. */
-export function checkColumns(adapter: Adapter, ctx: AdapterContext, file: string, columns: readonly string[]): void {
+function checkColumns(adapter: Adapter, ctx: AdapterContext, file: string, columns: readonly string[]): void {
   const agg = aggregateByColumns(columns);
   if (agg) throw new ImportStop(aggregateMessage(file, agg));
   const problem = adapter.checkHeader?.(columns, ctx);

@@ -493,7 +493,7 @@ function sample(list: EventResult[], r: EventResult): void {
   if (list.length < SAMPLE_LIMIT) list.push(r);
 }
 
-export function describeVerdict(v: Verdict): string {
+function describeVerdict(v: Verdict): string {
   switch (v.kind) {
     case 'accepted':
       return `HTTP ${v.status} accepted`;
