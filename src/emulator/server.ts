@@ -1,6 +1,6 @@
 /**
- * A local Opsmeter-compatible ingest server on Node's `http` (PRODUCT.md §1 "emulate",
- * opsmeter-api.md §1–3). Payloads are checked with the same contract module `validate`
+ * A local Opsmeter-compatible ingest server on Node's `http` (docs/emulate.md;
+ * the API facts it models: docs/api-facts.md §1–3). Payloads are checked with the same contract module `validate`
  * uses (lintPayload, errors only), so the emulator and the linter cannot disagree.
  *
  * Ingest requests pass the fault checks in a fixed order:

@@ -1,6 +1,6 @@
 /**
  * The end-of-run summary of a send (pretty for people, JSON for machines) and the exit
- * code it maps to (PRODUCT.md §1): 0 all accepted · 1 some rejected or not sendable ·
+ * code it maps to (docs/send.md "Exit codes"): 0 all accepted · 1 some rejected or not sendable ·
  * 3 stopped by a 402 · 4 auth failed · 5 gave up · 130 interrupted.
  */
 import { EXIT, type ExitCode } from '../errors.js';

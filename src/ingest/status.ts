@@ -1,5 +1,5 @@
 /**
- * `GET /v1/diagnostics/workspace-status` (opsmeter-api.md §1.4): fetch it (retrying 429 /
+ * `GET /v1/diagnostics/workspace-status` (docs/api-facts.md §1.4): fetch it (retrying 429 /
  * 5xx / network like the sender), read it tolerantly (budget fields may be null or
  * absent when no budget is configured), and render it with text bars.
  */

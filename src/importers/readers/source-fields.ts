@@ -130,7 +130,7 @@ export type UsageFields = Pick<
 >;
 
 /**
- * PRODUCT.md §3 in one place: absent usage → partial (`usage_missing`, or the failure's own
+ * The partial convention (docs/import.md "Partial payloads") in one place: absent usage → partial (`usage_missing`, or the failure's own
  * reason on a failed request); zero usage on a failed request → partial `not_measured` with
  * no counts (a failed call that reports 0 was not measured, it did not cost 0); a missing
  * input or output count → partial (`usage_missing`, or the failure's reason), keeping the
