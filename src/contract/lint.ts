@@ -82,7 +82,7 @@ function codePointLength(s: string): number {
   return n;
 }
 
-export function escapePointer(key: string): string {
+function escapePointer(key: string): string {
   return key.replace(/~/g, '~0').replace(/\//g, '~1');
 }
 
@@ -143,11 +143,31 @@ function stringCheck(spec: Extract<FieldSpec, { kind: 'string' }>): FieldCheck {
         rule: RULES.type,
         pointer: '/' + name,
         message: `${name} must be a string${spec.nullable ? ' or null' : ''}, got ${describe(v)}`,
-        hint: typeof v === 'number' ? `write "${v}" in quotes` : undefined,
+        hint: typeof v === 'number' ? numberAsStringHint(name, v) : undefined,
         target: 'value',
       });
     }
   };
+}
+
+/**
+ * Both official SDKs send `error.code` as errorCode, which is a number for some errors
+ * (an AbortError's 20): the API's examples are all strings, so it stays an error.
+ */
+function numberAsStringHint(name: string, v: number): string {
+  return name === 'errorCode' ? `send the code as a string, e.g. "${v}" (an SDK passing error.code through sends a number)` : `write "${v}" in quotes`;
+}
+
+/**
+ * The official SDKs' defaults for attribution fields they were not given ("unknown",
+ * "sdk.unknown") and similar stand-ins, compared in lowercase. Only short strings can be one.
+ */
+const PLACEHOLDERS: ReadonlySet<string> = new Set(['unknown', 'sdk.unknown', 'undefined', 'null', 'none', 'n/a', 'tbd', 'todo', 'placeholder']);
+const PLACEHOLDER_MAX = 11;
+const PLACEHOLDER_FIELDS = ['promptVersion', 'endpointTag', 'featureTag'] as const;
+
+function isPlaceholder(v: unknown): v is string {
+  return typeof v === 'string' && v.length <= PLACEHOLDER_MAX && PLACEHOLDERS.has(v.trim().toLowerCase());
 }
 
 function enumCheck(spec: Extract<FieldSpec, { kind: 'enum' }>): FieldCheck {
@@ -382,8 +402,28 @@ function lintAll(value: unknown, ctx: LintContext, errorsOnly: boolean): Finding
   if (p.endpointTag === undefined) {
     out.push({ rule: RULES.missingEndpointTag, pointer: '/endpointTag', message: 'no endpointTag', hint: 'name the product feature, e.g. "checkout.ai_summary"', target: 'record' });
   }
+  for (const name of PLACEHOLDER_FIELDS) {
+    const v = p[name];
+    if (isPlaceholder(v)) {
+      out.push({
+        rule: RULES.placeholderValue,
+        pointer: '/' + name,
+        message: `${name} is the placeholder ${JSON.stringify(v)}: every row sent without one lands in the same bucket`,
+        target: 'value',
+      });
+    }
+  }
   if (!partial && p.latencyMs === undefined) {
     out.push({ rule: RULES.missingLatency, pointer: '/latencyMs', message: 'no latencyMs on a complete payload', target: 'record' });
+  }
+  // The Node SDK sends 0/0 as a success when the provider returned no usage.
+  if (!partial && i === 0 && o === 0 && p.status === 'success') {
+    out.push({
+      rule: RULES.zeroUsage,
+      pointer: '/inputTokens',
+      message: 'status is "success" but inputTokens and outputTokens are both 0: usage that was not returned looks like a free call',
+      target: 'value',
+    });
   }
   const hasErrorCode = p.errorCode !== undefined && p.errorCode !== null;
   if (p.status === 'success' && hasErrorCode) {

@@ -53,7 +53,7 @@ const sha256Hex: (s: string) => string = oneShot
   ? (s) => oneShot('sha256', s, 'hex')
   : (s) => createHash('sha256').update(s).digest('hex');
 
-/** `ext_` + first 24 hex of SHA-256 of `<format>:<source id>` (PRODUCT.md §3). */
+/** `ext_` + first 24 hex of SHA-256 of `<format>:<source id>` (docs/import.md "What every payload gets"). */
 export function externalRequestId(format: string, sourceId: string): string {
   return 'ext_' + sha256Hex(format + ':' + sourceId).slice(0, 24);
 }

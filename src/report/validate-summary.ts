@@ -3,7 +3,7 @@ import type { ValidateResult } from '../validate/validate.js';
 import type { RenderContext } from './types.js';
 
 /** 1234567 → "1,234,567" without toLocaleString, whose ICU start-up costs ~30 ms. */
-export const thousands = (n: number) => String(n).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+const thousands = (n: number) => String(n).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
 const plural = (n: number, one: string, many = one + 's') => `${thousands(n)} ${n === 1 ? one : many}`;
 
 export function summaryLines(result: ValidateResult, ctx: RenderContext): string[] {

@@ -74,7 +74,7 @@ const FAULT_RULE: Record<ReadFault, RuleInfo> = {
 };
 
 /** A file that cannot be read at all (exit 2). */
-export class SourceReadError extends OpsmeterError {
+class SourceReadError extends OpsmeterError {
   constructor(
     readonly file: string,
     message: string,
