@@ -10,6 +10,7 @@
 import { EXIT, OpsmeterError } from '../errors.js';
 import { isUtf8 } from 'node:buffer';
 import type { Catalog } from '../contract/catalog.js';
+import type { RulePolicy } from '../contract/rule-settings.js';
 import { CsvHeaderError, readCsv } from '../read/csv.js';
 import { readRecordStream, SourceError, type Source } from '../read/records.js';
 import { DuplicateIndex, fnv1a } from '../validate/duplicates.js';
@@ -22,7 +23,7 @@ import type { Adapter, AdapterContext, Converter, Draft, Result, SourceRecord } 
 import { waiting } from './waiting.js';
 
 /** The import cannot go on: usage or input problem (exit 2). */
-export class ImportStop extends OpsmeterError {
+class ImportStop extends OpsmeterError {
   constructor(message: string, hint?: string) {
     super(message, EXIT.usage, hint);
   }
@@ -43,6 +44,8 @@ export interface ImportOptions {
   onProgress?: (rows: number, fileIndex: number, files: number) => void;
   /** Epoch ms for lint's age warnings (never affects the output). */
   now?: number;
+  /** Rule settings for the lint gate (see FinishOptions.rules). */
+  rules?: RulePolicy;
 }
 
 interface Rec extends SourceRecord {
@@ -56,7 +59,7 @@ export function sourceMode(adapter: Adapter, source: Source, head: Buffer): Inpu
 }
 
 /** Refuse aggregate exports and headers the adapter cannot use, before any row is converted. */
-export function checkColumns(adapter: Adapter, ctx: AdapterContext, file: string, columns: readonly string[]): void {
+function checkColumns(adapter: Adapter, ctx: AdapterContext, file: string, columns: readonly string[]): void {
   const agg = aggregateByColumns(columns);
   if (agg) throw new ImportStop(aggregateMessage(file, agg));
   const problem = adapter.checkHeader?.(columns, ctx);
@@ -136,7 +139,7 @@ function isZlibError(e: unknown): boolean {
 export async function runImport(opts: ImportOptions): Promise<ImportTally> {
   const { adapter, output, rejects } = opts;
   const tally = new ImportTally();
-  const finishOpts = { format: adapter.id, catalog: opts.catalog, defaults: opts.defaults, hashSalt: opts.hashSalt, now: opts.now ?? Date.now() };
+  const finishOpts = { format: adapter.id, catalog: opts.catalog, defaults: opts.defaults, hashSalt: opts.hashSalt, now: opts.now ?? Date.now(), rules: opts.rules };
   const converter: Converter = adapter.create(opts.ctx);
 
   let seq = 0;

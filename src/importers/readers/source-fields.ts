@@ -11,7 +11,7 @@ import type { Draft, RecordOutcome, SourceRecord } from '../types.js';
 
 export type Json = Record<string, unknown>;
 
-export class RecordError extends Error {}
+class RecordError extends Error {}
 
 export function isObject(v: unknown): v is Json {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
