@@ -32,7 +32,7 @@ describe('opsmeter smoke (embedded emulator)', () => {
       '✔ test rows cleaned up (DELETE /v1/ingest/test-data?scope=mine)',
     ]);
     expect(r.stdout).toContain('1 row stored');
-    expect(r.stdout).toContain('15 rows: 8 complete, 7 partial');
+    expect(r.stdout).toContain('15 rows: 9 complete, 6 partial');
     expect(r.stdout).toContain('soft: 3 accepted, flagged "budget exceeded"; hard: 402 budget_exceeded → blocked by the budget');
     expect(r.stdout).toMatch(/1 test row deleted; ext_test_\w+_1 is a new id again/);
     expect(r.stdout).toMatch(/all 10 checks passed\n$/);

@@ -58,7 +58,6 @@ export const RULES = {
   createdAtOld: rule('payload/created-at-old', 'warning', '`createdAt` is older than the Free plan\'s 14-day raw retention.', 'on the Free plan raw rows older than 14 days are purged (Starter 30, Pro 90, Team 180)'),
 } as const satisfies Record<string, RuleInfo>;
 
-export type RuleKey = keyof typeof RULES;
 export const ALL_RULES: readonly RuleInfo[] = Object.values(RULES);
 const byId = new Map(ALL_RULES.map((r) => [r.id, r]));
 

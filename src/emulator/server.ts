@@ -39,9 +39,7 @@ import type { StoreRecovery } from './store.js';
 import { mulberry32 } from './prng.js';
 import { TokenBucket, type Clock } from './rate-limit.js';
 
-export { DEFAULT_EMULATOR_KEY, DEFAULT_EMULATOR_TOKEN, MAX_BODY_BYTES, type BudgetMode, type CleanupScope, type RetryAfterMode };
-export type { StoreRecovery } from './store.js';
-export type { WorkspaceStatus } from './ledger.js';
+export { DEFAULT_EMULATOR_KEY, DEFAULT_EMULATOR_TOKEN, MAX_BODY_BYTES, type RetryAfterMode };
 
 export interface EmulatorOptions {
   /** Interface to bind; default 127.0.0.1 (loopback). */
