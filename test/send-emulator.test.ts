@@ -103,7 +103,7 @@ describe('send against the emulator', () => {
     expect(j.accepted.telemetryPaused).toBe(0);
     const pretty = await runCli(['send', '--test', '--count', '2', '--concurrency', '1', '--base-url', emu.url], { env });
     expect(pretty.code).toBe(3);
-    expect(pretty.stderr).toMatch(/blocked \(402\)\s+1  budget hard stop \(not the plan limit\)/);
+    expect(pretty.stderr).toMatch(/blocked \(402\)\s+1 {2}budget hard stop \(not the plan limit\)/);
     expect(pretty.stderr).toContain("ingest stopped by the workspace's budget hard stop");
     expect(pretty.stderr).not.toMatch(/plan limit reached|telemetry paused/);
   });

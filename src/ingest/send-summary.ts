@@ -33,7 +33,7 @@ function requestsPerSecond(r: SendReport): number {
 }
 
 /** The words for a stop, shared by the live notice and the summary. */
-function stopMessage(r: Pick<SendReport, 'stop'>): string[] {
+export function stopMessage(r: Pick<SendReport, 'stop'>): string[] {
   const s = r.stop;
   if (!s) return [];
   switch (s.reason) {
