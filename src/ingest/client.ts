@@ -37,6 +37,8 @@ export type Exchange = HttpResponse | NetworkFailure;
 export interface ClientOptions {
   target: Target;
   apiKey?: string;
+  /** A dashboard user's token, sent as `Authorization: Bearer` (the settings and cleanup endpoints). */
+  bearerToken?: string;
   /** Per-request timeout in ms: connect, first byte of the response, and gaps in the body. */
   timeoutMs: number;
   /** Connections kept to the target (the sender's concurrency). */
@@ -48,6 +50,8 @@ export interface ApiClient {
   /** POST a JSON body (already serialised) to an endpoint path, e.g. /v1/ingest/llm-request. */
   post(path: string, json: string): Promise<Exchange>;
   get(path: string): Promise<Exchange>;
+  /** DELETE an endpoint path (may carry a query string, e.g. ?scope=mine). */
+  delete(path: string): Promise<Exchange>;
   /** The absolute URL of a path, for messages. */
   url(path: string): string;
   close(): Promise<void>;
@@ -100,14 +104,21 @@ export function createClient(opts: ClientOptions): ApiClient {
     'user-agent': `opsmeter-cli/${VERSION}`,
   };
   if (opts.apiKey !== undefined) headers['x-api-key'] = opts.apiKey;
+  if (opts.bearerToken !== undefined) headers.authorization = `Bearer ${opts.bearerToken}`;
+  // Neither secret may reach what we print, whichever a server echoes back.
+  const redact = (text: string) => redactKey(redactKey(text, opts.apiKey), opts.bearerToken);
   const paths = new Map<string, string>();
   const pathOf = (p: string) => {
     let full = paths.get(p);
-    if (full === undefined) paths.set(p, (full = endpointUrl(opts.target, p).pathname));
+    if (full === undefined) {
+      const q = p.indexOf('?');
+      full = q < 0 ? endpointUrl(opts.target, p).pathname : endpointUrl(opts.target, p.slice(0, q)).pathname + p.slice(q);
+      paths.set(p, full);
+    }
     return full;
   };
 
-  async function call(method: 'GET' | 'POST', path: string, body: string | undefined): Promise<Exchange> {
+  async function call(method: 'GET' | 'POST' | 'DELETE', path: string, body: string | undefined): Promise<Exchange> {
     const started = performance.now();
     try {
       const res = await dispatcher.request({
@@ -120,7 +131,7 @@ export function createClient(opts: ClientOptions): ApiClient {
         bodyTimeout: timeout,
       });
       // A server that echoes the key back must not make us print it.
-      const text = redactKey(await readCapped(res), opts.apiKey);
+      const text = redact(await readCapped(res));
       return { kind: 'response', status: res.statusCode, headers: res.headers, body: text, elapsedMs: performance.now() - started };
     } catch (e) {
       return describeFailure(e, timeout, performance.now() - started);
@@ -130,7 +141,11 @@ export function createClient(opts: ClientOptions): ApiClient {
   return {
     post: (path, json) => call('POST', path, json),
     get: (path) => call('GET', path, undefined),
-    url: (path) => endpointUrl(opts.target, path).href,
+    delete: (path) => call('DELETE', path, undefined),
+    url: (path) => {
+      const q = path.indexOf('?');
+      return q < 0 ? endpointUrl(opts.target, path).href : endpointUrl(opts.target, path.slice(0, q)).href + path.slice(q);
+    },
     close: async () => {
       // destroy() rather than close(): requests still queued after a stop must not linger.
       await dispatcher.destroy().catch(() => {});
@@ -160,7 +175,7 @@ async function readCapped(res: Dispatcher.ResponseData): Promise<string> {
 /** Codes that mean the request never left this machine or never reached a server. */
 const NOT_DELIVERED = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'UND_ERR_CONNECT_TIMEOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ECONNABORTED', 'CERT_HAS_EXPIRED', 'DEPTH_ZERO_SELF_SIGNED_CERT', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'ERR_TLS_CERT_ALTNAME_INVALID', 'SELF_SIGNED_CERT_IN_CHAIN']);
 
-export function describeFailure(e: unknown, timeoutMs: number, elapsedMs: number): NetworkFailure {
+function describeFailure(e: unknown, timeoutMs: number, elapsedMs: number): NetworkFailure {
   const err = e as { code?: string; message?: string; cause?: { code?: string; message?: string } };
   const code = err?.code ?? err?.cause?.code ?? 'ERR_UNKNOWN';
   let message: string;
