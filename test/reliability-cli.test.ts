@@ -8,7 +8,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from './helpers/cli.js';
+import { spawn } from 'node:child_process';
+import { createServer } from 'node:net';
+import { BIN, ROOT, runCli } from './helpers/cli.js';
+import { acceptingScript, startScriptedServer } from './helpers/scripted-server.js';
 
 let tmp: string;
 beforeAll(() => {
@@ -108,5 +111,73 @@ describe('a malformed proxy variable', () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toContain(`opsmeter: ${name} is not a proxy URL`);
     expect(r.stderr).not.toContain(value);
+  });
+});
+
+const KEY = 'om_live_0123456789abcdef0123';
+
+/** A loopback port nothing listens on (bound, then closed). */
+function closedPort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+describe('a dead server', () => {
+  it('send --test --count 2000 to a closed port stops soon, says the server is unreachable, exit 5', async () => {
+    const port = await closedPort();
+    const r = await runCli(['send', '--test', '--count', '2000', '--base-url', `http://127.0.0.1:${port}`, '--format', 'json'], { env: { OPSMETER_API_KEY: KEY }, timeoutMs: 60_000 });
+    noStack(r.stderr);
+    expect(r.code).toBe(5);
+    const s = JSON.parse(r.stdout);
+    expect(s.stop.reason).toBe('unreachable');
+    expect(s.stop.message).toMatch(/^the server is unreachable: \d+ connection attempts in a row failed/);
+    // Far fewer requests than 2000 events × 4 attempts: it stopped issuing.
+    expect(s.requests).toBeLessThan(500);
+    expect(s.outcomes['not-sent']).toBeGreaterThan(1500);
+  });
+});
+
+describe('SIGTERM', () => {
+  it('ends like SIGINT: in-flight requests finish, journal and summary are written, exit 143; every accepted row is journalled', async () => {
+    const stored = new Map<string, unknown>();
+    const accept = acceptingScript(stored);
+    const server = await startScriptedServer(async (q) => {
+      await new Promise((r) => setTimeout(r, 30));
+      return accept(q);
+    });
+    try {
+      const journal = join(tmp, 'sigterm-journal.jsonl');
+      const env: Record<string, string> = {};
+      for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !k.startsWith('OPSMETER_')) env[k] = v;
+      const child = spawn(process.execPath, [BIN, 'send', '--test', '--count', '512', '--concurrency', '8', '--journal', journal, '--base-url', server.url], {
+        cwd: ROOT,
+        env: { ...env, NO_COLOR: '1', TZ: 'UTC', OPSMETER_API_KEY: KEY },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let stderr = '';
+      child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+      const killer = setTimeout(() => child.kill('SIGKILL'), 40_000); // never leave a stray process
+      const exited = new Promise<number | null>((resolve) => child.on('close', (code) => (clearTimeout(killer), resolve(code))));
+      for (let i = 0; i < 1200 && stored.size < 20; i++) await new Promise((r) => setTimeout(r, 25));
+      expect(stored.size).toBeGreaterThanOrEqual(20);
+      child.kill('SIGTERM');
+      const code = await exited;
+      expect(code).toBe(143);
+      expect(stderr).toContain('terminated (SIGTERM): stopped issuing requests and let the ones in flight finish.');
+      expect(stderr).toMatch(/\d+ events? → /);
+      const lines = readFileSync(journal, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+      const accepted = new Set(lines.filter((e) => e.outcome === 'accepted').map((e) => e.externalRequestId));
+      expect(accepted.size).toBeLessThan(512);
+      // Every row the server stored is in the journal as accepted.
+      expect(accepted).toEqual(new Set(stored.keys()));
+    } finally {
+      await server.close();
+    }
   });
 });
