@@ -11,7 +11,7 @@ const PHONE: PiiKind = 'a phone number';
 const V4: PiiKind = 'an IPv4 address';
 const V6: PiiKind = 'an IPv6 address';
 
-export const POSITIVES: [string, PiiKind][] = [
+const POSITIVES: [string, PiiKind][] = [
   ['jane.doe@example.com', EMAIL],
   ['JANE.DOE@EXAMPLE.COM', EMAIL],
   ['  jane.doe@example.com  ', EMAIL],
@@ -46,7 +46,7 @@ export const POSITIVES: [string, PiiKind][] = [
   ['[2001:db8::1]:443', V6],
 ];
 
-export const NEGATIVES: string[] = [
+const NEGATIVES: string[] = [
   'u_9f86d081884c7d659a2feaa0',
   'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855',
   '550e8400-e29b-41d4-a716-446655440000',
