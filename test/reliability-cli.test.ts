@@ -181,3 +181,53 @@ describe('SIGTERM', () => {
     }
   });
 });
+
+describe('--hash-user-ids leaves no raw identifier anywhere', () => {
+  it('payloads, the rejects file and the summary hold only hashes of custom_id, user, end_user and e-mail-like values', async () => {
+    const RAW = ['alice@example.com', 'bob@example.org', 'carol@example.net', 'dave@example.com', 'erin@example.com', '203.0.113.7'];
+    const batch = readFileSync('fixtures/import/openai-batch/batch_68c3a1e9f0b48190_output.jsonl', 'utf8').replace(/^\uFEFF/, '').split('\n').filter(Boolean).slice(0, 2);
+    const b = join(tmp, 'priv-batch.jsonl');
+    writeFileSync(
+      b,
+      [
+        batch[0]!.replace(/"custom_id":"[^"]*"/, '"custom_id":"alice@example.com"'),
+        batch[1]!.replace(/"custom_id":"[^"]*"/, '"custom_id":"Bob <bob@example.org>"'),
+        // Unparsable: its raw text cannot be scrubbed, so it is left out of the rejects file.
+        '{"custom_id":"carol@example.net", "response": {',
+      ].join('\n') + '\n',
+    );
+    const logs = JSON.parse(readFileSync('fixtures/import/litellm/spend-logs.json', 'utf8')) as Record<string, unknown>[];
+    const l = join(tmp, 'priv-litellm.json');
+    writeFileSync(
+      l,
+      JSON.stringify([
+        { ...logs[0], end_user: 'dave@example.com' },
+        // Rejected (no provider anywhere): the copied row must not show the identifiers.
+        { ...logs[0], request_id: 'priv-2', custom_llm_provider: null, model: 'mystery', end_user: 'erin@example.com', metadata: { requester_ip_address: '203.0.113.7' } },
+      ]),
+    );
+    const rejects = join(tmp, 'priv-rejects.jsonl');
+    const summary = join(tmp, 'priv-summary.json');
+    const runs = [
+      await runCli(['import', b, '--from', 'openai-batch', '--hash-user-ids', 'pepper', '--rejects', rejects, '--summary-json', summary]),
+    ];
+    const texts = [runs[0]!.stdout, runs[0]!.stderr, readFileSync(rejects, 'utf8'), readFileSync(summary, 'utf8')];
+    const r2 = await runCli(['import', l, '--from', 'litellm', '--hash-user-ids', 'pepper', '--rejects', rejects, '--summary-json', summary]);
+    texts.push(r2.stdout, r2.stderr, readFileSync(rejects, 'utf8'), readFileSync(summary, 'utf8'));
+    for (const r of [runs[0]!, r2]) noStack(r.stderr);
+    expect(runs[0]!.code).toBe(1);
+    expect(r2.code).toBe(1);
+    const all = texts.join('\n');
+    for (const raw of RAW) expect(all).not.toContain(raw);
+    expect(all).not.toMatch(/alice|bob@|carol|dave@|erin@/);
+    // The identifiers are there, hashed: customId and userId carry u_ + HMAC.
+    const payloads = payloadLines(runs[0]!.stdout).map((x) => JSON.parse(x));
+    expect(payloads.map((p) => p.metadata.customId)).toEqual([expect.stringMatching(/^u_[0-9a-f]{64}$/), expect.stringMatching(/^u_[0-9a-f]{64}$/)]);
+    expect(JSON.parse(payloadLines(r2.stdout)[0]!).userId).toMatch(/^u_[0-9a-f]{64}$/);
+    const rej = payloadLines(readFileSync(rejects, 'utf8')).map((x) => JSON.parse(x));
+    expect(rej).toHaveLength(1);
+    const copied = JSON.parse(rej[0].raw);
+    expect(copied.end_user).toMatch(/^u_[0-9a-f]{64}$/);
+    expect(copied.metadata.requester_ip_address).toMatch(/^u_[0-9a-f]{64}$/);
+  });
+});
