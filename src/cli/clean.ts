@@ -63,7 +63,7 @@ async function runClean(flags: CleanFlags): Promise<number> {
     import('../ingest/clean.js'),
     import('../ingest/retry.js'),
   ]);
-  const target = config.resolveTarget(flags);
+  const target = await config.resolveTargetChecked(flags);
   const token = config.resolveToken(flags)?.token;
   if (token === undefined) throw new OpsmeterError(`no dashboard token for ${config.describeTarget(target)}`, EXIT.usage, config.TOKEN_HINT);
   if (flags.scope === 'workspace' && !flags.yes) await confirmWorkspace(data, config.describeTarget(target));

@@ -13,7 +13,7 @@ import type { RulePolicy } from '../contract/rule-settings.js';
 import { EXIT, OpsmeterError } from '../errors.js';
 import { ProgressLine, type Paint } from '../terminal.js';
 import { paint, useColor } from './output.js';
-import { API_KEY_HINT, endpointUrl, redactKey, resolveApiKey, resolveTarget, type Target } from '../ingest/config.js';
+import { API_KEY_HINT, endpointUrl, redactKey, resolveApiKey, resolveTargetChecked, type Target } from '../ingest/config.js';
 import { readJournal, Journal } from '../ingest/journal.js';
 import { DEMO_INGEST_PATH, INGEST_PATH, Sender, emptyReport, idOf, checkBeforeSend, type EventResult, type SendItem, type SendReport } from '../ingest/sender.js';
 import { DEFAULT_POLICY } from '../ingest/retry.js';
@@ -56,7 +56,7 @@ export async function runSendSession(items: AsyncIterable<SendItem> | Iterable<S
   const stdout = ctx.stdout ?? process.stdout;
   const stderr = ctx.stderr ?? process.stderr;
   const env = ctx.env ?? process.env;
-  const target: Target = resolveTarget(flags, env);
+  const target: Target = await resolveTargetChecked(flags, env);
   const path = flags.useDemoEndpoint ? DEMO_INGEST_PATH : INGEST_PATH;
   const url = endpointUrl(target, path);
   const color = flags.format === 'pretty' && useColor(stderr);
