@@ -235,8 +235,8 @@ describe('--hash-user-ids leaves no raw identifier anywhere', () => {
 describe('a JSON-escaped echo of the API key', () => {
   it('is redacted under --verbose like the plain key (\\u escapes, either case, and \\/)', async () => {
     const key = 'om_live_SECRET/4f2a9c';
-    const escape = (s: string, all: boolean) => [...s].map((ch) => (all || ch === '_' ? `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0').toUpperCase()}` : ch === '/' ? '\\/' : ch)).join('');
-    const echoes = [escape(key, false), escape(key, true).toLowerCase(), key];
+    const jsonEscape = (s: string, all: boolean) => [...s].map((ch) => (all || ch === '_' ? `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0').toUpperCase()}` : ch === '/' ? '\\/' : ch)).join('');
+    const echoes = [jsonEscape(key, false), jsonEscape(key, true).toLowerCase(), key];
     const server = await startScriptedServer(() => ({ status: 200, headers: { 'content-type': 'application/json' }, body: `{"ok":true,"echo":["${echoes.join('","')}"]}` }));
     try {
       const r = await runCli(['send', '--test', '--verbose', '--base-url', server.url], { env: { OPSMETER_API_KEY: key } });

@@ -61,7 +61,7 @@ export async function resolveTargetChecked(flags: TargetFlags, env: NodeJS.Proce
   } catch {
     host = undefined; // resolveTarget says what is wrong with it
   }
-  const resolvedLoopback = host !== undefined && host.endsWith('.localhost') && (await resolvesToLoopback(host));
+  const resolvedLoopback = host?.endsWith('.localhost') === true && (await resolvesToLoopback(host));
   return resolveTarget(flags, env, resolvedLoopback);
 }
 
