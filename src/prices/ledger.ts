@@ -15,16 +15,17 @@
  */
 import type { PriceBook, PriceRef } from './library.js';
 
-/** Formats whose every line is a batch request, and the vendors' batch price as a share of list price. */
+/**
+ * Formats whose every line is a batch request, and the vendor's batch price as a share of list
+ * price (sources in docs/import.md § "Batch prices"). Gemini and Bedrock batch output is not
+ * read by any importer yet; their discounts do not apply as one flat factor (Vertex AI: the
+ * cache discount replaces the batch one; Bedrock: "for many models"), so no rule waits here.
+ */
 export const BATCH_PRICING: Readonly<Record<string, { factor: number; vendor: string }>> = {
-  // OpenAI Batch API: "50% cost discount compared to synchronous APIs" (docs/import.md § Batch prices).
+  // OpenAI Batch API: "50% cost discount compared to synchronous APIs".
   'openai-batch': { factor: 0.5, vendor: 'OpenAI Batch API' },
-  // Anthropic Message Batches: 50% of standard prices, stacking with prompt-caching rates.
+  // Anthropic Message Batches: 50% of standard prices on all usage, cache reads and writes included.
   'anthropic-batch': { factor: 0.5, vendor: 'Anthropic Message Batches' },
-  // Gemini Batch Mode and Bedrock batch inference are 50% of on-demand too; their output
-  // formats are priced so as soon as an importer reads them (see docs/import.md).
-  'gemini-batch': { factor: 0.5, vendor: 'Gemini API Batch Mode' },
-  'bedrock-batch': { factor: 0.5, vendor: 'Amazon Bedrock batch inference' },
 };
 
 interface Bucket {
