@@ -29,7 +29,6 @@ import { mulberry32 } from './prng.js';
 import { TokenBucket, type Clock } from './rate-limit.js';
 
 export { DEFAULT_EMULATOR_KEY, MAX_BODY_BYTES, type RetryAfterMode };
-export type { WorkspaceStatus } from './ledger.js';
 
 export interface EmulatorOptions {
   /** Interface to bind; default 127.0.0.1 (loopback). */

@@ -13,7 +13,7 @@ import type { CatalogEntry } from '../contract/catalog.js';
 import type { ApiClient } from './client.js';
 import { DEFAULT_POLICY, withRetries, type RetryPolicy } from './retry.js';
 
-export const PRICING_PATH = '/v1/public/pricing-models';
+const PRICING_PATH = '/v1/public/pricing-models';
 
 export class PricingShapeError extends Error {}
 

@@ -44,6 +44,7 @@ function convert(record: SourceRecord, batchIds: BatchIds): RecordOutcome {
         status: 'error',
         errorCode: code,
         partialReason: nonHttpReason(code),
+        requestKey: customId,
         metadata: meta({ batchRequestId, customId, batchId }),
       }),
     };
@@ -80,6 +81,7 @@ function convert(record: SourceRecord, batchIds: BatchIds): RecordOutcome {
       ...usage,
       createdAt: facts.createdAt,
       userId: facts.userId,
+      requestKey: customId,
       metadata: meta({
         batchRequestId,
         customId,

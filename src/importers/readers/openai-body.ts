@@ -100,7 +100,7 @@ export function readOpenAIBody(body: Json, at: string): OpenAIBodyFacts {
 }
 
 /** Read a `usage` object in either the Chat (`prompt_tokens`) or the Responses (`input_tokens`) shape. */
-export function readOpenAIUsage(u: unknown, at: string, embedding = false): Usage | undefined {
+function readOpenAIUsage(u: unknown, at: string, embedding = false): Usage | undefined {
   const usage = optionalObject(u, at);
   if (!usage) return undefined;
   const chat = 'prompt_tokens' in usage || 'completion_tokens' in usage;
