@@ -64,6 +64,9 @@ describe('resolveModel: each mapping rule with real names', () => {
     ['openai', 'openai/gpt-4o', 'gpt-4o', 'route-prefix'],
     ['azure-openai', 'azure/eu/gpt-4o-mini', 'gpt-4o-mini', 'route-prefix'],
     ['google', 'models/gemini-2-5-flash', 'gemini-2-5-flash', 'route-prefix'],
+    // version-suffix: Vertex AI's model versions.
+    ['google', 'gemini-1-5-flash-002@default', 'gemini-1-5-flash-002', 'version-suffix'],
+    ['google', 'gemini-2.0-flash-001@default', 'gemini-2-0-flash-001', 'dots-to-hyphens'],
     // bedrock-region: cross-region inference profiles.
     ['aws-bedrock', 'jp.anthropic.claude-3-haiku-20240307-v1:0', 'anthropic.claude-3-haiku-20240307-v1:0', 'bedrock-region'],
     ['aws-bedrock', 'global.anthropic.claude-sonnet-4-20250514-v1:0', 'anthropic.claude-sonnet-4-20250514-v1:0', 'bedrock-region'],
@@ -83,7 +86,7 @@ describe('resolveModel: each mapping rule with real names', () => {
   });
 
   it('every rule in MappingRule is exercised above', () => {
-    const rules: MappingRule[] = ['exact', 'case', 'route-prefix', 'dots-to-hyphens', 'date-suffix', 'bedrock-region'];
+    const rules: MappingRule[] = ['exact', 'case', 'route-prefix', 'version-suffix', 'dots-to-hyphens', 'date-suffix', 'bedrock-region'];
     expect(new Set(cases.map((c) => c[3]))).toEqual(new Set(rules));
   });
 

@@ -23,7 +23,7 @@ export interface ModelResolution {
   rule: MappingRule;
 }
 
-export type MappingRule = 'exact' | 'case' | 'route-prefix' | 'dots-to-hyphens' | 'date-suffix' | 'bedrock-region';
+export type MappingRule = 'exact' | 'case' | 'route-prefix' | 'version-suffix' | 'dots-to-hyphens' | 'date-suffix' | 'bedrock-region';
 
 /** Provider spellings seen in logs → catalog provider id. */
 const PROVIDER_ALIASES: Record<string, string> = {
@@ -115,6 +115,12 @@ export class Catalog {
       // "openai/gpt-4o", "models/gemini-1.5-pro", "azure/eu/gpt-4o" → last segment.
       m = m.slice(slash + 1);
       if (this.has(provider, m)) return { model: m, rule: 'route-prefix' };
+    }
+    const at = m.indexOf('@');
+    if (at > 0 && provider !== 'aws-bedrock') {
+      // Vertex AI model versions: "gemini-2.0-flash-001@default" → "gemini-2.0-flash-001".
+      m = m.slice(0, at);
+      if (this.has(provider, m)) return { model: m, rule: 'version-suffix' };
     }
     if (provider === 'aws-bedrock') {
       const bare = m.replace(BEDROCK_REGION, '');
