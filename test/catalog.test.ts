@@ -64,6 +64,9 @@ describe('resolveModel: each mapping rule with real names', () => {
     ['openai', 'openai/gpt-4o', 'gpt-4o', 'route-prefix'],
     ['azure-openai', 'azure/eu/gpt-4o-mini', 'gpt-4o-mini', 'route-prefix'],
     ['google', 'models/gemini-2-5-flash', 'gemini-2-5-flash', 'route-prefix'],
+    // version-suffix: Vertex AI's model versions.
+    ['google', 'gemini-1-5-flash-002@default', 'gemini-1-5-flash-002', 'version-suffix'],
+    ['google', 'gemini-2.0-flash-001@default', 'gemini-2-0-flash-001', 'dots-to-hyphens'],
     // bedrock-region: cross-region inference profiles.
     ['aws-bedrock', 'jp.anthropic.claude-3-haiku-20240307-v1:0', 'anthropic.claude-3-haiku-20240307-v1:0', 'bedrock-region'],
     ['aws-bedrock', 'us-gov.anthropic.claude-3-haiku-20240307-v1:0', 'anthropic.claude-3-haiku-20240307-v1:0', 'bedrock-region'],
@@ -83,7 +86,7 @@ describe('resolveModel: each mapping rule with real names', () => {
   });
 
   it('every rule in MappingRule is exercised above', () => {
-    const rules: MappingRule[] = ['exact', 'case', 'route-prefix', 'dots-to-hyphens', 'date-suffix', 'bedrock-region'];
+    const rules: MappingRule[] = ['exact', 'case', 'route-prefix', 'version-suffix', 'dots-to-hyphens', 'date-suffix', 'bedrock-region'];
     expect(new Set(cases.map((c) => c[3]))).toEqual(new Set(rules));
   });
 
@@ -175,6 +178,15 @@ describe('catalogFromJson (--catalog FILE)', () => {
     expect(() => catalogFromJson({ foo: 1 }, 'x.json')).toThrow('x.json: expected an array of {provider, model} entries or {"models": [...]}');
     expect(() => catalogFromJson([{ provider: 'acme' }], 'x.json')).toThrow('x.json: entry 0 needs string "provider" and "model"');
     expect(() => catalogFromJson(null, 'x.json')).toThrow('x.json');
+  });
+  it.each([-1, -0.01, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, Number.NaN, '1.5', true])('refuses a price of %s, naming the entry and field', (bad) => {
+    expect(() => catalogFromJson([{ provider: 'acme', model: 'acme-1', inputPer1M: 1, outputPer1M: bad }], 'x.json')).toThrow(
+      /^x\.json: entry 0 \(acme\/acme-1\): outputPer1M must be a price in USD per 1M tokens, 0 or more, or null when unknown; got /,
+    );
+    expect(() => catalogFromJson([{ provider: 'acme', model: 'acme-1', cacheWritePer1M: bad }], 'x.json')).toThrow(/cacheWritePer1M must be a price/);
+  });
+  it('a price of 0 or null (unknown) is fine', () => {
+    expect(catalogFromJson([{ provider: 'acme', model: 'free', inputPer1M: 0, outputPer1M: null }], 'x.json').get('acme', 'free')).toMatchObject({ inputPer1M: 0, outputPer1M: null });
   });
   it('is independent of the built-in snapshot', () => {
     const c = new Catalog([], 'd', 's');

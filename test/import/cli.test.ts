@@ -134,7 +134,7 @@ describe('opsmeter import, per format, through the built CLI', () => {
     expect(c.code).toBe(1);
     const sum = JSON.parse(readFileSync(join(tmp, 'cut.json'), 'utf8'));
     expect(sum.invariantHolds).toBe(true);
-    expect(Object.keys(sum.rejected.byReason).join()).toMatch(/gzip data is corrupt or truncated/);
+    expect(Object.keys(sum.rejected.byReason).join()).toMatch(/damaged gzip file: the file is truncated/);
   });
 });
 
@@ -156,7 +156,7 @@ describe('--from auto', () => {
     const r = await runCli(['import', `${F}/csv/requests.csv`]);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/matches none of the known formats/);
-    expect(r.stderr).toMatch(/--from \(openai-batch, openai-log, anthropic-batch, anthropic-log, claude-code, codex, litellm, openrouter, bedrock, csv, jsonl\)/);
+    expect(r.stderr).toMatch(/--from \(openai-batch, openai-log, anthropic-batch, anthropic-log, claude-code, codex, gemini, litellm, openrouter, bedrock, csv, jsonl\)/);
     expect(r.stdout).toBe('');
   });
 
