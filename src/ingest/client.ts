@@ -6,6 +6,7 @@
  * classifier sees every case in one place.
  */
 import { EnvHttpProxyAgent, Pool, type Dispatcher } from 'undici';
+import { EXIT, OpsmeterError } from '../errors.js';
 import { VERSION } from '../version.js';
 import { endpointUrl, redactKey, type Target } from './config.js';
 
@@ -56,8 +57,31 @@ export interface ApiClient {
   close(): Promise<void>;
 }
 
-function proxyConfigured(env: NodeJS.ProcessEnv): boolean {
-  return Boolean(env.https_proxy || env.HTTPS_PROXY || env.http_proxy || env.HTTP_PROXY);
+/**
+ * The proxies the environment asks for, checked: a value that is not an http(s) URL is a
+ * usage error naming the variable (undici would throw "Invalid URL" from deep inside).
+ * The value itself is not echoed: a proxy URL may carry a password.
+ */
+export function proxiesFrom(env: NodeJS.ProcessEnv): { httpProxy?: string; httpsProxy?: string; noProxy?: string } | undefined {
+  const pick = (lower: string, upper: string): string | undefined => {
+    const name = env[lower] ? lower : env[upper] ? upper : undefined;
+    if (name === undefined) return undefined;
+    const value = env[name]!;
+    let url: URL | undefined;
+    try {
+      url = new URL(value);
+    } catch {
+      url = undefined;
+    }
+    if (url === undefined || (url.protocol !== 'http:' && url.protocol !== 'https:') || url.hostname === '') {
+      throw new OpsmeterError(`${name} is not a proxy URL (expected http://host:port or https://host:port)`, EXIT.usage, `fix or unset ${name}`);
+    }
+    return value;
+  };
+  const httpProxy = pick('http_proxy', 'HTTP_PROXY');
+  const httpsProxy = pick('https_proxy', 'HTTPS_PROXY');
+  if (httpProxy === undefined && httpsProxy === undefined) return undefined;
+  return { httpProxy, httpsProxy, noProxy: env.no_proxy ?? env.NO_PROXY };
 }
 
 export function createClient(opts: ClientOptions): ApiClient {
@@ -72,8 +96,8 @@ export function createClient(opts: ClientOptions): ApiClient {
     bodyTimeout: timeout,
   };
   // A local emulator is never reached through a proxy; elsewhere the environment decides.
-  const dispatcher: Dispatcher =
-    !opts.target.loopback && proxyConfigured(env) ? new EnvHttpProxyAgent(common) : new Pool(base.origin, common);
+  const proxies = opts.target.loopback ? undefined : proxiesFrom(env);
+  const dispatcher: Dispatcher = proxies ? new EnvHttpProxyAgent({ ...common, ...proxies }) : new Pool(base.origin, common);
   const headers: Record<string, string> = {
     'content-type': 'application/json',
     accept: 'application/json',
