@@ -3,6 +3,8 @@
  * "remote" API played by an emulator this test starts on 127.0.0.1.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -66,7 +68,8 @@ describe('opsmeter smoke --base-url (a remote API)', () => {
   it('runs the checks that make sense remotely, sends only test events, never prints the key', async () => {
     const r = await runCli(['smoke', '--base-url', remote.url], { env: { OPSMETER_API_KEY: KEY } });
     expect(r.code).toBe(0);
-    expect(r.stdout).toContain('all 6 checks passed, 2 skipped');
+    expect(r.stdout).toContain('all 7 checks passed, 2 skipped');
+    expect(r.stdout).toMatch(/^✔ API host reachable — http:\/\/127\.0\.0\.1:\d+\/ answered HTTP/m);
     expect(r.stdout).toMatch(/^– 429 honoured with Retry-After — emulator only/m);
     expect(r.stdout).toMatch(/^– 402 reported as paused — emulator only/m);
     expect(r.stdout + r.stderr).not.toContain(KEY);
@@ -79,7 +82,7 @@ describe('opsmeter smoke --base-url (a remote API)', () => {
     writeFileSync(file, KEY + '\n');
     const r = await runCli(['smoke', '--base-url', remote.url, '--api-key-file', file, '--format', 'json']);
     expect(r.code).toBe(0);
-    expect(JSON.parse(r.stdout)).toMatchObject({ embedded: false, passed: 6, failed: 0, skipped: 2 });
+    expect(JSON.parse(r.stdout)).toMatchObject({ embedded: false, passed: 7, failed: 0, skipped: 2 });
   });
 
   it('a refused key fails the checklist (exit 1) and skips what needs the key', async () => {
@@ -87,8 +90,21 @@ describe('opsmeter smoke --base-url (a remote API)', () => {
     expect(r.code).toBe(1);
     expect(r.stdout).toMatch(/^✖ API key accepted — .*401/m);
     expect(r.stdout).toMatch(/^– a test event is accepted \(ok=true\) — needs an accepted API key/m);
-    expect(r.stdout).toMatch(/1 of 8 checks failed, 5 skipped/);
+    expect(r.stdout).toMatch(/1 of 9 checks failed, 5 skipped/);
     expect(r.stdout + r.stderr).not.toContain('om_wrong_key');
+  });
+
+  it('a dead host says the host is unreachable, not that the key failed', async () => {
+    // A port that was just free: nothing listens there.
+    const probe = createServer();
+    await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+    const port = (probe.address() as AddressInfo).port;
+    await new Promise<void>((resolve) => probe.close(() => resolve()));
+    const r = await runCli(['smoke', '--base-url', `http://127.0.0.1:${port}`, '--timeout', '1000'], { env: { OPSMETER_API_KEY: KEY } });
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(new RegExp(`^✖ API host reachable — http://127\\.0\\.0\\.1:${port}/ is unreachable: connection refused`, 'm'));
+    expect(r.stdout).toMatch(/^– API key accepted — the host did not answer/m);
+    expect(r.stdout).not.toMatch(/✖ API key accepted/);
   });
 
   it('without a key: usage error naming how to give one (exit 2)', async () => {

@@ -8,12 +8,13 @@ import type { Command } from 'commander';
 import type { Catalog, CatalogEntry } from '../contract/catalog.js';
 import { EXIT, OpsmeterError } from '../errors.js';
 import { paint, useColor } from './output.js';
-import { catalogCachePath, catalogOption, intArg, loadCatalog, targetFromFlags } from './shared.js';
+import { catalogCachePath, catalogOption, formatOption, intArg, jsonAliasOption, jsonFormat, loadCatalog, refuseApiKeyOption, targetFromFlags } from './shared.js';
 
 interface CatalogFlags {
   provider?: string;
   search?: string;
   json?: boolean;
+  format?: string;
   fetch?: boolean;
   catalog?: string;
   baseUrl?: string;
@@ -28,8 +29,10 @@ export function registerCatalog(program: Command): void {
     .command('catalog')
     .description('list known provider/model ids and prices; --fetch refreshes them from the API')
     .option('--provider <id>', 'only this provider')
-    .option('--search <text>', 'only models whose id contains this text (case-insensitive)')
-    .option('--json', 'print the (filtered) catalog as JSON')
+    .option('--search <text>', 'only models whose id contains this text (case-insensitive; "gpt-4.1" also finds the catalog\'s "gpt-4-1")')
+    .addOption(formatOption('output format (json: the filtered catalog)'))
+    .addOption(jsonAliasOption())
+    .addOption(refuseApiKeyOption())
     .option('--fetch', 'download GET /v1/public/pricing-models into the local cache')
     .addOption(catalogOption())
     .option('--base-url <url>', 'API base URL for --fetch (default: OPSMETER_API_BASE_URL, else https://api.opsmeter.io)')
@@ -73,12 +76,18 @@ function runList(flags: CatalogFlags): number {
     rows = rows.filter((e) => e.provider === p);
   }
   if (flags.search !== undefined) {
+    // Opsmeter spells OpenAI's dots as hyphens (gpt-4.1 → gpt-4-1), as validate maps them;
+    // Bedrock and OpenRouter ids keep their dots, so both spellings are searched.
     const q = flags.search.toLowerCase();
-    rows = rows.filter((e) => e.model.toLowerCase().includes(q));
+    const hyphenated = q.replace(/\./g, '-');
+    rows = rows.filter((e) => {
+      const m = e.model.toLowerCase();
+      return m.includes(q) || m.includes(hyphenated);
+    });
   }
   rows.sort((a, b) => (a.provider === b.provider ? (a.model < b.model ? -1 : 1) : a.provider < b.provider ? -1 : 1));
   const origin = describeOrigin(catalog, flags);
-  if (flags.json) {
+  if (jsonFormat(flags)) {
     process.stdout.write(JSON.stringify({ date: catalog.date, source: origin, models: rows }, null, 2) + '\n');
     return EXIT.ok;
   }
@@ -99,7 +108,7 @@ function runList(flags: CatalogFlags): number {
 }
 
 async function runFetch(flags: CatalogFlags): Promise<number> {
-  if (flags.provider !== undefined || flags.search !== undefined || flags.json || flags.catalog !== undefined) {
+  if (flags.provider !== undefined || flags.search !== undefined || jsonFormat(flags) || flags.catalog !== undefined) {
     throw new OpsmeterError('--fetch only refreshes the cache; list it afterwards with a separate `opsmeter catalog` (filters, --json and --catalog do not apply)', EXIT.usage);
   }
   const [config, { createClient }, pricing, { DEFAULT_POLICY }, fs, pathMod] = await Promise.all([
