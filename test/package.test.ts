@@ -5,7 +5,9 @@
  * `validate --format json`, the emulator answering, importing the API loading nothing heavy,
  * and a TypeScript consumer typechecked (with the repo's own typescript) against the shipped
  * declarations. The install is offline-first (--prefer-offline: after `npm ci` every package is
- * in npm's cache) and every child process is bounded by a timeout.
+ * in npm's cache) and every child process is bounded by a timeout. Last, the install as a
+ * devDependency from git (git+file:// of a snapshot of the working tree), where npm itself runs
+ * `prepare`, the build, with the devDependencies it installs in its clone.
  */
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -13,6 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT } from './helpers/cli.js';
+import { snapshotRepo } from './helpers/snapshot.js';
 
 interface Run {
   code: number | null;
@@ -213,4 +216,23 @@ validateFiles('a.jsonl', { maxErrors: 'ten' });
     expect(r.stdout + r.stderr).toBe('');
     expect(r.code).toBe(0);
   });
+});
+
+describe('installed as a devDependency from git', () => {
+  it('npm clones it, builds it with its own devDependencies (prepare) and installs the build', async () => {
+    const repo = join(tmp, 'git-repo');
+    const rev = snapshotRepo(repo);
+    const app = join(tmp, 'git-consumer');
+    mkdirSync(app);
+    writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'git-consumer', private: true, type: 'module' }));
+    const r = await run('npm', ['install', '-D', '--prefer-offline', '--no-audit', '--no-fund', `git+file://${repo}#${rev}`], app, 300_000);
+    expect(r.code, r.stderr).toBe(0);
+    const installed = join(app, 'node_modules', 'opsmeter');
+    expect(existsSync(join(installed, 'dist', 'api', 'index.d.ts'))).toBe(true);
+    expect(existsSync(join(installed, 'src'))).toBe(false);
+    expect(JSON.parse(readFileSync(join(app, 'package.json'), 'utf8')).devDependencies.opsmeter).toContain('git+file://');
+    const version = await run(process.execPath, [join(app, 'node_modules', '.bin', 'opsmeter'), '--version'], app, 30_000);
+    expect(version.code, version.stderr).toBe(0);
+    expect(version.stdout.trim()).toBe(JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).version);
+  }, 360_000);
 });
