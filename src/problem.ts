@@ -20,7 +20,3 @@ export interface Problem {
   /** The source line, for pretty's code frame (not part of machine formats). */
   excerpt?: string;
 }
-
-export function compareProblems(a: Problem, b: Problem): number {
-  return a.file < b.file ? -1 : a.file > b.file ? 1 : a.line - b.line || a.column - b.column;
-}

@@ -5,7 +5,6 @@
  * since a JSON array cannot be split without parsing it.
  */
 import { createReadStream } from 'node:fs';
-import { open } from 'node:fs/promises';
 import { Locator, findDuplicateKey, findSyntaxFault, loadLocator, locatorReady, mayHaveDuplicateKeys, type Position } from './locate.js';
 import { MAX_LINE_BYTES, STOP, splitLines, type LineIssue } from './lines.js';
 
@@ -61,7 +60,7 @@ export interface ReadStats {
 }
 
 /** Largest .json document read whole; bigger inputs should be JSONL. */
-export const MAX_JSON_DOCUMENT_BYTES = 256 * 1024 * 1024;
+const MAX_JSON_DOCUMENT_BYTES = 256 * 1024 * 1024;
 
 export class SourceError extends Error {}
 
@@ -275,10 +274,4 @@ async function readJsonDocument(stream: AsyncIterable<Buffer>, sink: RecordSink)
     if (r === STOP) return { ...base, records, lines, blankLines: 0, stopped: true };
   }
   return { ...base, records, lines, blankLines: 0 };
-}
-
-/** True when the path is a readable regular file (for error messages before streaming). */
-export async function assertReadable(path: string): Promise<void> {
-  const h = await open(path, 'r');
-  await h.close();
 }

@@ -8,6 +8,7 @@ import { adapter as openaiBatch } from './openai-batch.js';
 import { adapter as openaiLog } from './openai-log.js';
 import { adapter as anthropicBatch } from './anthropic-batch.js';
 import { adapter as claudeCode } from './claude-code.js';
+import { adapter as codex } from './codex.js';
 import { adapter as litellm } from './litellm.js';
 import { adapter as openrouter } from './openrouter.js';
 import { adapter as bedrock } from './bedrock.js';
@@ -19,6 +20,7 @@ export const ADAPTERS: readonly Adapter[] = [
   openaiLog,
   anthropicBatch,
   claudeCode,
+  codex,
   litellm,
   openrouter,
   bedrock,

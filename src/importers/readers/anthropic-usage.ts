@@ -1,5 +1,5 @@
 /**
- * The Anthropic Messages `usage` object (provider-formats.md §5), shared by the
+ * The Anthropic Messages `usage` object (docs/import-formats.md, `anthropic-batch`), shared by the
  * anthropic-batch and claude-code adapters.
  *
  * Unlike OpenAI, `input_tokens` counts only the uncached input: cache reads
