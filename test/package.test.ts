@@ -111,6 +111,14 @@ const payload = { externalRequestId: 'c1', provider: 'openai', model: 'gpt-4o-mi
 out.clean = lintPayload(payload);
 out.bad = lintPayload({ ...payload, inputTokens: '12', environment: 'Prod' });
 out.report = await validateFiles(['payloads.jsonl']);
+out.configured = await validateFiles(['payloads.jsonl'], { rules: { 'payload/missing-prompt-version': 'off', 'catalog/unknown-model': 'error' }, maxWarnings: 0 });
+const { latencyMs: _, ...noLatency } = payload;
+out.rules = {
+  default: lintPayload(noLatency).map((p) => p.rule + ':' + p.severity),
+  off: lintPayload(noLatency, { rules: { 'payload/missing-latency': 'off' } }),
+  raised: lintPayload(noLatency, { rules: { 'payload/missing-latency': 'error' } }).map((p) => p.rule + ':' + p.severity),
+};
+try { lintPayload(payload, { rules: { 'payload/missing-latencyy': 'off' } }); } catch (e) { out.rules.unknown = { isOpsmeterError: e instanceof OpsmeterError, exitCode: e.exitCode, message: e.message, hint: e.hint }; }
 try { await validateFiles('missing.jsonl'); } catch (e) { out.missing = { isOpsmeterError: e instanceof OpsmeterError, exitCode: e.exitCode, usage: EXIT.usage, message: e.message }; }
 const emulator = await startEmulator();
 const res = await fetch(emulator.url + '/v1/ingest/llm-request', { method: 'POST', headers: { 'content-type': 'application/json', 'x-api-key': emulator.apiKey }, body: JSON.stringify(payload) });
@@ -140,6 +148,24 @@ process.stdout.write(JSON.stringify(out));
     expect(out.report.summary).toMatchObject({ files: 1, records: 3, errors: 2 });
     expect(out.report.byRule).toMatchObject({ 'payload/type': 1, 'json/syntax': 1, 'payload/duplicate-external-request-id': 1 });
     expect(out.report.problems[0]).toMatchObject({ file: 'payloads.jsonl', line: 2, pointer: '/inputTokens', rule: 'payload/type' });
+
+    // Rule settings: the API's `rules` and the CLI's --rule give the same report.
+    expect(out.rules.default).toEqual(['payload/missing-latency:warning']);
+    expect(out.rules.off).toEqual([]);
+    expect(out.rules.raised).toEqual(['payload/missing-latency:error']);
+    expect(out.rules.unknown).toMatchObject({ isOpsmeterError: true, exitCode: 2, message: 'unknown rule "payload/missing-latencyy"', hint: expect.stringContaining('payload/missing-latency') });
+    const configured = await run(
+      process.execPath,
+      [join(project, 'node_modules', '.bin', 'opsmeter'), 'validate', '--format', 'json', '--rule', 'payload/missing-prompt-version=off', '--rule', 'catalog/unknown-model=error', '--max-warnings', '0', 'payloads.jsonl'],
+      project,
+      60_000,
+      env,
+    );
+    expect(configured.code, configured.stderr).toBe(1);
+    expect(out.configured).toEqual(JSON.parse(configured.stdout));
+    expect(out.configured.rules).toEqual({ 'payload/missing-prompt-version': 'off', 'catalog/unknown-model': 'error' });
+    expect(out.configured.summary).toMatchObject({ errors: 3, maxWarnings: 0 });
+    expect(out.configured.byRule['payload/missing-prompt-version']).toBeUndefined();
   });
 
   it('importing it loads the linter, not the readers, the emulator or any heavy package', async () => {
@@ -168,7 +194,7 @@ process.stdout.write(JSON.stringify(out));
       `import { lintPayload, startEmulator, validateFiles, OpsmeterError, type Payload, type Problem, type RunningEmulator, type ValidationReport } from 'opsmeter';
 
 const payload: Payload = { provider: 'openai', model: 'gpt-4o-mini', status: 'success', inputTokens: 1, outputTokens: 2 };
-const problems: Problem[] = lintPayload(payload, { now: new Date() });
+const problems: Problem[] = lintPayload(payload, { now: new Date(), rules: { 'payload/missing-latency': 'off', 'payload/unknown-field': 'error' } });
 export const lines: string[] = problems.filter((p) => p.severity === 'error').map((p) => \`\${p.rule} \${p.pointer}: \${p.message} (\${p.hint})\`);
 
 export async function check(): Promise<number> {
@@ -189,6 +215,8 @@ export function exitCodeOf(e: unknown): number | undefined {
 export const wrongStatus: Payload = { provider: 'openai', model: 'm', status: 'ok' };
 // @ts-expect-error lintPayload is synchronous: it returns problems, not a promise
 lintPayload(payload).then(() => {});
+// @ts-expect-error a rule level is off, warning or error
+lintPayload(payload, { rules: { 'payload/missing-latency': 'warn' } });
 // @ts-expect-error maxErrors is a number
 validateFiles('a.jsonl', { maxErrors: 'ten' });
 `,

@@ -10,6 +10,7 @@ import { catalogFromJson, type Catalog, type CatalogEntry } from '../contract/ca
 import { catalogCachePath, describeCatalog, loadCatalog } from '../contract/catalog-file.js';
 import type { DataMode, Environment, PartialReason, Payload, Status } from '../contract/fields.js';
 import { lintPayload as lintRecord } from '../contract/lint.js';
+import { rulePolicy, type RuleLevel, type RuleSettings } from '../contract/rule-settings.js';
 import type { Severity } from '../contract/rules.js';
 import type { EmulatorOptions as ServerOptions, EmulatorStats, RequestLogEntry } from '../emulator/server.js';
 import { EXIT, OpsmeterError } from '../errors.js';
@@ -17,7 +18,7 @@ import type { JsonReport } from '../report/json.js';
 import { VERSION } from '../version.js';
 
 export { EXIT, OpsmeterError, VERSION };
-export type { CatalogEntry, DataMode, EmulatorStats, Environment, PartialReason, Payload, RequestLogEntry, Severity, Status };
+export type { CatalogEntry, DataMode, EmulatorStats, Environment, PartialReason, Payload, RequestLogEntry, RuleLevel, RuleSettings, Severity, Status };
 
 /** One problem with one payload: what `validate` reports, without the file position. */
 export interface Problem {
@@ -58,6 +59,12 @@ export interface LintOptions {
    * `opsmeter catalog --fetch` wrote, else the built-in dated snapshot.
    */
   catalog?: string | CatalogDocument;
+  /**
+   * Severity per rule id, as in opsmeter.config.json: `{ "payload/missing-latency": "off" }`.
+   * An unknown rule id or level throws an OpsmeterError (exitCode 2) naming it. The object is
+   * compiled once: do not mutate it between calls.
+   */
+  rules?: RuleSettings;
   /** The clock for the createdAt age checks (epoch ms or a Date); default now. */
   now?: number | Date;
 }
@@ -65,6 +72,10 @@ export interface LintOptions {
 export interface ValidateFilesOptions extends LintOptions {
   /** Recorded in the report's summary (warnings fail the run); default false. */
   strict?: boolean;
+  /** Recorded in the report's summary: more warnings than this fail the run. */
+  maxWarnings?: number;
+  /** List errors only (warnings are still counted: `summary.quietWarnings`). */
+  quiet?: boolean;
   /** List at most this many problems (counts stay exact); default: all of them. */
   maxErrors?: number;
   /** Stop at the first error; later files are not read. */
@@ -79,7 +90,7 @@ export interface ValidateFilesOptions extends LintOptions {
  * an externalRequestId reused across payloads) are validateFiles' job.
  */
 export function lintPayload(value: unknown, options: LintOptions = {}): Problem[] {
-  const findings = lintRecord(value, { catalog: catalogFor(options.catalog), now: clockOf(options.now) });
+  const findings = lintRecord(value, { catalog: catalogFor(options.catalog), now: clockOf(options.now), rules: options.rules });
   // Every problem says what to do: the finding's own hint, else the rule's (as validate does).
   return findings.map((f) => ({ rule: f.rule.id, severity: f.rule.severity, pointer: f.pointer, message: f.message, hint: f.hint ?? f.rule.hint }));
 }
@@ -88,7 +99,8 @@ export function lintPayload(value: unknown, options: LintOptions = {}): Problem[
  * Validate payload files, directories (recursively: *.json, *.jsonl, *.ndjson) and globs,
  * as `opsmeter validate --format json` does, and return its report. A path that does not
  * exist, or an unreadable file, rejects with an OpsmeterError (exitCode 2), as the CLI exits 2.
- * The run failed when `report.summary.errors > 0` (or, strict, `warnings > 0`).
+ * The run failed (the CLI would exit 1) when `summary.errors > 0`, or `summary.strict` and
+ * `warnings > 0`, or `warnings > summary.maxWarnings`.
  */
 export async function validateFiles(paths: string | readonly string[], options: ValidateFilesOptions = {}): Promise<ValidationReport> {
   const list = typeof paths === 'string' ? [paths] : [...paths];
@@ -97,7 +109,11 @@ export async function validateFiles(paths: string | readonly string[], options: 
   if (!(maxErrors === Infinity || (Number.isSafeInteger(maxErrors) && maxErrors >= 0))) {
     throw new TypeError(`validateFiles: maxErrors must be a whole number ≥ 0, got ${String(options.maxErrors)}`);
   }
+  if (options.maxWarnings !== undefined && !(Number.isSafeInteger(options.maxWarnings) && options.maxWarnings >= 0)) {
+    throw new TypeError(`validateFiles: maxWarnings must be a whole number ≥ 0, got ${String(options.maxWarnings)}`);
+  }
   const catalog = catalogFor(options.catalog);
+  const rules = options.rules === undefined ? undefined : rulePolicy(options.rules);
   const [{ expandPaths, noPayloadFiles }, { validateSources }, { jsonReport }] = await Promise.all([
     import('../read/paths.js'),
     import('../validate/validate.js'),
@@ -110,8 +126,14 @@ export async function validateFiles(paths: string | readonly string[], options: 
   if (expanded.emptyMatches.length > 0 && !options.allowEmpty) {
     throw noPayloadFiles(expanded.emptyMatches, 'check the path or the glob; allowEmpty: true makes this an empty report');
   }
-  const result = await validateSources(expanded.sources, { catalog, now: clockOf(options.now), bail: options.bail, maxProblems: maxErrors });
-  return jsonReport(result, { strict: options.strict === true, version: VERSION, catalog: describeCatalog(catalog) });
+  const result = await validateSources(expanded.sources, { catalog, now: clockOf(options.now), bail: options.bail, maxProblems: maxErrors, quiet: options.quiet === true, rules });
+  return jsonReport(result, {
+    strict: options.strict === true,
+    maxWarnings: options.maxWarnings,
+    ruleSettings: rules?.overrides,
+    version: VERSION,
+    catalog: describeCatalog(catalog),
+  });
 }
 
 export interface EmulatorOptions extends Omit<ServerOptions, 'catalog' | 'clock' | 'port'> {
