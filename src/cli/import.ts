@@ -15,7 +15,7 @@ import { loadCatalog, stdinIsPiped } from './shared.js';
 import { addSendOptions } from './send.js';
 
 /** Listed here (not imported from the registry) so registering the command stays cheap. */
-const FORMATS = ['auto', 'openai-batch', 'openai-log', 'anthropic-batch', 'claude-code', 'codex', 'litellm', 'openrouter', 'bedrock', 'csv', 'jsonl'];
+const FORMATS = ['auto', 'openai-batch', 'openai-log', 'anthropic-batch', 'anthropic-log', 'claude-code', 'codex', 'litellm', 'openrouter', 'bedrock', 'csv', 'jsonl'];
 
 interface ImportFlags extends SendFlags, ConfigFlags {
   send?: boolean;

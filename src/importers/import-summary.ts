@@ -30,9 +30,17 @@ const OTHER = '(other reasons)';
 
 const zero = (): TokenSums => ({ payloads: 0, inputTokens: 0, outputTokens: 0, cachedInputTokens: 0, cacheWriteTokens: 0, reasoningTokens: 0 });
 
-/** Reasons carry values ("row has 3 cells…"); the summary groups them by shape. */
-function reasonGroup(reason: string): string {
-  return reason.replace(/"(?:[^"\\]|\\.)*"/g, '"…"').replace(/\b\d+\b/g, 'N');
+/**
+ * Reasons carry values ("row has 3 cells…", `object "list" is not …`); the summary groups
+ * them by shape, masking only the variable parts. A quoted name the message itself fixes —
+ * `no "object" field`, `is not "ModelInvocationLog"` — is kept.
+ */
+export function reasonGroup(reason: string): string {
+  return reason
+    .replace(/(is not |no )?"((?:[^"\\]|\\.)*)"( field)?/g, (whole, before: string | undefined, _inner: string, field: string | undefined) =>
+      before !== undefined || field !== undefined ? whole : '"…"',
+    )
+    .replace(/\b\d+\b/g, 'N');
 }
 
 function bump(map: Map<string, number>, key: string): void {

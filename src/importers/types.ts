@@ -15,6 +15,7 @@ export type FormatId =
   | 'openai-batch'
   | 'openai-log'
   | 'anthropic-batch'
+  | 'anthropic-log'
   | 'claude-code'
   | 'codex'
   | 'litellm'
