@@ -41,9 +41,20 @@ const PROVIDER_ALIASES: Record<string, string> = {
   mistralai: 'mistral',
 };
 
-/** Providers whose ids keep their dots (namespace separators, vendor slugs). */
 const SUGGESTIONS_LIMIT = 10_000;
+/** Providers whose ids keep their dots (namespace separators, vendor slugs). */
 const KEEP_DOTS = new Set(['aws-bedrock', 'openrouter']);
+
+/**
+ * Opsmeter's spelling of a vendor model id under a catalog provider: lower case, and dots
+ * as hyphens ("gpt-4.1" → "gpt-4-1") except where dots separate namespaces (Bedrock) or
+ * are part of a vendor slug (OpenRouter). The catalog's dots rule, the snapshot generator
+ * (scripts/build-catalog.mjs) and the price lookup (src/prices/) all use this one rule.
+ */
+export function catalogSpelling(provider: string, id: string): string {
+  const m = id.trim().toLowerCase();
+  return KEEP_DOTS.has(provider) ? m : m.replace(/\./g, '-');
+}
 const DATE_SUFFIX = /-(?:\d{4}-\d{2}-\d{2}|\d{8})$/;
 const BEDROCK_REGION = /^(?:us|eu|apac|ap|us-gov|global|ca|jp|au)\./;
 
@@ -128,7 +139,7 @@ export class Catalog {
       return undefined;
     }
     if (!KEEP_DOTS.has(provider) && m.includes('.')) {
-      m = m.replace(/\./g, '-');
+      m = catalogSpelling(provider, m);
       if (this.has(provider, m)) return { model: m, rule: 'dots-to-hyphens' };
     }
     const undated = m.replace(DATE_SUFFIX, '');
