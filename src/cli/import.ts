@@ -10,13 +10,14 @@
 import { Option, type Command } from 'commander';
 import type { SendFlags } from './send-session.js';
 import { EXIT, OpsmeterError } from '../errors.js';
+import { addConfigOptions, resolveSettings, type ConfigFlags } from './config-options.js';
 import { loadCatalog, stdinIsPiped } from './shared.js';
 import { addSendOptions } from './send.js';
 
 /** Listed here (not imported from the registry) so registering the command stays cheap. */
-const FORMATS = ['auto', 'openai-batch', 'openai-log', 'anthropic-batch', 'claude-code', 'codex', 'litellm', 'openrouter', 'bedrock', 'csv', 'jsonl'];
+const FORMATS = ['auto', 'openai-batch', 'openai-log', 'anthropic-batch', 'anthropic-log', 'claude-code', 'codex', 'gemini', 'litellm', 'openrouter', 'bedrock', 'csv', 'jsonl'];
 
-interface ImportFlags extends SendFlags {
+interface ImportFlags extends SendFlags, ConfigFlags {
   send?: boolean;
   from: string;
   map: string[];
@@ -58,6 +59,7 @@ export function registerImport(program: Command): void {
     .option('--batch-id <id>', 'openai-batch / anthropic-batch: the batch these files belong to; lines without a global id become <id>:<custom_id> (default: a batch id in the file name)')
     .option('--stdin-filename <name>', 'name stdin in reports (its extension picks CSV or JSON)')
     .option('--send', 'send the payloads to the ingest API as they are converted (the flags below apply)');
+  addConfigOptions(cmd); // the lint gate's rule settings (and the sender's, with --send)
   const importOptions = cmd.options.length;
   addSendOptions(cmd); // also --catalog, which the import uses too
   const sendOnly = cmd.options.slice(importOptions).filter((o) => o.attributeName() !== 'catalog');
@@ -117,7 +119,7 @@ async function checkSend(flags: ImportFlags, command: Command, sendOnly: readonl
 
 async function runImportCommand(paths: string[], flags: ImportFlags, command: Command, sendOnly: readonly Option[]): Promise<number> {
   await checkSend(flags, command, sendOnly);
-  const [{ expandPaths }, registry, run, detect, generic, summary, { LineSink }, { writeFile }, { BatchIds }, { PayloadQueue, SendingStopped }] = await Promise.all([
+  const [{ expandPaths }, registry, run, detect, generic, summary, { LineSink }, { writeFile }, { BatchIds }, { PayloadQueue, SendingStopped }, { PriceBook }] = await Promise.all([
     import('../read/paths.js'),
     import('../importers/adapters/index.js'),
     import('../importers/run.js'),
@@ -128,6 +130,7 @@ async function runImportCommand(paths: string[], flags: ImportFlags, command: Co
     import('node:fs/promises'),
     import('../importers/readers/batch-id.js'),
     import('../importers/send-queue.js'),
+    import('../prices/library.js'),
   ]);
 
   // --map belongs to the generic formats, which cannot be sniffed.
@@ -191,7 +194,10 @@ async function runImportCommand(paths: string[], flags: ImportFlags, command: Co
     throw new OpsmeterError(`--batch-id applies to openai-batch and anthropic-batch files; --from auto chose ${adapter.id}`, EXIT.usage);
   }
   const batchIds = adapter.id === 'openai-batch' || adapter.id === 'anthropic-batch' ? new BatchIds(adapter.id, flags.batchId) : undefined;
-  const catalog = loadCatalog(flags.catalog);
+  const settings = await resolveSettings(flags);
+  const catalog = loadCatalog(flags.catalog ?? settings.catalog);
+  const now = Date.now();
+  const prices = await PriceBook.load(new Date(now));
   const ctx = { map, batchIds };
   const pre = await run.openAllSources(adapter, ctx, sources.filter((s) => !opened.has(s)));
   for (const [s, o] of pre) opened.set(s, o);
@@ -213,7 +219,7 @@ async function runImportCommand(paths: string[], flags: ImportFlags, command: Co
   let sending: Promise<{ code: number } | { error: unknown }> | undefined;
   if (queue) {
     const { runSendSession } = await import('./send-session.js');
-    sending = runSendSession(queue, flags, { catalog }).then(
+    sending = runSendSession(queue, flags, { catalog, rules: settings.rules }).then(
       (code) => ({ code }),
       (error: unknown) => ({ error }),
     );
@@ -230,9 +236,12 @@ async function runImportCommand(paths: string[], flags: ImportFlags, command: Co
       catalog,
       defaults: { dataMode: flags.dataMode, environment: flags.environment, endpointTag: flags.endpointTag, promptVersion: flags.promptVersion },
       hashSalt: flags.hashUserIds,
+      rules: settings.rules,
       output,
       rejects,
       opened,
+      now,
+      prices,
       onProgress: tty
         ? (rows, fileIndex, files) => {
             progressShown = true;
@@ -270,6 +279,7 @@ async function runImportCommand(paths: string[], flags: ImportFlags, command: Co
     output: queue ? `the API (--send)${toFile ? ` and ${flags.output!}` : ''}` : toFile ? flags.output! : 'stdout',
     rejectsFile: flags.rejects,
     notes: batchIds?.notes(sources.map((src) => src.name)),
+    now: new Date(now).toISOString(),
   };
   const s = summary.buildSummary(tally, sctx);
   if (flags.summaryJson) {
@@ -281,7 +291,7 @@ async function runImportCommand(paths: string[], flags: ImportFlags, command: Co
     }
   }
   // On a terminal the send's progress line may be showing: start on a clean line.
-  process.stderr.write((queue && process.stderr.isTTY ? '\r\x1b[2K' : '') + summary.summaryText(s, sctx));
+  process.stderr.write((queue && process.stderr.isTTY ? '\r\x1b[2K' : '') + summary.summaryText(s, sctx, { chart: process.stderr.isTTY === true }));
   if (!s.invariantHolds) throw new Error(`import invariant broken: ${s.invariant}`);
   const importCode = s.rejected.total > 0 ? EXIT.failed : EXIT.ok;
   if (!sending) return importCode;

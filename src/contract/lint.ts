@@ -13,6 +13,7 @@ import {
   type FieldName,
   type FieldSpec,
 } from './fields.js';
+import { type RulePolicy, rulePolicy, type RuleSettings } from './rule-settings.js';
 import { RULES, type RuleInfo } from './rules.js';
 
 export interface Finding {
@@ -35,6 +36,12 @@ export interface LintContext {
    * those of a full lint (test/lint-errors-only.test.ts).
    */
   errorsOnly?: boolean;
+  /**
+   * Severity per rule id (`off`, `warning`, `error`), as in opsmeter.config.json; a plain
+   * object is compiled once and cached, a RulePolicy is used as is. Findings come back
+   * with the configured severity (`finding.rule.severity`); off ones are dropped.
+   */
+  rules?: RuleSettings | RulePolicy;
 }
 
 const DAY_MS = 86_400_000;
@@ -214,7 +221,7 @@ for (const name of FIELD_NAMES) {
           : spec.kind === 'count'
             ? (n, v, _c, out) => checkCount(n, v, out)
             : spec.kind === 'datetime'
-              ? (_n, v, c, out) => checkCreatedAt(v, c, out)
+              ? (_n, v, c, out) => checkCreatedAt(v, c, c.errorsOnly === true, out)
               : (_n, v, _c, out) => checkMetadata(v, out),
   };
 }
@@ -252,8 +259,21 @@ const SEEN_KEYS = 32;
 const seenKeys: string[] = Array.from({ length: SEEN_KEYS }, () => '');
 const seenRules: (FieldRule | undefined)[] = Array.from({ length: SEEN_KEYS }, () => undefined);
 
-/** Lint one parsed record. Returns [] for a clean payload (the common, fast case). */
+/**
+ * Lint one parsed record. Returns [] for a clean payload (the common, fast case). Without
+ * `ctx.rules` this is one extra call; with them, the settings are applied to the findings
+ * (errors-only lint then still runs the warning checks when a warning is raised to error).
+ */
 export function lintPayload(value: unknown, ctx: LintContext): Finding[] {
+  const rules = ctx.rules;
+  if (rules === undefined) return lintAll(value, ctx, ctx.errorsOnly === true);
+  const policy = rulePolicy(rules);
+  const errorsOnly = ctx.errorsOnly === true;
+  const out = lintAll(value, ctx, errorsOnly && !policy.raisesWarning);
+  return out.length === 0 ? out : policy.apply(out, errorsOnly);
+}
+
+function lintAll(value: unknown, ctx: LintContext, errorsOnly: boolean): Finding[] {
   const out: Finding[] = [];
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     out.push({
@@ -295,7 +315,7 @@ export function lintPayload(value: unknown, ctx: LintContext): Finding[] {
     if (v === undefined) continue;
     if (rule.required) required++;
     if (isClean(rule, v)) continue;
-    if (rule.kind === 'datetime') checkCreatedAt(v, ctx, out); // runs on every record: a direct call
+    if (rule.kind === 'datetime') checkCreatedAt(v, ctx, errorsOnly, out); // runs on every record: a direct call
     else rule.check(k, v, ctx, out);
   }
   if (required !== REQUIRED.length) {
@@ -354,7 +374,7 @@ export function lintPayload(value: unknown, ctx: LintContext): Finding[] {
   }
 
   // Unknown-field warnings are rare: dropping them here keeps errorsOnly out of the key loop.
-  if (ctx.errorsOnly) return out.length === 0 ? out : out.filter((f) => f.rule.severity === 'error');
+  if (errorsOnly) return out.length === 0 ? out : out.filter((f) => f.rule.severity === 'error');
 
   // Warnings.
   if (p.externalRequestId === undefined) {
@@ -431,7 +451,7 @@ function caseHint(k: string): string | undefined {
   return undefined;
 }
 
-function checkCreatedAt(v: unknown, ctx: LintContext, out: Finding[]): void {
+function checkCreatedAt(v: unknown, ctx: LintContext, errorsOnly: boolean, out: Finding[]): void {
   if (typeof v !== 'string') {
     out.push({ rule: RULES.type, pointer: '/createdAt', message: `createdAt must be an ISO-8601 string, got ${describe(v)}`, target: 'value' });
     return;
@@ -448,7 +468,7 @@ function checkCreatedAt(v: unknown, ctx: LintContext, out: Finding[]): void {
     });
     return;
   }
-  if (ctx.errorsOnly) return;
+  if (errorsOnly) return;
   if (t > ctx.now + FUTURE_SKEW_MS) {
     out.push({ rule: RULES.createdAtFuture, pointer: '/createdAt', message: `createdAt ${v} lies in the future`, target: 'value' });
   } else if (t < ctx.now - FREE_RAW_RETENTION_DAYS * DAY_MS) {

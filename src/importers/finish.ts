@@ -10,6 +10,7 @@ import { daysInMonth, isoFromEpochMs } from '../contract/calendar.js';
 import type { Catalog } from '../contract/catalog.js';
 import type { DataMode, Environment, Payload } from '../contract/fields.js';
 import { lintPayload } from '../contract/lint.js';
+import type { RulePolicy } from '../contract/rule-settings.js';
 import type { Draft, FormatId } from './types.js';
 
 export interface Defaults {
@@ -27,6 +28,11 @@ export interface FinishOptions {
   hashSalt?: string;
   /** Epoch ms for lint's createdAt age checks (warnings only; never changes the output). */
   now: number;
+  /**
+   * Rule settings (opsmeter.config.json, --rule): a rule turned off never rejects a row, a
+   * warning raised to error does, exactly as validate would judge the payload.
+   */
+  rules?: RulePolicy;
 }
 
 export type DefaultName = 'dataMode' | 'environment' | 'endpointTag' | 'promptVersion';
@@ -247,7 +253,7 @@ export function finishDraft(draft: Draft, opts: FinishOptions): Finished {
   p.metadata = metadata;
 
   // The gate: warnings are not a reason to drop a row, so only the error checks run.
-  const errors = lintPayload(p, { catalog, now: opts.now, errorsOnly: true });
+  const errors = lintPayload(p, opts.rules ? { catalog, now: opts.now, errorsOnly: true, rules: opts.rules } : { catalog, now: opts.now, errorsOnly: true });
   if (errors.length > 0) {
     const f = errors[0]!;
     return { ok: false, reason: `${f.message} [${f.rule.id}]${f.hint ? ` — ${f.hint}` : ''}` };

@@ -21,6 +21,7 @@
  */
 import type { Catalog } from '../contract/catalog.js';
 import { lintPayload } from '../contract/lint.js';
+import type { RulePolicy } from '../contract/rule-settings.js';
 import type { ApiClient, Exchange } from './client.js';
 import { systemClock, type Clock } from './clock.js';
 import type { AcceptedInfo, SendOutcome, Verdict } from './classify.js';
@@ -92,6 +93,8 @@ export interface SenderOptions {
   path?: string;
   /** externalRequestIds already accepted in an earlier run (from the journal). */
   alreadyAccepted?: ReadonlySet<string>;
+  /** Rule settings for the local check (opsmeter.config.json, --rule). */
+  rules?: RulePolicy;
   random?: () => number;
   /** Time and timers for throttle windows, rate slots and retry waits (tests inject a virtual one). */
   clock?: Clock;
@@ -330,7 +333,7 @@ export class Sender {
       this.hooks.onSkip?.(id, item.where);
       return;
     }
-    const check = checkBeforeSend(value, this.opts.catalog, this.opts.allowReal === true, this.clock.now());
+    const check = checkBeforeSend(value, this.opts.catalog, this.opts.allowReal === true, this.clock.now(), this.opts.rules);
     if (!check.ok) return this.finishUnsent(item, check.reason, check.message, id);
     const warned = check.warned;
     if (warned) this.report.eventsWithLintWarnings++;
@@ -481,8 +484,8 @@ type Preflight = { ok: true; warned: boolean } | { ok: false; reason: 'invalid' 
  * The local checks every event passes before it may be sent (and what --dry-run shows):
  * the contract (lint errors block, warnings do not) and the real-data guard.
  */
-function checkBeforeSend(value: unknown, catalog: Catalog, allowReal: boolean, now = Date.now()): Preflight {
-  const findings = lintPayload(value, { catalog, now });
+function checkBeforeSend(value: unknown, catalog: Catalog, allowReal: boolean, now = Date.now(), rules?: RulePolicy): Preflight {
+  const findings = lintPayload(value, rules ? { catalog, now, rules } : { catalog, now });
   let warned = false;
   const errors: string[] = [];
   for (const f of findings) {

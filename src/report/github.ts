@@ -1,6 +1,8 @@
 /**
  * GitHub Actions workflow commands (`::error file=…,line=…,col=…,title=RULE::message`).
- * GitHub shows only 10 annotations per step, so the plain summary follows them.
+ * GitHub shows only 10 annotations of each kind per step: errors are written first, so the
+ * ones that fail the build are never lost among warnings in the log, and the plain summary
+ * (which counts everything) follows them.
  */
 import { PLAIN } from '../terminal.js';
 import type { Problem } from '../problem.js';
@@ -18,7 +20,9 @@ function annotation(p: Problem): string {
 }
 
 export const renderGithub: Renderer = (result, ctx) => {
-  const lines = result.problems.map(annotation);
+  const lines: string[] = [];
+  for (const p of result.problems) if (p.severity === 'error') lines.push(annotation(p));
+  for (const p of result.problems) if (p.severity !== 'error') lines.push(annotation(p));
   lines.push(...summaryLines(result, { ...ctx, paint: PLAIN }));
   return lines.join('\n') + '\n';
 };
