@@ -6,6 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { runCli } from './helpers/cli.js';
 import { startScriptedServer, type Script, type ScriptedServer } from './helpers/scripted-server.js';
 import { catalogFromJson } from '../src/contract/catalog.js';
+import { SNAPSHOT_DATE } from '../src/contract/catalog-snapshot.js';
 import { normalizePricing, PricingShapeError } from '../src/ingest/pricing.js';
 
 let servers: ScriptedServer[] = [];
@@ -37,7 +38,7 @@ describe('opsmeter catalog (list)', () => {
     const { env } = cacheEnv();
     const r = await runCli(['catalog'], { env });
     expect(r.code).toBe(0);
-    expect(r.stdout.split('\n')[0]).toMatch(/^catalog: built-in snapshot, 2025-09-05 · \d+ models · prices in USD per 1M tokens$/);
+    expect(r.stdout.split('\n')[0]).toMatch(new RegExp(`^catalog: built-in snapshot, ${SNAPSHOT_DATE} · \\d+ models`));
     expect(r.stdout).toMatch(/openai\s+gpt-4o-mini\s+0\.15\s+0\.6/);
   });
 
@@ -66,7 +67,7 @@ describe('opsmeter catalog (list)', () => {
     const r = await runCli(['catalog', '--json', '--provider', 'anthropic'], { env });
     expect(r.code).toBe(0);
     const j = JSON.parse(r.stdout);
-    expect(j.date).toBe('2025-09-05');
+    expect(j.date).toBe(SNAPSHOT_DATE);
     expect(j.models.every((m: { provider: string }) => m.provider === 'anthropic')).toBe(true);
     expect(catalogFromJson(j, 'out').size).toBe(j.models.length);
   });
@@ -169,8 +170,11 @@ describe('normalizePricing', () => {
     expect(() => normalizePricing('x', 'u', at)).toThrow(PricingShapeError);
     expect(() => normalizePricing(null, 'u', at)).toThrow(/null/);
   });
-  it('reads prices given as numbers or numeric strings, and nothing else', () => {
-    const m = normalizePricing([{ provider: 'p', model: 'm', inputPer1M: '1.5', outputPer1M: -1, cacheReadPer1M: 'x' }], 'u', at).models[0]!;
-    expect(m).toMatchObject({ inputPer1M: 1.5, outputPer1M: null, cacheReadPer1M: null });
+  it('reads prices given as numbers or numeric strings; absent is unknown (null)', () => {
+    const m = normalizePricing([{ provider: 'p', model: 'm', inputPer1M: '1.5', outputPer1M: 2, cacheReadPer1M: null }], 'u', at).models[0]!;
+    expect(m).toMatchObject({ inputPer1M: 1.5, outputPer1M: 2, cacheReadPer1M: null, cacheWritePer1M: null });
+  });
+  it.each([-1, '-1', 'x', Number.POSITIVE_INFINITY, Number.NaN, true, {}])('refuses a price of %s (the cache is left alone)', (bad) => {
+    expect(() => normalizePricing([{ provider: 'p', model: 'm', inputPer1M: 1, outputPer1M: bad }], 'u', at)).toThrow(/pricing entry 0 \(p\/m\) has a price that is not a number 0 or more/);
   });
 });

@@ -23,7 +23,7 @@ export interface ModelResolution {
   rule: MappingRule;
 }
 
-export type MappingRule = 'exact' | 'case' | 'route-prefix' | 'dots-to-hyphens' | 'date-suffix' | 'bedrock-region';
+export type MappingRule = 'exact' | 'case' | 'route-prefix' | 'version-suffix' | 'dots-to-hyphens' | 'date-suffix' | 'bedrock-region';
 
 /** Provider spellings seen in logs → catalog provider id. */
 const PROVIDER_ALIASES: Record<string, string> = {
@@ -41,9 +41,20 @@ const PROVIDER_ALIASES: Record<string, string> = {
   mistralai: 'mistral',
 };
 
-/** Providers whose ids keep their dots (namespace separators, vendor slugs). */
 const SUGGESTIONS_LIMIT = 10_000;
+/** Providers whose ids keep their dots (namespace separators, vendor slugs). */
 const KEEP_DOTS = new Set(['aws-bedrock', 'openrouter']);
+
+/**
+ * Opsmeter's spelling of a vendor model id under a catalog provider: lower case, and dots
+ * as hyphens ("gpt-4.1" → "gpt-4-1") except where dots separate namespaces (Bedrock) or
+ * are part of a vendor slug (OpenRouter). The catalog's dots rule, the snapshot generator
+ * (scripts/build-catalog.mjs) and the price lookup (src/prices/) all use this one rule.
+ */
+export function catalogSpelling(provider: string, id: string): string {
+  const m = id.trim().toLowerCase();
+  return KEEP_DOTS.has(provider) ? m : m.replace(/\./g, '-');
+}
 const DATE_SUFFIX = /-(?:\d{4}-\d{2}-\d{2}|\d{8})$/;
 const BEDROCK_REGION = /^(?:us|eu|apac|ap|us-gov|global|ca|jp|au)\./;
 
@@ -116,13 +127,19 @@ export class Catalog {
       m = m.slice(slash + 1);
       if (this.has(provider, m)) return { model: m, rule: 'route-prefix' };
     }
+    const at = m.indexOf('@');
+    if (at > 0 && provider !== 'aws-bedrock') {
+      // Vertex AI model versions: "gemini-2.0-flash-001@default" → "gemini-2.0-flash-001".
+      m = m.slice(0, at);
+      if (this.has(provider, m)) return { model: m, rule: 'version-suffix' };
+    }
     if (provider === 'aws-bedrock') {
       const bare = m.replace(BEDROCK_REGION, '');
       if (bare !== m && this.has(provider, bare)) return { model: bare, rule: 'bedrock-region' };
       return undefined;
     }
     if (!KEEP_DOTS.has(provider) && m.includes('.')) {
-      m = m.replace(/\./g, '-');
+      m = catalogSpelling(provider, m);
       if (this.has(provider, m)) return { model: m, rule: 'dots-to-hyphens' };
     }
     const undated = m.replace(DATE_SUFFIX, '');
@@ -226,14 +243,20 @@ export function catalogFromJson(value: unknown, origin: string): Catalog {
     if (typeof r?.provider !== 'string' || typeof r.model !== 'string') {
       throw new Error(`${origin}: entry ${i} needs string "provider" and "model"`);
     }
-    const num = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : null);
+    // Absent or null: price unknown. Anything else must be a real price: a negative one would
+    // make estimates shrink, and 1e400 (Infinity once parsed) would make them meaningless.
+    const num = (field: string, v: unknown): number | null => {
+      if (v === undefined || v === null) return null;
+      if (typeof v === 'number' && Number.isFinite(v) && v >= 0) return v;
+      throw new Error(`${origin}: entry ${i} (${r.provider}/${r.model}): ${field} must be a price in USD per 1M tokens, 0 or more, or null when unknown; got ${typeof v === 'number' ? String(v) : JSON.stringify(v)}`);
+    };
     entries.push({
       provider: r.provider,
       model: r.model,
-      inputPer1M: num(r.inputPer1M ?? r.inputPrice),
-      outputPer1M: num(r.outputPer1M ?? r.outputPrice),
-      cacheReadPer1M: num(r.cacheReadPer1M),
-      cacheWritePer1M: num(r.cacheWritePer1M),
+      inputPer1M: num(r.inputPer1M !== undefined ? 'inputPer1M' : 'inputPrice', r.inputPer1M ?? r.inputPrice),
+      outputPer1M: num(r.outputPer1M !== undefined ? 'outputPer1M' : 'outputPrice', r.outputPer1M ?? r.outputPrice),
+      cacheReadPer1M: num('cacheReadPer1M', r.cacheReadPer1M),
+      cacheWritePer1M: num('cacheWritePer1M', r.cacheWritePer1M),
       source: typeof r.source === 'string' ? r.source : origin,
     });
   });

@@ -25,7 +25,7 @@ export function kindOf(v: unknown): string {
     if (!Number.isFinite(v)) return 'not a finite number';
     if (v < 0) return 'a negative number';
     if (!Number.isInteger(v)) return 'a fraction';
-    return 'too large to be exact';
+    return Number.isSafeInteger(v) ? 'a number' : 'too large to be exact';
   }
   if (typeof v === 'string') return 'a string';
   if (typeof v === 'boolean') return 'a boolean';
