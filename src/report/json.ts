@@ -9,7 +9,7 @@ export const renderJson: Renderer = (result, ctx) =>
       summary: { ...result.counts, omitted: result.omitted, bailed: result.bailed, strict: ctx.strict },
       byRule: result.byRule,
       files: result.files,
-      problems: result.problems.map(({ excerpt: _excerpt, ...p }) => p),
+      problems: result.problems.map(({ excerpt: _excerpt, excerptColumn: _excerptColumn, ...p }) => p),
     },
     null,
     2,

@@ -9,10 +9,14 @@ const FRAME_WIDTH = 100;
 function frame(p: Problem, gutter: string): string[] {
   if (p.excerpt === undefined) return [];
   const text = p.excerpt.replace(/\t/g, ' ');
+  // The caret's place in the excerpt, which may begin after the line's start.
+  const shown = (p.excerptColumn ?? 1) > 1;
+  const column = p.column - (p.excerptColumn ?? 1) + 1;
   let start = 0;
-  if (text.length > FRAME_WIDTH) start = Math.max(0, Math.min(p.column - 1 - Math.floor(FRAME_WIDTH / 3), text.length - FRAME_WIDTH));
-  const clipped = (start > 0 ? '…' : '') + text.slice(start, start + FRAME_WIDTH) + (start + FRAME_WIDTH < text.length ? '…' : '');
-  const caretAt = p.column - 1 - start + (start > 0 ? 1 : 0);
+  if (text.length > FRAME_WIDTH) start = Math.max(0, Math.min(column - 1 - Math.floor(FRAME_WIDTH / 3), text.length - FRAME_WIDTH));
+  const cut = start > 0 || shown;
+  const clipped = (cut ? '…' : '') + text.slice(start, start + FRAME_WIDTH) + (start + FRAME_WIDTH < text.length ? '…' : '');
+  const caretAt = column - 1 - start + (cut ? 1 : 0);
   const num = String(p.line);
   return [`${gutter}${num} | ${clipped}`, `${gutter}${' '.repeat(num.length)} | ${' '.repeat(Math.max(0, caretAt))}^`];
 }

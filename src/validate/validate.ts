@@ -107,6 +107,7 @@ export async function validateSources(sources: readonly Source[], opts: Validate
         // Every problem says what to do: the finding's own hint, else the rule's.
         p.hint = hint ?? rule.hint;
         if (pos.text !== undefined) p.excerpt = pos.text;
+        if (pos.text !== undefined && pos.textColumn !== undefined) p.excerptColumn = pos.textColumn;
         problems.push(p);
       } else omitted++;
       if (opts.bail && rule.severity === 'error') {
@@ -116,7 +117,7 @@ export async function validateSources(sources: readonly Source[], opts: Validate
       return undefined;
     };
 
-    const onFault = (f: FaultInfo) => report(FAULT_RULE[f.fault], () => ({ line: f.line, column: f.column, text: f.text }), f.pointer, f.message);
+    const onFault = (f: FaultInfo) => report(FAULT_RULE[f.fault], () => ({ line: f.line, column: f.column, text: f.text, textColumn: f.textColumn }), f.pointer, f.message);
 
     let stats;
     try {
