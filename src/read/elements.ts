@@ -219,6 +219,24 @@ function scanElement(buf: Buffer, i: number, s: ScanState): number {
   return end;
 }
 
+/** The chunks with a leading UTF-8 BOM taken off (held until three bytes are in, so a BOM cut across chunks is seen). */
+async function* withoutBom(chunks: AsyncIterable<Buffer>, onBom: () => void): AsyncGenerator<Buffer> {
+  let head: Buffer | undefined = Buffer.alloc(0);
+  for await (const c of chunks) {
+    if (head === undefined) {
+      yield c;
+      continue;
+    }
+    head = head.length === 0 ? c : Buffer.concat([head, c]);
+    if (head.length < 3) continue;
+    const bom = head[0] === 0xef && head[1] === 0xbb && head[2] === 0xbf;
+    if (bom) onBom();
+    yield bom ? head.subarray(3) : head;
+    head = undefined;
+  }
+  if (head !== undefined && head.length > 0) yield head;
+}
+
 /**
  * Splits a JSON array read as chunks of bytes (a UTF-8 BOM is skipped). The input must
  * start, after white space, with `[`; anything else is reported as broken at once.
@@ -246,7 +264,6 @@ export async function splitArray(chunks: AsyncIterable<Buffer>, handler: Element
   let elementStartInChunk = -1; // where the current element starts in this chunk (-1: in an earlier one)
   let tooLarge = false;
   const scan = new ScanState();
-  let first = true; // BOM check pending
 
   const takeTail = (buf: Buffer, to: number): void => {
     if (to > tailFrom) {
@@ -413,15 +430,10 @@ export async function splitArray(chunks: AsyncIterable<Buffer>, handler: Element
     broken,
   });
 
-  for await (let buf of chunks) {
+  for await (const buf of withoutBom(chunks, () => (bytes += 3))) {
     if (buf.length === 0) continue;
     bytes += buf.length;
     lastByte = buf[buf.length - 1]!;
-    if (first) {
-      first = false;
-      // The caller looked at the first bytes already: a BOM, if any, is whole in this chunk.
-      if (buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf) buf = buf.subarray(3);
-    }
     const n = buf.length;
     let i = 0;
     tailFrom = 0;
