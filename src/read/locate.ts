@@ -168,10 +168,39 @@ const FRIENDLY: Record<string, string> = {
 export function findSyntaxFault(text: string, parseMessage: string): SyntaxFault {
   const found = firstSyntaxError(text);
   if (found) return found;
+  // jsonc-parser gave up (nesting too deep for its recursion): JSON.parse's own message.
   const pos = /position (\d+)/.exec(parseMessage);
   // "Unexpected end of JSON input" carries no position: the fault is at the end.
-  const offset = pos ? Number(pos[1]) : /end of JSON input/.test(parseMessage) ? text.trimEnd().length : 0;
-  return { offset, message: parseMessage.replace(/, ".*" is not valid JSON$/, '') };
+  const offset = pos ? Number(pos[1]) : /end of JSON input/.test(parseMessage) ? text.trimEnd().length : firstBadPrefix(text);
+  return { offset, message: parseMessage.replace(/, ".*" is not valid JSON$/s, '') };
+}
+
+/** True when JSON.parse finds nothing wrong with `prefix` except that it ends too soon. */
+function cleanPrefix(prefix: string): boolean {
+  try {
+    JSON.parse(prefix);
+    return true;
+  } catch (e) {
+    const m = (e as Error).message;
+    const pos = /position (\d+)/.exec(m);
+    return /end of JSON input/.test(m) || (pos !== null && Number(pos[1]) >= prefix.length);
+  }
+}
+
+/**
+ * Offset of the character JSON.parse stumbles on when its message gives none ("Unexpected
+ * token 'x', … is not valid JSON"): a binary search for the shortest prefix that is wrong
+ * in itself (about 20 parses of the text, iterative, so any nesting depth is fine).
+ */
+function firstBadPrefix(text: string): number {
+  let lo = 0; // clean
+  let hi = text.length; // not clean (the whole text failed)
+  while (hi - lo > 1) {
+    const mid = (lo + hi) >> 1;
+    if (cleanPrefix(text.slice(0, mid))) lo = mid;
+    else hi = mid;
+  }
+  return hi - 1;
 }
 
 /** jsonc-parser's first complaint about this text, worded for people; undefined when it has none. */
