@@ -1,16 +1,30 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { defineConfig } from 'vitest/config';
+
+/**
+ * End-to-end files spawn the built CLI (runCli in test/helpers/cli.ts) or another child
+ * process; every other file runs in process. Found by reading the files, so a new e2e test
+ * lands in the right project without a list to keep up to date.
+ */
+const E2E_FILES = readdirSync('test', { recursive: true, encoding: 'utf8' })
+  .filter((f) => f.endsWith('.test.ts') && /\b(?:runCli|spawn|execFile|fork)\(/.test(readFileSync(join('test', f), 'utf8')))
+  .map((f) => `test/${f}`);
 
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
-    // The e2e tests spawn the built CLI and start real servers on loopback:
-    // generous timeouts keep them green on a slow, noisy 2-core machine.
+    // Generous timeouts keep the e2e tests (child processes, real servers on loopback) green
+    // on a slow, noisy 2-core machine.
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: 'forks',
-    // One retry for a test that fails once under heavy machine load (seen once: a spawned
-    // send against a scripted 429 server); a real failure still fails twice and is reported.
-    retry: 1,
     env: { NO_COLOR: '1', TZ: 'UTC' },
+    projects: [
+      { extends: true, test: { name: 'unit', include: ['test/**/*.test.ts'], exclude: E2E_FILES } },
+      // One retry for an e2e test that fails once under heavy machine load (seen once: a spawned
+      // send against a scripted 429 server); a real failure still fails twice and is reported.
+      // In-process tests get no retry: a flaky one is a bug to fix.
+      { extends: true, test: { name: 'e2e', include: E2E_FILES, retry: 1 } },
+    ],
   },
 });

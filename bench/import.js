@@ -1,7 +1,7 @@
 // npm run bench -- import: 1,000,000-row LiteLLM spend log CSV vs a bare csv-parse loop, and a
 // 1,000,000-line OpenAI Batch output JSONL vs a bare readline + JSON.parse loop, each against
 // `opsmeter import` (the built CLI, writing payloads to a file), plus the import's peak RSS.
-// Targets (PRODUCT.md §4, issue 3): CSV ≤ 1.3×, batch JSONL ≤ 1.5×, peak RSS ≤ 200 MB.
+// Targets (README "Performance"): CSV ≤ 1.3×, batch JSONL ≤ 1.5×, peak RSS ≤ 200 MB.
 import { createWriteStream, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { once } from 'node:events';

@@ -3,7 +3,7 @@
 // vs a bare undici Pool loop (JSON.stringify + POST + read the body) at the same concurrency,
 // against the same emulator. Both get the same pre-generated payload objects (fresh ids each
 // round, so the emulator stores every row). Rounds alternate; figures are medians.
-// Target (PRODUCT.md §4): opsmeter ≥ 0.7× the bare throughput.
+// Target (README "Performance"): opsmeter ≥ 0.7× the bare throughput.
 // Run after a build: `node bench/send.js` (or through bench/run.js).
 import { fileURLToPath } from 'node:url';
 import { Pool } from 'undici';

@@ -1,6 +1,6 @@
 // npm run bench -- validate: 1,000,000 realistic payload lines; bare readline + JSON.parse
 // vs `opsmeter validate` on the same file, plus opsmeter's peak RSS.
-// Targets (PRODUCT.md §4): ratio ≤ 1.25, peak RSS ≤ 200 MB.
+// Targets (README "Performance"): ratio ≤ 1.25, peak RSS ≤ 200 MB.
 import { createWriteStream } from 'node:fs';
 import { join } from 'node:path';
 import { once } from 'node:events';

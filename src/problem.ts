@@ -22,7 +22,3 @@ export interface Problem {
   /** Column of the excerpt's first character when it is only the tail of a long line (a one-line JSON array). */
   excerptColumn?: number;
 }
-
-export function compareProblems(a: Problem, b: Problem): number {
-  return a.file < b.file ? -1 : a.file > b.file ? 1 : a.line - b.line || a.column - b.column;
-}

@@ -11,7 +11,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { MAX_LINE_BYTES } from '../src/read/lines.js';
 import { expandPaths } from '../src/read/paths.js';
 import { PAYLOAD_FIXTURES, brief, validateFiles } from './helpers/payloads.js';
-import { SHARED } from './helpers/cli.js';
+import { HAS_OFFICIAL_PAYLOADS_REF, OFFICIAL_PAYLOADS_REF } from './helpers/cli.js';
 
 const BROKEN = join(PAYLOAD_FIXTURES, 'broken');
 const VALID = join(PAYLOAD_FIXTURES, 'valid');
@@ -157,15 +157,9 @@ describe('fixture hygiene', () => {
     for (const reason of PARTIAL_REASONS) expect(text).toMatch(new RegExp(`"partialReason":\\s*"${reason}"`));
   });
 
-  it('the official payloads are unchanged copies of the shared reference (when it is present)', () => {
-    const ref = join(SHARED, 'reference', 'official-payloads');
-    let names: string[];
-    try {
-      names = readdirSync(ref).filter((f) => statSync(join(ref, f)).isFile());
-    } catch {
-      return; // a clone without the shared reference: nothing to compare against
-    }
+  it.skipIf(!HAS_OFFICIAL_PAYLOADS_REF)('the official payloads are unchanged copies of the shared reference (../shared/reference/official-payloads)', () => {
+    const names = readdirSync(OFFICIAL_PAYLOADS_REF).filter((f) => statSync(join(OFFICIAL_PAYLOADS_REF, f)).isFile());
     expect(names.length).toBe(3);
-    for (const f of names) expect(readFileSync(join(VALID, 'official', f)).equals(readFileSync(join(ref, f))), f).toBe(true);
+    for (const f of names) expect(readFileSync(join(VALID, 'official', f)).equals(readFileSync(join(OFFICIAL_PAYLOADS_REF, f))), f).toBe(true);
   });
 });

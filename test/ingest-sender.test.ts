@@ -9,6 +9,7 @@ import { createClient } from '../src/ingest/client.js';
 import { resolveTarget } from '../src/ingest/config.js';
 import { Sender, type EventResult, type SendItem, type SenderOptions, type SenderHooks } from '../src/ingest/sender.js';
 import { DEFAULT_POLICY } from '../src/ingest/retry.js';
+import { VirtualClock } from './helpers/virtual-clock.js';
 import { acceptingScript, ok, startScriptedServer, type Script, type ScriptedServer } from './helpers/scripted-server.js';
 
 const catalog = builtinCatalog();
@@ -47,7 +48,7 @@ async function send(
   hooks: SenderHooks = {},
   onSender?: (s: Sender) => void,
 ) {
-  const server = await startScriptedServer(script);
+  const server = await startScriptedServer(script, opts.clock?.now);
   servers.push(server);
   const client = createClient({ target: resolveTarget({ baseUrl: server.url }, {}), apiKey: 'om_test_key', timeoutMs: opts.timeoutMs ?? 5000, connections: opts.concurrency ?? 4 });
   const results: EventResult[] = [];
@@ -117,7 +118,7 @@ describe('Sender', () => {
 
   it('waits Retry-After given in seconds before retrying', async () => {
     let throttles = 0;
-    const { results, server, report } = await send((r) => (r.index === 0 ? { status: 429, headers: { 'retry-after': '1' } } : ok()), [event(1)], {}, { onThrottle: () => throttles++ });
+    const { results, server, report } = await send((r) => (r.index === 0 ? { status: 429, headers: { 'retry-after': '1' } } : ok()), [event(1)], { clock: new VirtualClock() }, { onThrottle: () => throttles++ });
     expect(results[0]).toMatchObject({ outcome: 'accepted', attempts: 2 });
     expect(server.requests[1]!.at - server.requests[0]!.at).toBeGreaterThanOrEqual(950);
     expect(report.throttledResponses).toBe(1);
@@ -127,22 +128,24 @@ describe('Sender', () => {
 
   it('waits Retry-After given as an HTTP-date', async () => {
     // HTTP-dates have 1 s resolution: ask for "2 s from now" so at least ~1 s remains.
+    const clock = new VirtualClock();
     const { results, server } = await send(
-      (r) => (r.index === 0 ? { status: 429, headers: { 'retry-after': new Date(Date.now() + 2000).toUTCString() } } : ok()),
+      (r) => (r.index === 0 ? { status: 429, headers: { 'retry-after': new Date(clock.now() + 2000).toUTCString() } } : ok()),
       [event(1)],
+      { clock },
     );
     expect(results[0]).toMatchObject({ outcome: 'accepted', attempts: 2 });
     expect(server.requests[1]!.at - server.requests[0]!.at).toBeGreaterThanOrEqual(900);
   });
 
   it('waits 1 s when a 429 has no Retry-After', async () => {
-    const { results, server } = await send((r) => (r.index === 0 ? { status: 429 } : ok()), [event(1)]);
+    const { results, server } = await send((r) => (r.index === 0 ? { status: 429 } : ok()), [event(1)], { clock: new VirtualClock() });
     expect(results[0]).toMatchObject({ outcome: 'accepted', attempts: 2 });
     expect(server.requests[1]!.at - server.requests[0]!.at).toBeGreaterThanOrEqual(950);
   });
 
   it('a 429 holds back every worker, not only the throttled one', async () => {
-    const { server } = await send((r) => (r.index === 0 ? { status: 429, headers: { 'retry-after': '1' } } : ok()), events(6), { concurrency: 1 });
+    const { server } = await send((r) => (r.index === 0 ? { status: 429, headers: { 'retry-after': '1' } } : ok()), events(6), { concurrency: 1, clock: new VirtualClock() });
     // With one worker, everything after the 429 waits for the window.
     expect(server.requests[1]!.at - server.requests[0]!.at).toBeGreaterThanOrEqual(950);
     expect(server.requests).toHaveLength(7);

@@ -4,7 +4,7 @@
  * the top of src/: errors, terminal, problem, version). This reads every import specifier
  * in src/ and fails naming the file and the import that runs the wrong way.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ROOT } from './helpers/cli.js';
@@ -51,5 +51,18 @@ describe('layers', () => {
       .filter((e) => FOUNDATIONS.has(e.from) && !FOUNDATIONS.has(e.to))
       .map((e) => `${relative(ROOT, e.file)} imports ${e.spec}`);
     expect(wrong).toEqual([]);
+  });
+
+  it('source comments cite files the repo ships (docs/), not the steering notes a clone lacks', () => {
+    const outside = /\b(PRODUCT\.md|provider-formats\.md|opsmeter-api\.md|cli-anchors\.md)\b/;
+    const wrong = files.filter((f) => outside.test(readFileSync(f, 'utf8'))).map((f) => relative(ROOT, f));
+    expect(wrong).toEqual([]);
+  });
+
+  it('every docs/ file a source comment cites exists', () => {
+    const cited = new Set(files.flatMap((f) => [...readFileSync(f, 'utf8').matchAll(/\bdocs\/([\w.-]+\.md)\b/g)].map((m) => m[1]!)));
+    expect(cited.size).toBeGreaterThan(3);
+    const missing = [...cited].filter((d) => !existsSync(join(ROOT, 'docs', d)));
+    expect(missing).toEqual([]);
   });
 });

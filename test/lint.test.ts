@@ -84,6 +84,12 @@ describe('lintPayload', () => {
     ])('%s = %j is a type error', (field, value) => {
       expect(ids(lint(cleanPayload({ [field]: value })))).toContain('payload/type');
     });
+    it('a numeric errorCode (the SDKs pass error.code through) stays an error, with a hint to send a string', () => {
+      const f = lint(cleanPayload({ status: 'error', errorCode: 20 }));
+      expect(ids(f)).toEqual(['payload/type']);
+      expect(f[0]).toMatchObject({ pointer: '/errorCode', target: 'value' });
+      expect(f[0]!.hint).toBe('send the code as a string, e.g. "20" (an SDK passing error.code through sends a number)');
+    });
     it('errorCode and userId may be null; other strings may not', () => {
       expect(lint(cleanPayload({ errorCode: null, userId: null }))).toEqual([]);
       const f = lint(cleanPayload({ tenantId: null }));
@@ -158,7 +164,8 @@ describe('lintPayload', () => {
       expect(ids(lint(cleanPayload({ latencyMs: p.latencyMs })))).toEqual(['payload/count']);
     });
     it('0, 2^53-1 and -0 are fine', () => {
-      expect(lint(cleanPayload({ inputTokens: 0, outputTokens: 0, totalTokens: 0 }))).toEqual([]);
+      expect(lint(cleanPayload({ inputTokens: 0, outputTokens: 0, totalTokens: 0, status: 'error', errorCode: 'provider_timeout' }))).toEqual([]);
+      expect(lint(cleanPayload({ inputTokens: 120, outputTokens: 0, totalTokens: 120 }))).toEqual([]);
       expect(lint(cleanPayload({ latencyMs: Number.MAX_SAFE_INTEGER }))).toEqual([]);
       expect(lint(cleanPayload({ latencyMs: -0 }))).toEqual([]);
     });
@@ -298,6 +305,37 @@ describe('lintPayload', () => {
         expect(lint(cleanPayload({ userId }))).toEqual([]);
       },
     );
+  });
+
+  describe('payload/zero-usage', () => {
+    it('a success with 0 input and 0 output tokens (the Node SDK without usage) is a warning at /inputTokens', () => {
+      const f = lint(cleanPayload({ inputTokens: 0, outputTokens: 0, totalTokens: 0 }));
+      expect(ids(f)).toEqual(['payload/zero-usage']);
+      expect(f[0]).toMatchObject({ pointer: '/inputTokens', target: 'value' });
+      expect(f[0]!.rule.hint).toContain('partialReason="usage_missing"');
+    });
+    it('not for an error row, one non-zero count, or a partial payload', () => {
+      expect(lint(cleanPayload({ inputTokens: 0, outputTokens: 0, totalTokens: 0, status: 'error', errorCode: 'provider_timeout' }))).toEqual([]);
+      expect(lint(cleanPayload({ inputTokens: 0, outputTokens: 3, totalTokens: 3 }))).toEqual([]);
+      const partial = { inputTokens: 0, outputTokens: 0, totalTokens: 0, metadata: { usageStatus: 'partial', partialReason: 'not_measured' } };
+      expect(lint(cleanPayload(partial))).toEqual([]);
+    });
+  });
+
+  describe('payload/placeholder-value', () => {
+    it('the SDK defaults "unknown" / "sdk.unknown" and similar stand-ins, case-insensitive', () => {
+      const f = lint(cleanPayload({ promptVersion: 'unknown', endpointTag: 'sdk.unknown', featureTag: ' N/A ' }));
+      expect(f.map((x) => `${x.rule.id} ${x.pointer}`)).toEqual([
+        'payload/placeholder-value /promptVersion',
+        'payload/placeholder-value /endpointTag',
+        'payload/placeholder-value /featureTag',
+      ]);
+      expect(f[0]!.message).toBe('promptVersion is the placeholder "unknown": every row sent without one lands in the same bucket');
+      expect(ids(lint(cleanPayload({ promptVersion: 'UNKNOWN' })))).toEqual(['payload/placeholder-value']);
+    });
+    it('real values that merely contain such a word are fine', () => {
+      expect(lint(cleanPayload({ promptVersion: 'unknown_intent_v2', endpointTag: 'support.unknown', featureTag: 'nonessential' }))).toEqual([]);
+    });
   });
 
   describe('warnings', () => {

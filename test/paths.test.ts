@@ -7,7 +7,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PathError, expandPaths, globToRegExp } from '../src/read/paths.js';
+import { PathError, expandPaths, globRoot } from '../src/read/paths.js';
 
 let dir: string;
 const rel = (paths: string[]) => paths.map((p) => relative(dir, p).split('\\').join('/'));
@@ -113,20 +113,56 @@ describe('expandPaths', () => {
   });
 });
 
-describe('globToRegExp', () => {
-  it.each([
-    ['*.jsonl', 'a.jsonl', true],
-    ['*.jsonl', 'sub/a.jsonl', false],
-    ['**/*.jsonl', 'a.jsonl', true],
-    ['**/*.jsonl', 'x/y/a.jsonl', true],
-    ['logs/**', 'logs/a/b.json', true],
-    ['a?.json', 'ab.json', true],
-    ['a?.json', 'a/.json', false],
-    ['*.{json,jsonl}', 'a.json', true],
-    ['*.{json,jsonl}', 'a.ndjson', false],
-    ['a.b', 'axb', false],
-    ['(x)+.json', '(x)+.json', true],
-  ])('%s vs %s → %s', (glob, path, match) => {
-    expect(globToRegExp(glob).test(path)).toBe(match);
+describe('globs through picomatch', () => {
+  // Files of their own, beside the shared tree (whose listings the tests above pin).
+  beforeAll(() => {
+    for (const f of ['classes/1.jsonl', 'classes/2.jsonl', 'classes/3.jsonl', 'classes/.dot.jsonl']) {
+      mkdirSync(join(dir, f, '..'), { recursive: true });
+      writeFileSync(join(dir, f), '{}\n');
+    }
+  });
+  it('a character class: [12].jsonl matches 1.jsonl and 2.jsonl (it matched nothing before)', async () => {
+    const { sources, emptyMatches } = await expandPaths([join(dir, 'classes/[12].jsonl')]);
+    expect(rel(sources.map((s) => s.path))).toEqual(['classes/1.jsonl', 'classes/2.jsonl']);
+    expect(emptyMatches).toEqual([]);
+  });
+
+  it('a dot file or dot folder the pattern names is matched; * alone does not match dot files', async () => {
+    expect(rel((await expandPaths([join(dir, '.hidden/*.jsonl')])).sources.map((s) => s.path))).toEqual(['.hidden/h.jsonl']);
+    expect(rel((await expandPaths([join(dir, 'classes/.*.jsonl')])).sources.map((s) => s.path))).toEqual(['classes/.dot.jsonl']);
+    expect(rel((await expandPaths([join(dir, 'classes/*.jsonl')])).sources.map((s) => s.path))).toEqual(['classes/1.jsonl', 'classes/2.jsonl', 'classes/3.jsonl']);
+  });
+
+  it('node_modules is walked only when the pattern names it', async () => {
+    expect(rel((await expandPaths([join(dir, '**/*.json')])).sources.map((s) => s.path))).not.toContain('node_modules/pkg/i.json');
+    expect(rel((await expandPaths([join(dir, 'node_modules/**/*.json')])).sources.map((s) => s.path))).toEqual(['node_modules/pkg/i.json']);
+  });
+
+  it('a pattern starting /* starts at the root, one level deep, not in the working directory', async () => {
+    expect(globRoot('/*.jsonl')).toEqual({ base: '/', glob: '*.jsonl', maxDepth: 1 });
+    expect(globRoot('/*/x.jsonl')).toEqual({ base: '/', glob: '*/x.jsonl', maxDepth: 2 });
+    const cwd = process.cwd();
+    process.chdir(dir);
+    try {
+      // b.jsonl is in the working directory; "/*.jsonl" must not find it there.
+      const { sources } = await expandPaths(['/*.jsonl']);
+      expect(sources.map((s) => s.path)).not.toContain('b.jsonl');
+      expect(sources.every((s) => s.path.startsWith('/'))).toBe(true);
+    } finally {
+      process.chdir(cwd);
+    }
+  });
+
+  it('without ** the walk goes no deeper than the pattern; with ** it goes all the way', () => {
+    expect(globRoot('logs/*/*.json')).toMatchObject({ base: 'logs', maxDepth: 2 });
+    expect(globRoot('logs/**/*.json')).toMatchObject({ base: 'logs', maxDepth: Infinity });
+    expect(globRoot('[12].jsonl')).toMatchObject({ base: '.', maxDepth: 1 });
+  });
+
+  it('an existing path with glob characters is taken literally', async () => {
+    mkdirSync(join(dir, 'lit'), { recursive: true });
+    writeFileSync(join(dir, 'lit', '[1].jsonl'), '{}\n');
+    writeFileSync(join(dir, 'lit', '1.jsonl'), '{}\n');
+    expect(rel((await expandPaths([join(dir, 'lit/[1].jsonl')])).sources.map((s) => s.path))).toEqual(['lit/[1].jsonl']);
   });
 });

@@ -153,7 +153,24 @@ const EXPECT: Record<string, Expectation> = {
   },
   'payload/missing-prompt-version': { at: [['1:1', '{']] },
   'payload/missing-endpoint-tag': { at: [['1:1', '{']] },
+  'payload/placeholder-value': {
+    // Line 1 is the official Node SDK's payload when no promptVersion or feature is set.
+    at: [
+      ['1:111', '"unknown"'],
+      ['1:135', '"sdk.unknown"'],
+      ['2:161', '"N/A"'],
+    ],
+    message: 'promptVersion is the placeholder "unknown"',
+  },
   'payload/missing-latency': { at: [['1:1', '{']] },
+  'payload/zero-usage': {
+    // Line 1 is the official Node SDK's payload when the provider returned no usage.
+    at: [
+      ['1:177', '0'],
+      ['2:162', '0'],
+    ],
+    message: 'inputTokens and outputTokens are both 0',
+  },
   'payload/error-code-on-success': { at: [['1:288', '"rate_limit_exceeded"']] },
   'payload/error-code-missing': {
     at: [

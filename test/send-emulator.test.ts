@@ -25,36 +25,34 @@ async function emulator(opts: EmulatorOptions = {}): Promise<Emulator> {
 }
 
 describe('send against the emulator', () => {
-  it(
-    'under --fail-rate 0.3 and --rate-limit 50, 2,000 events end with stored rows == accepted and no duplicates',
-    async () => {
-      const emu = await emulator({ failRate: 0.3, rateLimit: 50 });
-      const journal = join(dir, 'faults.jsonl');
-      const r = await runCli(
-        ['send', '--test', '--count', '2000', '--seed', 'faults', '--max-retries', '12', '--timeout', '20000', '--journal', journal, '--format', 'json', '--base-url', emu.url],
-        { env, timeoutMs: 280_000 },
-      );
-      expect(r.stderr).not.toContain(KEY);
-      const summary = JSON.parse(r.stdout);
-      const rows = emu.rows();
-      const ids = rows.map((p) => p.externalRequestId);
-      expect(new Set(ids).size).toBe(rows.length);
-      expect(summary.outcomes.accepted).toBe(rows.length);
-      expect(emu.stats().duplicates).toBe(0);
-      // Faults really happened and were retried.
-      expect(emu.stats().failed).toBeGreaterThan(100);
-      expect(emu.stats().throttled).toBeGreaterThan(0);
-      expect(summary.retries).toBeGreaterThan(100);
-      // Every event is accounted for, and the journal agrees with the server.
-      const total = Object.values(summary.outcomes as Record<string, number>).reduce((a, b) => a + b, 0);
-      expect(total).toBe(2000);
-      const accepted = readFileSync(journal, 'utf8').trim().split('\n').map((l) => JSON.parse(l)).filter((e) => e.outcome === 'accepted').map((e) => e.externalRequestId);
-      expect(new Set(accepted)).toEqual(new Set(ids));
-      expect(r.code === 0 || r.code === 5).toBe(true);
-      if (r.code === 0) expect(rows.length).toBe(2000);
-    },
-    300_000,
-  );
+  // The full 2,000-event run is in send-faults.test.ts, in process on a virtual clock; this is
+  // the same scenario through the spawned CLI, small enough that its real waits stay short.
+  it('under --fail-rate 0.3 and --rate-limit 50, 200 events end with stored rows == accepted and no duplicates', async () => {
+    const emu = await emulator({ failRate: 0.3, rateLimit: 50 });
+    const journal = join(dir, 'faults.jsonl');
+    const r = await runCli(
+      ['send', '--test', '--count', '200', '--seed', 'faults', '--max-retries', '12', '--timeout', '20000', '--journal', journal, '--format', 'json', '--base-url', emu.url],
+      { env, timeoutMs: 120_000 },
+    );
+    expect(r.stderr).not.toContain(KEY);
+    const summary = JSON.parse(r.stdout);
+    const rows = emu.rows();
+    const ids = rows.map((p) => p.externalRequestId);
+    expect(new Set(ids).size).toBe(rows.length);
+    expect(summary.outcomes.accepted).toBe(rows.length);
+    expect(emu.stats().duplicates).toBe(0);
+    // Faults really happened and were retried.
+    expect(emu.stats().failed).toBeGreaterThan(10);
+    expect(emu.stats().throttled).toBeGreaterThan(0);
+    expect(summary.retries).toBeGreaterThan(10);
+    // Every event is accounted for, and the journal agrees with the server.
+    const total = Object.values(summary.outcomes as Record<string, number>).reduce((a, b) => a + b, 0);
+    expect(total).toBe(200);
+    const accepted = readFileSync(journal, 'utf8').trim().split('\n').map((l) => JSON.parse(l)).filter((e) => e.outcome === 'accepted').map((e) => e.externalRequestId);
+    expect(new Set(accepted)).toEqual(new Set(ids));
+    expect(r.code === 0 || r.code === 5).toBe(true);
+    if (r.code === 0) expect(rows.length).toBe(200);
+  }, 150_000);
 
   it('accepted events land as rows; a resend of the same ids is not double counted and its warning is surfaced', async () => {
     const emu = await emulator();

@@ -30,7 +30,7 @@ describe('opsmeter smoke (embedded emulator)', () => {
       '✔ workspace status readable',
     ]);
     expect(r.stdout).toContain('1 row stored');
-    expect(r.stdout).toContain('15 rows: 8 complete, 7 partial');
+    expect(r.stdout).toContain('15 rows: 9 complete, 6 partial');
     expect(r.stdout).toMatch(/all 8 checks passed\n$/);
   });
 

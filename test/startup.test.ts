@@ -6,7 +6,7 @@
  * CLI runs with a hook that logs every module it resolves (test/helpers/load-log.mjs); a
  * control run with a broken file shows the hook does see a lazily loaded package.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -20,9 +20,9 @@ const HEAVY = ['chalk', 'jsonc-parser', 'zod', 'undici'];
 
 let runs = 0;
 /** Runs the CLI with the load logger; returns the exit code and the modules it loaded. */
-async function loaded(args: string[]): Promise<{ code: number | null; modules: string[]; stderr: string }> {
+async function loaded(args: string[], cwd?: string): Promise<{ code: number | null; modules: string[]; stderr: string }> {
   const log = join(tmp, `load-${runs++}.log`);
-  const r = await runCli(args, { env: { NODE_OPTIONS: `--import=${HOOK}`, LOAD_LOG_FILE: log } });
+  const r = await runCli(args, { env: { NODE_OPTIONS: `--import=${HOOK}`, LOAD_LOG_FILE: log }, cwd });
   const modules = [...new Set(readFileSync(log, 'utf8').split('\n').filter(Boolean))];
   return { code: r.code, modules, stderr: r.stderr };
 }
@@ -51,5 +51,20 @@ describe('start-up of validate on a clean file', () => {
     const { code, modules } = await loaded(['validate', '--format', 'json', 'fixtures/payloads/broken/duplicate-keys.jsonl']);
     expect(code).toBe(1);
     expect(heavy(modules)).toEqual(['jsonc-parser']);
+  });
+});
+
+describe('start-up with opsmeter.config.json', () => {
+  it('zod loads only when a config file exists (it checks the file)', async () => {
+    const repo = join(tmp, 'repo');
+    mkdirSync(join(repo, '.git'), { recursive: true });
+    const file = join(ROOT, 'fixtures/payloads/valid/events.jsonl');
+    const without = await loaded(['validate', file], repo);
+    expect(without.code, without.stderr).toBe(0);
+    expect(heavy(without.modules)).toEqual([]);
+    writeFileSync(join(repo, 'opsmeter.config.json'), JSON.stringify({ rules: { 'payload/missing-latency': 'off' } }));
+    const withConfig = await loaded(['validate', file], repo);
+    expect(withConfig.code, withConfig.stderr).toBe(0);
+    expect(heavy(withConfig.modules)).toEqual(['zod']);
   });
 });

@@ -17,7 +17,7 @@ async function server(script: Script) {
   return s;
 }
 
-/** The documented example (opsmeter-api.md §1.4). */
+/** The documented example (docs/api-facts.md §1.4). */
 const DOC_EXAMPLE = {
   workspaceId: 'f0f2d17d-7bf7-4efa-a11e-4f13e8a0216b',
   isPlanLimitReached: false,

@@ -14,7 +14,7 @@ import { SNAPSHOT_DATE } from '../src/contract/catalog-snapshot.js';
 import { ALL_RULES } from '../src/contract/rules.js';
 import { MAX_LINE_BYTES } from '../src/read/lines.js';
 import { VERSION } from '../src/version.js';
-import { ROOT, SHARED, runCli, type CliResult } from './helpers/cli.js';
+import { HAS_OFFICIAL_PAYLOADS_REF, OFFICIAL_PAYLOADS_REF, ROOT, runCli, type CliResult } from './helpers/cli.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'opsmeter-validate-cli-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -351,16 +351,8 @@ describe('the official payloads', () => {
     expect(r.code).toBe(0);
     expect((JSON.parse(r.stdout) as { summary: Record<string, unknown> }).summary).toMatchObject({ files: 3, records: 3, errors: 0, warnings: 0 });
   });
-  it('pass straight from the shared reference, when it is present', async () => {
-    const ref = join(SHARED, 'reference', 'official-payloads');
-    let present = true;
-    try {
-      readdirSync(ref);
-    } catch {
-      present = false;
-    }
-    if (!present) return;
-    const r = await runCli(['validate', '--strict', ref]);
+  it.skipIf(!HAS_OFFICIAL_PAYLOADS_REF)('pass straight from the shared reference (../shared/reference/official-payloads)', async () => {
+    const r = await runCli(['validate', '--strict', OFFICIAL_PAYLOADS_REF]);
     expect(r.code).toBe(0);
   });
 });

@@ -10,13 +10,14 @@
 import { Option, type Command } from 'commander';
 import type { SendFlags } from './send-session.js';
 import { EXIT, OpsmeterError } from '../errors.js';
+import { addConfigOptions, resolveSettings, type ConfigFlags } from './config-options.js';
 import { loadCatalog, stdinIsPiped } from './shared.js';
 import { addSendOptions } from './send.js';
 
 /** Listed here (not imported from the registry) so registering the command stays cheap. */
-const FORMATS = ['auto', 'openai-batch', 'openai-log', 'anthropic-batch', 'claude-code', 'litellm', 'openrouter', 'bedrock', 'csv', 'jsonl'];
+const FORMATS = ['auto', 'openai-batch', 'openai-log', 'anthropic-batch', 'anthropic-log', 'claude-code', 'codex', 'litellm', 'openrouter', 'bedrock', 'csv', 'jsonl'];
 
-interface ImportFlags extends SendFlags {
+interface ImportFlags extends SendFlags, ConfigFlags {
   send?: boolean;
   from: string;
   map: string[];
@@ -58,6 +59,7 @@ export function registerImport(program: Command): void {
     .option('--batch-id <id>', 'openai-batch / anthropic-batch: the batch these files belong to; lines without a global id become <id>:<custom_id> (default: a batch id in the file name)')
     .option('--stdin-filename <name>', 'name stdin in reports (its extension picks CSV or JSON)')
     .option('--send', 'send the payloads to the ingest API as they are converted (the flags below apply)');
+  addConfigOptions(cmd); // the lint gate's rule settings (and the sender's, with --send)
   const importOptions = cmd.options.length;
   addSendOptions(cmd); // also --catalog, which the import uses too
   const sendOnly = cmd.options.slice(importOptions).filter((o) => o.attributeName() !== 'catalog');
@@ -191,7 +193,8 @@ async function runImportCommand(paths: string[], flags: ImportFlags, command: Co
     throw new OpsmeterError(`--batch-id applies to openai-batch and anthropic-batch files; --from auto chose ${adapter.id}`, EXIT.usage);
   }
   const batchIds = adapter.id === 'openai-batch' || adapter.id === 'anthropic-batch' ? new BatchIds(adapter.id, flags.batchId) : undefined;
-  const catalog = loadCatalog(flags.catalog);
+  const settings = await resolveSettings(flags);
+  const catalog = loadCatalog(flags.catalog ?? settings.catalog);
   const ctx = { map, batchIds };
   const pre = await run.openAllSources(adapter, ctx, sources.filter((s) => !opened.has(s)));
   for (const [s, o] of pre) opened.set(s, o);
@@ -213,7 +216,7 @@ async function runImportCommand(paths: string[], flags: ImportFlags, command: Co
   let sending: Promise<{ code: number } | { error: unknown }> | undefined;
   if (queue) {
     const { runSendSession } = await import('./send-session.js');
-    sending = runSendSession(queue, flags, { catalog }).then(
+    sending = runSendSession(queue, flags, { catalog, rules: settings.rules }).then(
       (code) => ({ code }),
       (error: unknown) => ({ error }),
     );
@@ -230,6 +233,7 @@ async function runImportCommand(paths: string[], flags: ImportFlags, command: Co
       catalog,
       defaults: { dataMode: flags.dataMode, environment: flags.environment, endpointTag: flags.endpointTag, promptVersion: flags.promptVersion },
       hashSalt: flags.hashUserIds,
+      rules: settings.rules,
       output,
       rejects,
       opened,

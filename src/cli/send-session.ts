@@ -9,6 +9,7 @@
  *   const code = await runSendSession(items, flags, { catalog, seed });
  */
 import type { Catalog } from '../contract/catalog.js';
+import type { RulePolicy } from '../contract/rule-settings.js';
 import { EXIT, OpsmeterError } from '../errors.js';
 import { ProgressLine, type Paint } from '../terminal.js';
 import { paint, useColor } from './output.js';
@@ -37,6 +38,8 @@ export interface SendFlags {
 
 export interface SessionContext {
   catalog: Catalog;
+  /** Rule settings for the local check (opsmeter.config.json, --rule). */
+  rules?: RulePolicy;
   /** Seed of generated events, shown in the summary. */
   seed?: string;
   /** Streams, overridable for tests. */
@@ -65,7 +68,7 @@ export async function runSendSession(items: AsyncIterable<SendItem> | Iterable<S
   if (flags.journal) summaryCtx.journal = flags.journal;
 
   if (flags.dryRun) {
-    const report = await dryRun(items, flags, ctx.catalog, previous?.accepted, stdout);
+    const report = await dryRun(items, flags, ctx, previous?.accepted, stdout);
     writeSummary(report, summaryCtx, flags, stderr, stderr, c);
     return report.outcomes['not-sent'] > 0 ? 1 : 0;
   }
@@ -99,6 +102,7 @@ export async function runSendSession(items: AsyncIterable<SendItem> | Iterable<S
       allowReal: flags.allowReal === true,
       path,
       alreadyAccepted: previous?.accepted,
+      rules: ctx.rules,
     },
     {
       onResult(r: EventResult) {
@@ -195,7 +199,7 @@ function writeSummary(report: SendReport, ctx: SummaryContext, flags: SendFlags,
 async function dryRun(
   items: AsyncIterable<SendItem> | Iterable<SendItem>,
   flags: SendFlags,
-  catalog: Catalog,
+  ctx: SessionContext,
   alreadyAccepted: ReadonlySet<string> | undefined,
   stdout: NodeJS.WritableStream,
 ): Promise<SendReport> {
@@ -220,7 +224,7 @@ async function dryRun(
       report.skipped++;
       continue;
     }
-    const check = checkBeforeSend(item.value, catalog, flags.allowReal === true);
+    const check = checkBeforeSend(item.value, ctx.catalog, flags.allowReal === true, Date.now(), ctx.rules);
     if (!check.ok) {
       unsent(item, check.reason, check.message);
       continue;

@@ -6,6 +6,7 @@
 import { Option, type Command } from 'commander';
 import type { SendFlags } from './send-session.js';
 import { EXIT, OpsmeterError } from '../errors.js';
+import { addConfigOptions, resolveSettings, type ConfigFlags } from './config-options.js';
 import { catalogOption, intArg, loadCatalog, stdinIsPiped } from './shared.js';
 
 function rateArg(value: string): number {
@@ -36,7 +37,7 @@ export function addSendOptions(cmd: Command): Command {
     .addOption(catalogOption());
 }
 
-interface SendCommandFlags extends SendFlags {
+interface SendCommandFlags extends SendFlags, ConfigFlags {
   test?: boolean;
   demo?: boolean;
   count: number;
@@ -55,7 +56,8 @@ export function registerSend(program: Command): void {
     .option('-n, --count <n>', 'how many events to generate', intArg('--count', 1), 1)
     .option('--environment <env>', 'environment of generated events: staging or dev')
     .option('--seed <seed>', 'seed for generated events: the same seed gives the same events and ids');
-  addSendOptions(cmd)
+  addSendOptions(cmd);
+  addConfigOptions(cmd)
     .addHelpText(
       'after',
       `
@@ -90,12 +92,14 @@ async function runSend(paths: string[], flags: SendCommandFlags, command: Comman
       flags.environment === 'prod' ? 'test and demo events never go to environment prod; send real payloads from files with --allow-real instead' : undefined,
     );
   }
-  const catalog = loadCatalog(flags.catalog);
+  const settings = await resolveSettings(flags);
+  const catalog = loadCatalog(flags.catalog ?? settings.catalog);
+  const rules = settings.rules;
   const [{ runSendSession }, { generateEvents, randomSeed }] = await Promise.all([import('./send-session.js'), import('../ingest/generate.js')]);
   if (generated) {
     const seed = flags.seed ?? randomSeed();
     const items = generateEvents({ mode: generated, count: flags.count, catalog, seed, environment: flags.environment as 'staging' | 'dev' | undefined });
-    return runSendSession(items, flags, { catalog, seed });
+    return runSendSession(items, flags, { catalog, seed, rules });
   }
   if (paths.length === 0) {
     if (stdinIsPiped()) paths = ['-'];
@@ -106,5 +110,7 @@ async function runSend(paths: string[], flags: SendCommandFlags, command: Comman
   if (expanded.emptyMatches.length > 0) {
     throw new OpsmeterError(`no payload files (*.json, *.jsonl, *.ndjson) in ${expanded.emptyMatches.map((p) => `"${p}"`).join(', ')}`, EXIT.usage);
   }
-  return runSendSession(itemsFromSources(expanded.sources), flags, { catalog });
+  const { kept, ignored } = await settings.filter(expanded.sources);
+  if (ignored > 0) process.stderr.write(`opsmeter: ${ignored} file${ignored === 1 ? '' : 's'} skipped by the ignore globs of ${settings.config!.path}\n`);
+  return runSendSession(itemsFromSources(kept), flags, { catalog, rules });
 }

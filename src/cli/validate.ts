@@ -3,14 +3,21 @@ import { Option, type Command } from 'commander';
 import type { ReportFormat } from '../report/index.js';
 import { VERSION } from '../version.js';
 import { EXIT, OpsmeterError } from '../errors.js';
+import { addConfigOptions, resolveSettings, type ConfigFlags } from './config-options.js';
 import { paint, paintFor, useColor, writeOutput } from './output.js';
 import { catalogOption, describeCatalog, intArg, loadCatalog, stdinHasData, stdinIsPiped } from './shared.js';
 
-interface ValidateFlags {
+/** Formats read by people (and GitHub's log) are capped by default; machine formats keep every problem. */
+const DEFAULT_MAX_ERRORS = 1000;
+const CAPPED_BY_DEFAULT: ReadonlySet<string> = new Set(['pretty', 'github']);
+
+interface ValidateFlags extends ConfigFlags {
   format: string;
   output?: string;
   strict?: boolean;
-  maxErrors: number;
+  maxErrors?: number;
+  maxWarnings?: number;
+  quiet?: boolean;
   bail?: boolean;
   allowEmpty?: boolean;
   stdinFilename?: string;
@@ -18,21 +25,24 @@ interface ValidateFlags {
 }
 
 export function registerValidate(program: Command): void {
-  program
+  const cmd = program
     .command('validate')
     .description('lint payload files (JSON, JSON arrays, JSONL, stdin) against the ingest contract')
     .argument('[paths...]', 'files, directories, globs, or - for stdin')
     .addOption(new Option('-f, --format <format>', 'report format').choices(['pretty', 'json', 'github', 'sarif', 'junit']).default('pretty'))
     .option('-o, --output <file>', 'write the report to a file instead of stdout')
     .option('--strict', 'fail on warnings too')
-    .option('--max-errors <n>', 'print at most n problems (counts stay exact)', intArg('--max-errors', 0), 1000)
+    .option('--max-warnings <n>', 'fail (exit 1) when there are more than n warnings', intArg('--max-warnings', 0))
+    .option('--quiet', 'list errors only (warnings are still counted, and still fail with --strict or --max-warnings)')
+    .option('--max-errors <n>', `print at most n problems, errors first (counts stay exact; default ${DEFAULT_MAX_ERRORS} for pretty and github, no cap for json, sarif and junit)`, intArg('--max-errors', 0))
     .option('--bail', 'stop at the first error')
     .option('--allow-empty', 'exit 0 when no payload files are found')
     .option('--stdin-filename <name>', 'name stdin in reports (its extension picks JSON or JSONL)')
-    .addOption(catalogOption())
+    .addOption(catalogOption());
+  addConfigOptions(cmd)
     .addHelpText(
       'after',
-      '\nExit codes: 0 clean (warnings allowed), 1 invalid (or warnings with --strict), 2 usage or IO error.\nExamples:\n  opsmeter validate payloads/\n  opsmeter validate --format github "events/**/*.jsonl"\n  cat event.json | opsmeter validate --stdin-filename event.json',
+      '\nConfiguration: opsmeter.config.json in this folder or the nearest parent (up to the git root): rules, catalog, ignore, maxWarnings.\nExit codes: 0 clean (warnings allowed), 1 invalid (or warnings with --strict, or more than --max-warnings), 2 usage, config or IO error.\nExamples:\n  opsmeter validate payloads/\n  opsmeter validate --format github "events/**/*.jsonl"\n  opsmeter validate --strict --rule payload/missing-latency=off imported.jsonl\n  cat event.json | opsmeter validate --stdin-filename event.json',
     )
     .action(async (paths: string[], flags: ValidateFlags) => {
       process.exitCode = await runValidate(paths, flags);
@@ -46,7 +56,8 @@ async function runValidate(paths: string[], flags: ValidateFlags): Promise<numbe
     import('../validate/validate.js'),
     import('../report/index.js').then((m) => m.loadRenderer(format)),
   ]);
-  const catalog = loadCatalog(flags.catalog);
+  const settings = await resolveSettings(flags);
+  const catalog = loadCatalog(flags.catalog ?? settings.catalog);
   if (paths.length === 0) {
     // An empty piped stdin (CI runners give no stdin) is "no input", not an empty file.
     if (await stdinHasData()) paths = ['-'];
@@ -68,12 +79,25 @@ async function runValidate(paths: string[], flags: ValidateFlags): Promise<numbe
   }
   // With --allow-empty and nothing to check, still write a (empty) report: CI steps that
   // upload the SARIF or JUnit file expect one.
+  const { kept, ignored } = await settings.filter(expanded.sources);
+  if (ignored > 0) {
+    process.stderr.write(`opsmeter: ${ignored} file${ignored === 1 ? '' : 's'} skipped by the ignore globs of ${settings.config!.path}\n`);
+  }
 
-  const result = await validateSources(expanded.sources, { catalog, bail: flags.bail, maxProblems: flags.maxErrors });
+  const result = await validateSources(kept, {
+    catalog,
+    bail: flags.bail,
+    maxProblems: flags.maxErrors ?? (CAPPED_BY_DEFAULT.has(format) ? DEFAULT_MAX_ERRORS : Infinity),
+    quiet: flags.quiet === true,
+    rules: settings.rules,
+  });
   const toFile = flags.output !== undefined && flags.output !== '-';
+  const maxWarnings = flags.maxWarnings ?? settings.maxWarnings;
   const ctx = {
     paint: paint(format === 'pretty' && !toFile && useColor(process.stdout)),
     strict: flags.strict === true,
+    maxWarnings,
+    ruleSettings: settings.rules?.overrides,
     version: VERSION,
     catalog: describeCatalog(catalog),
   };
@@ -83,5 +107,5 @@ async function runValidate(paths: string[], flags: ValidateFlags): Promise<numbe
     const { summaryLines } = await import('../report/validate-summary.js');
     process.stderr.write(summaryLines(result, { ...ctx, paint: paintFor(process.stderr) }).join('\n') + `\n  report written to ${flags.output}\n`);
   }
-  return validateExitCode(result, ctx.strict);
+  return validateExitCode(result, { strict: ctx.strict, maxWarnings });
 }

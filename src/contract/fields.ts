@@ -11,7 +11,7 @@ export type DataMode = (typeof DATA_MODES)[number];
 export type Environment = (typeof ENVIRONMENTS)[number];
 export type Status = (typeof STATUSES)[number];
 
-export const ID_MAX_LENGTH = 256;
+const ID_MAX_LENGTH = 256;
 
 export type FieldSpec =
   | { kind: 'string'; required: boolean; nullable: boolean; min: number; max: number; doc: string }
@@ -52,7 +52,6 @@ export const FIELDS = {
 
 export type FieldName = keyof typeof FIELDS;
 export const FIELD_NAMES = Object.keys(FIELDS) as FieldName[];
-export const KNOWN_FIELDS: ReadonlySet<string> = new Set(FIELD_NAMES);
 
 /** The payload as sent on the wire. */
 export interface Payload {
@@ -82,13 +81,7 @@ export interface Payload {
  * Unknown token counts are omitted, never sent as 0.
  */
 export const PARTIAL_REASONS = ['usage_missing', 'request_failed', 'batch_expired', 'batch_canceled', 'not_measured'] as const;
-export const USAGE_STATUSES = ['complete', 'partial'] as const;
 export type PartialReason = (typeof PARTIAL_REASONS)[number];
-
-export function isPartial(p: { metadata?: unknown }): boolean {
-  const m = p.metadata as Record<string, unknown> | undefined;
-  return typeof m === 'object' && m !== null && m.usageStatus === 'partial';
-}
 
 /**
  * ISO-8601 date-time with an explicit zone (Z or ±hh:mm). The JSON Schema carries this

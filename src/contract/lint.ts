@@ -13,6 +13,7 @@ import {
   type FieldName,
   type FieldSpec,
 } from './fields.js';
+import { type RulePolicy, rulePolicy, type RuleSettings } from './rule-settings.js';
 import { RULES, type RuleInfo } from './rules.js';
 
 export interface Finding {
@@ -35,6 +36,12 @@ export interface LintContext {
    * those of a full lint (test/lint-errors-only.test.ts).
    */
   errorsOnly?: boolean;
+  /**
+   * Severity per rule id (`off`, `warning`, `error`), as in opsmeter.config.json; a plain
+   * object is compiled once and cached, a RulePolicy is used as is. Findings come back
+   * with the configured severity (`finding.rule.severity`); off ones are dropped.
+   */
+  rules?: RuleSettings | RulePolicy;
 }
 
 const DAY_MS = 86_400_000;
@@ -75,7 +82,7 @@ function codePointLength(s: string): number {
   return n;
 }
 
-export function escapePointer(key: string): string {
+function escapePointer(key: string): string {
   return key.replace(/~/g, '~0').replace(/\//g, '~1');
 }
 
@@ -136,11 +143,31 @@ function stringCheck(spec: Extract<FieldSpec, { kind: 'string' }>): FieldCheck {
         rule: RULES.type,
         pointer: '/' + name,
         message: `${name} must be a string${spec.nullable ? ' or null' : ''}, got ${describe(v)}`,
-        hint: typeof v === 'number' ? `write "${v}" in quotes` : undefined,
+        hint: typeof v === 'number' ? numberAsStringHint(name, v) : undefined,
         target: 'value',
       });
     }
   };
+}
+
+/**
+ * Both official SDKs send `error.code` as errorCode, which is a number for some errors
+ * (an AbortError's 20): the API's examples are all strings, so it stays an error.
+ */
+function numberAsStringHint(name: string, v: number): string {
+  return name === 'errorCode' ? `send the code as a string, e.g. "${v}" (an SDK passing error.code through sends a number)` : `write "${v}" in quotes`;
+}
+
+/**
+ * The official SDKs' defaults for attribution fields they were not given ("unknown",
+ * "sdk.unknown") and similar stand-ins, compared in lowercase. Only short strings can be one.
+ */
+const PLACEHOLDERS: ReadonlySet<string> = new Set(['unknown', 'sdk.unknown', 'undefined', 'null', 'none', 'n/a', 'tbd', 'todo', 'placeholder']);
+const PLACEHOLDER_MAX = 11;
+const PLACEHOLDER_FIELDS = ['promptVersion', 'endpointTag', 'featureTag'] as const;
+
+function isPlaceholder(v: unknown): v is string {
+  return typeof v === 'string' && v.length <= PLACEHOLDER_MAX && PLACEHOLDERS.has(v.trim().toLowerCase());
 }
 
 function enumCheck(spec: Extract<FieldSpec, { kind: 'enum' }>): FieldCheck {
@@ -194,7 +221,7 @@ for (const name of FIELD_NAMES) {
           : spec.kind === 'count'
             ? (n, v, _c, out) => checkCount(n, v, out)
             : spec.kind === 'datetime'
-              ? (_n, v, c, out) => checkCreatedAt(v, c, out)
+              ? (_n, v, c, out) => checkCreatedAt(v, c, c.errorsOnly === true, out)
               : (_n, v, _c, out) => checkMetadata(v, out),
   };
 }
@@ -232,8 +259,21 @@ const SEEN_KEYS = 32;
 const seenKeys: string[] = Array.from({ length: SEEN_KEYS }, () => '');
 const seenRules: (FieldRule | undefined)[] = Array.from({ length: SEEN_KEYS }, () => undefined);
 
-/** Lint one parsed record. Returns [] for a clean payload (the common, fast case). */
+/**
+ * Lint one parsed record. Returns [] for a clean payload (the common, fast case). Without
+ * `ctx.rules` this is one extra call; with them, the settings are applied to the findings
+ * (errors-only lint then still runs the warning checks when a warning is raised to error).
+ */
 export function lintPayload(value: unknown, ctx: LintContext): Finding[] {
+  const rules = ctx.rules;
+  if (rules === undefined) return lintAll(value, ctx, ctx.errorsOnly === true);
+  const policy = rulePolicy(rules);
+  const errorsOnly = ctx.errorsOnly === true;
+  const out = lintAll(value, ctx, errorsOnly && !policy.raisesWarning);
+  return out.length === 0 ? out : policy.apply(out, errorsOnly);
+}
+
+function lintAll(value: unknown, ctx: LintContext, errorsOnly: boolean): Finding[] {
   const out: Finding[] = [];
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     out.push({
@@ -275,7 +315,7 @@ export function lintPayload(value: unknown, ctx: LintContext): Finding[] {
     if (v === undefined) continue;
     if (rule.required) required++;
     if (isClean(rule, v)) continue;
-    if (rule.kind === 'datetime') checkCreatedAt(v, ctx, out); // runs on every record: a direct call
+    if (rule.kind === 'datetime') checkCreatedAt(v, ctx, errorsOnly, out); // runs on every record: a direct call
     else rule.check(k, v, ctx, out);
   }
   if (required !== REQUIRED.length) {
@@ -334,7 +374,7 @@ export function lintPayload(value: unknown, ctx: LintContext): Finding[] {
   }
 
   // Unknown-field warnings are rare: dropping them here keeps errorsOnly out of the key loop.
-  if (ctx.errorsOnly) return out.length === 0 ? out : out.filter((f) => f.rule.severity === 'error');
+  if (errorsOnly) return out.length === 0 ? out : out.filter((f) => f.rule.severity === 'error');
 
   // Warnings.
   if (p.externalRequestId === undefined) {
@@ -362,8 +402,28 @@ export function lintPayload(value: unknown, ctx: LintContext): Finding[] {
   if (p.endpointTag === undefined) {
     out.push({ rule: RULES.missingEndpointTag, pointer: '/endpointTag', message: 'no endpointTag', hint: 'name the product feature, e.g. "checkout.ai_summary"', target: 'record' });
   }
+  for (const name of PLACEHOLDER_FIELDS) {
+    const v = p[name];
+    if (isPlaceholder(v)) {
+      out.push({
+        rule: RULES.placeholderValue,
+        pointer: '/' + name,
+        message: `${name} is the placeholder ${JSON.stringify(v)}: every row sent without one lands in the same bucket`,
+        target: 'value',
+      });
+    }
+  }
   if (!partial && p.latencyMs === undefined) {
     out.push({ rule: RULES.missingLatency, pointer: '/latencyMs', message: 'no latencyMs on a complete payload', target: 'record' });
+  }
+  // The Node SDK sends 0/0 as a success when the provider returned no usage.
+  if (!partial && i === 0 && o === 0 && p.status === 'success') {
+    out.push({
+      rule: RULES.zeroUsage,
+      pointer: '/inputTokens',
+      message: 'status is "success" but inputTokens and outputTokens are both 0: usage that was not returned looks like a free call',
+      target: 'value',
+    });
   }
   const hasErrorCode = p.errorCode !== undefined && p.errorCode !== null;
   if (p.status === 'success' && hasErrorCode) {
@@ -391,7 +451,7 @@ function caseHint(k: string): string | undefined {
   return undefined;
 }
 
-function checkCreatedAt(v: unknown, ctx: LintContext, out: Finding[]): void {
+function checkCreatedAt(v: unknown, ctx: LintContext, errorsOnly: boolean, out: Finding[]): void {
   if (typeof v !== 'string') {
     out.push({ rule: RULES.type, pointer: '/createdAt', message: `createdAt must be an ISO-8601 string, got ${describe(v)}`, target: 'value' });
     return;
@@ -408,7 +468,7 @@ function checkCreatedAt(v: unknown, ctx: LintContext, out: Finding[]): void {
     });
     return;
   }
-  if (ctx.errorsOnly) return;
+  if (errorsOnly) return;
   if (t > ctx.now + FUTURE_SKEW_MS) {
     out.push({ rule: RULES.createdAtFuture, pointer: '/createdAt', message: `createdAt ${v} lies in the future`, target: 'value' });
   } else if (t < ctx.now - FREE_RAW_RETENTION_DAYS * DAY_MS) {

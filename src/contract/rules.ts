@@ -47,7 +47,9 @@ export const RULES = {
   unknownModel: rule('catalog/unknown-model', 'warning', 'The model is not in the catalog; the row would land as "unknown" at $0.', 'use a model id from `opsmeter catalog --provider <provider>`'),
   missingPromptVersion: rule('payload/missing-prompt-version', 'warning', 'No `promptVersion`: cost changes cannot be tied to a deploy.', 'e.g. "summarizer_v3"; new deploy = new version'),
   missingEndpointTag: rule('payload/missing-endpoint-tag', 'warning', 'No `endpointTag`: cost cannot be attributed to a feature.', 'name the product feature, e.g. "checkout.ai_summary"'),
+  placeholderValue: rule('payload/placeholder-value', 'warning', 'An attribution field holds a placeholder such as `"unknown"` or `"sdk.unknown"` (the official SDKs\' defaults); all such rows land in one bucket.', 'send the real prompt version or feature (the SDKs take them from the request context), or leave the field out'),
   missingLatency: rule('payload/missing-latency', 'warning', 'A complete payload without `latencyMs`.', "measure the provider call's wall time in ms (a timestamp before the call, one after)"),
+  zeroUsage: rule('payload/zero-usage', 'warning', 'A "success" with `inputTokens` and `outputTokens` both 0: usually usage the provider did not return, sent as 0.', 'if usage was not returned, leave the counts out and mark the payload partial: metadata.usageStatus="partial", metadata.partialReason="usage_missing"'),
   errorCodeOnSuccess: rule('payload/error-code-on-success', 'warning', '`errorCode` is set while `status` is "success".', 'send errorCode null on success, or status "error" if the call failed'),
   errorCodeMissing: rule('payload/error-code-missing', 'warning', '`status` is "error" but no `errorCode` says why.', 'e.g. "provider_timeout"'),
   modeEnvironmentMix: rule('payload/mode-environment-mix', 'warning', '`dataMode` and `environment` disagree (real data outside prod, or test/demo data in prod).', 'real traffic is dataMode "real" in "prod"; QA is "test" in "staging"/"dev"; demos are "demo" in "dev"'),
@@ -56,7 +58,6 @@ export const RULES = {
   createdAtOld: rule('payload/created-at-old', 'warning', '`createdAt` is older than the Free plan\'s 14-day raw retention.', 'on the Free plan raw rows older than 14 days are purged (Starter 30, Pro 90, Team 180)'),
 } as const satisfies Record<string, RuleInfo>;
 
-export type RuleKey = keyof typeof RULES;
 export const ALL_RULES: readonly RuleInfo[] = Object.values(RULES);
 const byId = new Map(ALL_RULES.map((r) => [r.id, r]));
 

@@ -18,7 +18,7 @@ export interface LedgerOptions {
   keepRows: boolean;
 }
 
-/** The plan/budget fields every ingest response carries (opsmeter-api.md §3.1). */
+/** The plan/budget fields every ingest response carries (docs/api-facts.md §3.1). */
 export interface Posture {
   planTier: string;
   /** null: the emulator has no plan limit (--plan-limit not given). */
@@ -104,7 +104,7 @@ export class Ledger {
     };
   }
 
-  /** `GET /v1/diagnostics/workspace-status`, the shape of opsmeter-api.md §1.4. */
+  /** `GET /v1/diagnostics/workspace-status`, the shape of docs/api-facts.md §1.4. */
   workspaceStatus(workspaceId: string, now: number): WorkspaceStatus {
     const p = this.posture();
     const d = new Date(now);

@@ -1,6 +1,6 @@
 /**
- * A local Opsmeter-compatible ingest server on Node's `http` (PRODUCT.md §1 "emulate",
- * opsmeter-api.md §1–3). Payloads are checked with the same contract module `validate`
+ * A local Opsmeter-compatible ingest server on Node's `http` (docs/emulate.md;
+ * the API facts it models: docs/api-facts.md §1–3). Payloads are checked with the same contract module `validate`
  * uses (lintPayload, errors only), so the emulator and the linter cannot disagree.
  *
  * Ingest requests pass the fault checks in a fixed order:
@@ -29,7 +29,6 @@ import { mulberry32 } from './prng.js';
 import { TokenBucket, type Clock } from './rate-limit.js';
 
 export { DEFAULT_EMULATOR_KEY, MAX_BODY_BYTES, type RetryAfterMode };
-export type { WorkspaceStatus } from './ledger.js';
 
 export interface EmulatorOptions {
   /** Interface to bind; default 127.0.0.1 (loopback). */

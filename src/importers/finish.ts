@@ -9,6 +9,7 @@ import { createHash, createHmac } from 'node:crypto';
 import type { Catalog } from '../contract/catalog.js';
 import type { DataMode, Environment, Payload } from '../contract/fields.js';
 import { lintPayload } from '../contract/lint.js';
+import type { RulePolicy } from '../contract/rule-settings.js';
 import type { Draft, FormatId } from './types.js';
 
 export interface Defaults {
@@ -26,6 +27,11 @@ export interface FinishOptions {
   hashSalt?: string;
   /** Epoch ms for lint's createdAt age checks (warnings only; never changes the output). */
   now: number;
+  /**
+   * Rule settings (opsmeter.config.json, --rule): a rule turned off never rejects a row, a
+   * warning raised to error does, exactly as validate would judge the payload.
+   */
+  rules?: RulePolicy;
 }
 
 export type DefaultName = 'dataMode' | 'environment' | 'endpointTag' | 'promptVersion';
@@ -47,7 +53,7 @@ const sha256Hex: (s: string) => string = oneShot
   ? (s) => oneShot('sha256', s, 'hex')
   : (s) => createHash('sha256').update(s).digest('hex');
 
-/** `ext_` + first 24 hex of SHA-256 of `<format>:<source id>` (PRODUCT.md §3). */
+/** `ext_` + first 24 hex of SHA-256 of `<format>:<source id>` (docs/import.md "What every payload gets"). */
 export function externalRequestId(format: string, sourceId: string): string {
   return 'ext_' + sha256Hex(format + ':' + sourceId).slice(0, 24);
 }
@@ -276,7 +282,7 @@ export function finishDraft(draft: Draft, opts: FinishOptions): Finished {
   p.metadata = metadata;
 
   // The gate: warnings are not a reason to drop a row, so only the error checks run.
-  const errors = lintPayload(p, { catalog, now: opts.now, errorsOnly: true });
+  const errors = lintPayload(p, opts.rules ? { catalog, now: opts.now, errorsOnly: true, rules: opts.rules } : { catalog, now: opts.now, errorsOnly: true });
   if (errors.length > 0) {
     const f = errors[0]!;
     return { ok: false, reason: `${f.message} [${f.rule.id}]${f.hint ? ` — ${f.hint}` : ''}` };

@@ -30,9 +30,17 @@ const OTHER = '(other reasons)';
 
 const zero = (): TokenSums => ({ payloads: 0, inputTokens: 0, outputTokens: 0, cachedInputTokens: 0, cacheWriteTokens: 0, reasoningTokens: 0 });
 
-/** Reasons carry values ("row has 3 cells…"); the summary groups them by shape. */
+/**
+ * Reasons carry values ("row has 3 cells…", `object "list" is not …`); the summary groups
+ * them by shape, masking only the variable parts. A quoted name the message itself fixes —
+ * `no "object" field`, `is not "ModelInvocationLog"` — is kept.
+ */
 export function reasonGroup(reason: string): string {
-  return reason.replace(/"(?:[^"\\]|\\.)*"/g, '"…"').replace(/\b\d+\b/g, 'N');
+  return reason
+    .replace(/(is not |no )?"((?:[^"\\]|\\.)*)"( field)?/g, (whole, before: string | undefined, _inner: string, field: string | undefined) =>
+      before !== undefined || field !== undefined ? whole : '"…"',
+    )
+    .replace(/\b\d+\b/g, 'N');
 }
 
 function bump(map: Map<string, number>, key: string): void {
@@ -60,6 +68,8 @@ export class ImportTally {
   skippedTotal = 0;
   rejectedTotal = 0;
   blankLines = 0;
+  /** Payloads whose source id another request already had, written under a scoped id. */
+  scopedIds = 0;
   files: FileTally[] = [];
   applied: Record<DefaultName, number> = { dataMode: 0, environment: 0, endpointTag: 0, promptVersion: 0 };
   /** provider → model → tally (nested: no key string is built per payload). */
@@ -212,7 +222,14 @@ export function buildSummary(t: ImportTally, ctx: SummaryContext): ImportSummary
       .filter((k) => t.applied[k] > 0)
       .map((k) => ({ field: k, value: ctx.defaults[k] ?? '', payloads: t.applied[k] })),
     userIdsHashed: ctx.userIdsHashed,
-    notes: [...(ctx.notes ?? [])],
+    notes: [
+      ...(ctx.notes ?? []),
+      ...(t.scopedIds > 0
+        ? [
+            `⚠ ${int(t.scopedIds)} source ids were shared by different requests (another custom_id): those payloads are identified as <source id>#<custom_id>`,
+          ]
+        : []),
+    ],
   };
 }
 
@@ -229,7 +246,7 @@ function reasons(r: Record<string, number>): string {
     .join(' · ');
 }
 
-/** The stderr summary (PRODUCT.md §1 import). */
+/** The stderr summary (docs/import.md "The summary"). */
 export function summaryText(s: ImportSummary, ctx: SummaryContext, maxModels = 25): string {
   const out: string[] = [];
   const chosen = s.formatChosenBy === 'auto' ? ` (chosen by --from auto${ctx.autoReason ? `: ${ctx.autoReason}` : ''})` : '';

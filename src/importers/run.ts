@@ -10,18 +10,20 @@
 import { EXIT, OpsmeterError } from '../errors.js';
 import { isUtf8 } from 'node:buffer';
 import type { Catalog } from '../contract/catalog.js';
+import type { RulePolicy } from '../contract/rule-settings.js';
 import { CsvHeaderError, readCsv } from '../read/csv.js';
 import { readRecordStream, SourceError, type Source } from '../read/records.js';
-import { finishDraft, type Defaults } from './finish.js';
+import { DuplicateIndex, fnv1a } from '../validate/duplicates.js';
+import { finishDraft, type Defaults, type Finished } from './finish.js';
 import type { LineOutput } from './sink.js';
 import { aggregateByColumns, aggregateByRecord, aggregateMessage, peekRecords } from './sniff.js';
 import { jsonFormatFromName, modeFromName, modeFromText, openSource, PEEK_BYTES, SourceOpenError, type InputMode, type OpenedSource } from './source.js';
 import { ImportTally } from './import-summary.js';
-import type { Adapter, AdapterContext, Converter, Result, SourceRecord } from './types.js';
+import type { Adapter, AdapterContext, Converter, Draft, Result, SourceRecord } from './types.js';
 import { waiting } from './waiting.js';
 
 /** The import cannot go on: usage or input problem (exit 2). */
-export class ImportStop extends OpsmeterError {
+class ImportStop extends OpsmeterError {
   constructor(message: string, hint?: string) {
     super(message, EXIT.usage, hint);
   }
@@ -42,6 +44,8 @@ export interface ImportOptions {
   onProgress?: (rows: number, fileIndex: number, files: number) => void;
   /** Epoch ms for lint's age warnings (never affects the output). */
   now?: number;
+  /** Rule settings for the lint gate (see FinishOptions.rules). */
+  rules?: RulePolicy;
 }
 
 interface Rec extends SourceRecord {
@@ -55,7 +59,7 @@ export function sourceMode(adapter: Adapter, source: Source, head: Buffer): Inpu
 }
 
 /** Refuse aggregate exports and headers the adapter cannot use, before any row is converted. */
-export function checkColumns(adapter: Adapter, ctx: AdapterContext, file: string, columns: readonly string[]): void {
+function checkColumns(adapter: Adapter, ctx: AdapterContext, file: string, columns: readonly string[]): void {
   const agg = aggregateByColumns(columns);
   if (agg) throw new ImportStop(aggregateMessage(file, agg));
   const problem = adapter.checkHeader?.(columns, ctx);
@@ -135,13 +139,40 @@ function isZlibError(e: unknown): boolean {
 export async function runImport(opts: ImportOptions): Promise<ImportTally> {
   const { adapter, output, rejects } = opts;
   const tally = new ImportTally();
-  const finishOpts = { format: adapter.id, catalog: opts.catalog, defaults: opts.defaults, hashSalt: opts.hashSalt, now: opts.now ?? Date.now() };
+  const finishOpts = { format: adapter.id, catalog: opts.catalog, defaults: opts.defaults, hashSalt: opts.hashSalt, now: opts.now ?? Date.now(), rules: opts.rules };
   const converter: Converter = adapter.create(opts.ctx);
 
   let seq = 0;
   let nextSeq = 0;
   const held = new Map<number, Result>();
   const abandoned = new Set<number>(); // records whose push() threw: already rejected
+
+  // Every externalRequestId written so far (hashes only: bounded memory for millions of rows).
+  // A repeat is a copy of a record already counted (Bedrock delivers each invocation to
+  // CloudWatch and to S3), unless the two name different requests (requestKey), as the
+  // OpenAI Batch guide's own example does with one batch_req_… id for two custom_ids.
+  const written = new DuplicateIndex();
+  const finish = (draft: Draft): Finished => {
+    try {
+      return finishDraft(draft, finishOpts);
+    } catch (e) {
+      return { ok: false as const, reason: `cannot build a payload: ${(e as Error).message}` };
+    }
+  };
+  /** The finished payload to write, or 'copy' when its id was already written. */
+  const firstCopy = (draft: Draft, record: SourceRecord): Finished | 'copy' => {
+    const fin = finish(draft);
+    if (!fin.ok) return fin;
+    const key = draft.requestKey === undefined ? 0 : fnv1a(draft.requestKey);
+    const seen = written.add(fin.payload.externalRequestId!, key, 0, record.line);
+    if (!seen) return fin;
+    if (seen.sameContent || draft.requestKey === undefined) return 'copy';
+    const scoped = finish({ ...draft, sourceId: `${draft.sourceId}#${draft.requestKey}` });
+    if (!scoped.ok) return scoped;
+    if (written.add(scoped.payload.externalRequestId!, key, 0, record.line)) return 'copy';
+    tally.scopedIds++;
+    return scoped;
+  };
 
   const writeReject = (record: SourceRecord, reason: string) => {
     tally.countReject(reason);
@@ -155,13 +186,9 @@ export async function runImport(opts: ImportOptions): Promise<ImportTally> {
     const { record, outcome } = res;
     switch (outcome.kind) {
       case 'payload': {
-        let fin;
-        try {
-          fin = finishDraft(outcome.draft, finishOpts);
-        } catch (e) {
-          fin = { ok: false as const, reason: `cannot build a payload: ${(e as Error).message}` };
-        }
-        if (fin.ok) {
+        const fin = firstCopy(outcome.draft, record);
+        if (fin === 'copy') tally.countSkip('duplicate_copy');
+        else if (fin.ok) {
           tally.countPayload(fin.payload, fin.known, fin.applied);
           output.write(JSON.stringify(fin.payload) + '\n');
         } else writeReject(record, fin.reason);

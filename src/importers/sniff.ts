@@ -24,7 +24,7 @@ interface AggregateRule extends AggregateKind {
 
 const WHY = 'each row is a time bucket summing many requests, with no per-request id, status or timestamp, so payloads made from it would invent requests';
 
-/** Headers from provider-formats.md §3, §6, §10, §11. */
+/** Headers of the aggregate exports docs/import.md "Aggregate exports are refused" lists. */
 const AGGREGATE_RULES: readonly AggregateRule[] = [
   {
     id: 'openai-usage-csv',

@@ -16,7 +16,7 @@ export const PEEK_BYTES = 256 * 1024;
 export class SourceOpenError extends Error {}
 
 /** The name without a trailing `.gz`. */
-export function innerName(name: string): string {
+function innerName(name: string): string {
   return name.replace(/\.gz$/i, '');
 }
 

@@ -15,7 +15,9 @@ export type FormatId =
   | 'openai-batch'
   | 'openai-log'
   | 'anthropic-batch'
+  | 'anthropic-log'
   | 'claude-code'
+  | 'codex'
   | 'litellm'
   | 'openrouter'
   | 'bedrock'
@@ -57,7 +59,7 @@ export interface Draft {
   model: string;
   status: Status;
   errorCode?: string;
-  /** All input tokens (cache reads and writes included — see provider-formats.md §0.1). */
+  /** All input tokens (cache reads and writes included — see docs/import-formats.md, "Input tokens"). */
   inputTokens?: number;
   /** All output tokens (reasoning included, except Gemini thoughts which the adapter adds). */
   outputTokens?: number;
@@ -78,6 +80,12 @@ export interface Draft {
   promptVersion?: string;
   environment?: string;
   dataMode?: string;
+  /**
+   * What the request was within the source (an OpenAI batch line's custom_id): when another
+   * record carries the same source id with another request key, the pipeline scopes its id
+   * by the key (`<sourceId>#<requestKey>`) instead of dropping it as a copy.
+   */
+  requestKey?: string;
   /** Set → the payload is partial: unknown token counts stay undefined, never 0. */
   partialReason?: PartialReason;
   /** Extra source facts worth keeping (providerRequestId, batch id, …): flat primitives only. */

@@ -1,5 +1,5 @@
 /**
- * The response classification of PRODUCT.md §1 "send", as a pure function: one HTTP
+ * The response classification of docs/send.md "What each event ends as", as a pure function: one HTTP
  * exchange (a response, or a network failure / timeout) → one verdict. No I/O, no clock
  * except the `now` passed in (for Retry-After given as an HTTP-date).
  *

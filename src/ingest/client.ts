@@ -136,7 +136,7 @@ async function readCapped(res: Dispatcher.ResponseData): Promise<string> {
 /** Codes that mean the request never left this machine or never reached a server. */
 const NOT_DELIVERED = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'UND_ERR_CONNECT_TIMEOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ECONNABORTED', 'CERT_HAS_EXPIRED', 'DEPTH_ZERO_SELF_SIGNED_CERT', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'ERR_TLS_CERT_ALTNAME_INVALID', 'SELF_SIGNED_CERT_IN_CHAIN']);
 
-export function describeFailure(e: unknown, timeoutMs: number, elapsedMs: number): NetworkFailure {
+function describeFailure(e: unknown, timeoutMs: number, elapsedMs: number): NetworkFailure {
   const err = e as { code?: string; message?: string; cause?: { code?: string; message?: string } };
   const code = err?.code ?? err?.cause?.code ?? 'ERR_UNKNOWN';
   let message: string;

@@ -8,7 +8,7 @@
 import { EXIT, OpsmeterError } from '../errors.js';
 import { readFileSync } from 'node:fs';
 
-export const DEFAULT_BASE_URL = 'https://api.opsmeter.io';
+const DEFAULT_BASE_URL = 'https://api.opsmeter.io';
 
 /** A configuration problem the user must fix (exit 2). */
 export class ConfigError extends OpsmeterError {

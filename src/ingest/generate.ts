@@ -52,7 +52,7 @@ export function prng(seed: string): () => number {
 }
 
 /** FNV-1a, 32 bit. */
-export function hash32(s: string): number {
+function hash32(s: string): number {
   let h = 0x811c9dc5;
   for (let i = 0; i < s.length; i++) {
     h ^= s.charCodeAt(i);

@@ -3,7 +3,7 @@
  * catalog file format ({date, source, models:[{provider, model, inputPer1M, ...}]}),
  * which `catalogFromJson` reads and `loadCatalog` prefers once cached.
  *
- * The real endpoint's JSON shape is not documented (opsmeter-api.md §4). Accepted: a bare
+ * The real endpoint's JSON shape is not documented (docs/api-facts.md §4). Accepted: a bare
  * array of entries, or an object holding one under `models`, `data`, `items`,
  * `pricingModels` or `results`; entries need string `provider` and `model` (or
  * `providerId`/`modelId`/`modelName`). Anything else is refused with a message saying
@@ -13,7 +13,7 @@ import type { CatalogEntry } from '../contract/catalog.js';
 import type { ApiClient } from './client.js';
 import { DEFAULT_POLICY, withRetries, type RetryPolicy } from './retry.js';
 
-export const PRICING_PATH = '/v1/public/pricing-models';
+const PRICING_PATH = '/v1/public/pricing-models';
 
 export class PricingShapeError extends Error {}
 

@@ -1,6 +1,6 @@
 /**
  * The end-of-run summary of a send (pretty for people, JSON for machines) and the exit
- * code it maps to (PRODUCT.md §1): 0 all accepted · 1 some rejected or not sendable ·
+ * code it maps to (docs/send.md "Exit codes"): 0 all accepted · 1 some rejected or not sendable ·
  * 3 stopped by a 402 · 4 auth failed · 5 gave up · 130 interrupted.
  */
 import { EXIT, type ExitCode } from '../errors.js';
@@ -28,12 +28,12 @@ export function sendExitCode(r: SendReport): ExitCode {
 
 const secs = (ms: number) => (ms < 10_000 ? (ms / 1000).toFixed(1) : Math.round(ms / 1000).toString());
 
-export function requestsPerSecond(r: SendReport): number {
+function requestsPerSecond(r: SendReport): number {
   return r.elapsedMs > 0 ? (r.requests * 1000) / r.elapsedMs : 0;
 }
 
 /** The words for a stop, shared by the live notice and the summary. */
-export function stopMessage(r: Pick<SendReport, 'stop'>): string[] {
+function stopMessage(r: Pick<SendReport, 'stop'>): string[] {
   const s = r.stop;
   if (!s) return [];
   switch (s.reason) {

@@ -20,7 +20,9 @@
  */
 import type { Catalog } from '../contract/catalog.js';
 import { lintPayload } from '../contract/lint.js';
+import type { RulePolicy } from '../contract/rule-settings.js';
 import type { ApiClient, Exchange } from './client.js';
+import { systemClock, type Clock } from './clock.js';
 import type { AcceptedInfo, SendOutcome, Verdict } from './classify.js';
 import { DEFAULT_POLICY, withRetries, type RetryPolicy } from './retry.js';
 
@@ -83,7 +85,11 @@ export interface SenderOptions {
   path?: string;
   /** externalRequestIds already accepted in an earlier run (from the journal). */
   alreadyAccepted?: ReadonlySet<string>;
+  /** Rule settings for the local check (opsmeter.config.json, --rule). */
+  rules?: RulePolicy;
   random?: () => number;
+  /** Time and timers for throttle windows, rate slots and retry waits (tests inject a virtual one). */
+  clock?: Clock;
 }
 
 /** Limit on examples kept for the summary (counts stay exact). */
@@ -159,6 +165,7 @@ export class Sender {
   private readonly intervalMs: number;
   private readonly path: string;
   private readonly random: () => number;
+  private readonly clock: Clock;
   private stopReason: SendStopReason | undefined;
   private interrupted = false;
   /** Reads waiting for input, woken by stop('interrupted'): input that never comes must not hold the run. */
@@ -179,6 +186,7 @@ export class Sender {
     this.intervalMs = opts.rate && opts.rate > 0 ? 1000 / opts.rate : 0;
     this.path = opts.path ?? INGEST_PATH;
     this.random = opts.random ?? Math.random;
+    this.clock = opts.clock ?? systemClock;
   }
 
   /** Live counters (read-only view) for progress lines. */
@@ -315,14 +323,14 @@ export class Sender {
       this.hooks.onSkip?.(id, item.where);
       return;
     }
-    const check = checkBeforeSend(value, this.opts.catalog, this.opts.allowReal === true);
+    const check = checkBeforeSend(value, this.opts.catalog, this.opts.allowReal === true, this.clock.now(), this.opts.rules);
     if (!check.ok) return this.finishUnsent(item, check.reason, check.message, id);
     const warned = check.warned;
     if (warned) this.report.eventsWithLintWarnings++;
     if (id === undefined) this.report.eventsWithoutId++;
 
     // No rate cap and no throttle window: skip the async gate (one promise less per event).
-    const open = this.stopReason === undefined && this.intervalMs === 0 && this.throttleUntil <= Date.now();
+    const open = this.stopReason === undefined && this.intervalMs === 0 && this.throttleUntil <= this.clock.now();
     if (!open && !(await this.gate())) return this.finishUnsent(item, 'stopped', 'not sent: sending stopped', id);
 
     const body = JSON.stringify(value);
@@ -359,6 +367,7 @@ export class Sender {
           }
         },
         random: this.random,
+        now: () => this.clock.now(),
       },
       id !== undefined,
     );
@@ -414,9 +423,9 @@ export class Sender {
 
   /** A 429 asks every worker to hold off, not just the one that got it. */
   private extendThrottle(ms: number): void {
-    const until = Date.now() + ms;
+    const until = this.clock.now() + ms;
     if (until > this.throttleUntil + 50) {
-      const fresh = this.throttleUntil <= Date.now();
+      const fresh = this.throttleUntil <= this.clock.now();
       this.throttleUntil = until;
       if (fresh) this.hooks.onThrottle?.(ms);
     }
@@ -425,15 +434,15 @@ export class Sender {
   /** Wait for the throttle window and a rate slot; false when stopped meanwhile. */
   private async gate(): Promise<boolean> {
     if (this.stopReason !== undefined) return false;
-    let now = Date.now();
+    let now = this.clock.now();
     if (this.throttleUntil > now && !(await this.sleep(this.throttleUntil - now))) return false;
     if (this.intervalMs > 0) {
-      now = Date.now();
+      now = this.clock.now();
       const slot = Math.max(now, this.nextSlot);
       this.nextSlot = slot + this.intervalMs;
       if (slot > now && !(await this.sleep(slot - now))) return false;
       // A throttle window may have opened while this worker waited for its slot.
-      now = Date.now();
+      now = this.clock.now();
       if (this.throttleUntil > now && !(await this.sleep(this.throttleUntil - now))) return false;
     }
     return this.stopReason === undefined;
@@ -445,11 +454,11 @@ export class Sender {
     if (ms <= 0) return Promise.resolve(true);
     return new Promise((resolve) => {
       const wake = () => {
-        clearTimeout(timer);
+        cancel();
         this.sleepers.delete(wake);
         resolve(false);
       };
-      const timer = setTimeout(() => {
+      const cancel = this.clock.setTimer(() => {
         this.sleepers.delete(wake);
         resolve(this.stopReason === undefined);
       }, ms);
@@ -464,8 +473,8 @@ export type Preflight = { ok: true; warned: boolean } | { ok: false; reason: 'in
  * The local checks every event passes before it may be sent (and what --dry-run shows):
  * the contract (lint errors block, warnings do not) and the real-data guard.
  */
-export function checkBeforeSend(value: unknown, catalog: Catalog, allowReal: boolean, now = Date.now()): Preflight {
-  const findings = lintPayload(value, { catalog, now });
+export function checkBeforeSend(value: unknown, catalog: Catalog, allowReal: boolean, now = Date.now(), rules?: RulePolicy): Preflight {
+  const findings = lintPayload(value, rules ? { catalog, now, rules } : { catalog, now });
   let warned = false;
   const errors: string[] = [];
   for (const f of findings) {
@@ -493,7 +502,7 @@ function sample(list: EventResult[], r: EventResult): void {
   if (list.length < SAMPLE_LIMIT) list.push(r);
 }
 
-export function describeVerdict(v: Verdict): string {
+function describeVerdict(v: Verdict): string {
   switch (v.kind) {
     case 'accepted':
       return `HTTP ${v.status} accepted`;

@@ -1,5 +1,5 @@
 /**
- * `GET /v1/diagnostics/workspace-status` (opsmeter-api.md §1.4): fetch it (retrying 429 /
+ * `GET /v1/diagnostics/workspace-status` (docs/api-facts.md §1.4): fetch it (retrying 429 /
  * 5xx / network like the sender), read it tolerantly (budget fields may be null or
  * absent when no budget is configured), and render it with text bars.
  */
@@ -8,10 +8,10 @@ import type { Paint } from '../terminal.js';
 import type { ApiClient } from './client.js';
 import { DEFAULT_POLICY, withRetries, type RetryPolicy } from './retry.js';
 
-export const STATUS_PATH = '/v1/diagnostics/workspace-status';
+const STATUS_PATH = '/v1/diagnostics/workspace-status';
 
 export type WorkspaceSeverity = 'normal' | 'warning' | 'critical';
-export const SEVERITIES: readonly WorkspaceSeverity[] = ['normal', 'warning', 'critical'];
+const SEVERITIES: readonly WorkspaceSeverity[] = ['normal', 'warning', 'critical'];
 
 export type StatusFetch =
   | { ok: true; body: Record<string, unknown>; text: string }

@@ -13,7 +13,7 @@
 import { MAX_LINE_BYTES, splitLines, type LineIssue } from './lines.js';
 
 /** A multi-line record longer than this is treated as an unclosed quote. */
-export const MAX_RECORD_BYTES = MAX_LINE_BYTES;
+const MAX_RECORD_BYTES = MAX_LINE_BYTES;
 
 export interface CsvHandler {
   /** The header row (first non-blank record). */

@@ -1,10 +1,13 @@
 /**
  * Expands the paths a user gives into sources: files as they are, directories recursively
- * (only payload extensions), globs (`*`, `**`, `?`, `{a,b}`), and "-" for stdin.
+ * (only payload extensions; dot folders and node_modules skipped), globs (picomatch:
+ * `*`, `**`, `?`, `[12]`, `{a,b}`), and "-" for stdin. A path that exists is taken
+ * literally even when it holds glob characters.
  */
 import { EXIT, OpsmeterError } from '../errors.js';
 import { readdir, stat } from 'node:fs/promises';
-import { join, relative, sep } from 'node:path';
+import { join, sep } from 'node:path';
+import picomatch from 'picomatch';
 import { formatFromExtension, type Source } from './records.js';
 
 /** A path that cannot be read or expanded (exit 2). */
@@ -15,7 +18,6 @@ export class PathError extends OpsmeterError {
 }
 
 const PAYLOAD_EXT = /\.(json|jsonl|ndjson)$/i;
-const GLOB_CHARS = /[*?{[]/;
 
 export interface ExpandOptions {
   stdinName?: string;
@@ -42,7 +44,7 @@ export async function expandPaths(paths: readonly string[], opts: ExpandOptions 
     try {
       st = await stat(p);
     } catch (e) {
-      if (GLOB_CHARS.test(p)) {
+      if (picomatch.scan(p).isGlob) {
         const matched = await glob(p);
         if (matched.length === 0) emptyMatches.push(p);
         matched.forEach(add);
@@ -74,48 +76,45 @@ async function walk(dir: string, include: RegExp): Promise<string[]> {
   return out;
 }
 
-/** Glob → RegExp over '/'-separated relative paths. */
-export function globToRegExp(pattern: string): RegExp {
-  let re = '';
-  for (let i = 0; i < pattern.length; i++) {
-    const c = pattern[i]!;
-    if (c === '*') {
-      if (pattern[i + 1] === '*') {
-        i++;
-        if (pattern[i + 1] === '/') {
-          i++;
-          re += '(?:.*/)?';
-        } else re += '.*';
-      } else re += '[^/]*';
-    } else if (c === '?') re += '[^/]';
-    else if (c === '{') {
-      const end = pattern.indexOf('}', i);
-      if (end === -1) re += '\\{';
-      else {
-        re += '(?:' + pattern.slice(i + 1, end).split(',').map(escapeRe).join('|') + ')';
-        i = end;
-      }
-    } else re += escapeRe(c);
-  }
-  return new RegExp('^' + re + '$');
+/**
+ * Where a glob's walk starts and how deep it may go: the literal prefix (picomatch's scan,
+ * so `/*.jsonl` starts at "/" rather than at the working directory) and, without `**`, no
+ * deeper than the pattern has segments (so `/*.jsonl` reads one directory, not the disk).
+ */
+export function globRoot(pattern: string): { base: string; glob: string; maxDepth: number } {
+  const { base, glob } = picomatch.scan(pattern.split(sep).join('/'));
+  const segments = glob.split('/');
+  return { base: base || '.', glob, maxDepth: segments.some((s) => s.includes('**')) ? Infinity : segments.length };
 }
 
-function escapeRe(s: string): string {
-  return s.replace(/[.+^$()|[\]\\]/g, '\\$&');
-}
-
+/**
+ * Files a glob matches, sorted. Matching is picomatch's (character classes, braces,
+ * extglobs); `*` and `**` do not match dot files or folders unless the pattern names them
+ * (`.hidden/*.jsonl`, or a `.` at the start of a segment), as in a shell. node_modules and .git
+ * are walked only when the pattern names them.
+ */
 async function glob(pattern: string): Promise<string[]> {
-  const norm = pattern.split(sep).join('/');
-  const parts = norm.split('/');
-  const firstGlob = parts.findIndex((s) => GLOB_CHARS.test(s));
-  const base = parts.slice(0, firstGlob).join('/') || '.';
-  const re = globToRegExp(parts.slice(firstGlob).join('/'));
-  let files: string[];
-  try {
-    files = await walk(base, /./);
-  } catch {
-    return [];
-  }
-  // A glob selects exactly what it matches, whatever the extension.
-  return files.filter((f) => re.test(relative(base, f).split(sep).join('/')));
+  const root = globRoot(pattern);
+  const matches = picomatch(root.glob, { dot: false });
+  const named = new Set(root.glob.split('/'));
+  const out: string[] = [];
+  const visit = async (dir: string, rel: string, depth: number): Promise<void> => {
+    let entries;
+    try {
+      entries = await readdir(dir, { withFileTypes: true });
+    } catch {
+      return; // an unreadable folder matches nothing, as in a shell
+    }
+    entries.sort((a, b) => (a.name < b.name ? -1 : 1));
+    for (const e of entries) {
+      const path = rel ? `${rel}/${e.name}` : e.name;
+      const full = join(dir, e.name);
+      if (e.isDirectory()) {
+        if ((e.name === 'node_modules' || e.name === '.git') && !named.has(e.name)) continue;
+        if (depth + 1 < root.maxDepth) await visit(full, path, depth + 1);
+      } else if (e.isFile() && matches(path)) out.push(full);
+    }
+  };
+  await visit(root.base, '', 0);
+  return out;
 }

@@ -6,7 +6,6 @@
  * pretty-printed) is read whole, capped.
  */
 import { createReadStream } from 'node:fs';
-import { open } from 'node:fs/promises';
 import { splitArray, type BrokenArray, type ElementStart } from './elements.js';
 import { Locator, findDuplicateKey, findSyntaxFault, firstSyntaxError, loadLocator, locatorReady, mayHaveDuplicateKeys, type Position } from './locate.js';
 import { MAX_LINE_BYTES, STOP, splitLines, type LineIssue } from './lines.js';
@@ -70,7 +69,7 @@ export interface ReadStats {
 }
 
 /** Largest .json document read whole (one that is not an array); bigger inputs should be JSONL. */
-export const MAX_JSON_DOCUMENT_BYTES = 256 * 1024 * 1024;
+const MAX_JSON_DOCUMENT_BYTES = 256 * 1024 * 1024;
 
 export class SourceError extends Error {}
 
@@ -424,10 +423,4 @@ async function readWholeDocument(stream: AsyncIterable<Buffer>, sink: RecordSink
 function firstNonSpaceOffset(text: string): number {
   const m = /\S/.exec(text);
   return m ? m.index : 0;
-}
-
-/** True when the path is a readable regular file (for error messages before streaming). */
-export async function assertReadable(path: string): Promise<void> {
-  const h = await open(path, 'r');
-  await h.close();
 }

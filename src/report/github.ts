@@ -1,6 +1,8 @@
 /**
  * GitHub Actions workflow commands (`::error file=…,line=…,col=…,title=RULE::message`).
- * GitHub shows only 10 annotations per step, so the plain summary follows them.
+ * GitHub shows only 10 annotations of each kind per step: errors are written first, so the
+ * ones that fail the build are never lost among warnings in the log, and the plain summary
+ * (which counts everything) follows them.
  */
 import { PLAIN } from '../terminal.js';
 import type { Problem } from '../problem.js';
@@ -8,8 +10,8 @@ import { summaryLines } from './validate-summary.js';
 import type { Renderer } from './types.js';
 
 /** Escaping rules of the workflow-command syntax (data vs property values). */
-export const escapeData = (s: string) => s.replace(/%/g, '%25').replace(/\r/g, '%0D').replace(/\n/g, '%0A');
-export const escapeProperty = (s: string) => escapeData(s).replace(/:/g, '%3A').replace(/,/g, '%2C');
+const escapeData = (s: string) => s.replace(/%/g, '%25').replace(/\r/g, '%0D').replace(/\n/g, '%0A');
+const escapeProperty = (s: string) => escapeData(s).replace(/:/g, '%3A').replace(/,/g, '%2C');
 
 function annotation(p: Problem): string {
   const props = [`file=${escapeProperty(p.file)}`, `line=${p.line}`, `col=${p.column}`, `title=${escapeProperty(p.rule)}`].join(',');
@@ -18,7 +20,9 @@ function annotation(p: Problem): string {
 }
 
 export const renderGithub: Renderer = (result, ctx) => {
-  const lines = result.problems.map(annotation);
+  const lines: string[] = [];
+  for (const p of result.problems) if (p.severity === 'error') lines.push(annotation(p));
+  for (const p of result.problems) if (p.severity !== 'error') lines.push(annotation(p));
   lines.push(...summaryLines(result, { ...ctx, paint: PLAIN }));
   return lines.join('\n') + '\n';
 };

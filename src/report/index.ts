@@ -13,9 +13,7 @@ const LOADERS = {
 } as const satisfies Record<string, () => Promise<Renderer>>;
 
 export type ReportFormat = keyof typeof LOADERS;
-export const REPORT_FORMATS = Object.keys(LOADERS) as ReportFormat[];
 
 export function loadRenderer(format: ReportFormat): Promise<Renderer> {
   return LOADERS[format]();
 }
-export type { Renderer, RenderContext } from './types.js';

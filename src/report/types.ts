@@ -5,6 +5,10 @@ export interface RenderContext {
   /** Styles for human text (PLAIN when the output is not a colour terminal). */
   paint: Paint;
   strict: boolean;
+  /** More warnings than this fail the run (--max-warnings). */
+  maxWarnings?: number;
+  /** Rule settings that differ from the defaults (config file, --rule), for the summary; id → level. */
+  ruleSettings?: Readonly<Record<string, string>>;
   version: string;
   /** Catalog snapshot date and origin, for the summary line. */
   catalog: string;

@@ -3,7 +3,7 @@ import type { ValidateResult } from '../validate/validate.js';
 import type { RenderContext } from './types.js';
 
 /** 1234567 → "1,234,567" without toLocaleString, whose ICU start-up costs ~30 ms. */
-export const thousands = (n: number) => String(n).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+const thousands = (n: number) => String(n).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
 const plural = (n: number, one: string, many = one + 's') => `${thousands(n)} ${n === 1 ? one : many}`;
 
 export function summaryLines(result: ValidateResult, ctx: RenderContext): string[] {
@@ -14,13 +14,21 @@ export function summaryLines(result: ValidateResult, ctx: RenderContext): string
   if (errors === 0 && warnings === 0) {
     lines.push(c.green(`✔ no problems: ${scope}`));
   } else {
-    const failing = errors > 0 || (ctx.strict && warnings > 0);
+    const tooMany = ctx.maxWarnings !== undefined && warnings > ctx.maxWarnings;
+    const failing = errors > 0 || (ctx.strict && warnings > 0) || tooMany;
     const mark = failing ? c.red('✖') : c.yellow('⚠');
     lines.push(`${mark} ${plural(errors + warnings, 'problem')} (${plural(errors, 'error')}, ${plural(warnings, 'warning')}): ${scope}`);
     if (!failing) lines.push(c.gray('  warnings only: exit 0 (use --strict to fail on warnings)'));
-    else if (errors === 0) lines.push(c.gray('  --strict: warnings fail the run'));
+    else if (errors === 0) lines.push(c.gray(ctx.strict ? '  --strict: warnings fail the run' : `  more than ${plural(ctx.maxWarnings!, 'warning')} allowed (--max-warnings): the run fails`));
   }
-  if (result.omitted > 0) lines.push(c.gray(`  ${plural(result.omitted, 'more problem')} not shown (raise --max-errors to see them)`));
+  if (result.quietWarnings > 0) lines.push(c.gray(`  ${plural(result.quietWarnings, 'warning')} not listed (--quiet)`));
+  if (result.omitted > 0) {
+    const which = result.omittedErrors === 0 ? 'warning' : 'problem';
+    const errorsNote = result.omittedErrors === 0 && errors > 0 ? '; every error is shown' : '';
+    lines.push(c.gray(`  ${plural(result.omitted, `more ${which}`)} not shown${errorsNote} (raise --max-errors to see them)`));
+  }
+  const settings = Object.entries(ctx.ruleSettings ?? {});
+  if (settings.length > 0) lines.push(c.gray(`  rule settings: ${settings.map(([id, level]) => `${id}=${level}`).join(', ')}`));
   if (result.bailed) lines.push(c.gray('  stopped at the first error (--bail)'));
   return lines;
 }

@@ -7,6 +7,7 @@ import { EXIT, OpsmeterError } from '../errors.js';
 import { stat } from 'node:fs/promises';
 import type { Catalog } from '../contract/catalog.js';
 import { lintPayload, type Finding, type LintContext } from '../contract/lint.js';
+import type { RulePolicy } from '../contract/rule-settings.js';
 import { RULES, type RuleInfo } from '../contract/rules.js';
 import type { Problem } from '../problem.js';
 import { STOP } from '../read/lines.js';
@@ -20,8 +21,16 @@ export interface ValidateOptions {
   now?: number;
   /** Stop at the first error. */
   bail?: boolean;
-  /** How many problems to keep for printing (counts stay exact). */
+  /**
+   * How many problems to keep for printing (counts stay exact). Errors are kept first:
+   * warnings fill only the room the errors leave, so a cap never hides an error behind
+   * warnings that came earlier in the files.
+   */
   maxProblems?: number;
+  /** Keep only errors for printing (--quiet); warnings are still counted. */
+  quiet?: boolean;
+  /** Severity settings (opsmeter.config.json, --rule). */
+  rules?: RulePolicy;
 }
 
 export interface FileSummary {
@@ -42,11 +51,15 @@ export interface Counts {
 
 export interface ValidateResult {
   files: FileSummary[];
-  /** The first `maxProblems` problems, in file and line order. */
+  /** The problems kept for printing (errors first, up to `maxProblems`), in file and line order. */
   problems: Problem[];
   counts: Counts;
-  /** Problems found but not kept because of maxProblems. */
+  /** Problems found but not kept because of maxProblems (warnings hidden by --quiet not included). */
   omitted: number;
+  /** Of `omitted`, how many are errors (0 unless there are more errors than maxProblems). */
+  omittedErrors: number;
+  /** Warnings counted but not listed because of --quiet. */
+  quietWarnings: number;
   /** True when --bail stopped the run early. */
   bailed: boolean;
   /** Problem counts per rule id (exact, including omitted ones). */
@@ -61,7 +74,7 @@ const FAULT_RULE: Record<ReadFault, RuleInfo> = {
 };
 
 /** A file that cannot be read at all (exit 2). */
-export class SourceReadError extends OpsmeterError {
+class SourceReadError extends OpsmeterError {
   constructor(
     readonly file: string,
     message: string,
@@ -72,13 +85,22 @@ export class SourceReadError extends OpsmeterError {
 
 export async function validateSources(sources: readonly Source[], opts: ValidateOptions): Promise<ValidateResult> {
   const ctx: LintContext = { catalog: opts.catalog, now: opts.now ?? Date.now() };
+  const policy = opts.rules !== undefined && !opts.rules.isDefault ? opts.rules : undefined;
+  if (policy) ctx.rules = policy;
   const maxProblems = opts.maxProblems ?? Infinity;
-  const problems: Problem[] = [];
+  const quiet = opts.quiet === true;
+  // Kept for printing, each list in the order found; merged by `seq` at the end.
+  const keptErrors: Problem[] = [];
+  const keptWarnings: Problem[] = [];
+  const seqOf = new Map<Problem, number>();
+  let seq = 0;
+  /** Whether one more problem of this severity could still be printed. */
+  const wouldKeep = (severity: RuleInfo['severity']) =>
+    severity === 'error' ? keptErrors.length < maxProblems : !quiet && keptWarnings.length < maxProblems - keptErrors.length;
   const counts: Counts = { files: 0, records: 0, errors: 0, warnings: 0 };
   const byRule: Record<string, number> = {};
   const files: FileSummary[] = [];
   const dupes = new DuplicateIndex(await expectedRecords(sources));
-  let omitted = 0;
   let bailed = false;
 
   for (let fileIndex = 0; fileIndex < sources.length && !bailed; fileIndex++) {
@@ -92,7 +114,11 @@ export async function validateSources(sources: readonly Source[], opts: Validate
      * computed lazily: locating re-parses the record, which is wasted work once the cap
      * is reached. Returns STOP when --bail should end the run.
      */
-    const report = (rule: RuleInfo, where: () => Position, pointer: string, message: string, hint?: string): typeof STOP | undefined => {
+    const report = (configured: RuleInfo, where: () => Position, pointer: string, message: string, hint?: string): typeof STOP | undefined => {
+      // Lint's findings arrive with the settings applied; validate's own (empty file,
+      // duplicate ids) get them here. Applying them twice changes nothing.
+      const rule = policy ? policy.effective(configured) : configured;
+      if (rule === null) return undefined;
       byRule[rule.id] = (byRule[rule.id] ?? 0) + 1;
       if (rule.severity === 'error') {
         counts.errors++;
@@ -101,15 +127,16 @@ export async function validateSources(sources: readonly Source[], opts: Validate
         counts.warnings++;
         summary.warnings++;
       }
-      if (problems.length < maxProblems) {
+      if (wouldKeep(rule.severity)) {
         const pos = where();
         const p: Problem = { file: source.name, line: pos.line, column: pos.column, pointer, rule: rule.id, severity: rule.severity, message };
         // Every problem says what to do: the finding's own hint, else the rule's.
         p.hint = hint ?? rule.hint;
         if (pos.text !== undefined) p.excerpt = pos.text;
         if (pos.text !== undefined && pos.textColumn !== undefined) p.excerptColumn = pos.textColumn;
-        problems.push(p);
-      } else omitted++;
+        seqOf.set(p, seq++);
+        (rule.severity === 'error' ? keptErrors : keptWarnings).push(p);
+      }
       if (opts.bail && rule.severity === 'error') {
         bailed = true;
         return STOP;
@@ -151,7 +178,7 @@ export async function validateSources(sources: readonly Source[], opts: Validate
             return undefined;
           };
           // Positions need the (lazily loaded) locator, but only while problems are still printed.
-          return locatorReady() || problems.length >= maxProblems ? emit() : loadLocator().then(emit);
+          return locatorReady() || !(wouldKeep('error') || wouldKeep('warning')) ? emit() : loadLocator().then(emit);
         },
       });
     } catch (e) {
@@ -170,13 +197,39 @@ export async function validateSources(sources: readonly Source[], opts: Validate
       report(RULES.fileEmpty, () => ({ line: 1, column: 1 }), '', `no payloads: ${what}`);
     }
   }
-  return { files, problems, counts, omitted, bailed, byRule };
+  const warningsShown = keptWarnings.slice(0, Math.max(0, maxProblems - keptErrors.length));
+  const problems = mergeBySeq(keptErrors, warningsShown, seqOf);
+  const quietWarnings = quiet ? counts.warnings : 0;
+  const omittedErrors = counts.errors - keptErrors.length;
+  const omitted = counts.errors + counts.warnings - quietWarnings - problems.length;
+  return { files, problems, counts, omitted, omittedErrors, quietWarnings, bailed, byRule };
+}
+
+/** Two lists, each in the order found, merged back into that order. */
+function mergeBySeq(a: Problem[], b: Problem[], seqOf: Map<Problem, number>): Problem[] {
+  if (b.length === 0) return a;
+  if (a.length === 0) return b;
+  const out: Problem[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < a.length && j < b.length) out.push(seqOf.get(a[i]!)! < seqOf.get(b[j]!)! ? a[i++]! : b[j++]!);
+  while (i < a.length) out.push(a[i++]!);
+  while (j < b.length) out.push(b[j++]!);
+  return out;
+}
+
+export interface ExitPolicy {
+  /** Warnings fail the run (--strict). */
+  strict: boolean;
+  /** More warnings than this fail the run (--max-warnings, maxWarnings in the config). */
+  maxWarnings?: number;
 }
 
 /** Exit code of `validate`: a pure function of the result. */
-export function validateExitCode(result: ValidateResult, strict: boolean): typeof EXIT.ok | typeof EXIT.failed {
+export function validateExitCode(result: ValidateResult, policy: ExitPolicy): typeof EXIT.ok | typeof EXIT.failed {
   if (result.counts.errors > 0) return EXIT.failed;
-  if (strict && result.counts.warnings > 0) return EXIT.failed;
+  if (policy.strict && result.counts.warnings > 0) return EXIT.failed;
+  if (policy.maxWarnings !== undefined && result.counts.warnings > policy.maxWarnings) return EXIT.failed;
   return EXIT.ok;
 }
 

@@ -4,6 +4,7 @@
  * `npm test` builds first; run `npx tsc -p tsconfig.json` before running a single file.
  */
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 
@@ -11,6 +12,12 @@ export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const BIN = join(ROOT, 'bin', 'opsmeter.js');
 export const FIXTURES = join(ROOT, 'fixtures');
 export const SHARED = join(ROOT, '..', 'shared');
+/**
+ * Opsmeter's own example payloads in the shared reference next to the repo (../shared), which
+ * a plain clone lacks: tests that compare against it are skipped, visibly, without it.
+ */
+export const OFFICIAL_PAYLOADS_REF = join(SHARED, 'reference', 'official-payloads');
+export const HAS_OFFICIAL_PAYLOADS_REF = existsSync(OFFICIAL_PAYLOADS_REF);
 
 export interface CliResult {
   code: number | null;

@@ -13,7 +13,7 @@ export interface SeenRequest {
   body: string;
   /** Parsed JSON body, when it is JSON. */
   json?: unknown;
-  /** performance.now() when the request arrived. */
+  /** When the request arrived: performance.now(), or the clock given to startScriptedServer. */
   at: number;
   /** 0-based arrival index. */
   index: number;
@@ -36,7 +36,8 @@ export interface ScriptedServer {
   close(): Promise<void>;
 }
 
-export async function startScriptedServer(script: Script): Promise<ScriptedServer> {
+/** @param now the clock `at` is read from (a test's virtual clock, so gaps are virtual too) */
+export async function startScriptedServer(script: Script, now: () => number = () => performance.now()): Promise<ScriptedServer> {
   const requests: SeenRequest[] = [];
   const hanging = new Set<ServerResponse>();
   let active = 0;
@@ -54,7 +55,7 @@ export async function startScriptedServer(script: Script): Promise<ScriptedServe
       } catch {
         json = undefined;
       }
-      const seen: SeenRequest = { method: req.method ?? '', url: req.url ?? '', headers: req.headers, body, json, at: performance.now(), index: requests.length };
+      const seen: SeenRequest = { method: req.method ?? '', url: req.url ?? '', headers: req.headers, body, json, at: now(), index: requests.length };
       requests.push(seen);
       let reply: Reply;
       try {

@@ -39,9 +39,9 @@ describe('anthropic-batch: results file', () => {
       sourceId: 'msg_01E9kS7uQg5YoL1tVm6NzPrd', provider: 'anthropic', model: O41, status: 'success', inputTokens: 2104, outputTokens: 3890, cachedInputTokens: 0, cacheWriteTokens: 0, reasoningTokens: 3412,
       metadata: { ...ids('0005'), responseId: 'msg_01E9kS7uQg5YoL1tVm6NzPrd', stopReason: 'end_turn', serviceTier: 'batch' },
     })],
-    // cache fields null: the input total is unknown, the output is kept
+    // cache fields null: caching was not used, the row is complete (the SDKs type them number | null)
     [`${RESULTS}:6`, payload({
-      sourceId: 'msg_01F0lT8vRh6ZpM2uWn7OaQse', provider: 'anthropic', model: 'claude-sonnet-4-20250514', status: 'success', outputTokens: 58, partialReason: 'usage_missing',
+      sourceId: 'msg_01F0lT8vRh6ZpM2uWn7OaQse', provider: 'anthropic', model: 'claude-sonnet-4-20250514', status: 'success', inputTokens: 640, outputTokens: 58,
       metadata: { ...ids('0006'), responseId: 'msg_01F0lT8vRh6ZpM2uWn7OaQse', stopReason: 'end_turn', serviceTier: 'batch' },
     })],
     // no cache fields at all (older responses): no caching, breakdowns not reported

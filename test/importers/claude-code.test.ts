@@ -63,10 +63,10 @@ describe('claude-code: a projects directory (two sessions, a subagent file)', ()
       inputTokens: 28627, outputTokens: 890, cachedInputTokens: 24422, cacheWriteTokens: 4200, createdAt: '2025-09-15T09:00:14.930Z',
       metadata: s1({ providerRequestId: 'req_011CTBq4Mz2pWq7EsX8fYg1H', responseId: 'msg_01QxT7bVn3LkP9wR2sYz4AbC', stopReason: 'end_turn', serviceTier: 'standard' }),
     })],
-    // cache_read_input_tokens null: input unknown, output kept
+    // cache_read_input_tokens null: no cache reads, the row is complete
     [`${MAIN}:10`, payload({
       sourceId: 'req_011CTBr2Nb3qXr8FtY9gZh2J', provider: 'anthropic', model: SONNET, status: 'success',
-      outputTokens: 57, cacheWriteTokens: 0, partialReason: 'usage_missing', createdAt: '2025-09-15T09:05:09.447Z',
+      inputTokens: 8, outputTokens: 57, cacheWriteTokens: 0, createdAt: '2025-09-15T09:05:09.447Z',
       metadata: s1({ providerRequestId: 'req_011CTBr2Nb3qXr8FtY9gZh2J', responseId: 'msg_01RyU8cWo4MlQ0xS3tZa5BcD', stopReason: 'end_turn', serviceTier: 'standard' }),
     })],
     // <synthetic> API error: failed, partial; its placeholder zeros are not a measurement

@@ -1,5 +1,5 @@
 /**
- * Anthropic Message Batches results (provider-formats.md §4): one line per request,
+ * Anthropic Message Batches results (docs/import-formats.md `anthropic-batch`): one line per request,
  *   {custom_id, result: {type: succeeded|errored|canceled|expired, message?, error?}}
  * Results carry no timestamp and no latency; only `succeeded` lines carry usage.
  *

@@ -1,5 +1,5 @@
 /**
- * AWS Bedrock model invocation logs (provider-formats.md §8), as delivered to S3
+ * AWS Bedrock model invocation logs (docs/import-formats.md `bedrock`), as delivered to S3
  * (`AWSLogs/<account>/BedrockModelInvocationLogs/<region>/YYYY/MM/DD/HH/*.json.gz`, one
  * record per line) or exported from CloudWatch. The pipeline un-gzips; this adapter sees
  * one parsed `ModelInvocationLog` record at a time.

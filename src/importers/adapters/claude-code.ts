@@ -1,5 +1,5 @@
 /**
- * Claude Code session transcripts (provider-formats.md §14): directories of
+ * Claude Code session transcripts (docs/import-formats.md `claude-code`): directories of
  * `projects/<encoded-cwd>/<sessionId>.jsonl` (and nested `…/<sessionId>/subagents/*.jsonl`),
  * one JSON object per line. Only assistant lines carrying `message.usage` are API calls;
  * user, summary, system, file-history-snapshot … lines are not requests.

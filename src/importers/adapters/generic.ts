@@ -11,7 +11,7 @@ import { BadValue, count, guarded, jsonCell, parsePath, str, walk } from '../rea
 import { stateless, type Adapter, type AdapterContext, type Draft } from '../types.js';
 
 /** Draft fields --map can fill. */
-export const MAPPABLE = [
+const MAPPABLE = [
   'externalRequestId',
   'provider',
   'model',
@@ -33,7 +33,7 @@ export const MAPPABLE = [
   'dataMode',
 ] as const;
 export type Mappable = (typeof MAPPABLE)[number];
-export const REQUIRED_MAPPINGS: readonly Mappable[] = ['provider', 'model', 'inputTokens', 'outputTokens'];
+const REQUIRED_MAPPINGS: readonly Mappable[] = ['provider', 'model', 'inputTokens', 'outputTokens'];
 const COUNTS = new Set<Mappable>(['inputTokens', 'outputTokens', 'totalTokens', 'cachedInputTokens', 'cacheWriteTokens', 'reasoningTokens', 'latencyMs']);
 
 /** A --map entry that cannot be used (exit 2). */

@@ -7,7 +7,9 @@ import type { Adapter, FormatId } from '../types.js';
 import { adapter as openaiBatch } from './openai-batch.js';
 import { adapter as openaiLog } from './openai-log.js';
 import { adapter as anthropicBatch } from './anthropic-batch.js';
+import { adapter as anthropicLog } from './anthropic-log.js';
 import { adapter as claudeCode } from './claude-code.js';
+import { adapter as codex } from './codex.js';
 import { adapter as litellm } from './litellm.js';
 import { adapter as openrouter } from './openrouter.js';
 import { adapter as bedrock } from './bedrock.js';
@@ -18,7 +20,9 @@ export const ADAPTERS: readonly Adapter[] = [
   openaiBatch,
   openaiLog,
   anthropicBatch,
+  anthropicLog,
   claudeCode,
+  codex,
   litellm,
   openrouter,
   bedrock,

@@ -1,5 +1,5 @@
 /**
- * LiteLLM proxy spend logs (provider-formats.md §10): the `LiteLLM_SpendLogs` table as CSV
+ * LiteLLM proxy spend logs (docs/import.md `litellm`): the `LiteLLM_SpendLogs` table as CSV
  * from `\copy (SELECT * FROM "LiteLLM_SpendLogs") TO 'spend.csv' csv header` (jsonb columns
  * arrive as JSON in cells), or the JSON array `GET /spend/logs` returns.
  *

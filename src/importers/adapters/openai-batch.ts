@@ -1,6 +1,6 @@
 /**
- * OpenAI Batch API output and error files (provider-formats.md §1), and Azure OpenAI batch
- * output (§9). One line per request:
+ * OpenAI Batch API output and error files (docs/import-formats.md `openai-batch`), and
+ * Azure OpenAI batch output. One line per request:
  *   {id, custom_id, response: {status_code, request_id, body} | null, error: {code, message} | null}
  * The body is a Chat Completion, Response, Completion or Embeddings object, or `{error}` on
  * a 4xx/5xx. Lines carry no latency; the only timestamp is the body's `created`/`created_at`.
@@ -44,6 +44,7 @@ function convert(record: SourceRecord, batchIds: BatchIds): RecordOutcome {
         status: 'error',
         errorCode: code,
         partialReason: nonHttpReason(code),
+        requestKey: customId,
         metadata: meta({ batchRequestId, customId, batchId }),
       }),
     };
@@ -58,7 +59,7 @@ function convert(record: SourceRecord, batchIds: BatchIds): RecordOutcome {
 
   const httpOk = statusCode >= 200 && statusCode < 300;
   const bodyError = isObject(body.error) ? body.error : undefined;
-  // §1: errorCode = error.code ?? body.error.code ?? body.error.type ?? String(status_code).
+  // errorCode (docs/import-formats.md `openai-batch`) = error.code ?? body.error.code ?? body.error.type ?? String(status_code).
   const errorCode = !httpOk
     ? (text(lineError?.code) ?? text(bodyError?.code) ?? text(bodyError?.type) ?? String(statusCode))
     : lineError
@@ -80,6 +81,7 @@ function convert(record: SourceRecord, batchIds: BatchIds): RecordOutcome {
       ...usage,
       createdAt: facts.createdAt,
       userId: facts.userId,
+      requestKey: customId,
       metadata: meta({
         batchRequestId,
         customId,
@@ -95,7 +97,7 @@ function convert(record: SourceRecord, batchIds: BatchIds): RecordOutcome {
 }
 
 /**
- * Azure OpenAI batch lines differ from OpenAI's (§9): no `id` (OpenAI always writes
+ * Azure OpenAI batch lines differ from OpenAI's: no `id` (OpenAI always writes
  * `batch_req_…`), a UUID request id, content-filter annotations in the body.
  */
 function providerOf(line: Json, requestId: string | undefined, filterAnnotations: boolean): string {

@@ -1,5 +1,5 @@
 /**
- * JSONL of OpenAI objects an application logged itself (provider-formats.md §2): one
+ * JSONL of OpenAI objects an application logged itself (docs/import-formats.md `openai-log`): one
  * Chat Completion, Completion or Response object per line, as returned by the API.
  *
  * Also understood, because that is what streaming code ends up logging:

@@ -1,5 +1,5 @@
 /**
- * OpenRouter activity "generations" CSV export (provider-formats.md §11): one row per
+ * OpenRouter activity "generations" CSV export (docs/import.md `openrouter`): one row per
  * generation_id with the fixed 24-column header. Reasoning tokens are already inside
  * tokens_completion (OpenRouter bills them there), and tokens_cached is a subset of
  * tokens_prompt, so neither is added again. Empty token cells → partial, never 0.

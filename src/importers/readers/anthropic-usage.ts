@@ -1,12 +1,13 @@
 /**
- * The Anthropic Messages `usage` object (provider-formats.md §5), shared by the
+ * The Anthropic Messages `usage` object (docs/import-formats.md, `anthropic-batch`), shared by the
  * anthropic-batch and claude-code adapters.
  *
  * Unlike OpenAI, `input_tokens` counts only the uncached input: cache reads
  * (`cache_read_input_tokens`) and cache writes (`cache_creation_input_tokens`, or the TTL
  * split `cache_creation.ephemeral_5m/1h_input_tokens`, preferred when present) are separate
- * and additive, so inputTokens = input + cache writes + cache reads. An absent cache field
- * means no caching (0); a literal null means the count is unknown, so the total input is too.
+ * and additive, so inputTokens = input + cache writes + cache reads. An absent or null cache
+ * field means no caching: the API sends null when caching is not used (the SDKs type the
+ * fields `number | null`), so the row is complete and the breakdown is not reported.
  * Anthropic states no total; the pipeline computes it.
  */
 import { count, optionalObject, type Usage } from './source-fields.js';
@@ -17,31 +18,23 @@ export function readAnthropicUsage(u: unknown, at: string): Usage | undefined {
   if (!usage) return undefined;
   const uncached = count(usage.input_tokens, `${at}.input_tokens`);
   const outputTokens = count(usage.output_tokens, `${at}.output_tokens`);
-  const read = cacheField(usage, 'cache_read_input_tokens', at);
-  let write = cacheField(usage, 'cache_creation_input_tokens', at);
+  const read = count(usage.cache_read_input_tokens, `${at}.cache_read_input_tokens`);
+  let write = count(usage.cache_creation_input_tokens, `${at}.cache_creation_input_tokens`);
   const ttl = optionalObject(usage.cache_creation, `${at}.cache_creation`);
   if (ttl) {
     const m5 = count(ttl.ephemeral_5m_input_tokens, `${at}.cache_creation.ephemeral_5m_input_tokens`);
     const h1 = count(ttl.ephemeral_1h_input_tokens, `${at}.cache_creation.ephemeral_1h_input_tokens`);
-    if (m5 !== undefined || h1 !== undefined) write = { known: true, value: (m5 ?? 0) + (h1 ?? 0) };
+    if (m5 !== undefined || h1 !== undefined) write = (m5 ?? 0) + (h1 ?? 0);
   }
   const details = optionalObject(usage.output_tokens_details, `${at}.output_tokens_details`);
-  const inputTokens =
-    uncached !== undefined && read.known && write.known ? uncached + (read.value ?? 0) + (write.value ?? 0) : undefined;
+  const inputTokens = uncached !== undefined ? uncached + (read ?? 0) + (write ?? 0) : undefined;
   return {
     inputTokens,
     outputTokens,
-    cachedInputTokens: read.value,
-    cacheWriteTokens: write.value,
+    cachedInputTokens: read,
+    cacheWriteTokens: write,
     reasoningTokens: count(details?.thinking_tokens, `${at}.output_tokens_details.thinking_tokens`),
   };
-}
-
-/** known=false only for a literal null (unknown); absent is known to be zero but not reported. */
-function cacheField(usage: Record<string, unknown>, key: string, at: string): { known: boolean; value?: number } {
-  if (!(key in usage)) return { known: true };
-  if (usage[key] === null) return { known: false };
-  return { known: true, value: count(usage[key], `${at}.${key}`) };
 }
 
 /** Everything the usage object says was processed (ccusage's "largest copy" measure). */

@@ -1,9 +1,9 @@
 /**
  * What an OpenAI (or Azure OpenAI) response body says about one request: Chat Completions,
- * legacy Completions, Responses and Embeddings objects (provider-formats.md §2, §9).
+ * legacy Completions, Responses and Embeddings objects (docs/import-formats.md, `openai-log` and `openai-batch`).
  * Shared by the openai-batch and openai-log adapters.
  *
- * Token semantics (§0.1): prompt_tokens / input_tokens already include the cached subset
+ * Token semantics (docs/import-formats.md, "Input tokens"): prompt_tokens / input_tokens already include the cached subset
  * (`cached_tokens`) and the cache-write subset; reasoning_tokens are inside the output.
  * Breakdowns are reported, never added again.
  */
@@ -92,7 +92,7 @@ export function readOpenAIBody(body: Json, at: string): OpenAIBodyFacts {
     if (isObject(body.error)) facts.failure = { code: text(body.error.code) ?? text(body.error.type) ?? 'error' };
     else if (choices && choices.length === 0 && !usage && filterResults?.some(isFiltered)) {
       // Azure: a prompt blocked by the content filter comes back as a 200 with no choices
-      // and no usage (§9) — the request did not produce a completion.
+      // and no usage (Azure) — the request did not produce a completion.
       facts.failure = { code: 'content_filter' };
     }
   }
@@ -100,7 +100,7 @@ export function readOpenAIBody(body: Json, at: string): OpenAIBodyFacts {
 }
 
 /** Read a `usage` object in either the Chat (`prompt_tokens`) or the Responses (`input_tokens`) shape. */
-export function readOpenAIUsage(u: unknown, at: string, embedding = false): Usage | undefined {
+function readOpenAIUsage(u: unknown, at: string, embedding = false): Usage | undefined {
   const usage = optionalObject(u, at);
   if (!usage) return undefined;
   const chat = 'prompt_tokens' in usage || 'completion_tokens' in usage;
@@ -162,7 +162,7 @@ function isFiltered(r: unknown): boolean {
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-/** Azure request ids are UUIDs; OpenAI's are 32 hex digits (§9). */
+/** Azure request ids are UUIDs; OpenAI's are 32 hex digits (docs/import-formats.md `openai-batch`). */
 export function isAzureRequestId(id: string | undefined): boolean {
   return id !== undefined && UUID.test(id);
 }

@@ -11,7 +11,7 @@ import type { Draft, RecordOutcome, SourceRecord } from '../types.js';
 
 export type Json = Record<string, unknown>;
 
-export class RecordError extends Error {}
+class RecordError extends Error {}
 
 export function isObject(v: unknown): v is Json {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -25,7 +25,7 @@ export function kindOf(v: unknown): string {
     if (!Number.isFinite(v)) return 'not a finite number';
     if (v < 0) return 'a negative number';
     if (!Number.isInteger(v)) return 'a fraction';
-    return 'too large to be exact';
+    return Number.isSafeInteger(v) ? 'a number' : 'too large to be exact';
   }
   if (typeof v === 'string') return 'a string';
   if (typeof v === 'boolean') return 'a boolean';
@@ -130,7 +130,7 @@ export type UsageFields = Pick<
 >;
 
 /**
- * PRODUCT.md §3 in one place: absent usage → partial (`usage_missing`, or the failure's own
+ * The partial convention (docs/import.md "Partial payloads") in one place: absent usage → partial (`usage_missing`, or the failure's own
  * reason on a failed request); zero usage on a failed request → partial `not_measured` with
  * no counts (a failed call that reports 0 was not measured, it did not cost 0); a missing
  * input or output count → partial (`usage_missing`, or the failure's reason), keeping the
