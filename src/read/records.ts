@@ -228,7 +228,8 @@ async function readJsonDocument(stream: AsyncIterable<Buffer>, sink: RecordSink)
   let headBytes = 0;
   let scanned = 0; // chunks of head already looked at
   let first = -1;
-  for (let ended = false; first === -1 && !ended; ) {
+  // (White space past the size cap ends the peek: the whole-document reader refuses it.)
+  for (let ended = false; first === -1 && !ended && headBytes <= MAX_JSON_DOCUMENT_BYTES; ) {
     const n = await it.next();
     if (n.done) ended = true;
     else {
