@@ -169,8 +169,11 @@ describe('normalizePricing', () => {
     expect(() => normalizePricing('x', 'u', at)).toThrow(PricingShapeError);
     expect(() => normalizePricing(null, 'u', at)).toThrow(/null/);
   });
-  it('reads prices given as numbers or numeric strings, and nothing else', () => {
-    const m = normalizePricing([{ provider: 'p', model: 'm', inputPer1M: '1.5', outputPer1M: -1, cacheReadPer1M: 'x' }], 'u', at).models[0]!;
-    expect(m).toMatchObject({ inputPer1M: 1.5, outputPer1M: null, cacheReadPer1M: null });
+  it('reads prices given as numbers or numeric strings; absent is unknown (null)', () => {
+    const m = normalizePricing([{ provider: 'p', model: 'm', inputPer1M: '1.5', outputPer1M: 2, cacheReadPer1M: null }], 'u', at).models[0]!;
+    expect(m).toMatchObject({ inputPer1M: 1.5, outputPer1M: 2, cacheReadPer1M: null, cacheWritePer1M: null });
+  });
+  it.each([-1, '-1', 'x', Number.POSITIVE_INFINITY, Number.NaN, true, {}])('refuses a price of %s (the cache is left alone)', (bad) => {
+    expect(() => normalizePricing([{ provider: 'p', model: 'm', inputPer1M: 1, outputPer1M: bad }], 'u', at)).toThrow(/pricing entry 0 \(p\/m\) has a price that is not a number 0 or more/);
   });
 });

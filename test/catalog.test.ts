@@ -175,6 +175,15 @@ describe('catalogFromJson (--catalog FILE)', () => {
     expect(() => catalogFromJson([{ provider: 'acme' }], 'x.json')).toThrow('x.json: entry 0 needs string "provider" and "model"');
     expect(() => catalogFromJson(null, 'x.json')).toThrow('x.json');
   });
+  it.each([-1, -0.01, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, Number.NaN, '1.5', true])('refuses a price of %s, naming the entry and field', (bad) => {
+    expect(() => catalogFromJson([{ provider: 'acme', model: 'acme-1', inputPer1M: 1, outputPer1M: bad }], 'x.json')).toThrow(
+      /^x\.json: entry 0 \(acme\/acme-1\): outputPer1M must be a price in USD per 1M tokens, 0 or more, or null when unknown; got /,
+    );
+    expect(() => catalogFromJson([{ provider: 'acme', model: 'acme-1', cacheWritePer1M: bad }], 'x.json')).toThrow(/cacheWritePer1M must be a price/);
+  });
+  it('a price of 0 or null (unknown) is fine', () => {
+    expect(catalogFromJson([{ provider: 'acme', model: 'free', inputPer1M: 0, outputPer1M: null }], 'x.json').get('acme', 'free')).toMatchObject({ inputPer1M: 0, outputPer1M: null });
+  });
   it('is independent of the built-in snapshot', () => {
     const c = new Catalog([], 'd', 's');
     expect(c.hasProvider('openai')).toBe(false);

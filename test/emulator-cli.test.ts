@@ -125,7 +125,7 @@ describe('opsmeter emulate (CLI)', () => {
 
   it('without --verbose it logs no per-request lines; fault knobs are summarised at start', async () => {
     const run = await emulate(['--port', '0', '--plan-limit', '1', '--fail-rate', '0', '--seed', '4', '--rate-limit', '100', '--retry-after', 'http-date', '--latency', '0', '--budget-usd', '5']);
-    expect(run.stderr()).toContain('faults: plan limit 1 rows · budget $5 · rate limit 100/s (Retry-After: http-date) · fail rate 0 % (seed 4) · latency 0 ms');
+    expect(run.stderr()).toContain('faults: plan limit 1 rows · budget $5 (soft) · rate limit 100/s (Retry-After: http-date) · fail rate 0 % (seed 4) · latency 0 ms');
     for (let i = 0; i < 2; i++) {
       await fetch(run.url + '/v1/ingest/llm-request', { method: 'POST', headers: { 'x-api-key': 'om_test_local' }, body: JSON.stringify({ ...PAYLOAD, externalRequestId: `q${i}` }) });
     }

@@ -105,7 +105,7 @@ describe('--budget-usd', () => {
   const catalog = catalogFromJson({ date: 'test', models: [{ provider: 'acme', model: 'dollar', inputPer1M: 1_000_000, outputPer1M: 0 }] }, 'test');
   const row = (id: string, usd: number) => payload(id, { provider: 'acme', model: 'dollar', inputTokens: usd, outputTokens: 0 });
 
-  it('budgetWarning from 80 %, accepted up to the budget, 402 once spend is past it', async () => {
+  it('soft (the default): budgetWarning from 80 %, budgetExceeded past the budget, still 200 and never telemetryPaused', async () => {
     const e = await start({ catalog, budgetUsd: 10 });
     let r = await post(e, row('b1', 7)); // $7 = 70 %
     expect(r.body).toMatchObject({ ok: true, budgetWarning: false, budgetExceeded: false });
@@ -114,27 +114,51 @@ describe('--budget-usd', () => {
     r = await post(e, row('b3', 2)); // $10 = 100 %: at the budget, not past it
     expect(r.status).toBe(200);
     expect(r.body).toMatchObject({ budgetWarning: true, budgetExceeded: false });
-    r = await post(e, row('b4', 1)); // $11: this row is accepted and crosses the line
+    for (const id of ['b4', 'b5', 'b6']) {
+      r = await post(e, row(id, 1)); // $11, $12, $13: a soft stop is a flag, not a refusal
+      expect(r.status).toBe(200);
+      expect(r.body).toMatchObject({ ok: true, budgetWarning: true, budgetExceeded: true, telemetryPaused: false, isPlanLimitReached: false, reason: null });
+    }
+    expect(e.rows()).toHaveLength(6);
+    expect(e.stats()).toMatchObject({ accepted: 6, blocked: 0, paused: 0 });
+
+    const s = (await (await fetch(e.url + '/v1/diagnostics/workspace-status', { headers: { 'x-api-key': KEY } })).json()) as any;
+    // The official n8n template reads telemetryPaused as "plan limit reached": a budget must not set it.
+    expect(s).toMatchObject({ isBudgetWarning: true, isBudgetExceeded: true, telemetryPaused: false, isPlanLimitReached: false, severity: 'critical' });
+    expect(s.plan.telemetryPaused).toBe(false);
+    expect(s.budget.monthly).toMatchObject({ limitUsd: 10, currentSpendUsd: 13, utilizationRatio: 1.3, isWarning: true, isExceeded: true });
+  });
+
+  it('hard: accepted up to the budget, then 402 with a budget reason (not plan_limit_reached) and no telemetryPaused', async () => {
+    const e = await start({ catalog, budgetUsd: 10, budgetMode: 'hard' });
+    let r = await post(e, row('h1', 10)); // $10: at the budget
+    expect(r.body).toMatchObject({ ok: true, budgetWarning: true, budgetExceeded: false });
+    r = await post(e, row('h2', 1)); // $11: this row is accepted and crosses the line
     expect(r.status).toBe(200);
-    expect(r.body).toMatchObject({ budgetExceeded: true, telemetryPaused: true, isPlanLimitReached: false });
-    r = await post(e, row('b5', 1));
+    expect(r.body).toMatchObject({ budgetExceeded: true, telemetryPaused: false, isPlanLimitReached: false });
+    r = await post(e, row('h3', 1));
     expect(r.status).toBe(402);
     expect(r.body).toMatchObject({
       ok: false,
       reason: 'budget_exceeded',
-      telemetryPaused: true,
+      telemetryPaused: false,
       providerCallsContinue: true,
       isPlanLimitReached: false,
       budgetWarning: true,
       budgetExceeded: true,
     });
-    expect(r.body.error).toMatch(/budget/);
-    expect(e.rows()).toHaveLength(4);
-    expect(e.stats()).toMatchObject({ accepted: 4, blocked: 1, paused: 0 });
-
+    expect(r.body.reason).not.toBe('plan_limit_reached');
+    expect(r.body.error).toMatch(/budget hard stop/i);
+    // A retry of a stored row is still acknowledged as a duplicate, not refused.
+    expect((await post(e, row('h2', 1))).body.warnings).toEqual(['duplicate externalRequestId: not counted']);
+    expect(e.rows()).toHaveLength(2);
+    expect(e.stats()).toMatchObject({ accepted: 2, blocked: 1, paused: 0 });
     const s = (await (await fetch(e.url + '/v1/diagnostics/workspace-status', { headers: { 'x-api-key': KEY } })).json()) as any;
-    expect(s).toMatchObject({ isBudgetWarning: true, isBudgetExceeded: true, telemetryPaused: true, severity: 'critical' });
-    expect(s.budget.monthly).toMatchObject({ limitUsd: 10, currentSpendUsd: 11, utilizationRatio: 1.1, isWarning: true, isExceeded: true });
+    expect(s).toMatchObject({ isBudgetExceeded: true, telemetryPaused: false, severity: 'critical' });
+  });
+
+  it('refuses an unknown budget mode', async () => {
+    await expect(startEmulator({ port: 0, budgetMode: 'strict' as never })).rejects.toThrow(/budgetMode must be one of soft, hard/);
   });
 
   it('workspace-status severity is warning between 80 % and 100 %', async () => {
@@ -162,7 +186,7 @@ describe('--budget-usd', () => {
   });
 
   it('the plan limit wins when both apply', async () => {
-    const e = await start({ catalog, budgetUsd: 1, planLimit: 1 });
+    const e = await start({ catalog, budgetUsd: 1, budgetMode: 'hard', planLimit: 1 });
     await post(e, row('x1', 5));
     const r = await post(e, row('x2', 1));
     expect(r.status).toBe(402);

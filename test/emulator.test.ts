@@ -151,16 +151,16 @@ describe('POST /v1/ingest/llm-request', () => {
 
   it('400 lists every contract error with its JSON pointer and rule id', async () => {
     const e = await start();
-    const r = await post(e, payload('ext_bad', { inputTokens: '12', environment: 'Prod', status: undefined, userId: 'jane@example.com' }));
+    const r = await post(e, payload('ext_bad', { inputTokens: '12', environment: 'Prod', status: undefined, createdAt: 'yesterday' }));
     expect(r.status).toBe(400);
     expect(r.body.ok).toBe(false);
     expect(typeof r.body.error).toBe('string');
     const byPointer = Object.fromEntries((r.body.errors as Array<{ pointer: string; rule: string; message: string }>).map((x) => [x.pointer, x]));
-    expect(Object.keys(byPointer).sort()).toEqual(['/environment', '/inputTokens', '/status', '/userId']);
+    expect(Object.keys(byPointer).sort()).toEqual(['/createdAt', '/environment', '/inputTokens', '/status']);
     expect(byPointer['/inputTokens']).toMatchObject({ rule: 'payload/type' });
     expect(byPointer['/environment']).toMatchObject({ rule: 'payload/enum', hint: 'use "prod" (exact lowercase)' });
     expect(byPointer['/status']).toMatchObject({ rule: 'payload/required', message: 'status is required' });
-    expect(byPointer['/userId']).toMatchObject({ rule: 'payload/pii-user-id' });
+    expect(byPointer['/createdAt']).toMatchObject({ rule: 'payload/created-at' });
     expect(e.rows()).toHaveLength(0);
     expect(e.stats()).toMatchObject({ rejected: 1, accepted: 0 });
   });
@@ -397,11 +397,12 @@ describe('GET /v1/public/pricing-models', () => {
 });
 
 describe('--store', () => {
-  it('appends exactly the accepted rows as JSONL, flushed by close()', async () => {
+  it('appends exactly the accepted rows as JSONL after the rows already there (which count as stored)', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'opsmeter-emu-'));
     const store = join(dir, 'rows.jsonl');
     await writeFile(store, '{"earlier":"line"}\n');
     const e = await start({ store });
+    expect(e.restored).toEqual({ rows: 1 });
     await post(e, payload('s1'));
     await post(e, payload('s1')); // duplicate
     await post(e, payload('s2', { inputTokens: 'x' })); // rejected
@@ -411,10 +412,10 @@ describe('--store', () => {
     const lines = (await readFile(store, 'utf8')).split('\n');
     expect(lines.pop()).toBe('');
     expect(lines[0]).toBe('{"earlier":"line"}');
-    const stored = lines.slice(1).map((l) => JSON.parse(l));
+    const stored = lines.map((l) => JSON.parse(l));
     expect(stored).toEqual(e.rows());
-    expect(stored.map((r) => r.externalRequestId).slice(0, 2)).toEqual(['s1', 's3']);
-    expect(stored[2].dataMode).toBe('demo');
+    expect(stored.map((r) => r.externalRequestId).slice(1, 3)).toEqual(['s1', 's3']);
+    expect(stored[3].dataMode).toBe('demo');
   });
 
   it('refuses to start when the store cannot be opened', async () => {

@@ -18,6 +18,7 @@ const accepted: Exchange = { kind: 'response', status: 200, headers: {}, body: '
 const client: ApiClient = {
   post: async () => accepted,
   get: async () => accepted,
+  delete: async () => accepted,
   url: (p) => `http://127.0.0.1${p}`,
   close: async () => {},
 };

@@ -228,6 +228,61 @@ describe('splitLines', () => {
     });
   });
 
+  describe('CR line ends (old Mac, some Excel exports)', () => {
+    it('a lone CR ends a line; CRLF still counts once, also split across chunks', async () => {
+      const input = '{"a":1}\r{"b":2}\r\r{"c":3}\r\n{"d":4}\n\r\n{"e":5}\r';
+      const expected = [
+        [1, '{"a":1}'],
+        [2, '{"b":2}'],
+        [3, ''],
+        [4, '{"c":3}'],
+        [5, '{"d":4}'],
+        [6, ''],
+        [7, '{"e":5}'],
+      ];
+      for (const size of [1, 2, 3, 7, 1 << 16]) {
+        const { events, stats } = await collect(input, size);
+        expect(events).toEqual(expected);
+        expect(stats.lines).toBe(7);
+      }
+    });
+    it('a CR-only file with a BOM and a last line without a terminator', async () => {
+      const { events } = await collect('\uFEFFa\rb\rc', 2);
+      expect(events).toEqual([
+        [1, 'a'],
+        [2, 'b'],
+        [3, 'c'],
+      ]);
+    });
+    it('an over-long line ends at a CR too', async () => {
+      const { events } = await collect(`${'x'.repeat(50)}\rok\r`, 8, 20);
+      expect(events).toEqual([
+        [1, '!too-long', 50],
+        [2, 'ok'],
+      ]);
+    });
+    it('any mix of LF, CR and CRLF, any chunking: the lines of a universal-newline split (property)', async () => {
+      const piece = fc.constantFrom('{"a":1}', '', ' ', 'é日', 'x', '😀');
+      const end = fc.constantFrom('\n', '\r', '\r\n');
+      await fc.assert(
+        fc.asyncProperty(
+          fc.array(fc.tuple(piece, end), { maxLength: 30 }),
+          piece,
+          fc.array(fc.integer({ min: 1, max: 16 }), { minLength: 1, maxLength: 6 }),
+          async (lines, last, sizes) => {
+            const input = lines.map(([p, e]) => p + e).join('') + last;
+            // The model: a universal-newline split; a final terminator ends a line, it does not start one.
+            const expected = input === '' ? [] : input.split(/\r\n|\r|\n/);
+            if (/[\r\n]$/.test(input)) expected.pop();
+            const { events } = await collect(input, sizes);
+            expect(events).toEqual(expected.map((t, i) => [i + 1, t]));
+          },
+        ),
+        { numRuns: 300 },
+      );
+    });
+  });
+
   describe('control', () => {
     it('STOP from line() ends the input early', async () => {
       const seen: number[] = [];

@@ -80,14 +80,39 @@ describe('send against the emulator', () => {
     expect(r.stderr).toContain('LLM calls keep running');
   });
 
-  it('--budget-usd: 402 with another reason is a budget block, exit 3', async () => {
+  it('--budget-usd (soft, the default): every row accepted, the summary says "budget exceeded", never "plan limit"', async () => {
     const emu = await emulator({ budgetUsd: 0.000001 });
+    const r = await runCli(['send', '--test', '--count', '5', '--concurrency', '1', '--base-url', emu.url], { env });
+    expect(r.code).toBe(0);
+    expect(emu.rows()).toHaveLength(5);
+    expect(r.stderr).toContain('budget exceeded (soft stop: rows still accepted)');
+    expect(r.stderr).not.toMatch(/plan limit|telemetry paused/);
+    const j = JSON.parse((await runCli(['send', '--test', '--count', '2', '--format', 'json', '--base-url', emu.url], { env })).stdout);
+    expect(j).toMatchObject({ stop: null, exitCode: 0, accepted: { budgetExceeded: 2, telemetryPaused: 0, planLimitReached: 0 } });
+  });
+
+  it('--budget-mode hard: 402 with another reason is a budget block, exit 3, called "budget" in text and JSON', async () => {
+    const emu = await emulator({ budgetUsd: 0.000001, budgetMode: 'hard' });
     const r = await runCli(['send', '--test', '--count', '5', '--concurrency', '1', '--format', 'json', '--base-url', emu.url], { env });
     expect(r.code).toBe(3);
     const j = JSON.parse(r.stdout);
-    expect(j.stop).toMatchObject({ reason: 'blocked', status: 402 });
+    expect(j.stop).toMatchObject({ reason: 'blocked', policy: 'budget', status: 402, serverReason: 'budget_exceeded' });
+    expect(j.stop.message).not.toMatch(/plan limit/);
     expect(j.outcomes.blocked).toBe(1);
     expect(j.outcomes.accepted).toBe(emu.rows().length);
+    expect(j.accepted.telemetryPaused).toBe(0);
+    const pretty = await runCli(['send', '--test', '--count', '2', '--concurrency', '1', '--base-url', emu.url], { env });
+    expect(pretty.code).toBe(3);
+    expect(pretty.stderr).toMatch(/blocked \(402\)\s+1 {2}budget hard stop \(not the plan limit\)/);
+    expect(pretty.stderr).toContain("ingest stopped by the workspace's budget hard stop");
+    expect(pretty.stderr).not.toMatch(/plan limit reached|telemetry paused/);
+  });
+
+  it('the plan limit is called "plan limit" in JSON too', async () => {
+    const emu = await emulator({ planLimit: 1 });
+    const r = await runCli(['send', '--test', '--count', '3', '--concurrency', '1', '--format', 'json', '--base-url', emu.url], { env });
+    expect(r.code).toBe(3);
+    expect(JSON.parse(r.stdout).stop).toMatchObject({ reason: 'paused', policy: 'plan limit', serverReason: 'plan_limit_reached' });
   });
 
   it('a wrong key is unauthorized: exit 4, nothing stored', async () => {

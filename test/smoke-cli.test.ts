@@ -27,19 +27,23 @@ describe('opsmeter smoke (embedded emulator)', () => {
       '✔ a sample export imports as expected (anthropic-batch)',
       '✔ 429 honoured with Retry-After',
       '✔ 402 reported as paused',
+      '✔ budget stops reported as budget, not plan limit',
       '✔ workspace status readable',
+      '✔ test rows cleaned up (DELETE /v1/ingest/test-data?scope=mine)',
     ]);
     expect(r.stdout).toContain('1 row stored');
     expect(r.stdout).toContain('15 rows: 9 complete, 6 partial');
-    expect(r.stdout).toMatch(/all 8 checks passed\n$/);
+    expect(r.stdout).toContain('soft: 3 accepted, flagged "budget exceeded"; hard: 402 budget_exceeded → blocked by the budget');
+    expect(r.stdout).toMatch(/1 test row deleted; ext_test_\w+_1 is a new id again/);
+    expect(r.stdout).toMatch(/all 10 checks passed\n$/);
   });
 
   it('--format json gives a machine-readable checklist', async () => {
     const r = await runCli(['smoke', '--format', 'json', '--seed', 's1']);
     expect(r.code).toBe(0);
     const j = JSON.parse(r.stdout);
-    expect(j).toMatchObject({ embedded: true, seed: 's1', passed: 8, failed: 0, skipped: 0 });
-    expect(j.checks).toHaveLength(8);
+    expect(j).toMatchObject({ embedded: true, seed: 's1', passed: 10, failed: 0, skipped: 0 });
+    expect(j.checks).toHaveLength(10);
     for (const c of j.checks) expect(c.status).toBe('pass');
   });
 
@@ -66,9 +70,11 @@ describe('opsmeter smoke --base-url (a remote API)', () => {
   it('runs the checks that make sense remotely, sends only test events, never prints the key', async () => {
     const r = await runCli(['smoke', '--base-url', remote.url], { env: { OPSMETER_API_KEY: KEY } });
     expect(r.code).toBe(0);
-    expect(r.stdout).toContain('all 6 checks passed, 2 skipped');
+    expect(r.stdout).toContain('all 6 checks passed, 4 skipped');
     expect(r.stdout).toMatch(/^– 429 honoured with Retry-After — emulator only/m);
     expect(r.stdout).toMatch(/^– 402 reported as paused — emulator only/m);
+    expect(r.stdout).toMatch(/^– budget stops reported as budget, not plan limit — emulator only/m);
+    expect(r.stdout).toMatch(/^– test rows cleaned up .* — give a dashboard user's token \(OPSMETER_TOKEN or --token-file\)/m);
     expect(r.stdout + r.stderr).not.toContain(KEY);
     expect(remote.rows().length).toBeGreaterThan(0);
     for (const row of remote.rows()) expect(row.dataMode).toBe('test');
@@ -79,7 +85,28 @@ describe('opsmeter smoke --base-url (a remote API)', () => {
     writeFileSync(file, KEY + '\n');
     const r = await runCli(['smoke', '--base-url', remote.url, '--api-key-file', file, '--format', 'json']);
     expect(r.code).toBe(0);
-    expect(JSON.parse(r.stdout)).toMatchObject({ embedded: false, passed: 6, failed: 0, skipped: 2 });
+    expect(JSON.parse(r.stdout)).toMatchObject({ embedded: false, passed: 6, failed: 0, skipped: 4 });
+  });
+
+  it('with a dashboard token it ends by deleting the test rows it sent (never printing the token)', async () => {
+    const token = 'om_user_SMOKE_TOKEN_7';
+    const cleaned = await startEmulator({ host: '127.0.0.1', port: 0, apiKey: KEY, bearerToken: token });
+    try {
+      const r = await runCli(['smoke', '--base-url', cleaned.url], { env: { OPSMETER_API_KEY: KEY, OPSMETER_TOKEN: token } });
+      expect(r.code).toBe(0);
+      expect(r.stdout).toMatch(/^✔ test rows cleaned up \(DELETE \/v1\/ingest\/test-data\?scope=mine\) — 1 test row deleted$/m);
+      expect(r.stdout).toContain('all 7 checks passed, 3 skipped');
+      expect(cleaned.rows()).toHaveLength(0);
+      expect(cleaned.stats().deleted).toBe(1);
+      expect(r.stdout + r.stderr).not.toContain(token);
+      const file = join(dir, 'token.txt');
+      writeFileSync(file, 'om_user_wrong\n');
+      const refused = await runCli(['smoke', '--base-url', cleaned.url, '--token-file', file], { env: { OPSMETER_API_KEY: KEY } });
+      expect(refused.code).toBe(1);
+      expect(refused.stdout).toMatch(/^✖ test rows cleaned up .* — the token was refused \(HTTP 401: invalid token\)/m);
+    } finally {
+      await cleaned.close();
+    }
   });
 
   it('a refused key fails the checklist (exit 1) and skips what needs the key', async () => {
@@ -87,7 +114,7 @@ describe('opsmeter smoke --base-url (a remote API)', () => {
     expect(r.code).toBe(1);
     expect(r.stdout).toMatch(/^✖ API key accepted — .*401/m);
     expect(r.stdout).toMatch(/^– a test event is accepted \(ok=true\) — needs an accepted API key/m);
-    expect(r.stdout).toMatch(/1 of 8 checks failed, 5 skipped/);
+    expect(r.stdout).toMatch(/1 of 10 checks failed, 7 skipped/);
     expect(r.stdout + r.stderr).not.toContain('om_wrong_key');
   });
 

@@ -1,6 +1,15 @@
 /** `opsmeter emulate` — a local Opsmeter-compatible ingest server; runs until SIGINT/SIGTERM. */
 import { Option, type Command } from 'commander';
-import { DEFAULT_EMULATOR_HOST, DEFAULT_EMULATOR_KEY, DEFAULT_EMULATOR_PORT, RETRY_AFTER_MODES, type RetryAfterMode } from '../emulator/constants.js';
+import {
+  BUDGET_MODES,
+  DEFAULT_EMULATOR_HOST,
+  DEFAULT_EMULATOR_KEY,
+  DEFAULT_EMULATOR_PORT,
+  DEFAULT_EMULATOR_TOKEN,
+  RETRY_AFTER_MODES,
+  type BudgetMode,
+  type RetryAfterMode,
+} from '../emulator/constants.js';
 import { EXIT, OpsmeterError } from '../errors.js';
 import { paint, useColor } from './output.js';
 import { catalogOption, intArg, loadCatalog } from './shared.js';
@@ -9,10 +18,12 @@ interface EmulateFlags {
   host: string;
   port: number;
   apiKey?: string;
+  bearerToken?: string;
   store?: string;
   planLimit?: number;
   planTier: string;
   budgetUsd?: number;
+  budgetMode: BudgetMode;
   rateLimit?: number;
   failRate?: number;
   latency?: number;
@@ -57,11 +68,13 @@ export function registerEmulate(program: Command): void {
     .description('run a local Opsmeter-compatible ingest server (for tests, demos and `opsmeter send`)')
     .option('--host <host>', 'interface to bind (loopback by default)', DEFAULT_EMULATOR_HOST)
     .option('-p, --port <port>', 'port to listen on; 0 picks a free one', portArg, DEFAULT_EMULATOR_PORT)
-    .option('--api-key <key>', `the X-API-Key clients must send (default: OPSMETER_API_KEY, else "${DEFAULT_EMULATOR_KEY}")`)
-    .option('--store <file>', 'append accepted rows to this JSONL file')
+    .option('--api-key <key>', `the X-API-Key clients must send (default: OPSMETER_EMULATOR_API_KEY, else OPSMETER_API_KEY, else "${DEFAULT_EMULATOR_KEY}")`)
+    .option('--bearer-token <token>', `the dashboard token the Bearer endpoints take (default: OPSMETER_EMULATOR_TOKEN, else "${DEFAULT_EMULATOR_TOKEN}")`)
+    .option('--store <file>', 'durable JSONL store: loaded on start, each accepted row written before its 200')
     .option('--plan-limit <n>', 'after n accepted rows answer 402 plan_limit_reached', intArg('--plan-limit', 0))
     .option('--plan-tier <name>', 'plan tier reported in responses', 'Free')
-    .option('--budget-usd <usd>', 'answer 402 budget_exceeded once estimated spend passes this (budgetWarning from 80 %)', numberArg('--budget-usd', 0))
+    .option('--budget-usd <usd>', 'budget of estimated spend: budgetWarning from 80 %, budgetExceeded past it', numberArg('--budget-usd', 0))
+    .addOption(new Option('--budget-mode <mode>', 'past the budget: soft = still accept (200, budgetExceeded); hard = 402 budget_exceeded').choices([...BUDGET_MODES]).default('soft'))
     .option('--rate-limit <n>', 'allow n ingest requests per second (burst n), then 429 with Retry-After', numberArg('--rate-limit', 0, Infinity, true))
     .option('--fail-rate <p>', 'answer this share (0..1) of ingest requests with 503', numberArg('--fail-rate', 0, 1))
     .option('--latency <ms>', 'delay every response by ms milliseconds', latencyArg)
@@ -73,12 +86,15 @@ export function registerEmulate(program: Command): void {
       'after',
       `
 Endpoints: POST /v1/ingest/llm-request, POST /v1/ingest/demo,
-           GET /v1/diagnostics/workspace-status, GET /v1/public/pricing-models
+           GET /v1/diagnostics/workspace-status, GET /v1/public/pricing-models (X-API-Key / none)
+           GET /v1/settings/workspace-status, DELETE /v1/ingest/test-data?scope=mine|workspace,
+           DELETE /v1/ingest/demo-data?scope=mine|workspace (Authorization: Bearer)
 Runs until SIGINT/SIGTERM, then exits 0. Exit 2: bad flag, port in use, store not writable.
 Examples:
   opsmeter emulate
   opsmeter emulate --port 0 --store rows.jsonl --verbose
-  opsmeter emulate --rate-limit 5 --fail-rate 0.2 --seed 7 --plan-limit 100`,
+  opsmeter emulate --rate-limit 5 --fail-rate 0.2 --seed 7 --plan-limit 100
+  opsmeter emulate --budget-usd 0.01 --budget-mode hard`,
     )
     .action(async (flags: EmulateFlags) => {
       await runEmulate(flags);
@@ -88,9 +104,16 @@ Examples:
 async function runEmulate(flags: EmulateFlags): Promise<void> {
   const { startEmulator } = await import('../emulator/server.js');
   const catalog = loadCatalog(flags.catalog);
-  const envKey = process.env.OPSMETER_API_KEY;
-  const apiKey = flags.apiKey ?? (envKey ? envKey : DEFAULT_EMULATOR_KEY);
-  const keyShown = flags.apiKey !== undefined ? '(as given with --api-key)' : envKey ? '(from OPSMETER_API_KEY)' : DEFAULT_EMULATOR_KEY;
+  // Environment variables keep the key and token out of `ps`; only the built-in defaults are ever printed.
+  const keyEnv = ['OPSMETER_EMULATOR_API_KEY', 'OPSMETER_API_KEY'].find((name) => process.env[name]);
+  const apiKey = flags.apiKey ?? (keyEnv ? process.env[keyEnv]! : DEFAULT_EMULATOR_KEY);
+  const keyShown = flags.apiKey !== undefined ? '(as given with --api-key)' : keyEnv ? `(from ${keyEnv})` : DEFAULT_EMULATOR_KEY;
+  const tokenEnv = process.env.OPSMETER_EMULATOR_TOKEN ? 'OPSMETER_EMULATOR_TOKEN' : undefined;
+  const bearerToken = flags.bearerToken ?? (tokenEnv ? process.env[tokenEnv]! : DEFAULT_EMULATOR_TOKEN);
+  const tokenShown = flags.bearerToken !== undefined ? '(as given with --bearer-token)' : tokenEnv ? `(from ${tokenEnv})` : DEFAULT_EMULATOR_TOKEN;
+  if (/\s/.test(bearerToken) || bearerToken === '') {
+    throw new OpsmeterError(`the Bearer token ${flags.bearerToken !== undefined ? 'given with --bearer-token' : `from ${tokenEnv}`} is empty or contains spaces`, EXIT.usage);
+  }
   const c = paint(useColor(process.stderr));
   const err = (line: string) => process.stderr.write(line + '\n');
 
@@ -118,10 +141,12 @@ async function runEmulate(flags: EmulateFlags): Promise<void> {
       host: flags.host,
       port: flags.port,
       apiKey,
+      bearerToken,
       store: flags.store,
       planLimit: flags.planLimit,
       planTier: flags.planTier,
       budgetUsd: flags.budgetUsd,
+      budgetMode: flags.budgetMode,
       rateLimit: flags.rateLimit,
       failRate: flags.failRate,
       latencyMs: flags.latency,
@@ -140,19 +165,30 @@ async function runEmulate(flags: EmulateFlags): Promise<void> {
 
   const faults: string[] = [];
   if (flags.planLimit !== undefined) faults.push(`plan limit ${flags.planLimit} rows`);
-  if (flags.budgetUsd !== undefined) faults.push(`budget $${flags.budgetUsd}`);
+  if (flags.budgetUsd !== undefined) faults.push(`budget $${flags.budgetUsd} (${flags.budgetMode})`);
   if (flags.rateLimit !== undefined) faults.push(`rate limit ${flags.rateLimit}/s (Retry-After: ${flags.retryAfter})`);
   if (flags.failRate !== undefined) faults.push(`fail rate ${Math.round(flags.failRate * 1000) / 10} % (seed ${emulator.seed})`);
   if (flags.latency !== undefined) faults.push(`latency ${flags.latency} ms`);
-  const keyEnv = keyShown === DEFAULT_EMULATOR_KEY ? ` OPSMETER_API_KEY=${DEFAULT_EMULATOR_KEY}` : '';
+  const keyHint = keyShown === DEFAULT_EMULATOR_KEY ? ` OPSMETER_API_KEY=${DEFAULT_EMULATOR_KEY}` : '';
+  const restored = emulator.restored;
+  const storeLines: string[] = [];
+  if (flags.store !== undefined && restored) {
+    storeLines.push(`  store ${flags.store}: ${restored.rows > 0 ? `${restored.rows} rows restored (dedupe, plan count and spend carry on)` : 'new or empty'}; each accepted row is written before its 200`);
+    if (restored.tornLine) {
+      storeLines.push(
+        c.yellow(`  warning: store ${flags.store}: dropped a torn last line (line ${restored.tornLine.line}, ${restored.tornLine.bytes} bytes): a write cut short by a crash; it was never acknowledged, so its client resends it`),
+      );
+    }
+  }
   // One write, so a reader that sees the URL sees the whole banner.
   err(
     [
       `opsmeter emulate: listening on ${c.bold(emulator.url)}`,
       `  API key (X-API-Key): ${keyShown}`,
+      `  dashboard token (Authorization: Bearer): ${tokenShown}`,
       ...(faults.length > 0 ? [`  faults: ${faults.join(' · ')}`] : []),
-      ...(flags.store !== undefined ? [`  storing accepted rows in ${flags.store}`] : []),
-      `  try: OPSMETER_API_BASE_URL=${emulator.url}${keyEnv} opsmeter send --test`,
+      ...storeLines,
+      `  try: OPSMETER_API_BASE_URL=${emulator.url}${keyHint} opsmeter send --test`,
       '  stop with Ctrl+C',
     ].join('\n'),
   );
@@ -166,7 +202,7 @@ async function runEmulate(flags: EmulateFlags): Promise<void> {
   }
   err(
     `opsmeter emulate: stopped (${signal}) after ${s.requests} requests: ${s.accepted} accepted, ${s.duplicates} duplicates, ` +
-      `${s.throttled} throttled, ${s.failed} failed, ${s.rejected} rejected, ${s.unauthorized} unauthorized, ${s.paused} paused, ${s.blocked} blocked`,
+      `${s.throttled} throttled, ${s.failed} failed, ${s.rejected} rejected, ${s.unauthorized} unauthorized, ${s.paused} paused, ${s.blocked} blocked, ${s.deleted} rows deleted`,
   );
   process.exitCode = EXIT.ok;
 }

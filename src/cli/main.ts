@@ -17,6 +17,7 @@ import { registerValidate } from './validate.js';
 import { registerImport } from './import.js';
 import { registerSend } from './send.js';
 import { registerStatus } from './status.js';
+import { registerClean } from './clean.js';
 import { registerEmulate } from './emulate.js';
 import { registerSmoke } from './smoke.js';
 import { registerSchema } from './schema.js';
@@ -28,6 +29,7 @@ const COMMANDS: Register[] = [
   registerImport,
   registerSend,
   registerStatus,
+  registerClean,
   registerEmulate,
   registerSmoke,
   registerSchema,

@@ -9,6 +9,7 @@ import { catalogOption, intArg, loadCatalog, targetFromFlags } from './shared.js
 interface SmokeFlags {
   baseUrl?: string;
   apiKeyFile?: string;
+  tokenFile?: string;
   allowInsecure?: boolean;
   timeout: number;
   format: 'pretty' | 'json';
@@ -25,6 +26,7 @@ export function registerSmoke(program: Command): void {
     .description('check the whole integration path end to end (embedded emulator by default)')
     .option('--base-url <url>', 'run against this API instead of the embedded emulator (sends only test events)')
     .option('--api-key-file <file>', 'file holding the API key (else OPSMETER_API_KEY); only with --base-url')
+    .option('--token-file <file>', "file holding a dashboard user's token (else OPSMETER_TOKEN): smoke then deletes the test rows it sent; only with --base-url")
     .option('--allow-insecure', 'allow plain http:// to a non-loopback host')
     .option('--timeout <ms>', 'per-request timeout', intArg('--timeout', 1), 5000)
     .addOption(new Option('--format <format>', 'checklist format').choices(['pretty', 'json']).default('pretty'))
@@ -32,7 +34,7 @@ export function registerSmoke(program: Command): void {
     .addOption(catalogOption())
     .addHelpText(
       'after',
-      '\nExit codes: 0 every check passed, 1 a check failed, 2 usage error.\nExamples:\n  npx opsmeter smoke\n  OPSMETER_API_KEY=… opsmeter smoke --base-url https://api.opsmeter.io',
+      '\nExit codes: 0 every check passed, 1 a check failed, 2 usage error.\nExamples:\n  npx opsmeter smoke\n  OPSMETER_API_KEY=… opsmeter smoke --base-url https://api.opsmeter.io\n  OPSMETER_API_KEY=… OPSMETER_TOKEN=… opsmeter smoke --base-url https://api.opsmeter.io   # and delete its test rows',
     )
     .action(async (flags: SmokeFlags) => {
       process.exitCode = await runSmokeCommand(flags);
@@ -44,10 +46,15 @@ async function runSmokeCommand(flags: SmokeFlags): Promise<number> {
   if (flags.baseUrl === undefined && flags.apiKeyFile !== undefined) {
     throw new OpsmeterError('--api-key-file goes with --base-url (the embedded emulator needs no key)', EXIT.usage);
   }
+  if (flags.baseUrl === undefined && flags.tokenFile !== undefined) {
+    throw new OpsmeterError('--token-file goes with --base-url (the embedded emulator has its own token)', EXIT.usage);
+  }
   let remote;
   if (flags.baseUrl !== undefined) {
     const { target, key } = await targetFromFlags(flags, true);
-    remote = { target, apiKey: key! };
+    const { resolveToken } = await import('../ingest/config.js');
+    const token = resolveToken(flags)?.token;
+    remote = token === undefined ? { target, apiKey: key! } : { target, apiKey: key!, token };
   }
   const seed = flags.seed ?? Math.floor(Math.random() * 2 ** 32).toString(16);
   const c = paint(flags.format === 'pretty' && useColor(process.stdout));

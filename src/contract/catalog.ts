@@ -226,14 +226,20 @@ export function catalogFromJson(value: unknown, origin: string): Catalog {
     if (typeof r?.provider !== 'string' || typeof r.model !== 'string') {
       throw new Error(`${origin}: entry ${i} needs string "provider" and "model"`);
     }
-    const num = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : null);
+    // Absent or null: price unknown. Anything else must be a real price: a negative one would
+    // make estimates shrink, and 1e400 (Infinity once parsed) would make them meaningless.
+    const num = (field: string, v: unknown): number | null => {
+      if (v === undefined || v === null) return null;
+      if (typeof v === 'number' && Number.isFinite(v) && v >= 0) return v;
+      throw new Error(`${origin}: entry ${i} (${r.provider}/${r.model}): ${field} must be a price in USD per 1M tokens, 0 or more, or null when unknown; got ${typeof v === 'number' ? String(v) : JSON.stringify(v)}`);
+    };
     entries.push({
       provider: r.provider,
       model: r.model,
-      inputPer1M: num(r.inputPer1M ?? r.inputPrice),
-      outputPer1M: num(r.outputPer1M ?? r.outputPrice),
-      cacheReadPer1M: num(r.cacheReadPer1M),
-      cacheWritePer1M: num(r.cacheWritePer1M),
+      inputPer1M: num(r.inputPer1M !== undefined ? 'inputPer1M' : 'inputPrice', r.inputPer1M ?? r.inputPrice),
+      outputPer1M: num(r.outputPer1M !== undefined ? 'outputPer1M' : 'outputPrice', r.outputPer1M ?? r.outputPrice),
+      cacheReadPer1M: num('cacheReadPer1M', r.cacheReadPer1M),
+      cacheWritePer1M: num('cacheWritePer1M', r.cacheWritePer1M),
       source: typeof r.source === 'string' ? r.source : origin,
     });
   });

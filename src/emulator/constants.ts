@@ -12,3 +12,14 @@ export const MAX_BODY_BYTES = 1_048_576;
 export const BUDGET_WARNING_RATIO = 0.8;
 export const RETRY_AFTER_MODES = ['seconds', 'http-date', 'none'] as const;
 export type RetryAfterMode = (typeof RETRY_AFTER_MODES)[number];
+/**
+ * The dashboard user's Bearer token the emulator accepts on the Bearer endpoints
+ * (settings/workspace-status, the test/demo cleanup) when no --bearer-token /
+ * OPSMETER_EMULATOR_TOKEN is given. Like DEFAULT_EMULATOR_KEY: local, documented, not a secret.
+ */
+export const DEFAULT_EMULATOR_TOKEN = 'om_user_token_local';
+/** soft: past the budget, rows are still accepted and flagged budgetExceeded; hard: 402. */
+export const BUDGET_MODES = ['soft', 'hard'] as const;
+export type BudgetMode = (typeof BUDGET_MODES)[number];
+export const CLEANUP_SCOPES = ['mine', 'workspace'] as const;
+export type CleanupScope = (typeof CLEANUP_SCOPES)[number];

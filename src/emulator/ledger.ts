@@ -1,20 +1,22 @@
 /**
  * What the emulated workspace has accepted: rows (deduplicated by externalRequestId),
  * request count against the plan limit, estimated spend against the budget, and the
- * optional JSONL store. The ingest responses and workspace-status are both computed
- * from here, so they always agree.
+ * optional durable JSONL store (store.ts). The ingest responses and workspace-status are
+ * both computed from here, so they always agree. Counts, spend and ids are kept per
+ * dataMode, so deleting the test or demo rows (the Bearer endpoints) is exact.
  */
-import type { WriteStream } from 'node:fs';
-import { open } from 'node:fs/promises';
 import type { Catalog } from '../contract/catalog.js';
 import type { Payload } from '../contract/fields.js';
-import { BUDGET_WARNING_RATIO } from './constants.js';
+import { BUDGET_WARNING_RATIO, type BudgetMode } from './constants.js';
+import { RowStore, type StoreRecovery } from './store.js';
 
 export interface LedgerOptions {
   catalog: Catalog;
   planTier: string;
   planLimit?: number;
   budgetUsd?: number;
+  /** soft (default): past the budget rows are still accepted, flagged budgetExceeded; hard: 402. */
+  budgetMode?: BudgetMode;
   keepRows: boolean;
 }
 
@@ -27,52 +29,92 @@ export interface Posture {
   isPlanLimitReached: boolean;
   budgetWarning: boolean;
   budgetExceeded: boolean;
-  /** Further rows would be refused with 402 (plan limit reached or budget exceeded). */
+  /** The plan limit pauses telemetry; a budget never does (docs: "plan limits pause telemetry only"). */
   telemetryPaused: boolean;
   providerCallsContinue: true;
 }
 
 export type PolicyStop = 'plan_limit_reached' | 'budget_exceeded';
 
+export const DATA_MODES = ['real', 'test', 'demo'] as const;
+export type DataMode = (typeof DATA_MODES)[number];
+
+interface ModeTally {
+  ids: Set<string>;
+  count: number;
+  spend: number;
+}
+
+const modeOf = (p: { dataMode?: unknown }): DataMode => (p.dataMode === 'test' || p.dataMode === 'demo' ? p.dataMode : 'real');
+
 export class Ledger {
-  private readonly ids = new Set<string>();
-  private readonly kept: Payload[] = [];
-  private count = 0;
-  private spend = 0;
-  private store: WriteStream | undefined;
-  private storeError: Error | undefined;
+  private readonly tally: Record<DataMode, ModeTally> = {
+    real: { ids: new Set(), count: 0, spend: 0 },
+    test: { ids: new Set(), count: 0, spend: 0 },
+    demo: { ids: new Set(), count: 0, spend: 0 },
+  };
+  private kept: Payload[] = [];
+  private store: RowStore | undefined;
 
   constructor(private readonly o: LedgerOptions) {}
 
-  /** Open the JSONL store for appending; rejects (ENOENT, EACCES …) before the server listens. */
-  async openStore(path: string): Promise<void> {
-    const handle = await open(path, 'a');
-    this.store = handle.createWriteStream();
-    this.store.on('error', (e) => (this.storeError ??= e));
+  /**
+   * Open the JSONL store and load what it already holds (rejects — ENOENT, EACCES, a
+   * corrupt line — before the server listens). Loaded rows count like accepted ones.
+   */
+  async openStore(path: string): Promise<StoreRecovery> {
+    const { store, recovery } = await RowStore.open(path, (row) => this.count(row as unknown as Payload));
+    this.store = store;
+    return recovery;
   }
 
-  /** A store write that failed, if any (the rows stay in memory and in the counts). */
+  /** A store write that failed, if any: new rows are refused rather than lost. */
   get storeFailure(): Error | undefined {
-    return this.storeError;
+    return this.store?.failed;
   }
 
   isDuplicate(p: Payload): boolean {
-    return typeof p.externalRequestId === 'string' && this.ids.has(p.externalRequestId);
+    const id = p.externalRequestId;
+    if (typeof id !== 'string') return false;
+    const t = this.tally;
+    return t.real.ids.has(id) || t.test.ids.has(id) || t.demo.ids.has(id);
   }
 
   /** Why the next new row must be refused, or undefined. The plan limit wins over the budget. */
   stopReason(): PolicyStop | undefined {
-    if (this.o.planLimit !== undefined && this.count >= this.o.planLimit) return 'plan_limit_reached';
-    if (this.o.budgetUsd !== undefined && this.spend > this.o.budgetUsd) return 'budget_exceeded';
+    if (this.o.planLimit !== undefined && this.acceptedCount >= this.o.planLimit) return 'plan_limit_reached';
+    if (this.o.budgetMode === 'hard' && this.o.budgetUsd !== undefined && this.spendUsd > this.o.budgetUsd) return 'budget_exceeded';
     return undefined;
   }
 
-  accept(p: Payload): void {
-    if (typeof p.externalRequestId === 'string') this.ids.add(p.externalRequestId);
-    this.count++;
-    this.spend += this.estimate(p);
-    if (this.o.keepRows) this.kept.push(p);
-    if (this.store && !this.storeError) this.store.write(JSON.stringify(p) + '\n');
+  /**
+   * Count a new row and, with a store, append it: resolves once the row is on its way to
+   * disk. If the write fails the row is counted out again and the promise rejects.
+   */
+  async accept(p: Payload): Promise<void> {
+    this.count(p);
+    if (!this.store) return;
+    try {
+      await this.store.append(p);
+    } catch (e) {
+      this.uncount(p);
+      throw e;
+    }
+  }
+
+  /** Resolves when every row counted so far is written (a duplicate's 200 waits for its original). */
+  async flushed(): Promise<void> {
+    await this.store?.flushed();
+  }
+
+  /** Delete every row of one dataMode (the Bearer cleanup endpoints); returns how many. */
+  async deleteMode(mode: DataMode): Promise<number> {
+    const t = this.tally[mode];
+    const removed = t.count;
+    this.tally[mode] = { ids: new Set(), count: 0, spend: 0 };
+    if (this.o.keepRows) this.kept = this.kept.filter((p) => modeOf(p) !== mode);
+    await this.store?.rewrite((row) => modeOf(row) !== mode);
+    return removed;
   }
 
   rows(): readonly Payload[] {
@@ -80,26 +122,33 @@ export class Ledger {
   }
 
   get acceptedCount(): number {
-    return this.count;
+    const t = this.tally;
+    return t.real.count + t.test.count + t.demo.count;
   }
 
   get spendUsd(): number {
-    return this.spend;
+    const t = this.tally;
+    return t.real.spend + t.test.spend + t.demo.spend;
+  }
+
+  countOf(mode: DataMode): number {
+    return this.tally[mode].count;
   }
 
   posture(): Posture {
     const limit = this.o.planLimit;
-    const isPlanLimitReached = limit !== undefined && this.count >= limit;
+    const count = this.acceptedCount;
+    const spend = this.spendUsd;
+    const isPlanLimitReached = limit !== undefined && count >= limit;
     const budget = this.o.budgetUsd;
-    const budgetExceeded = budget !== undefined && this.spend > budget;
     return {
       planTier: this.o.planTier,
       planLimitRequests: limit ?? null,
-      freeLimitRemainingRequests: limit === undefined ? null : Math.max(0, limit - this.count),
+      freeLimitRemainingRequests: limit === undefined ? null : Math.max(0, limit - count),
       isPlanLimitReached,
-      budgetWarning: budget !== undefined && this.spend >= budget * BUDGET_WARNING_RATIO,
-      budgetExceeded,
-      telemetryPaused: isPlanLimitReached || budgetExceeded,
+      budgetWarning: budget !== undefined && spend >= budget * BUDGET_WARNING_RATIO,
+      budgetExceeded: budget !== undefined && spend > budget,
+      telemetryPaused: isPlanLimitReached,
       providerCallsContinue: true,
     };
   }
@@ -107,6 +156,8 @@ export class Ledger {
   /** `GET /v1/diagnostics/workspace-status`, the shape of docs/api-facts.md §1.4. */
   workspaceStatus(workspaceId: string, now: number): WorkspaceStatus {
     const p = this.posture();
+    const spend = this.spendUsd;
+    const count = this.acceptedCount;
     const d = new Date(now);
     const y = d.getUTCFullYear();
     const m = d.getUTCMonth();
@@ -115,10 +166,10 @@ export class Ledger {
     const dayStart = Date.UTC(y, m, d.getUTCDate());
     const window = (period: 'daily' | 'monthly', start: number, end: number): BudgetWindow => {
       const limitUsd = this.o.budgetUsd ?? null;
-      const ratio = limitUsd === null ? null : limitUsd === 0 ? (this.spend > 0 ? Infinity : 0) : this.spend / limitUsd;
+      const ratio = limitUsd === null ? null : limitUsd === 0 ? (spend > 0 ? Infinity : 0) : spend / limitUsd;
       return {
         limitUsd,
-        currentSpendUsd: roundTo(this.spend, 6),
+        currentSpendUsd: roundTo(spend, 6),
         utilizationRatio: ratio === null ? null : Number.isFinite(ratio) ? roundTo(ratio, 4) : null,
         isWarning: p.budgetWarning,
         isExceeded: p.budgetExceeded,
@@ -128,7 +179,7 @@ export class Ledger {
       };
     };
     const limit = p.planLimitRequests;
-    const planNearLimit = limit !== null && limit > 0 && this.count >= limit * BUDGET_WARNING_RATIO;
+    const planNearLimit = limit !== null && limit > 0 && count >= limit * BUDGET_WARNING_RATIO;
     const severity = p.isPlanLimitReached || p.budgetExceeded ? 'critical' : p.budgetWarning || planNearLimit ? 'warning' : 'normal';
     return {
       workspaceId,
@@ -141,7 +192,7 @@ export class Ledger {
       plan: {
         planTier: this.o.planTier.toLowerCase(),
         planName: this.o.planTier,
-        currentRequestCount: this.count,
+        currentRequestCount: count,
         planRequestLimit: limit,
         remainingRequestCount: p.freeLimitRemainingRequests,
         isPlanLimitReached: p.isPlanLimitReached,
@@ -157,17 +208,30 @@ export class Ledger {
     };
   }
 
-  /** Flush and close the store; resolves when every accepted row is on disk. */
+  /** Write what is queued and close the store; resolves when every accepted row is on disk. */
   async close(): Promise<void> {
     const s = this.store;
-    if (!s) return;
     this.store = undefined;
-    await new Promise<void>((resolve) => {
-      if (s.destroyed) return resolve();
-      s.once('close', () => resolve());
-      s.end();
-    });
-    if (this.storeError) throw this.storeError;
+    await s?.close();
+  }
+
+  private count(p: Payload): void {
+    const t = this.tally[modeOf(p)];
+    if (typeof p.externalRequestId === 'string') t.ids.add(p.externalRequestId);
+    t.count++;
+    t.spend += this.estimate(p);
+    if (this.o.keepRows) this.kept.push(p);
+  }
+
+  private uncount(p: Payload): void {
+    const t = this.tally[modeOf(p)];
+    if (typeof p.externalRequestId === 'string') t.ids.delete(p.externalRequestId);
+    t.count--;
+    t.spend -= this.estimate(p);
+    if (this.o.keepRows) {
+      const i = this.kept.lastIndexOf(p);
+      if (i >= 0) this.kept.splice(i, 1);
+    }
   }
 
   private estimate(p: Payload): number {

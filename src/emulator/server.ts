@@ -4,11 +4,16 @@
  * uses (lintPayload, errors only), so the emulator and the linter cannot disagree.
  *
  * Ingest requests pass the fault checks in a fixed order:
- *   auth (401) → rate limit (429) → fail rate (503) → body size (413) → JSON / payload (400)
- *   → duplicate (200 + warning, not counted) → plan limit / budget (402) → accepted (200).
+ *   auth (401) → rate limit (429) → fail rate (503) → body size (413) → UTF-8 / JSON /
+ *   payload (400) → duplicate (200 + warning, not counted) → plan limit / hard budget (402)
+ *   → accepted (200, after the row is written to the store).
+ * The Bearer endpoints (settings/workspace-status, test/demo cleanup) take a dashboard
+ * user's token instead of the API key. What is documented, seen in official code or our
+ * own convention is listed per behaviour in docs/emulate.md.
  * Every response is JSON. A request never crashes the server.
  */
 import { randomUUID, timingSafeEqual } from 'node:crypto';
+import { isUtf8 } from 'node:buffer';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
@@ -16,19 +21,25 @@ import { builtinCatalog, type Catalog } from '../contract/catalog.js';
 import type { Payload } from '../contract/fields.js';
 import { lintPayload } from '../contract/lint.js';
 import {
+  BUDGET_MODES,
+  CLEANUP_SCOPES,
   DEFAULT_EMULATOR_HOST,
   DEFAULT_EMULATOR_KEY,
   DEFAULT_EMULATOR_PORT,
+  DEFAULT_EMULATOR_TOKEN,
   MAX_BODY_BYTES,
   RETRY_AFTER_MODES,
+  type BudgetMode,
+  type CleanupScope,
   type RetryAfterMode,
 } from './constants.js';
 import { asDemoRow, demoModels, generateDemoRow } from './demo.js';
-import { Ledger, type Posture, type PolicyStop } from './ledger.js';
+import { Ledger, type DataMode, type Posture, type PolicyStop } from './ledger.js';
+import type { StoreRecovery } from './store.js';
 import { mulberry32 } from './prng.js';
 import { TokenBucket, type Clock } from './rate-limit.js';
 
-export { DEFAULT_EMULATOR_KEY, MAX_BODY_BYTES, type RetryAfterMode };
+export { DEFAULT_EMULATOR_KEY, DEFAULT_EMULATOR_TOKEN, MAX_BODY_BYTES, type RetryAfterMode };
 
 export interface EmulatorOptions {
   /** Interface to bind; default 127.0.0.1 (loopback). */
@@ -37,12 +48,16 @@ export interface EmulatorOptions {
   port?: number;
   /** The key clients must send as X-API-Key; default DEFAULT_EMULATOR_KEY. */
   apiKey?: string;
-  /** Append accepted rows as JSONL to this file. */
+  /** The dashboard user's token for the Bearer endpoints; default DEFAULT_EMULATOR_TOKEN. */
+  bearerToken?: string;
+  /** Durable JSONL store: loaded on start, each accepted row appended before its 200. */
   store?: string;
   /** After N accepted rows, new rows get 402 plan_limit_reached. */
   planLimit?: number;
-  /** Once estimated spend (catalog prices) passes this, new rows get 402 budget_exceeded; budgetWarning from 80 %. */
+  /** Budget in USD of estimated spend (catalog prices); budgetWarning from 80 %, budgetExceeded past it. */
   budgetUsd?: number;
+  /** soft (default): rows past the budget are still accepted (200, budgetExceeded); hard: 402 budget_exceeded. */
+  budgetMode?: BudgetMode;
   /** Ingest requests per second (token bucket, burst = N); beyond it 429 with Retry-After. */
   rateLimit?: number;
   /** Share 0..1 of ingest requests answered 503 (reproducible with seed). */
@@ -75,6 +90,8 @@ export interface EmulatorStats {
   unauthorized: number;
   paused: number;
   blocked: number;
+  /** Rows removed by the test-data / demo-data cleanup endpoints. */
+  deleted: number;
 }
 
 export interface Emulator {
@@ -83,6 +100,8 @@ export interface Emulator {
   port: number;
   /** The seed in use (the given one, or the random one chosen), to reproduce a run. */
   seed: number;
+  /** What an existing --store held at start (undefined without a store). */
+  restored: StoreRecovery | undefined;
   /** Accepted rows in order (one per externalRequestId); empty when keepRows is false. */
   rows(): readonly Payload[];
   stats(): EmulatorStats;
@@ -100,6 +119,7 @@ export type ReplyKind =
   | 'paused'
   | 'blocked'
   | 'served'
+  | 'deleted'
   | 'aborted';
 
 export interface RequestLogEntry {
@@ -114,16 +134,20 @@ export interface RequestLogEntry {
 
 interface Route {
   methods: readonly string[];
-  auth: boolean;
-  kind: 'ingest' | 'demo' | 'status' | 'pricing';
+  /** api-key: X-API-Key (ingest, diagnostics); bearer: a dashboard user's token (docs/api-facts.md §1). */
+  auth: 'api-key' | 'bearer' | 'none';
+  kind: 'ingest' | 'demo' | 'status' | 'pricing' | 'delete-test' | 'delete-demo';
 }
 
 const ROUTES = new Map<string, Route>([
-  ['/v1/ingest/llm-request', { methods: ['POST'], auth: true, kind: 'ingest' }],
-  ['/v1/ingest/demo', { methods: ['POST'], auth: true, kind: 'demo' }],
-  ['/v1/diagnostics/workspace-status', { methods: ['GET', 'HEAD'], auth: true, kind: 'status' }],
+  ['/v1/ingest/llm-request', { methods: ['POST'], auth: 'api-key', kind: 'ingest' }],
+  ['/v1/ingest/demo', { methods: ['POST'], auth: 'api-key', kind: 'demo' }],
+  ['/v1/diagnostics/workspace-status', { methods: ['GET', 'HEAD'], auth: 'api-key', kind: 'status' }],
+  ['/v1/settings/workspace-status', { methods: ['GET', 'HEAD'], auth: 'bearer', kind: 'status' }],
+  ['/v1/ingest/test-data', { methods: ['DELETE'], auth: 'bearer', kind: 'delete-test' }],
+  ['/v1/ingest/demo-data', { methods: ['DELETE'], auth: 'bearer', kind: 'delete-demo' }],
   // "public" in the path: the real API documents no auth for the catalog.
-  ['/v1/public/pricing-models', { methods: ['GET', 'HEAD'], auth: false, kind: 'pricing' }],
+  ['/v1/public/pricing-models', { methods: ['GET', 'HEAD'], auth: 'none', kind: 'pricing' }],
 ]);
 
 const STAT_OF: Partial<Record<ReplyKind, keyof EmulatorStats>> = {
@@ -138,12 +162,20 @@ const STAT_OF: Partial<Record<ReplyKind, keyof EmulatorStats>> = {
 };
 
 const DUPLICATE_WARNING = 'duplicate externalRequestId: not counted';
+/**
+ * Lint errors that are opsmeter's policy, not the API's validation: the docs only advise
+ * against PII in userId and the SDKs forward any string, so the emulator accepts the row
+ * and says so in `warnings` (opsmeter validate keeps them errors).
+ */
+const isPolicyRule = (id: string) => id.startsWith('payload/pii-');
 const JSON_TYPE = 'application/json; charset=utf-8';
 
 export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulator> {
   const o = checkOptions(opts);
   const catalog = opts.catalog ?? builtinCatalog();
   const apiKey = Buffer.from(opts.apiKey ?? DEFAULT_EMULATOR_KEY, 'utf8');
+  const bearerToken = Buffer.from(opts.bearerToken ?? DEFAULT_EMULATOR_TOKEN, 'utf8');
+  const budgetMode = opts.budgetMode ?? 'soft';
   const seed = opts.seed ?? Math.floor(Math.random() * 2 ** 31);
   const faultRandom = mulberry32(seed);
   // A separate stream for demo rows, so demo traffic does not shift the fault sequence.
@@ -166,13 +198,15 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
         }
       }
     : undefined;
-  const ledger = new Ledger({ catalog, planTier, planLimit: opts.planLimit, budgetUsd: opts.budgetUsd, keepRows: opts.keepRows ?? true });
+  const ledger = new Ledger({ catalog, planTier, planLimit: opts.planLimit, budgetUsd: opts.budgetUsd, budgetMode, keepRows: opts.keepRows ?? true });
+  let restored: StoreRecovery | undefined;
   if (opts.store !== undefined) {
     try {
-      await ledger.openStore(opts.store);
+      restored = await ledger.openStore(opts.store);
     } catch (e) {
       const err = e as NodeJS.ErrnoException;
-      throw Object.assign(new Error(`cannot open store ${opts.store}: ${err.code ?? err.message}`), { code: err.code, syscall: 'open', path: opts.store });
+      const why = err.code && err.syscall !== 'open' ? err.code : err.message;
+      throw Object.assign(new Error(err.syscall === 'open' && !err.code ? err.message : `cannot open store ${opts.store}: ${why}`), { code: err.code, syscall: 'open', path: opts.store });
     }
   }
   const pricingJson = JSON.stringify({
@@ -181,7 +215,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
     models: catalog.list(),
   });
 
-  const stats: EmulatorStats = { requests: 0, accepted: 0, duplicates: 0, throttled: 0, failed: 0, rejected: 0, unauthorized: 0, paused: 0, blocked: 0 };
+  const stats: EmulatorStats = { requests: 0, accepted: 0, duplicates: 0, throttled: 0, failed: 0, rejected: 0, unauthorized: 0, paused: 0, blocked: 0, deleted: 0 };
   const timers = new Set<NodeJS.Timeout>();
 
   /** Count the outcome now; send (after the configured latency) and log once sent. */
@@ -238,12 +272,13 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
     const error =
       reason === 'plan_limit_reached'
         ? `Telemetry paused: plan limit of ${posture.planLimitRequests} requests reached on the ${posture.planTier} plan. LLM calls keep running; raise the plan to resume telemetry.`
-        : `Telemetry blocked: estimated spend $${ledger.spendUsd.toFixed(4)} is past the budget of $${opts.budgetUsd} (hard stop). LLM calls keep running.`;
+        : `Budget hard stop: estimated spend $${ledger.spendUsd.toFixed(4)} is past the budget of $${opts.budgetUsd}; ingest is refused until the budget is raised. LLM calls keep running.`;
     return {
       ok: false,
       error,
       reason,
-      telemetryPaused: true,
+      // Only the plan limit pauses telemetry; a budget stop is the workspace's spend policy.
+      telemetryPaused: reason === 'plan_limit_reached',
       providerCallsContinue: true,
       isPlanLimitReached: posture.isPlanLimitReached,
       planTier: posture.planTier,
@@ -285,6 +320,10 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
     if (body === 'too-large') {
       return replyJson(req, res, t0, 413, 'rejected', { ok: false, error: `request body is larger than ${MAX_BODY_BYTES} bytes; send one payload per request` });
     }
+    // Decoding invalid UTF-8 with replacement characters could make two different ids equal.
+    if (!isUtf8(body)) {
+      return replyErrors(req, res, t0, [{ pointer: '', message: 'the body is not valid UTF-8', rule: 'json/encoding' }]);
+    }
     let text = body.toString('utf8');
     if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
     let value: unknown;
@@ -300,15 +339,19 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
       if (demo) value = asDemoRow(value);
     }
     const errors = [];
-    for (const f of lintPayload(value, { catalog, now: Date.now() })) {
-      if (f.rule.severity === 'error') errors.push({ pointer: f.pointer, message: f.message, rule: f.rule.id, ...(f.hint ? { hint: f.hint } : {}) });
+    const warnings: string[] = [];
+    for (const f of lintPayload(value, { catalog, now: Date.now(), errorsOnly: true })) {
+      if (isPolicyRule(f.rule.id)) warnings.push(`${f.message} (accepted; opsmeter validate reports ${f.rule.id})`);
+      else errors.push({ pointer: f.pointer, message: f.message, rule: f.rule.id, ...(f.hint ? { hint: f.hint } : {}) });
     }
     if (errors.length > 0) return replyErrors(req, res, t0, errors);
 
     const payload = value as Payload;
     const id = payload.externalRequestId;
     if (ledger.isDuplicate(payload)) {
-      return replyJson(req, res, t0, 200, 'duplicate', ingestBody(ledger.posture(), [DUPLICATE_WARNING]), undefined, id);
+      // The original may still be on its way to the store: "already stored" must be true.
+      await ledger.flushed();
+      return replyJson(req, res, t0, 200, 'duplicate', ingestBody(ledger.posture(), [DUPLICATE_WARNING, ...warnings]), undefined, id);
     }
     const storeFailure = ledger.storeFailure;
     if (storeFailure) {
@@ -319,8 +362,30 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
     if (stop) {
       return replyJson(req, res, t0, 402, stop === 'plan_limit_reached' ? 'paused' : 'blocked', stopBody(stop, ledger.posture()), undefined, id);
     }
-    ledger.accept(payload);
-    replyJson(req, res, t0, 200, 'accepted', ingestBody(ledger.posture(), []), undefined, id);
+    const posture = ledgerAccept(payload);
+    try {
+      await posture.written;
+    } catch (e) {
+      return replyJson(req, res, t0, 500, 'failed', { ok: false, error: `emulator cannot write its store: ${(e as Error).message}` });
+    }
+    replyJson(req, res, t0, 200, 'accepted', ingestBody(posture.after, warnings), undefined, id);
+  }
+
+  /** Count the row now (so the next request sees it) and report the posture right after it. */
+  function ledgerAccept(payload: Payload): { after: Posture; written: Promise<void> } {
+    const written = ledger.accept(payload);
+    return { after: ledger.posture(), written };
+  }
+
+  async function handleDelete(req: IncomingMessage, res: ServerResponse, t0: number, mode: DataMode): Promise<void> {
+    const scope = new URLSearchParams(queryOf(req)).get('scope') ?? 'mine';
+    if (!(CLEANUP_SCOPES as readonly string[]).includes(scope)) {
+      return replyJson(req, res, t0, 400, 'rejected', { ok: false, error: `scope must be ${CLEANUP_SCOPES.join(' or ')}, got "${scope}"` });
+    }
+    // One dashboard user, the workspace's owner, sent every row: "mine" and "workspace" match the same rows.
+    const deleted = await ledger.deleteMode(mode);
+    stats.deleted += deleted;
+    replyJson(req, res, t0, 200, 'deleted', { ok: true, dataMode: mode, scope: scope as CleanupScope, deleted });
   }
 
   function replyErrors(req: IncomingMessage, res: ServerResponse, t0: number, errors: Array<{ pointer: string; message: string; rule: string; hint?: string }>): void {
@@ -339,14 +404,24 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
     if (!route.methods.includes(req.method ?? '')) {
       return replyJson(req, res, t0, 405, 'rejected', { ok: false, error: `${req.method} is not allowed on ${path}; use ${route.methods[0]}` }, { allow: route.methods.join(', ') });
     }
-    if (route.auth) {
+    if (route.auth === 'api-key') {
       const given = req.headers['x-api-key'];
       if (typeof given !== 'string' || given === '') {
         return replyJson(req, res, t0, 401, 'unauthorized', { ok: false, error: 'missing X-API-Key header' });
       }
-      const g = Buffer.from(given, 'utf8');
-      if (g.length !== apiKey.length || !timingSafeEqual(g, apiKey)) {
+      if (!sameSecret(given, apiKey)) {
         return replyJson(req, res, t0, 401, 'unauthorized', { ok: false, error: 'invalid API key' });
+      }
+    } else if (route.auth === 'bearer') {
+      const m = /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(req.headers.authorization ?? '');
+      if (!m) {
+        const error = req.headers['x-api-key'] !== undefined
+          ? `${path} takes a dashboard user's token (Authorization: Bearer …), not the workspace API key`
+          : 'missing Authorization: Bearer header';
+        return replyJson(req, res, t0, 401, 'unauthorized', { ok: false, error }, { 'www-authenticate': 'Bearer' });
+      }
+      if (!sameSecret(m[1]!, bearerToken)) {
+        return replyJson(req, res, t0, 401, 'unauthorized', { ok: false, error: 'invalid token' }, { 'www-authenticate': 'Bearer error="invalid_token"' });
       }
     }
     switch (route.kind) {
@@ -358,6 +433,10 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
         return replyJson(req, res, t0, 200, 'served', ledger.workspaceStatus(workspaceId, Date.now()));
       case 'pricing':
         return reply(req, res, t0, 200, 'served', pricingJson);
+      case 'delete-test':
+        return handleDelete(req, res, t0, 'test');
+      case 'delete-demo':
+        return handleDelete(req, res, t0, 'demo');
     }
   }
 
@@ -406,6 +485,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
     url: `http://${hostForUrl}:${addr.port}`,
     port: addr.port,
     seed,
+    restored,
     rows: () => ledger.rows(),
     stats: () => ({ ...stats }),
     close: () =>
@@ -419,6 +499,17 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
         await ledger.close();
       })()),
   };
+}
+
+function sameSecret(given: string, expected: Buffer): boolean {
+  const g = Buffer.from(given, 'utf8');
+  return g.length === expected.length && timingSafeEqual(g, expected);
+}
+
+function queryOf(req: IncomingMessage): string {
+  const url = req.url ?? '/';
+  const q = url.indexOf('?');
+  return q < 0 ? '' : url.slice(q + 1);
 }
 
 function pathOf(req: IncomingMessage): string {
@@ -479,6 +570,10 @@ function checkOptions(o: EmulatorOptions): CheckedOptions {
   need('latencyMs', o.latencyMs, (x) => x >= 0 && x <= 2_147_483_647, 'a number of milliseconds ≥ 0');
   need('seed', o.seed, (x) => Number.isSafeInteger(x), 'a whole number');
   if (o.apiKey !== undefined && (typeof o.apiKey !== 'string' || o.apiKey === '')) throw new TypeError('apiKey must be a non-empty string');
+  if (o.bearerToken !== undefined && (typeof o.bearerToken !== 'string' || !/^\S+$/.test(o.bearerToken))) throw new TypeError('bearerToken must be a non-empty string without spaces');
+  if (o.budgetMode !== undefined && !BUDGET_MODES.includes(o.budgetMode)) {
+    throw new RangeError(`budgetMode must be one of ${BUDGET_MODES.join(', ')}, got ${String(o.budgetMode)}`);
+  }
   if (o.retryAfterMode !== undefined && !RETRY_AFTER_MODES.includes(o.retryAfterMode)) {
     throw new RangeError(`retryAfterMode must be one of ${RETRY_AFTER_MODES.join(', ')}, got ${String(o.retryAfterMode)}`);
   }

@@ -131,10 +131,22 @@ function rowBuilder(columns: readonly string[]): (cells: string[]) => Record<str
   return new Function('c', `return {${columns.map((c, i) => `${JSON.stringify(c)}: c[${i}]`).join(', ')}};`) as (cells: string[]) => Record<string, string>;
 }
 
-function isZlibError(e: unknown): boolean {
-  const code = (e as NodeJS.ErrnoException)?.code;
-  return typeof code === 'string' && code.startsWith('Z_');
+const TOO_DEEP = 'the record is nested too deeply to copy into the rejects file; raw is null';
+
+/**
+ * A record as JSON text for the rejects file, or undefined when it is nested too deeply for
+ * JSON.stringify (it recurses: ~1e4 levels overflow the stack, while JSON.parse reads 1e5).
+ */
+function rawJson(value: unknown): string | undefined {
+  try {
+    return JSON.stringify(value);
+  } catch (e) {
+    if (isStackOverflow(e)) return undefined;
+    throw e;
+  }
 }
+
+const isStackOverflow = (e: unknown) => e instanceof RangeError && /call stack/i.test(e.message);
 
 export async function runImport(opts: ImportOptions): Promise<ImportTally> {
   const { adapter, output, rejects } = opts;
@@ -177,7 +189,12 @@ export async function runImport(opts: ImportOptions): Promise<ImportTally> {
   const writeReject = (record: SourceRecord, reason: string) => {
     tally.countReject(reason);
     if (rejects) {
-      const raw = record.raw ?? (record.value === undefined ? null : JSON.stringify(record.value));
+      let raw: string | null = record.raw ?? null;
+      if (raw === null && record.value !== undefined) {
+        const json = rawJson(record.value);
+        if (json === undefined) reason += ` (${TOO_DEEP})`;
+        else raw = json;
+      }
       rejects.write(JSON.stringify({ file: record.file, line: record.line, reason, raw }) + '\n');
     }
   };
@@ -241,7 +258,8 @@ export async function runImport(opts: ImportOptions): Promise<ImportTally> {
       results = converter.push(rec);
     } catch (e) {
       abandoned.add(rec.seq);
-      return settle(rec, { kind: 'reject', reason: `adapter ${adapter.id} failed on this record: ${(e as Error).message}` });
+      const why = isStackOverflow(e) ? 'the record is nested too deeply to read' : (e as Error).message;
+      return settle(rec, { kind: 'reject', reason: `adapter ${adapter.id} failed on this record: ${why}` });
     }
     for (const r of results) deliver(r);
   };
@@ -266,7 +284,7 @@ export async function runImport(opts: ImportOptions): Promise<ImportTally> {
     const fileTally = { file: source.name, mode, gzip: opened.gzip, rows: 0, blankLines: 0 };
     tally.files.push(fileTally);
     const readBefore = tally.read;
-    let lastLine = 0;
+    let linesRead = 0;
     try {
       if (mode === 'csv') {
         let columns: string[] = [];
@@ -278,7 +296,6 @@ export async function runImport(opts: ImportOptions): Promise<ImportTally> {
             toObject = rowBuilder(columns);
           },
           row(cells, line, raw) {
-            lastLine = line;
             const rec = newRecord(undefined, source.name, line, raw);
             if (cells.length !== columns.length) {
               settle(rec, { kind: 'reject', reason: `row has ${cells.length} cells, the header has ${columns.length}` });
@@ -291,18 +308,17 @@ export async function runImport(opts: ImportOptions): Promise<ImportTally> {
             return afterRecord(fileIndex);
           },
           fault(line, message, raw) {
-            lastLine = line;
             settle(newRecord(undefined, source.name, line, raw), { kind: 'reject', reason: message });
           },
         });
         fileTally.blankLines = stats.blankLines;
+        linesRead = stats.lines;
       } else {
         let first = true;
         let duplicateKeyRecord = -1;
         let duplicateKeyMessage = '';
         const stats = await readRecordStream(opened.chunks, jsonFormatFromName(source.name), {
           record(r) {
-            lastLine = r.line;
             if (first) {
               first = false;
               const agg = aggregateByRecord(r.value);
@@ -314,7 +330,6 @@ export async function runImport(opts: ImportOptions): Promise<ImportTally> {
             return afterRecord(fileIndex);
           },
           fault(f) {
-            lastLine = f.line;
             if (f.fault === 'duplicate-key') {
               // The record follows with the last value winning; reject it rather than guess.
               duplicateKeyRecord = f.recordIndex ?? -1;
@@ -326,15 +341,19 @@ export async function runImport(opts: ImportOptions): Promise<ImportTally> {
           },
         });
         fileTally.blankLines = stats.blankLines;
+        linesRead = stats.lines;
+      }
+      const damage = opened.damage();
+      if (damage) {
+        // Every record that decompressed was read above; the damage itself is one reject, so the run exits 1.
+        const rec = newRecord(undefined, source.name, linesRead + 1, undefined);
+        settle(rec, { kind: 'reject', reason: `damaged gzip file: ${damage} (the ${linesRead} lines before it were read)` });
       }
     } catch (e) {
       if (e instanceof ImportStop) throw e;
       if (e instanceof CsvHeaderError) throw new ImportStop(`${source.name} is not CSV text: ${e.message}`, 'check the file (binary data, UTF-16, or the wrong file?)');
       if (e instanceof SourceError) throw new ImportStop(`${source.name}: ${e.message}`);
-      if (isZlibError(e)) {
-        const rec = newRecord(undefined, source.name, lastLine + 1, undefined);
-        settle(rec, { kind: 'reject', reason: `gzip data is corrupt or truncated after line ${lastLine}: the rest of the file cannot be read (${(e as Error).message})` });
-      } else if (typeof (e as NodeJS.ErrnoException)?.code === 'string') {
+      if (typeof (e as NodeJS.ErrnoException)?.code === 'string') {
         throw new ImportStop(`cannot read ${source.name}: ${(e as Error).message}`);
       } else throw e;
     } finally {

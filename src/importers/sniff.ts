@@ -124,15 +124,16 @@ export function peekRecords(head: string, file: string, mode: InputMode = modeFr
 
 function firstCsvRecords(text: string, count: number): { cells: string[]; line: number }[] {
   const out: { cells: string[]; line: number }[] = [];
-  const lines = text.split('\n');
+  // Line ends as the line reader sees them (src/read/lines.ts): LF, CRLF or a lone CR.
+  const lines = text.split(/\r\n?|\n/);
   let i = 0;
   while (out.length < count && i < lines.length - 1) {
     // The last element may be cut off by the peek limit; only whole lines are used.
     const start = i;
-    let rec = lines[i]!.replace(/\r$/, '');
+    let rec = lines[i]!;
     i++;
     if (rec === '') continue;
-    while ((rec.split('"').length - 1) % 2 === 1 && i < lines.length - 1) rec += '\n' + lines[i++]!.replace(/\r$/, '');
+    while ((rec.split('"').length - 1) % 2 === 1 && i < lines.length - 1) rec += '\n' + lines[i++]!;
     const cells = parseCsvRecord(rec);
     if (typeof cells === 'string') return out;
     out.push({ cells, line: start + 1 });
@@ -143,7 +144,7 @@ function firstCsvRecords(text: string, count: number): { cells: string[]; line: 
 function firstJsonValue(text: string): { value: unknown; line: number } | undefined {
   const lead = text.length - text.trimStart().length;
   const t = text.slice(lead);
-  const lineAt = (offset: number) => text.slice(0, offset).split('\n').length;
+  const lineAt = (offset: number) => text.slice(0, offset).split(/\r\n?|\n/).length;
   if (t.startsWith('[')) {
     try {
       const all = JSON.parse(t) as unknown[];
@@ -160,7 +161,7 @@ function firstJsonValue(text: string): { value: unknown; line: number } | undefi
       }
     }
   }
-  const nl = t.indexOf('\n');
+  const nl = t.search(/[\r\n]/);
   try {
     return { value: JSON.parse(nl === -1 ? t : t.slice(0, nl)), line: lineAt(lead) };
   } catch {

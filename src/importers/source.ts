@@ -4,9 +4,9 @@
  * available for sniffing before the stream is consumed.
  */
 import { createReadStream } from 'node:fs';
-import { Readable } from 'node:stream';
-import { createGunzip } from 'node:zlib';
+import type { Readable } from 'node:stream';
 import type { Source, SourceFormat } from '../read/records.js';
+import { gunzip } from './gunzip.js';
 
 export type InputMode = 'csv' | 'json';
 
@@ -51,6 +51,8 @@ export interface OpenedSource {
   gzip: boolean;
   /** The whole decompressed content, head included. Iterate once. */
   chunks: AsyncIterable<Buffer>;
+  /** After `chunks` is done: what was wrong with the gzip data (trailing bytes, bad CRC, cut off), if anything. */
+  damage(): string | undefined;
   close(): void;
 }
 
@@ -88,15 +90,8 @@ export async function openSource(source: Source): Promise<OpenedSource> {
       yield typeof n.value === 'string' ? Buffer.from(n.value) : n.value;
     }
   }
-  let decoded: AsyncIterator<Buffer>;
-  let gunzip: ReturnType<typeof createGunzip> | undefined;
-  if (gzip) {
-    gunzip = createGunzip();
-    Readable.from(rawChunks()).on('error', (e) => gunzip!.destroy(e)).pipe(gunzip);
-    decoded = gunzip[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
-  } else {
-    decoded = rawChunks();
-  }
+  const unzipped = gzip ? gunzip(rawChunks()) : undefined;
+  const decoded: AsyncIterator<Buffer> = unzipped ? unzipped.chunks : rawChunks();
   // Collect the head for sniffing, then replay it in front of the rest.
   const headParts: Buffer[] = [];
   let headLen = 0;
@@ -113,7 +108,7 @@ export async function openSource(source: Source): Promise<OpenedSource> {
       headLen += n.value.length;
     }
   } catch (e) {
-    // A corrupt gzip stream: whatever decoded so far is still read; the error surfaces after it.
+    // A read error: whatever arrived so far is still read; the error surfaces after it.
     headError = e;
     ended = true;
   }
@@ -132,8 +127,8 @@ export async function openSource(source: Source): Promise<OpenedSource> {
     head,
     gzip,
     chunks: all(),
+    damage: () => unzipped?.damage(),
     close() {
-      gunzip?.destroy();
       if (raw !== process.stdin) raw.destroy();
     },
   };

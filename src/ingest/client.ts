@@ -6,6 +6,7 @@
  * classifier sees every case in one place.
  */
 import { EnvHttpProxyAgent, Pool, type Dispatcher } from 'undici';
+import { EXIT, OpsmeterError } from '../errors.js';
 import { VERSION } from '../version.js';
 import { endpointUrl, redactKey, type Target } from './config.js';
 
@@ -36,6 +37,8 @@ export type Exchange = HttpResponse | NetworkFailure;
 export interface ClientOptions {
   target: Target;
   apiKey?: string;
+  /** A dashboard user's token, sent as `Authorization: Bearer` (the settings and cleanup endpoints). */
+  bearerToken?: string;
   /** Per-request timeout in ms: connect, first byte of the response, and gaps in the body. */
   timeoutMs: number;
   /** Connections kept to the target (the sender's concurrency). */
@@ -47,13 +50,38 @@ export interface ApiClient {
   /** POST a JSON body (already serialised) to an endpoint path, e.g. /v1/ingest/llm-request. */
   post(path: string, json: string): Promise<Exchange>;
   get(path: string): Promise<Exchange>;
+  /** DELETE an endpoint path (may carry a query string, e.g. ?scope=mine). */
+  delete(path: string): Promise<Exchange>;
   /** The absolute URL of a path, for messages. */
   url(path: string): string;
   close(): Promise<void>;
 }
 
-function proxyConfigured(env: NodeJS.ProcessEnv): boolean {
-  return Boolean(env.https_proxy || env.HTTPS_PROXY || env.http_proxy || env.HTTP_PROXY);
+/**
+ * The proxies the environment asks for, checked: a value that is not an http(s) URL is a
+ * usage error naming the variable (undici would throw "Invalid URL" from deep inside).
+ * The value itself is not echoed: a proxy URL may carry a password.
+ */
+export function proxiesFrom(env: NodeJS.ProcessEnv): { httpProxy?: string; httpsProxy?: string; noProxy?: string } | undefined {
+  const pick = (lower: string, upper: string): string | undefined => {
+    const name = env[lower] ? lower : env[upper] ? upper : undefined;
+    if (name === undefined) return undefined;
+    const value = env[name]!;
+    let url: URL | undefined;
+    try {
+      url = new URL(value);
+    } catch {
+      url = undefined;
+    }
+    if (url === undefined || (url.protocol !== 'http:' && url.protocol !== 'https:') || url.hostname === '') {
+      throw new OpsmeterError(`${name} is not a proxy URL (expected http://host:port or https://host:port)`, EXIT.usage, `fix or unset ${name}`);
+    }
+    return value;
+  };
+  const httpProxy = pick('http_proxy', 'HTTP_PROXY');
+  const httpsProxy = pick('https_proxy', 'HTTPS_PROXY');
+  if (httpProxy === undefined && httpsProxy === undefined) return undefined;
+  return { httpProxy, httpsProxy, noProxy: env.no_proxy ?? env.NO_PROXY };
 }
 
 export function createClient(opts: ClientOptions): ApiClient {
@@ -68,22 +96,29 @@ export function createClient(opts: ClientOptions): ApiClient {
     bodyTimeout: timeout,
   };
   // A local emulator is never reached through a proxy; elsewhere the environment decides.
-  const dispatcher: Dispatcher =
-    !opts.target.loopback && proxyConfigured(env) ? new EnvHttpProxyAgent(common) : new Pool(base.origin, common);
+  const proxies = opts.target.loopback ? undefined : proxiesFrom(env);
+  const dispatcher: Dispatcher = proxies ? new EnvHttpProxyAgent({ ...common, ...proxies }) : new Pool(base.origin, common);
   const headers: Record<string, string> = {
     'content-type': 'application/json',
     accept: 'application/json',
     'user-agent': `opsmeter-cli/${VERSION}`,
   };
   if (opts.apiKey !== undefined) headers['x-api-key'] = opts.apiKey;
+  if (opts.bearerToken !== undefined) headers.authorization = `Bearer ${opts.bearerToken}`;
+  // Neither secret may reach what we print, whichever a server echoes back.
+  const redact = (text: string) => redactKey(redactKey(text, opts.apiKey), opts.bearerToken);
   const paths = new Map<string, string>();
   const pathOf = (p: string) => {
     let full = paths.get(p);
-    if (full === undefined) paths.set(p, (full = endpointUrl(opts.target, p).pathname));
+    if (full === undefined) {
+      const q = p.indexOf('?');
+      full = q < 0 ? endpointUrl(opts.target, p).pathname : endpointUrl(opts.target, p.slice(0, q)).pathname + p.slice(q);
+      paths.set(p, full);
+    }
     return full;
   };
 
-  async function call(method: 'GET' | 'POST', path: string, body: string | undefined): Promise<Exchange> {
+  async function call(method: 'GET' | 'POST' | 'DELETE', path: string, body: string | undefined): Promise<Exchange> {
     const started = performance.now();
     try {
       const res = await dispatcher.request({
@@ -96,7 +131,7 @@ export function createClient(opts: ClientOptions): ApiClient {
         bodyTimeout: timeout,
       });
       // A server that echoes the key back must not make us print it.
-      const text = redactKey(await readCapped(res), opts.apiKey);
+      const text = redact(await readCapped(res));
       return { kind: 'response', status: res.statusCode, headers: res.headers, body: text, elapsedMs: performance.now() - started };
     } catch (e) {
       return describeFailure(e, timeout, performance.now() - started);
@@ -106,7 +141,11 @@ export function createClient(opts: ClientOptions): ApiClient {
   return {
     post: (path, json) => call('POST', path, json),
     get: (path) => call('GET', path, undefined),
-    url: (path) => endpointUrl(opts.target, path).href,
+    delete: (path) => call('DELETE', path, undefined),
+    url: (path) => {
+      const q = path.indexOf('?');
+      return q < 0 ? endpointUrl(opts.target, path).href : endpointUrl(opts.target, path.slice(0, q)).href + path.slice(q);
+    },
     close: async () => {
       // destroy() rather than close(): requests still queued after a stop must not linger.
       await dispatcher.destroy().catch(() => {});

@@ -112,6 +112,40 @@ export function resolveApiKey(flags: TargetFlags, env: NodeJS.ProcessEnv = proce
 
 export const API_KEY_HINT = 'set OPSMETER_API_KEY, or put the key in a file and pass --api-key-file FILE';
 
+/**
+ * A dashboard user's token for the Bearer endpoints (`opsmeter clean`, smoke's cleanup), from
+ * --token-file or OPSMETER_TOKEN; never a flag value. It is not the workspace API key.
+ */
+export function resolveToken(flags: { tokenFile?: string }, env: NodeJS.ProcessEnv = process.env): { token: string; from: string } | undefined {
+  let token: string;
+  let from: string;
+  if (flags.tokenFile !== undefined) {
+    from = `--token-file ${flags.tokenFile}`;
+    try {
+      token = readFileSync(flags.tokenFile, 'utf8');
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      throw new ConfigError(`cannot read the token file ${flags.tokenFile}: ${code === 'ENOENT' ? 'no such file' : code ?? (e as Error).message}`);
+    }
+    token = token.replace(/^\uFEFF/, '').trim();
+    if (token === '') throw new ConfigError(`the token file ${flags.tokenFile} is empty`);
+  } else if (env.OPSMETER_TOKEN !== undefined && env.OPSMETER_TOKEN.trim() !== '') {
+    from = 'OPSMETER_TOKEN';
+    token = env.OPSMETER_TOKEN.trim();
+  } else {
+    return undefined;
+  }
+  // "Bearer " pasted along with the token is the one spacing mistake worth forgiving.
+  token = token.replace(/^Bearer\s+/i, '');
+  if (!HEADER_SAFE.test(token)) {
+    throw new ConfigError(`the token from ${from} contains spaces, line breaks or non-ASCII characters`, 'it should be the single token a signed-in dashboard user holds');
+  }
+  return { token, from };
+}
+
+export const TOKEN_HINT =
+  "set OPSMETER_TOKEN to a dashboard user's token (not the workspace API key), or put it in a file and pass --token-file FILE";
+
 /** Replace every occurrence of the key in text we print (a server might echo it back). */
 export function redactKey(text: string, key: string | undefined): string {
   if (!key || key.length < 4 || !text.includes(key)) return text;

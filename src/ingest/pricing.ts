@@ -33,10 +33,12 @@ const LIST_KEYS = ['models', 'data', 'items', 'pricingModels', 'results'] as con
 
 type Obj = Record<string, unknown>;
 const str = (v: unknown): string | undefined => (typeof v === 'string' && v.trim() !== '' ? v : undefined);
-function price(v: unknown): number | null {
+/** A price as the server sends it; absent → null (unknown). A negative or non-numeric one is refused, not guessed. */
+function price(where: string, v: unknown): number | null {
+  if (v === undefined || v === null) return null;
   if (typeof v === 'number' && Number.isFinite(v) && v >= 0) return v;
   if (typeof v === 'string' && /^\d+(?:\.\d+)?$/.test(v.trim())) return Number(v);
-  return null;
+  throw new PricingShapeError(`${where} has a price that is not a number 0 or more: ${JSON.stringify(v) ?? String(v)}`);
 }
 const first = (e: Obj, keys: readonly string[]): unknown => {
   for (const k of keys) if (e[k] !== undefined && e[k] !== null) return e[k];
@@ -79,13 +81,14 @@ export function normalizePricing(value: unknown, sourceUrl: string, fetchedAt: D
     }
     const effectiveFrom = str(e.effectiveFrom) ?? str(e.effectiveDate);
     if (effectiveFrom && (!latestEffective || effectiveFrom > latestEffective)) latestEffective = effectiveFrom;
+    const at = `pricing entry ${i} (${provider}/${model})`;
     const entry: CatalogFileEntry = {
       provider,
       model,
-      inputPer1M: price(first(e, ['inputPer1M', 'inputPrice', 'inputPricePer1M', 'inputPerMillion', 'inputCostPer1M'])),
-      outputPer1M: price(first(e, ['outputPer1M', 'outputPrice', 'outputPricePer1M', 'outputPerMillion', 'outputCostPer1M'])),
-      cacheReadPer1M: price(first(e, ['cacheReadPer1M', 'cachedInputPrice', 'cacheReadPrice'])),
-      cacheWritePer1M: price(first(e, ['cacheWritePer1M', 'cacheWritePrice'])),
+      inputPer1M: price(at, first(e, ['inputPer1M', 'inputPrice', 'inputPricePer1M', 'inputPerMillion', 'inputCostPer1M'])),
+      outputPer1M: price(at, first(e, ['outputPer1M', 'outputPrice', 'outputPricePer1M', 'outputPerMillion', 'outputCostPer1M'])),
+      cacheReadPer1M: price(at, first(e, ['cacheReadPer1M', 'cachedInputPrice', 'cacheReadPrice'])),
+      cacheWritePer1M: price(at, first(e, ['cacheWritePer1M', 'cacheWritePrice'])),
       source: str(e.source) ?? sourceUrl,
     };
     if (effectiveFrom) entry.effectiveFrom = effectiveFrom;

@@ -5,7 +5,7 @@
  */
 import { EXIT, type ExitCode } from '../errors.js';
 import type { Paint } from '../terminal.js';
-import type { EventResult, SendReport } from './sender.js';
+import type { EventResult, SendReport, SendStopReason } from './sender.js';
 
 export interface SummaryContext {
   /** Full URL events were posted to. */
@@ -33,7 +33,7 @@ function requestsPerSecond(r: SendReport): number {
 }
 
 /** The words for a stop, shared by the live notice and the summary. */
-function stopMessage(r: Pick<SendReport, 'stop'>): string[] {
+export function stopMessage(r: Pick<SendReport, 'stop'>): string[] {
   const s = r.stop;
   if (!s) return [];
   switch (s.reason) {
@@ -78,8 +78,8 @@ export function summaryText(r: SendReport, ctx: SummaryContext, c: Paint): strin
   const row = (mark: string, label: string, n: number, note = '') => out.push(`  ${mark} ${label.padEnd(13)}${String(n).padStart(7)}${note ? '  ' + note : ''}`);
   if (!ctx.dryRun) {
     row(o.accepted === done && done > 0 ? c.green('✔') : c.green('•'), 'accepted', o.accepted);
-    if (o.paused) row(c.yellow('■'), 'paused (402)', o.paused, 'plan limit reached');
-    if (o.blocked) row(c.yellow('■'), 'blocked (402)', o.blocked, 'budget hard stop');
+    if (o.paused) row(c.yellow('■'), 'paused (402)', o.paused, 'plan limit reached: telemetry paused');
+    if (o.blocked) row(c.yellow('■'), 'blocked (402)', o.blocked, 'budget hard stop (not the plan limit)');
     if (o.unauthorized) row(c.red('✖'), 'unauthorized', o.unauthorized);
     if (o.rejected) row(c.red('✖'), 'rejected', o.rejected, 'the API refused them (4xx); not retried');
     if (o['gave-up']) row(c.red('✖'), 'gave up', o['gave-up'], 'throttling, 5xx or network errors after retries');
@@ -104,8 +104,10 @@ export function summaryText(r: SendReport, ctx: SummaryContext, c: Paint): strin
   if (a.planTier) flags.push(`plan tier ${a.planTier}`);
   if (o.accepted > 0 || a.warningCount > 0) flags.push(`${a.warningCount} warning${a.warningCount === 1 ? '' : 's'}`);
   if (a.budgetWarning) flags.push(c.yellow('budget warning threshold reached'));
-  if (a.budgetExceeded) flags.push(c.yellow('budget exceeded'));
-  if (a.planLimitReached || a.telemetryPaused) flags.push(c.yellow('plan limit reached (telemetry paused)'));
+  // A budget is a spend policy, the plan limit a request quota: never call one the other.
+  if (a.budgetExceeded) flags.push(c.yellow(o.blocked ? 'budget exceeded' : 'budget exceeded (soft stop: rows still accepted)'));
+  if (a.planLimitReached) flags.push(c.yellow('plan limit reached (telemetry paused)'));
+  else if (a.telemetryPaused) flags.push(c.yellow('telemetry paused'));
   if (a.freeLimitRemainingRequests !== undefined && a.planLimitRequests) flags.push(`${a.freeLimitRemainingRequests} of ${a.planLimitRequests} plan requests left`);
   if (a.okFalse) flags.push(c.yellow(`${a.okFalse} success response${a.okFalse === 1 ? '' : 's'} said ok=false`));
   if (flags.length) out.push(`  ${flags.join(' · ')}`);
@@ -131,6 +133,11 @@ export function summaryText(r: SendReport, ctx: SummaryContext, c: Paint): strin
   if (ctx.seed) out.push(`  seed ${ctx.seed}${ctx.journalHint ? ` (${ctx.journalHint})` : ''}`);
   if (ctx.journal) out.push(`  journal: ${ctx.journal}`);
   return out.join('\n') + '\n';
+}
+
+/** Which policy a 402 stop came from, in the words the summary uses: "plan limit" or "budget". */
+export function stopPolicy(reason: SendStopReason): 'plan limit' | 'budget' | null {
+  return reason === 'paused' ? 'plan limit' : reason === 'blocked' ? 'budget' : null;
 }
 
 export function summaryJson(r: SendReport, ctx: SummaryContext): object {
@@ -162,7 +169,15 @@ export function summaryJson(r: SendReport, ctx: SummaryContext): object {
       freeLimitRemainingRequests: a.freeLimitRemainingRequests ?? null,
       planLimitRequests: a.planLimitRequests ?? null,
     },
-    stop: r.stop ? { reason: r.stop.reason, status: r.stop.status ?? null, serverReason: r.stop.serverReason ?? null, message: stopMessage(r).join(' ') } : null,
+    stop: r.stop
+      ? {
+          reason: r.stop.reason,
+          policy: stopPolicy(r.stop.reason),
+          status: r.stop.status ?? null,
+          serverReason: r.stop.serverReason ?? null,
+          message: stopMessage(r).join(' '),
+        }
+      : null,
     interrupted: r.interrupted,
     inputLeftUnread: r.inputLeftUnread,
     samples: r.samples,

@@ -1,6 +1,6 @@
 /**
- * A streaming line splitter that keeps line numbers: UTF-8 BOM and CRLF accepted, every
- * line counted (blank ones too), a line over the cap reported and skipped instead of
+ * A streaming line splitter that keeps line numbers: UTF-8 BOM accepted; LF, CRLF and a
+ * lone CR (old Mac and some Excel exports) each end a line; every line counted (blank ones too), a line over the cap reported and skipped instead of
  * buffered, invalid UTF-8 and NUL bytes flagged, a UTF-16 file reported once. The handler
  * is synchronous on the hot path and may return a promise to apply back-pressure, or
  * STOP to end early.
@@ -50,7 +50,6 @@ const enum Known {
 
 /** A decoded line, or why it could not be decoded (an object, so no line text can be mistaken for it). */
 function decode(buf: Buffer, start: number, end: number, known: Known): string | { issue: LineIssue } {
-  if (end > start && buf[end - 1] === CR) end--;
   if (known === Known.Ascii) return buf.toString('latin1', start, end);
   const text = buf.toString('utf8', start, end);
   if (known === Known.Utf8) return text;
@@ -61,6 +60,13 @@ function decode(buf: Buffer, start: number, end: number, known: Known): string |
 }
 
 const BOM_UTF8 = [0xef, 0xbb, 0xbf];
+
+/** Offset of the first line end (LF or CR) at or after `pos`, or -1; `nextCR` is the first CR at or after `pos` (-1: none). */
+function lineEnd(chunk: Buffer, pos: number, nextCR: number): number {
+  if (nextCR === -1) return chunk.indexOf(NL, pos);
+  const nl = chunk.indexOf(NL, pos);
+  return nl === -1 || nextCR < nl ? nextCR : nl;
+}
 
 /** Lines cut and prepared ahead of their handler calls (see LineHandler.prepare). */
 export const BATCH_LINES = 64;
@@ -138,16 +144,27 @@ export async function splitLines<P = undefined>(
     return b[0] === BOM_UTF8[0] && b[1] === BOM_UTF8[1] && b[2] === BOM_UTF8[2] ? b.subarray(3) : b;
   };
 
+  // A CR ends a line; an LF right after it (in the same chunk or at the start of the next)
+  // belongs to the same line end, so CRLF counts once.
+  let afterCR = false;
+
   /** Splits one chunk; false when the handler asked to stop. */
   const feed = async (chunk: Buffer): Promise<boolean> => {
     let pos = 0;
+    if (afterCR) {
+      afterCR = false;
+      if (chunk[0] === NL) pos = 1;
+    }
+    // Most inputs have no CR at all: then the only terminator is LF and one indexOf per
+    // line finds it. The CR search is done once per chunk, then again only past each CR.
+    let nextCR = chunk.indexOf(CR, pos);
     // One encoding check for all the lines that start and end inside this chunk, instead of
-    // one per line: a newline byte never occurs inside a multi-byte UTF-8 sequence, so that
+    // one per line: a line end byte never occurs inside a multi-byte UTF-8 sequence, so that
     // span is valid UTF-8 (or ASCII) exactly when each of its lines is. Lines from
     // `checkedFrom` up to `checkedTo` skip the per-line check; when the span fails, every
     // line is checked on its own, so the faulty one is still reported with its number.
-    const checkedTo = chunk.lastIndexOf(NL);
-    const checkedFrom = carryLen > 0 || skipping ? chunk.indexOf(NL) + 1 : 0;
+    const checkedTo = nextCR === -1 ? chunk.lastIndexOf(NL) : Math.max(chunk.lastIndexOf(NL), chunk.lastIndexOf(CR));
+    const checkedFrom = carryLen > 0 || skipping ? lineEnd(chunk, pos, nextCR) + 1 : pos;
     let known = Known.Nothing;
     if (checkedTo > checkedFrom) {
       const nul = chunk.indexOf(0, checkedFrom);
@@ -157,7 +174,8 @@ export async function splitLines<P = undefined>(
       }
     }
     while (pos <= chunk.length) {
-      const nl = chunk.indexOf(NL, pos);
+      if (nextCR !== -1 && nextCR < pos) nextCR = chunk.indexOf(CR, pos);
+      const nl = lineEnd(chunk, pos, nextCR);
       if (nl === -1) {
         const rest = chunk.length - pos;
         if (rest === 0) break;
@@ -189,6 +207,10 @@ export async function splitLines<P = undefined>(
         addLine(chunk, pos, nl, pos >= checkedFrom ? known : Known.Nothing);
       }
       pos = nl + 1;
+      if (chunk[nl] === CR) {
+        if (pos === chunk.length) afterCR = true;
+        else if (chunk[pos] === NL) pos++;
+      }
       if (batched === BATCH_LINES) {
         const ok = flush();
         if (ok !== true && (ok === false || !(await ok))) return false;

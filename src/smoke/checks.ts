@@ -17,7 +17,10 @@ import { createClient, type ApiClient } from '../ingest/client.js';
 import type { Target } from '../ingest/config.js';
 import { resolveTarget } from '../ingest/config.js';
 import { generateEvents } from '../ingest/generate.js';
+import { cleanData } from '../ingest/clean.js';
 import { INGEST_PATH, Sender } from '../ingest/sender.js';
+import { stopMessage, stopPolicy, summaryText } from '../ingest/send-summary.js';
+import { PLAIN } from '../terminal.js';
 import { fetchStatus } from '../ingest/status.js';
 import type { Emulator, EmulatorOptions } from '../emulator/server.js';
 import { SMOKE_IMPORT_SAMPLE, runSampleImport } from './sample-import.js';
@@ -31,8 +34,11 @@ export interface CheckResult {
 }
 
 export interface SmokeOptions {
-  /** A real API: base URL and key. Undefined → the embedded emulator. */
-  remote?: { target: Target; apiKey: string };
+  /**
+   * A real API: base URL and key, and optionally a dashboard user's token so the test rows
+   * smoke sent can be deleted at the end. Undefined → the embedded emulator.
+   */
+  remote?: { target: Target; apiKey: string; token?: string };
   catalog: Catalog;
   /** The package root (fixtures live below it). */
   root: string;
@@ -60,13 +66,15 @@ export async function runSmoke(opts: SmokeOptions): Promise<SmokeReport> {
   const emulatorMod = opts.remote ? undefined : await import('../emulator/server.js');
   const emulators: Emulator[] = [];
   const clients: ApiClient[] = [];
-  const start = async (o: EmulatorOptions): Promise<{ emulator: Emulator; client: ApiClient; key: string }> => {
+  const start = async (o: EmulatorOptions): Promise<{ emulator: Emulator; client: ApiClient; key: string; cleaner: ApiClient }> => {
     const key = emulatorMod!.DEFAULT_EMULATOR_KEY;
     const emulator = await emulatorMod!.startEmulator({ host: '127.0.0.1', port: 0, apiKey: key, catalog: opts.catalog, seed: 1, ...o });
     emulators.push(emulator);
-    const client = createClient({ target: resolveTarget({ baseUrl: emulator.url }, {}), apiKey: key, timeoutMs: opts.timeoutMs, connections: 4, env: {} });
-    clients.push(client);
-    return { emulator, client, key };
+    const target = resolveTarget({ baseUrl: emulator.url }, {});
+    const client = createClient({ target, apiKey: key, timeoutMs: opts.timeoutMs, connections: 4, env: {} });
+    const cleaner = createClient({ target, bearerToken: emulatorMod!.DEFAULT_EMULATOR_TOKEN, timeoutMs: opts.timeoutMs, connections: 1, env: {} });
+    clients.push(client, cleaner);
+    return { emulator, client, key, cleaner };
   };
 
   const checks: CheckResult[] = [];
@@ -90,16 +98,20 @@ export async function runSmoke(opts: SmokeOptions): Promise<SmokeReport> {
   };
 
   try {
-    let main: { client: ApiClient; emulator?: Emulator };
+    let main: { client: ApiClient; emulator?: Emulator; cleaner?: ApiClient };
     let targetText: string;
     if (opts.remote) {
       const client = createClient({ target: opts.remote.target, apiKey: opts.remote.apiKey, timeoutMs: opts.timeoutMs, connections: 2 });
       clients.push(client);
       main = { client };
+      if (opts.remote.token !== undefined) {
+        main.cleaner = createClient({ target: opts.remote.target, bearerToken: opts.remote.token, timeoutMs: opts.timeoutMs, connections: 1 });
+        clients.push(main.cleaner);
+      }
       targetText = client.url('');
     } else {
       const s = await start({});
-      main = s;
+      main = { client: s.client, emulator: s.emulator, cleaner: s.cleaner };
       targetText = `embedded emulator at ${s.emulator.url}`;
     }
 
@@ -168,6 +180,7 @@ export async function runSmoke(opts: SmokeOptions): Promise<SmokeReport> {
     if (opts.remote) {
       skip('429 honoured with Retry-After', 'emulator only: a real workspace is never throttled on purpose');
       skip('402 reported as paused', 'emulator only: a real workspace is never paused on purpose');
+      skip('budget stops reported as budget, not plan limit', 'emulator only: a real workspace is never over budget on purpose');
     } else {
       await run('429 honoured with Retry-After', async () => {
         const { emulator, client } = await start({ rateLimit: 2, retryAfterMode: 'seconds' });
@@ -192,6 +205,27 @@ export async function runSmoke(opts: SmokeOptions): Promise<SmokeReport> {
         }
         return `after 2 rows: 402 plan_limit_reached → paused, the rest not sent (send would exit 3)`;
       });
+
+      await run('budget stops reported as budget, not plan limit', async () => {
+        // Soft (the documented default): rows past the budget are accepted and flagged.
+        const soft = await start({ budgetUsd: 0 });
+        const softReport = await new Sender({ client: soft.client, catalog: opts.catalog, concurrency: 1 }).run(
+          generateEvents({ mode: 'test', count: 3, catalog: opts.catalog, seed: opts.seed + ':budget-soft' }),
+        );
+        if (softReport.outcomes.accepted !== 3 || softReport.stop) fail(`soft budget: expected 3 accepted and no stop; got ${describeOutcomes(softReport.outcomes)}`);
+        if (softReport.accepted.budgetExceeded === 0) fail('soft budget: no response said budgetExceeded');
+        const softText = summaryText(softReport, { url: soft.emulator.url, dryRun: false }, PLAIN);
+        if (!softText.includes('budget exceeded') || /plan limit|telemetry paused/.test(softText)) fail(`soft budget summary: ${softText.split('\n').find((l) => /budget|plan/.test(l)) ?? '(no budget line)'}`);
+        // Hard: the next row gets a 402 whose reason is not plan_limit_reached.
+        const hard = await start({ budgetUsd: 0, budgetMode: 'hard' });
+        const hardReport = await new Sender({ client: hard.client, catalog: opts.catalog, concurrency: 1 }).run(
+          generateEvents({ mode: 'test', count: 3, catalog: opts.catalog, seed: opts.seed + ':budget-hard' }),
+        );
+        if (hardReport.stop?.reason !== 'blocked' || stopPolicy(hardReport.stop.reason) !== 'budget') fail(`hard budget: expected a budget stop, got ${hardReport.stop?.reason ?? 'no stop'}`);
+        const words = stopMessage(hardReport).join(' ');
+        if (/plan limit|plan's/.test(words)) fail(`hard budget reported as a plan limit: ${words}`);
+        return `soft: ${softReport.outcomes.accepted} accepted, flagged "budget exceeded"; hard: 402 ${hardReport.stop?.serverReason ?? ''} → blocked by the budget (send would exit 3)`;
+      });
     }
 
     if (!keyOk) skip('workspace status readable', 'needs an accepted API key');
@@ -203,6 +237,24 @@ export async function runSmoke(opts: SmokeOptions): Promise<SmokeReport> {
         const severity = st.ok ? st.body.severity : undefined;
         if (typeof severity !== 'string' || !plan) fail('the body has no severity or plan');
         return `severity ${String(severity)}, plan ${String(plan!.planName ?? plan!.planTier)}, ${String(plan!.currentRequestCount ?? '?')} requests this period`;
+      });
+
+    const cleanupName = 'test rows cleaned up (DELETE /v1/ingest/test-data?scope=mine)';
+    if (!keyOk) skip(cleanupName, 'needs an accepted API key');
+    else if (!main.cleaner) skip(cleanupName, "give a dashboard user's token (OPSMETER_TOKEN or --token-file) to delete the test rows smoke sent");
+    else
+      await run(cleanupName, async () => {
+        const r = await cleanData(main.cleaner!, 'test', 'mine');
+        if (!r.ok) fail(r.message + (r.hint ? ` (${r.hint})` : ''));
+        const said = r.ok && r.deleted !== undefined ? `${r.deleted} test row${r.deleted === 1 ? '' : 's'} deleted` : 'the API accepted the delete';
+        if (!main.emulator) return said;
+        const left = main.emulator.rows().filter((row) => row.dataMode === 'test').length;
+        if (left > 0) fail(`${left} test rows still stored after the delete`);
+        // Deleted rows no longer exist: the same id is a new row again.
+        const v = classify(await main.client.post(INGEST_PATH, JSON.stringify(payload)), Date.now());
+        if (v.kind !== 'accepted' || v.info.warnings.some((w) => /duplicate/i.test(w))) fail(`resending ${payload.externalRequestId} after the delete was not a new row`);
+        await cleanData(main.cleaner!, 'test', 'mine');
+        return `${said}; ${payload.externalRequestId} is a new id again`;
       });
 
     return { target: targetText, embedded: !opts.remote, checks };

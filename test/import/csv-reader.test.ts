@@ -95,6 +95,18 @@ describe('readCsv', () => {
     expect(r.stats).toMatchObject({ lines: 7, rows: 3, faults: 0, blankLines: 2 });
   });
 
+  it('reads CR-only line ends (old Mac / Excel) with the same rows and line numbers; a CR inside quotes becomes a newline in the field, as CRLF does', async () => {
+    const r = await read('id,meta,n\r1,"{""k"": 1}",3\r\r2,"multi\rline",4\r3,x,5\r', 3);
+    expect(r.header).toEqual(['id', 'meta', 'n']);
+    expect(r.rows).toEqual([
+      [2, ['1', '{"k": 1}', '3']],
+      [4, ['2', 'multi\nline', '4']],
+      [6, ['3', 'x', '5']],
+    ]);
+    expect(r.faults).toEqual([]);
+    expect(r.stats).toMatchObject({ lines: 6, rows: 3, blankLines: 1 });
+  });
+
   it('passes ragged rows on as they are (the pipeline rejects them by cell count)', async () => {
     const r = await read('a,b,c\n1,2\n1,2,3,4\n');
     expect(r.rows).toEqual([

@@ -1,0 +1,247 @@
+/**
+ * The emulator's durable row store (`--store FILE`): JSON Lines, one accepted row per line.
+ *
+ * - Every accepted row is appended before its 200 is sent (`append` resolves once the bytes
+ *   are handed to the OS), so a `kill -9` never loses a row a client was told is stored.
+ *   Rows accepted while a write is under way go out together in the next write (group
+ *   commit): one write per burst, not one per row. There is no fsync per row: a process
+ *   crash is covered, a power cut may lose the last writes (the load below tolerates that).
+ * - `open` reads an existing file first and hands every row back, so dedupe, plan counts
+ *   and budget spend survive a restart. A last line cut short by a crash (no newline, not
+ *   JSON) is reported and cut off the file; any other unreadable line refuses the start,
+ *   with its line number, rather than silently dropping a stored row.
+ * - `rewrite` keeps only the rows a predicate accepts (the Bearer delete endpoints), through
+ *   a temporary file renamed over the store, so a crash mid-rewrite leaves the old or the
+ *   new file, never half of one.
+ *
+ * The reader is hand-written rather than src/read/lines.ts because it needs the byte offset
+ * of the last complete line (to cut a torn tail off) and whether the file ends in a newline.
+ */
+import { createReadStream } from 'node:fs';
+import { type FileHandle, open, rename, stat, truncate } from 'node:fs/promises';
+
+export interface StoreRecovery {
+  /** Rows read back from an existing store. */
+  rows: number;
+  /** A last line without its newline that was not a JSON object: cut off (never acknowledged). */
+  tornLine?: { line: number; bytes: number };
+}
+
+/** A store line that is not a row (and not a torn last line): the start is refused. */
+export class StoreCorrupt extends Error {
+  readonly syscall = 'open';
+  constructor(
+    readonly path: string,
+    readonly line: number,
+    why: string,
+  ) {
+    super(`store ${path} line ${line} is not a stored row (${why}); move the file away or fix that line`);
+  }
+}
+
+type RowCallback = (row: Record<string, unknown>, line: number) => void;
+
+function parseRow(text: string): Record<string, unknown> | string {
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch (e) {
+    return (e as Error).message;
+  }
+  return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : 'not a JSON object';
+}
+
+/** Stream the file's lines; returns the byte length of the complete lines and the unterminated tail. */
+async function readLines(path: string, each: (text: string, line: number) => void): Promise<{ goodBytes: number; tail: Buffer; lines: number }> {
+  let carry: Buffer = Buffer.alloc(0);
+  let goodBytes = 0;
+  let line = 0;
+  for await (const chunk of createReadStream(path)) {
+    let buf = carry.length > 0 ? Buffer.concat([carry, chunk as Buffer]) : (chunk as Buffer);
+    let start = 0;
+    for (let nl = buf.indexOf(10, start); nl >= 0; nl = buf.indexOf(10, start)) {
+      line++;
+      const end = nl > start && buf[nl - 1] === 13 ? nl - 1 : nl;
+      each(buf.toString('utf8', start, end), line);
+      goodBytes += nl + 1 - start;
+      start = nl + 1;
+    }
+    buf = buf.subarray(start);
+    carry = Buffer.from(buf);
+  }
+  return { goodBytes, tail: carry, lines: line };
+}
+
+export class RowStore {
+  private pending: string[] = [];
+  private waiters: Array<{ resolve: () => void; reject: (e: Error) => void }> = [];
+  private writing: Promise<void> | undefined;
+  /** While a rewrite runs, appends queue up and go into the new file. */
+  private held = false;
+  private failure: Error | undefined;
+
+  private constructor(
+    private readonly path: string,
+    private handle: FileHandle | undefined,
+  ) {}
+
+  /** Open (creating it if absent) and read back what an earlier run stored. */
+  static async open(path: string, onRow: RowCallback): Promise<{ store: RowStore; recovery: StoreRecovery }> {
+    const recovery: StoreRecovery = { rows: 0 };
+    let exists = true;
+    try {
+      const st = await stat(path);
+      if (!st.isFile()) throw Object.assign(new Error(`store ${path} is not a regular file`), { code: 'EISDIR', syscall: 'open', path });
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+      exists = false;
+    }
+    let appendNewline = false;
+    if (exists) {
+      const { goodBytes, tail, lines } = await readLines(path, (text, line) => {
+        if (text.trim() === '') return;
+        const row = parseRow(text);
+        if (typeof row === 'string') throw new StoreCorrupt(path, line, row);
+        recovery.rows++;
+        onRow(row, line);
+      });
+      if (tail.length > 0 && tail.toString('utf8').trim() !== '') {
+        const row = parseRow(tail.toString('utf8'));
+        if (typeof row === 'string') {
+          // Never acknowledged (the 200 follows the whole line): its client resends it.
+          recovery.tornLine = { line: lines + 1, bytes: tail.length };
+          await truncate(path, goodBytes);
+        } else {
+          // A complete row whose newline is missing (e.g. a hand-edited file): keep it.
+          recovery.rows++;
+          onRow(row, lines + 1);
+          appendNewline = true;
+        }
+      } else if (tail.length > 0) {
+        await truncate(path, goodBytes);
+      }
+    }
+    const handle = await open(path, 'a');
+    if (appendNewline) await handle.appendFile('\n');
+    return { store: new RowStore(path, handle), recovery };
+  }
+
+  /** A failed write, if any: later appends are refused with it. */
+  get failed(): Error | undefined {
+    return this.failure;
+  }
+
+  /** Append one row; resolves once it is written (handed to the OS), rejects if it could not be. */
+  append(row: object): Promise<void> {
+    if (this.failure) return Promise.reject(this.failure);
+    return new Promise<void>((resolve, reject) => {
+      this.pending.push(JSON.stringify(row) + '\n');
+      this.waiters.push({ resolve, reject });
+      this.kick();
+    });
+  }
+
+  /** Resolves when everything appended so far is written (or has failed). */
+  async flushed(): Promise<void> {
+    while (this.writing || (this.pending.length > 0 && !this.held && !this.failure)) await this.writing?.catch(() => {});
+  }
+
+  /**
+   * Keep only the rows `keep` accepts, also among rows still waiting to be written. Returns
+   * how many rows the file held and dropped. Appends made meanwhile go into the new file.
+   */
+  async rewrite(keep: (row: Record<string, unknown>) => boolean): Promise<number> {
+    if (this.failure) throw this.failure;
+    this.held = true;
+    try {
+      const waiting = this.pending.map((text) => keep(parseRow(text) as Record<string, unknown>));
+      this.pending = this.pending.filter((_, i) => waiting[i]);
+      // A dropped row's request still gets its 200: it was accepted, then deleted.
+      const dropped = this.waiters.filter((_, i) => !waiting[i]);
+      this.waiters = this.waiters.filter((_, i) => waiting[i]);
+      for (const w of dropped) w.resolve();
+      await this.writing?.catch(() => {});
+      if (this.failure) throw this.failure;
+      const tmp = `${this.path}.rewrite-${process.pid}`;
+      const out = await open(tmp, 'w');
+      let removed = 0;
+      try {
+        let chunk: string[] = [];
+        const pendingWrites: Promise<unknown>[] = [];
+        await readLines(this.path, (text) => {
+          if (text.trim() === '') return;
+          const row = parseRow(text);
+          if (typeof row !== 'string' && !keep(row)) {
+            removed++;
+            return;
+          }
+          chunk.push(text + '\n');
+          if (chunk.length >= 1024) {
+            pendingWrites.push(out.appendFile(chunk.join('')));
+            chunk = [];
+          }
+        });
+        for (const w of pendingWrites) await w;
+        if (chunk.length > 0) await out.appendFile(chunk.join(''));
+        await out.sync();
+      } finally {
+        await out.close();
+      }
+      await this.handle?.close();
+      this.handle = undefined;
+      await rename(tmp, this.path);
+      this.handle = await open(this.path, 'a');
+      return removed;
+    } catch (e) {
+      this.fail(e as Error);
+      throw e;
+    } finally {
+      this.held = false;
+      this.kick();
+    }
+  }
+
+  /** Write what is queued, then close the file. */
+  async close(): Promise<void> {
+    await this.flushed();
+    const h = this.handle;
+    this.handle = undefined;
+    await h?.close();
+    if (this.failure) throw this.failure;
+  }
+
+  private kick(): void {
+    if (this.writing || this.held || this.pending.length === 0) return;
+    const handle = this.handle;
+    const data = this.pending.join('');
+    const waiters = this.waiters;
+    this.pending = [];
+    this.waiters = [];
+    if (!handle) {
+      const e = new Error(`store ${this.path} is closed`);
+      for (const w of waiters) w.reject(e);
+      return;
+    }
+    this.writing = handle.appendFile(data).then(
+      () => {
+        for (const w of waiters) w.resolve();
+      },
+      (e: Error) => {
+        this.fail(e);
+        for (const w of waiters) w.reject(e);
+      },
+    );
+    this.writing.finally(() => {
+      this.writing = undefined;
+      this.kick();
+    });
+  }
+
+  private fail(e: Error): void {
+    this.failure ??= e;
+    const waiters = this.waiters;
+    this.pending = [];
+    this.waiters = [];
+    for (const w of waiters) w.reject(this.failure);
+  }
+}
