@@ -15,7 +15,7 @@ import { loadCatalog, stdinIsPiped } from './shared.js';
 import { addSendOptions } from './send.js';
 
 /** Listed here (not imported from the registry) so registering the command stays cheap. */
-const FORMATS = ['auto', 'openai-batch', 'openai-log', 'anthropic-batch', 'anthropic-log', 'claude-code', 'codex', 'litellm', 'openrouter', 'bedrock', 'csv', 'jsonl'];
+const FORMATS = ['auto', 'openai-batch', 'openai-log', 'anthropic-batch', 'anthropic-log', 'claude-code', 'codex', 'gemini', 'litellm', 'openrouter', 'bedrock', 'csv', 'jsonl'];
 
 interface ImportFlags extends SendFlags, ConfigFlags {
   send?: boolean;
@@ -119,7 +119,7 @@ async function checkSend(flags: ImportFlags, command: Command, sendOnly: readonl
 
 async function runImportCommand(paths: string[], flags: ImportFlags, command: Command, sendOnly: readonly Option[]): Promise<number> {
   await checkSend(flags, command, sendOnly);
-  const [{ expandPaths }, registry, run, detect, generic, summary, { LineSink }, { writeFile }, { BatchIds }, { PayloadQueue, SendingStopped }] = await Promise.all([
+  const [{ expandPaths }, registry, run, detect, generic, summary, { LineSink }, { writeFile }, { BatchIds }, { PayloadQueue, SendingStopped }, { PriceBook }] = await Promise.all([
     import('../read/paths.js'),
     import('../importers/adapters/index.js'),
     import('../importers/run.js'),
@@ -130,6 +130,7 @@ async function runImportCommand(paths: string[], flags: ImportFlags, command: Co
     import('node:fs/promises'),
     import('../importers/readers/batch-id.js'),
     import('../importers/send-queue.js'),
+    import('../prices/library.js'),
   ]);
 
   // --map belongs to the generic formats, which cannot be sniffed.
@@ -195,6 +196,8 @@ async function runImportCommand(paths: string[], flags: ImportFlags, command: Co
   const batchIds = adapter.id === 'openai-batch' || adapter.id === 'anthropic-batch' ? new BatchIds(adapter.id, flags.batchId) : undefined;
   const settings = await resolveSettings(flags);
   const catalog = loadCatalog(flags.catalog ?? settings.catalog);
+  const now = Date.now();
+  const prices = await PriceBook.load(new Date(now));
   const ctx = { map, batchIds };
   const pre = await run.openAllSources(adapter, ctx, sources.filter((s) => !opened.has(s)));
   for (const [s, o] of pre) opened.set(s, o);
@@ -237,6 +240,8 @@ async function runImportCommand(paths: string[], flags: ImportFlags, command: Co
       output,
       rejects,
       opened,
+      now,
+      prices,
       onProgress: tty
         ? (rows, fileIndex, files) => {
             progressShown = true;
@@ -274,6 +279,7 @@ async function runImportCommand(paths: string[], flags: ImportFlags, command: Co
     output: queue ? `the API (--send)${toFile ? ` and ${flags.output!}` : ''}` : toFile ? flags.output! : 'stdout',
     rejectsFile: flags.rejects,
     notes: batchIds?.notes(sources.map((src) => src.name)),
+    now: new Date(now).toISOString(),
   };
   const s = summary.buildSummary(tally, sctx);
   if (flags.summaryJson) {
@@ -285,7 +291,7 @@ async function runImportCommand(paths: string[], flags: ImportFlags, command: Co
     }
   }
   // On a terminal the send's progress line may be showing: start on a clean line.
-  process.stderr.write((queue && process.stderr.isTTY ? '\r\x1b[2K' : '') + summary.summaryText(s, sctx));
+  process.stderr.write((queue && process.stderr.isTTY ? '\r\x1b[2K' : '') + summary.summaryText(s, sctx, { chart: process.stderr.isTTY === true }));
   if (!s.invariantHolds) throw new Error(`import invariant broken: ${s.invariant}`);
   const importCode = s.rejected.total > 0 ? EXIT.failed : EXIT.ok;
   if (!sending) return importCode;

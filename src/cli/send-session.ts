@@ -15,7 +15,7 @@ import { ProgressLine, type Paint } from '../terminal.js';
 import { paint, useColor } from './output.js';
 import { API_KEY_HINT, endpointUrl, redactKey, resolveApiKey, resolveTarget, type Target } from '../ingest/config.js';
 import { readJournal, Journal } from '../ingest/journal.js';
-import { DEMO_INGEST_PATH, INGEST_PATH, Sender, emptyReport, idOf, checkBeforeSend, type EventResult, type SendItem, type SendReport } from '../ingest/sender.js';
+import { DEMO_INGEST_PATH, INGEST_PATH, Sender, type EventResult, type SendItem, type SendReport } from '../ingest/sender.js';
 import { DEFAULT_POLICY } from '../ingest/retry.js';
 import { sendExitCode, summaryJson, summaryText, type SummaryContext } from '../ingest/send-summary.js';
 
@@ -195,7 +195,10 @@ function writeSummary(report: SendReport, ctx: SummaryContext, flags: SendFlags,
   else stderr.write(summaryText(report, ctx, c));
 }
 
-/** --dry-run: the same local checks as a real send; what would be sent goes to stdout as JSONL. */
+/**
+ * --dry-run: the sender itself in dry-run mode (so the checks are the very ones a real send
+ * makes); what would be sent goes to stdout as JSONL, in 64 KB writes that honour back-pressure.
+ */
 async function dryRun(
   items: AsyncIterable<SendItem> | Iterable<SendItem>,
   flags: SendFlags,
@@ -203,41 +206,23 @@ async function dryRun(
   alreadyAccepted: ReadonlySet<string> | undefined,
   stdout: NodeJS.WritableStream,
 ): Promise<SendReport> {
-  const report = emptyReport();
-  const started = performance.now();
-  const unsent = (item: SendItem, reason: 'invalid' | 'real-data', message: string) => {
-    const r: EventResult = { externalRequestId: idOf(item.value), where: item.where, outcome: 'not-sent', attempts: 0, message, notSentReason: reason };
-    report.outcomes['not-sent']++;
-    report.notSent[reason]++;
-    const list = reason === 'invalid' ? report.samples.invalid : report.samples.refusedReal;
-    if (list.length < 20) list.push(r);
-  };
   let buffer = '';
-  for await (const item of items as AsyncIterable<SendItem>) {
-    report.read++;
-    if (item.readError !== undefined) {
-      unsent(item, 'invalid', item.readError);
-      continue;
-    }
-    const id = idOf(item.value);
-    if (id !== undefined && alreadyAccepted?.has(id)) {
-      report.skipped++;
-      continue;
-    }
-    const check = checkBeforeSend(item.value, ctx.catalog, flags.allowReal === true, Date.now(), ctx.rules);
-    if (!check.ok) {
-      unsent(item, check.reason, check.message);
-      continue;
-    }
-    if (check.warned) report.eventsWithLintWarnings++;
-    if (id === undefined) report.eventsWithoutId++;
-    buffer += JSON.stringify(item.value) + '\n';
-    if (buffer.length > 64 * 1024) {
-      if (!stdout.write(buffer)) await new Promise((r) => stdout.once('drain', r));
-      buffer = '';
-    }
-  }
+  const sender = new Sender({
+    catalog: ctx.catalog,
+    rules: ctx.rules,
+    concurrency: 1,
+    allowReal: flags.allowReal === true,
+    alreadyAccepted,
+    async dryRun(value) {
+      buffer += JSON.stringify(value) + '\n';
+      if (buffer.length > 64 * 1024) {
+        const chunk = buffer;
+        buffer = '';
+        if (!stdout.write(chunk)) await new Promise((r) => stdout.once('drain', r));
+      }
+    },
+  });
+  const report = await sender.run(items);
   if (buffer) await new Promise<void>((resolve) => stdout.write(buffer, () => resolve()));
-  report.elapsedMs = performance.now() - started;
   return report;
 }

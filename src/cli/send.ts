@@ -95,7 +95,7 @@ async function runSend(paths: string[], flags: SendCommandFlags, command: Comman
   const settings = await resolveSettings(flags);
   const catalog = loadCatalog(flags.catalog ?? settings.catalog);
   const rules = settings.rules;
-  const [{ runSendSession }, { generateEvents, randomSeed }] = await Promise.all([import('./send-session.js'), import('../ingest/generate.js')]);
+  const [{ runSendSession }, { generateEvents }, { randomSeed }] = await Promise.all([import('./send-session.js'), import('../ingest/generate.js'), import('../contract/random.js')]);
   if (generated) {
     const seed = flags.seed ?? randomSeed();
     const items = generateEvents({ mode: generated, count: flags.count, catalog, seed, environment: flags.environment as 'staging' | 'dev' | undefined });

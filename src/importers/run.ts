@@ -13,12 +13,15 @@ import type { Catalog } from '../contract/catalog.js';
 import type { RulePolicy } from '../contract/rule-settings.js';
 import { CsvHeaderError, readCsv } from '../read/csv.js';
 import { readRecordStream, SourceError, type Source } from '../read/records.js';
-import { DuplicateIndex, fnv1a } from '../validate/duplicates.js';
+import { fnv1a } from '../contract/random.js';
+import { DuplicateIndex } from '../validate/duplicates.js';
 import { finishDraft, type Defaults, type Finished } from './finish.js';
 import type { LineOutput } from './sink.js';
 import { aggregateByColumns, aggregateByRecord, aggregateMessage, peekRecords } from './sniff.js';
 import { jsonFormatFromName, modeFromName, modeFromText, openSource, PEEK_BYTES, SourceOpenError, type InputMode, type OpenedSource } from './source.js';
 import { ImportTally } from './import-summary.js';
+import type { PriceBook } from '../prices/library.js';
+import { CostLedger } from '../prices/ledger.js';
 import type { Adapter, AdapterContext, Converter, Draft, Result, SourceRecord } from './types.js';
 import { waiting } from './waiting.js';
 
@@ -42,8 +45,10 @@ export interface ImportOptions {
   opened?: Map<Source, OpenedSource>;
   /** Called now and then with the rows read so far (the CLI draws a TTY progress line). */
   onProgress?: (rows: number, fileIndex: number, files: number) => void;
-  /** Epoch ms for lint's age warnings (never affects the output). */
+  /** Epoch ms for lint's age warnings (never affects the output), and the price time of rows without createdAt. */
   now?: number;
+  /** Price every payload with this (the cost estimate); absent, the import prices nothing. */
+  prices?: PriceBook;
   /** Rule settings for the lint gate (see FinishOptions.rules). */
   rules?: RulePolicy;
 }
@@ -150,8 +155,9 @@ const isStackOverflow = (e: unknown) => e instanceof RangeError && /call stack/i
 
 export async function runImport(opts: ImportOptions): Promise<ImportTally> {
   const { adapter, output, rejects } = opts;
-  const tally = new ImportTally();
-  const finishOpts = { format: adapter.id, catalog: opts.catalog, defaults: opts.defaults, hashSalt: opts.hashSalt, now: opts.now ?? Date.now(), rules: opts.rules };
+  const now = opts.now ?? Date.now();
+  const tally = new ImportTally(opts.prices ? new CostLedger(opts.prices, adapter.id, now) : undefined);
+  const finishOpts = { format: adapter.id, catalog: opts.catalog, defaults: opts.defaults, hashSalt: opts.hashSalt, now, rules: opts.rules };
   const converter: Converter = adapter.create(opts.ctx);
 
   let seq = 0;
