@@ -8,7 +8,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { EXIT, OpsmeterError } from '../errors.js';
 import { VERSION } from '../version.js';
-import { prepareColor, setColor } from './output.js';
+import { discardOutputOnClosedPipe, prepareColor, setColor } from './output.js';
 
 type Register = (program: Command) => void;
 
@@ -55,6 +55,8 @@ export function buildProgram(): Command {
 }
 
 export async function main(argv: string[]): Promise<void> {
+  discardOutputOnClosedPipe(process.stdout);
+  discardOutputOnClosedPipe(process.stderr);
   const program = buildProgram();
   const debug = argv.includes('--debug');
   try {

@@ -37,10 +37,37 @@ export function paintFor(stream: { isTTY?: boolean }): Paint {
   return paint(useColor(stream));
 }
 
+const isClosedPipe = (e: unknown) => (e as NodeJS.ErrnoException | null)?.code === 'EPIPE';
+
+/**
+ * A reader that goes away (`opsmeter … | head -1`) closes our stdout: the next write fails
+ * with EPIPE, which Node raises as an unhandled 'error' event, i.e. a stack trace. Instead,
+ * the rest of the output is discarded and the command finishes its work, so it exits with
+ * the code its documentation gives for what it found, as it would have with the whole
+ * output read. The same for stderr (`2>&1 | head`). Installed once, by main().
+ */
+export function discardOutputOnClosedPipe(stream: NodeJS.WriteStream): void {
+  stream.on('error', (e: NodeJS.ErrnoException) => {
+    if (!isClosedPipe(e)) {
+      // Not a closed pipe (EIO, ENOSPC on a redirect): nothing more can be said there.
+      process.exitCode = EXIT.usage;
+      return;
+    }
+    const discard = (_chunk: unknown, encoding?: unknown, callback?: unknown): boolean => {
+      const done = typeof encoding === 'function' ? encoding : callback;
+      if (typeof done === 'function') process.nextTick(done as () => void);
+      return true;
+    };
+    stream.write = discard as typeof stream.write;
+    stream.emit('drain'); // release writers waiting for back-pressure to ease
+  });
+}
+
 /** Write text to a file (--output) or stdout, surfacing write errors as user errors. */
 export async function writeOutput(text: string, file: string | undefined): Promise<void> {
   if (!file || file === '-') {
-    await new Promise<void>((resolve, reject) => process.stdout.write(text, (e) => (e ? reject(e) : resolve())));
+    // A closed pipe is not an error of this command (see discardOutputOnClosedPipe).
+    await new Promise<void>((resolve, reject) => process.stdout.write(text, (e) => (e && !isClosedPipe(e) ? reject(e) : resolve())));
     return;
   }
   await new Promise<void>((resolve, reject) => {

@@ -40,6 +40,8 @@ export interface SessionContext {
   catalog: Catalog;
   /** Rule settings for the local check (opsmeter.config.json, --rule). */
   rules?: RulePolicy;
+  /** How many events there will be, when known up front (generated events, small JSONL files): the progress line then shows total and ETA. */
+  total?: number;
   /** Seed of generated events, shown in the summary. */
   seed?: string;
   /** Streams, overridable for tests. */
@@ -168,9 +170,8 @@ export async function runSendSession(items: AsyncIterable<SendItem> | Iterable<S
   const startedAt = Date.now();
   progress.start(() => {
     const p = sender.progress;
-    const done = Object.values(p.outcomes).reduce((a, b) => a + b, 0);
-    const secs = (Date.now() - startedAt) / 1000;
-    return `sent ${done} · accepted ${p.outcomes.accepted} · retrying ${sender.waiting} · in flight ${sender.inFlight} · ${secs > 0 ? (p.requests / secs).toFixed(1) : '0.0'} req/s`;
+    const done = Object.values(p.outcomes).reduce((a, b) => a + b, 0) + p.skipped;
+    return progressText({ done, accepted: p.outcomes.accepted, retrying: sender.waiting, inFlight: sender.inFlight, requests: p.requests }, (Date.now() - startedAt) / 1000, ctx.total);
   });
   let report: SendReport;
   try {
@@ -188,6 +189,34 @@ export async function runSendSession(items: AsyncIterable<SendItem> | Iterable<S
   if (report.interrupted && !process.stdin.isTTY) process.stdin.destroy();
   writeSummary(report, summaryCtx, flags, stdout, stderr, c);
   return sendExitCode(report);
+}
+
+export interface ProgressCounts {
+  /** Events finished (any outcome) or skipped. */
+  done: number;
+  accepted: number;
+  retrying: number;
+  inFlight: number;
+  requests: number;
+}
+
+/**
+ * The progress line: counts and request rate, and with a known total "n/total (p%)" and an
+ * ETA from the events finished so far (none until a second has passed and something ended).
+ */
+export function progressText(c: ProgressCounts, secs: number, total?: number): string {
+  const rate = secs > 0 ? (c.requests / secs).toFixed(1) : '0.0';
+  const sent = total !== undefined && total > 0 ? `${c.done}/${total} (${Math.floor((100 * Math.min(c.done, total)) / total)}%)` : String(c.done);
+  let eta = '';
+  if (total !== undefined && total > c.done && c.done > 0 && secs >= 1) eta = ` · ETA ${duration(((total - c.done) * secs) / c.done)}`;
+  return `sent ${sent} · accepted ${c.accepted} · retrying ${c.retrying} · in flight ${c.inFlight} · ${rate} req/s${eta}`;
+}
+
+function duration(secs: number): string {
+  const s = Math.ceil(secs);
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
+  return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
 }
 
 function writeSummary(report: SendReport, ctx: SummaryContext, flags: SendFlags, stdout: NodeJS.WritableStream, stderr: NodeJS.WritableStream, c: Paint): void {

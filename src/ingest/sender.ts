@@ -37,6 +37,8 @@ export interface SendItem {
   where?: string;
   /** Set when the source record could not be parsed (the value is then ignored). */
   readError?: string;
+  /** With readError: the whole file held no payloads (empty, blank lines, `[]`). */
+  noPayloads?: boolean;
 }
 
 export type NotSentReason = 'invalid' | 'real-data' | 'stopped';
