@@ -4,7 +4,6 @@
  * never a flag value). `--scope workspace` deletes every member's rows, so it asks first on
  * a terminal and needs --yes anywhere else.
  */
-import { createInterface } from 'node:readline/promises';
 import { Option, type Command } from 'commander';
 import { EXIT, OpsmeterError } from '../errors.js';
 import { intArg } from './shared.js';
@@ -95,6 +94,7 @@ async function confirmWorkspace(data: string, where: string): Promise<void> {
       'there is no terminal to ask on; --scope mine deletes only your own rows',
     );
   }
+  const { createInterface } = await import('node:readline/promises');
   const rl = createInterface({ input: process.stdin, output: process.stderr });
   let answer: string;
   try {

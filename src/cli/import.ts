@@ -32,6 +32,7 @@ interface ImportFlags extends SendFlags, ConfigFlags {
   stdinFilename?: string;
   catalog?: string;
   batchId?: string;
+  provider?: string;
 }
 
 /** Payloads that may wait between the import and the sender (--send). */
@@ -57,6 +58,7 @@ export function registerImport(program: Command): void {
       new Option('--hash-user-ids <salt>', 'replace userId/tenantId with u_ + hex HMAC-SHA256(salt, id)').env('OPSMETER_HASH_SALT'),
     )
     .option('--batch-id <id>', 'openai-batch / anthropic-batch: the batch these files belong to; lines without a global id become <id>:<custom_id> (default: a batch id in the file name)')
+    .option('--provider <id>', 'the provider of every payload, overriding what the records say (OpenAI-compatible logs: mistral, groq, deepseek, …)')
     .option('--stdin-filename <name>', 'name stdin in reports (its extension picks CSV or JSON)')
     .option('--send', 'send the payloads to the ingest API as they are converted (the flags below apply)');
   addConfigOptions(cmd); // the lint gate's rule settings (and the sender's, with --send)
@@ -157,6 +159,9 @@ async function runImportCommand(paths: string[], flags: ImportFlags, command: Co
     if (!/^[\x21-\x7e]{1,128}$/.test(flags.batchId)) throw new OpsmeterError('--batch-id must be 1–128 printable characters without spaces', EXIT.usage, 'e.g. --batch-id msgbatch_01HkcTjaV5uDC8jWR4ZsDV8d');
   }
 
+  if (flags.provider !== undefined && !/^[a-z0-9][a-z0-9._-]{0,63}$/i.test(flags.provider)) {
+    throw new OpsmeterError('--provider must be a provider id (letters, digits, . _ -)', EXIT.usage, 'e.g. --provider mistral (see `opsmeter catalog` for the ids)');
+  }
   if (paths.length === 0) {
     if (stdinIsPiped()) paths = ['-'];
     else throw new OpsmeterError('no input: give export files, directories or globs, or pipe one on stdin', EXIT.usage, 'opsmeter import spend.csv --from litellm');
@@ -236,6 +241,7 @@ async function runImportCommand(paths: string[], flags: ImportFlags, command: Co
       catalog,
       defaults: { dataMode: flags.dataMode, environment: flags.environment, endpointTag: flags.endpointTag, promptVersion: flags.promptVersion },
       hashSalt: flags.hashUserIds,
+      provider: flags.provider,
       rules: settings.rules,
       output,
       rejects,

@@ -39,6 +39,8 @@ export interface ImportOptions {
   catalog: Catalog;
   defaults: Defaults;
   hashSalt?: string;
+  /** --provider: the provider of every payload, whatever the records say. */
+  provider?: string;
   output: LineOutput;
   rejects?: LineOutput;
   /** Sources already opened (stdin after a sniff); others are opened here. */
@@ -209,7 +211,7 @@ export async function runImport(opts: ImportOptions): Promise<ImportTally> {
     const { record, outcome } = res;
     switch (outcome.kind) {
       case 'payload': {
-        const fin = firstCopy(outcome.draft, record);
+        const fin = firstCopy(opts.provider === undefined ? outcome.draft : { ...outcome.draft, provider: opts.provider }, record);
         if (fin === 'copy') tally.countSkip('duplicate_copy');
         else if (fin.ok) {
           tally.countPayload(fin.payload, fin.known, fin.applied);

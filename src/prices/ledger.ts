@@ -148,7 +148,13 @@ export class CostLedger {
     return this.book.info;
   }
 
+  /** The previous row's variant: consecutive rows mostly share one model. */
+  private last: Variant | undefined;
+  private lastLogged = '';
+
   private variant(provider: string, model: string, logged: string): Variant {
+    const last = this.last;
+    if (last !== undefined && last.model === model && last.provider === provider && this.lastLogged === logged) return last;
     let byModel = this.variants.get(provider);
     if (!byModel) this.variants.set(provider, (byModel = new Map()));
     let byLogged = byModel.get(model);
@@ -159,6 +165,8 @@ export class CostLedger {
       v = { provider, model, ref, partition: ref ? partitionOf(ref) : NO_PARTITION, days: new Map(), unpriced: { complete: 0, partial: 0 } };
       byLogged.set(logged, v);
     }
+    this.last = v;
+    this.lastLogged = logged;
     return v;
   }
 
