@@ -323,7 +323,7 @@ export async function runImport(opts: ImportOptions): Promise<ImportTally> {
         linesRead = stats.lines;
       } else {
         let first = true;
-        let duplicateKeyLine = -1;
+        let duplicateKeyRecord = -1;
         let duplicateKeyMessage = '';
         const stats = await readRecordStream(opened.chunks, jsonFormatFromName(source.name), {
           record(r) {
@@ -333,14 +333,14 @@ export async function runImport(opts: ImportOptions): Promise<ImportTally> {
               if (agg) throw new ImportStop(aggregateMessage(source.name, agg));
             }
             const rec = newRecord(r.value, source.name, r.line, r.raw);
-            if (r.line === duplicateKeyLine) settle(rec, { kind: 'reject', reason: duplicateKeyMessage });
+            if (r.index === duplicateKeyRecord) settle(rec, { kind: 'reject', reason: duplicateKeyMessage });
             else push(rec);
             return afterRecord(fileIndex);
           },
           fault(f) {
             if (f.fault === 'duplicate-key') {
               // The record follows with the last value winning; reject it rather than guess.
-              duplicateKeyLine = f.line;
+              duplicateKeyRecord = f.recordIndex ?? -1;
               duplicateKeyMessage = `${f.message} (line ${f.line}, column ${f.column})`;
               return;
             }
