@@ -173,7 +173,7 @@ export async function run({ rows = 1_000_000, runs = 3 } = {}) {
     process.stderr.write(`import: generating ${n} LiteLLM spend-log rows…\n`);
     await generateLitellm(csv, rows);
     results.push(await compare({ name: `import ${n} LiteLLM CSV rows vs csv-parse`, file: csv, baseline: 'baseline-csv.cjs', args: ['--from', 'litellm'], dir, runs, limit: 1.3 }));
-    if (existsSync(join(ROOT, 'dist', 'importers', 'openai-batch.js'))) {
+    if (existsSync(join(ROOT, 'dist', 'importers', 'adapters', 'openai-batch.js'))) {
       const jsonl = join(dir, 'batch_output.jsonl');
       process.stderr.write(`import: generating ${n} OpenAI Batch output lines…\n`);
       await generateBatch(jsonl, rows);

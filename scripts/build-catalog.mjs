@@ -1,61 +1,110 @@
 #!/usr/bin/env node
-// Regenerates src/contract/catalog-snapshot.ts from the vendored LiteLLM price table
-// (../shared/reference/model-prices-2025-09.json) plus the entries listed in ADDITIONS.
-// Run by hand when the snapshot is refreshed; the output is committed.
+// Regenerates the built-in catalog snapshot (src/contract/catalog-snapshot.ts) and the price
+// library's release dates (src/prices/releases.ts). Run by hand when @pydantic/genai-prices
+// is upgraded; the output is committed:
+//   npm run build && node scripts/build-catalog.mjs
+//
+// The catalog is the set of provider/model ids Opsmeter recognises (the catalog/unknown-*
+// lint). Its sources, in priority order:
+//   1. the ids on Opsmeter's own catalog page (docs/catalog, effective 2026-02-06), with its prices;
+//   2. every model of @pydantic/genai-prices under the catalog's providers, in Opsmeter's
+//      spelling (src/contract/catalog.ts catalogSpelling: "gpt-4.1" → "gpt-4-1");
+//   3. the ids of the previous snapshot (scripts/catalog-src/legacy-2025-09-05.json), so no id
+//      it recognised becomes unknown.
+// The price columns are only the emulator's stand-in for Opsmeter's server prices (its
+// budgets and GET /v1/public/pricing-models): list prices of the library at its data date.
+// Import estimates and `opsmeter catalog` never read them; they call the library itself.
+import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 
-const src = process.argv[2] ?? '../shared/reference/model-prices-2025-09.json';
-const table = JSON.parse(readFileSync(src, 'utf8'));
+const { PriceBook, catalogIdsOf, catalogProviderFor } = await import('../dist/prices/library.js');
+const { LIBRARY_RELEASES } = await import('../dist/prices/releases.js');
 
-// Route prefixes LiteLLM puts in front of a provider's own model id.
-const ROUTE_PREFIX = /^(anthropic|xai|mistral|deepseek|groq|azure(?:\/(?:eu|us|global|global-standard))?|openrouter|gemini|vertex_ai)\//;
-// Providers whose ids use dots as namespace separators (bedrock) or vendor slugs (openrouter)
-// keep their dots; everywhere else Opsmeter's catalog spells "gpt-4.1" as "gpt-4-1".
-const KEEP_DOTS = new Set(['aws-bedrock', 'openrouter']);
+const book = await PriceBook.load();
+const version = book.info.version;
 
-const SOURCE_LITELLM = 'litellm-2025-09-05';
-const ADDITIONS = [
-  // Opsmeter's own catalog page (docs/catalog, effective 2026-02-06): the only ids seen verbatim.
-  ['openai', 'gpt-4o-mini', 0.15, 0.6, null, null, 'opsmeter-docs-2026-02-06'],
-  ['openai', 'gpt-4-1', 2, 8, null, null, 'opsmeter-docs-2026-02-06'],
-  ['openai', 'gpt-4o', 2.5, 10, null, null, 'opsmeter-docs-2026-02-06'],
-  ['openai', 'gpt-4-1-mini', 0.4, 1.6, null, null, 'opsmeter-docs-2026-02-06'],
-  ['openai', 'ada', 0.4, 0.4, null, null, 'opsmeter-docs-2026-02-06'],
-  ['openai', 'ada-batch', 0.2, 0.2, null, null, 'opsmeter-docs-2026-02-06'],
-  ['openai', 'babbage', 0.5, 0.5, null, null, 'opsmeter-docs-2026-02-06'],
-  ['openai', 'babbage-batch', 0.25, 0.25, null, null, 'opsmeter-docs-2026-02-06'],
-  // Models released after the LiteLLM snapshot, from the vendors' public price pages.
-  ['anthropic', 'claude-sonnet-4-5', 3, 15, 0.3, 3.75, 'anthropic-pricing-2025-09'],
-  ['anthropic', 'claude-sonnet-4-5-20250929', 3, 15, 0.3, 3.75, 'anthropic-pricing-2025-09'],
-  ['anthropic', 'claude-haiku-4-5', 1, 5, 0.1, 1.25, 'anthropic-pricing-2025-10'],
-  ['anthropic', 'claude-haiku-4-5-20251001', 1, 5, 0.1, 1.25, 'anthropic-pricing-2025-10'],
+// The release date of each version is its data's date: asked of the registry once per upgrade.
+const releases = { ...LIBRARY_RELEASES };
+if (!releases[version]) {
+  const times = JSON.parse(execFileSync('npm', ['view', `@pydantic/genai-prices@${version}`, 'time', '--json'], { encoding: 'utf8' }));
+  if (typeof times[version] !== 'string') throw new Error(`npm view gave no release time for ${version}`);
+  releases[version] = times[version].slice(0, 10);
+}
+const dataDate = releases[version];
+
+// The providers the catalog has always had; the library knows many more (Hugging Face routes,
+// Cloudflare…) that Opsmeter is not known to list, and adding them would silence the lint.
+const PROVIDERS = ['openai', 'anthropic', 'azure-openai', 'aws-bedrock', 'google', 'xai', 'mistral', 'groq', 'deepseek', 'openrouter'];
+
+const OPSMETER_PAGE = 'opsmeter-docs-2026-02-06';
+const OPSMETER_IDS = [
+  ['openai', 'gpt-4o-mini', 0.15, 0.6],
+  ['openai', 'gpt-4-1', 2, 8],
+  ['openai', 'gpt-4o', 2.5, 10],
+  ['openai', 'gpt-4-1-mini', 0.4, 1.6],
+  ['openai', 'ada', 0.4, 0.4],
+  ['openai', 'ada-batch', 0.2, 0.2],
+  ['openai', 'babbage', 0.5, 0.5],
+  ['openai', 'babbage-batch', 0.25, 0.25],
 ];
 
+const base = (p) => (typeof p === 'number' ? p : p && typeof p === 'object' ? p.base : null);
 const byKey = new Map();
-for (const m of table.models) {
-  let model = m.model.replace(ROUTE_PREFIX, '');
-  if (m.provider !== 'openrouter' && model.includes('/')) continue; // regional/route variants
-  if (!KEEP_DOTS.has(m.provider)) model = model.replace(/\./g, '-');
-  const key = `${m.provider}\u0000${model}`;
-  if (byKey.has(key)) continue;
-  byKey.set(key, [m.provider, model, m.inputPer1M, m.outputPer1M, m.cacheReadPer1M, m.cacheWritePer1M, SOURCE_LITELLM]);
-}
-for (const a of ADDITIONS) {
-  const key = `${a[0]}\u0000${a[1]}`;
+const put = (row) => {
+  const key = `${row[0]}\u0000${row[1]}`;
   const had = byKey.get(key);
-  // Keep the table's cache prices where the addition does not state any.
-  byKey.set(key, had ? [a[0], a[1], a[2], a[3], a[4] ?? had[4], a[5] ?? had[5], a[6]] : a);
+  if (!had) byKey.set(key, row);
+  // Opsmeter's page states no cache prices: keep the library's for the emulator's stand-in.
+  else if (had[6] === OPSMETER_PAGE) byKey.set(key, [...had.slice(0, 4), had[4] ?? row[4], had[5] ?? row[5], had[6]]);
+};
+
+for (const [provider, model, input, output] of OPSMETER_IDS) put([provider, model, input, output, null, null, OPSMETER_PAGE]);
+
+const source = `genai-prices-${version}`;
+const at = new Date(`${dataDate}T00:00:00Z`);
+for (const p of book.libraryProviders()) {
+  const provider = catalogProviderFor(p.id);
+  if (!PROVIDERS.includes(provider)) continue;
+  for (const m of p.models) {
+    const ref = book.resolve(provider, catalogIdsOf(p.id, m)[0]);
+    const prices = ref && ref.info.id === m.id ? book.pricesAt(ref, at) : undefined;
+    for (const id of catalogIdsOf(p.id, m)) {
+      put([provider, id, base(prices?.input_mtok) ?? null, base(prices?.output_mtok) ?? null, base(prices?.cache_read_mtok) ?? null, base(prices?.cache_write_mtok) ?? null, source]);
+    }
+  }
 }
 
-const rows = [...byKey.values()].sort((a, b) => (a[0] + a[1] < b[0] + b[1] ? -1 : 1));
-const out = `// Generated by scripts/build-catalog.mjs — do not edit by hand.
-// Sources: ${table.source}; Opsmeter docs/catalog (2026-02-06); vendor price pages for later models.
+const legacy = JSON.parse(readFileSync(new URL('./catalog-src/legacy-2025-09-05.json', import.meta.url), 'utf8'));
+for (const row of legacy.rows) put(row);
+
+const rows = [...byKey.values()].sort((a, b) => (a[0] === b[0] ? (a[1] < b[1] ? -1 : 1) : a[0] < b[0] ? -1 : 1));
+writeFileSync(
+  'src/contract/catalog-snapshot.ts',
+  `// Generated by scripts/build-catalog.mjs — do not edit by hand.
+// Sources: Opsmeter docs/catalog (2026-02-06); @pydantic/genai-prices ${version} (data of ${dataDate}), its
+// models in Opsmeter's spelling; the ids of the 2025-09-05 snapshot (LiteLLM via tokencost, vendor pages).
+// Prices are the emulator's stand-in for Opsmeter's server prices only (USD per 1M tokens);
+// estimates come from the library itself (src/prices/).
 // Row: [provider, model, inputPer1M, outputPer1M, cacheReadPer1M, cacheWritePer1M, source]
-export const SNAPSHOT_DATE = '2025-09-05';
+export const SNAPSHOT_DATE = '${dataDate}';
 export type SnapshotRow = readonly [string, string, number | null, number | null, number | null, number | null, string];
 export const SNAPSHOT_ROWS: readonly SnapshotRow[] = [
 ${rows.map((r) => '  ' + JSON.stringify(r) + ',').join('\n')}
 ];
-`;
-writeFileSync('src/contract/catalog-snapshot.ts', out);
-console.log(`wrote ${rows.length} catalog rows`);
+`,
+);
+writeFileSync(
+  'src/prices/releases.ts',
+  `// Generated by scripts/build-catalog.mjs — do not edit by hand.
+// Release dates of @pydantic/genai-prices versions (npm registry \`time\`): the date of the
+// price data each version bundles, which the summaries print as the prices' data date.
+export const LIBRARY_RELEASES: Readonly<Record<string, string>> = {
+${Object.entries(releases)
+  .map(([v, d]) => `  '${v}': '${d}',`)
+  .join('\n')}
+};
+`,
+);
+const counts = {};
+for (const r of rows) counts[r[6]] = (counts[r[6]] ?? 0) + 1;
+console.log(`wrote ${rows.length} catalog rows (${Object.entries(counts).map(([s, n]) => `${s} ${n}`).join(', ')}); data date ${dataDate}`);

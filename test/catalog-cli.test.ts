@@ -6,6 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { runCli } from './helpers/cli.js';
 import { startScriptedServer, type Script, type ScriptedServer } from './helpers/scripted-server.js';
 import { catalogFromJson } from '../src/contract/catalog.js';
+import { SNAPSHOT_DATE } from '../src/contract/catalog-snapshot.js';
 import { normalizePricing, PricingShapeError } from '../src/ingest/pricing.js';
 
 let servers: ScriptedServer[] = [];
@@ -37,7 +38,7 @@ describe('opsmeter catalog (list)', () => {
     const { env } = cacheEnv();
     const r = await runCli(['catalog'], { env });
     expect(r.code).toBe(0);
-    expect(r.stdout.split('\n')[0]).toMatch(/^catalog: built-in snapshot, 2025-09-05 · \d+ models · prices in USD per 1M tokens$/);
+    expect(r.stdout.split('\n')[0]).toMatch(new RegExp(`^catalog: built-in snapshot, ${SNAPSHOT_DATE} · \\d+ models`));
     expect(r.stdout).toMatch(/openai\s+gpt-4o-mini\s+0\.15\s+0\.6/);
   });
 
@@ -66,7 +67,7 @@ describe('opsmeter catalog (list)', () => {
     const r = await runCli(['catalog', '--json', '--provider', 'anthropic'], { env });
     expect(r.code).toBe(0);
     const j = JSON.parse(r.stdout);
-    expect(j.date).toBe('2025-09-05');
+    expect(j.date).toBe(SNAPSHOT_DATE);
     expect(j.models.every((m: { provider: string }) => m.provider === 'anthropic')).toBe(true);
     expect(catalogFromJson(j, 'out').size).toBe(j.models.length);
   });

@@ -64,9 +64,12 @@ describe('resolveModel: each mapping rule with real names', () => {
     ['openai', 'openai/gpt-4o', 'gpt-4o', 'route-prefix'],
     ['azure-openai', 'azure/eu/gpt-4o-mini', 'gpt-4o-mini', 'route-prefix'],
     ['google', 'models/gemini-2-5-flash', 'gemini-2-5-flash', 'route-prefix'],
+    // version-suffix: Vertex AI's model versions.
+    ['google', 'gemini-1-5-flash-002@default', 'gemini-1-5-flash-002', 'version-suffix'],
+    ['google', 'gemini-2.0-flash-001@default', 'gemini-2-0-flash-001', 'dots-to-hyphens'],
     // bedrock-region: cross-region inference profiles.
     ['aws-bedrock', 'jp.anthropic.claude-3-haiku-20240307-v1:0', 'anthropic.claude-3-haiku-20240307-v1:0', 'bedrock-region'],
-    ['aws-bedrock', 'global.anthropic.claude-sonnet-4-20250514-v1:0', 'anthropic.claude-sonnet-4-20250514-v1:0', 'bedrock-region'],
+    ['aws-bedrock', 'us-gov.anthropic.claude-3-haiku-20240307-v1:0', 'anthropic.claude-3-haiku-20240307-v1:0', 'bedrock-region'],
     // dots-to-hyphens: the catalog writes versions with hyphens.
     ['openai', 'gpt-4.1', 'gpt-4-1', 'dots-to-hyphens'],
     ['openai', 'gpt-4.1-2025-04-14', 'gpt-4-1-2025-04-14', 'dots-to-hyphens'],
@@ -83,7 +86,7 @@ describe('resolveModel: each mapping rule with real names', () => {
   });
 
   it('every rule in MappingRule is exercised above', () => {
-    const rules: MappingRule[] = ['exact', 'case', 'route-prefix', 'dots-to-hyphens', 'date-suffix', 'bedrock-region'];
+    const rules: MappingRule[] = ['exact', 'case', 'route-prefix', 'version-suffix', 'dots-to-hyphens', 'date-suffix', 'bedrock-region'];
     expect(new Set(cases.map((c) => c[3]))).toEqual(new Set(rules));
   });
 
@@ -95,13 +98,13 @@ describe('resolveModel: each mapping rule with real names', () => {
     ['openai', 'gpt4o'],
     ['openai', 'gpt-4o-mini-ft-acme'],
     ['openai', 'ft:gpt-4o-mini:acme::abc123'],
-    ['anthropic', 'claude-3-5-sonnet'], // no undated id in the catalog; "-latest" is not implied
+    ['anthropic', 'claude-sonnet'], // no such id; a family name does not pick a version
     ['anthropic', 'claude'],
     ['google', 'gemini'],
     // Bedrock and OpenRouter ids keep their dots and routes.
     ['aws-bedrock', 'anthropic.claude-3.5-sonnet'],
     ['aws-bedrock', 'xx.anthropic.claude-3-haiku-20240307-v1:0'],
-    ['openrouter', 'anthropic/claude-3.5-haiku'],
+    ['openrouter', 'google/gemini-2-5-pro'], // the slug is google/gemini-2.5-pro
     ['openrouter', 'claude-3-5-haiku'],
     // A known model under the wrong provider is not re-homed.
     ['anthropic', 'gpt-4o-mini'],
@@ -122,9 +125,10 @@ describe('suggestions ("did you mean")', () => {
     expect(cat.suggestModel('anthropic', 'claude-3-5-sonet-latest')).toBe('claude-3-5-sonnet-latest');
   });
   it('never suggest a different version (a different model at a different price)', () => {
-    // "openai/gpt-5-mini" is only two edits away, but it is another model.
-    expect(cat.suggestModel('openrouter', 'openai/gpt-4o-mini')).toBeUndefined();
-    expect(cat.suggestModel('openai', 'gpt-4o-mini-foo')).toBeUndefined();
+    // "openai/gpt-4o-mini" is only one edit away, but it is another model.
+    expect(cat.suggestModel('openrouter', 'openai/gpt-3o-mini')).toBeUndefined();
+    expect(cat.suggestModel('openai', 'gpt-3o-mini')).toBeUndefined();
+    expect(cat.suggestModel('openai', 'gpt-4o-mini-acme')).toBeUndefined();
   });
   it('providers: alias first, then a near spelling', () => {
     expect(cat.suggestProvider('open-ai')).toBe('openai');
@@ -137,7 +141,7 @@ describe('suggestions ("did you mean")', () => {
     const resolveProvider = vi.spyOn(fresh, 'resolveProvider');
     for (let i = 0; i < 5; i++) {
       expect(fresh.suggestModel('openai', 'gpt-4o-mimi')).toBe('gpt-4o-mini');
-      expect(fresh.suggestModel('openai', 'gpt-4o-mini-foo')).toBeUndefined(); // "no suggestion" is remembered too
+      expect(fresh.suggestModel('openai', 'gpt-4o-mini-acme')).toBeUndefined(); // "no suggestion" is remembered too
       expect(fresh.suggestModel('anthropic', 'gpt-4o-mimi')).toBeUndefined(); // per provider
       expect(fresh.suggestProvider('antrhopic')).toBe('anthropic');
     }

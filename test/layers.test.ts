@@ -1,8 +1,9 @@
 /**
- * The layers run one way: `src/cli/` → the core modules (validate, importers, ingest,
- * emulator, smoke, report) → the foundations (contract, read, and the neutral modules at
- * the top of src/: errors, terminal, problem, version). This reads every import specifier
- * in src/ and fails naming the file and the import that runs the wrong way.
+ * The layers run one way: the entry points (`src/cli/`, and `src/api/`, the programmatic API)
+ * → the core modules (validate, importers, ingest, emulator, smoke, report) → the foundations
+ * (contract, read, and the neutral modules at the top of src/: errors, terminal, problem,
+ * version). This reads every import specifier in src/ and fails naming the file and the
+ * import that runs the wrong way.
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
@@ -44,6 +45,12 @@ describe('layers', () => {
   it('no module below src/cli/ imports src/cli/', () => {
     const wrong = edges.filter((e) => e.from !== 'cli' && e.to === 'cli').map((e) => `${relative(ROOT, e.file)} imports ${e.spec}`);
     expect(wrong).toEqual([]);
+  });
+
+  it('nothing imports src/api/ (an entry point), and src/api/ does not import src/cli/', () => {
+    const wrong = edges.filter((e) => (e.from !== 'api' && e.to === 'api') || (e.from === 'api' && e.to === 'cli')).map((e) => `${relative(ROOT, e.file)} imports ${e.spec}`);
+    expect(wrong).toEqual([]);
+    expect(edges.some((e) => e.from === 'api' && e.to === 'validate')).toBe(true);
   });
 
   it('contract/, read/ and the neutral top-level modules import only foundations', () => {

@@ -1,8 +1,9 @@
 /**
  * Start-up cost: `opsmeter validate` on a clean file must not load the heavy or unneeded
  * packages — chalk (colour, only on a TTY), jsonc-parser (positions: only when a record has
- * a problem, or a .json array file needs its elements' lines), zod (`opsmeter schema` only)
- * and undici (HTTP, send only) — nor the renderers of formats it is not printing. The built
+ * a problem, or a .json array file needs its elements' lines), zod (`opsmeter schema` only),
+ * undici (HTTP, send only) and @pydantic/genai-prices (price data, only in the commands that
+ * price: import, catalog) — nor the renderers of formats it is not printing. The built
  * CLI runs with a hook that logs every module it resolves (test/helpers/load-log.mjs); a
  * control run with a broken file shows the hook does see a lazily loaded package.
  */
@@ -16,7 +17,7 @@ const tmp = mkdtempSync(join(tmpdir(), 'opsmeter-startup-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 const HOOK = join(ROOT, 'test', 'helpers', 'load-log.mjs');
-const HEAVY = ['chalk', 'jsonc-parser', 'zod', 'undici'];
+const HEAVY = ['chalk', 'jsonc-parser', 'zod', 'undici', '@pydantic/genai-prices'];
 
 let runs = 0;
 /** Runs the CLI with the load logger; returns the exit code and the modules it loaded. */
@@ -36,7 +37,7 @@ describe('start-up of validate on a clean file', () => {
     ['json to a file', ['validate', '--format', 'json', '-o', 'REPORT', 'fixtures/payloads/valid/events.jsonl'], 'json'],
     ['pretty to stdout (no TTY, NO_COLOR)', ['validate', 'fixtures/payloads/valid/events.jsonl'], 'pretty'],
     ['sarif, a single-object .json and an .ndjson', ['validate', '--format', 'sarif', 'fixtures/payloads/valid/single-object.json', 'fixtures/payloads/valid/events.ndjson'], 'sarif'],
-  ])('%s: loads none of chalk, jsonc-parser, zod, undici, and only its own renderer', async (_what, args, format) => {
+  ])('%s: loads none of chalk, jsonc-parser, zod, undici, the price data, and only its own renderer', async (_what, args, format) => {
     const { code, modules, stderr } = await loaded(args.map((a) => (a === 'REPORT' ? join(tmp, 'report.out') : a)));
     expect(code, stderr).toBe(0);
     // The hook saw the run: commander and the validate core are in the log.
@@ -45,6 +46,17 @@ describe('start-up of validate on a clean file', () => {
     expect(heavy(modules)).toEqual([]);
     const renderers = modules.filter((m) => /\/dist\/report\/(pretty|json|github|sarif|junit)\.js$/.test(m)).map((m) => m.replace(/^.*\/report\/(\w+)\.js$/, '$1'));
     expect(renderers).toEqual([format]);
+  });
+
+  it('control: an import loads the price data (the check above would see it)', async () => {
+    const { code, modules, stderr } = await loaded(['import', 'fixtures/import/litellm/spend-logs.json', '--from', 'litellm', '-o', join(tmp, 'payloads.jsonl')]);
+    expect(code, stderr).toBe(0);
+    expect(heavy(modules)).toContain('@pydantic/genai-prices');
+  });
+
+  it('send --dry-run prices nothing and loads no price data', async () => {
+    const { modules } = await loaded(['send', '--dry-run', 'fixtures/payloads/valid/events.jsonl']);
+    expect(heavy(modules)).not.toContain('@pydantic/genai-prices');
   });
 
   it('control: a broken file does load jsonc-parser (for positions), so the check above can see it', async () => {

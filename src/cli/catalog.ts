@@ -1,19 +1,22 @@
 /**
- * `opsmeter catalog` — the provider/model ids opsmeter checks payloads against, with
- * prices; `--fetch` refreshes them from GET /v1/public/pricing-models into the user cache
- * (which validate, import and send then prefer over the built-in snapshot).
+ * `opsmeter catalog` — the provider/model ids opsmeter checks payloads against, with the
+ * list prices in force today from the same source and call the import's estimates use
+ * (src/prices/); `--fetch` refreshes the ids from GET /v1/public/pricing-models into the
+ * user cache (which validate, import and send then prefer over the built-in snapshot).
  */
 import { readFileSync } from 'node:fs';
+import type { TieredPrices } from '@pydantic/genai-prices';
 import type { Command } from 'commander';
 import type { Catalog, CatalogEntry } from '../contract/catalog.js';
 import { EXIT, OpsmeterError } from '../errors.js';
 import { paint, useColor } from './output.js';
-import { catalogCachePath, catalogOption, intArg, loadCatalog, targetFromFlags } from './shared.js';
+import { catalogCachePath, catalogOption, formatOption, intArg, jsonAliasOption, jsonFormat, loadCatalog, refuseApiKeyOption, targetFromFlags } from './shared.js';
 
 interface CatalogFlags {
   provider?: string;
   search?: string;
   json?: boolean;
+  format?: string;
   fetch?: boolean;
   catalog?: string;
   baseUrl?: string;
@@ -26,10 +29,12 @@ interface CatalogFlags {
 export function registerCatalog(program: Command): void {
   program
     .command('catalog')
-    .description('list known provider/model ids and prices; --fetch refreshes them from the API')
+    .description('list the provider/model ids Opsmeter recognises, with list prices from the estimates\' source; --fetch refreshes the ids from the API')
     .option('--provider <id>', 'only this provider')
-    .option('--search <text>', 'only models whose id contains this text (case-insensitive)')
-    .option('--json', 'print the (filtered) catalog as JSON')
+    .option('--search <text>', 'only models whose id contains this text (case-insensitive; "gpt-4.1" also finds the catalog\'s "gpt-4-1")')
+    .addOption(formatOption('output format (json: the filtered catalog)'))
+    .addOption(jsonAliasOption())
+    .addOption(refuseApiKeyOption())
     .option('--fetch', 'download GET /v1/public/pricing-models into the local cache')
     .addOption(catalogOption())
     .option('--base-url <url>', 'API base URL for --fetch (default: OPSMETER_API_BASE_URL, else https://api.opsmeter.io)')
@@ -39,14 +44,24 @@ export function registerCatalog(program: Command): void {
     .option('--max-retries <n>', 'retries for --fetch', intArg('--max-retries', 0), 2)
     .addHelpText('after', `\nThe cache lives at ${catalogCachePath()}.\nExit codes: 0 ok, 2 usage or IO error, 5 fetch failed (network, HTTP error or an unusable response).\nExamples:\n  opsmeter catalog --provider openai --search 4o\n  opsmeter catalog --fetch`)
     .action(async (flags: CatalogFlags) => {
-      process.exitCode = flags.fetch ? await runFetch(flags) : runList(flags);
+      process.exitCode = flags.fetch ? await runFetch(flags) : await runList(flags);
     });
 }
 
-function fmtPrice(n: number | null): string {
-  if (n === null) return '—';
+function fmtPrice(n: number | null | undefined): string {
+  if (n === null || n === undefined) return '—';
   return Number(n.toFixed(4)).toString();
 }
+
+type ListPrice = {
+  inputPer1M: number | null;
+  outputPer1M: number | null;
+  cacheReadPer1M: number | null;
+  cacheWritePer1M: number | null;
+  /** Input tokens above which a higher tier applies (Gemini 2.5 Pro, long-context Claude…). */
+  tierStarts: number[];
+  pricedAs: string;
+};
 
 /** Where the catalog came from, in words (the cache file records the URL it was fetched from). */
 function describeOrigin(catalog: Catalog, flags: CatalogFlags): string {
@@ -61,7 +76,7 @@ function describeOrigin(catalog: Catalog, flags: CatalogFlags): string {
   return catalog.source;
 }
 
-function runList(flags: CatalogFlags): number {
+async function runList(flags: CatalogFlags): Promise<number> {
   const catalog = loadCatalog(flags.catalog);
   let rows: CatalogEntry[] = catalog.list();
   if (flags.provider !== undefined) {
@@ -73,33 +88,73 @@ function runList(flags: CatalogFlags): number {
     rows = rows.filter((e) => e.provider === p);
   }
   if (flags.search !== undefined) {
+    // Opsmeter spells OpenAI's dots as hyphens (gpt-4.1 → gpt-4-1), as validate maps them;
+    // Bedrock and OpenRouter ids keep their dots, so both spellings are searched.
     const q = flags.search.toLowerCase();
-    rows = rows.filter((e) => e.model.toLowerCase().includes(q));
+    const hyphenated = q.replace(/\./g, '-');
+    rows = rows.filter((e) => {
+      const m = e.model.toLowerCase();
+      return m.includes(q) || m.includes(hyphenated);
+    });
   }
   rows.sort((a, b) => (a.provider === b.provider ? (a.model < b.model ? -1 : 1) : a.provider < b.provider ? -1 : 1));
   const origin = describeOrigin(catalog, flags);
-  if (flags.json) {
-    process.stdout.write(JSON.stringify({ date: catalog.date, source: origin, models: rows }, null, 2) + '\n');
+  // The prices shown are the estimates' source, the same calcPrice the import uses, at today's date.
+  const { PriceBook } = await import('../prices/library.js');
+  const now = new Date();
+  const book = await PriceBook.load(now);
+  const listPrice = (e: CatalogEntry): ListPrice | null => {
+    const ref = book.resolve(e.provider, e.model);
+    const prices = ref ? book.pricesAt(ref, now) : undefined;
+    if (!ref || !prices) return null;
+    const tierStarts = new Set<number>();
+    const base = (v: number | TieredPrices | undefined): number | null => {
+      if (typeof v === 'number') return v;
+      if (v === undefined) return null;
+      for (const t of v.tiers) tierStarts.add(t.start);
+      return v.base;
+    };
+    return {
+      inputPer1M: base(prices.input_mtok),
+      outputPer1M: base(prices.output_mtok),
+      cacheReadPer1M: base(prices.cache_read_mtok),
+      cacheWritePer1M: base(prices.cache_write_mtok),
+      tierStarts: [...tierStarts].sort((a, b) => a - b),
+      pricedAs: `${ref.provider}/${ref.info.id}`,
+    };
+  };
+  const priceNote = `prices: ${book.info.source} (data of ${book.info.dataDate}), list prices in force today, USD per 1M tokens — estimates, not a bill`;
+  if (jsonFormat(flags)) {
+    const models = rows.map((e) => ({ ...e, listPrice: listPrice(e) }));
+    process.stdout.write(JSON.stringify({ date: catalog.date, source: origin, prices: { source: book.info.source, dataDate: book.info.dataDate }, models }, null, 2) + '\n');
     return EXIT.ok;
   }
   const c = paint(useColor(process.stdout));
-  const out: string[] = [`catalog: ${origin}, ${catalog.date} · ${catalog.size} models${rows.length !== catalog.size ? `, ${rows.length} shown` : ''} · prices in USD per 1M tokens`];
+  const out: string[] = [`catalog: ${origin}, ${catalog.date} · ${catalog.size} models${rows.length !== catalog.size ? `, ${rows.length} shown` : ''} · ${priceNote}`];
   if (rows.length === 0) {
     out.push('  (no model matches)');
   } else {
     const pw = Math.max(8, ...rows.map((r) => r.provider.length));
     const mw = Math.max(5, ...rows.map((r) => r.model.length));
-    out.push(c.bold(`${'provider'.padEnd(pw)}  ${'model'.padEnd(mw)}  ${'input'.padStart(9)}  ${'output'.padStart(9)}  ${'cache rd'.padStart(9)}`));
+    let tiered = false;
+    out.push(c.bold(`${'provider'.padEnd(pw)}  ${'model'.padEnd(mw)}  ${'input'.padStart(9)}  ${'output'.padStart(9)}  ${'cache rd'.padStart(9)}  ${'cache wr'.padStart(9)}`));
     for (const r of rows) {
-      out.push(`${r.provider.padEnd(pw)}  ${r.model.padEnd(mw)}  ${fmtPrice(r.inputPer1M).padStart(9)}  ${fmtPrice(r.outputPer1M).padStart(9)}  ${fmtPrice(r.cacheReadPer1M).padStart(9)}`);
+      const lp = listPrice(r);
+      const tier = lp && lp.tierStarts.length > 0 ? ` * above ${lp.tierStarts.map((t) => t.toLocaleString('en-US')).join(', ')} input tokens` : '';
+      if (tier) tiered = true;
+      const cells = lp
+        ? `${fmtPrice(lp.inputPer1M).padStart(9)}  ${fmtPrice(lp.outputPer1M).padStart(9)}  ${fmtPrice(lp.cacheReadPer1M).padStart(9)}  ${fmtPrice(lp.cacheWritePer1M).padStart(9)}${tier}`
+        : `${'not priced'.padStart(9)}`;
+      out.push(`${r.provider.padEnd(pw)}  ${r.model.padEnd(mw)}  ${cells}`);
     }
+    if (tiered) out.push('* tiered: a request above that many input tokens is priced at a higher rate (see --json for the source model)');
   }
   process.stdout.write(out.join('\n') + '\n');
   return EXIT.ok;
 }
 
 async function runFetch(flags: CatalogFlags): Promise<number> {
-  if (flags.provider !== undefined || flags.search !== undefined || flags.json || flags.catalog !== undefined) {
+  if (flags.provider !== undefined || flags.search !== undefined || jsonFormat(flags) || flags.catalog !== undefined) {
     throw new OpsmeterError('--fetch only refreshes the cache; list it afterwards with a separate `opsmeter catalog` (filters, --json and --catalog do not apply)', EXIT.usage);
   }
   const [config, { createClient }, pricing, { DEFAULT_POLICY }, fs, pathMod] = await Promise.all([

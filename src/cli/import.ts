@@ -15,7 +15,7 @@ import { loadCatalog, stdinIsPiped } from './shared.js';
 import { addSendOptions } from './send.js';
 
 /** Listed here (not imported from the registry) so registering the command stays cheap. */
-const FORMATS = ['auto', 'openai-batch', 'openai-log', 'anthropic-batch', 'anthropic-log', 'claude-code', 'codex', 'litellm', 'openrouter', 'bedrock', 'csv', 'jsonl'];
+const FORMATS = ['auto', 'openai-batch', 'openai-log', 'anthropic-batch', 'anthropic-log', 'claude-code', 'codex', 'gemini', 'litellm', 'openrouter', 'bedrock', 'csv', 'jsonl'];
 
 interface ImportFlags extends SendFlags, ConfigFlags {
   send?: boolean;
@@ -32,6 +32,7 @@ interface ImportFlags extends SendFlags, ConfigFlags {
   stdinFilename?: string;
   catalog?: string;
   batchId?: string;
+  provider?: string;
 }
 
 /** Payloads that may wait between the import and the sender (--send). */
@@ -57,6 +58,7 @@ export function registerImport(program: Command): void {
       new Option('--hash-user-ids <salt>', 'replace userId/tenantId with u_ + hex HMAC-SHA256(salt, id)').env('OPSMETER_HASH_SALT'),
     )
     .option('--batch-id <id>', 'openai-batch / anthropic-batch: the batch these files belong to; lines without a global id become <id>:<custom_id> (default: a batch id in the file name)')
+    .option('--provider <id>', 'the provider of every payload, overriding what the records say (OpenAI-compatible logs: mistral, groq, deepseek, …)')
     .option('--stdin-filename <name>', 'name stdin in reports (its extension picks CSV or JSON)')
     .option('--send', 'send the payloads to the ingest API as they are converted (the flags below apply)');
   addConfigOptions(cmd); // the lint gate's rule settings (and the sender's, with --send)
@@ -119,7 +121,7 @@ async function checkSend(flags: ImportFlags, command: Command, sendOnly: readonl
 
 async function runImportCommand(paths: string[], flags: ImportFlags, command: Command, sendOnly: readonly Option[]): Promise<number> {
   await checkSend(flags, command, sendOnly);
-  const [{ expandPaths }, registry, run, detect, generic, summary, { LineSink }, { writeFile }, { BatchIds }, { PayloadQueue, SendingStopped }] = await Promise.all([
+  const [{ expandPaths }, registry, run, detect, generic, summary, { LineSink }, { writeFile }, { BatchIds }, { PayloadQueue, SendingStopped }, { PriceBook }] = await Promise.all([
     import('../read/paths.js'),
     import('../importers/adapters/index.js'),
     import('../importers/run.js'),
@@ -130,6 +132,7 @@ async function runImportCommand(paths: string[], flags: ImportFlags, command: Co
     import('node:fs/promises'),
     import('../importers/readers/batch-id.js'),
     import('../importers/send-queue.js'),
+    import('../prices/library.js'),
   ]);
 
   // --map belongs to the generic formats, which cannot be sniffed.
@@ -156,6 +159,9 @@ async function runImportCommand(paths: string[], flags: ImportFlags, command: Co
     if (!/^[\x21-\x7e]{1,128}$/.test(flags.batchId)) throw new OpsmeterError('--batch-id must be 1–128 printable characters without spaces', EXIT.usage, 'e.g. --batch-id msgbatch_01HkcTjaV5uDC8jWR4ZsDV8d');
   }
 
+  if (flags.provider !== undefined && !/^[a-z0-9][a-z0-9._-]{0,63}$/i.test(flags.provider)) {
+    throw new OpsmeterError('--provider must be a provider id (letters, digits, . _ -)', EXIT.usage, 'e.g. --provider mistral (see `opsmeter catalog` for the ids)');
+  }
   if (paths.length === 0) {
     if (stdinIsPiped()) paths = ['-'];
     else throw new OpsmeterError('no input: give export files, directories or globs, or pipe one on stdin', EXIT.usage, 'opsmeter import spend.csv --from litellm');
@@ -195,6 +201,8 @@ async function runImportCommand(paths: string[], flags: ImportFlags, command: Co
   const batchIds = adapter.id === 'openai-batch' || adapter.id === 'anthropic-batch' ? new BatchIds(adapter.id, flags.batchId) : undefined;
   const settings = await resolveSettings(flags);
   const catalog = loadCatalog(flags.catalog ?? settings.catalog);
+  const now = Date.now();
+  const prices = await PriceBook.load(new Date(now));
   const ctx = { map, batchIds };
   const pre = await run.openAllSources(adapter, ctx, sources.filter((s) => !opened.has(s)));
   for (const [s, o] of pre) opened.set(s, o);
@@ -233,10 +241,13 @@ async function runImportCommand(paths: string[], flags: ImportFlags, command: Co
       catalog,
       defaults: { dataMode: flags.dataMode, environment: flags.environment, endpointTag: flags.endpointTag, promptVersion: flags.promptVersion },
       hashSalt: flags.hashUserIds,
+      provider: flags.provider,
       rules: settings.rules,
       output,
       rejects,
       opened,
+      now,
+      prices,
       onProgress: tty
         ? (rows, fileIndex, files) => {
             progressShown = true;
@@ -274,6 +285,7 @@ async function runImportCommand(paths: string[], flags: ImportFlags, command: Co
     output: queue ? `the API (--send)${toFile ? ` and ${flags.output!}` : ''}` : toFile ? flags.output! : 'stdout',
     rejectsFile: flags.rejects,
     notes: batchIds?.notes(sources.map((src) => src.name)),
+    now: new Date(now).toISOString(),
   };
   const s = summary.buildSummary(tally, sctx);
   if (flags.summaryJson) {
@@ -285,7 +297,7 @@ async function runImportCommand(paths: string[], flags: ImportFlags, command: Co
     }
   }
   // On a terminal the send's progress line may be showing: start on a clean line.
-  process.stderr.write((queue && process.stderr.isTTY ? '\r\x1b[2K' : '') + summary.summaryText(s, sctx));
+  process.stderr.write((queue && process.stderr.isTTY ? '\r\x1b[2K' : '') + summary.summaryText(s, sctx, { chart: process.stderr.isTTY === true }));
   if (!s.invariantHolds) throw new Error(`import invariant broken: ${s.invariant}`);
   const importCode = s.rejected.total > 0 ? EXIT.failed : EXIT.ok;
   if (!sending) return importCode;

@@ -1,42 +1,36 @@
 /**
  * Flags and helpers more than one command uses, defined once.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { homedir } from 'node:os';
-import { join } from 'node:path';
 import { Option } from 'commander';
-import { builtinCatalog, catalogFromJson, type Catalog } from '../contract/catalog.js';
 import { EXIT, OpsmeterError } from '../errors.js';
+
+// The catalog resolution is shared with the programmatic API (src/api/), so it lives below cli/.
+export { catalogCachePath, describeCatalog, loadCatalog } from '../contract/catalog-file.js';
+
+/**
+ * `--format pretty|json`, as validate, send and smoke take it, with the older `--json` kept
+ * as an alias: a command reads `jsonFormat(flags)`.
+ */
+export const formatOption = (what: string) => new Option('-f, --format <format>', what).choices(['pretty', 'json']).default('pretty');
+export const jsonAliasOption = () => new Option('--json', 'same as --format json');
+export const jsonFormat = (flags: { format?: string; json?: boolean }) => flags.json === true || flags.format === 'json';
+
+/**
+ * A hidden `--api-key`: a key given as a flag value lands in shell history and in every
+ * process listing, so there is no such flag. Taking it only to refuse it gives a reason
+ * instead of commander's "unknown option", and the value is never repeated.
+ */
+export const refuseApiKeyOption = () =>
+  new Option('--api-key <key>').hideHelp().argParser(() => {
+    throw new OpsmeterError(
+      'there is no --api-key flag: a key on the command line ends up in shell history and process listings',
+      EXIT.usage,
+      'set OPSMETER_API_KEY, or put the key in a file and pass --api-key-file FILE',
+    );
+  });
 
 export const catalogOption = () =>
   new Option('--catalog <file>', 'catalog JSON to use instead of the cached or built-in snapshot').env('OPSMETER_CATALOG');
-
-/** Where `opsmeter catalog --fetch` keeps the refreshed catalog. */
-export function catalogCachePath(): string {
-  const base = process.env.XDG_CACHE_HOME || join(homedir(), '.cache');
-  return join(base, 'opsmeter', 'catalog.json');
-}
-
-/** --catalog FILE, else the fetched cache, else the built-in snapshot. */
-export function loadCatalog(file: string | undefined): Catalog {
-  const path = file ?? (existsSync(catalogCachePath()) ? catalogCachePath() : undefined);
-  if (!path) return builtinCatalog();
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (e) {
-    throw new OpsmeterError(`cannot read catalog ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, EXIT.usage);
-  }
-  try {
-    return catalogFromJson(JSON.parse(text), path);
-  } catch (e) {
-    throw new OpsmeterError(`catalog ${path} is not usable: ${(e as Error).message}`, EXIT.usage, file ? undefined : 'delete it or run `opsmeter catalog --fetch` again');
-  }
-}
-
-export function describeCatalog(c: Catalog): string {
-  return `${c.source}, ${c.date}`;
-}
 
 /** Parse a positive integer flag value, with a usage error naming the flag. */
 export function intArg(flag: string, min = 0) {

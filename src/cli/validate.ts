@@ -51,7 +51,7 @@ export function registerValidate(program: Command): void {
 
 async function runValidate(paths: string[], flags: ValidateFlags): Promise<number> {
   const format = flags.format as ReportFormat;
-  const [{ expandPaths }, { validateSources, validateExitCode }, render] = await Promise.all([
+  const [{ expandPaths, noPayloadFiles }, { validateSources, validateExitCode }, render] = await Promise.all([
     import('../read/paths.js'),
     import('../validate/validate.js'),
     import('../report/index.js').then((m) => m.loadRenderer(format)),
@@ -71,11 +71,7 @@ async function runValidate(paths: string[], flags: ValidateFlags): Promise<numbe
   }
   const expanded = await expandPaths(paths, { stdinName: flags.stdinFilename });
   if (expanded.emptyMatches.length > 0 && !flags.allowEmpty) {
-    throw new OpsmeterError(
-      `no payload files (*.json, *.jsonl, *.ndjson) in ${expanded.emptyMatches.map((p) => `"${p}"`).join(', ')}`,
-      EXIT.usage,
-      'check the path or quote the glob; --allow-empty makes this exit 0',
-    );
+    throw noPayloadFiles(expanded.emptyMatches, 'check the path or quote the glob; --allow-empty makes this exit 0');
   }
   // With --allow-empty and nothing to check, still write a (empty) report: CI steps that
   // upload the SARIF or JUnit file expect one.
@@ -98,6 +94,7 @@ async function runValidate(paths: string[], flags: ValidateFlags): Promise<numbe
     strict: flags.strict === true,
     maxWarnings,
     ruleSettings: settings.rules?.overrides,
+    width: !toFile && process.stdout.isTTY ? process.stdout.columns : undefined,
     version: VERSION,
     catalog: describeCatalog(catalog),
   };

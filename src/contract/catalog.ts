@@ -23,7 +23,7 @@ export interface ModelResolution {
   rule: MappingRule;
 }
 
-export type MappingRule = 'exact' | 'case' | 'route-prefix' | 'dots-to-hyphens' | 'date-suffix' | 'bedrock-region';
+export type MappingRule = 'exact' | 'case' | 'route-prefix' | 'version-suffix' | 'dots-to-hyphens' | 'date-suffix' | 'bedrock-region';
 
 /** Provider spellings seen in logs → catalog provider id. */
 const PROVIDER_ALIASES: Record<string, string> = {
@@ -41,9 +41,20 @@ const PROVIDER_ALIASES: Record<string, string> = {
   mistralai: 'mistral',
 };
 
-/** Providers whose ids keep their dots (namespace separators, vendor slugs). */
 const SUGGESTIONS_LIMIT = 10_000;
+/** Providers whose ids keep their dots (namespace separators, vendor slugs). */
 const KEEP_DOTS = new Set(['aws-bedrock', 'openrouter']);
+
+/**
+ * Opsmeter's spelling of a vendor model id under a catalog provider: lower case, and dots
+ * as hyphens ("gpt-4.1" → "gpt-4-1") except where dots separate namespaces (Bedrock) or
+ * are part of a vendor slug (OpenRouter). The catalog's dots rule, the snapshot generator
+ * (scripts/build-catalog.mjs) and the price lookup (src/prices/) all use this one rule.
+ */
+export function catalogSpelling(provider: string, id: string): string {
+  const m = id.trim().toLowerCase();
+  return KEEP_DOTS.has(provider) ? m : m.replace(/\./g, '-');
+}
 const DATE_SUFFIX = /-(?:\d{4}-\d{2}-\d{2}|\d{8})$/;
 const BEDROCK_REGION = /^(?:us|eu|apac|ap|us-gov|global|ca|jp|au)\./;
 
@@ -116,13 +127,19 @@ export class Catalog {
       m = m.slice(slash + 1);
       if (this.has(provider, m)) return { model: m, rule: 'route-prefix' };
     }
+    const at = m.indexOf('@');
+    if (at > 0 && provider !== 'aws-bedrock') {
+      // Vertex AI model versions: "gemini-2.0-flash-001@default" → "gemini-2.0-flash-001".
+      m = m.slice(0, at);
+      if (this.has(provider, m)) return { model: m, rule: 'version-suffix' };
+    }
     if (provider === 'aws-bedrock') {
       const bare = m.replace(BEDROCK_REGION, '');
       if (bare !== m && this.has(provider, bare)) return { model: bare, rule: 'bedrock-region' };
       return undefined;
     }
     if (!KEEP_DOTS.has(provider) && m.includes('.')) {
-      m = m.replace(/\./g, '-');
+      m = catalogSpelling(provider, m);
       if (this.has(provider, m)) return { model: m, rule: 'dots-to-hyphens' };
     }
     const undated = m.replace(DATE_SUFFIX, '');

@@ -167,10 +167,22 @@ function numberAsStringHint(name: string, v: number): string {
  */
 const PLACEHOLDERS: ReadonlySet<string> = new Set(['unknown', 'sdk.unknown', 'undefined', 'null', 'none', 'n/a', 'tbd', 'todo', 'placeholder']);
 const PLACEHOLDER_MAX = 11;
-const PLACEHOLDER_FIELDS = ['promptVersion', 'endpointTag', 'featureTag'] as const;
 
+/** Exact spellings first: the case and padding variants cost a trim and a lowercase, paid only by short strings. */
 function isPlaceholder(v: unknown): v is string {
-  return typeof v === 'string' && v.length <= PLACEHOLDER_MAX && PLACEHOLDERS.has(v.trim().toLowerCase());
+  if (typeof v !== 'string' || v.length > PLACEHOLDER_MAX) return false;
+  if (PLACEHOLDERS.has(v)) return true;
+  const t = v.trim().toLowerCase();
+  return t !== v && PLACEHOLDERS.has(t);
+}
+
+function placeholderFinding(name: 'promptVersion' | 'endpointTag' | 'featureTag', v: string): Finding {
+  return {
+    rule: RULES.placeholderValue,
+    pointer: '/' + name,
+    message: `${name} is the placeholder ${JSON.stringify(v)}: every row sent without one lands in the same bucket`,
+    target: 'value',
+  };
 }
 
 function enumCheck(spec: Extract<FieldSpec, { kind: 'enum' }>): FieldCheck {
@@ -400,23 +412,14 @@ function lintAll(value: unknown, ctx: LintContext, errorsOnly: boolean): Finding
     });
   }
   checkCatalog(p, ctx, out);
-  if (p.promptVersion === undefined) {
+  const { promptVersion: pv, endpointTag: et, featureTag: ft } = p;
+  if (pv === undefined) {
     out.push({ rule: RULES.missingPromptVersion, pointer: '/promptVersion', message: 'no promptVersion', hint: 'e.g. "summarizer_v3"; new deploy = new version', target: 'record' });
-  }
-  if (p.endpointTag === undefined) {
+  } else if (isPlaceholder(pv)) out.push(placeholderFinding('promptVersion', pv));
+  if (et === undefined) {
     out.push({ rule: RULES.missingEndpointTag, pointer: '/endpointTag', message: 'no endpointTag', hint: 'name the product feature, e.g. "checkout.ai_summary"', target: 'record' });
-  }
-  for (const name of PLACEHOLDER_FIELDS) {
-    const v = p[name];
-    if (isPlaceholder(v)) {
-      out.push({
-        rule: RULES.placeholderValue,
-        pointer: '/' + name,
-        message: `${name} is the placeholder ${JSON.stringify(v)}: every row sent without one lands in the same bucket`,
-        target: 'value',
-      });
-    }
-  }
+  } else if (isPlaceholder(et)) out.push(placeholderFinding('endpointTag', et));
+  if (ft !== undefined && isPlaceholder(ft)) out.push(placeholderFinding('featureTag', ft));
   if (!partial && p.latencyMs === undefined) {
     out.push({ rule: RULES.missingLatency, pointer: '/latencyMs', message: 'no latencyMs on a complete payload', target: 'record' });
   }

@@ -6,6 +6,7 @@
  */
 import * as crypto from 'node:crypto';
 import { createHash, createHmac } from 'node:crypto';
+import { daysInMonth, isoFromEpochMs } from '../contract/calendar.js';
 import type { Catalog } from '../contract/catalog.js';
 import type { DataMode, Environment, Payload } from '../contract/fields.js';
 import { lintPayload } from '../contract/lint.js';
@@ -146,35 +147,6 @@ function fastUtc(s: string): string | undefined {
   return `${s.slice(0, 10)}T${s.slice(11, 19)}.${ms < 10 ? '00' : ms < 100 ? '0' : ''}${ms}Z`;
 }
 
-function daysInMonth(y: number, m: number): number {
-  if (m === 2) return (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0 ? 29 : 28;
-  return m === 4 || m === 6 || m === 9 || m === 11 ? 30 : 31;
-}
-
-const pad2 = (n: number) => (n < 10 ? '0' : '') + n;
-
-/** Epoch ms → `YYYY-MM-DDTHH:MM:SS.mmmZ` without a Date object (days-to-civil, H. Hinnant). */
-export function isoFromEpochMs(t: number): string {
-  const days = Math.floor(t / 86_400_000);
-  let rest = t - days * 86_400_000;
-  const z = days + 719_468;
-  const era = Math.floor(z / 146_097);
-  const doe = z - era * 146_097;
-  const yoe = Math.floor((doe - Math.floor(doe / 1460) + Math.floor(doe / 36_524) - Math.floor(doe / 146_096)) / 365);
-  const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
-  const mp = Math.floor((5 * doy + 2) / 153);
-  const d = doy - Math.floor((153 * mp + 2) / 5) + 1;
-  const m = mp < 10 ? mp + 3 : mp - 9;
-  const y = yoe + era * 400 + (m <= 2 ? 1 : 0);
-  const h = Math.floor(rest / 3_600_000);
-  rest -= h * 3_600_000;
-  const mi = Math.floor(rest / 60_000);
-  rest -= mi * 60_000;
-  const sec = Math.floor(rest / 1000);
-  const ms = rest - sec * 1000;
-  return `${y}-${pad2(m)}-${pad2(d)}T${pad2(h)}:${pad2(mi)}:${pad2(sec)}.${ms < 10 ? '00' : ms < 100 ? '0' : ''}${ms}Z`;
-}
-
 export function normalizeTimestamp(v: string | number): string | undefined {
   if (typeof v === 'string') {
     const fast = fastUtc(v);
@@ -199,9 +171,8 @@ export function normalizeTimestamp(v: string | number): string | undefined {
     ms = Date.parse(iso);
     if (Number.isNaN(ms)) return undefined;
     // Date.parse rolls 2026-02-30 over to March; a calendar date that does not exist is not a date.
-    if (date!.charCodeAt(8) > 50 || date!.slice(8) === '29') {
-      if (new Date(Date.parse(`${date}T00:00:00Z`)).toISOString().slice(0, 10) !== date) return undefined;
-    }
+    const day = Number(date!.slice(8, 10));
+    if (day > 28 && day > daysInMonth(Number(date!.slice(0, 4)), Number(date!.slice(5, 7)))) return undefined;
   }
   // 1970-01-01 … 9999-12-31
   if (!Number.isFinite(ms) || ms < 0 || ms > 253_402_300_799_999) return undefined;

@@ -5,6 +5,7 @@
  */
 import type { Catalog } from '../contract/catalog.js';
 import type { Payload } from '../contract/fields.js';
+import type { CostLedger, DayCost } from '../prices/ledger.js';
 import type { DefaultName } from './finish.js';
 import type { FormatId } from './types.js';
 
@@ -75,6 +76,9 @@ export class ImportTally {
   /** provider → model → tally (nested: no key string is built per payload). */
   private readonly models = new Map<string, Map<string, ModelTally>>();
 
+  /** `costs`: where payloads are priced (absent: the import prices nothing, and says so). */
+  constructor(readonly costs?: CostLedger) {}
+
   countPayload(p: Payload, known: boolean, applied: readonly DefaultName[]): void {
     const m = p.metadata as Record<string, unknown>;
     const partialReason = m.usageStatus === 'partial' ? String(m.partialReason) : undefined;
@@ -91,9 +95,22 @@ export class ImportTally {
     s.payloads++;
     s.inputTokens += p.inputTokens ?? 0;
     s.outputTokens += p.outputTokens ?? 0;
-    if (typeof m.cachedInputTokens === 'number') s.cachedInputTokens += m.cachedInputTokens;
-    if (typeof m.cacheWriteTokens === 'number') s.cacheWriteTokens += m.cacheWriteTokens;
+    const cacheRead = typeof m.cachedInputTokens === 'number' ? m.cachedInputTokens : 0;
+    const cacheWrite = typeof m.cacheWriteTokens === 'number' ? m.cacheWriteTokens : 0;
+    s.cachedInputTokens += cacheRead;
+    s.cacheWriteTokens += cacheWrite;
     if (typeof m.reasoningTokens === 'number') s.reasoningTokens += m.reasoningTokens;
+    this.costs?.add(
+      p.provider,
+      p.model,
+      typeof m.loggedModel === 'string' ? m.loggedModel : undefined,
+      p.createdAt,
+      partialReason !== undefined,
+      p.inputTokens ?? 0,
+      p.outputTokens ?? 0,
+      cacheRead,
+      cacheWrite,
+    );
   }
 
   countSkip(reason: string): void {
@@ -129,13 +146,19 @@ export interface SummaryContext {
   rejectsFile?: string;
   /** Facts worth a line of their own (batch ids, ids that may collide across batches). */
   notes?: readonly string[];
+  /** The import's time (ISO), shown where payloads without createdAt were priced at it. */
+  now?: string;
 }
 
 export interface ModelSummary extends ModelTally {
-  /** USD for complete payloads; null when the model or its price is unknown. */
+  /** USD for complete payloads; null when there were some and the price source cannot price them (never $0). */
   estimatedUsd: number | null;
-  /** USD for partial payloads' known tokens; never final. */
+  /** USD for partial payloads' known tokens; never final. Null as above. */
   estimatedUsdNotFinal: number | null;
+  /** Payloads of this model the price source could not price. */
+  unpricedPayloads: number;
+  /** The price source's provider/model ids they were priced as. */
+  pricedAs: string[];
 }
 
 export interface ImportSummary {
@@ -153,7 +176,15 @@ export interface ImportSummary {
   tokens: Omit<TokenSums, 'payloads'>;
   models: ModelSummary[];
   unknownModels: { models: number; payloads: number };
-  estimatedUsd: { complete: number; partialNotFinal: number; note: string };
+  estimatedUsd: { complete: number; partialNotFinal: number; unpricedPayloads: number; note: string };
+  /** Where the estimates come from; null when this run priced nothing. */
+  prices: { source: string; dataDate: string; dataDateBasis: string } | null;
+  /** Batch lines priced at the vendor's batch price (a share of list price). */
+  batchPricing: { payloads: number; factor: number; vendor: string } | null;
+  /** Payloads without createdAt, priced (and counted on the day) at the import's time. */
+  pricedAtImportTime: number;
+  /** Per UTC day of createdAt: payloads and their estimated cost. */
+  days: DayCost[];
   catalog: { source: string; date: string };
   defaultsApplied: { field: DefaultName; value: string; payloads: number }[];
   userIdsHashed: boolean;
@@ -165,10 +196,9 @@ const sortedRecord = (m: Map<string, number>): Record<string, number> =>
 
 export function buildSummary(t: ImportTally, ctx: SummaryContext): ImportSummary {
   const tokens = { inputTokens: 0, outputTokens: 0, cachedInputTokens: 0, cacheWriteTokens: 0, reasoningTokens: 0 };
-  let complete = 0;
-  let partialNotFinal = 0;
   let unknownModels = 0;
   let unknownPayloads = 0;
+  const settled = t.costs?.settle();
   const models: ModelSummary[] = t.modelTallies().map((m) => {
     for (const s of [m.complete, m.partial]) {
       tokens.inputTokens += s.inputTokens;
@@ -177,26 +207,23 @@ export function buildSummary(t: ImportTally, ctx: SummaryContext): ImportSummary
       tokens.cacheWriteTokens += s.cacheWriteTokens;
       tokens.reasoningTokens += s.reasoningTokens;
     }
-    const cost = (s: TokenSums) =>
-      s.payloads === 0
-        ? 0
-        : (ctx.catalog.estimateUsd(m.provider, m.model, {
-            inputTokens: s.inputTokens,
-            outputTokens: s.outputTokens,
-            cacheReadTokens: s.cachedInputTokens,
-            cacheWriteTokens: s.cacheWriteTokens,
-          }) ?? null);
-    const estimatedUsd = cost(m.complete);
-    const estimatedUsdNotFinal = cost(m.partial);
-    if (estimatedUsd !== null) complete += estimatedUsd;
-    if (estimatedUsdNotFinal !== null) partialNotFinal += estimatedUsdNotFinal;
     if (!m.known) {
       unknownModels++;
       unknownPayloads += m.complete.payloads + m.partial.payloads;
     }
-    return { ...m, estimatedUsd, estimatedUsdNotFinal };
+    const c = settled?.models.get(m.provider)?.get(m.model);
+    const payloads = m.complete.payloads + m.partial.payloads;
+    const rounded = (v: number | null | undefined) => (v === null || v === undefined ? null : round6(v));
+    return {
+      ...m,
+      estimatedUsd: c ? rounded(c.estimatedUsd) : m.complete.payloads ? null : 0,
+      estimatedUsdNotFinal: c ? rounded(c.estimatedUsdNotFinal) : m.partial.payloads ? null : 0,
+      unpricedPayloads: c ? c.unpricedPayloads : payloads,
+      pricedAs: c?.pricedAs ?? [],
+    };
   });
   const invariantHolds = t.read === t.accounted;
+  const batch = t.costs?.batch;
   return {
     format: ctx.format,
     formatChosenBy: ctx.chosenBy,
@@ -213,10 +240,15 @@ export function buildSummary(t: ImportTally, ctx: SummaryContext): ImportSummary
     models,
     unknownModels: { models: unknownModels, payloads: unknownPayloads },
     estimatedUsd: {
-      complete: round6(complete),
-      partialNotFinal: round6(partialNotFinal),
-      note: 'estimates from catalog list prices; not a bill. Partial payloads lack some token counts, so their cost is not final; unknown models are not priced.',
+      complete: round6(settled?.complete ?? 0),
+      partialNotFinal: round6(settled?.partialNotFinal ?? 0),
+      unpricedPayloads: settled?.unpricedPayloads ?? t.complete + t.partialTotal,
+      note: 'estimates at list prices in force at each request\'s createdAt (batch lines at the batch price); not a bill. Partial payloads lack some token counts, so their cost is not final; models the price source does not know are not priced (null), never $0.',
     },
+    prices: t.costs ? { source: t.costs.priceSource.source, dataDate: t.costs.priceSource.dataDate, dataDateBasis: t.costs.priceSource.dataDateBasis } : null,
+    batchPricing: batch ? { payloads: t.complete + t.partialTotal, factor: batch.factor, vendor: batch.vendor } : null,
+    pricedAtImportTime: t.costs?.untimed ?? 0,
+    days: (settled?.days ?? []).map((d) => ({ ...d, estimatedUsd: round6(d.estimatedUsd), estimatedUsdNotFinal: round6(d.estimatedUsdNotFinal) })),
     catalog: { source: ctx.catalog.source, date: ctx.catalog.date },
     defaultsApplied: (Object.keys(t.applied) as DefaultName[])
       .filter((k) => t.applied[k] > 0)
@@ -246,8 +278,15 @@ function reasons(r: Record<string, number>): string {
     .join(' · ');
 }
 
+export interface SummaryTextOptions {
+  maxModels?: number;
+  /** Draw the per-day cost chart (a TTY): only when the rows span more than one day. */
+  chart?: boolean;
+}
+
 /** The stderr summary (docs/import.md "The summary"). */
-export function summaryText(s: ImportSummary, ctx: SummaryContext, maxModels = 25): string {
+export function summaryText(s: ImportSummary, ctx: SummaryContext, opts: SummaryTextOptions = {}): string {
+  const maxModels = opts.maxModels ?? 25;
   const out: string[] = [];
   const chosen = s.formatChosenBy === 'auto' ? ` (chosen by --from auto${ctx.autoReason ? `: ${ctx.autoReason}` : ''})` : '';
   out.push(`opsmeter import: format ${s.format}${chosen}`);
@@ -264,23 +303,28 @@ export function summaryText(s: ImportSummary, ctx: SummaryContext, maxModels = 2
     `  tokens: input ${int(tk.inputTokens)} (cached ${int(tk.cachedInputTokens)}, cache write ${int(tk.cacheWriteTokens)}) · output ${int(tk.outputTokens)} (reasoning ${int(tk.reasoningTokens)})`,
   );
   if (s.models.length > 0) {
-    out.push(`  ESTIMATED cost by provider/model (catalog: ${s.catalog.source}, ${s.catalog.date}; list prices, not a bill):`);
+    const source = s.prices ? `${s.prices.source}, data of ${s.prices.dataDate}` : 'no price data loaded';
+    out.push(`  ESTIMATED cost by provider/model (prices: ${source}; list prices at each request's time, not a bill):`);
     for (const m of s.models.slice(0, maxModels)) {
       const n = m.complete.payloads + m.partial.payloads;
-      let cost: string;
-      if (!m.known) cost = 'UNKNOWN MODEL — not priced (lands as "unknown" at $0)';
-      else if (m.estimatedUsd === null && m.estimatedUsdNotFinal === null) cost = 'no price in the catalog';
-      else {
-        cost = m.complete.payloads ? `~${usd(m.estimatedUsd ?? 0)}` : '';
-        if (m.partial.payloads) cost += `${cost ? ' + ' : ''}~${usd(m.estimatedUsdNotFinal ?? 0)} not final (${int(m.partial.payloads)} partial)`;
-      }
+      const parts: string[] = [];
+      if (m.complete.payloads) parts.push(m.estimatedUsd === null ? 'not priced' : `~${usd(m.estimatedUsd)}`);
+      if (m.partial.payloads) parts.push(m.estimatedUsdNotFinal === null ? `${int(m.partial.payloads)} partial not priced` : `~${usd(m.estimatedUsdNotFinal)} not final (${int(m.partial.payloads)} partial)`);
+      let cost = parts.join(' + ');
+      if (m.unpricedPayloads > 0 && m.unpricedPayloads < n) cost += ` (${int(m.unpricedPayloads)} payloads not priced)`;
+      if (!m.known) cost += ' · UNKNOWN MODEL to Opsmeter (lands as "unknown" at $0)';
       out.push(`    ${m.provider}/${m.model}: ${int(n)} payloads, ${int(m.complete.inputTokens + m.partial.inputTokens)} in / ${int(m.complete.outputTokens + m.partial.outputTokens)} out — ${cost}`);
     }
     if (s.models.length > maxModels) out.push(`    … ${s.models.length - maxModels} more in --summary-json`);
+    if (s.batchPricing) out.push(`  batch: ${int(s.batchPricing.payloads)} payloads priced at the batch price (${Math.round(s.batchPricing.factor * 100)}% of list price, ${s.batchPricing.vendor})`);
+    if (s.pricedAtImportTime > 0) out.push(`  ${int(s.pricedAtImportTime)} payloads have no createdAt: priced at the import's time (${ctx.now ?? 'now'})`);
+    const unpriced = s.estimatedUsd.unpricedPayloads;
     out.push(
-      `  total ESTIMATED ~${usd(s.estimatedUsd.complete)}${s.partial.total ? ` + ~${usd(s.estimatedUsd.partialNotFinal)} not final (partial payloads)` : ''} (catalog ${s.catalog.date})`,
+      `  total ESTIMATED ~${usd(s.estimatedUsd.complete)}${s.partial.total ? ` + ~${usd(s.estimatedUsd.partialNotFinal)} not final (partial payloads)` : ''}${unpriced ? ` · ${int(unpriced)} payloads not priced` : ''} (prices: ${source})`,
     );
+    if (opts.chart && s.days.length > 1) out.push(...costChart(s.days));
   }
+  out.push(`  catalog: ${s.catalog.source}, ${s.catalog.date} (the provider/model ids Opsmeter recognises)`);
   if (s.unknownModels.payloads > 0) {
     out.push(
       `  ⚠ UNKNOWN MODELS: ${int(s.unknownModels.payloads)} payloads across ${int(s.unknownModels.models)} model(s) are not in the catalog: the server would price them at $0 (see \`opsmeter catalog\`)`,
@@ -295,4 +339,34 @@ export function summaryText(s: ImportSummary, ctx: SummaryContext, maxModels = 2
   out.push(`  user ids: ${s.userIdsHashed ? 'hashed (HMAC-SHA256, --hash-user-ids)' : 'as in the source (not hashed)'}`);
   out.push(`  payloads → ${ctx.output}${ctx.rejectsFile ? ` · rejects → ${ctx.rejectsFile}` : ''}`);
   return out.join('\n') + '\n';
+}
+
+const BAR_WIDTH = 30;
+/** Above this many days the chart shows months: a backfill wants to see what the months cost. */
+const MAX_DAY_BARS = 45;
+
+/** A small bar chart of the estimated cost per UTC day (or month), complete and not final together. */
+export function costChart(days: readonly DayCost[]): string[] {
+  let rows = days.map((d) => ({ label: d.date, payloads: d.payloads, usd: d.estimatedUsd + d.estimatedUsdNotFinal }));
+  let unit = 'day';
+  if (rows.length > MAX_DAY_BARS) {
+    unit = 'month';
+    const months = new Map<string, { label: string; payloads: number; usd: number }>();
+    for (const r of rows) {
+      const k = r.label.slice(0, 7);
+      const m = months.get(k) ?? { label: k, payloads: 0, usd: 0 };
+      m.payloads += r.payloads;
+      m.usd += r.usd;
+      months.set(k, m);
+    }
+    rows = [...months.values()];
+  }
+  const max = Math.max(...rows.map((r) => r.usd));
+  const out = [`  estimated cost per ${unit} (UTC):`];
+  for (const r of rows) {
+    const width = max > 0 ? Math.round((r.usd / max) * BAR_WIDTH) : 0;
+    const bar = width === 0 && r.usd > 0 ? '▏' : '█'.repeat(width);
+    out.push(`    ${r.label.padEnd(10)} ${bar.padEnd(BAR_WIDTH)} ~${usd(r.usd)} (${int(r.payloads)} payloads)`);
+  }
+  return out;
 }

@@ -13,12 +13,15 @@ import type { Catalog } from '../contract/catalog.js';
 import type { RulePolicy } from '../contract/rule-settings.js';
 import { CsvHeaderError, readCsv } from '../read/csv.js';
 import { readRecordStream, SourceError, type Source } from '../read/records.js';
-import { DuplicateIndex, fnv1a } from '../validate/duplicates.js';
+import { fnv1a } from '../contract/random.js';
+import { DuplicateIndex } from '../validate/duplicates.js';
 import { finishDraft, scrubPersonal, type Defaults, type Finished } from './finish.js';
 import type { LineOutput } from './sink.js';
 import { aggregateByColumns, aggregateByRecord, aggregateMessage, peekRecords } from './sniff.js';
 import { jsonFormatFromName, modeFromName, modeFromText, openSource, PEEK_BYTES, SourceOpenError, type InputMode, type OpenedSource } from './source.js';
 import { ImportTally } from './import-summary.js';
+import type { PriceBook } from '../prices/library.js';
+import { CostLedger } from '../prices/ledger.js';
 import type { Adapter, AdapterContext, Converter, Draft, Result, SourceRecord } from './types.js';
 import { waiting } from './waiting.js';
 
@@ -36,14 +39,18 @@ export interface ImportOptions {
   catalog: Catalog;
   defaults: Defaults;
   hashSalt?: string;
+  /** --provider: the provider of every payload, whatever the records say. */
+  provider?: string;
   output: LineOutput;
   rejects?: LineOutput;
   /** Sources already opened (stdin after a sniff); others are opened here. */
   opened?: Map<Source, OpenedSource>;
   /** Called now and then with the rows read so far (the CLI draws a TTY progress line). */
   onProgress?: (rows: number, fileIndex: number, files: number) => void;
-  /** Epoch ms for lint's age warnings (never affects the output). */
+  /** Epoch ms for lint's age warnings (never affects the output), and the price time of rows without createdAt. */
   now?: number;
+  /** Price every payload with this (the cost estimate); absent, the import prices nothing. */
+  prices?: PriceBook;
   /** Rule settings for the lint gate (see FinishOptions.rules). */
   rules?: RulePolicy;
 }
@@ -150,8 +157,9 @@ const isStackOverflow = (e: unknown) => e instanceof RangeError && /call stack/i
 
 export async function runImport(opts: ImportOptions): Promise<ImportTally> {
   const { adapter, output, rejects } = opts;
-  const tally = new ImportTally();
-  const finishOpts = { format: adapter.id, catalog: opts.catalog, defaults: opts.defaults, hashSalt: opts.hashSalt, now: opts.now ?? Date.now(), rules: opts.rules };
+  const now = opts.now ?? Date.now();
+  const tally = new ImportTally(opts.prices ? new CostLedger(opts.prices, adapter.id, now) : undefined);
+  const finishOpts = { format: adapter.id, catalog: opts.catalog, defaults: opts.defaults, hashSalt: opts.hashSalt, now, rules: opts.rules };
   const converter: Converter = adapter.create(opts.ctx);
 
   let seq = 0;
@@ -212,7 +220,7 @@ export async function runImport(opts: ImportOptions): Promise<ImportTally> {
     const { record, outcome } = res;
     switch (outcome.kind) {
       case 'payload': {
-        const fin = firstCopy(outcome.draft, record);
+        const fin = firstCopy(opts.provider === undefined ? outcome.draft : { ...outcome.draft, provider: opts.provider }, record);
         if (fin === 'copy') tally.countSkip('duplicate_copy');
         else if (fin.ok) {
           tally.countPayload(fin.payload, fin.known, fin.applied);
@@ -324,7 +332,7 @@ export async function runImport(opts: ImportOptions): Promise<ImportTally> {
         linesRead = stats.lines;
       } else {
         let first = true;
-        let duplicateKeyLine = -1;
+        let duplicateKeyRecord = -1;
         let duplicateKeyMessage = '';
         const stats = await readRecordStream(opened.chunks, jsonFormatFromName(source.name), {
           record(r) {
@@ -334,14 +342,14 @@ export async function runImport(opts: ImportOptions): Promise<ImportTally> {
               if (agg) throw new ImportStop(aggregateMessage(source.name, agg));
             }
             const rec = newRecord(r.value, source.name, r.line, r.raw);
-            if (r.line === duplicateKeyLine) settle(rec, { kind: 'reject', reason: duplicateKeyMessage });
+            if (r.index === duplicateKeyRecord) settle(rec, { kind: 'reject', reason: duplicateKeyMessage });
             else push(rec);
             return afterRecord(fileIndex);
           },
           fault(f) {
             if (f.fault === 'duplicate-key') {
               // The record follows with the last value winning; reject it rather than guess.
-              duplicateKeyLine = f.line;
+              duplicateKeyRecord = f.recordIndex ?? -1;
               duplicateKeyMessage = `${f.message} (line ${f.line}, column ${f.column})`;
               return;
             }

@@ -18,6 +18,7 @@ export type FormatId =
   | 'anthropic-log'
   | 'claude-code'
   | 'codex'
+  | 'gemini'
   | 'litellm'
   | 'openrouter'
   | 'bedrock'

@@ -32,6 +32,12 @@ export interface Target {
 
 const LOOPBACK_V4 = /^127(?:\.\d{1,3}){3}$/;
 
+/**
+ * Whether a host name or address is this machine. The one definition: it decides where the
+ * API key may travel over plain http (resolveTarget) and when `emulate --host` warns that
+ * other machines may reach it. Strict on purpose: IPv4-mapped forms (::ffff:127.0.0.1) and
+ * other spellings are not loopback here, so they need https or --allow-insecure.
+ */
 export function isLoopbackHost(hostname: string): boolean {
   const h = hostname.toLowerCase().replace(/^\[|\]$/g, '');
   return h === 'localhost' || LOOPBACK_V4.test(h) || h === '::1' || h === '0:0:0:0:0:0:0:1';

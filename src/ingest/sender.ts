@@ -15,8 +15,9 @@
  * the rest of the input is still read and counted as not-sent, so every input is
  * accounted for; after `stop('interrupted')` nothing more is read.
  *
- * Most callers want `runSendSession` (session.ts), which adds the client, journal,
- * SIGINT handling, progress line and summary around this.
+ * Most callers want `runSendSession` (cli/send-session.ts), which adds the client, journal,
+ * SIGINT handling, progress line and summary around this; its --dry-run is this sender with
+ * a `dryRun` sink instead of a client, so a dry run checks exactly what a send would.
  */
 import type { Catalog } from '../contract/catalog.js';
 import { lintPayload } from '../contract/lint.js';
@@ -36,6 +37,8 @@ export interface SendItem {
   where?: string;
   /** Set when the source record could not be parsed (the value is then ignored). */
   readError?: string;
+  /** With readError: the whole file held no payloads (empty, blank lines, `[]`). */
+  noPayloads?: boolean;
 }
 
 export type NotSentReason = 'invalid' | 'real-data' | 'stopped';
@@ -83,7 +86,14 @@ export interface SenderHooks {
 }
 
 export interface SenderOptions {
-  client: ApiClient;
+  /** The API client events are posted with (required unless dryRun is given). */
+  client?: ApiClient;
+  /**
+   * --dry-run: each event that passes the same local checks (journal skip, contract,
+   * real-data guard) is handed here, in input order, instead of being sent. One worker, no
+   * requests; the report counts exactly as a real run's up to the sending.
+   */
+  dryRun?: (value: unknown) => void | Promise<void>;
   catalog: Catalog;
   /** Workers sending at the same time (--concurrency). */
   concurrency: number;
@@ -151,7 +161,7 @@ export interface AcceptedSummary {
   planLimitRequests?: number;
 }
 
-export function emptyReport(): SendReport {
+function emptyReport(): SendReport {
   return {
     read: 0,
     outcomes: { accepted: 0, paused: 0, blocked: 0, unauthorized: 0, rejected: 0, 'gave-up': 0, 'not-sent': 0 },
@@ -200,6 +210,7 @@ export class Sender {
     private readonly hooks: SenderHooks = {},
   ) {
     if (!(opts.concurrency >= 1)) throw new RangeError('concurrency must be at least 1');
+    if ((opts.client === undefined) === (opts.dryRun === undefined)) throw new TypeError('give the sender a client or a dryRun sink, not both');
     this.policy = opts.policy ?? DEFAULT_POLICY;
     this.intervalMs = opts.rate && opts.rate > 0 ? 1000 / opts.rate : 0;
     this.path = opts.path ?? INGEST_PATH;
@@ -276,7 +287,8 @@ export class Sender {
       }
     };
     try {
-      await Promise.all(Array.from({ length: this.opts.concurrency }, worker));
+      // A dry run prints in input order: one worker.
+      await Promise.all(Array.from({ length: this.opts.dryRun ? 1 : this.opts.concurrency }, worker));
       // Stopped by the API: account for the rest of the input as not-sent.
       while (!exhausted && !this.interrupted) {
         const item = await next();
@@ -349,6 +361,7 @@ export class Sender {
     const warned = check.warned;
     if (warned) this.report.eventsWithLintWarnings++;
     if (id === undefined) this.report.eventsWithoutId++;
+    if (this.opts.dryRun) return this.opts.dryRun(value);
 
     // No rate cap and no throttle window: skip the async gate (one promise less per event).
     const open = this.stopReason === undefined && this.intervalMs === 0 && this.throttleUntil <= this.clock.now();
@@ -363,7 +376,7 @@ export class Sender {
           this.report.requests++;
           this.inFlight++;
           try {
-            return await this.opts.client.post(this.path, body);
+            return await this.opts.client!.post(this.path, body);
           } finally {
             this.inFlight--;
           }
@@ -512,13 +525,13 @@ export class Sender {
   }
 }
 
-export type Preflight = { ok: true; warned: boolean } | { ok: false; reason: 'invalid' | 'real-data'; message: string };
+type Preflight = { ok: true; warned: boolean } | { ok: false; reason: 'invalid' | 'real-data'; message: string };
 
 /**
  * The local checks every event passes before it may be sent (and what --dry-run shows):
  * the contract (lint errors block, warnings do not) and the real-data guard.
  */
-export function checkBeforeSend(value: unknown, catalog: Catalog, allowReal: boolean, now = Date.now(), rules?: RulePolicy): Preflight {
+function checkBeforeSend(value: unknown, catalog: Catalog, allowReal: boolean, now = Date.now(), rules?: RulePolicy): Preflight {
   const findings = lintPayload(value, rules ? { catalog, now, rules } : { catalog, now });
   let warned = false;
   const errors: string[] = [];
@@ -538,7 +551,7 @@ export function checkBeforeSend(value: unknown, catalog: Catalog, allowReal: boo
   return { ok: true, warned };
 }
 
-export function idOf(value: unknown): string | undefined {
+function idOf(value: unknown): string | undefined {
   const id = (value as { externalRequestId?: unknown } | null)?.externalRequestId;
   return typeof id === 'string' && id !== '' ? id : undefined;
 }

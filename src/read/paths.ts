@@ -12,9 +12,14 @@ import { formatFromExtension, type Source } from './records.js';
 
 /** A path that cannot be read or expanded (exit 2). */
 export class PathError extends OpsmeterError {
-  constructor(message: string) {
-    super(message, EXIT.usage);
+  constructor(message: string, hint?: string) {
+    super(message, EXIT.usage, hint);
   }
+}
+
+/** Directories and globs that gave no payload files: a usage error (validate's CLI and API). */
+export function noPayloadFiles(emptyMatches: readonly string[], hint: string): PathError {
+  return new PathError(`no payload files (*.json, *.jsonl, *.ndjson) in ${emptyMatches.map((p) => `"${p}"`).join(', ')}`, hint);
 }
 
 const PAYLOAD_EXT = /\.(json|jsonl|ndjson)$/i;

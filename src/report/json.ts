@@ -1,24 +1,43 @@
 /** Machine output: the whole result as one JSON document (stable field names). */
-import type { Renderer } from './types.js';
+import type { Problem } from '../problem.js';
+import type { Counts, FileSummary, ValidateResult } from '../validate/validate.js';
+import type { RenderContext, Renderer } from './types.js';
 
-export const renderJson: Renderer = (result, ctx) =>
-  JSON.stringify(
-    {
-      tool: { name: 'opsmeter', version: ctx.version },
-      catalog: ctx.catalog,
-      summary: {
-        ...result.counts,
-        omitted: result.omitted,
-        bailed: result.bailed,
-        strict: ctx.strict,
-        ...(ctx.maxWarnings !== undefined ? { maxWarnings: ctx.maxWarnings } : {}),
-        ...(result.quietWarnings > 0 ? { quietWarnings: result.quietWarnings } : {}),
-      },
-      ...(ctx.ruleSettings && Object.keys(ctx.ruleSettings).length > 0 ? { rules: ctx.ruleSettings } : {}),
-      byRule: result.byRule,
-      files: result.files,
-      problems: result.problems.map(({ excerpt: _excerpt, ...p }) => p),
+/** The document `validate --format json` prints, and what the API's validateFiles returns. */
+export interface JsonReport {
+  tool: { name: 'opsmeter'; version: string };
+  /** The catalog checked against, e.g. "built-in snapshot, 2025-09-05". */
+  catalog: string;
+  /**
+   * Exact counts; `omitted` = problems found but not listed (--max-errors); `maxWarnings` when
+   * set; `quietWarnings` = warnings counted but not listed because of --quiet (when any).
+   */
+  summary: Counts & { omitted: number; bailed: boolean; strict: boolean; maxWarnings?: number; quietWarnings?: number };
+  /** The rule settings that differ from the defaults (config file, --rule), when any. */
+  rules?: Readonly<Record<string, string>>;
+  /** Problems per rule id (exact, including omitted ones). */
+  byRule: Record<string, number>;
+  files: FileSummary[];
+  problems: Omit<Problem, 'excerpt' | 'excerptColumn'>[];
+}
+
+export function jsonReport(result: ValidateResult, ctx: Pick<RenderContext, 'strict' | 'version' | 'catalog' | 'maxWarnings' | 'ruleSettings'>): JsonReport {
+  return {
+    tool: { name: 'opsmeter', version: ctx.version },
+    catalog: ctx.catalog,
+    summary: {
+      ...result.counts,
+      omitted: result.omitted,
+      bailed: result.bailed,
+      strict: ctx.strict,
+      ...(ctx.maxWarnings !== undefined ? { maxWarnings: ctx.maxWarnings } : {}),
+      ...(result.quietWarnings > 0 ? { quietWarnings: result.quietWarnings } : {}),
     },
-    null,
-    2,
-  ) + '\n';
+    ...(ctx.ruleSettings && Object.keys(ctx.ruleSettings).length > 0 ? { rules: ctx.ruleSettings } : {}),
+    byRule: result.byRule,
+    files: result.files,
+    problems: result.problems.map(({ excerpt: _excerpt, excerptColumn: _excerptColumn, ...p }) => p),
+  };
+}
+
+export const renderJson: Renderer = (result, ctx) => JSON.stringify(jsonReport(result, ctx), null, 2) + '\n';

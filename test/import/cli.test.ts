@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
+import { SNAPSHOT_DATE } from '../../src/contract/catalog-snapshot.js';
 import { runCli } from '../helpers/cli.js';
 
 const F = 'fixtures/import';
@@ -35,7 +36,7 @@ describe('opsmeter import, per format, through the built CLI', () => {
     expect(lines(r.stdout)).toHaveLength(payloads as number);
     expect(r.stderr).toContain(`${invariant} ✔`);
     expect(r.stderr).toMatch(/ESTIMATED/);
-    expect(r.stderr).toContain('catalog: built-in snapshot, 2025-09-05');
+    expect(r.stderr).toContain(`catalog: built-in snapshot, ${SNAPSHOT_DATE}`);
     expect(r.stderr).toContain('defaults applied: dataMode=real');
   });
 
@@ -104,7 +105,7 @@ describe('opsmeter import, per format, through the built CLI', () => {
       expect.objectContaining({ file: LITELLM, line: 11, reason: 'row has 7 cells, the header has 32' }),
     ]);
     const s = JSON.parse(readFileSync(join(tmp, 's.json'), 'utf8'));
-    expect(s).toMatchObject({ format: 'litellm', formatChosenBy: 'flag', read: 10, complete: 6, invariantHolds: true, catalog: { date: '2025-09-05' } });
+    expect(s).toMatchObject({ format: 'litellm', formatChosenBy: 'flag', read: 10, complete: 6, invariantHolds: true, catalog: { date: SNAPSHOT_DATE } });
     expect(s.defaultsApplied).toEqual([
       { field: 'dataMode', value: 'test', payloads: 9 },
       { field: 'environment', value: 'staging', payloads: 9 },
@@ -155,7 +156,7 @@ describe('--from auto', () => {
     const r = await runCli(['import', `${F}/csv/requests.csv`]);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/matches none of the known formats/);
-    expect(r.stderr).toMatch(/--from \(openai-batch, openai-log, anthropic-batch, anthropic-log, claude-code, codex, litellm, openrouter, bedrock, csv, jsonl\)/);
+    expect(r.stderr).toMatch(/--from \(openai-batch, openai-log, anthropic-batch, anthropic-log, claude-code, codex, gemini, litellm, openrouter, bedrock, csv, jsonl\)/);
     expect(r.stdout).toBe('');
   });
 

@@ -134,7 +134,10 @@ describe('opsmeter import --from codex (built CLI)', () => {
       invariantHolds: true,
       tokens: { inputTokens: 334442, outputTokens: 2004, cachedInputTokens: 242604, reasoningTokens: 787 },
     });
-    expect(summary.models.map((m: { provider: string; model: string }) => `${m.provider}/${m.model}`)).toEqual(['openai/gpt-5.2', 'openai/gpt-5.3-codex']);
+    // Catalog ids (the snapshot knows both from @pydantic/genai-prices), priced as the logged names.
+    expect(summary.models.map((m: { provider: string; model: string }) => `${m.provider}/${m.model}`)).toEqual(['openai/gpt-5-2', 'openai/gpt-5-3-codex']);
+    expect(summary.models.map((m: { pricedAs: string[] }) => m.pricedAs)).toEqual([['openai/gpt-5.2'], ['openai/gpt-5.3-codex']]);
+    expect(summary.models.every((m: { estimatedUsd: number | null }) => typeof m.estimatedUsd === 'number' && m.estimatedUsd > 0)).toBe(true);
     const out = await runCli(['import', '--from', 'codex', ...paths]);
     const v = await runCli(['validate', '-', '--format', 'json'], { input: out.stdout });
     expect(JSON.parse(v.stdout).summary).toMatchObject({ records: 9, errors: 0 });

@@ -73,9 +73,10 @@ describe('openai-log: logged Chat Completion / Response objects (BOM, CRLF, blan
       sourceId: 'chatcmpl-CFa8Qs8Rq5bZ9dE1fH3tJ7vX0yC2', provider: 'openai', model: 'gpt-4o-mini', status: 'success',
       inputTokens: 88, outputTokens: 5, totalTokens: 93, createdAt: 1757843380, metadata: { stopReason: 'stop', serviceTier: 'default' },
     })],
-    // stream B never carried usage: one partial payload, from finish()
+    // stream B never carried usage: one partial payload, from finish(). Azure's filter-only
+    // chunk (line 16) came right before its first chunk: the stream is Azure's.
     [`${LOG}:17`, payload({
-      sourceId: 'chatcmpl-CFa8Qr7Qp4aY8cD0eG2sI6uW9xB1', provider: 'openai', model: 'gpt-4o-2024-08-06', status: 'success',
+      sourceId: 'chatcmpl-CFa8Qr7Qp4aY8cD0eG2sI6uW9xB1', provider: 'azure-openai', model: 'gpt-4o-2024-08-06', status: 'success',
       partialReason: 'usage_missing', createdAt: 1757843361, metadata: { stopReason: 'stop', serviceTier: 'default' },
     })],
   ];
@@ -120,5 +121,19 @@ describe('openai-log: records that cannot be interpreted', () => {
     expect(adapter.sniff!(first!)).toBe(true);
     expect(adapter.sniff!({ value: { type: 'response.completed', response: { id: 'resp_1' } }, file: 'x', line: 1 })).toBe(true);
     expect(adapter.sniff!({ value: { custom_id: 'a', response: { body: {} } }, file: 'x', line: 1 })).toBe(false);
+  });
+});
+
+describe('openai-log: a failed Responses stream (recorded: insufficient_quota)', () => {
+  test('the error event is not a request; response.failed is the partial', async () => {
+    const { results } = runAdapter(adapter, await loadRecords(join(DIR, 'streams', 'responses-failed-stream.jsonl')));
+    expect(results.map((r) => [r.record.line, r.outcome])).toEqual([
+      [1, skipped('not_a_request')],
+      [2, skipped('not_a_request')],
+      [3, payload({
+        sourceId: 'resp_0265b28bea036ff60068df845920648196938b4f36acdcee37', provider: 'openai', model: 'gpt-5-2025-08-07', status: 'error', errorCode: 'insufficient_quota',
+        partialReason: 'request_failed', createdAt: 1759478873, metadata: { serviceTier: 'auto' },
+      })],
+    ]);
   });
 });

@@ -10,6 +10,7 @@ import { adapter as anthropicBatch } from './anthropic-batch.js';
 import { adapter as anthropicLog } from './anthropic-log.js';
 import { adapter as claudeCode } from './claude-code.js';
 import { adapter as codex } from './codex.js';
+import { adapter as gemini } from './gemini.js';
 import { adapter as litellm } from './litellm.js';
 import { adapter as openrouter } from './openrouter.js';
 import { adapter as bedrock } from './bedrock.js';
@@ -23,6 +24,7 @@ export const ADAPTERS: readonly Adapter[] = [
   anthropicLog,
   claudeCode,
   codex,
+  gemini,
   litellm,
   openrouter,
   bedrock,
