@@ -92,8 +92,10 @@ describe('deeply nested JSON (1e5 levels)', () => {
     expect(r.stderr).toContain('read 1 = complete 0 + partial 0 + skipped 0 + rejected 1 ✔');
     const [rej] = payloadLines(readFileSync(rejects, 'utf8')).map((l) => JSON.parse(l));
     expect(rej.reason).toMatch(reason);
-    expect(rej.reason).toMatch(/nested too deeply to copy into the rejects file/);
-    expect(rej.raw).toBeNull();
+    // The reader may hand on the record's own text; when it does not, re-serialising it
+    // would overflow the stack, so raw is left out and the reason says so.
+    if (rej.raw === null) expect(rej.reason).toMatch(/nested too deeply to copy into the rejects file/);
+    else expect(rej.raw.length).toBeGreaterThan(2 * DEPTH);
   });
 });
 
