@@ -68,11 +68,11 @@ describe('opsmeter clean', () => {
     expect(modes(e)).toEqual(['demo', 'real']);
   });
 
-  it('--demo-data --json, token from --token-file (a pasted "Bearer " prefix is forgiven)', async () => {
+  it('--demo-data --format json, token from --token-file (a pasted "Bearer " prefix is forgiven)', async () => {
     const e = await seeded();
     const file = join(dir, 'token.txt');
     writeFileSync(file, `Bearer ${TOKEN}\n`);
-    const r = await runCli(['clean', '--demo-data', '--json', '--token-file', file], { env: { OPSMETER_API_BASE_URL: e.url } });
+    const r = await runCli(['clean', '--demo-data', '--format', 'json', '--token-file', file], { env: { OPSMETER_API_BASE_URL: e.url } });
     expect(r.code).toBe(0);
     expect(JSON.parse(r.stdout)).toEqual({
       ok: true,
