@@ -5,6 +5,7 @@
  * so its first write fails with EPIPE. Also: the pretty code frame fits the terminal width.
  */
 import { spawn } from 'node:child_process';
+import { closeSync, existsSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { renderPretty } from '../src/report/pretty.js';
@@ -76,6 +77,24 @@ describe('a closed stdout ends every command quietly with its exit code', () => 
     const r = await withClosedStdout(['smoke', '--seed', '1']);
     quiet(r.stderr);
     expect(r.code, r.stderr).toBe(0);
+  });
+});
+
+describe('a stdout that fails for another reason', () => {
+  it.skipIf(!existsSync('/dev/full'))('a full disk (/dev/full) is one line and exit 2, not an internal error', async () => {
+    for (const args of [['validate', 'fixtures/payloads/valid'], ['catalog', '--json']]) {
+      const r = await new Promise<{ code: number | null; stderr: string }>((resolve, reject) => {
+        const out = openSync('/dev/full', 'w');
+        const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, env: { ...process.env, NO_COLOR: '1' }, stdio: ['ignore', out, 'pipe'] });
+        closeSync(out);
+        let stderr = '';
+        child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+        child.on('error', reject);
+        child.on('close', (code) => resolve({ code, stderr }));
+      });
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.stderr).toBe('opsmeter: cannot write the output: ENOSPC\n');
+    }
   });
 });
 

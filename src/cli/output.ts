@@ -38,6 +38,12 @@ export function paintFor(stream: { isTTY?: boolean }): Paint {
 }
 
 const isClosedPipe = (e: unknown) => (e as NodeJS.ErrnoException | null)?.code === 'EPIPE';
+let writeFailed = false;
+
+/** True when stdout or stderr failed for a reason other than a closed pipe: main then exits 2. */
+export function outputFailed(): boolean {
+  return writeFailed;
+}
 
 /**
  * A reader that goes away (`opsmeter … | head -1`) closes our stdout: the next write fails
@@ -49,8 +55,11 @@ const isClosedPipe = (e: unknown) => (e as NodeJS.ErrnoException | null)?.code =
 export function discardOutputOnClosedPipe(stream: NodeJS.WriteStream): void {
   stream.on('error', (e: NodeJS.ErrnoException) => {
     if (!isClosedPipe(e)) {
-      // Not a closed pipe (EIO, ENOSPC on a redirect): nothing more can be said there.
-      process.exitCode = EXIT.usage;
+      // Not a closed pipe (EIO, ENOSPC on a redirect): the output is incomplete, so say so
+      // where it still can be said, and fail.
+      if (!writeFailed && stream !== process.stderr) process.stderr.write(`opsmeter: cannot write the output: ${e.code ?? e.message}\n`);
+      writeFailed = true;
+      process.exitCode = EXIT.usage; // main sets it again if the command's own code came later
       return;
     }
     const discard = (_chunk: unknown, encoding?: unknown, callback?: unknown): boolean => {
@@ -67,7 +76,8 @@ export function discardOutputOnClosedPipe(stream: NodeJS.WriteStream): void {
 export async function writeOutput(text: string, file: string | undefined): Promise<void> {
   if (!file || file === '-') {
     // A closed pipe is not an error of this command (see discardOutputOnClosedPipe).
-    await new Promise<void>((resolve, reject) => process.stdout.write(text, (e) => (e && !isClosedPipe(e) ? reject(e) : resolve())));
+    // Any other failure is reported once by that handler and makes main exit 2.
+    await new Promise<void>((resolve) => process.stdout.write(text, () => resolve()));
     return;
   }
   await new Promise<void>((resolve, reject) => {

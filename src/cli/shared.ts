@@ -84,7 +84,7 @@ export async function targetFromFlags(
   requireKey: boolean,
 ): Promise<{ target: import('../ingest/config.js').Target; key?: string }> {
   const config = await import('../ingest/config.js');
-  const target = config.resolveTarget(flags);
+  const target = await config.resolveTargetChecked(flags);
   const key = config.resolveApiKey(flags)?.key;
   if (requireKey && key === undefined) {
     throw new OpsmeterError(`no API key for ${config.describeTarget(target)}`, EXIT.usage, config.API_KEY_HINT);

@@ -15,7 +15,7 @@ import { CsvHeaderError, readCsv } from '../read/csv.js';
 import { readRecordStream, SourceError, type Source } from '../read/records.js';
 import { fnv1a } from '../contract/random.js';
 import { DuplicateIndex } from '../validate/duplicates.js';
-import { finishDraft, type Defaults, type Finished } from './finish.js';
+import { finishDraft, scrubPersonal, type Defaults, type Finished } from './finish.js';
 import type { LineOutput } from './sink.js';
 import { aggregateByColumns, aggregateByRecord, aggregateMessage, peekRecords } from './sniff.js';
 import { jsonFormatFromName, modeFromName, modeFromText, openSource, PEEK_BYTES, SourceOpenError, type InputMode, type OpenedSource } from './source.js';
@@ -198,7 +198,16 @@ export async function runImport(opts: ImportOptions): Promise<ImportTally> {
     tally.countReject(reason);
     if (rejects) {
       let raw: string | null = record.raw ?? null;
-      if (raw === null && record.value !== undefined) {
+      if (opts.hashSalt !== undefined) {
+        // The rejects file must not undo --hash-user-ids: a row is copied with its personal
+        // identifiers hashed, and a row that could not be parsed (so cannot be scrubbed) is left out.
+        raw = null;
+        if (record.value !== undefined) {
+          const json = rawJson(scrubPersonal(record.value, opts.hashSalt));
+          if (json === undefined) reason += ` (${TOO_DEEP})`;
+          else raw = json;
+        } else if (record.raw !== undefined) reason += ' (raw left out: it cannot be parsed, so its identifiers cannot be hashed under --hash-user-ids)';
+      } else if (raw === null && record.value !== undefined) {
         const json = rawJson(record.value);
         if (json === undefined) reason += ` (${TOO_DEEP})`;
         else raw = json;
@@ -323,7 +332,7 @@ export async function runImport(opts: ImportOptions): Promise<ImportTally> {
         linesRead = stats.lines;
       } else {
         let first = true;
-        let duplicateKeyLine = -1;
+        let duplicateKeyRecord = -1;
         let duplicateKeyMessage = '';
         const stats = await readRecordStream(opened.chunks, jsonFormatFromName(source.name), {
           record(r) {
@@ -333,14 +342,14 @@ export async function runImport(opts: ImportOptions): Promise<ImportTally> {
               if (agg) throw new ImportStop(aggregateMessage(source.name, agg));
             }
             const rec = newRecord(r.value, source.name, r.line, r.raw);
-            if (r.line === duplicateKeyLine) settle(rec, { kind: 'reject', reason: duplicateKeyMessage });
+            if (r.index === duplicateKeyRecord) settle(rec, { kind: 'reject', reason: duplicateKeyMessage });
             else push(rec);
             return afterRecord(fileIndex);
           },
           fault(f) {
             if (f.fault === 'duplicate-key') {
               // The record follows with the last value winning; reject it rather than guess.
-              duplicateKeyLine = f.line;
+              duplicateKeyRecord = f.recordIndex ?? -1;
               duplicateKeyMessage = `${f.message} (line ${f.line}, column ${f.column})`;
               return;
             }

@@ -19,10 +19,14 @@ function frame(p: Problem, gutter: string, columns: number | undefined): string[
   const num = String(p.line);
   const chrome = gutter.length + num.length + 3 + 2; // " | " and two ellipses
   const width = columns === undefined ? FRAME_WIDTH : Math.max(MIN_FRAME_WIDTH, Math.min(FRAME_WIDTH, columns - 1 - chrome));
+  // The caret's place in the excerpt, which may begin after the line's start (the tail of
+  // a long line before an element of a one-line JSON array): then it starts with "…" too.
+  const column = p.column - (p.excerptColumn ?? 1) + 1;
   let start = 0;
-  if (text.length > width) start = Math.max(0, Math.min(p.column - 1 - Math.floor(width / 3), text.length - width));
-  const clipped = (start > 0 ? '…' : '') + text.slice(start, start + width) + (start + width < text.length ? '…' : '');
-  const caretAt = p.column - 1 - start + (start > 0 ? 1 : 0);
+  if (text.length > width) start = Math.max(0, Math.min(column - 1 - Math.floor(width / 3), text.length - width));
+  const cut = start > 0 || (p.excerptColumn ?? 1) > 1;
+  const clipped = (cut ? '…' : '') + text.slice(start, start + width) + (start + width < text.length ? '…' : '');
+  const caretAt = column - 1 - start + (cut ? 1 : 0);
   return [`${gutter}${num} | ${clipped}`, `${gutter}${' '.repeat(num.length)} | ${' '.repeat(Math.max(0, caretAt))}^`];
 }
 

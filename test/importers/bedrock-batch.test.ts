@@ -85,3 +85,11 @@ describe('bedrock: batch inference output', () => {
     expect(r.stderr).toMatch(/batch inference input line/);
   });
 });
+
+describe('bedrock batch: --hash-user-ids', () => {
+  it('hashes the caller-chosen recordId in metadata like a batch custom_id', async () => {
+    const r = await runCli(['import', DOCS, '--from', 'bedrock', '--hash-user-ids', 'salt']);
+    const [titan] = lines(r.stdout);
+    expect(titan.metadata.recordId).toMatch(/^u_[0-9a-f]{64}$/);
+  });
+});
