@@ -139,6 +139,13 @@ export interface Adapter {
   /** Directory inputs: which file names to read (e.g. /\.jsonl$/ for Claude Code projects). */
   fileFilter?: RegExp;
   create(ctx: AdapterContext): Converter;
+  /**
+   * A source record that is a container of records (a CloudWatch Logs Insights export holds
+   * many log events in one JSON document): its parts, each with a JSON pointer into the
+   * record. The pipeline reads each part as a record of its own, at the part's own line, so
+   * every part gets one outcome; the container itself is not a row. Undefined → not a container.
+   */
+  unpack?(value: unknown): readonly { value: unknown; pointer: string }[] | undefined;
   /** For --from auto: does this first record look like this format? */
   sniff?(first: SourceRecord): boolean;
   /**

@@ -16,17 +16,42 @@
  * text is copied.
  *
  * Batch inference output (`<job id>/<input>.jsonl.out`: `{recordId, modelInput, modelOutput}`
- * or `{recordId, modelInput, error}`) is read by the same adapter: see convertBatchLine.
+ * or `{recordId, modelInput, error}`) is read by the same adapter: see convertBatchLine. So is a
+ * CloudWatch Logs Insights export of the log group: one JSON document whose rows' `@message`
+ * cells are the invocation records (unpack: each row is a record of its own).
  */
 import { readAnthropicUsage } from '../readers/anthropic-usage.js';
 import { BatchIds } from '../readers/batch-id.js';
-import { UNKNOWN_MODEL, compact, count, guarded, isObject, kindOf, meta, optionalObject, reject, settleUsage, skip, text, timestamp, type Json, type Usage } from '../readers/source-fields.js';
+import { insightsMessage, insightsRows, isInsightsRow, isLogsInsightsExport } from '../readers/logs-insights.js';
+import {
+  UNKNOWN_MODEL,
+  compact,
+  count,
+  guarded,
+  isObject,
+  kindOf,
+  meta,
+  optionalObject,
+  reject,
+  settleUsage,
+  skip,
+  text,
+  timestamp,
+  type Json,
+  type Usage,
+} from '../readers/source-fields.js';
 import type { Adapter, AdapterContext, RecordOutcome, SourceRecord } from '../types.js';
 
 const STREAM_METRICS = 'amazon-bedrock-invocationMetrics';
 
 function convert(record: SourceRecord, batch: BatchContext): RecordOutcome {
-  const v = record.value;
+  let v = record.value;
+  if (isInsightsRow(v)) {
+    // A Logs Insights row (Adapter.unpack): the invocation record is its @message.
+    const message = insightsMessage(v);
+    if ('problem' in message) return reject(message.problem);
+    v = message.value;
+  }
   if (!isObject(v)) return reject(`record is ${kindOf(v)}, not a Bedrock invocation log record`);
   if (typeof v.recordId === 'string' && 'modelInput' in v) return convertBatchLine(record, v, batch);
   if (isBatchManifest(v)) return skip('not_a_request');
@@ -45,11 +70,9 @@ function convert(record: SourceRecord, batch: BatchContext): RecordOutcome {
   const streamMetrics = chunks ? lastStreamMetrics(chunks) : undefined;
   const streamMetadata = chunks ? lastConverseStreamMetadata(chunks) : undefined;
   const bodyUsage =
-    optionalObject(converse?.usage, 'output.outputBodyJson.usage') ??
-    optionalObject(streamMetadata?.usage, 'output.outputBodyJson[-1].metadata.usage');
+    optionalObject(converse?.usage, 'output.outputBodyJson.usage') ?? optionalObject(streamMetadata?.usage, 'output.outputBodyJson[-1].metadata.usage');
   const bodyMetrics =
-    optionalObject(converse?.metrics, 'output.outputBodyJson.metrics') ??
-    optionalObject(streamMetadata?.metrics, 'output.outputBodyJson[-1].metadata.metrics');
+    optionalObject(converse?.metrics, 'output.outputBodyJson.metrics') ?? optionalObject(streamMetadata?.metrics, 'output.outputBodyJson[-1].metadata.metrics');
 
   const usage = readCounts(input, output, bodyUsage, streamMetrics);
   const latencyMs =
@@ -200,7 +223,8 @@ function convertBatchLine(record: SourceRecord, v: Json, batch: BatchContext): R
   const sourceId = responseId ?? batch.batchIds.scope(record.file, recordId);
   const common = { recordId, batchId, batch: true };
   if (!body) {
-    if (!error) return reject('recordId/modelInput with neither modelOutput nor error: a batch inference input line, not output (import the job\'s .jsonl.out files)');
+    if (!error)
+      return reject("recordId/modelInput with neither modelOutput nor error: a batch inference input line, not output (import the job's .jsonl.out files)");
     const code = error.errorCode;
     return {
       kind: 'payload',
@@ -271,7 +295,7 @@ function batchStopReason(body: Json): string | undefined {
 
 export const adapter: Adapter = {
   id: 'bedrock',
-  description: 'AWS Bedrock model invocation logs (.json / .json.gz from S3 or CloudWatch) and batch inference output (.jsonl.out)',
+  description: 'AWS Bedrock model invocation logs (.json / .json.gz from S3 or CloudWatch, Logs Insights exports) and batch inference output (.jsonl.out)',
   input: 'json',
   fileFilter: /\.(?:json|jsonl\.out)(?:\.gz)?$/,
   create: (ctx: AdapterContext) => {
@@ -279,9 +303,24 @@ export const adapter: Adapter = {
     const run = guarded((record) => convert(record, batch));
     return { push: (record) => [{ record, outcome: run(record) }], finish: () => [] };
   },
-  sniff: ({ value }) =>
-    isObject(value) &&
-    (value.schemaType === 'ModelInvocationLog' ||
-      (typeof value.requestId === 'string' && typeof value.modelId === 'string' && 'operation' in value) ||
-      (typeof value.recordId === 'string' && isObject(value.modelInput) && (isObject(value.modelOutput) || isObject(value.error)))),
+  unpack: (value) => (isLogsInsightsExport(value) ? insightsRows(value) : undefined),
+  sniff: ({ value }) => {
+    if (isLogsInsightsExport(value)) {
+      // Claimed when a row's @message is an invocation record (the first rows the head holds).
+      const row = value.results.find(isInsightsRow);
+      const message = row ? insightsMessage(row) : undefined;
+      return message !== undefined && 'value' in message && isInvocationRecord(message.value);
+    }
+    return (
+      isInvocationRecord(value) ||
+      (isObject(value) && typeof value.recordId === 'string' && isObject(value.modelInput) && (isObject(value.modelOutput) || isObject(value.error)))
+    );
+  },
 };
+
+function isInvocationRecord(value: unknown): boolean {
+  return (
+    isObject(value) &&
+    (value.schemaType === 'ModelInvocationLog' || (typeof value.requestId === 'string' && typeof value.modelId === 'string' && 'operation' in value))
+  );
+}
