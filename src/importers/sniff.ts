@@ -103,7 +103,12 @@ export interface Peeked {
   columns?: string[];
   /** The first record (CSV: header → cell map of the first data row), when the head holds one. */
   first?: SourceRecord;
+  /** The first records the head holds whole (up to PEEK_RECORDS; CSV: the first row only). */
+  records: SourceRecord[];
 }
+
+/** How many records `--from auto` looks at: streams open with records of no telling shape. */
+export const PEEK_RECORDS = 20;
 
 /** The header and first record from the first bytes of a source. */
 export function peekRecords(head: string, file: string, mode: InputMode = modeFromText(head)): Peeked {
@@ -112,14 +117,44 @@ export function peekRecords(head: string, file: string, mode: InputMode = modeFr
     const records = firstCsvRecords(text, 2);
     const columns = records[0]?.cells;
     const row = records[1];
-    if (!columns) return { mode };
-    if (!row) return { mode, columns };
+    if (!columns) return { mode, records: [] };
+    if (!row) return { mode, columns, records: [] };
     const value: Record<string, string> = {};
     for (const [i, c] of columns.entries()) value[c] = row.cells[i] ?? '';
-    return { mode, columns, first: { value, file, line: row.line } };
+    const first = { value, file, line: row.line };
+    return { mode, columns, first, records: [first] };
   }
+  const records = firstJsonValues(text).map((v) => ({ value: v.value, file, line: v.line }));
+  return { mode, first: records[0], records };
+}
+
+/** The first JSON value, then (JSONL) the whole lines after it, up to PEEK_RECORDS. */
+function firstJsonValues(text: string): { value: unknown; line: number }[] {
   const first = firstJsonValue(text);
-  return { mode, first: first ? { value: first.value, file, line: first.line } : undefined };
+  if (!first) return [];
+  const out = [first];
+  const t = text.trimStart();
+  if (t.startsWith('[')) {
+    try {
+      const all = JSON.parse(t) as unknown[];
+      for (let i = 1; i < all.length && out.length < PEEK_RECORDS; i++) out.push({ value: all[i], line: first.line });
+    } catch {
+      // a cut array: its first element is enough
+    }
+    return out;
+  }
+  const lines = text.split('\n');
+  // The last element may be cut off by the peek limit; only whole lines are used.
+  for (let i = first.line; i < lines.length - 1 && out.length < PEEK_RECORDS; i++) {
+    const l = lines[i]!.trim();
+    if (l === '') continue;
+    try {
+      out.push({ value: JSON.parse(l), line: i + 1 });
+    } catch {
+      break; // not JSONL (one object over several lines): the first value is all there is
+    }
+  }
+  return out;
 }
 
 function firstCsvRecords(text: string, count: number): { cells: string[]; line: number }[] {
@@ -188,6 +223,32 @@ function valueEnd(t: string, start: number): number | undefined {
       depth--;
       if (depth === 0) return i + 1;
     }
+  }
+  return undefined;
+}
+
+/**
+ * Inputs that are recognisable but hold no results: named, so `--from auto` can say what
+ * to import instead of "matches none of the known formats".
+ */
+export function notImportable(value: unknown): string | undefined {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
+  const v = value as Record<string, unknown>;
+  const has = (k: string) => k in v;
+  if (typeof v.custom_id === 'string' && has('method') && has('url') && has('body') && !has('response')) {
+    return 'an OpenAI Batch input file (custom_id/method/url/body: the requests, no results): import the batch output and error files (--from openai-batch)';
+  }
+  if (typeof v.custom_id === 'string' && has('params') && !has('result')) {
+    return 'an Anthropic Message Batches request file (custom_id/params: no results): import the batch results (--from anthropic-batch)';
+  }
+  if (typeof v.key === 'string' && has('request') && !has('response') && !has('error')) {
+    return 'a Gemini API batch input file (key/request: no results): import the batch output file (--from gemini)';
+  }
+  if (typeof v.recordId === 'string' && has('modelInput') && !has('modelOutput') && !has('error')) {
+    return 'a Bedrock batch inference input file (recordId/modelInput: no results): import the job\'s .jsonl.out output';
+  }
+  if (Array.isArray(v.results) && has('statistics') && has('status')) {
+    return 'a CloudWatch Logs Insights query result ({statistics, status, results}); opsmeter does not read these yet: import the invocation records themselves (the S3 delivery, or the message of each log event on its own line) with --from bedrock';
   }
   return undefined;
 }

@@ -200,3 +200,25 @@ describe('claude-code: lines that cannot be interpreted', () => {
     expect(adapter.fileFilter!.test('settings.json')).toBe(false);
   });
 });
+
+describe('claude-code: subagents and files of other formats', () => {
+  const inner = { type: 'assistant', sessionId: S1, uuid: 'sub-1', requestId: 'req_sub_1', timestamp: '2025-09-15T09:11:20.640Z', message: { id: 'msg_sub_1', model: 'claude-haiku-4-5-20251001', usage: { input_tokens: 10, output_tokens: 5 } } };
+  test("a subagent response copied into the parent's agent_progress line stays a sidechain, and its own line is a plain copy", () => {
+    const progress: SourceRecord = { value: { type: 'progress', sessionId: S1, uuid: 'p-1', isSidechain: false, data: { type: 'agent_progress', message: inner } }, file: MAIN, line: 1 };
+    const own: SourceRecord = { value: { ...inner, isSidechain: true }, file: SUB, line: 1 };
+    const { results } = runAdapter(adapter, [progress, own]);
+    const kept = results.filter((r) => r.outcome.kind === 'payload');
+    expect(kept).toHaveLength(1);
+    expect((kept[0]!.outcome as { draft: { metadata: Record<string, unknown> } }).draft.metadata.sidechain).toBe(true);
+    expect(results.find((r) => r.outcome.kind === 'skip')!.outcome).toEqual(skipped('duplicate_copy'));
+  });
+
+  test('a file with no Claude Code entries (a Codex rollout, a Messages object) has its rows rejected, saying so', async () => {
+    const codex = await loadRecords(join(FIXTURES, 'import', 'codex', 'sessions', '2026', '02', '23', 'rollout-2026-02-23T13-19-38-019c8a70-dda7-7f33-98ea-f30553347322.jsonl'));
+    const message = await loadRecords(join(FIXTURES, 'import', 'anthropic-log', 'messages.jsonl'));
+    const { results } = runAdapter(adapter, [...codex, ...message.slice(0, 1)]);
+    expect(results.every((r) => r.outcome.kind === 'reject')).toBe(true);
+    expect(results[0]!.outcome).toEqual(rejected('type "session_meta" without uuid or sessionId: not a Claude Code transcript entry (a file of another format?)'));
+    expect(results.at(-1)!.outcome).toEqual(rejected('type "message" without uuid or sessionId: not a Claude Code transcript entry (a file of another format?)'));
+  });
+});

@@ -122,3 +122,17 @@ describe('openai-log: records that cannot be interpreted', () => {
     expect(adapter.sniff!({ value: { custom_id: 'a', response: { body: {} } }, file: 'x', line: 1 })).toBe(false);
   });
 });
+
+describe('openai-log: a failed Responses stream (recorded: insufficient_quota)', () => {
+  test('the error event is not a request; response.failed is the partial', async () => {
+    const { results } = runAdapter(adapter, await loadRecords(join(DIR, 'streams', 'responses-failed-stream.jsonl')));
+    expect(results.map((r) => [r.record.line, r.outcome])).toEqual([
+      [1, skipped('not_a_request')],
+      [2, skipped('not_a_request')],
+      [3, payload({
+        sourceId: 'resp_0265b28bea036ff60068df845920648196938b4f36acdcee37', provider: 'openai', model: 'gpt-5-2025-08-07', status: 'error', errorCode: 'insufficient_quota',
+        partialReason: 'request_failed', createdAt: 1759478873, metadata: { serviceTier: 'auto' },
+      })],
+    ]);
+  });
+});

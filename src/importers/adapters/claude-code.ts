@@ -26,6 +26,7 @@ import {
   compact,
   isObject,
   kindOf,
+  label,
   meta,
   reject,
   settleUsage,
@@ -61,8 +62,15 @@ function interpret(record: SourceRecord): Line {
     // the subagent's own file has the same ids, so the dedupe below counts it once.
     const inner = isObject(v.data) && isObject(v.data.message) ? v.data.message : undefined;
     if (!inner || !isObject(inner.message) || !isObject(inner.message.usage)) return done(skip('not_a_request'));
-    entry = { ...inner, sessionId: inner.sessionId ?? v.sessionId, uuid: inner.uuid ?? v.uuid };
+    // What a progress line wraps is a subagent's response, whether or not the copy says
+    // isSidechain: it stays marked, and does not make the subagent's own line a "replay".
+    entry = { ...inner, isSidechain: true, sessionId: inner.sessionId ?? v.sessionId, uuid: inner.uuid ?? v.uuid };
   } else if (v.type !== 'assistant') {
+    if (!('uuid' in v) && !('sessionId' in v) && !('leafUuid' in v) && !('messageId' in v)) {
+      // Claude Code writes every entry with a uuid, a sessionId, a leafUuid (summary) or a
+      // messageId (file-history-snapshot): this line is of another format.
+      return done(reject(`type ${label(v.type)} without uuid or sessionId: not a Claude Code transcript entry (a file of another format?)`));
+    }
     return done(skip('not_a_request'));
   }
   const message = entry.message;

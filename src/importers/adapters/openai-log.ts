@@ -27,6 +27,9 @@ function interpret(record: SourceRecord): Line {
   const value = record.value;
   if (!isObject(value)) return done(reject(`line is ${kindOf(value)}, not an OpenAI response object`));
   let obj: Json = value;
+  // A failed Responses stream sends an `error` event before `response.failed`; the latter
+  // is the request (its partial), the event is not.
+  if (obj.type === 'error' && !('object' in obj) && !('id' in obj) && typeof obj.sequence_number === 'number') return done(skip('not_a_request'));
   if (typeof obj.type === 'string' && obj.type.startsWith('response.') && !('object' in obj)) {
     if (!TERMINAL_EVENTS.has(obj.type)) return done(skip('not_a_request'));
     if (!isObject(obj.response)) return done(reject(`${obj.type} event has no response object`));

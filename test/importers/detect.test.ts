@@ -1,0 +1,69 @@
+/** `--from auto` through the built CLI: per-file detection, records of no telling shape, inputs that hold no results. */
+import { afterAll, describe, expect, test } from 'vitest';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { FIXTURES, runCli } from '../helpers/cli.js';
+
+const tmp = mkdtempSync(join(tmpdir(), 'opsmeter-detect-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+const file = (name: string, text: string) => {
+  const p = join(tmp, name);
+  writeFileSync(p, text);
+  return p;
+};
+const fixtureLines = (path: string, from: number, to: number) => readFileSync(join(FIXTURES, 'import', path), 'utf8').split('\n').slice(from - 1, to).join('\n') + '\n';
+
+describe('--from auto', () => {
+  test("a stream whose first record has no telling shape (Azure's filter-only chunk) is recognised from the records after it", async () => {
+    const p = file('azure-stream.jsonl', fixtureLines('openai-log/app-completions.jsonl', 16, 18));
+    const auto = await runCli(['import', p]);
+    expect(auto.stderr).toContain('--from auto chose openai-log');
+    expect(auto.code).toBe(0);
+    const named = await runCli(['import', p, '--from', 'openai-log']);
+    expect(auto.stdout).toBe(named.stdout);
+  });
+
+  test('a folder of several formats is refused, naming the format of each file', async () => {
+    const r = await runCli(['import', join('fixtures', 'import', 'codex', 'sessions'), join('fixtures', 'import', 'anthropic-log', 'messages.jsonl')]);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toContain('--from auto: the inputs hold 2 formats, and one import reads one format:');
+    expect(r.stderr).toMatch(/codex: fixtures\/import\/codex\/sessions\/2026\/02\/23\/rollout-2026-02-23T13-19-38-[^,]+\.jsonl, /);
+    expect(r.stderr).toContain('anthropic-log: fixtures/import/anthropic-log/messages.jsonl');
+    expect(r.stderr).toContain('import each format on its own with --from FORMAT');
+  });
+
+  test('a file that matches nothing among files of one format is named', async () => {
+    const odd = file('notes.json', '{"hello": "world"}\n');
+    const r = await runCli(['import', join('fixtures', 'import', 'anthropic-log', 'messages.jsonl'), odd]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('not every input is anthropic-log');
+    expect(r.stderr).toContain(`${odd} (JSON) matches none of the known formats`);
+  });
+
+  test('a batch input file says what to import instead', async () => {
+    // The OpenAI Batch guide's input example.
+    const p = file('batchinput.jsonl', '{"custom_id": "request-1", "method": "POST", "url": "/v1/chat/completions", "body": {"model": "gpt-3.5-turbo-0125", "messages": [{"role": "system", "content": "You are a helpful assistant."},{"role": "user", "content": "Hello world!"}],"max_tokens": 1000}}\n');
+    const r = await runCli(['import', p]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('is an OpenAI Batch input file (custom_id/method/url/body: the requests, no results): import the batch output and error files (--from openai-batch)');
+  });
+
+  test('a header-only export is recognised by its header and imports nothing', async () => {
+    const header = readFileSync(join(FIXTURES, 'import', 'litellm', 'spend.csv'), 'utf8').split('\n')[0]!;
+    const p = file('spend-empty.csv', header + '\n');
+    const r = await runCli(['import', p]);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain('--from auto chose litellm');
+    expect(r.stderr).toContain('it has only a header row, no rows to import');
+    expect(r.stderr).toContain('read 0 = complete 0 + partial 0 + skipped 0 + rejected 0 ✔');
+  });
+
+  test('a CloudWatch Logs Insights export is named', async () => {
+    const p = file('insights.json', JSON.stringify({ results: [[{ field: '@timestamp', value: '2025-09-12 14:03:07.000' }, { field: '@message', value: '{}' }]], statistics: { recordsMatched: 1, recordsScanned: 10, bytesScanned: 100 }, status: 'Complete' }) + '\n');
+    const r = await runCli(['import', p]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('is a CloudWatch Logs Insights query result');
+  });
+});
