@@ -3,7 +3,8 @@
  * (what "the same content" means).
  */
 import { describe, expect, it } from 'vitest';
-import { DuplicateIndex, contentFingerprint, fnv1a } from '../src/validate/duplicates.js';
+import { fnv1a } from '../src/contract/random.js';
+import { DuplicateIndex, contentFingerprint } from '../src/validate/duplicates.js';
 
 describe('DuplicateIndex', () => {
   it('reports where an id was first seen, and whether the content matches', () => {

@@ -6,7 +6,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { catalogFromJson } from '../src/contract/catalog.js';
 import { DEFAULT_EMULATOR_KEY, startEmulator, type Emulator, type EmulatorOptions } from '../src/emulator/server.js';
-import { mulberry32 } from '../src/emulator/prng.js';
+import { mulberry32 } from '../src/contract/random.js';
 import type { Payload } from '../src/contract/fields.js';
 
 const KEY = DEFAULT_EMULATOR_KEY;

@@ -262,6 +262,28 @@ describe('Sender', () => {
     expect(report.skipped).toBe(2);
   });
 
+  it('a dry run is the same sender: the same local decisions and counts, the events to send in input order, no client', async () => {
+    const items: SendItem[] = [
+      event(1, { inputTokens: '10' }),
+      { value: undefined, readError: 'bad JSON (line 2, column 3)', where: 'f.jsonl:2' },
+      event(3, { dataMode: 'real', environment: 'prod' }),
+      event(4),
+      event(5, { externalRequestId: undefined }),
+      event(6, { promptVersion: undefined }),
+      event(7),
+    ];
+    const alreadyAccepted = new Set(['ext_t_7']);
+    const real = await send(() => ok(), items, { alreadyAccepted });
+    const printed: unknown[] = [];
+    const dry = await new Sender({ catalog, concurrency: 4, alreadyAccepted, dryRun: (v) => void printed.push(v) }).run(items);
+    expect(printed.map((v) => JSON.stringify(v)).sort()).toEqual(real.server.requests.map((r) => r.body).sort());
+    expect(printed).toEqual([items[3]!.value, items[4]!.value, items[5]!.value]);
+    for (const k of ['read', 'skipped', 'notSent', 'eventsWithLintWarnings', 'eventsWithoutId', 'samples'] as const) expect(dry[k], k).toEqual(real.report[k]);
+    expect(dry.outcomes['not-sent']).toBe(real.report.outcomes['not-sent']);
+    expect(dry.requests).toBe(0);
+    expect(() => new Sender({ catalog, concurrency: 1 })).toThrow(/client or a dryRun/);
+  });
+
   it('does not retry an ambiguous failure for an event without externalRequestId', async () => {
     const { results, server } = await send(() => ({ status: 503 }), [event(1, { externalRequestId: undefined })]);
     expect(server.requests).toHaveLength(1);

@@ -11,6 +11,7 @@ import {
   type RetryAfterMode,
 } from '../emulator/constants.js';
 import { EXIT, OpsmeterError } from '../errors.js';
+import { isLoopbackHost } from '../ingest/config.js';
 import { paint, useColor } from './output.js';
 import { catalogOption, intArg, loadCatalog } from './shared.js';
 
@@ -55,11 +56,6 @@ function latencyArg(value: string): number {
   const n = intArg('--latency', 0)(value);
   if (n > 2_147_483_647) throw new OpsmeterError(`--latency takes milliseconds up to 2147483647, got "${value}"`, EXIT.usage);
   return n;
-}
-
-function isLoopbackHost(host: string): boolean {
-  const h = host.replace(/^\[|\]$/g, '').toLowerCase();
-  return h === 'localhost' || h === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h) || h === '::ffff:127.0.0.1';
 }
 
 export function registerEmulate(program: Command): void {

@@ -3,6 +3,7 @@
  * linter (lint.ts), the JSON Schema (`opsmeter schema`) and the README's field table
  * are all derived from this table, so they cannot drift apart.
  */
+import { daysFromCivil, daysInMonth } from './calendar.js';
 
 export const DATA_MODES = ['real', 'test', 'demo'] as const;
 export const ENVIRONMENTS = ['prod', 'staging', 'dev'] as const;
@@ -90,8 +91,6 @@ export type PartialReason = (typeof PARTIAL_REASONS)[number];
 export const DATETIME_WITH_ZONE =
   /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2})$/;
 
-const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
-
 /**
  * Epoch ms of an ISO-8601 date-time that matches DATETIME_WITH_ZONE and is a real instant,
  * else NaN. Hand-rolled because it runs on every record: a regex plus Date.parse cost
@@ -135,19 +134,8 @@ export function parseZonedDateTime(s: string): number {
     offsetMin = (z === 43 ? 1 : -1) * (oh * 60 + om);
   } else return NaN;
   if (!(month >= 1 && month <= 12 && day >= 1 && hour <= 23 && minute <= 59 && second <= 59)) return NaN;
-  const leap = (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
-  if (day > (month === 2 && leap ? 29 : DAYS_IN_MONTH[month - 1]!)) return NaN;
+  if (day > daysInMonth(year, month)) return NaN;
   return (daysFromCivil(year, month, day) * 86_400 + hour * 3600 + minute * 60 + second - offsetMin * 60) * 1000 + ms;
-}
-
-/** Days from 1970-01-01 to a proleptic Gregorian date (H. Hinnant's days_from_civil). */
-function daysFromCivil(year: number, month: number, day: number): number {
-  const y = month <= 2 ? year - 1 : year;
-  const era = Math.floor(y / 400);
-  const yoe = y - era * 400;
-  const doy = Math.floor((153 * (month + (month > 2 ? -3 : 9)) + 2) / 5) + day - 1;
-  const doe = yoe * 365 + Math.floor(yoe / 4) - Math.floor(yoe / 100) + doy;
-  return era * 146_097 + doe - 719_468;
 }
 
 /** The number written by `len` ASCII digits at `at`, or NaN. */

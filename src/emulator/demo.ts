@@ -1,52 +1,24 @@
 /**
  * `POST /v1/ingest/demo` "always writes demo rows with dataMode=demo". With an empty body the
- * emulator makes up one realistic row; with a payload it forces dataMode "demo".
+ * emulator makes up one realistic row (the shared fake-event generator, the same one
+ * `send --demo` uses); with a payload it forces dataMode "demo".
  */
 import { randomUUID } from 'node:crypto';
 import type { Catalog } from '../contract/catalog.js';
+import { fakeModels, fakePayload, fakeUsers, type FakeModel } from '../contract/fake-events.js';
 import type { Payload } from '../contract/fields.js';
-import { randomInt, type Random } from './prng.js';
+import type { Random } from '../contract/random.js';
 
-/** Models demo rows are drawn from (the ones Opsmeter's own examples use), when in the catalog. */
-const DEMO_MODELS: ReadonlyArray<readonly [string, string]> = [
-  ['openai', 'gpt-4o-mini'],
-  ['openai', 'gpt-4o'],
-  ['openai', 'gpt-4-1-mini'],
-  ['anthropic', 'claude-3-5-sonnet-20241022'],
-  ['anthropic', 'claude-3-5-haiku-20241022'],
-];
-const DEMO_ENDPOINTS = ['checkout.ai_summary', 'support.reply', 'invoice.extract', 'search.rerank'];
-
-export function demoModels(catalog: Catalog): ReadonlyArray<readonly [string, string]> {
-  const known = DEMO_MODELS.filter(([p, m]) => catalog.get(p, m) !== undefined);
-  if (known.length > 0) return known;
-  // A custom catalog without those models: use its first priced entries.
-  const priced = catalog.list().filter((e) => e.inputPer1M !== null && e.outputPer1M !== null);
-  return (priced.length > 0 ? priced : catalog.list()).slice(0, 5).map((e) => [e.provider, e.model] as const);
-}
-
-/** One made-up but plausible demo row (dataMode demo, environment dev). */
-export function generateDemoRow(rand: Random, models: ReadonlyArray<readonly [string, string]>, now: number): Payload {
-  const [provider, model] = models.length > 0 ? models[randomInt(rand, 0, models.length - 1)]! : ['openai', 'gpt-4o-mini'];
-  const inputTokens = randomInt(rand, 150, 4000);
-  const outputTokens = randomInt(rand, 20, 900);
-  const failed = rand() < 0.05;
-  return {
-    externalRequestId: `demo_${randomUUID()}`,
-    provider,
-    model,
-    promptVersion: 'demo_v1',
-    endpointTag: DEMO_ENDPOINTS[randomInt(rand, 0, DEMO_ENDPOINTS.length - 1)]!,
-    inputTokens,
-    outputTokens,
-    totalTokens: inputTokens + outputTokens,
-    latencyMs: randomInt(rand, 250, 4500),
-    status: failed ? 'error' : 'success',
-    errorCode: failed ? 'provider_timeout' : null,
-    dataMode: 'demo',
-    environment: 'dev',
+/** Makes the demo rows of one emulator run, all drawn from `rand` (reproducible with --seed). */
+export function demoRowMaker(catalog: Catalog, rand: Random): (now: number) => Payload {
+  const found = fakeModels(catalog);
+  // An empty custom catalog: the row then fails the catalog check, which is what such a server would say.
+  const models: readonly FakeModel[] = found.length > 0 ? found : [['openai', 'gpt-4o-mini', 1]];
+  const users = fakeUsers(rand);
+  return (now) => ({
+    ...fakePayload(rand, models, { mode: 'demo', externalRequestId: `demo_${randomUUID()}`, environment: 'dev', users }),
     createdAt: new Date(now).toISOString(),
-  };
+  });
 }
 
 /**

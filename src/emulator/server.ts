@@ -20,6 +20,7 @@ import { performance } from 'node:perf_hooks';
 import { builtinCatalog, type Catalog } from '../contract/catalog.js';
 import type { Payload } from '../contract/fields.js';
 import { lintPayload } from '../contract/lint.js';
+import { mulberry32 } from '../contract/random.js';
 import {
   BUDGET_MODES,
   CLEANUP_SCOPES,
@@ -33,10 +34,9 @@ import {
   type CleanupScope,
   type RetryAfterMode,
 } from './constants.js';
-import { asDemoRow, demoModels, generateDemoRow } from './demo.js';
+import { asDemoRow, demoRowMaker } from './demo.js';
 import { Ledger, type DataMode, type Posture, type PolicyStop } from './ledger.js';
 import type { StoreRecovery } from './store.js';
-import { mulberry32 } from './prng.js';
 import { TokenBucket, type Clock } from './rate-limit.js';
 
 export { DEFAULT_EMULATOR_KEY, DEFAULT_EMULATOR_TOKEN, MAX_BODY_BYTES, type RetryAfterMode };
@@ -179,8 +179,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
   const seed = opts.seed ?? Math.floor(Math.random() * 2 ** 31);
   const faultRandom = mulberry32(seed);
   // A separate stream for demo rows, so demo traffic does not shift the fault sequence.
-  const demoRandom = mulberry32(seed ^ 0x5bd1e995);
-  const models = demoModels(catalog);
+  const demoRow = demoRowMaker(catalog, mulberry32(seed ^ 0x5bd1e995));
   const planTier = opts.planTier ?? 'Free';
   const retryAfterMode = opts.retryAfterMode ?? 'seconds';
   const latencyMs = opts.latencyMs ?? 0;
@@ -329,7 +328,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
     let value: unknown;
     if (text.trim() === '') {
       if (!demo) return replyErrors(req, res, t0, [{ pointer: '', message: 'empty body: send one payload as a JSON object', rule: 'payload/not-object' }]);
-      value = generateDemoRow(demoRandom, models, Date.now());
+      value = demoRow(Date.now());
     } else {
       try {
         value = JSON.parse(text);

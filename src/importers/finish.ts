@@ -6,9 +6,11 @@
  */
 import * as crypto from 'node:crypto';
 import { createHash, createHmac } from 'node:crypto';
+import { daysInMonth, isoFromEpochMs } from '../contract/calendar.js';
 import type { Catalog } from '../contract/catalog.js';
 import type { DataMode, Environment, Payload } from '../contract/fields.js';
 import { lintPayload } from '../contract/lint.js';
+import { piiKind } from '../contract/pii.js';
 import type { RulePolicy } from '../contract/rule-settings.js';
 import type { Draft, FormatId } from './types.js';
 
@@ -63,6 +65,40 @@ export function hashUserId(salt: string, id: string): string {
   return 'u_' + createHmac('sha256', salt).update(id).digest('hex');
 }
 
+/**
+ * Identifiers adapters copy into metadata that are chosen by the caller and so can carry a
+ * person's id (a batch `custom_id` or Bedrock `recordId` of "alice@example.com"). Under --hash-user-ids they are
+ * hashed like userId, as is any other copied string that looks like PII (src/contract/pii.ts).
+ */
+export const PERSONAL_METADATA_KEYS: ReadonlySet<string> = new Set(['customId', 'recordId', 'user', 'endUser', 'email', 'userEmail']);
+
+/**
+ * Source fields that can carry a person's id (request `user`, `safety_identifier`, LiteLLM
+ * `end_user`, batch `custom_id`, …): scrubbed from rows copied into the rejects file under
+ * --hash-user-ids (see scrubPersonal).
+ */
+const PERSONAL_SOURCE_KEYS: ReadonlySet<string> = new Set([
+  'user', 'end_user', 'enduser', 'user_id', 'userid', 'custom_id', 'customid', 'recordid', 'safety_identifier', 'email', 'user_email',
+  'tenant_id', 'tenantid', 'customer_id', 'requester_ip_address', 'user_api_key_user_id', 'user_api_key_end_user_id', 'user_api_key_user_email',
+]);
+
+/**
+ * A copy of a source value with every personal identifier hashed (by key, or because the
+ * string looks like PII), for the rejects file under --hash-user-ids. Iterative with a depth
+ * cap, so a deeply nested record cannot overflow the stack here.
+ */
+export function scrubPersonal(value: unknown, salt: string, depth = 0): unknown {
+  if (typeof value === 'string') return piiKind(value) ? hashUserId(salt, value) : value;
+  if (typeof value !== 'object' || value === null) return value;
+  if (depth > 64) return '[nested too deeply: left out]';
+  if (Array.isArray(value)) return value.map((v) => scrubPersonal(v, salt, depth + 1));
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) {
+    out[k] = typeof v === 'string' && PERSONAL_SOURCE_KEYS.has(k.toLowerCase()) ? hashUserId(salt, v) : scrubPersonal(v, salt, depth + 1);
+  }
+  return out;
+}
+
 const ISO_LIKE = /^(\d{4}-\d{2}-\d{2})(?:[T ](\d{2}:\d{2})(?::(\d{2})(?:[.,](\d+))?)?)?\s*(Z|UTC|GMT|[+-]\d{2}(?::?\d{2})?)?$/i;
 const NUMERIC = /^\d+(?:\.\d+)?$/;
 
@@ -111,35 +147,6 @@ function fastUtc(s: string): string | undefined {
   return `${s.slice(0, 10)}T${s.slice(11, 19)}.${ms < 10 ? '00' : ms < 100 ? '0' : ''}${ms}Z`;
 }
 
-function daysInMonth(y: number, m: number): number {
-  if (m === 2) return (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0 ? 29 : 28;
-  return m === 4 || m === 6 || m === 9 || m === 11 ? 30 : 31;
-}
-
-const pad2 = (n: number) => (n < 10 ? '0' : '') + n;
-
-/** Epoch ms → `YYYY-MM-DDTHH:MM:SS.mmmZ` without a Date object (days-to-civil, H. Hinnant). */
-export function isoFromEpochMs(t: number): string {
-  const days = Math.floor(t / 86_400_000);
-  let rest = t - days * 86_400_000;
-  const z = days + 719_468;
-  const era = Math.floor(z / 146_097);
-  const doe = z - era * 146_097;
-  const yoe = Math.floor((doe - Math.floor(doe / 1460) + Math.floor(doe / 36_524) - Math.floor(doe / 146_096)) / 365);
-  const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
-  const mp = Math.floor((5 * doy + 2) / 153);
-  const d = doy - Math.floor((153 * mp + 2) / 5) + 1;
-  const m = mp < 10 ? mp + 3 : mp - 9;
-  const y = yoe + era * 400 + (m <= 2 ? 1 : 0);
-  const h = Math.floor(rest / 3_600_000);
-  rest -= h * 3_600_000;
-  const mi = Math.floor(rest / 60_000);
-  rest -= mi * 60_000;
-  const sec = Math.floor(rest / 1000);
-  const ms = rest - sec * 1000;
-  return `${y}-${pad2(m)}-${pad2(d)}T${pad2(h)}:${pad2(mi)}:${pad2(sec)}.${ms < 10 ? '00' : ms < 100 ? '0' : ''}${ms}Z`;
-}
-
 export function normalizeTimestamp(v: string | number): string | undefined {
   if (typeof v === 'string') {
     const fast = fastUtc(v);
@@ -164,9 +171,8 @@ export function normalizeTimestamp(v: string | number): string | undefined {
     ms = Date.parse(iso);
     if (Number.isNaN(ms)) return undefined;
     // Date.parse rolls 2026-02-30 over to March; a calendar date that does not exist is not a date.
-    if (date!.charCodeAt(8) > 50 || date!.slice(8) === '29') {
-      if (new Date(Date.parse(`${date}T00:00:00Z`)).toISOString().slice(0, 10) !== date) return undefined;
-    }
+    const day = Number(date!.slice(8, 10));
+    if (day > 28 && day > daysInMonth(Number(date!.slice(0, 4)), Number(date!.slice(5, 7)))) return undefined;
   }
   // 1970-01-01 … 9999-12-31
   if (!Number.isFinite(ms) || ms < 0 || ms > 253_402_300_799_999) return undefined;
@@ -265,7 +271,13 @@ export function finishDraft(draft: Draft, opts: FinishOptions): Finished {
   const metadata: Record<string, string | number | boolean | null> = { source: opts.format };
   const extra = draft.metadata;
   // As Object.assign would (own enumerable keys, in order, by assignment), without the call.
-  if (extra) for (const k in extra) metadata[k] = extra[k]!;
+  if (extra) {
+    const salt = opts.hashSalt;
+    for (const k in extra) {
+      const v = extra[k]!;
+      metadata[k] = salt !== undefined && typeof v === 'string' && (PERSONAL_METADATA_KEYS.has(k) || piiKind(v) !== undefined) ? hashUserId(salt, v) : v;
+    }
+  }
   if (draft.cachedInputTokens !== undefined) metadata.cachedInputTokens = draft.cachedInputTokens;
   if (draft.cacheWriteTokens !== undefined) metadata.cacheWriteTokens = draft.cacheWriteTokens;
   if (draft.reasoningTokens !== undefined) metadata.reasoningTokens = draft.reasoningTokens;

@@ -13,8 +13,9 @@ import type { Catalog } from '../contract/catalog.js';
 import type { RulePolicy } from '../contract/rule-settings.js';
 import { CsvHeaderError, readCsv } from '../read/csv.js';
 import { readRecordStream, SourceError, type Source } from '../read/records.js';
-import { DuplicateIndex, fnv1a } from '../validate/duplicates.js';
-import { finishDraft, type Defaults, type Finished } from './finish.js';
+import { fnv1a } from '../contract/random.js';
+import { DuplicateIndex } from '../validate/duplicates.js';
+import { finishDraft, scrubPersonal, type Defaults, type Finished } from './finish.js';
 import type { LineOutput } from './sink.js';
 import { aggregateByColumns, aggregateByRecord, aggregateMessage, peekRecords } from './sniff.js';
 import { jsonFormatFromName, modeFromName, modeFromText, openSource, PEEK_BYTES, SourceOpenError, type InputMode, type OpenedSource } from './source.js';
@@ -38,6 +39,8 @@ export interface ImportOptions {
   catalog: Catalog;
   defaults: Defaults;
   hashSalt?: string;
+  /** --provider: the provider of every payload, whatever the records say. */
+  provider?: string;
   output: LineOutput;
   rejects?: LineOutput;
   /** Sources already opened (stdin after a sniff); others are opened here. */
@@ -195,7 +198,16 @@ export async function runImport(opts: ImportOptions): Promise<ImportTally> {
     tally.countReject(reason);
     if (rejects) {
       let raw: string | null = record.raw ?? null;
-      if (raw === null && record.value !== undefined) {
+      if (opts.hashSalt !== undefined) {
+        // The rejects file must not undo --hash-user-ids: a row is copied with its personal
+        // identifiers hashed, and a row that could not be parsed (so cannot be scrubbed) is left out.
+        raw = null;
+        if (record.value !== undefined) {
+          const json = rawJson(scrubPersonal(record.value, opts.hashSalt));
+          if (json === undefined) reason += ` (${TOO_DEEP})`;
+          else raw = json;
+        } else if (record.raw !== undefined) reason += ' (raw left out: it cannot be parsed, so its identifiers cannot be hashed under --hash-user-ids)';
+      } else if (raw === null && record.value !== undefined) {
         const json = rawJson(record.value);
         if (json === undefined) reason += ` (${TOO_DEEP})`;
         else raw = json;
@@ -208,7 +220,7 @@ export async function runImport(opts: ImportOptions): Promise<ImportTally> {
     const { record, outcome } = res;
     switch (outcome.kind) {
       case 'payload': {
-        const fin = firstCopy(outcome.draft, record);
+        const fin = firstCopy(opts.provider === undefined ? outcome.draft : { ...outcome.draft, provider: opts.provider }, record);
         if (fin === 'copy') tally.countSkip('duplicate_copy');
         else if (fin.ok) {
           tally.countPayload(fin.payload, fin.known, fin.applied);
@@ -320,7 +332,7 @@ export async function runImport(opts: ImportOptions): Promise<ImportTally> {
         linesRead = stats.lines;
       } else {
         let first = true;
-        let duplicateKeyLine = -1;
+        let duplicateKeyRecord = -1;
         let duplicateKeyMessage = '';
         const stats = await readRecordStream(opened.chunks, jsonFormatFromName(source.name), {
           record(r) {
@@ -330,14 +342,14 @@ export async function runImport(opts: ImportOptions): Promise<ImportTally> {
               if (agg) throw new ImportStop(aggregateMessage(source.name, agg));
             }
             const rec = newRecord(r.value, source.name, r.line, r.raw);
-            if (r.line === duplicateKeyLine) settle(rec, { kind: 'reject', reason: duplicateKeyMessage });
+            if (r.index === duplicateKeyRecord) settle(rec, { kind: 'reject', reason: duplicateKeyMessage });
             else push(rec);
             return afterRecord(fileIndex);
           },
           fault(f) {
             if (f.fault === 'duplicate-key') {
               // The record follows with the last value winning; reject it rather than guess.
-              duplicateKeyLine = f.line;
+              duplicateKeyRecord = f.recordIndex ?? -1;
               duplicateKeyMessage = `${f.message} (line ${f.line}, column ${f.column})`;
               return;
             }

@@ -112,6 +112,8 @@ export interface AdapterContext {
    * globally unique id, with counts for the summary. Adapters make their own when absent.
    */
   batchIds?: BatchIds;
+  /** --model: the model of records that name none (Bedrock batch output of non-Anthropic models). */
+  model?: string;
 }
 
 /**

@@ -6,8 +6,10 @@
  */
 import { readRecords, type Source } from '../read/records.js';
 import { STOP } from '../read/lines.js';
+import { BoundedQueue } from './bounded-queue.js';
 import type { SendItem } from './sender.js';
 
+/** Records read ahead of the sender: reading pauses at HIGH_WATER and resumes at LOW_WATER. */
 const HIGH_WATER = 256;
 const LOW_WATER = 64;
 
@@ -16,71 +18,66 @@ export async function* itemsFromSources(sources: readonly Source[]): AsyncGenera
 }
 
 async function* itemsFromSource(src: Source): AsyncGenerator<SendItem> {
-  const queue: SendItem[] = [];
-  let done = false;
-  let cancelled = false;
-  let wakeConsumer: (() => void) | undefined;
-  let resumeProducer: (() => void) | undefined;
-  const notify = () => {
-    const w = wakeConsumer;
-    wakeConsumer = undefined;
-    w?.();
-  };
-  const reading = readRecords(src, {
+  const queue = new BoundedQueue<SendItem>(HIGH_WATER, LOW_WATER);
+  // Not awaited: when the sender stops early (the queue is cancelled) the reader winds down on
+  // its own; awaiting it could hang on a stdin pipe that never ends.
+  void readRecords(src, {
     record(r) {
-      if (cancelled) return STOP;
+      if (queue.isCancelled) return STOP;
       queue.push({ value: r.value, where: `${src.name}:${r.line}` });
-      notify();
-      if (queue.length >= HIGH_WATER) {
-        return new Promise<void | typeof STOP>((resolve) => {
-          resumeProducer = () => resolve(cancelled ? STOP : undefined);
-        });
-      }
-      return undefined;
+      return queue.needsDrain ? queue.waitForRoom().then((go) => (go ? undefined : STOP)) : undefined;
     },
     fault(f) {
       queue.push({ value: undefined, where: `${src.name}:${f.line}`, readError: `${f.message} (line ${f.line}, column ${f.column})` });
-      notify();
-      return cancelled ? STOP : undefined;
+      return queue.isCancelled ? STOP : undefined;
     },
-  }).then(
-    (stats) => {
-      if (stats.records === 0 && queue.length === 0 && !cancelled) {
-        queue.push({ value: undefined, where: src.name, readError: `${src.name} holds no payloads` });
-      }
-    },
-    (e: unknown) => {
-      const code = (e as NodeJS.ErrnoException).code;
-      queue.push({ value: undefined, where: src.name, readError: `cannot read ${src.name}: ${code === 'EISDIR' ? 'is a directory' : code ?? (e as Error).message}` });
-    },
-  ).finally(() => {
-    done = true;
-    notify();
-  });
-  try {
-    for (;;) {
-      if (queue.length > 0) {
-        yield queue.shift()!;
-        if (resumeProducer && queue.length <= LOW_WATER) {
-          const r = resumeProducer;
-          resumeProducer = undefined;
-          r();
+  })
+    .then(
+      (stats) => {
+        if (stats.records === 0 && queue.size === 0 && !queue.isCancelled) {
+          queue.push({ value: undefined, where: src.name, readError: `${src.name} holds no payloads`, noPayloads: true });
         }
-      } else if (done) {
-        break;
-      } else {
-        await new Promise<void>((resolve) => (wakeConsumer = resolve));
-      }
-    }
-  } finally {
-    if (!done) {
-      // Stopped early: let the reader wind down on its own (awaiting it could hang on a
-      // stdin pipe that never ends).
-      cancelled = true;
-      const r = resumeProducer;
-      resumeProducer = undefined;
-      r?.();
-      void reading;
-    }
+      },
+      (e: unknown) => {
+        const code = (e as NodeJS.ErrnoException).code;
+        queue.push({ value: undefined, where: src.name, readError: `cannot read ${src.name}: ${code === 'EISDIR' ? 'is a directory' : code ?? (e as Error).message}` });
+      },
+    )
+    .finally(() => queue.end());
+  // Stopping early calls the queue's return(), which cancels it and so stops the reader.
+  yield* queue;
+}
+
+/** Up to this many bytes of JSONL are counted for the progress line's total; beyond, the total stays unknown. */
+const COUNT_LIMIT_BYTES = 32 * 1024 * 1024;
+
+/**
+ * How many payloads the sources hold, when that is cheap to know: only JSONL files
+ * (one payload per non-blank line) of at most 32 MB in all, counted by scanning bytes
+ * (no parsing). Undefined for stdin, JSON documents, or more data: the progress line then
+ * shows no total rather than a guess.
+ */
+export async function countPayloadsCheaply(sources: readonly Source[]): Promise<number | undefined> {
+  const { readFile, stat } = await import('node:fs/promises');
+  let bytes = 0;
+  for (const s of sources) {
+    if (s.path === '-' || s.format !== 'jsonl') return undefined;
+    bytes += (await stat(s.path).catch(() => ({ size: Infinity }))).size;
+    if (bytes > COUNT_LIMIT_BYTES) return undefined;
   }
+  let n = 0;
+  for (const s of sources) {
+    const buf = await readFile(s.path).catch(() => undefined);
+    if (buf === undefined) return undefined;
+    let blank = true;
+    for (let i = 0; i < buf.length; i++) {
+      const c = buf[i]!;
+      if (c === 10) {
+        if (!blank) n++;
+        blank = true;
+      } else if (c !== 13 && c !== 32 && c !== 9) blank = false;
+    }
+    if (!blank) n++;
+  }
+  return n;
 }

@@ -23,16 +23,6 @@ export interface FirstSeen {
 const MAX_LOAD = 0.7;
 const ENTRY = 5; // h1, h2, fingerprint, file, line
 
-/** FNV-1a over UTF-16 code units, 32 bits. */
-export function fnv1a(s: string, seed = 0x811c9dc5): number {
-  let h = seed;
-  for (let i = 0; i < s.length; i++) {
-    h ^= s.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
-  return h >>> 0;
-}
-
 const mix = (h: number, v: number) => Math.imul(h ^ v, 0x01000193);
 
 /**

@@ -5,7 +5,8 @@ import { PARTIAL_REASONS } from '../../src/contract/fields.js';
 import { lintPayload } from '../../src/contract/lint.js';
 import { ruleById } from '../../src/contract/rules.js';
 import type { Draft } from '../../src/importers/types.js';
-import { externalRequestId, finishDraft, hashUserId, isoFromEpochMs, normalizeTimestamp, type FinishOptions } from '../../src/importers/finish.js';
+import { isoFromEpochMs } from '../../src/contract/calendar.js';
+import { externalRequestId, finishDraft, hashUserId, normalizeTimestamp, type FinishOptions } from '../../src/importers/finish.js';
 import { createHash, createHmac } from 'node:crypto';
 
 const opts: FinishOptions = {

@@ -10,7 +10,7 @@ import type { Payload } from '../../src/contract/fields.js';
 import { buildSummary, costChart, ImportTally, summaryText, type SummaryContext } from '../../src/importers/import-summary.js';
 import { CostLedger, timeOfDaySeconds } from '../../src/prices/ledger.js';
 import { PriceBook, PROVIDER_RULES } from '../../src/prices/library.js';
-import { mulberry32 } from '../../src/emulator/prng.js';
+import { mulberry32 } from '../../src/contract/random.js';
 
 let book: PriceBook;
 beforeAll(async () => {
