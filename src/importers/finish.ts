@@ -67,10 +67,10 @@ export function hashUserId(salt: string, id: string): string {
 
 /**
  * Identifiers adapters copy into metadata that are chosen by the caller and so can carry a
- * person's id (a batch `custom_id` of "alice@example.com"). Under --hash-user-ids they are
+ * person's id (a batch `custom_id` or Bedrock `recordId` of "alice@example.com"). Under --hash-user-ids they are
  * hashed like userId, as is any other copied string that looks like PII (src/contract/pii.ts).
  */
-export const PERSONAL_METADATA_KEYS: ReadonlySet<string> = new Set(['customId', 'user', 'endUser', 'email', 'userEmail']);
+export const PERSONAL_METADATA_KEYS: ReadonlySet<string> = new Set(['customId', 'recordId', 'user', 'endUser', 'email', 'userEmail']);
 
 /**
  * Source fields that can carry a person's id (request `user`, `safety_identifier`, LiteLLM
@@ -78,7 +78,7 @@ export const PERSONAL_METADATA_KEYS: ReadonlySet<string> = new Set(['customId', 
  * --hash-user-ids (see scrubPersonal).
  */
 const PERSONAL_SOURCE_KEYS: ReadonlySet<string> = new Set([
-  'user', 'end_user', 'enduser', 'user_id', 'userid', 'custom_id', 'customid', 'safety_identifier', 'email', 'user_email',
+  'user', 'end_user', 'enduser', 'user_id', 'userid', 'custom_id', 'customid', 'recordid', 'safety_identifier', 'email', 'user_email',
   'tenant_id', 'tenantid', 'customer_id', 'requester_ip_address', 'user_api_key_user_id', 'user_api_key_end_user_id', 'user_api_key_user_email',
 ]);
 

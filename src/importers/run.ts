@@ -12,7 +12,8 @@ import { isUtf8 } from 'node:buffer';
 import type { Catalog } from '../contract/catalog.js';
 import type { RulePolicy } from '../contract/rule-settings.js';
 import { CsvHeaderError, readCsv } from '../read/csv.js';
-import { readRecordStream, SourceError, type Source } from '../read/records.js';
+import { readRecordStream, SourceError, type RecordInfo, type Source } from '../read/records.js';
+import { loadLocator } from '../read/locate.js';
 import { fnv1a } from '../contract/random.js';
 import { DuplicateIndex } from '../validate/duplicates.js';
 import { finishDraft, scrubPersonal, type Defaults, type Finished } from './finish.js';
@@ -294,6 +295,15 @@ export async function runImport(opts: ImportOptions): Promise<ImportTally> {
     if (rejects?.needsDrain) return rejects.drain();
   };
 
+  /** The parts of a container record (Adapter.unpack), each a record of its own at its own line. */
+  const readParts = async (r: RecordInfo, parts: readonly { value: unknown; pointer: string }[], file: string, fileIndex: number): Promise<void> => {
+    await loadLocator();
+    for (const part of parts) {
+      push(newRecord(part.value, file, r.locate(part.pointer, 'value').line, undefined));
+      await afterRecord(fileIndex);
+    }
+  };
+
   for (let fileIndex = 0; fileIndex < opts.sources.length; fileIndex++) {
     const source = opts.sources[fileIndex]!;
     const opened = opts.opened?.get(source) ?? (await openOrStop(source));
@@ -341,6 +351,8 @@ export async function runImport(opts: ImportOptions): Promise<ImportTally> {
               const agg = aggregateByRecord(r.value);
               if (agg) throw new ImportStop(aggregateMessage(source.name, agg));
             }
+            const parts = r.index === duplicateKeyRecord ? undefined : adapter.unpack?.(r.value);
+            if (parts) return readParts(r, parts, source.name, fileIndex);
             const rec = newRecord(r.value, source.name, r.line, r.raw);
             if (r.index === duplicateKeyRecord) settle(rec, { kind: 'reject', reason: duplicateKeyMessage });
             else push(rec);
@@ -368,7 +380,8 @@ export async function runImport(opts: ImportOptions): Promise<ImportTally> {
       }
     } catch (e) {
       if (e instanceof ImportStop) throw e;
-      if (e instanceof CsvHeaderError) throw new ImportStop(`${source.name} is not CSV text: ${e.message}`, 'check the file (binary data, UTF-16, or the wrong file?)');
+      if (e instanceof CsvHeaderError)
+        throw new ImportStop(`${source.name} is not CSV text: ${e.message}`, 'check the file (binary data, UTF-16, or the wrong file?)');
       if (e instanceof SourceError) throw new ImportStop(`${source.name}: ${e.message}`);
       if (typeof (e as NodeJS.ErrnoException)?.code === 'string') {
         throw new ImportStop(`cannot read ${source.name}: ${(e as Error).message}`);

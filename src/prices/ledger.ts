@@ -17,9 +17,9 @@ import type { PriceBook, PriceRef } from './library.js';
 
 /**
  * Formats whose every line is a batch request, and the vendor's batch price as a share of list
- * price (sources in docs/import.md § "Batch prices"). Gemini and Bedrock batch output is not
- * read by any importer yet; their discounts do not apply as one flat factor (Vertex AI: the
- * cache discount replaces the batch one; Bedrock: "for many models"), so no rule waits here.
+ * price (sources in docs/import.md § "Batch prices"). Gemini and Bedrock batch discounts do not
+ * apply as one flat factor (Vertex AI: the cache discount replaces the batch one; Bedrock: per
+ * model), so their lines (Bedrock's are marked `batch: true`) are priced at the list price.
  */
 export const BATCH_PRICING: Readonly<Record<string, { factor: number; vendor: string }>> = {
   // OpenAI Batch API: "50% cost discount compared to synchronous APIs".
