@@ -7,6 +7,7 @@ const SUITES = {
   validate: () => import('./validate.js'),
   import: () => import('./import.js'),
   send: () => import('./send.js'),
+  array: () => import('./json-array.js'),
 };
 
 const args = process.argv.slice(2).filter((a) => !a.startsWith('-'));
@@ -25,6 +26,10 @@ for (const name of names) {
     const cpu = r.cpuRatio !== undefined ? `; CPU ${fmt(r.baselineCpuMs)} vs ${fmt(r.opsmeterCpuMs)} = ${r.cpuRatio.toFixed(2)}×` : '';
     const rss = Number.isFinite(r.peakRssMb) ? `; peak RSS ${r.peakRssMb.toFixed(0)} MB` : '';
     const verdict = r.ok === undefined ? '' : r.ok ? '  [target met]' : '  [target missed]';
-    console.log(`${r.name}: bare ${fmt(r.baselineMs)} vs opsmeter ${fmt(r.opsmeterMs)} = ${r.ratio.toFixed(2)}×${cpu}${rss} (target ${r.target})${verdict}`);
+    // A peer tool measured in the same run (e.g. ajv-cli on the same file): opsmeter / peer.
+    const peer = r.peer
+      ? `; ${r.peer.name} ${fmt(r.peer.ms)} (CPU ${fmt(r.peer.cpuMs)}, peak RSS ${r.peer.peakRssMb.toFixed(0)} MB): opsmeter / ${r.peer.name} = ${(r.opsmeterMs / r.peer.ms).toFixed(2)}×, CPU ${(r.opsmeterCpuMs / r.peer.cpuMs).toFixed(2)}×`
+      : '';
+    console.log(`${r.name}: bare ${fmt(r.baselineMs)} vs opsmeter ${fmt(r.opsmeterMs)} = ${r.ratio.toFixed(2)}×${cpu}${rss}${peer} (target ${r.target})${verdict}`);
   }
 }

@@ -19,4 +19,6 @@ export interface Problem {
   hint?: string;
   /** The source line, for pretty's code frame (not part of machine formats). */
   excerpt?: string;
+  /** Column of the excerpt's first character when it is only the tail of a long line (a one-line JSON array). */
+  excerptColumn?: number;
 }

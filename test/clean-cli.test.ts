@@ -2,12 +2,35 @@
  * `opsmeter clean` end to end: the built CLI against an emulator on 127.0.0.1 (port 0)
  * serving the documented Bearer cleanup endpoints.
  */
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_EMULATOR_KEY, startEmulator, type Emulator } from '../src/emulator/server.js';
-import { runCli } from './helpers/cli.js';
+import { BIN, ROOT, runCli } from './helpers/cli.js';
+
+/** util-linux `script` gives the CLI a terminal (a pty) on stdin and stderr, as a person has. */
+const HAS_SCRIPT = spawnSync('script', ['--version'], { encoding: 'utf8' }).status === 0;
+
+/** Run `opsmeter ARGS` on a pty, answer the first prompt with `answer`, return the exit code and what the terminal showed. */
+function onTerminal(args: string[], answer: string, env: Record<string, string>): Promise<{ code: number | null; screen: string }> {
+  const base: Record<string, string> = {};
+  for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !k.startsWith('OPSMETER_')) base[k] = v;
+  const quote = (a: string) => `'${a.replace(/'/g, `'\\''`)}'`;
+  const command = [process.execPath, BIN, ...args].map(quote).join(' ');
+  const child = spawn('script', ['-qec', command, '/dev/null'], { cwd: ROOT, env: { ...base, NO_COLOR: '1', TZ: 'UTC', ...env } });
+  let screen = '';
+  let answered = false;
+  child.stdout.setEncoding('utf8').on('data', (d: string) => {
+    screen += d;
+    if (!answered && screen.includes('[y/N]')) {
+      answered = true;
+      child.stdin.write(answer + '\r');
+    }
+  });
+  return new Promise((resolve) => child.on('close', (code) => resolve({ code, screen })));
+}
 
 const TOKEN = 'om_user_CLEAN_SECRET_9';
 let dir: string;
@@ -45,11 +68,11 @@ describe('opsmeter clean', () => {
     expect(modes(e)).toEqual(['demo', 'real']);
   });
 
-  it('--demo-data --json, token from --token-file (a pasted "Bearer " prefix is forgiven)', async () => {
+  it('--demo-data --format json, token from --token-file (a pasted "Bearer " prefix is forgiven)', async () => {
     const e = await seeded();
     const file = join(dir, 'token.txt');
     writeFileSync(file, `Bearer ${TOKEN}\n`);
-    const r = await runCli(['clean', '--demo-data', '--json', '--token-file', file], { env: { OPSMETER_API_BASE_URL: e.url } });
+    const r = await runCli(['clean', '--demo-data', '--format', 'json', '--token-file', file], { env: { OPSMETER_API_BASE_URL: e.url } });
     expect(r.code).toBe(0);
     expect(JSON.parse(r.stdout)).toEqual({
       ok: true,
@@ -73,6 +96,20 @@ describe('opsmeter clean', () => {
     const yes = await runCli(['clean', '--test-data', '--scope', 'workspace', '--yes', '--base-url', e.url], { env: { OPSMETER_TOKEN: TOKEN } });
     expect(yes.code).toBe(0);
     expect(yes.stdout).toContain('deleted the test rows (scope workspace)');
+    expect(modes(e)).toEqual(['demo', 'real']);
+  });
+
+  it.skipIf(!HAS_SCRIPT)('--scope workspace asks on a terminal: "n" deletes nothing (exit 2), "y" deletes', async () => {
+    const e = await seeded();
+    const args = ['clean', '--test-data', '--scope', 'workspace', '--base-url', e.url];
+    const no = await onTerminal(args, 'n', { OPSMETER_TOKEN: TOKEN });
+    expect(no.screen).toContain(`Delete the test rows of EVERY member of the workspace at ${e.url}? [y/N]`);
+    expect(no.screen).toContain('opsmeter: nothing deleted (not confirmed)');
+    expect(no.code).toBe(2);
+    expect(modes(e)).toHaveLength(4);
+    const yes = await onTerminal(args, 'y', { OPSMETER_TOKEN: TOKEN });
+    expect(yes.code).toBe(0);
+    expect(yes.screen).toContain('deleted the test rows (scope workspace)');
     expect(modes(e)).toEqual(['demo', 'real']);
   });
 

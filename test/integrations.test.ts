@@ -1,16 +1,18 @@
 /**
  * The CI integrations as files: the GitHub Action (action.yml, a composite action whose steps
  * are scripts/github-action.sh) and the pre-commit manifest (.pre-commit-hooks.yaml). The
- * action's validate step runs here as the runner runs it: the script, with its inputs in the
- * environment, in a workspace of payload files. (test/pre-commit.test.ts runs the hook under
+ * action's steps run here as the runner runs them: the script, with its inputs in the
+ * environment, in a workspace of payload files; the install step once in a fresh checkout
+ * (a snapshot of the working tree), where it runs npm ci and the build. (test/pre-commit.test.ts runs the hook under
  * the real pre-commit.) Both YAML files are read with Python's yaml module, when there is one.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FIXTURES, ROOT } from './helpers/cli.js';
+import { snapshotRepo } from './helpers/snapshot.js';
 
 const SCRIPT = join(ROOT, 'scripts', 'github-action.sh');
 const YAML_TO_JSON = 'import json, sys, yaml; print(json.dumps(yaml.safe_load(open(sys.argv[1], encoding="utf-8"))))';
@@ -24,16 +26,17 @@ function yamlFile(name: string): any {
   return JSON.parse(r.stdout);
 }
 
-function runStep(step: string, cwd: string, env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function runStep(step: string, cwd: string, env: Record<string, string>, script = SCRIPT, timeoutMs = 60_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const base: Record<string, string> = {};
-  for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !k.startsWith('OPSMETER_') && !k.startsWith('INPUT_')) base[k] = v;
+  // npm's own npm_* variables (set under `npm test`) would reach the install step's npm ci.
+  for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !k.startsWith('OPSMETER_') && !k.startsWith('INPUT_') && !k.startsWith('npm_')) base[k] = v;
   return new Promise((resolve, reject) => {
-    const child = spawn('bash', [SCRIPT, step], { cwd, env: { ...base, NO_COLOR: '1', TZ: 'UTC', XDG_CACHE_HOME: join(ROOT, '.test-cache'), ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn('bash', [script, step], { cwd, env: { ...base, NO_COLOR: '1', TZ: 'UTC', XDG_CACHE_HOME: join(ROOT, '.test-cache'), ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
     child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
     child.on('error', reject);
     child.on('close', (code) => {
       clearTimeout(timer);
@@ -42,8 +45,10 @@ function runStep(step: string, cwd: string, env: Record<string, string>): Promis
   });
 }
 
-const workspace = mkdtempSync(join(tmpdir(), 'opsmeter-action-'));
-afterAll(() => rmSync(workspace, { recursive: true, force: true }));
+const tmp = mkdtempSync(join(tmpdir(), 'opsmeter-action-'));
+const workspace = join(tmp, 'workspace');
+mkdirSync(workspace);
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 describe('the GitHub Action', () => {
   beforeAll(() => {
@@ -95,6 +100,19 @@ describe('the GitHub Action', () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('no input');
   });
+
+  it('install, in a fresh checkout of the action (no node_modules, no dist): npm ci builds it, and validate runs from there', async () => {
+    const checkout = join(tmp, 'action-checkout');
+    snapshotRepo(checkout);
+    const script = join(checkout, 'scripts', 'github-action.sh');
+    // Offline-first: after the repository's own `npm ci` every package is in npm's cache.
+    const install = await runStep('install', workspace, { npm_config_prefer_offline: 'true' }, script, 300_000);
+    expect(install.code, install.stdout + install.stderr).toBe(0);
+    expect(existsSync(join(checkout, 'dist', 'cli', 'main.js'))).toBe(true);
+    const r = await runStep('validate', workspace, { INPUT_PATHS: 'payloads/', INPUT_ARGS: '--strict' }, script);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/no problems: 1 file/);
+  }, 330_000);
 
   it('the script refuses an unknown step', async () => {
     const r = await runStep('deploy', workspace, {});

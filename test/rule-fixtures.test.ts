@@ -129,6 +129,14 @@ const EXPECT: Record<string, Expectation> = {
     ],
     message: 'userId looks like an e-mail address',
   },
+  'payload/pii-value': {
+    at: [
+      ['1:287', '"billing@acme.example"'],
+      ['2:299', '"Alice <alice@example.com>"'],
+      ['2:338', '"203.0.113.7:51234"'],
+    ],
+    message: 'tenantId looks like an e-mail address; the API forbids PII anywhere in a payload',
+  },
   'payload/missing-external-request-id': { at: [['1:1', '{']] },
   'payload/duplicate-external-request-id': {
     // Line 4 repeats line 2's id with the same content: a retry, not a conflict.

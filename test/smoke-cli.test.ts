@@ -3,6 +3,8 @@
  * "remote" API played by an emulator this test starts on 127.0.0.1.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -70,7 +72,8 @@ describe('opsmeter smoke --base-url (a remote API)', () => {
   it('runs the checks that make sense remotely, sends only test events, never prints the key', async () => {
     const r = await runCli(['smoke', '--base-url', remote.url], { env: { OPSMETER_API_KEY: KEY } });
     expect(r.code).toBe(0);
-    expect(r.stdout).toContain('all 6 checks passed, 4 skipped');
+    expect(r.stdout).toContain('all 7 checks passed, 4 skipped');
+    expect(r.stdout).toMatch(/^✔ API host reachable — http:\/\/127\.0\.0\.1:\d+\/ answered HTTP/m);
     expect(r.stdout).toMatch(/^– 429 honoured with Retry-After — emulator only/m);
     expect(r.stdout).toMatch(/^– 402 reported as paused — emulator only/m);
     expect(r.stdout).toMatch(/^– budget stops reported as budget, not plan limit — emulator only/m);
@@ -85,7 +88,7 @@ describe('opsmeter smoke --base-url (a remote API)', () => {
     writeFileSync(file, KEY + '\n');
     const r = await runCli(['smoke', '--base-url', remote.url, '--api-key-file', file, '--format', 'json']);
     expect(r.code).toBe(0);
-    expect(JSON.parse(r.stdout)).toMatchObject({ embedded: false, passed: 6, failed: 0, skipped: 4 });
+    expect(JSON.parse(r.stdout)).toMatchObject({ embedded: false, passed: 7, failed: 0, skipped: 4 });
   });
 
   it('with a dashboard token it ends by deleting the test rows it sent (never printing the token)', async () => {
@@ -95,7 +98,7 @@ describe('opsmeter smoke --base-url (a remote API)', () => {
       const r = await runCli(['smoke', '--base-url', cleaned.url], { env: { OPSMETER_API_KEY: KEY, OPSMETER_TOKEN: token } });
       expect(r.code).toBe(0);
       expect(r.stdout).toMatch(/^✔ test rows cleaned up \(DELETE \/v1\/ingest\/test-data\?scope=mine\) — 1 test row deleted$/m);
-      expect(r.stdout).toContain('all 7 checks passed, 3 skipped');
+      expect(r.stdout).toContain('all 8 checks passed, 3 skipped');
       expect(cleaned.rows()).toHaveLength(0);
       expect(cleaned.stats().deleted).toBe(1);
       expect(r.stdout + r.stderr).not.toContain(token);
@@ -114,8 +117,21 @@ describe('opsmeter smoke --base-url (a remote API)', () => {
     expect(r.code).toBe(1);
     expect(r.stdout).toMatch(/^✖ API key accepted — .*401/m);
     expect(r.stdout).toMatch(/^– a test event is accepted \(ok=true\) — needs an accepted API key/m);
-    expect(r.stdout).toMatch(/1 of 10 checks failed, 7 skipped/);
+    expect(r.stdout).toMatch(/1 of 11 checks failed, 7 skipped/);
     expect(r.stdout + r.stderr).not.toContain('om_wrong_key');
+  });
+
+  it('a dead host says the host is unreachable, not that the key failed', async () => {
+    // A port that was just free: nothing listens there.
+    const probe = createServer();
+    await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+    const port = (probe.address() as AddressInfo).port;
+    await new Promise<void>((resolve) => probe.close(() => resolve()));
+    const r = await runCli(['smoke', '--base-url', `http://127.0.0.1:${port}`, '--timeout', '1000'], { env: { OPSMETER_API_KEY: KEY } });
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(new RegExp(`^✖ API host reachable — http://127\\.0\\.0\\.1:${port}/ is unreachable: connection refused`, 'm'));
+    expect(r.stdout).toMatch(/^– API key accepted — the host did not answer/m);
+    expect(r.stdout).not.toMatch(/✖ API key accepted/);
   });
 
   it('without a key: usage error naming how to give one (exit 2)', async () => {

@@ -105,6 +105,8 @@ export function lintPayload(value: unknown, options: LintOptions = {}): Problem[
 export async function validateFiles(paths: string | readonly string[], options: ValidateFilesOptions = {}): Promise<ValidationReport> {
   const list = typeof paths === 'string' ? [paths] : [...paths];
   if (!list.every((p) => typeof p === 'string' && p !== '')) throw new TypeError('validateFiles: paths must be non-empty strings');
+  // "-" would read this process's stdin, which a test runner never closes: a hang, not a report.
+  if (list.includes('-')) throw new TypeError('validateFiles reads files, not stdin ("-"); lint parsed values with lintPayload');
   const maxErrors = options.maxErrors ?? Infinity;
   if (!(maxErrors === Infinity || (Number.isSafeInteger(maxErrors) && maxErrors >= 0))) {
     throw new TypeError(`validateFiles: maxErrors must be a whole number ≥ 0, got ${String(options.maxErrors)}`);

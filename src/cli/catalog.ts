@@ -10,12 +10,13 @@ import type { Command } from 'commander';
 import type { Catalog, CatalogEntry } from '../contract/catalog.js';
 import { EXIT, OpsmeterError } from '../errors.js';
 import { paint, useColor } from './output.js';
-import { catalogCachePath, catalogOption, intArg, loadCatalog, targetFromFlags } from './shared.js';
+import { catalogCachePath, catalogOption, formatOption, intArg, jsonAliasOption, jsonFormat, loadCatalog, refuseApiKeyOption, targetFromFlags } from './shared.js';
 
 interface CatalogFlags {
   provider?: string;
   search?: string;
   json?: boolean;
+  format?: string;
   fetch?: boolean;
   catalog?: string;
   baseUrl?: string;
@@ -30,8 +31,10 @@ export function registerCatalog(program: Command): void {
     .command('catalog')
     .description('list the provider/model ids Opsmeter recognises, with list prices from the estimates\' source; --fetch refreshes the ids from the API')
     .option('--provider <id>', 'only this provider')
-    .option('--search <text>', 'only models whose id contains this text (case-insensitive)')
-    .option('--json', 'print the (filtered) catalog as JSON')
+    .option('--search <text>', 'only models whose id contains this text (case-insensitive; "gpt-4.1" also finds the catalog\'s "gpt-4-1")')
+    .addOption(formatOption('output format (json: the filtered catalog)'))
+    .addOption(jsonAliasOption())
+    .addOption(refuseApiKeyOption())
     .option('--fetch', 'download GET /v1/public/pricing-models into the local cache')
     .addOption(catalogOption())
     .option('--base-url <url>', 'API base URL for --fetch (default: OPSMETER_API_BASE_URL, else https://api.opsmeter.io)')
@@ -85,8 +88,14 @@ async function runList(flags: CatalogFlags): Promise<number> {
     rows = rows.filter((e) => e.provider === p);
   }
   if (flags.search !== undefined) {
+    // Opsmeter spells OpenAI's dots as hyphens (gpt-4.1 → gpt-4-1), as validate maps them;
+    // Bedrock and OpenRouter ids keep their dots, so both spellings are searched.
     const q = flags.search.toLowerCase();
-    rows = rows.filter((e) => e.model.toLowerCase().includes(q));
+    const hyphenated = q.replace(/\./g, '-');
+    rows = rows.filter((e) => {
+      const m = e.model.toLowerCase();
+      return m.includes(q) || m.includes(hyphenated);
+    });
   }
   rows.sort((a, b) => (a.provider === b.provider ? (a.model < b.model ? -1 : 1) : a.provider < b.provider ? -1 : 1));
   const origin = describeOrigin(catalog, flags);
@@ -115,7 +124,7 @@ async function runList(flags: CatalogFlags): Promise<number> {
     };
   };
   const priceNote = `prices: ${book.info.source} (data of ${book.info.dataDate}), list prices in force today, USD per 1M tokens — estimates, not a bill`;
-  if (flags.json) {
+  if (jsonFormat(flags)) {
     const models = rows.map((e) => ({ ...e, listPrice: listPrice(e) }));
     process.stdout.write(JSON.stringify({ date: catalog.date, source: origin, prices: { source: book.info.source, dataDate: book.info.dataDate }, models }, null, 2) + '\n');
     return EXIT.ok;
@@ -145,7 +154,7 @@ async function runList(flags: CatalogFlags): Promise<number> {
 }
 
 async function runFetch(flags: CatalogFlags): Promise<number> {
-  if (flags.provider !== undefined || flags.search !== undefined || flags.json || flags.catalog !== undefined) {
+  if (flags.provider !== undefined || flags.search !== undefined || jsonFormat(flags) || flags.catalog !== undefined) {
     throw new OpsmeterError('--fetch only refreshes the cache; list it afterwards with a separate `opsmeter catalog` (filters, --json and --catalog do not apply)', EXIT.usage);
   }
   const [config, { createClient }, pricing, { DEFAULT_POLICY }, fs, pathMod] = await Promise.all([

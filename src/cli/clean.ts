@@ -4,10 +4,9 @@
  * never a flag value). `--scope workspace` deletes every member's rows, so it asks first on
  * a terminal and needs --yes anywhere else.
  */
-import { createInterface } from 'node:readline/promises';
 import { Option, type Command } from 'commander';
 import { EXIT, OpsmeterError } from '../errors.js';
-import { intArg } from './shared.js';
+import { formatOption, intArg, jsonAliasOption, jsonFormat } from './shared.js';
 
 interface CleanFlags {
   testData?: boolean;
@@ -18,6 +17,7 @@ interface CleanFlags {
   tokenFile?: string;
   allowInsecure?: boolean;
   json?: boolean;
+  format?: string;
   timeout: number;
   maxRetries: number;
 }
@@ -33,7 +33,8 @@ export function registerClean(program: Command): void {
     .option('--base-url <url>', 'API base URL (default: OPSMETER_API_BASE_URL, else https://api.opsmeter.io)')
     .option('--token-file <file>', "read the dashboard user's token from this file (otherwise OPSMETER_TOKEN)")
     .option('--allow-insecure', 'allow plain http:// to a host that is not this machine')
-    .option('--json', 'print the result as JSON')
+    .addOption(formatOption('output format (json: the result and the API response)'))
+    .addOption(jsonAliasOption())
     .option('--timeout <ms>', 'request timeout in ms', intArg('--timeout', 1), 5000)
     .option('--max-retries <n>', 'retries after a 429, 5xx, timeout or network error', intArg('--max-retries', 0), 2)
     .addHelpText(
@@ -63,7 +64,7 @@ async function runClean(flags: CleanFlags): Promise<number> {
     import('../ingest/clean.js'),
     import('../ingest/retry.js'),
   ]);
-  const target = config.resolveTarget(flags);
+  const target = await config.resolveTargetChecked(flags);
   const token = config.resolveToken(flags)?.token;
   if (token === undefined) throw new OpsmeterError(`no dashboard token for ${config.describeTarget(target)}`, EXIT.usage, config.TOKEN_HINT);
   if (flags.scope === 'workspace' && !flags.yes) await confirmWorkspace(data, config.describeTarget(target));
@@ -77,7 +78,7 @@ async function runClean(flags: CleanFlags): Promise<number> {
   }
   if (!result.ok) throw new OpsmeterError(config.redactKey(result.message, token), result.exitCode, result.hint);
   const count = result.deleted === undefined ? 'the API did not say how many' : `${result.deleted} row${result.deleted === 1 ? '' : 's'}`;
-  if (flags.json) {
+  if (jsonFormat(flags)) {
     const out = { ok: true, dataMode: data, scope: flags.scope, url: result.url, status: result.status, deleted: result.deleted ?? null, response: result.body ?? null };
     process.stdout.write(config.redactKey(JSON.stringify(out, null, 2), token) + '\n');
   } else {
@@ -95,6 +96,7 @@ async function confirmWorkspace(data: string, where: string): Promise<void> {
       'there is no terminal to ask on; --scope mine deletes only your own rows',
     );
   }
+  const { createInterface } = await import('node:readline/promises');
   const rl = createInterface({ input: process.stdin, output: process.stderr });
   let answer: string;
   try {

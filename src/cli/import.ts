@@ -32,6 +32,8 @@ interface ImportFlags extends SendFlags, ConfigFlags {
   stdinFilename?: string;
   catalog?: string;
   batchId?: string;
+  provider?: string;
+  model?: string;
 }
 
 /** Payloads that may wait between the import and the sender (--send). */
@@ -57,6 +59,8 @@ export function registerImport(program: Command): void {
       new Option('--hash-user-ids <salt>', 'replace userId/tenantId with u_ + hex HMAC-SHA256(salt, id)').env('OPSMETER_HASH_SALT'),
     )
     .option('--batch-id <id>', 'openai-batch / anthropic-batch: the batch these files belong to; lines without a global id become <id>:<custom_id> (default: a batch id in the file name)')
+    .option('--model <id>', 'bedrock batch output: the job\'s modelId, the model of every line (lines name none, or Anthropic outputs only the Anthropic name)')
+    .option('--provider <id>', 'the provider of every payload, overriding what the records say (OpenAI-compatible logs: mistral, groq, deepseek, …)')
     .option('--stdin-filename <name>', 'name stdin in reports (its extension picks CSV or JSON)')
     .option('--send', 'send the payloads to the ingest API as they are converted (the flags below apply)');
   addConfigOptions(cmd); // the lint gate's rule settings (and the sender's, with --send)
@@ -151,12 +155,19 @@ async function runImportCommand(paths: string[], flags: ImportFlags, command: Co
     }
   }
   if (flags.hashUserIds !== undefined && flags.hashUserIds === '') throw new OpsmeterError('--hash-user-ids needs a non-empty salt', EXIT.usage);
-  const BATCH_FORMATS = ['auto', 'openai-batch', 'anthropic-batch'];
+  const BATCH_FORMATS = ['auto', 'openai-batch', 'anthropic-batch', 'bedrock'];
   if (flags.batchId !== undefined) {
-    if (!BATCH_FORMATS.includes(flags.from)) throw new OpsmeterError(`--batch-id applies to --from openai-batch and --from anthropic-batch only`, EXIT.usage);
+    if (!BATCH_FORMATS.includes(flags.from)) throw new OpsmeterError(`--batch-id applies to --from openai-batch, anthropic-batch and bedrock (batch output) only`, EXIT.usage);
     if (!/^[\x21-\x7e]{1,128}$/.test(flags.batchId)) throw new OpsmeterError('--batch-id must be 1–128 printable characters without spaces', EXIT.usage, 'e.g. --batch-id msgbatch_01HkcTjaV5uDC8jWR4ZsDV8d');
   }
 
+  if (flags.provider !== undefined && !/^[a-z0-9][a-z0-9._-]{0,63}$/i.test(flags.provider)) {
+    throw new OpsmeterError('--provider must be a provider id (letters, digits, . _ -)', EXIT.usage, 'e.g. --provider mistral (see `opsmeter catalog` for the ids)');
+  }
+  if (flags.model !== undefined) {
+    if (flags.from !== 'auto' && flags.from !== 'bedrock') throw new OpsmeterError('--model applies to --from bedrock (batch output lines that name no model) only', EXIT.usage);
+    if (!/^[\x21-\x7e]{1,256}$/.test(flags.model)) throw new OpsmeterError('--model must be a model id (printable characters, no spaces)', EXIT.usage, 'e.g. --model amazon.titan-text-express-v1');
+  }
   if (paths.length === 0) {
     if (stdinIsPiped()) paths = ['-'];
     else throw new OpsmeterError('no input: give export files, directories or globs, or pipe one on stdin', EXIT.usage, 'opsmeter import spend.csv --from litellm');
@@ -168,7 +179,7 @@ async function runImportCommand(paths: string[], flags: ImportFlags, command: Co
     }
     return r.sources;
   };
-  const ANY_INPUT = /\.(csv|json|jsonl|ndjson)(\.gz)?$/i;
+  const ANY_INPUT = /\.(csv|json|jsonl|ndjson|jsonl\.out)(\.gz)?$/i;
 
   let adapter = registry.adapterById(flags.from);
   let autoReason: string | undefined;
@@ -191,14 +202,17 @@ async function runImportCommand(paths: string[], flags: ImportFlags, command: Co
   }
 
   if (flags.batchId !== undefined && !BATCH_FORMATS.includes(adapter.id)) {
-    throw new OpsmeterError(`--batch-id applies to openai-batch and anthropic-batch files; --from auto chose ${adapter.id}`, EXIT.usage);
+    throw new OpsmeterError(`--batch-id applies to openai-batch, anthropic-batch and bedrock files; --from auto chose ${adapter.id}`, EXIT.usage);
   }
-  const batchIds = adapter.id === 'openai-batch' || adapter.id === 'anthropic-batch' ? new BatchIds(adapter.id, flags.batchId) : undefined;
+  if (flags.model !== undefined && adapter.id !== 'bedrock') {
+    throw new OpsmeterError(`--model applies to bedrock batch output; --from auto chose ${adapter.id}`, EXIT.usage);
+  }
+  const batchIds = adapter.id === 'openai-batch' || adapter.id === 'anthropic-batch' || adapter.id === 'bedrock' ? new BatchIds(adapter.id, flags.batchId) : undefined;
   const settings = await resolveSettings(flags);
   const catalog = loadCatalog(flags.catalog ?? settings.catalog);
   const now = Date.now();
   const prices = await PriceBook.load(new Date(now));
-  const ctx = { map, batchIds };
+  const ctx = { map, batchIds, model: flags.model };
   const pre = await run.openAllSources(adapter, ctx, sources.filter((s) => !opened.has(s)));
   for (const [s, o] of pre) opened.set(s, o);
 
@@ -236,6 +250,7 @@ async function runImportCommand(paths: string[], flags: ImportFlags, command: Co
       catalog,
       defaults: { dataMode: flags.dataMode, environment: flags.environment, endpointTag: flags.endpointTag, promptVersion: flags.promptVersion },
       hashSalt: flags.hashUserIds,
+      provider: flags.provider,
       rules: settings.rules,
       output,
       rejects,

@@ -8,7 +8,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { EXIT, OpsmeterError } from '../errors.js';
 import { VERSION } from '../version.js';
-import { prepareColor, setColor } from './output.js';
+import { discardOutputOnClosedPipe, outputFailed, prepareColor, setColor } from './output.js';
 
 type Register = (program: Command) => void;
 
@@ -55,10 +55,13 @@ export function buildProgram(): Command {
 }
 
 export async function main(argv: string[]): Promise<void> {
+  discardOutputOnClosedPipe(process.stdout);
+  discardOutputOnClosedPipe(process.stderr);
   const program = buildProgram();
   const debug = argv.includes('--debug');
   try {
     await program.parseAsync(argv);
+    if (outputFailed()) process.exitCode = EXIT.usage;
   } catch (e) {
     if (e instanceof CommanderError) {
       // Help and version exit 0; flag errors are usage errors (2).

@@ -37,10 +37,47 @@ export function paintFor(stream: { isTTY?: boolean }): Paint {
   return paint(useColor(stream));
 }
 
+const isClosedPipe = (e: unknown) => (e as NodeJS.ErrnoException | null)?.code === 'EPIPE';
+let writeFailed = false;
+
+/** True when stdout or stderr failed for a reason other than a closed pipe: main then exits 2. */
+export function outputFailed(): boolean {
+  return writeFailed;
+}
+
+/**
+ * A reader that goes away (`opsmeter … | head -1`) closes our stdout: the next write fails
+ * with EPIPE, which Node raises as an unhandled 'error' event, i.e. a stack trace. Instead,
+ * the rest of the output is discarded and the command finishes its work, so it exits with
+ * the code its documentation gives for what it found, as it would have with the whole
+ * output read. The same for stderr (`2>&1 | head`). Installed once, by main().
+ */
+export function discardOutputOnClosedPipe(stream: NodeJS.WriteStream): void {
+  stream.on('error', (e: NodeJS.ErrnoException) => {
+    if (!isClosedPipe(e)) {
+      // Not a closed pipe (EIO, ENOSPC on a redirect): the output is incomplete, so say so
+      // where it still can be said, and fail.
+      if (!writeFailed && stream !== process.stderr) process.stderr.write(`opsmeter: cannot write the output: ${e.code ?? e.message}\n`);
+      writeFailed = true;
+      process.exitCode = EXIT.usage; // main sets it again if the command's own code came later
+      return;
+    }
+    const discard = (_chunk: unknown, encoding?: unknown, callback?: unknown): boolean => {
+      const done = typeof encoding === 'function' ? encoding : callback;
+      if (typeof done === 'function') process.nextTick(done as () => void);
+      return true;
+    };
+    stream.write = discard as typeof stream.write;
+    stream.emit('drain'); // release writers waiting for back-pressure to ease
+  });
+}
+
 /** Write text to a file (--output) or stdout, surfacing write errors as user errors. */
 export async function writeOutput(text: string, file: string | undefined): Promise<void> {
   if (!file || file === '-') {
-    await new Promise<void>((resolve, reject) => process.stdout.write(text, (e) => (e ? reject(e) : resolve())));
+    // A closed pipe is not an error of this command (see discardOutputOnClosedPipe).
+    // Any other failure is reported once by that handler and makes main exit 2.
+    await new Promise<void>((resolve) => process.stdout.write(text, () => resolve()));
     return;
   }
   await new Promise<void>((resolve, reject) => {

@@ -3,8 +3,8 @@
  * target, key, journal, client → Sender over the given items → summary and exit code.
  * Adds what a person at a terminal needs around the sender: live notices (throttling,
  * stops, rejections), a progress line on a TTY, --verbose request dumps with the key
- * redacted, and SIGINT handling (stop issuing, let in-flight requests finish, write the
- * journal and the summary, exit 130; a second Ctrl-C exits at once).
+ * redacted, and SIGINT/SIGTERM handling (stop issuing, let in-flight requests finish, write
+ * the journal and the summary, exit 130 for SIGINT, 143 for SIGTERM; a second signal exits at once).
  *
  *   const code = await runSendSession(items, flags, { catalog, seed });
  */
@@ -13,7 +13,7 @@ import type { RulePolicy } from '../contract/rule-settings.js';
 import { EXIT, OpsmeterError } from '../errors.js';
 import { ProgressLine, type Paint } from '../terminal.js';
 import { paint, useColor } from './output.js';
-import { API_KEY_HINT, endpointUrl, redactKey, resolveApiKey, resolveTarget, type Target } from '../ingest/config.js';
+import { API_KEY_HINT, endpointUrl, redactKey, resolveApiKey, resolveTargetChecked, type Target } from '../ingest/config.js';
 import { readJournal, Journal } from '../ingest/journal.js';
 import { DEMO_INGEST_PATH, INGEST_PATH, Sender, type EventResult, type SendItem, type SendReport } from '../ingest/sender.js';
 import { DEFAULT_POLICY } from '../ingest/retry.js';
@@ -40,6 +40,8 @@ export interface SessionContext {
   catalog: Catalog;
   /** Rule settings for the local check (opsmeter.config.json, --rule). */
   rules?: RulePolicy;
+  /** How many events there will be, when known up front (generated events, small JSONL files): the progress line then shows total and ETA. */
+  total?: number;
   /** Seed of generated events, shown in the summary. */
   seed?: string;
   /** Streams, overridable for tests. */
@@ -56,7 +58,7 @@ export async function runSendSession(items: AsyncIterable<SendItem> | Iterable<S
   const stdout = ctx.stdout ?? process.stdout;
   const stderr = ctx.stderr ?? process.stderr;
   const env = ctx.env ?? process.env;
-  const target: Target = resolveTarget(flags, env);
+  const target: Target = await resolveTargetChecked(flags, env);
   const path = flags.useDemoEndpoint ? DEMO_INGEST_PATH : INGEST_PATH;
   const url = endpointUrl(target, path);
   const color = flags.format === 'pretty' && useColor(stderr);
@@ -125,7 +127,10 @@ export async function runSendSession(items: AsyncIterable<SendItem> | Iterable<S
       onStop(reason, verdict) {
         const inFlight = `${sender.inFlight} request${sender.inFlight === 1 ? '' : 's'} in flight`;
         if (reason === 'interrupted') {
-          note(c.yellow(`interrupted: waiting for ${inFlight} (Ctrl-C again to quit at once)`));
+          const by = sender.progress.interruptedBy === 'SIGTERM' ? 'terminated (SIGTERM)' : 'interrupted';
+          note(c.yellow(`${by}: waiting for ${inFlight} (Ctrl-C again to quit at once)`));
+        } else if (reason === 'unreachable') {
+          if (flags.format === 'pretty') note(c.bold(`stopping: the server at ${url.origin} is unreachable (${sender.progress.stop?.message ?? 'connections keep failing'}); letting ${inFlight} finish`));
         } else if (flags.format === 'pretty') {
           const why = reason === 'paused' ? 'telemetry paused by the plan limit' : reason === 'blocked' ? 'budget hard stop' : 'the API key was refused';
           note(c.bold(`stopping: HTTP ${verdict && 'status' in verdict ? verdict.status : ''} (${why}); letting ${inFlight} finish`));
@@ -155,29 +160,33 @@ export async function runSendSession(items: AsyncIterable<SendItem> | Iterable<S
     },
   );
 
+  // SIGTERM (a service manager, `timeout`, a CI cancel) ends the run the same orderly way as
+  // Ctrl-C: no request is issued after it, the ones in flight are awaited, and every outcome
+  // reaches the journal before the summary.
   let interrupts = 0;
-  const onSigint = () => {
+  const onSignal = (signal: 'SIGINT' | 'SIGTERM') => {
     interrupts++;
     if (interrupts > 1) {
-      stderr.write('\ninterrupted twice: quitting without waiting\n');
-      process.exit(EXIT.interrupted);
+      stderr.write(`\n${signal === 'SIGTERM' ? 'terminated' : 'interrupted'} twice: quitting without waiting\n`);
+      process.exit(signal === 'SIGTERM' ? EXIT.terminated : EXIT.interrupted);
     }
-    sender.stop('interrupted');
+    sender.stop('interrupted', undefined, signal);
   };
-  process.on('SIGINT', onSigint);
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
   const startedAt = Date.now();
   progress.start(() => {
     const p = sender.progress;
-    const done = Object.values(p.outcomes).reduce((a, b) => a + b, 0);
-    const secs = (Date.now() - startedAt) / 1000;
-    return `sent ${done} · accepted ${p.outcomes.accepted} · retrying ${sender.waiting} · in flight ${sender.inFlight} · ${secs > 0 ? (p.requests / secs).toFixed(1) : '0.0'} req/s`;
+    const done = Object.values(p.outcomes).reduce((a, b) => a + b, 0) + p.skipped;
+    return progressText({ done, accepted: p.outcomes.accepted, retrying: sender.waiting, inFlight: sender.inFlight, requests: p.requests }, (Date.now() - startedAt) / 1000, ctx.total);
   });
   let report: SendReport;
   try {
     report = await sender.run(items);
   } finally {
     progress.stop();
-    process.removeListener('SIGINT', onSigint);
+    process.removeListener('SIGINT', onSignal);
+    process.removeListener('SIGTERM', onSignal);
     await client.close();
   }
   try {
@@ -188,6 +197,34 @@ export async function runSendSession(items: AsyncIterable<SendItem> | Iterable<S
   if (report.interrupted && !process.stdin.isTTY) process.stdin.destroy();
   writeSummary(report, summaryCtx, flags, stdout, stderr, c);
   return sendExitCode(report);
+}
+
+export interface ProgressCounts {
+  /** Events finished (any outcome) or skipped. */
+  done: number;
+  accepted: number;
+  retrying: number;
+  inFlight: number;
+  requests: number;
+}
+
+/**
+ * The progress line: counts and request rate, and with a known total "n/total (p%)" and an
+ * ETA from the events finished so far (none until a second has passed and something ended).
+ */
+export function progressText(c: ProgressCounts, secs: number, total?: number): string {
+  const rate = secs > 0 ? (c.requests / secs).toFixed(1) : '0.0';
+  const sent = total !== undefined && total > 0 ? `${c.done}/${total} (${Math.floor((100 * Math.min(c.done, total)) / total)}%)` : String(c.done);
+  let eta = '';
+  if (total !== undefined && total > c.done && c.done > 0 && secs >= 1) eta = ` · ETA ${duration(((total - c.done) * secs) / c.done)}`;
+  return `sent ${sent} · accepted ${c.accepted} · retrying ${c.retrying} · in flight ${c.inFlight} · ${rate} req/s${eta}`;
+}
+
+function duration(secs: number): string {
+  const s = Math.ceil(secs);
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
+  return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
 }
 
 function writeSummary(report: SendReport, ctx: SummaryContext, flags: SendFlags, stdout: NodeJS.WritableStream, stderr: NodeJS.WritableStream, c: Paint): void {

@@ -4,10 +4,11 @@
  * The flags shared with `import --send` are defined once in `addSendOptions`.
  */
 import { Option, type Command } from 'commander';
+import type { SendItem } from '../ingest/sender.js';
 import type { SendFlags } from './send-session.js';
 import { EXIT, OpsmeterError } from '../errors.js';
 import { addConfigOptions, resolveSettings, type ConfigFlags } from './config-options.js';
-import { catalogOption, intArg, loadCatalog, stdinIsPiped } from './shared.js';
+import { catalogOption, intArg, loadCatalog, refuseApiKeyOption, stdinHasData, stdinIsPiped } from './shared.js';
 
 function rateArg(value: string): number {
   const n = Number(value);
@@ -23,6 +24,7 @@ export function addSendOptions(cmd: Command): Command {
   return cmd
     .option('--base-url <url>', 'API base URL (default: OPSMETER_API_BASE_URL, else https://api.opsmeter.io)')
     .option('--api-key-file <file>', 'read the API key from this file (otherwise OPSMETER_API_KEY)')
+    .addOption(refuseApiKeyOption())
     .option('--use-demo-endpoint', 'post to /v1/ingest/demo instead of /v1/ingest/llm-request')
     .option('--allow-real', 'also send events whose dataMode is "real" (or absent)')
     .option('--allow-insecure', 'allow plain http:// to a host that is not this machine')
@@ -99,18 +101,48 @@ async function runSend(paths: string[], flags: SendCommandFlags, command: Comman
   if (generated) {
     const seed = flags.seed ?? randomSeed();
     const items = generateEvents({ mode: generated, count: flags.count, catalog, seed, environment: flags.environment as 'staging' | 'dev' | undefined });
-    return runSendSession(items, flags, { catalog, seed, rules });
+    return runSendSession(items, flags, { catalog, seed, rules, total: flags.count });
   }
   if (paths.length === 0) {
-    if (stdinIsPiped()) paths = ['-'];
-    else throw new OpsmeterError('nothing to send: give payload files, pipe payloads on stdin, or use --test / --demo', EXIT.usage, 'opsmeter send --test   or   opsmeter send events.jsonl');
+    // As in validate: an empty piped stdin (`< /dev/null`, a CI runner) is "no input".
+    if (await stdinHasData()) paths = ['-'];
+    else throw noInput(stdinIsPiped() ? ' (stdin is empty)' : '');
   }
-  const [{ expandPaths }, { itemsFromSources }] = await Promise.all([import('../read/paths.js'), import('../ingest/sources.js')]);
+  const [{ expandPaths }, { itemsFromSources, countPayloadsCheaply }] = await Promise.all([import('../read/paths.js'), import('../ingest/sources.js')]);
   const expanded = await expandPaths(paths);
   if (expanded.emptyMatches.length > 0) {
     throw new OpsmeterError(`no payload files (*.json, *.jsonl, *.ndjson) in ${expanded.emptyMatches.map((p) => `"${p}"`).join(', ')}`, EXIT.usage);
   }
   const { kept, ignored } = await settings.filter(expanded.sources);
   if (ignored > 0) process.stderr.write(`opsmeter: ${ignored} file${ignored === 1 ? '' : 's'} skipped by the ignore globs of ${settings.config!.path}\n`);
-  return runSendSession(itemsFromSources(kept), flags, { catalog, rules });
+  const items = await unlessEmpty(itemsFromSources(kept));
+  // The total is for the TTY progress line only: not worth a scan otherwise.
+  const total = process.stderr.isTTY && !flags.dryRun ? await countPayloadsCheaply(kept) : undefined;
+  return runSendSession(items, flags, total === undefined ? { catalog, rules } : { catalog, rules, total });
+}
+
+function noInput(why: string): OpsmeterError {
+  return new OpsmeterError(`no input: nothing to send${why}; give payload files, pipe payloads on stdin, or use --test / --demo`, EXIT.usage, 'opsmeter send --test   or   opsmeter send events.jsonl');
+}
+
+/**
+ * The items, once at least one of them is something to send (or to report): when every
+ * file holds no payloads at all, that is "no input" (exit 2) as in validate, not a run of
+ * zero events. Only the leading "no payloads" markers are held back, so memory stays flat.
+ */
+async function unlessEmpty(items: AsyncGenerator<SendItem>): Promise<AsyncIterable<SendItem>> {
+  const held: SendItem[] = [];
+  for (;;) {
+    const next = await items.next();
+    if (next.done) {
+      const names = held.map((i) => i.where).join(', ');
+      throw noInput(names ? ` (${names} ${held.length === 1 ? 'holds' : 'hold'} no payloads)` : '');
+    }
+    held.push(next.value);
+    if (!next.value.noPayloads) break;
+  }
+  return (async function* () {
+    yield* held;
+    yield* items;
+  })();
 }

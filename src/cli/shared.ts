@@ -7,6 +7,28 @@ import { EXIT, OpsmeterError } from '../errors.js';
 // The catalog resolution is shared with the programmatic API (src/api/), so it lives below cli/.
 export { catalogCachePath, describeCatalog, loadCatalog } from '../contract/catalog-file.js';
 
+/**
+ * `--format pretty|json`, as validate, send and smoke take it, with the older `--json` kept
+ * as an alias: a command reads `jsonFormat(flags)`.
+ */
+export const formatOption = (what: string) => new Option('-f, --format <format>', what).choices(['pretty', 'json']).default('pretty');
+export const jsonAliasOption = () => new Option('--json', 'same as --format json');
+export const jsonFormat = (flags: { format?: string; json?: boolean }) => flags.json === true || flags.format === 'json';
+
+/**
+ * A hidden `--api-key`: a key given as a flag value lands in shell history and in every
+ * process listing, so there is no such flag. Taking it only to refuse it gives a reason
+ * instead of commander's "unknown option", and the value is never repeated.
+ */
+export const refuseApiKeyOption = () =>
+  new Option('--api-key <key>').hideHelp().argParser(() => {
+    throw new OpsmeterError(
+      'there is no --api-key flag: a key on the command line ends up in shell history and process listings',
+      EXIT.usage,
+      'set OPSMETER_API_KEY, or put the key in a file and pass --api-key-file FILE',
+    );
+  });
+
 export const catalogOption = () =>
   new Option('--catalog <file>', 'catalog JSON to use instead of the cached or built-in snapshot').env('OPSMETER_CATALOG');
 
@@ -62,7 +84,7 @@ export async function targetFromFlags(
   requireKey: boolean,
 ): Promise<{ target: import('../ingest/config.js').Target; key?: string }> {
   const config = await import('../ingest/config.js');
-  const target = config.resolveTarget(flags);
+  const target = await config.resolveTargetChecked(flags);
   const key = config.resolveApiKey(flags)?.key;
   if (requireKey && key === undefined) {
     throw new OpsmeterError(`no API key for ${config.describeTarget(target)}`, EXIT.usage, config.API_KEY_HINT);

@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { Option, type Command } from 'commander';
 import { EXIT, OpsmeterError } from '../errors.js';
 import { paint, useColor, writeOutput } from './output.js';
-import { catalogOption, intArg, loadCatalog, targetFromFlags } from './shared.js';
+import { catalogOption, intArg, loadCatalog, refuseApiKeyOption, targetFromFlags } from './shared.js';
 
 interface SmokeFlags {
   baseUrl?: string;
@@ -28,6 +28,7 @@ export function registerSmoke(program: Command): void {
     .option('--api-key-file <file>', 'file holding the API key (else OPSMETER_API_KEY); only with --base-url')
     .option('--token-file <file>', "file holding a dashboard user's token (else OPSMETER_TOKEN): smoke then deletes the test rows it sent; only with --base-url")
     .option('--allow-insecure', 'allow plain http:// to a non-loopback host')
+    .addOption(refuseApiKeyOption())
     .option('--timeout <ms>', 'per-request timeout', intArg('--timeout', 1), 5000)
     .addOption(new Option('--format <format>', 'checklist format').choices(['pretty', 'json']).default('pretty'))
     .option('--seed <seed>', 'seed for the generated test events (default: random, shown in the output)')

@@ -94,6 +94,7 @@ async function runValidate(paths: string[], flags: ValidateFlags): Promise<numbe
     strict: flags.strict === true,
     maxWarnings,
     ruleSettings: settings.rules?.overrides,
+    width: !toFile && process.stdout.isTTY ? process.stdout.columns : undefined,
     version: VERSION,
     catalog: describeCatalog(catalog),
   };

@@ -14,7 +14,10 @@ import {
   type FieldSpec,
 } from './fields.js';
 import { type RulePolicy, rulePolicy, type RuleSettings } from './rule-settings.js';
+import { piiKind } from './pii.js';
 import { RULES, type RuleInfo } from './rules.js';
+
+export { piiKind } from './pii.js';
 
 export interface Finding {
   rule: RuleInfo;
@@ -50,24 +53,24 @@ const FREE_RAW_RETENTION_DAYS = 14;
 const FUTURE_SKEW_MS = 5 * 60_000;
 const PARTIAL_REASON_SET: ReadonlySet<string> = new Set(PARTIAL_REASONS);
 
-const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
-const IPV4 = /^(?:\d{1,3}\.){3}\d{1,3}$/;
-const IPV6 = /^[0-9a-f]{0,4}(?::[0-9a-f]{0,4}){2,7}$/i;
-const PHONE = /^\+?[\d\s().-]{7,20}$/;
+/** Strings besides userId that reach the dashboard as labels; PII in them is as forbidden. */
+const PII_CHECKED_FIELDS = ['tenantId', 'endpointTag', 'featureTag'] as const;
 
-/** Why a userId looks like PII, or undefined. */
-export function piiKind(s: string): string | undefined {
-  if (s.includes('@')) return EMAIL.test(s) ? 'an e-mail address' : undefined;
-  const c0 = s.charCodeAt(0);
-  // Hashed ids ("u_…", hex) start with a letter: only digits, '+', '(' or ':' can open an IP or a phone number.
-  if (!((c0 >= 48 && c0 <= 57) || c0 === 43 || c0 === 40 || c0 === 58 || (c0 >= 97 && c0 <= 102) || (c0 >= 65 && c0 <= 70))) return undefined;
-  if (IPV4.test(s)) return 'an IPv4 address';
-  if (s.includes(':') && IPV6.test(s)) return 'an IPv6 address';
-  if (PHONE.test(s)) {
-    const digits = s.replace(/\D/g, '').length;
-    if (digits >= 7 && digits <= 15 && /[\s().+-]/.test(s)) return 'a phone number';
+function piiValues(p: Record<string, unknown>, metadata: unknown, out: Finding[]): void {
+  for (const field of PII_CHECKED_FIELDS) {
+    const v = p[field];
+    if (typeof v !== 'string') continue;
+    const kind = piiKind(v);
+    if (kind) out.push({ rule: RULES.piiValue, pointer: '/' + field, message: `${field} looks like ${kind}; the API forbids PII anywhere in a payload`, hint: RULES.piiValue.hint, target: 'value' });
   }
-  return undefined;
+  if (typeof metadata !== 'object' || metadata === null || Array.isArray(metadata)) return;
+  const m = metadata as Record<string, unknown>;
+  for (const k in m) {
+    const v = m[k];
+    if (typeof v !== 'string') continue;
+    const kind = piiKind(v);
+    if (kind) out.push({ rule: RULES.piiValue, pointer: '/metadata/' + escapePointer(k), message: `metadata.${k} looks like ${kind}; the API forbids PII anywhere in a payload`, hint: RULES.piiValue.hint, target: 'value' });
+  }
 }
 
 function codePointLength(s: string): number {
@@ -164,10 +167,22 @@ function numberAsStringHint(name: string, v: number): string {
  */
 const PLACEHOLDERS: ReadonlySet<string> = new Set(['unknown', 'sdk.unknown', 'undefined', 'null', 'none', 'n/a', 'tbd', 'todo', 'placeholder']);
 const PLACEHOLDER_MAX = 11;
-const PLACEHOLDER_FIELDS = ['promptVersion', 'endpointTag', 'featureTag'] as const;
 
+/** Exact spellings first: the case and padding variants cost a trim and a lowercase, paid only by short strings. */
 function isPlaceholder(v: unknown): v is string {
-  return typeof v === 'string' && v.length <= PLACEHOLDER_MAX && PLACEHOLDERS.has(v.trim().toLowerCase());
+  if (typeof v !== 'string' || v.length > PLACEHOLDER_MAX) return false;
+  if (PLACEHOLDERS.has(v)) return true;
+  const t = v.trim().toLowerCase();
+  return t !== v && PLACEHOLDERS.has(t);
+}
+
+function placeholderFinding(name: 'promptVersion' | 'endpointTag' | 'featureTag', v: string): Finding {
+  return {
+    rule: RULES.placeholderValue,
+    pointer: '/' + name,
+    message: `${name} is the placeholder ${JSON.stringify(v)}: every row sent without one lands in the same bucket`,
+    target: 'value',
+  };
 }
 
 function enumCheck(spec: Extract<FieldSpec, { kind: 'enum' }>): FieldCheck {
@@ -377,6 +392,7 @@ function lintAll(value: unknown, ctx: LintContext, errorsOnly: boolean): Finding
   if (errorsOnly) return out.length === 0 ? out : out.filter((f) => f.rule.severity === 'error');
 
   // Warnings.
+  piiValues(p, metadata, out);
   if (p.externalRequestId === undefined) {
     out.push({
       rule: RULES.missingExternalRequestId,
@@ -396,23 +412,14 @@ function lintAll(value: unknown, ctx: LintContext, errorsOnly: boolean): Finding
     });
   }
   checkCatalog(p, ctx, out);
-  if (p.promptVersion === undefined) {
+  const { promptVersion: pv, endpointTag: et, featureTag: ft } = p;
+  if (pv === undefined) {
     out.push({ rule: RULES.missingPromptVersion, pointer: '/promptVersion', message: 'no promptVersion', hint: 'e.g. "summarizer_v3"; new deploy = new version', target: 'record' });
-  }
-  if (p.endpointTag === undefined) {
+  } else if (isPlaceholder(pv)) out.push(placeholderFinding('promptVersion', pv));
+  if (et === undefined) {
     out.push({ rule: RULES.missingEndpointTag, pointer: '/endpointTag', message: 'no endpointTag', hint: 'name the product feature, e.g. "checkout.ai_summary"', target: 'record' });
-  }
-  for (const name of PLACEHOLDER_FIELDS) {
-    const v = p[name];
-    if (isPlaceholder(v)) {
-      out.push({
-        rule: RULES.placeholderValue,
-        pointer: '/' + name,
-        message: `${name} is the placeholder ${JSON.stringify(v)}: every row sent without one lands in the same bucket`,
-        target: 'value',
-      });
-    }
-  }
+  } else if (isPlaceholder(et)) out.push(placeholderFinding('endpointTag', et));
+  if (ft !== undefined && isPlaceholder(ft)) out.push(placeholderFinding('featureTag', ft));
   if (!partial && p.latencyMs === undefined) {
     out.push({ rule: RULES.missingLatency, pointer: '/latencyMs', message: 'no latencyMs on a complete payload', target: 'record' });
   }

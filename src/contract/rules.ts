@@ -55,6 +55,7 @@ export const RULES = {
   modeEnvironmentMix: rule('payload/mode-environment-mix', 'warning', '`dataMode` and `environment` disagree (real data outside prod, or test/demo data in prod).', 'real traffic is dataMode "real" in "prod"; QA is "test" in "staging"/"dev"; demos are "demo" in "dev"'),
   unknownField: rule('payload/unknown-field', 'warning', 'A top-level field the API does not document; server behaviour is unknown.', 'remove it, or move it into metadata'),
   createdAtFuture: rule('payload/created-at-future', 'warning', '`createdAt` lies in the future.', "check the producer's clock and time zone"),
+  piiValue: rule('payload/pii-value', 'warning', '`tenantId`, `endpointTag`, `featureTag` or a `metadata` string looks like PII (e-mail, phone number, IP address); the API forbids PII anywhere.', 'hash or drop it before sending (opsmeter import --hash-user-ids SALT hashes tenantId and the identifiers it copies into metadata)'),
   createdAtOld: rule('payload/created-at-old', 'warning', '`createdAt` is older than the Free plan\'s 14-day raw retention.', 'on the Free plan raw rows older than 14 days are purged (Starter 30, Pro 90, Team 180)'),
 } as const satisfies Record<string, RuleInfo>;
 

@@ -141,9 +141,19 @@ export class RowStore {
     });
   }
 
-  /** Resolves when everything appended so far is written (or has failed). */
-  async flushed(): Promise<void> {
-    while (this.writing || (this.pending.length > 0 && !this.held && !this.failure)) await this.writing?.catch(() => {});
+  /**
+   * Resolves when everything appended so far is written (or has failed). Rows appended later
+   * are not waited for, so a steady stream of new rows cannot hold it up.
+   */
+  flushed(): Promise<void> {
+    if (this.pending.length > 0) {
+      // An empty entry rides along with the queued rows and settles with their write.
+      return new Promise<void>((resolve) => {
+        this.pending.push('');
+        this.waiters.push({ resolve, reject: () => resolve() });
+      });
+    }
+    return this.writing ?? Promise.resolve();
   }
 
   /**
@@ -154,7 +164,7 @@ export class RowStore {
     if (this.failure) throw this.failure;
     this.held = true;
     try {
-      const waiting = this.pending.map((text) => keep(parseRow(text) as Record<string, unknown>));
+      const waiting = this.pending.map((text) => text === '' || keep(parseRow(text) as Record<string, unknown>));
       this.pending = this.pending.filter((_, i) => waiting[i]);
       // A dropped row's request still gets its 200: it was accepted, then deleted.
       const dropped = this.waiters.filter((_, i) => !waiting[i]);

@@ -10,6 +10,7 @@ import { daysInMonth, isoFromEpochMs } from '../contract/calendar.js';
 import type { Catalog } from '../contract/catalog.js';
 import type { DataMode, Environment, Payload } from '../contract/fields.js';
 import { lintPayload } from '../contract/lint.js';
+import { piiKind } from '../contract/pii.js';
 import type { RulePolicy } from '../contract/rule-settings.js';
 import type { Draft, FormatId } from './types.js';
 
@@ -62,6 +63,40 @@ export function externalRequestId(format: string, sourceId: string): string {
 /** `u_` + hex HMAC-SHA256(salt, id). */
 export function hashUserId(salt: string, id: string): string {
   return 'u_' + createHmac('sha256', salt).update(id).digest('hex');
+}
+
+/**
+ * Identifiers adapters copy into metadata that are chosen by the caller and so can carry a
+ * person's id (a batch `custom_id` or Bedrock `recordId` of "alice@example.com"). Under --hash-user-ids they are
+ * hashed like userId, as is any other copied string that looks like PII (src/contract/pii.ts).
+ */
+export const PERSONAL_METADATA_KEYS: ReadonlySet<string> = new Set(['customId', 'recordId', 'user', 'endUser', 'email', 'userEmail']);
+
+/**
+ * Source fields that can carry a person's id (request `user`, `safety_identifier`, LiteLLM
+ * `end_user`, batch `custom_id`, …): scrubbed from rows copied into the rejects file under
+ * --hash-user-ids (see scrubPersonal).
+ */
+const PERSONAL_SOURCE_KEYS: ReadonlySet<string> = new Set([
+  'user', 'end_user', 'enduser', 'user_id', 'userid', 'custom_id', 'customid', 'recordid', 'safety_identifier', 'email', 'user_email',
+  'tenant_id', 'tenantid', 'customer_id', 'requester_ip_address', 'user_api_key_user_id', 'user_api_key_end_user_id', 'user_api_key_user_email',
+]);
+
+/**
+ * A copy of a source value with every personal identifier hashed (by key, or because the
+ * string looks like PII), for the rejects file under --hash-user-ids. Iterative with a depth
+ * cap, so a deeply nested record cannot overflow the stack here.
+ */
+export function scrubPersonal(value: unknown, salt: string, depth = 0): unknown {
+  if (typeof value === 'string') return piiKind(value) ? hashUserId(salt, value) : value;
+  if (typeof value !== 'object' || value === null) return value;
+  if (depth > 64) return '[nested too deeply: left out]';
+  if (Array.isArray(value)) return value.map((v) => scrubPersonal(v, salt, depth + 1));
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) {
+    out[k] = typeof v === 'string' && PERSONAL_SOURCE_KEYS.has(k.toLowerCase()) ? hashUserId(salt, v) : scrubPersonal(v, salt, depth + 1);
+  }
+  return out;
 }
 
 const ISO_LIKE = /^(\d{4}-\d{2}-\d{2})(?:[T ](\d{2}:\d{2})(?::(\d{2})(?:[.,](\d+))?)?)?\s*(Z|UTC|GMT|[+-]\d{2}(?::?\d{2})?)?$/i;
@@ -236,7 +271,13 @@ export function finishDraft(draft: Draft, opts: FinishOptions): Finished {
   const metadata: Record<string, string | number | boolean | null> = { source: opts.format };
   const extra = draft.metadata;
   // As Object.assign would (own enumerable keys, in order, by assignment), without the call.
-  if (extra) for (const k in extra) metadata[k] = extra[k]!;
+  if (extra) {
+    const salt = opts.hashSalt;
+    for (const k in extra) {
+      const v = extra[k]!;
+      metadata[k] = salt !== undefined && typeof v === 'string' && (PERSONAL_METADATA_KEYS.has(k) || piiKind(v) !== undefined) ? hashUserId(salt, v) : v;
+    }
+  }
   if (draft.cachedInputTokens !== undefined) metadata.cachedInputTokens = draft.cachedInputTokens;
   if (draft.cacheWriteTokens !== undefined) metadata.cacheWriteTokens = draft.cacheWriteTokens;
   if (draft.reasoningTokens !== undefined) metadata.reasoningTokens = draft.reasoningTokens;

@@ -153,7 +153,7 @@ export function gunzip(raw: AsyncIterator<Buffer>): Gunzipped {
     const r = new ByteReader(raw);
     for (let member = 0; ; member++) {
       if (!(await r.fill(2))) {
-        if (r.buffered > 0 || member === 0) damage = 'the file is truncated inside a gzip header';
+        if (member === 0 || (r.buffered > 0 && !(await r.restIsZeros()))) damage = 'the file is truncated inside a gzip header';
         return;
       }
       if (r.byteAt(0) !== 0x1f || r.byteAt(1) !== 0x8b) {

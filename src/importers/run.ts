@@ -12,10 +12,11 @@ import { isUtf8 } from 'node:buffer';
 import type { Catalog } from '../contract/catalog.js';
 import type { RulePolicy } from '../contract/rule-settings.js';
 import { CsvHeaderError, readCsv } from '../read/csv.js';
-import { readRecordStream, SourceError, type Source } from '../read/records.js';
+import { readRecordStream, SourceError, type RecordInfo, type Source } from '../read/records.js';
+import { loadLocator } from '../read/locate.js';
 import { fnv1a } from '../contract/random.js';
 import { DuplicateIndex } from '../validate/duplicates.js';
-import { finishDraft, type Defaults, type Finished } from './finish.js';
+import { finishDraft, scrubPersonal, type Defaults, type Finished } from './finish.js';
 import type { LineOutput } from './sink.js';
 import { aggregateByColumns, aggregateByRecord, aggregateMessage, peekRecords } from './sniff.js';
 import { jsonFormatFromName, modeFromName, modeFromText, openSource, PEEK_BYTES, SourceOpenError, type InputMode, type OpenedSource } from './source.js';
@@ -39,6 +40,8 @@ export interface ImportOptions {
   catalog: Catalog;
   defaults: Defaults;
   hashSalt?: string;
+  /** --provider: the provider of every payload, whatever the records say. */
+  provider?: string;
   output: LineOutput;
   rejects?: LineOutput;
   /** Sources already opened (stdin after a sniff); others are opened here. */
@@ -196,7 +199,16 @@ export async function runImport(opts: ImportOptions): Promise<ImportTally> {
     tally.countReject(reason);
     if (rejects) {
       let raw: string | null = record.raw ?? null;
-      if (raw === null && record.value !== undefined) {
+      if (opts.hashSalt !== undefined) {
+        // The rejects file must not undo --hash-user-ids: a row is copied with its personal
+        // identifiers hashed, and a row that could not be parsed (so cannot be scrubbed) is left out.
+        raw = null;
+        if (record.value !== undefined) {
+          const json = rawJson(scrubPersonal(record.value, opts.hashSalt));
+          if (json === undefined) reason += ` (${TOO_DEEP})`;
+          else raw = json;
+        } else if (record.raw !== undefined) reason += ' (raw left out: it cannot be parsed, so its identifiers cannot be hashed under --hash-user-ids)';
+      } else if (raw === null && record.value !== undefined) {
         const json = rawJson(record.value);
         if (json === undefined) reason += ` (${TOO_DEEP})`;
         else raw = json;
@@ -209,7 +221,7 @@ export async function runImport(opts: ImportOptions): Promise<ImportTally> {
     const { record, outcome } = res;
     switch (outcome.kind) {
       case 'payload': {
-        const fin = firstCopy(outcome.draft, record);
+        const fin = firstCopy(opts.provider === undefined ? outcome.draft : { ...outcome.draft, provider: opts.provider }, record);
         if (fin === 'copy') tally.countSkip('duplicate_copy');
         else if (fin.ok) {
           tally.countPayload(fin.payload, fin.known, fin.applied);
@@ -283,6 +295,15 @@ export async function runImport(opts: ImportOptions): Promise<ImportTally> {
     if (rejects?.needsDrain) return rejects.drain();
   };
 
+  /** The parts of a container record (Adapter.unpack), each a record of its own at its own line. */
+  const readParts = async (r: RecordInfo, parts: readonly { value: unknown; pointer: string }[], file: string, fileIndex: number): Promise<void> => {
+    await loadLocator();
+    for (const part of parts) {
+      push(newRecord(part.value, file, r.locate(part.pointer, 'value').line, undefined));
+      await afterRecord(fileIndex);
+    }
+  };
+
   for (let fileIndex = 0; fileIndex < opts.sources.length; fileIndex++) {
     const source = opts.sources[fileIndex]!;
     const opened = opts.opened?.get(source) ?? (await openOrStop(source));
@@ -321,7 +342,7 @@ export async function runImport(opts: ImportOptions): Promise<ImportTally> {
         linesRead = stats.lines;
       } else {
         let first = true;
-        let duplicateKeyLine = -1;
+        let duplicateKeyRecord = -1;
         let duplicateKeyMessage = '';
         const stats = await readRecordStream(opened.chunks, jsonFormatFromName(source.name), {
           record(r) {
@@ -330,15 +351,17 @@ export async function runImport(opts: ImportOptions): Promise<ImportTally> {
               const agg = aggregateByRecord(r.value);
               if (agg) throw new ImportStop(aggregateMessage(source.name, agg));
             }
+            const parts = r.index === duplicateKeyRecord ? undefined : adapter.unpack?.(r.value);
+            if (parts) return readParts(r, parts, source.name, fileIndex);
             const rec = newRecord(r.value, source.name, r.line, r.raw);
-            if (r.line === duplicateKeyLine) settle(rec, { kind: 'reject', reason: duplicateKeyMessage });
+            if (r.index === duplicateKeyRecord) settle(rec, { kind: 'reject', reason: duplicateKeyMessage });
             else push(rec);
             return afterRecord(fileIndex);
           },
           fault(f) {
             if (f.fault === 'duplicate-key') {
               // The record follows with the last value winning; reject it rather than guess.
-              duplicateKeyLine = f.line;
+              duplicateKeyRecord = f.recordIndex ?? -1;
               duplicateKeyMessage = `${f.message} (line ${f.line}, column ${f.column})`;
               return;
             }
@@ -357,7 +380,8 @@ export async function runImport(opts: ImportOptions): Promise<ImportTally> {
       }
     } catch (e) {
       if (e instanceof ImportStop) throw e;
-      if (e instanceof CsvHeaderError) throw new ImportStop(`${source.name} is not CSV text: ${e.message}`, 'check the file (binary data, UTF-16, or the wrong file?)');
+      if (e instanceof CsvHeaderError)
+        throw new ImportStop(`${source.name} is not CSV text: ${e.message}`, 'check the file (binary data, UTF-16, or the wrong file?)');
       if (e instanceof SourceError) throw new ImportStop(`${source.name}: ${e.message}`);
       if (typeof (e as NodeJS.ErrnoException)?.code === 'string') {
         throw new ImportStop(`cannot read ${source.name}: ${(e as Error).message}`);

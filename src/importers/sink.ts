@@ -1,8 +1,10 @@
 /**
  * Buffered line output for payload JSONL and rejects: lines are encoded straight into a
  * byte chunk (no growing string to flatten and encode again), few large writes instead of
- * one per row, back-pressure through `needsDrain`/`drain()`, and a write error (EPIPE,
- * ENOSPC) remembered and raised on the next write instead of crashing the process.
+ * one per row, back-pressure through `needsDrain`/`drain()`, and a write error (ENOSPC, a
+ * file's EPIPE) remembered and raised on the next write instead of crashing the process.
+ * On stdout a closed pipe (`| head`) is not an error: the CLI discards the rest of the
+ * output (src/cli/output.ts) and the import still finishes and reports.
  */
 import { EXIT, OpsmeterError } from '../errors.js';
 import { createWriteStream } from 'node:fs';
@@ -39,7 +41,7 @@ export class LineSink implements LineOutput {
   ) {
     this.ownsStream = ownsStream;
     stream.on('error', (e) => {
-      this.error ??= e;
+      this.fail(e);
       this.stream.emit('drain'); // release a writer waiting on drain
     });
   }
@@ -52,6 +54,11 @@ export class LineSink implements LineOutput {
 
   static toStdout(): LineSink {
     return new LineSink(process.stdout, 'stdout', false);
+  }
+
+  private fail(e: Error): void {
+    if (!this.ownsStream && (e as NodeJS.ErrnoException).code === 'EPIPE') return;
+    this.error ??= e;
   }
 
   private check(): void {
@@ -107,9 +114,7 @@ export class LineSink implements LineOutput {
       if (this.ownsStream) this.stream.end(last, () => done(this.error));
       else if (last.length > 0) this.stream.write(last, done);
       else resolve();
-    }).catch((e: Error) => {
-      this.error ??= e;
-    });
+    }).catch((e: Error) => this.fail(e));
     this.check();
   }
 }

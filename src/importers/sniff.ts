@@ -251,8 +251,11 @@ export function notImportable(value: unknown): string | undefined {
   if (typeof v.recordId === 'string' && has('modelInput') && !has('modelOutput') && !has('error')) {
     return 'a Bedrock batch inference input file (recordId/modelInput: no results): import the job\'s .jsonl.out output';
   }
+  if (typeof v.totalRecordCount === 'number' && has('processedRecordCount') && !has('recordId')) {
+    return 'a Bedrock batch inference job manifest (manifest.json.out: job totals, no requests): import the job\'s .jsonl.out output files (--from bedrock)';
+  }
   if (Array.isArray(v.results) && has('statistics') && has('status')) {
-    return 'a CloudWatch Logs Insights query result ({statistics, status, results}); opsmeter does not read these yet: import the invocation records themselves (the S3 delivery, or the message of each log event on its own line) with --from bedrock';
+    return 'a CloudWatch Logs Insights query result ({statistics, status, results}) whose first rows hold no Bedrock invocation record in @message: opsmeter reads Logs Insights exports of Bedrock invocation logs (--from bedrock; query `fields @message`)';
   }
   return undefined;
 }

@@ -112,6 +112,8 @@ export interface AdapterContext {
    * globally unique id, with counts for the summary. Adapters make their own when absent.
    */
   batchIds?: BatchIds;
+  /** --model: the model of records that name none (Bedrock batch output of non-Anthropic models). */
+  model?: string;
 }
 
 /**
@@ -137,6 +139,13 @@ export interface Adapter {
   /** Directory inputs: which file names to read (e.g. /\.jsonl$/ for Claude Code projects). */
   fileFilter?: RegExp;
   create(ctx: AdapterContext): Converter;
+  /**
+   * A source record that is a container of records (a CloudWatch Logs Insights export holds
+   * many log events in one JSON document): its parts, each with a JSON pointer into the
+   * record. The pipeline reads each part as a record of its own, at the part's own line, so
+   * every part gets one outcome; the container itself is not a row. Undefined → not a container.
+   */
+  unpack?(value: unknown): readonly { value: unknown; pointer: string }[] | undefined;
   /** For --from auto: does this first record look like this format? */
   sniff?(first: SourceRecord): boolean;
   /**

@@ -40,10 +40,39 @@ const LOOPBACK_V4 = /^127(?:\.\d{1,3}){3}$/;
  */
 export function isLoopbackHost(hostname: string): boolean {
   const h = hostname.toLowerCase().replace(/^\[|\]$/g, '');
-  return h === 'localhost' || h.endsWith('.localhost') || LOOPBACK_V4.test(h) || h === '::1' || h === '0:0:0:0:0:0:0:1';
+  return h === 'localhost' || LOOPBACK_V4.test(h) || h === '::1' || h === '0:0:0:0:0:0:0:1';
 }
 
-export function resolveTarget(flags: TargetFlags, env: NodeJS.ProcessEnv = process.env): Target {
+/**
+ * `*.localhost` names (RFC 6761) are meant to be this machine, but a resolver or /etc/hosts
+ * may send them elsewhere: they count as loopback only when every address they resolve to
+ * is one (checked by resolveTargetChecked), never by the name alone.
+ */
+export async function resolvesToLoopback(hostname: string): Promise<boolean> {
+  const { lookup } = await import('node:dns/promises');
+  try {
+    const addresses = await lookup(hostname.replace(/^\[|\]$/g, ''), { all: true });
+    return addresses.length > 0 && addresses.every((a) => isLoopbackHost(a.address));
+  } catch {
+    return false;
+  }
+}
+
+/** resolveTarget, with `*.localhost` names looked up: loopback when they resolve to loopback only. */
+export async function resolveTargetChecked(flags: TargetFlags, env: NodeJS.ProcessEnv = process.env): Promise<Target> {
+  const raw = flags.baseUrl ?? (env.OPSMETER_API_BASE_URL || undefined) ?? DEFAULT_BASE_URL;
+  let host: string | undefined;
+  try {
+    host = new URL(raw).hostname.toLowerCase();
+  } catch {
+    host = undefined; // resolveTarget says what is wrong with it
+  }
+  const resolvedLoopback = host?.endsWith('.localhost') === true && (await resolvesToLoopback(host));
+  return resolveTarget(flags, env, resolvedLoopback);
+}
+
+/** `resolvedLoopback`: the host was looked up and resolves to loopback only (resolveTargetChecked). */
+export function resolveTarget(flags: TargetFlags, env: NodeJS.ProcessEnv = process.env, resolvedLoopback = false): Target {
   const raw = flags.baseUrl ?? (env.OPSMETER_API_BASE_URL || undefined) ?? DEFAULT_BASE_URL;
   const origin = flags.baseUrl !== undefined ? '--base-url' : env.OPSMETER_API_BASE_URL ? 'OPSMETER_API_BASE_URL' : 'the default base URL';
   let url: URL;
@@ -61,7 +90,7 @@ export function resolveTarget(flags: TargetFlags, env: NodeJS.ProcessEnv = proce
   if (url.search || url.hash) {
     throw new ConfigError(`${origin} must not have a query string or fragment`);
   }
-  const loopback = isLoopbackHost(url.hostname);
+  const loopback = resolvedLoopback || isLoopbackHost(url.hostname);
   if (url.protocol === 'http:' && !loopback && !flags.allowInsecure) {
     throw new ConfigError(
       `refusing plain http:// to ${url.host}${flags.baseUrl === undefined ? ` (from ${origin})` : ''}: the API key would travel unencrypted`,
@@ -154,6 +183,25 @@ export const TOKEN_HINT =
 
 /** Replace every occurrence of the key in text we print (a server might echo it back). */
 export function redactKey(text: string, key: string | undefined): string {
-  if (!key || key.length < 4 || !text.includes(key)) return text;
-  return text.split(key).join('***');
+  if (!key || key.length < 4) return text;
+  let out = text.includes(key) ? text.split(key).join('***') : text;
+  // A server may echo the key JSON-escaped (`om\u005Flive…`, `\/`): match each character
+  // either as itself or as any JSON escape of it. Only text with a backslash can hold one.
+  if (out.includes('\\')) out = out.replace(escapedKeyPattern(key), '***');
+  return out;
+}
+
+let escapedKey: { key: string; pattern: RegExp } | undefined;
+function escapedKeyPattern(key: string): RegExp {
+  if (escapedKey?.key !== key) {
+    const part = (ch: string) => {
+      const hex = ch.charCodeAt(0).toString(16).padStart(4, '0');
+      const literal = ch.replace(/[.*+?^${}()|[\]\\/-]/g, '\\$&');
+      // In the pattern: `\\u` is a literal backslash and u; `\\\/` a backslash and a slash.
+      return `(?:${literal}|\\\\u${hex.split('').map((h) => (/[a-f]/.test(h) ? `[${h}${h.toUpperCase()}]` : h)).join('')}${ch === '/' ? '|\\\\\\/' : ''})`;
+    };
+    escapedKey = { key, pattern: new RegExp([...key].map(part).join(''), 'g') };
+  }
+  escapedKey.pattern.lastIndex = 0;
+  return escapedKey.pattern;
 }

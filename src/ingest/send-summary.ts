@@ -1,7 +1,7 @@
 /**
  * The end-of-run summary of a send (pretty for people, JSON for machines) and the exit
  * code it maps to (docs/send.md "Exit codes"): 0 all accepted · 1 some rejected or not sendable ·
- * 3 stopped by a 402 · 4 auth failed · 5 gave up · 130 interrupted.
+ * 3 stopped by a 402 · 4 auth failed · 5 gave up or the server is unreachable · 130 interrupted (SIGINT) · 143 terminated (SIGTERM).
  */
 import { EXIT, type ExitCode } from '../errors.js';
 import type { Paint } from '../terminal.js';
@@ -18,10 +18,10 @@ export interface SummaryContext {
 }
 
 export function sendExitCode(r: SendReport): ExitCode {
-  if (r.interrupted) return EXIT.interrupted;
+  if (r.interrupted) return r.interruptedBy === 'SIGTERM' ? EXIT.terminated : EXIT.interrupted;
   if (r.outcomes.unauthorized > 0 || r.stop?.reason === 'unauthorized') return EXIT.auth;
   if (r.outcomes.paused + r.outcomes.blocked > 0) return EXIT.policy;
-  if (r.outcomes['gave-up'] > 0) return EXIT.gaveUp;
+  if (r.outcomes['gave-up'] > 0 || r.stop?.reason === 'unreachable') return EXIT.gaveUp;
   if (r.outcomes.rejected > 0 || r.notSent.invalid > 0 || r.notSent['real-data'] > 0) return EXIT.failed;
   return EXIT.ok;
 }
@@ -33,7 +33,7 @@ function requestsPerSecond(r: SendReport): number {
 }
 
 /** The words for a stop, shared by the live notice and the summary. */
-export function stopMessage(r: Pick<SendReport, 'stop'>): string[] {
+export function stopMessage(r: Pick<SendReport, 'stop' | 'interruptedBy'>): string[] {
   const s = r.stop;
   if (!s) return [];
   switch (s.reason) {
@@ -52,8 +52,13 @@ export function stopMessage(r: Pick<SendReport, 'stop'>): string[] {
         `the API key was refused (HTTP ${s.status ?? '401/403'}${s.message ? `: ${s.message}` : ''}).`,
         'Check that OPSMETER_API_KEY (or the file given to --api-key-file) holds a current workspace key (Settings → API keys).',
       ];
+    case 'unreachable':
+      return [
+        `the server is unreachable: ${s.message ?? 'connection attempts keep failing'}. Stopped issuing; the rest was not sent.`,
+        'Check the URL (--base-url / OPSMETER_API_BASE_URL), the network and any proxy; with --journal a re-run sends only what was not accepted.',
+      ];
     case 'interrupted':
-      return ['interrupted: stopped issuing requests and let the ones in flight finish.'];
+      return [`${r.interruptedBy === 'SIGTERM' ? 'terminated (SIGTERM)' : 'interrupted'}: stopped issuing requests and let the ones in flight finish.`];
   }
 }
 
@@ -179,6 +184,7 @@ export function summaryJson(r: SendReport, ctx: SummaryContext): object {
         }
       : null,
     interrupted: r.interrupted,
+    interruptedBy: r.interruptedBy ?? null,
     inputLeftUnread: r.inputLeftUnread,
     samples: r.samples,
     elapsedMs: Math.round(r.elapsedMs),

@@ -37,10 +37,23 @@ export interface SendItem {
   where?: string;
   /** Set when the source record could not be parsed (the value is then ignored). */
   readError?: string;
+  /** With readError: the whole file held no payloads (empty, blank lines, `[]`). */
+  noPayloads?: boolean;
 }
 
 export type NotSentReason = 'invalid' | 'real-data' | 'stopped';
-export type SendStopReason = 'paused' | 'blocked' | 'unauthorized' | 'interrupted';
+export type SendStopReason = 'paused' | 'blocked' | 'unauthorized' | 'unreachable' | 'interrupted';
+
+/**
+ * The server counts as unreachable after this many connection failures in a row (requests
+ * that cannot have reached it: refused, no such host, connect timeout, TLS refusal) spread
+ * over at least UNREACHABLE_AFTER_MS — a restart of a second or two is ridden out by the
+ * retries, a dead server stops the run in seconds instead of retrying every event.
+ */
+export const UNREACHABLE_AFTER_FAILURES = 10;
+export const UNREACHABLE_AFTER_MS = 3_000;
+/** After a shared 429, each worker waits the window plus up to half of it again (at most this): retries spread out instead of all landing at once. */
+export const THROTTLE_JITTER_MAX_MS = 5_000;
 
 export interface EventResult {
   externalRequestId?: string;
@@ -127,6 +140,8 @@ export interface SendReport {
   inputLeftUnread: boolean;
   /** stop('interrupted') was called (SIGINT), whatever stopped the run first. */
   interrupted: boolean;
+  /** The signal behind the interruption, when the caller said (SIGTERM exits 143, SIGINT 130). */
+  interruptedBy?: 'SIGINT' | 'SIGTERM';
   elapsedMs: number;
 }
 
@@ -179,6 +194,11 @@ export class Sender {
   /** Reads waiting for input, woken by stop('interrupted'): input that never comes must not hold the run. */
   private readonly readers = new Set<() => void>();
   private throttleUntil = 0;
+  /** Length of the current throttle window (what the 429 asked for), for the jitter. */
+  private throttleWindowMs = 0;
+  /** Connection failures in a row, and when the first of them happened. */
+  private unreachableRun = 0;
+  private unreachableSince = 0;
   private nextSlot = 0;
   private readonly sleepers = new Set<() => void>();
   /** Requests on the wire right now, and events waiting to retry (for the progress line). */
@@ -211,8 +231,9 @@ export class Sender {
    * Stop issuing requests. In-flight requests finish and count; events waiting to retry
    * end as not-sent. 'interrupted' also stops reading the input.
    */
-  stop(reason: SendStopReason, verdict?: Verdict): void {
+  stop(reason: SendStopReason, verdict?: Verdict, signal?: 'SIGINT' | 'SIGTERM'): void {
     if (reason === 'interrupted') {
+      if (signal && !this.report.interruptedBy) this.report.interruptedBy = signal;
       this.interrupted = this.report.interrupted = true;
       for (const wake of [...this.readers]) wake();
     }
@@ -226,6 +247,8 @@ export class Sender {
         serverReason: verdict.kind === 'unauthorized' ? undefined : verdict.reason,
         info: verdict.kind === 'unauthorized' ? undefined : verdict.info,
       };
+    } else if (reason === 'unreachable' && verdict?.kind === 'failed') {
+      this.report.stop = { reason, message: `${this.unreachableRun} connection attempts in a row failed over ${Math.round((this.clock.now() - this.unreachableSince) / 100) / 10} s; the last: ${verdict.message}` };
     } else {
       this.report.stop = { reason };
     }
@@ -366,6 +389,7 @@ export class Sender {
             throttled = true;
           } else if (verdict.kind === 'failed') this.report.failedResponses++;
           this.hooks.onAttempt?.({ externalRequestId: id, attempt, body, exchange, verdict });
+          this.noteReachability(exchange, verdict);
         },
         wait: async ({ delayMs, throttled: is429 }) => {
           this.waiting++;
@@ -432,12 +456,26 @@ export class Sender {
     if (info.planLimitRequests !== undefined) a.planLimitRequests = info.planLimitRequests;
   }
 
+  /** Any answer from the server ends a run of connection failures; a long enough run stops the send. */
+  private noteReachability(exchange: Exchange, verdict: Verdict): void {
+    if (exchange.kind === 'response') {
+      this.unreachableRun = 0;
+      return;
+    }
+    if (!exchange.notDelivered) return; // it may have reached the server: no evidence either way
+    if (this.unreachableRun++ === 0) this.unreachableSince = this.clock.now();
+    if (this.unreachableRun >= UNREACHABLE_AFTER_FAILURES && this.clock.now() - this.unreachableSince >= UNREACHABLE_AFTER_MS && this.stopReason === undefined) {
+      this.stop('unreachable', verdict);
+    }
+  }
+
   /** A 429 asks every worker to hold off, not just the one that got it. */
   private extendThrottle(ms: number): void {
     const until = this.clock.now() + ms;
     if (until > this.throttleUntil + 50) {
       const fresh = this.throttleUntil <= this.clock.now();
       this.throttleUntil = until;
+      this.throttleWindowMs = ms;
       if (fresh) this.hooks.onThrottle?.(ms);
     }
   }
@@ -446,7 +484,7 @@ export class Sender {
   private async gate(): Promise<boolean> {
     if (this.stopReason !== undefined) return false;
     let now = this.clock.now();
-    if (this.throttleUntil > now && !(await this.sleep(this.throttleUntil - now))) return false;
+    if (this.throttleUntil > now && !(await this.sleep(this.throttleUntil - now + this.throttleJitter()))) return false;
     if (this.intervalMs > 0) {
       now = this.clock.now();
       const slot = Math.max(now, this.nextSlot);
@@ -454,9 +492,18 @@ export class Sender {
       if (slot > now && !(await this.sleep(slot - now))) return false;
       // A throttle window may have opened while this worker waited for its slot.
       now = this.clock.now();
-      if (this.throttleUntil > now && !(await this.sleep(this.throttleUntil - now))) return false;
+      if (this.throttleUntil > now && !(await this.sleep(this.throttleUntil - now + this.throttleJitter()))) return false;
     }
     return this.stopReason === undefined;
+  }
+
+  /**
+   * Extra wait past the end of a throttle window, different for each worker: without it
+   * every worker held by one 429 retries at the same instant and meets the next 429.
+   * Never before the window ends (Retry-After is a minimum).
+   */
+  private throttleJitter(): number {
+    return Math.round(this.random() * Math.min(this.throttleWindowMs / 2, THROTTLE_JITTER_MAX_MS));
   }
 
   /** Sleep that a stop cuts short; resolves false when stopped. */

@@ -35,7 +35,7 @@ async function* itemsFromSource(src: Source): AsyncGenerator<SendItem> {
     .then(
       (stats) => {
         if (stats.records === 0 && queue.size === 0 && !queue.isCancelled) {
-          queue.push({ value: undefined, where: src.name, readError: `${src.name} holds no payloads` });
+          queue.push({ value: undefined, where: src.name, readError: `${src.name} holds no payloads`, noPayloads: true });
         }
       },
       (e: unknown) => {
@@ -46,4 +46,38 @@ async function* itemsFromSource(src: Source): AsyncGenerator<SendItem> {
     .finally(() => queue.end());
   // Stopping early calls the queue's return(), which cancels it and so stops the reader.
   yield* queue;
+}
+
+/** Up to this many bytes of JSONL are counted for the progress line's total; beyond, the total stays unknown. */
+const COUNT_LIMIT_BYTES = 32 * 1024 * 1024;
+
+/**
+ * How many payloads the sources hold, when that is cheap to know: only JSONL files
+ * (one payload per non-blank line) of at most 32 MB in all, counted by scanning bytes
+ * (no parsing). Undefined for stdin, JSON documents, or more data: the progress line then
+ * shows no total rather than a guess.
+ */
+export async function countPayloadsCheaply(sources: readonly Source[]): Promise<number | undefined> {
+  const { readFile, stat } = await import('node:fs/promises');
+  let bytes = 0;
+  for (const s of sources) {
+    if (s.path === '-' || s.format !== 'jsonl') return undefined;
+    bytes += (await stat(s.path).catch(() => ({ size: Infinity }))).size;
+    if (bytes > COUNT_LIMIT_BYTES) return undefined;
+  }
+  let n = 0;
+  for (const s of sources) {
+    const buf = await readFile(s.path).catch(() => undefined);
+    if (buf === undefined) return undefined;
+    let blank = true;
+    for (let i = 0; i < buf.length; i++) {
+      const c = buf[i]!;
+      if (c === 10) {
+        if (!blank) n++;
+        blank = true;
+      } else if (c !== 13 && c !== 32 && c !== 9) blank = false;
+    }
+    if (!blank) n++;
+  }
+  return n;
 }

@@ -15,7 +15,14 @@ const SEVERITIES: readonly WorkspaceSeverity[] = ['normal', 'warning', 'critical
 
 export type StatusFetch =
   | { ok: true; body: Record<string, unknown>; text: string }
-  | { ok: false; exitCode: typeof EXIT.auth | typeof EXIT.gaveUp; message: string; hint?: string };
+  | {
+      ok: false;
+      exitCode: typeof EXIT.auth | typeof EXIT.gaveUp;
+      message: string;
+      hint?: string;
+      /** No HTTP response at all (refused, DNS, timeout): the host, not the key, is the problem. */
+      unreachable?: boolean;
+    };
 
 export async function fetchStatus(client: ApiClient, policy: RetryPolicy = DEFAULT_POLICY, sleep?: (ms: number) => Promise<void>): Promise<StatusFetch> {
   const r = await requestWithRetries(policy, () => client.get(STATUS_PATH), sleep);
@@ -37,8 +44,11 @@ export async function fetchStatus(client: ApiClient, policy: RetryPolicy = DEFAU
     case 'unauthorized':
       return { ok: false, exitCode: EXIT.auth, message: `the API key was refused (HTTP ${v.status}: ${v.message})`, hint: 'check OPSMETER_API_KEY (or --api-key-file) holds a current workspace key' };
     case 'throttled':
-    case 'failed':
-      return { ok: false, exitCode: EXIT.gaveUp, message: `could not read the workspace status from ${client.url(STATUS_PATH)}: ${r.why ?? v.kind}` };
+    case 'failed': {
+      const failure: StatusFetch = { ok: false, exitCode: EXIT.gaveUp, message: `could not read the workspace status from ${client.url(STATUS_PATH)}: ${r.why ?? v.kind}` };
+      if (v.kind === 'failed' && v.status === undefined) failure.unreachable = true;
+      return failure;
+    }
     default:
       return {
         ok: false,

@@ -17,9 +17,9 @@ import type { PriceBook, PriceRef } from './library.js';
 
 /**
  * Formats whose every line is a batch request, and the vendor's batch price as a share of list
- * price (sources in docs/import.md § "Batch prices"). Gemini and Bedrock batch output is not
- * read by any importer yet; their discounts do not apply as one flat factor (Vertex AI: the
- * cache discount replaces the batch one; Bedrock: "for many models"), so no rule waits here.
+ * price (sources in docs/import.md § "Batch prices"). Gemini and Bedrock batch discounts do not
+ * apply as one flat factor (Vertex AI: the cache discount replaces the batch one; Bedrock: per
+ * model), so their lines (Bedrock's are marked `batch: true`) are priced at the list price.
  */
 export const BATCH_PRICING: Readonly<Record<string, { factor: number; vendor: string }>> = {
   // OpenAI Batch API: "50% cost discount compared to synchronous APIs".
@@ -148,7 +148,13 @@ export class CostLedger {
     return this.book.info;
   }
 
+  /** The previous row's variant: consecutive rows mostly share one model. */
+  private last: Variant | undefined;
+  private lastLogged = '';
+
   private variant(provider: string, model: string, logged: string): Variant {
+    const last = this.last;
+    if (last !== undefined && last.model === model && last.provider === provider && this.lastLogged === logged) return last;
     let byModel = this.variants.get(provider);
     if (!byModel) this.variants.set(provider, (byModel = new Map()));
     let byLogged = byModel.get(model);
@@ -159,6 +165,8 @@ export class CostLedger {
       v = { provider, model, ref, partition: ref ? partitionOf(ref) : NO_PARTITION, days: new Map(), unpriced: { complete: 0, partial: 0 } };
       byLogged.set(logged, v);
     }
+    this.last = v;
+    this.lastLogged = logged;
     return v;
   }
 

@@ -31,6 +31,8 @@ export interface Position {
   column: number;
   /** The text of that line, for code frames. */
   text?: string;
+  /** Column of `text`'s first character, when it is not the line's start (a long line's tail). */
+  textColumn?: number;
 }
 
 const STRICT = { disallowComments: true, allowTrailingComma: false, allowEmptyContent: false };
@@ -52,7 +54,12 @@ export class LineIndex {
   constructor(text: string) {
     for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) this.starts.push(i + 1);
   }
-  at(offset: number, firstLine = 1, text?: string): Position {
+  /**
+   * `firstColumn` is the column the text starts at on its first line and `prefix` what
+   * stands before it there (for the line's text), when the text starts mid-line (an array
+   * element).
+   */
+  at(offset: number, firstLine = 1, text?: string, firstColumn = 1, prefix = ''): Position {
     let lo = 0;
     let hi = this.starts.length - 1;
     while (lo < hi) {
@@ -61,10 +68,14 @@ export class LineIndex {
       else hi = mid - 1;
     }
     const start = this.starts[lo]!;
-    const pos: Position = { line: firstLine + lo, column: offset - start + 1 };
+    const pos: Position = { line: firstLine + lo, column: offset - start + (lo === 0 ? firstColumn : 1) };
     if (text !== undefined) {
       const end = lo + 1 < this.starts.length ? this.starts[lo + 1]! - 1 : text.length;
       pos.text = text.slice(start, end).replace(/\r$/, '');
+      if (lo === 0 && firstColumn !== 1) {
+        pos.text = prefix + pos.text;
+        if (firstColumn - prefix.length !== 1) pos.textColumn = firstColumn - prefix.length;
+      }
     }
     return pos;
   }
@@ -78,6 +89,9 @@ export class Locator {
   constructor(
     private readonly text: string,
     private readonly firstLine = 1,
+    /** Where the text starts on its first line, and the line's text before it (see LineIndex.at). */
+    private readonly firstColumn = 1,
+    private readonly prefix = '',
   ) {}
 
   private root(): Node | undefined {
@@ -94,7 +108,7 @@ export class Locator {
 
   position(offset: number): Position {
     this.index ??= new LineIndex(this.text);
-    return this.index.at(offset, this.firstLine, this.text);
+    return this.index.at(offset, this.firstLine, this.text, this.firstColumn, this.prefix);
   }
 
   /**
@@ -152,27 +166,61 @@ const FRIENDLY: Record<string, string> = {
 
 /** Where and why JSON.parse failed on this text (jsonc-parser gives the offset). */
 export function findSyntaxFault(text: string, parseMessage: string): SyntaxFault {
+  const found = firstSyntaxError(text);
+  if (found) return found;
+  // jsonc-parser gave up (nesting too deep for its recursion): JSON.parse's own message.
+  const pos = /position (\d+)/.exec(parseMessage);
+  // "Unexpected end of JSON input" carries no position: the fault is at the end.
+  const offset = pos ? Number(pos[1]) : /end of JSON input/.test(parseMessage) ? text.trimEnd().length : firstBadPrefix(text);
+  return { offset, message: parseMessage.replace(/, ".*" is not valid JSON$/s, '') };
+}
+
+/** True when JSON.parse finds nothing wrong with `prefix` except that it ends too soon. */
+function cleanPrefix(prefix: string): boolean {
+  try {
+    JSON.parse(prefix);
+    return true;
+  } catch (e) {
+    const m = (e as Error).message;
+    const pos = /position (\d+)/.exec(m);
+    return /end of JSON input/.test(m) || (pos !== null && Number(pos[1]) >= prefix.length);
+  }
+}
+
+/**
+ * Offset of the character JSON.parse stumbles on when its message gives none ("Unexpected
+ * token 'x', … is not valid JSON"): a binary search for the shortest prefix that is wrong
+ * in itself (about 20 parses of the text, iterative, so any nesting depth is fine).
+ */
+function firstBadPrefix(text: string): number {
+  let lo = 0; // clean
+  let hi = text.length; // not clean (the whole text failed)
+  while (hi - lo > 1) {
+    const mid = (lo + hi) >> 1;
+    if (cleanPrefix(text.slice(0, mid))) lo = mid;
+    else hi = mid;
+  }
+  return hi - 1;
+}
+
+/** jsonc-parser's first complaint about this text, worded for people; undefined when it has none. */
+export function firstSyntaxError(text: string): SyntaxFault | undefined {
   const { parseTree, printParseErrorCode } = parser();
   const errors: ParseError[] = [];
   try {
     parseTree(text, errors, STRICT);
   } catch {
-    /* too deep: fall back to JSON.parse's message */
+    /* too deep: the caller falls back to JSON.parse's message */
   }
   const e = errors[0];
-  if (e) {
-    const code = printParseErrorCode(e.error);
-    const what = FRIENDLY[code] ?? code;
-    // jsonc-parser flags only the "-" of "-Infinity": look at the text, not the token.
-    const special = /^(?:NaN|-?Infinity)/.exec(text.slice(e.offset, e.offset + 9));
-    const token = special ? special[0] : text.slice(e.offset, e.offset + Math.min(Math.max(e.length, 1), 12));
-    const hint = special ? ` (${special[0]} is not a JSON number)` : '';
-    return { offset: e.offset, message: `${what}${token && what === 'unexpected token' ? ` ${JSON.stringify(token)}` : ''}${hint}` };
-  }
-  const pos = /position (\d+)/.exec(parseMessage);
-  // "Unexpected end of JSON input" carries no position: the fault is at the end.
-  const offset = pos ? Number(pos[1]) : /end of JSON input/.test(parseMessage) ? text.trimEnd().length : 0;
-  return { offset, message: parseMessage.replace(/, ".*" is not valid JSON$/, '') };
+  if (!e) return undefined;
+  const code = printParseErrorCode(e.error);
+  const what = FRIENDLY[code] ?? code;
+  // jsonc-parser flags only the "-" of "-Infinity": look at the text, not the token.
+  const special = /^(?:NaN|-?Infinity)/.exec(text.slice(e.offset, e.offset + 9));
+  const token = special ? special[0] : text.slice(e.offset, e.offset + Math.min(Math.max(e.length, 1), 12));
+  const hint = special ? ` (${special[0]} is not a JSON number)` : '';
+  return { offset: e.offset, message: `${what}${token && what === 'unexpected token' ? ` ${JSON.stringify(token)}` : ''}${hint}` };
 }
 
 /**

@@ -18,7 +18,7 @@ export interface JsonReport {
   /** Problems per rule id (exact, including omitted ones). */
   byRule: Record<string, number>;
   files: FileSummary[];
-  problems: Omit<Problem, 'excerpt'>[];
+  problems: Omit<Problem, 'excerpt' | 'excerptColumn'>[];
 }
 
 export function jsonReport(result: ValidateResult, ctx: Pick<RenderContext, 'strict' | 'version' | 'catalog' | 'maxWarnings' | 'ruleSettings'>): JsonReport {
@@ -36,7 +36,7 @@ export function jsonReport(result: ValidateResult, ctx: Pick<RenderContext, 'str
     ...(ctx.ruleSettings && Object.keys(ctx.ruleSettings).length > 0 ? { rules: ctx.ruleSettings } : {}),
     byRule: result.byRule,
     files: result.files,
-    problems: result.problems.map(({ excerpt: _excerpt, ...p }) => p),
+    problems: result.problems.map(({ excerpt: _excerpt, excerptColumn: _excerptColumn, ...p }) => p),
   };
 }
 

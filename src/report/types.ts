@@ -10,6 +10,8 @@ export interface RenderContext {
   /** Rule settings that differ from the defaults (config file, --rule), for the summary; id → level. */
   ruleSettings?: Readonly<Record<string, string>>;
   version: string;
+  /** Terminal width (columns) when printing to a TTY; undefined for files, pipes and logs. */
+  width?: number;
   /** Catalog snapshot date and origin, for the summary line. */
   catalog: string;
 }

@@ -115,11 +115,25 @@ export async function runSmoke(opts: SmokeOptions): Promise<SmokeReport> {
       targetText = `embedded emulator at ${s.emulator.url}`;
     }
 
-    const keyOk = await run('API key accepted', async () => {
-      const st = await fetchStatus(main.client);
-      if (!st.ok) fail(st.message + (st.hint ? ` (${st.hint})` : ''));
-      return 'GET /v1/diagnostics/workspace-status answered with the workspace';
-    });
+    // Against a real host, first whether it answers at all: a dead host or a wrong
+    // --base-url is not a refused key, and must not read as one.
+    const first = opts.remote ? await fetchStatus(main.client) : undefined;
+    const unreachable = first !== undefined && !first.ok && first.unreachable === true;
+    if (opts.remote) {
+      await run('API host reachable', async () => {
+        if (unreachable) fail(`${targetText} is unreachable: ${first.message.replace(/^could not read the workspace status from \S+: /, '')}`);
+        return `${targetText} answered HTTP`;
+      });
+    }
+    let keyOk = false;
+    if (unreachable) skip('API key accepted', 'the host did not answer');
+    else {
+      keyOk = await run('API key accepted', async () => {
+        const st = first ?? (await fetchStatus(main.client));
+        if (!st.ok) fail(st.message + (st.hint ? ` (${st.hint})` : ''));
+        return 'GET /v1/diagnostics/workspace-status answered with the workspace';
+      });
+    }
 
     await run('bundled payload fixtures are valid', async () => {
       const dir = join(opts.root, 'fixtures', 'payloads', 'valid');

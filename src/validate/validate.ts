@@ -133,6 +133,7 @@ export async function validateSources(sources: readonly Source[], opts: Validate
         // Every problem says what to do: the finding's own hint, else the rule's.
         p.hint = hint ?? rule.hint;
         if (pos.text !== undefined) p.excerpt = pos.text;
+        if (pos.text !== undefined && pos.textColumn !== undefined) p.excerptColumn = pos.textColumn;
         seqOf.set(p, seq++);
         (rule.severity === 'error' ? keptErrors : keptWarnings).push(p);
       }
@@ -143,7 +144,7 @@ export async function validateSources(sources: readonly Source[], opts: Validate
       return undefined;
     };
 
-    const onFault = (f: FaultInfo) => report(FAULT_RULE[f.fault], () => ({ line: f.line, column: f.column, text: f.text }), f.pointer, f.message);
+    const onFault = (f: FaultInfo) => report(FAULT_RULE[f.fault], () => ({ line: f.line, column: f.column, text: f.text, textColumn: f.textColumn }), f.pointer, f.message);
 
     let stats;
     try {

@@ -6,7 +6,7 @@ import { externalRequestId } from '../../src/importers/finish.js';
 import { runImport } from '../../src/importers/run.js';
 import { LineSink } from '../../src/importers/sink.js';
 import { buildSummary } from '../../src/importers/import-summary.js';
-import { join } from 'node:path';
+import { isAbsolute, join } from 'node:path';
 import { FIXTURES } from '../helpers/cli.js';
 
 export const IMPORT_FIXTURES = join(FIXTURES, 'import');
@@ -37,7 +37,7 @@ export async function importFixture(format: string, files: string[], o: InProces
   const defaults = { dataMode: 'real' as const, environment: 'prod' as const, endpointTag: o.endpointTag };
   const tally = await runImport({
     adapter,
-    sources: files.map((f) => ({ name: f, path: join(IMPORT_FIXTURES, f) })),
+    sources: files.map((f) => ({ name: f, path: isAbsolute(f) ? f : join(IMPORT_FIXTURES, f) })),
     ctx: { map: o.map ?? {} },
     catalog,
     defaults,

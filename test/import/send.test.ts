@@ -50,7 +50,7 @@ describe('import --send against the emulator', () => {
     const r = await runCli(['import', '--from', 'anthropic-batch', ANTHROPIC, ...TRIAL, '--send', '--base-url', emu.url, '-o', copy], { env });
     expect(r.code).toBe(0);
     expect(r.stdout).toBe('');
-    expect(r.stderr).toContain('read 15 = complete 8 + partial 7 + skipped 0 + rejected 0 ✔');
+    expect(r.stderr).toContain('read 15 = complete 9 + partial 6 + skipped 0 + rejected 0 ✔');
     expect(r.stderr).toContain('payloads → the API (--send) and ' + copy);
     expect(r.stderr).toMatch(/15 events → http:\/\/127\.0\.0\.1:\d+\/v1\/ingest\/llm-request/);
     expect(r.stderr).toMatch(/accepted\s+15/);
@@ -64,7 +64,7 @@ describe('import --send against the emulator', () => {
     expect(emu.stats().duplicates).toBe(0);
     // Partial payloads arrive marked, with their reason and without invented counts.
     const partial = rows.filter((p) => (p.metadata as Record<string, unknown> | undefined)?.usageStatus === 'partial');
-    expect(partial).toHaveLength(7);
+    expect(partial).toHaveLength(6);
     for (const p of partial) expect((p.metadata as Record<string, unknown>).partialReason).toMatch(/^(request_failed|usage_missing|batch_canceled|batch_expired)$/);
     expect(partial.filter((p) => p.inputTokens === undefined).length).toBeGreaterThan(0);
     // -o keeps a copy identical to what the import alone writes.
@@ -87,7 +87,7 @@ describe('import --send against the emulator', () => {
     expect(summary.outcomes.accepted).toBe(0);
     expect(emu.stats().requests).toBe(requests);
     expect(emu.rows()).toHaveLength(15);
-    expect(again.stderr).toContain('read 15 = complete 8');
+    expect(again.stderr).toContain('read 15 = complete 9');
   });
 
   it('refuses dataMode real without --allow-real (exit 2, nothing read or sent) and says what to do', async () => {
@@ -119,7 +119,7 @@ describe('import --send against the emulator', () => {
     expect(s.outcomes['not-sent']).toBe(9);
     expect(emu.rows()).toHaveLength(5);
     expect(emu.stats().requests).toBe(6);
-    expect(r.stderr).toContain('read 15 = complete 8 + partial 7 + skipped 0 + rejected 0 ✔');
+    expect(r.stderr).toContain('read 15 = complete 9 + partial 6 + skipped 0 + rejected 0 ✔');
   });
 
   it('--dry-run sends nothing (and needs no key): what would be sent goes to stdout', async () => {
@@ -129,7 +129,7 @@ describe('import --send against the emulator', () => {
     expect(r.code).toBe(0);
     expect(emu.stats().requests).toBe(0);
     expect(lines(r.stdout)).toEqual(expected);
-    expect(r.stderr).toContain('read 15 = complete 8');
+    expect(r.stderr).toContain('read 15 = complete 9');
   });
 
   it('rejected import rows → exit 1 although every payload was accepted', async () => {

@@ -169,13 +169,13 @@ describe('two batches with overlapping custom_ids', () => {
   it('--batch-id is refused for other formats and when malformed (exit 2)', async () => {
     const other = await runCli(['import', 'fixtures/import/litellm', '--from', 'litellm', '--batch-id', 'x']);
     expect(other.code).toBe(2);
-    expect(other.stderr).toContain('--batch-id applies to --from openai-batch and --from anthropic-batch only');
+    expect(other.stderr).toContain('--batch-id applies to --from openai-batch, anthropic-batch and bedrock (batch output) only');
     const bad = await runCli(['import', 'fixtures/import/anthropic-batch', '--from', 'anthropic-batch', '--batch-id', 'has space']);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('--batch-id must be');
-    const auto = await runCli(['import', 'fixtures/import/bedrock', '--batch-id', 'x']);
+    const auto = await runCli(['import', 'fixtures/import/codex/sessions', '--batch-id', 'x']);
     expect(auto.code).toBe(2);
-    expect(auto.stderr).toContain('--from auto chose bedrock');
+    expect(auto.stderr).toContain('--from auto chose codex');
     expect(auto.stdout).toBe('');
   });
 });

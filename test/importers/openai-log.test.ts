@@ -73,9 +73,10 @@ describe('openai-log: logged Chat Completion / Response objects (BOM, CRLF, blan
       sourceId: 'chatcmpl-CFa8Qs8Rq5bZ9dE1fH3tJ7vX0yC2', provider: 'openai', model: 'gpt-4o-mini', status: 'success',
       inputTokens: 88, outputTokens: 5, totalTokens: 93, createdAt: 1757843380, metadata: { stopReason: 'stop', serviceTier: 'default' },
     })],
-    // stream B never carried usage: one partial payload, from finish()
+    // stream B never carried usage: one partial payload, from finish(). Azure's filter-only
+    // chunk (line 16) came right before its first chunk: the stream is Azure's.
     [`${LOG}:17`, payload({
-      sourceId: 'chatcmpl-CFa8Qr7Qp4aY8cD0eG2sI6uW9xB1', provider: 'openai', model: 'gpt-4o-2024-08-06', status: 'success',
+      sourceId: 'chatcmpl-CFa8Qr7Qp4aY8cD0eG2sI6uW9xB1', provider: 'azure-openai', model: 'gpt-4o-2024-08-06', status: 'success',
       partialReason: 'usage_missing', createdAt: 1757843361, metadata: { stopReason: 'stop', serviceTier: 'default' },
     })],
   ];

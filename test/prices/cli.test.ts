@@ -4,11 +4,12 @@
  * prices from the same source.
  */
 import { calcPrice } from '@pydantic/genai-prices';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { runCli } from '../helpers/cli.js';
+import { BIN, ROOT, runCli } from '../helpers/cli.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'opsmeter-prices-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -73,6 +74,23 @@ describe('opsmeter import: cost estimates from @pydantic/genai-prices', () => {
     expect(r.stderr).toMatch(/openai\/gpt-9-hyperion-invented: 1 payloads, 1,000 in \/ 100 out — not priced/);
     // Not a TTY: no chart.
     expect(r.stderr).not.toContain('estimated cost per day');
+  });
+});
+
+describe('on a terminal', () => {
+  // util-linux `script` gives the CLI a pseudo-terminal for stderr; it is on every Debian machine.
+  it.skipIf(!existsSync('/usr/bin/script'))('rows over several days draw the per-day cost chart', () => {
+    const file = join(tmp, 'batch_tty_output.jsonl');
+    const days = ['2026-03-01T10:00:00Z', '2026-03-02T10:00:00Z', '2026-03-02T11:00:00Z', '2026-03-04T10:00:00Z'];
+    writeFileSync(file, days.map((d, i) => batchLine(100 + i, 'gpt-4o-2024-08-06', d, 20_000 * (i + 1), 1_000)).join('\n') + '\n');
+    const cmd = [process.execPath, BIN, 'import', file, '--from', 'openai-batch', '-o', join(tmp, 'tty-out.jsonl')].map((a) => `'${a}'`).join(' ');
+    const screen = execFileSync('/usr/bin/script', ['-qec', cmd, '/dev/null'], { cwd: ROOT, env: { ...process.env, NO_COLOR: '1', TZ: 'UTC' }, encoding: 'utf8' });
+    expect(screen).toContain('estimated cost per day (UTC):');
+    const bars = screen.split(/\r?\n/).filter((l) => /^ {4}2026-03-0\d /.test(l));
+    expect(bars.map((l) => l.slice(4, 14))).toEqual(['2026-03-01', '2026-03-02', '2026-03-04']);
+    // The dearest day has the full-width bar.
+    expect(bars[1]).toContain('█'.repeat(30));
+    expect(bars[1]).toMatch(/\(2 payloads\)$/);
   });
 });
 

@@ -14,15 +14,47 @@
  *
  * Nothing from `identity` (an IAM user ARN), `accountId`, `requestMetadata` or the bodies'
  * text is copied.
+ *
+ * Batch inference output (`<job id>/<input>.jsonl.out`: `{recordId, modelInput, modelOutput}`
+ * or `{recordId, modelInput, error}`) is read by the same adapter: see convertBatchLine. So is a
+ * CloudWatch Logs Insights export of the log group: one JSON document whose rows' `@message`
+ * cells are the invocation records (unpack: each row is a record of its own).
  */
-import { compact, count, guarded, isObject, kindOf, meta, optionalObject, reject, settleUsage, text, timestamp, type Json, type Usage } from '../readers/source-fields.js';
-import { stateless, type Adapter, type RecordOutcome, type SourceRecord } from '../types.js';
+import { readAnthropicUsage } from '../readers/anthropic-usage.js';
+import { BatchIds } from '../readers/batch-id.js';
+import { insightsMessage, insightsRows, isInsightsRow, isLogsInsightsExport } from '../readers/logs-insights.js';
+import {
+  UNKNOWN_MODEL,
+  compact,
+  count,
+  guarded,
+  isObject,
+  kindOf,
+  meta,
+  optionalObject,
+  reject,
+  settleUsage,
+  skip,
+  text,
+  timestamp,
+  type Json,
+  type Usage,
+} from '../readers/source-fields.js';
+import type { Adapter, AdapterContext, RecordOutcome, SourceRecord } from '../types.js';
 
 const STREAM_METRICS = 'amazon-bedrock-invocationMetrics';
 
-function convert(record: SourceRecord): RecordOutcome {
-  const v = record.value;
+function convert(record: SourceRecord, batch: BatchContext): RecordOutcome {
+  let v = record.value;
+  if (isInsightsRow(v)) {
+    // A Logs Insights row (Adapter.unpack): the invocation record is its @message.
+    const message = insightsMessage(v);
+    if ('problem' in message) return reject(message.problem);
+    v = message.value;
+  }
   if (!isObject(v)) return reject(`record is ${kindOf(v)}, not a Bedrock invocation log record`);
+  if (typeof v.recordId === 'string' && 'modelInput' in v) return convertBatchLine(record, v, batch);
+  if (isBatchManifest(v)) return skip('not_a_request');
   if (v.schemaType !== undefined && v.schemaType !== 'ModelInvocationLog') {
     return reject('schemaType is not "ModelInvocationLog": not a Bedrock model invocation log record');
   }
@@ -38,11 +70,9 @@ function convert(record: SourceRecord): RecordOutcome {
   const streamMetrics = chunks ? lastStreamMetrics(chunks) : undefined;
   const streamMetadata = chunks ? lastConverseStreamMetadata(chunks) : undefined;
   const bodyUsage =
-    optionalObject(converse?.usage, 'output.outputBodyJson.usage') ??
-    optionalObject(streamMetadata?.usage, 'output.outputBodyJson[-1].metadata.usage');
+    optionalObject(converse?.usage, 'output.outputBodyJson.usage') ?? optionalObject(streamMetadata?.usage, 'output.outputBodyJson[-1].metadata.usage');
   const bodyMetrics =
-    optionalObject(converse?.metrics, 'output.outputBodyJson.metrics') ??
-    optionalObject(streamMetadata?.metrics, 'output.outputBodyJson[-1].metadata.metrics');
+    optionalObject(converse?.metrics, 'output.outputBodyJson.metrics') ?? optionalObject(streamMetadata?.metrics, 'output.outputBodyJson[-1].metadata.metrics');
 
   const usage = readCounts(input, output, bodyUsage, streamMetrics);
   const latencyMs =
@@ -161,13 +191,136 @@ export function modelFromId(modelId: string): string {
   return resource === 'foundation-model' || resource === 'inference-profile' ? id : `${resource}/${id}`;
 }
 
+interface BatchContext {
+  batchIds: BatchIds;
+  /** --model: the job's model, for lines whose output names none. */
+  model: string | undefined;
+}
+
+/** The job summary Bedrock writes next to the output (`manifest.json.out`): totals, no requests. */
+function isBatchManifest(v: Json): boolean {
+  return typeof v.totalRecordCount === 'number' && typeof v.processedRecordCount === 'number' && !('recordId' in v);
+}
+
+/**
+ * One line of a batch inference job's output. `modelOutput` is the model's InvokeModel
+ * response body (or, for Converse jobs, the Converse response); a failed line has `error`
+ * (`{errorCode, errorMessage}`) instead. The line names the model only when the body does
+ * (Anthropic Messages bodies carry `model`, by its Anthropic name); --model (the job's
+ * modelId) names it for every line, else `unknown` — never a guess. `recordId` is unique only within its job: Anthropic bodies carry
+ * a global `msg_bdrk_…` id; other lines are scoped by --batch-id (the job id) when given.
+ */
+function convertBatchLine(record: SourceRecord, v: Json, batch: BatchContext): RecordOutcome {
+  const recordId = v.recordId as string;
+  const body = optionalObject(v.modelOutput, 'modelOutput');
+  const error = optionalObject(v.error, 'error');
+  const batchId = batch.batchIds.batchId(record.file);
+  const named = text(body?.model);
+  // --model (the job's modelId, a Bedrock id) wins: an Anthropic body names the model by its
+  // Anthropic name (`claude-3-haiku-20240307`), which is not a Bedrock model id.
+  const model = batch.model ?? named ?? UNKNOWN_MODEL;
+  const responseId = text(body?.id);
+  const sourceId = responseId ?? batch.batchIds.scope(record.file, recordId);
+  const common = { recordId, batchId, batch: true };
+  if (!body) {
+    if (!error)
+      return reject("recordId/modelInput with neither modelOutput nor error: a batch inference input line, not output (import the job's .jsonl.out files)");
+    const code = error.errorCode;
+    return {
+      kind: 'payload',
+      draft: compact({
+        sourceId,
+        provider: 'aws-bedrock',
+        model,
+        status: 'error',
+        errorCode: typeof code === 'number' || typeof code === 'string' ? String(code) : 'error',
+        partialReason: 'request_failed',
+        metadata: meta(common),
+      }),
+    };
+  }
+  return {
+    kind: 'payload',
+    draft: compact({
+      sourceId,
+      provider: 'aws-bedrock',
+      model,
+      status: 'success',
+      ...settleUsage(batchBodyUsage(body)),
+      latencyMs: count(optionalObject(body.metrics, 'modelOutput.metrics')?.latencyMs, 'modelOutput.metrics.latencyMs'),
+      metadata: meta({ ...common, responseId, stopReason: batchStopReason(body), responseModel: batch.model === undefined ? undefined : named }),
+    }),
+  };
+}
+
+/**
+ * Usage from a model's response body, by its shape (the body formats are per model family,
+ * docs/import-formats.md `bedrock`): Anthropic Messages `usage.input_tokens`; Converse and
+ * Nova `usage.inputTokens`; Titan Text `inputTextTokenCount` + `results[].tokenCount`;
+ * Llama `prompt_token_count` + `generation_token_count`. A body with none → usage_missing.
+ */
+function batchBodyUsage(body: Json): Usage | undefined {
+  const usage = optionalObject(body.usage, 'modelOutput.usage');
+  if (usage && ('input_tokens' in usage || 'output_tokens' in usage)) return readAnthropicUsage(usage, 'modelOutput.usage');
+  if (usage) {
+    return additive(
+      count(usage.inputTokens, 'modelOutput.usage.inputTokens'),
+      count(usage.cacheReadInputTokens, 'modelOutput.usage.cacheReadInputTokens'),
+      count(usage.cacheWriteInputTokens, 'modelOutput.usage.cacheWriteInputTokens'),
+      count(usage.outputTokens, 'modelOutput.usage.outputTokens'),
+    );
+  }
+  if ('inputTextTokenCount' in body) {
+    const results = Array.isArray(body.results) ? body.results : undefined;
+    let out: number | undefined;
+    for (const [i, r] of (results ?? []).entries()) {
+      const n = count(isObject(r) ? r.tokenCount : undefined, `modelOutput.results[${i}].tokenCount`);
+      if (n !== undefined) out = (out ?? 0) + n;
+    }
+    return { inputTokens: count(body.inputTextTokenCount, 'modelOutput.inputTextTokenCount'), outputTokens: out };
+  }
+  if ('prompt_token_count' in body || 'generation_token_count' in body) {
+    return {
+      inputTokens: count(body.prompt_token_count, 'modelOutput.prompt_token_count'),
+      outputTokens: count(body.generation_token_count, 'modelOutput.generation_token_count'),
+    };
+  }
+  return undefined;
+}
+
+function batchStopReason(body: Json): string | undefined {
+  const first = Array.isArray(body.results) && isObject(body.results[0]) ? body.results[0] : undefined;
+  return text(body.stop_reason) ?? text(body.stopReason) ?? text(first?.completionReason);
+}
+
 export const adapter: Adapter = {
   id: 'bedrock',
-  description: 'AWS Bedrock model invocation logs (.json / .json.gz from S3 or CloudWatch)',
+  description: 'AWS Bedrock model invocation logs (.json / .json.gz from S3 or CloudWatch, Logs Insights exports) and batch inference output (.jsonl.out)',
   input: 'json',
-  fileFilter: /\.json(?:\.gz)?$/,
-  create: stateless(guarded(convert)),
-  sniff: ({ value }) =>
-    isObject(value) &&
-    (value.schemaType === 'ModelInvocationLog' || (typeof value.requestId === 'string' && typeof value.modelId === 'string' && 'operation' in value)),
+  fileFilter: /\.(?:json|jsonl\.out)(?:\.gz)?$/,
+  create: (ctx: AdapterContext) => {
+    const batch: BatchContext = { batchIds: ctx.batchIds ?? new BatchIds('bedrock'), model: ctx.model === undefined ? undefined : modelFromId(ctx.model) };
+    const run = guarded((record) => convert(record, batch));
+    return { push: (record) => [{ record, outcome: run(record) }], finish: () => [] };
+  },
+  unpack: (value) => (isLogsInsightsExport(value) ? insightsRows(value) : undefined),
+  sniff: ({ value }) => {
+    if (isLogsInsightsExport(value)) {
+      // Claimed when a row's @message is an invocation record (the first rows the head holds).
+      const row = value.results.find(isInsightsRow);
+      const message = row ? insightsMessage(row) : undefined;
+      return message !== undefined && 'value' in message && isInvocationRecord(message.value);
+    }
+    return (
+      isInvocationRecord(value) ||
+      (isObject(value) && typeof value.recordId === 'string' && isObject(value.modelInput) && (isObject(value.modelOutput) || isObject(value.error)))
+    );
+  },
 };
+
+function isInvocationRecord(value: unknown): boolean {
+  return (
+    isObject(value) &&
+    (value.schemaType === 'ModelInvocationLog' || (typeof value.requestId === 'string' && typeof value.modelId === 'string' && 'operation' in value))
+  );
+}

@@ -74,7 +74,7 @@ function convert(record: SourceRecord, batchIds: BatchIds): RecordOutcome {
     kind: 'payload',
     draft: compact({
       sourceId: batchRequestId ?? requestId ?? facts.responseId ?? batchIds.scope(record.file, customId),
-      provider: providerOf(v, requestId, facts.azure),
+      provider: providerOf(v, requestId, facts.azure, facts.vendor),
       model: facts.model ?? UNKNOWN_MODEL,
       status: failed ? 'error' : 'success',
       errorCode,
@@ -100,8 +100,11 @@ function convert(record: SourceRecord, batchIds: BatchIds): RecordOutcome {
  * Azure OpenAI batch lines differ from OpenAI's: no `id` (OpenAI always writes
  * `batch_req_…`), a UUID request id, content-filter annotations in the body.
  */
-function providerOf(line: Json, requestId: string | undefined, filterAnnotations: boolean): string {
-  return !('id' in line) || isAzureRequestId(requestId) || filterAnnotations ? 'azure-openai' : 'openai';
+function providerOf(line: Json, requestId: string | undefined, filterAnnotations: boolean, vendor?: string): string {
+  if (filterAnnotations) return 'azure-openai';
+  // A vendor the body names outranks the absence of a line id (other batch services omit it too).
+  if (vendor !== undefined) return vendor;
+  return !('id' in line) || isAzureRequestId(requestId) ? 'azure-openai' : 'openai';
 }
 
 function nonHttpReason(code: string): PartialReason {

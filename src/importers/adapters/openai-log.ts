@@ -21,6 +21,7 @@ const COMPLETION_OBJECTS = new Set(['chat.completion', 'text_completion', 'respo
 
 type Line =
   | { kind: 'outcome'; outcome: RecordOutcome }
+  | { kind: 'filter-only' }
   | { kind: 'chunk'; id: string; facts: OpenAIBodyFacts; draft: () => Draft };
 
 function interpret(record: SourceRecord): Line {
@@ -36,7 +37,7 @@ function interpret(record: SourceRecord): Line {
     obj = obj.response;
   }
   // Azure's asynchronous content-filter chunks have an empty id, model and object: annotations only.
-  if (obj.id === '' && Array.isArray(obj.prompt_filter_results)) return done(skip('not_a_request'));
+  if (obj.id === '' && Array.isArray(obj.prompt_filter_results)) return { kind: 'filter-only' };
   const kind = obj.object;
   if (kind === 'chat.completion.chunk') return interpretChunk(obj);
   if (typeof kind !== 'string' || !COMPLETION_OBJECTS.has(kind)) {
@@ -63,7 +64,7 @@ function toDraft(id: string, facts: OpenAIBodyFacts): Draft {
   const failed = facts.failure !== undefined;
   return compact({
     sourceId: id,
-    provider: facts.azure ? 'azure-openai' : 'openai',
+    provider: facts.azure ? 'azure-openai' : (facts.vendor ?? 'openai'),
     model: facts.model!,
     status: failed ? 'error' : 'success',
     errorCode: facts.failure?.code,
@@ -80,6 +81,8 @@ interface Stream {
   record: SourceRecord;
   draft: () => Draft;
   stopReason?: string;
+  /** Azure content-filter annotations on any chunk of the stream (they are rarely on the usage chunk). */
+  azure: boolean;
 }
 
 /**
@@ -90,6 +93,8 @@ class OpenAILogConverter implements Converter {
   private readonly open = new Map<string, Stream>();
   /** Streams already emitted from their usage chunk: later chunks are copies. */
   private readonly closed = new Set<string>();
+  /** The file in which an Azure filter-only chunk announced the next stream. */
+  private filterSeenIn: string | undefined;
 
   push(record: SourceRecord): Result[] {
     let line: Line;
@@ -98,41 +103,53 @@ class OpenAILogConverter implements Converter {
     } catch (e) {
       return [{ record, outcome: reject(asReason(e)) }];
     }
+    if (line.kind === 'filter-only') {
+      // Azure sends it first, right before the stream's own chunks: that stream is Azure's.
+      this.filterSeenIn = record.file;
+      return [{ record, outcome: skip('not_a_request') }];
+    }
+    const announced = this.filterSeenIn === record.file;
+    this.filterSeenIn = undefined;
     if (line.kind === 'outcome') return [{ record, outcome: line.outcome }];
     const copy: RecordOutcome = skip('duplicate_copy');
     if (this.closed.has(line.id)) return [{ record, outcome: copy }];
     const stream = this.open.get(line.id);
     const stopReason = line.facts.stopReason ?? stream?.stopReason;
+    const azure = line.facts.azure || (stream?.azure ?? false) || (stream === undefined && announced);
     if (line.facts.usage) {
       // The usage chunk is the stream's last: emit the payload now, release the held chunk.
       this.open.delete(line.id);
       this.closed.add(line.id);
-      const draft = withStopReason(line.draft(), stopReason);
+      const draft = finishStream(line.draft(), stopReason, azure);
       const out: Result[] = stream ? [{ record: stream.record, outcome: copy }] : [];
       out.push({ record, outcome: { kind: 'payload', draft } });
       return out;
     }
     if (stream) {
       stream.stopReason = stopReason;
+      stream.azure = azure;
       return [{ record, outcome: copy }];
     }
-    this.open.set(line.id, { record, draft: line.draft, stopReason });
+    this.open.set(line.id, { record, draft: line.draft, stopReason, azure });
     return [];
   }
 
   finish(): Result[] {
     const out: Result[] = [];
     for (const s of this.open.values()) {
-      out.push({ record: s.record, outcome: { kind: 'payload', draft: withStopReason(s.draft(), s.stopReason) } });
+      out.push({ record: s.record, outcome: { kind: 'payload', draft: finishStream(s.draft(), s.stopReason, s.azure) } });
     }
     this.open.clear();
     return out;
   }
 }
 
-function withStopReason(draft: Draft, stopReason: string | undefined): Draft {
-  if (stopReason === undefined) return draft;
-  return { ...draft, metadata: { ...draft.metadata, stopReason } };
+/** A stream's payload takes what any of its chunks said: the stop reason, Azure's annotations. */
+function finishStream(draft: Draft, stopReason: string | undefined, azure: boolean): Draft {
+  let d = draft;
+  if (stopReason !== undefined) d = { ...d, metadata: { ...d.metadata, stopReason } };
+  if (azure && d.provider !== 'azure-openai') d = { ...d, provider: 'azure-openai' };
+  return d;
 }
 
 export const adapter: Adapter = {

@@ -9,19 +9,20 @@
  */
 import { basename } from 'node:path';
 
-export type BatchFormat = 'openai-batch' | 'anthropic-batch';
+export type BatchFormat = 'openai-batch' | 'anthropic-batch' | 'bedrock';
 
 // Ids stand alone in the name (no letter or digit before them). An OpenAI batch id has a
 // digit (`batch_68c3…`, Azure `batch_<uuid>`), which keeps `azure_batch_output` and
 // `batch_req_…` (a request id, not a batch) out.
-const IN_NAME: Record<BatchFormat, RegExp> = {
+// Bedrock names the job's output folder after the job id, not the file: only --batch-id scopes it.
+const IN_NAME: Partial<Record<BatchFormat, RegExp>> = {
   'openai-batch': /(?<![A-Za-z0-9])batch_(?=[A-Za-z0-9-]*\d)[A-Za-z0-9-]{6,}/,
   'anthropic-batch': /(?<![A-Za-z0-9])msgbatch_[A-Za-z0-9]{6,}/,
 };
 
 /** The batch id a file name carries, if any. */
 export function batchIdFromName(format: BatchFormat, file: string): string | undefined {
-  return IN_NAME[format].exec(basename(file))?.[0];
+  return IN_NAME[format]?.exec(basename(file))?.[0];
 }
 
 /** Where a batch id came from. */
@@ -80,15 +81,16 @@ export class BatchIds {
       const id = batchIdFromName(this.format, f);
       if (id !== undefined && !ids.has(id)) ids.set(id, 'file name');
     }
+    const key = this.format === 'bedrock' ? 'recordId' : 'custom_id';
     for (const [id, origin] of ids) {
       const n = this.scoped.get(id)?.lines ?? 0;
       out.push(
-        `batch id from ${origin}: ${id} — ${n === 0 ? 'not needed (every line has a globally unique id)' : `${n.toLocaleString('en-US')} line${n === 1 ? '' : 's'} without a global id identified as ${id}:<custom_id>`}`,
+        `batch id from ${origin}: ${id} — ${n === 0 ? 'not needed (every line has a globally unique id)' : `${n.toLocaleString('en-US')} line${n === 1 ? '' : 's'} without a global id identified as ${id}:<${key}>`}`,
       );
     }
     if (this.unscoped > 0) {
       out.push(
-        `⚠ ${this.unscoped.toLocaleString('en-US')} line${this.unscoped === 1 ? '' : 's'} identified by custom_id alone (no global id on the line, no batch id): custom_ids repeat across batches, so rows of another batch with the same custom_ids would be dropped by the server as duplicates — give --batch-id <the batch's id>`,
+        `⚠ ${this.unscoped.toLocaleString('en-US')} line${this.unscoped === 1 ? '' : 's'} identified by ${key} alone (no global id on the line, no batch id): ${key}s repeat across batches, so rows of another batch with the same ${key}s would be dropped by the server as duplicates — give --batch-id <the ${this.format === 'bedrock' ? 'job' : 'batch'}'s id>`,
       );
     }
     return out;

@@ -26,6 +26,29 @@ export interface OpenAIBodyFacts {
   unfinished: boolean;
   /** Azure OpenAI content-filter annotations are present. */
   azure: boolean;
+  /** The OpenAI-compatible vendor the body itself names (vendorOf), if any. */
+  vendor?: string;
+}
+
+/**
+ * OpenAI-compatible vendors answer in OpenAI's shape; what tells them apart is evidence
+ * in the body, never a guess (docs/import-formats.md#openai-compatible-vendors):
+ * a field only that vendor writes, or a model family only that vendor serves.
+ * Catalog provider ids; undefined = nothing says it is not OpenAI.
+ */
+const VENDOR_MODELS: readonly [RegExp, string][] = [
+  [/^(?:mistral|open-mistral|open-mixtral|codestral|pixtral|ministral|magistral|devstral|voxtral)-/i, 'mistral'],
+  [/^deepseek-(?:chat|reasoner|coder)/i, 'deepseek'],
+  [/^grok-/i, 'xai'],
+];
+
+export function vendorOf(body: Json, model: string | undefined): string | undefined {
+  if (isObject(body.x_groq)) return 'groq'; // Groq's own field on every completion and chunk
+  const usage = isObject(body.usage) ? body.usage : undefined;
+  if (usage && 'prompt_cache_hit_tokens' in usage) return 'deepseek'; // DeepSeek's cache counts
+  if (typeof body.id === 'string' && body.id.startsWith('gen-') && typeof body.provider === 'string') return 'openrouter';
+  if (model !== undefined) for (const [re, vendor] of VENDOR_MODELS) if (re.test(model)) return vendor;
+  return undefined;
 }
 
 /**
@@ -78,6 +101,7 @@ export function readOpenAIBody(body: Json, at: string): OpenAIBodyFacts {
     unfinished: false,
     azure,
   };
+  if (!azure) facts.vendor = vendorOf(body, facts.model);
 
   if (isResponses) {
     const status = text(body.status);

@@ -1,0 +1,95 @@
+/**
+ * Bedrock batch inference output (`<job id>/<input>.jsonl.out`) through the built CLI: the AWS
+ * docs' own example (a Titan line and an error line), a real Claude line, and the job manifest.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runCli } from '../helpers/cli.js';
+
+const DIR = 'fixtures/import/bedrock/batch';
+const DOCS = `${DIR}/aws-docs/input.jsonl.out`;
+const CLAUDE = `${DIR}/claude/meta_Appliances_0.jsonl.out`;
+const MANIFEST = `${DIR}/aws-docs/manifest.json.out`;
+
+let tmp: string;
+beforeAll(() => {
+  tmp = mkdtempSync(join(tmpdir(), 'opsmeter-bedrock-batch-'));
+});
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+const lines = (s: string) => s.split('\n').filter(Boolean).map((l) => JSON.parse(l));
+
+async function importIt(args: string[]) {
+  const summaryFile = join(tmp, `s${Math.random().toString(36).slice(2)}.json`);
+  const r = await runCli(['import', ...args, '--summary-json', summaryFile]);
+  expect(r.stderr).not.toMatch(/internal error|\n\s+at /);
+  return { ...r, payloads: lines(r.stdout), summary: JSON.parse(readFileSync(summaryFile, 'utf8')) };
+}
+
+describe('bedrock: batch inference output', () => {
+  it('reads every line: exact counts, tokens, ids, error lines partial; the invariant holds', async () => {
+    const r = await importIt([DOCS, CLAUDE, MANIFEST, '--from', 'bedrock']);
+    expect(r.code).toBe(0);
+    const s = r.summary;
+    expect(s.read).toBe(4);
+    expect(s.complete).toBe(2);
+    expect(s.partial.total).toBe(1);
+    expect(s.skipped.total).toBe(1); // the manifest: job totals, not a request
+    expect(s.rejected.total).toBe(0);
+    expect(s.read).toBe(s.complete + s.partial.total + s.skipped.total + s.rejected.total);
+    const [titan, failed, claude] = r.payloads;
+    expect(titan).toMatchObject({ provider: 'aws-bedrock', model: 'unknown', status: 'success', inputTokens: 8, outputTokens: 3 });
+    expect(titan.metadata).toMatchObject({ recordId: '3223593EFGH', batch: true, stopReason: 'FINISH' });
+    expect(titan.metadata.partialReason).toBeUndefined();
+    expect(failed).toMatchObject({ provider: 'aws-bedrock', model: 'unknown', status: 'error', errorCode: '400' });
+    expect(failed.metadata).toMatchObject({ recordId: '1223213ABCD', partialReason: 'request_failed' });
+    expect(failed.inputTokens).toBeUndefined();
+    // Anthropic bodies name the model (Anthropic's name) and carry a global msg_bdrk_ id
+    expect(claude).toMatchObject({ provider: 'aws-bedrock', model: 'claude-3-haiku-20240307', status: 'success', inputTokens: 111, outputTokens: 73 });
+    expect(claude.metadata).toMatchObject({ responseId: 'msg_bdrk_018FaiigbPq6PehfhWM2GMBv', recordId: 'meta_Appliances_0_0', stopReason: 'stop_sequence' });
+    expect(new Set(r.payloads.map((p) => p.externalRequestId)).size).toBe(3);
+    const v = await runCli(['validate', '-', '--format', 'json'], { input: r.stdout });
+    expect(v.code).toBe(0);
+  });
+
+  it('--model names the job\'s model for every line; --batch-id scopes recordIds without a global id', async () => {
+    const a = await importIt([DOCS, CLAUDE, '--from', 'bedrock', '--model', 'arn:aws:bedrock:us-east-1::foundation-model/anthropic.claude-3-haiku-20240307-v1:0']);
+    expect(a.payloads.map((p) => p.model)).toEqual(Array(3).fill('anthropic.claude-3-haiku-20240307-v1:0'));
+    expect(a.payloads[2].metadata.responseModel).toBe('claude-3-haiku-20240307');
+    const b = await importIt([DOCS, '--from', 'bedrock', '--batch-id', 'abcd1234efgh']);
+    const c = await importIt([DOCS, '--from', 'bedrock']);
+    expect(b.payloads[0].externalRequestId).not.toBe(c.payloads[0].externalRequestId);
+    expect(c.stderr).toMatch(/2 lines identified by recordId alone/);
+    const wrong = await runCli(['import', DOCS, '--from', 'openai-batch', '--model', 'x']);
+    expect(wrong.code).toBe(2);
+    expect(wrong.stderr).toMatch(/--model applies to --from bedrock/);
+  });
+
+  it('--from auto picks bedrock for a job folder (the manifest is not listed) and agrees with --from bedrock', async () => {
+    const named = await runCli(['import', DIR, '--from', 'bedrock']);
+    const auto = await runCli(['import', DIR]);
+    expect(auto.stderr).toContain('--from auto chose bedrock');
+    expect(auto.stdout).toBe(named.stdout);
+    expect(lines(named.stdout)).toHaveLength(3);
+    const manifest = await runCli(['import', MANIFEST]);
+    expect(manifest.code).toBe(2);
+    expect(manifest.stderr).toMatch(/batch inference job manifest/);
+  });
+
+  it('an input line (no output, no error) is rejected with a clear word', async () => {
+    const input = '{"recordId": "CALL0000001", "modelInput": {"inputText": "Hello"}}\n';
+    const r = await runCli(['import', '-', '--from', 'bedrock', '--stdin-filename', 'x.jsonl.out'], { input });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/batch inference input line/);
+  });
+});
+
+describe('bedrock batch: --hash-user-ids', () => {
+  it('hashes the caller-chosen recordId in metadata like a batch custom_id', async () => {
+    const r = await runCli(['import', DOCS, '--from', 'bedrock', '--hash-user-ids', 'salt']);
+    const [titan] = lines(r.stdout);
+    expect(titan.metadata.recordId).toMatch(/^u_[0-9a-f]{64}$/);
+  });
+});
