@@ -22,7 +22,7 @@ import type { PartialReason } from '../../contract/fields.js';
 import { readAnthropicUsage, usageSize } from '../readers/anthropic-usage.js';
 import {
   UNKNOWN_MODEL,
-  asReason,
+  interpretOrReject,
   compact,
   isObject,
   kindOf,
@@ -154,12 +154,8 @@ class ClaudeCodeConverter implements Converter {
   private readonly groups: Group[] = [];
 
   push(record: SourceRecord): Result[] {
-    let line: Line;
-    try {
-      line = interpret(record);
-    } catch (e) {
-      return [{ record, outcome: reject(asReason(e)) }];
-    }
+    const line = interpretOrReject(record, interpret);
+    if (Array.isArray(line)) return line;
     if (line.kind === 'outcome') return [{ record, outcome: line.outcome }];
     const candidate = line.response;
     if (candidate.exactKey === undefined) return [{ record, outcome: { kind: 'payload', draft: candidate.draft } }];

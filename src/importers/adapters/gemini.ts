@@ -15,7 +15,7 @@
  */
 import { createHash } from 'node:crypto';
 import { readGeminiUsage } from '../readers/gemini-usage.js';
-import { UNKNOWN_MODEL, asReason, compact, isObject, kindOf, meta, reject, settleUsage, skip, text, timestamp, type Json } from '../readers/source-fields.js';
+import { UNKNOWN_MODEL, interpretOrReject, compact, isObject, kindOf, meta, reject, settleUsage, skip, text, timestamp, type Json } from '../readers/source-fields.js';
 import type { Adapter, Converter, Draft, RecordOutcome, Result, SourceRecord } from '../types.js';
 
 type Platform = 'gemini-api' | 'vertex-ai';
@@ -172,12 +172,8 @@ class GeminiConverter implements Converter {
   private readonly open = new Map<string, HeldChunk>();
 
   push(record: SourceRecord): Result[] {
-    let line: Line;
-    try {
-      line = interpret(record);
-    } catch (e) {
-      return [{ record, outcome: reject(asReason(e)) }];
-    }
+    const line = interpretOrReject(record, interpret);
+    if (Array.isArray(line)) return line;
     if (line.kind === 'outcome') return [{ record, outcome: line.outcome }];
     const held = this.open.get(line.id);
     const out: Result[] = [];

@@ -13,7 +13,7 @@
  * Latency is not in the bodies, so none is reported.
  */
 import { readOpenAIBody, type OpenAIBodyFacts } from '../readers/openai-body.js';
-import { asReason, compact, isObject, kindOf, label, meta, reject, settleUsage, skip, text, type Json } from '../readers/source-fields.js';
+import { interpretOrReject, compact, isObject, kindOf, label, meta, reject, settleUsage, skip, text, type Json } from '../readers/source-fields.js';
 import type { Adapter, Converter, Draft, RecordOutcome, Result, SourceRecord } from '../types.js';
 
 const TERMINAL_EVENTS = new Set(['response.completed', 'response.failed', 'response.incomplete']);
@@ -97,12 +97,8 @@ class OpenAILogConverter implements Converter {
   private filterSeenIn: string | undefined;
 
   push(record: SourceRecord): Result[] {
-    let line: Line;
-    try {
-      line = interpret(record);
-    } catch (e) {
-      return [{ record, outcome: reject(asReason(e)) }];
-    }
+    const line = interpretOrReject(record, interpret);
+    if (Array.isArray(line)) return line;
     if (line.kind === 'filter-only') {
       // Azure sends it first, right before the stream's own chunks: that stream is Azure's.
       this.filterSeenIn = record.file;

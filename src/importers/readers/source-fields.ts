@@ -7,7 +7,7 @@
  * must be stable strings) and the value could be prompt text.
  */
 import type { PartialReason } from '../../contract/fields.js';
-import type { Draft, RecordOutcome, SourceRecord } from '../types.js';
+import type { Draft, RecordOutcome, Result, SourceRecord } from '../types.js';
 
 export type Json = Record<string, unknown>;
 
@@ -107,6 +107,18 @@ export function guarded(convert: (record: SourceRecord) => RecordOutcome): (reco
       return reject(asReason(e));
     }
   };
+}
+
+/**
+ * For stateful converters: what `interpret` makes of a record, or — when it throws — the
+ * record's one result, a reject naming why (as `guarded` does for stateless ones).
+ */
+export function interpretOrReject<L>(record: SourceRecord, interpret: (record: SourceRecord) => L): L | Result[] {
+  try {
+    return interpret(record);
+  } catch (e) {
+    return [{ record, outcome: reject(asReason(e)) }];
+  }
 }
 
 export function asReason(e: unknown): string {
