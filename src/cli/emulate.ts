@@ -11,7 +11,7 @@ import {
   type RetryAfterMode,
 } from '../emulator/constants.js';
 import { EXIT, OpsmeterError } from '../errors.js';
-import { isLoopbackHost } from '../ingest/config.js';
+import { isLoopbackHost, resolvesToLoopback } from '../ingest/config.js';
 import { paint, useColor } from './output.js';
 import { catalogOption, intArg, loadCatalog } from './shared.js';
 
@@ -128,7 +128,8 @@ async function runEmulate(flags: EmulateFlags): Promise<void> {
     process.on('SIGTERM', on);
   });
 
-  if (!isLoopbackHost(flags.host)) {
+  // A *.localhost name is this machine only if it resolves there (see resolvesToLoopback).
+  if (!isLoopbackHost(flags.host) && !(flags.host.toLowerCase().endsWith('.localhost') && (await resolvesToLoopback(flags.host)))) {
     err(c.yellow(`warning: binding ${flags.host}, which other machines may reach; the emulator is meant for local testing`));
   }
   let emulator;

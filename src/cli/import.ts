@@ -4,7 +4,7 @@
  * The importers (and everything they load) are imported only when the command runs.
  *
  * With --send the payloads stream into the sender (src/cli/send-session.ts) as they are
- * converted, through a bounded queue (src/importers/send-queue.ts); every send flag
+ * converted, through a bounded queue (src/cli/import-send-queue.ts); every send flag
  * applies (addSendOptions), and both summaries are printed.
  */
 import { Option, type Command } from 'commander';
@@ -116,8 +116,8 @@ async function checkSend(flags: ImportFlags, command: Command, sendOnly: readonl
     );
   }
   // Target and key before the import starts, so a typo does not cost a long import.
-  const { resolveTarget, resolveApiKey, API_KEY_HINT } = await import('../ingest/config.js');
-  resolveTarget(flags);
+  const { resolveTargetChecked, resolveApiKey, API_KEY_HINT } = await import('../ingest/config.js');
+  await resolveTargetChecked(flags);
   if (!flags.dryRun && !resolveApiKey(flags)) throw new OpsmeterError('no API key', EXIT.usage, API_KEY_HINT);
 }
 
@@ -133,7 +133,7 @@ async function runImportCommand(paths: string[], flags: ImportFlags, command: Co
     import('../importers/sink.js'),
     import('node:fs/promises'),
     import('../importers/readers/batch-id.js'),
-    import('../importers/send-queue.js'),
+    import('./import-send-queue.js'),
     import('../prices/library.js'),
   ]);
 

@@ -85,6 +85,7 @@ async function runValidate(paths: string[], flags: ValidateFlags): Promise<numbe
     bail: flags.bail,
     maxProblems: flags.maxErrors ?? (CAPPED_BY_DEFAULT.has(format) ? DEFAULT_MAX_ERRORS : Infinity),
     quiet: flags.quiet === true,
+    excerpts: format === 'pretty',
     rules: settings.rules,
   });
   const toFile = flags.output !== undefined && flags.output !== '-';

@@ -32,11 +32,6 @@ export function seededRandom(seed: string): Random {
   return mulberry32(fnv1a(seed));
 }
 
-/** Integer in [min, max] (inclusive). */
-export function randomInt(rand: Random, min: number, max: number): number {
-  return min + Math.floor(rand() * (max - min + 1));
-}
-
 /** A fresh random seed (printed in the summary so a run can be repeated or resumed). */
 export function randomSeed(): string {
   return Math.floor(Math.random() * 0xffffffff).toString(16).padStart(8, '0');

@@ -24,37 +24,41 @@ interface AggregateRule extends AggregateKind {
 
 const WHY = 'each row is a time bucket summing many requests, with no per-request id, status or timestamp, so payloads made from it would invent requests';
 
+/** What to export instead of a provider's aggregate exports. */
+const OPENAI_PER_REQUEST = 'per-request data: Batch API output files (--from openai-batch) or your logged Chat Completion / Response objects (--from openai-log)';
+const ANTHROPIC_PER_REQUEST = 'per-request data: Message Batches results (--from anthropic-batch), Claude Code transcripts (--from claude-code) or a gateway request log (--from litellm)';
+
 /** Headers of the aggregate exports docs/import.md "Aggregate exports are refused" lists. */
 const AGGREGATE_RULES: readonly AggregateRule[] = [
   {
     id: 'openai-usage-csv',
     name: 'an OpenAI usage export (dashboard CSV / Usage API)',
     all: ['start_time', 'end_time', 'num_model_requests', 'input_tokens', 'output_tokens'],
-    instead: 'per-request data: Batch API output files (--from openai-batch) or your logged Chat Completion / Response objects (--from openai-log)',
+    instead: OPENAI_PER_REQUEST,
   },
   {
     id: 'openai-costs-csv',
     name: 'an OpenAI costs export (dashboard CSV / Costs API)',
     all: ['start_time', 'end_time', 'amount_value', 'amount_currency', 'line_item'],
-    instead: 'per-request data: Batch API output files (--from openai-batch) or your logged Chat Completion / Response objects (--from openai-log)',
+    instead: OPENAI_PER_REQUEST,
   },
   {
     id: 'openai-legacy-usage',
     name: 'a legacy OpenAI usage export',
     all: ['n_context_tokens_total', 'n_generated_tokens_total'],
-    instead: 'per-request data: Batch API output files (--from openai-batch) or your logged Chat Completion / Response objects (--from openai-log)',
+    instead: OPENAI_PER_REQUEST,
   },
   {
     id: 'anthropic-console-usage',
     name: 'an Anthropic Console usage export',
     all: ['usage_date_utc', 'usage_input_tokens_no_cache', 'usage_output_tokens'],
-    instead: 'per-request data: Message Batches results (--from anthropic-batch), Claude Code transcripts (--from claude-code) or a gateway request log (--from litellm)',
+    instead: ANTHROPIC_PER_REQUEST,
   },
   {
     id: 'anthropic-console-cost',
     name: 'an Anthropic Console cost export',
     all: ['usage_date_utc', 'cost_usd'],
-    instead: 'per-request data: Message Batches results (--from anthropic-batch), Claude Code transcripts (--from claude-code) or a gateway request log (--from litellm)',
+    instead: ANTHROPIC_PER_REQUEST,
   },
   {
     id: 'openrouter-grouped',

@@ -2,7 +2,7 @@
  * The one bounded hand-over between a producer and the sender: the producer pushes and,
  * while `needsDrain` says so, waits in `waitForRoom()`; the sender pulls through the async
  * iterator (several workers may wait in next() at once, served first come first served).
- * Used for payload files (`sources.ts`) and for `import --send` (`importers/send-queue.ts`),
+ * Used for payload files (`sources.ts`) and for `import --send` (`cli/import-send-queue.ts`),
  * so memory stays flat however long the input is.
  *
  * When the consumer stops reading early it calls the iterator's return(): the queue is then

@@ -7,7 +7,7 @@
  */
 import { EXIT } from '../errors.js';
 import type { ApiClient } from './client.js';
-import { DEFAULT_POLICY, withRetries, type RetryPolicy } from './retry.js';
+import { DEFAULT_POLICY, requestWithRetries, type RetryPolicy } from './retry.js';
 
 export const CLEANUP_PATHS = { test: '/v1/ingest/test-data', demo: '/v1/ingest/demo-data' } as const;
 export type CleanupData = keyof typeof CLEANUP_PATHS;
@@ -30,23 +30,11 @@ export function deletedCount(body: unknown): number | undefined {
   return undefined;
 }
 
-const defaultSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-
-export async function cleanData(client: ApiClient, data: CleanupData, scope: CleanupScope, policy: RetryPolicy = DEFAULT_POLICY, sleep = defaultSleep): Promise<CleanResult> {
+export async function cleanData(client: ApiClient, data: CleanupData, scope: CleanupScope, policy: RetryPolicy = DEFAULT_POLICY, sleep?: (ms: number) => Promise<void>): Promise<CleanResult> {
   const path = `${CLEANUP_PATHS[data]}?scope=${scope}`;
   const url = client.url(path);
-  let text = '';
-  const r = await withRetries(policy, {
-    perform: async () => {
-      const x = await client.delete(path);
-      if (x.kind === 'response') text = x.body;
-      return x;
-    },
-    wait: async ({ delayMs }) => {
-      await sleep(delayMs);
-      return true;
-    },
-  });
+  const r = await requestWithRetries(policy, () => client.delete(path), sleep);
+  const { text } = r;
   const v = r.last;
   switch (v.kind) {
     case 'accepted': {

@@ -11,7 +11,7 @@
  */
 import type { CatalogEntry } from '../contract/catalog.js';
 import type { ApiClient } from './client.js';
-import { DEFAULT_POLICY, withRetries, type RetryPolicy } from './retry.js';
+import { DEFAULT_POLICY, requestWithRetries, type RetryPolicy } from './retry.js';
 
 const PRICING_PATH = '/v1/public/pricing-models';
 
@@ -105,16 +105,9 @@ export function normalizePricing(value: unknown, sourceUrl: string, fetchedAt: D
 export type PricingFetch = { ok: true; file: CatalogFile } | { ok: false; message: string; hint?: string };
 
 export async function fetchPricing(client: ApiClient, policy: RetryPolicy = DEFAULT_POLICY, now = () => new Date()): Promise<PricingFetch> {
-  let text = '';
   const url = client.url(PRICING_PATH);
-  const r = await withRetries(policy, {
-    perform: async () => {
-      const x = await client.get(PRICING_PATH);
-      if (x.kind === 'response') text = x.body;
-      return x;
-    },
-    wait: ({ delayMs }) => new Promise((res) => setTimeout(() => res(true), delayMs)),
-  });
+  const r = await requestWithRetries(policy, () => client.get(PRICING_PATH));
+  const { text } = r;
   const v = r.last;
   if (v.kind !== 'accepted') {
     const why = v.kind === 'throttled' || v.kind === 'failed' ? (r.why ?? v.kind) : `HTTP ${v.status}: ${v.message}`;

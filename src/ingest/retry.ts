@@ -100,3 +100,30 @@ export async function withRetries(policy: RetryPolicy, hooks: RetryHooks, canRet
     if (!go) return { outcome: 'not-sent', last: verdict, attempts: attempt + 1, why: 'stopped before its retry' };
   }
 }
+
+const realSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/**
+ * One request with retries and plain waits, for the one-off calls (workspace status, the
+ * pricing fetch, a cleanup): no throttle window shared between workers and no rate cap,
+ * unlike the sender. The body text of the last response comes back with the result.
+ */
+export async function requestWithRetries(
+  policy: RetryPolicy,
+  request: () => Promise<Exchange>,
+  sleep: (ms: number) => Promise<void> = realSleep,
+): Promise<RetryResult & { text: string }> {
+  let text = '';
+  const result = await withRetries(policy, {
+    perform: async () => {
+      const x = await request();
+      if (x.kind === 'response') text = x.body;
+      return x;
+    },
+    wait: async ({ delayMs }) => {
+      await sleep(delayMs);
+      return true;
+    },
+  });
+  return { ...result, text };
+}

@@ -6,7 +6,7 @@
 import { EXIT } from '../errors.js';
 import type { Paint } from '../terminal.js';
 import type { ApiClient } from './client.js';
-import { DEFAULT_POLICY, withRetries, type RetryPolicy } from './retry.js';
+import { DEFAULT_POLICY, requestWithRetries, type RetryPolicy } from './retry.js';
 
 const STATUS_PATH = '/v1/diagnostics/workspace-status';
 
@@ -24,19 +24,9 @@ export type StatusFetch =
       unreachable?: boolean;
     };
 
-export async function fetchStatus(client: ApiClient, policy: RetryPolicy = DEFAULT_POLICY, sleep = defaultSleep): Promise<StatusFetch> {
-  let text = '';
-  const r = await withRetries(policy, {
-    perform: async () => {
-      const x = await client.get(STATUS_PATH);
-      if (x.kind === 'response') text = x.body;
-      return x;
-    },
-    wait: async ({ delayMs }) => {
-      await sleep(delayMs);
-      return true;
-    },
-  });
+export async function fetchStatus(client: ApiClient, policy: RetryPolicy = DEFAULT_POLICY, sleep?: (ms: number) => Promise<void>): Promise<StatusFetch> {
+  const r = await requestWithRetries(policy, () => client.get(STATUS_PATH), sleep);
+  const { text } = r;
   const v = r.last;
   switch (v.kind) {
     case 'accepted': {
@@ -68,8 +58,6 @@ export async function fetchStatus(client: ApiClient, policy: RetryPolicy = DEFAU
       };
   }
 }
-
-const defaultSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 type Obj = Record<string, unknown>;
 const obj = (v: unknown): Obj | undefined => (typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Obj) : undefined);

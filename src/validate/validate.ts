@@ -29,6 +29,11 @@ export interface ValidateOptions {
   maxProblems?: number;
   /** Keep only errors for printing (--quiet); warnings are still counted. */
   quiet?: boolean;
+  /**
+   * Keep each problem's source line (`excerpt`, for pretty's code frame). Default true;
+   * machine formats pass false: with every problem kept, the lines would dominate memory.
+   */
+  excerpts?: boolean;
   /** Severity settings (opsmeter.config.json, --rule). */
   rules?: RulePolicy;
 }
@@ -132,8 +137,10 @@ export async function validateSources(sources: readonly Source[], opts: Validate
         const p: Problem = { file: source.name, line: pos.line, column: pos.column, pointer, rule: rule.id, severity: rule.severity, message };
         // Every problem says what to do: the finding's own hint, else the rule's.
         p.hint = hint ?? rule.hint;
-        if (pos.text !== undefined) p.excerpt = pos.text;
-        if (pos.text !== undefined && pos.textColumn !== undefined) p.excerptColumn = pos.textColumn;
+        if (pos.text !== undefined && opts.excerpts !== false) {
+          p.excerpt = pos.text;
+          if (pos.textColumn !== undefined) p.excerptColumn = pos.textColumn;
+        }
         seqOf.set(p, seq++);
         (rule.severity === 'error' ? keptErrors : keptWarnings).push(p);
       }

@@ -1,6 +1,6 @@
 /** The bounded queue between the import pipeline (a line output) and the sender (an async iterable). */
 import { describe, expect, it } from 'vitest';
-import { PayloadQueue, SendingStopped } from '../../src/importers/send-queue.js';
+import { PayloadQueue, SendingStopped } from '../../src/cli/import-send-queue.js';
 import type { LineOutput } from '../../src/importers/sink.js';
 import type { SendItem } from '../../src/ingest/sender.js';
 

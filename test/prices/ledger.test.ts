@@ -249,6 +249,12 @@ describe('opsmeter provider ids → the library\'s, by explicit rules', () => {
     expect(us?.info.id).toBe('regional.anthropic.claude-opus-4-6-v1:0');
     expect(bare?.info.id).toBe(us?.info.id);
   });
+  it('the providers the newer importers write: Claude via Bedrock and Vertex (anthropic-log), Codex sessions (openai)', () => {
+    expect(book.resolve('aws-bedrock', 'claude-sonnet-4-5-20250929')?.info.id).toBe('regional.anthropic.claude-sonnet-4-5-20250929-v1:0');
+    expect(book.resolve('google', 'claude-sonnet-4-5', 'claude-sonnet-4-5@20250929')).toMatchObject({ provider: 'google', info: { id: 'claude-sonnet-4-5' } });
+    expect(book.resolve('openai', 'gpt-5-3-codex', 'gpt-5.3-codex')?.info.id).toBe('gpt-5.3-codex');
+    expect(book.resolve('ollama', 'llama3')).toBeNull(); // a local model: not priced, not $0
+  });
   it('opsmeter spellings find the library model ("gpt-4-1" is "gpt-4.1"), route prefixes are dropped from logged names', () => {
     expect(book.resolve('openai', 'gpt-4-1')?.info.id).toBe('gpt-4.1');
     expect(book.resolve('openai', 'gpt-4-1-mini')?.info.id).toBe('gpt-4.1-mini');

@@ -13,7 +13,7 @@
  */
 import { BoundedQueue } from '../ingest/bounded-queue.js';
 import type { SendItem } from '../ingest/sender.js';
-import type { LineOutput } from './sink.js';
+import type { LineOutput } from '../importers/sink.js';
 
 /** The sender stopped taking payloads; the import should stop too. */
 export class SendingStopped extends Error {
