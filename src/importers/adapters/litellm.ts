@@ -20,7 +20,41 @@ function millis(v: string | undefined): number | undefined {
   return iso === undefined ? undefined : Date.parse(iso);
 }
 
-const convert = guarded((v) => {
+/**
+ * A StandardLoggingPayload (docs/import-formats.md `litellm`): what LiteLLM's logging
+ * callbacks write to S3/GCS (`s3_callback_params`, `gcs_bucket`), one JSON object per file or
+ * per line. The same facts as a spend-log row under other names: renamed here so one
+ * conversion serves both (id → request_id, response_cost → spend, the response's usage object
+ * for the cache and reasoning breakdowns, error_information at the top level).
+ */
+function isStandardLoggingPayload(v: Record<string, unknown>): boolean {
+  return typeof v.id === 'string' && 'response_cost' in v && 'call_type' in v && !('request_id' in v);
+}
+
+function fromStandardLoggingPayload(v: Record<string, unknown>): Record<string, unknown> {
+  const meta = obj(v.metadata);
+  const response = obj(v.response);
+  return {
+    request_id: v.id,
+    call_type: v.call_type,
+    spend: v.response_cost,
+    prompt_tokens: v.prompt_tokens,
+    completion_tokens: v.completion_tokens,
+    total_tokens: v.total_tokens,
+    startTime: v.startTime,
+    endTime: v.endTime,
+    model: v.model,
+    model_group: v.model_group,
+    custom_llm_provider: v.custom_llm_provider,
+    status: v.status,
+    cache_hit: v.cache_hit,
+    end_user: str(v.end_user) ?? meta?.user_api_key_end_user_id,
+    metadata: { usage_object: response?.usage, error_information: v.error_information },
+  };
+}
+
+const convert = guarded((row) => {
+  const v = isStandardLoggingPayload(row) ? fromStandardLoggingPayload(row) : row;
   const meta = obj(jsonCell(v.metadata, 'metadata'));
   const model = str(v.model) ?? str(v.model_group);
   if (!model) return { kind: 'reject', reason: 'row has no model (nor model_group)' };
@@ -109,12 +143,13 @@ const convert = guarded((v) => {
 
 export const adapter: Adapter = {
   id: 'litellm',
-  description: 'LiteLLM proxy spend logs: LiteLLM_SpendLogs as CSV (psql \\copy … csv header) or the JSON of GET /spend/logs',
+  description: 'LiteLLM proxy spend logs: LiteLLM_SpendLogs as CSV (psql \\copy … csv header) or the JSON of GET /spend/logs; StandardLoggingPayload JSON from the S3/GCS logging callbacks',
   input: 'json-or-csv',
   fileFilter: /\.(csv|json|jsonl|ndjson)(\.gz)?$/i,
   create: stateless(convert),
   sniff(first) {
     const v = obj(first.value);
+    if (v && isStandardLoggingPayload(v)) return 'prompt_tokens' in v && 'model' in v;
     return !!v && 'request_id' in v && 'call_type' in v && 'prompt_tokens' in v && ('startTime' in v || 'spend' in v);
   },
   checkHeader: (columns) => missingColumns(columns, REQUIRED_COLUMNS, 'a LiteLLM spend log'),
