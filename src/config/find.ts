@@ -7,7 +7,7 @@
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 
-export const CONFIG_FILE_NAME = 'opsmeter.config.json';
+const CONFIG_FILE_NAME = 'opsmeter.config.json';
 
 export function findConfigFile(from: string): string | undefined {
   let dir = resolve(from);

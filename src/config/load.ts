@@ -8,7 +8,7 @@ import { dirname, isAbsolute, resolve } from 'node:path';
 import { closest, checkRuleId, RulePolicy, type RuleSettings } from '../contract/rule-settings.js';
 import { EXIT, OpsmeterError } from '../errors.js';
 
-export class ConfigFileError extends OpsmeterError {}
+class ConfigFileError extends OpsmeterError {}
 
 export interface OpsmeterConfig {
   /** The file it came from. */

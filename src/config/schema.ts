@@ -39,4 +39,3 @@ export function configJsonSchema(): Record<string, unknown> {
   };
 }
 
-export { z };

@@ -22,7 +22,7 @@ export type RuleSettings = Readonly<Record<string, RuleLevel>>;
  * Rules about reading the input, not about the payload: with them off a record that
  * cannot be read would vanish from the run, so they cannot be configured.
  */
-export const FIXED_RULES: ReadonlySet<string> = new Set(['json/syntax', 'json/duplicate-key', 'json/line-too-long', 'json/encoding', 'payload/not-object']);
+const FIXED_RULES: ReadonlySet<string> = new Set(['json/syntax', 'json/duplicate-key', 'json/line-too-long', 'json/encoding', 'payload/not-object']);
 
 /** The rule ids a configuration may name. */
 export const CONFIGURABLE_RULE_IDS: readonly string[] = ALL_RULES.map((r) => r.id).filter((id) => !FIXED_RULES.has(id));

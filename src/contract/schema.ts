@@ -93,7 +93,7 @@ const partialPayload = z
 export const payloadSchema = z.union([completePayload, partialPayload]).describe('Opsmeter ingest payload (POST /v1/ingest/llm-request)');
 
 /** The printed schema's `$id` (docs/validate.md, "opsmeter schema"). */
-export const PAYLOAD_SCHEMA_ID = 'urn:opsmeter-cli:schema:llm-request';
+const PAYLOAD_SCHEMA_ID = 'urn:opsmeter-cli:schema:llm-request';
 
 export function payloadJsonSchema(): Record<string, unknown> {
   const js = z.toJSONSchema(payloadSchema, { io: 'input', target: 'draft-2020-12', unrepresentable: 'any' }) as Record<string, unknown>;

@@ -28,7 +28,7 @@ export interface StoreRecovery {
 }
 
 /** A store line that is not a row (and not a torn last line): the start is refused. */
-export class StoreCorrupt extends Error {
+class StoreCorrupt extends Error {
   readonly syscall = 'open';
   constructor(
     readonly path: string,

@@ -70,7 +70,7 @@ export function hashUserId(salt: string, id: string): string {
  * person's id (a batch `custom_id` or Bedrock `recordId` of "alice@example.com"). Under --hash-user-ids they are
  * hashed like userId, as is any other copied string that looks like PII (src/contract/pii.ts).
  */
-export const PERSONAL_METADATA_KEYS: ReadonlySet<string> = new Set(['customId', 'recordId', 'user', 'endUser', 'email', 'userEmail']);
+const PERSONAL_METADATA_KEYS: ReadonlySet<string> = new Set(['customId', 'recordId', 'user', 'endUser', 'email', 'userEmail']);
 
 /**
  * Source fields that can carry a person's id (request `user`, `safety_identifier`, LiteLLM

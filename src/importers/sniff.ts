@@ -112,7 +112,7 @@ export interface Peeked {
 }
 
 /** How many records `--from auto` looks at: streams open with records of no telling shape. */
-export const PEEK_RECORDS = 20;
+const PEEK_RECORDS = 20;
 
 /** The header and first record from the first bytes of a source. */
 export function peekRecords(head: string, file: string, mode: InputMode = modeFromText(head)): Peeked {

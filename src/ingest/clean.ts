@@ -9,9 +9,9 @@ import { EXIT } from '../errors.js';
 import type { ApiClient } from './client.js';
 import { DEFAULT_POLICY, requestWithRetries, type RetryPolicy } from './retry.js';
 
-export const CLEANUP_PATHS = { test: '/v1/ingest/test-data', demo: '/v1/ingest/demo-data' } as const;
+const CLEANUP_PATHS = { test: '/v1/ingest/test-data', demo: '/v1/ingest/demo-data' } as const;
 export type CleanupData = keyof typeof CLEANUP_PATHS;
-export const SCOPES = ['mine', 'workspace'] as const;
+const SCOPES = ['mine', 'workspace'] as const;
 export type CleanupScope = (typeof SCOPES)[number];
 
 export type CleanResult =
@@ -21,7 +21,7 @@ export type CleanResult =
 const COUNT_FIELDS = ['deleted', 'deletedCount', 'deletedRows', 'rowsDeleted', 'count'];
 
 /** How many rows the API says it deleted, if its body says so under a likely name. */
-export function deletedCount(body: unknown): number | undefined {
+function deletedCount(body: unknown): number | undefined {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) return undefined;
   for (const k of COUNT_FIELDS) {
     const v = (body as Record<string, unknown>)[k];

@@ -62,7 +62,7 @@ export interface ApiClient {
  * usage error naming the variable (undici would throw "Invalid URL" from deep inside).
  * The value itself is not echoed: a proxy URL may carry a password.
  */
-export function proxiesFrom(env: NodeJS.ProcessEnv): { httpProxy?: string; httpsProxy?: string; noProxy?: string } | undefined {
+function proxiesFrom(env: NodeJS.ProcessEnv): { httpProxy?: string; httpsProxy?: string; noProxy?: string } | undefined {
   const pick = (lower: string, upper: string): string | undefined => {
     const name = env[lower] ? lower : env[upper] ? upper : undefined;
     if (name === undefined) return undefined;

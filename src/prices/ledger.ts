@@ -21,7 +21,7 @@ import type { PriceBook, PriceRef } from './library.js';
  * apply as one flat factor (Vertex AI: the cache discount replaces the batch one; Bedrock: per
  * model), so their lines (Bedrock's are marked `batch: true`) are priced at the list price.
  */
-export const BATCH_PRICING: Readonly<Record<string, { factor: number; vendor: string }>> = {
+const BATCH_PRICING: Readonly<Record<string, { factor: number; vendor: string }>> = {
   // OpenAI Batch API: "50% cost discount compared to synchronous APIs".
   'openai-batch': { factor: 0.5, vendor: 'OpenAI Batch API' },
   // Anthropic Message Batches: 50% of standard prices on all usage, cache reads and writes included.

@@ -13,7 +13,7 @@ import { calcPrice, waitForUpdate, type MatchLogic, type ModelInfo, type ModelPr
 import { catalogSpelling } from '../contract/catalog.js';
 import { LIBRARY_RELEASES } from './releases.js';
 
-export const LIBRARY = '@pydantic/genai-prices';
+const LIBRARY = '@pydantic/genai-prices';
 
 /**
  * Opsmeter provider id (catalog id, or a spelling logs use) → the library's provider id.
@@ -250,7 +250,7 @@ export interface TokenUsage {
 }
 
 /** The library's usage keys: input_tokens is the total, cache reads/writes are partitions of it. */
-export function libraryUsage(u: TokenUsage): Record<string, number> {
+function libraryUsage(u: TokenUsage): Record<string, number> {
   const usage: Record<string, number> = { input_tokens: u.input, output_tokens: u.output };
   if (u.cacheRead > 0) usage.cache_read_tokens = u.cacheRead;
   if (u.cacheWrite > 0) usage.cache_write_tokens = u.cacheWrite;

@@ -18,7 +18,7 @@ import { isAscii, isUtf8 } from 'node:buffer';
 import { MAX_LINE_BYTES, STOP } from './lines.js';
 
 /** Largest element passed on; a bigger one is reported and skipped (JSONL's line cap). */
-export const MAX_ELEMENT_BYTES = MAX_LINE_BYTES;
+const MAX_ELEMENT_BYTES = MAX_LINE_BYTES;
 
 /** How much of an element's first line before it is kept, for code frames. */
 export const PREFIX_CHARS = 240;
