@@ -1,6 +1,7 @@
 /**
- * The one problem model every output format is derived from (pretty, json, github, sarif,
- * junit) — and the shape import's rejects and the emulator's 400 errors reuse.
+ * The one problem model every output format of `validate` is derived from (pretty, json,
+ * github, sarif, junit) and the programmatic API returns. The emulator's 400 body lists the
+ * same rule, pointer, message and hint of each lint finding, without file positions.
  */
 import type { Severity } from './contract/rules.js';
 
