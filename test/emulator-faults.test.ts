@@ -3,23 +3,15 @@
  * fail rate (reproducible with a seed) and latency. Timing-dependent behaviour runs on an
  * injected clock; the only real-time check is a lower bound on --latency.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { startEmulatorForTest } from './helpers/emulators.js';
+import { describe, expect, it } from 'vitest';
 import { catalogFromJson } from '../src/contract/catalog.js';
-import { DEFAULT_EMULATOR_KEY, startEmulator, type Emulator, type EmulatorOptions } from '../src/emulator/server.js';
+import { DEFAULT_EMULATOR_KEY, startEmulator, type Emulator } from '../src/emulator/server.js';
 import { mulberry32 } from '../src/contract/random.js';
 import type { Payload } from '../src/contract/fields.js';
 
 const KEY = DEFAULT_EMULATOR_KEY;
-let running: Emulator[] = [];
-async function start(opts: EmulatorOptions = {}): Promise<Emulator> {
-  const e = await startEmulator({ host: '127.0.0.1', port: 0, ...opts });
-  running.push(e);
-  return e;
-}
-afterEach(async () => {
-  await Promise.all(running.map((e) => e.close()));
-  running = [];
-});
+const start = startEmulatorForTest;
 
 function payload(id: string, extra: Record<string, unknown> = {}) {
   return {

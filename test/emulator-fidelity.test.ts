@@ -4,28 +4,20 @@
  * X-API-Key (the Node SDK's postTelemetry), an undici request with raw bytes, and a
  * dashboard client with `Authorization: Bearer`. Each server runs on 127.0.0.1, port 0.
  */
+import { startEmulatorForTest } from './helpers/emulators.js';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request } from 'undici';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { builtinCatalog } from '../src/contract/catalog.js';
 import { lintPayload } from '../src/contract/lint.js';
-import { DEFAULT_EMULATOR_KEY, DEFAULT_EMULATOR_TOKEN, startEmulator, type Emulator, type EmulatorOptions } from '../src/emulator/server.js';
+import { DEFAULT_EMULATOR_KEY, DEFAULT_EMULATOR_TOKEN, startEmulator, type Emulator } from '../src/emulator/server.js';
 
 const KEY = DEFAULT_EMULATOR_KEY;
 const TOKEN = DEFAULT_EMULATOR_TOKEN;
 
-let running: Emulator[] = [];
-async function start(opts: EmulatorOptions = {}): Promise<Emulator> {
-  const e = await startEmulator({ host: '127.0.0.1', port: 0, ...opts });
-  running.push(e);
-  return e;
-}
-afterEach(async () => {
-  await Promise.all(running.map((e) => e.close()));
-  running = [];
-});
+const start = startEmulatorForTest;
 
 /** What the official Node SDK (0.1.0-beta.3) builds for one chat completion. */
 function sdkPayload(id: string, extra: Record<string, unknown> = {}): Record<string, unknown> {

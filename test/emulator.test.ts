@@ -2,29 +2,21 @@
  * The emulator's endpoints, statuses and robustness, against a real server on 127.0.0.1
  * started per test (port 0) and closed after it.
  */
+import { startEmulatorForTest } from './helpers/emulators.js';
 import { readFile, mkdtemp, writeFile } from 'node:fs/promises';
 import { Agent, request as httpRequest, type IncomingMessage } from 'node:http';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { builtinCatalog, catalogFromJson } from '../src/contract/catalog.js';
 import { lintPayload } from '../src/contract/lint.js';
-import { DEFAULT_EMULATOR_KEY, MAX_BODY_BYTES, startEmulator, type Emulator, type EmulatorOptions, type RequestLogEntry } from '../src/emulator/server.js';
+import { DEFAULT_EMULATOR_KEY, MAX_BODY_BYTES, startEmulator, type Emulator, type RequestLogEntry } from '../src/emulator/server.js';
 
 const KEY = DEFAULT_EMULATOR_KEY;
 const INGEST = '/v1/ingest/llm-request';
 
-let running: Emulator[] = [];
-async function start(opts: EmulatorOptions = {}): Promise<Emulator> {
-  const e = await startEmulator({ host: '127.0.0.1', port: 0, ...opts });
-  running.push(e);
-  return e;
-}
-afterEach(async () => {
-  await Promise.all(running.map((e) => e.close()));
-  running = [];
-});
+const start = startEmulatorForTest;
 
 function payload(id: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
   return {
