@@ -58,6 +58,21 @@ function str(v: unknown): number {
   return h;
 }
 
+/** An id's 64-bit key, as two unsigned 32-bit halves written to `out`: two FNV-1a variants in one pass. */
+export function hashId(id: string, out: Uint32Array | number[]): void {
+  let a = 0x811c9dc5;
+  let b = 0x9dc5811c;
+  for (let k = 0; k < id.length; k++) {
+    const c = id.charCodeAt(k);
+    a = Math.imul(a ^ c, 0x01000193);
+    b = Math.imul(b ^ c, 0x01000193) ^ (b >>> 15);
+  }
+  out[0] = a >>> 0;
+  out[1] = b >>> 0;
+}
+
+const ID_KEY = new Uint32Array(2);
+
 export class DuplicateIndex {
   private capacity: number;
   /** log2(capacity): the low bits of a slot hold an entry number + 1, the rest a tag. */
@@ -83,16 +98,12 @@ export class DuplicateIndex {
 
   /** Record an id; returns where it was first seen if it is a repeat. */
   add(id: string, fingerprint: number, fileIndex: number, line: number): FirstSeen | undefined {
-    // Two 32-bit FNV-1a variants in one pass make the 64-bit key.
-    let a = 0x811c9dc5;
-    let b = 0x9dc5811c;
-    for (let k = 0; k < id.length; k++) {
-      const c = id.charCodeAt(k);
-      a = Math.imul(a ^ c, 0x01000193);
-      b = Math.imul(b ^ c, 0x01000193) ^ (b >>> 15);
-    }
-    a >>>= 0;
-    b >>>= 0;
+    hashId(id, ID_KEY);
+    return this.addKey(ID_KEY[0]!, ID_KEY[1]!, fingerprint, fileIndex, line);
+  }
+
+  /** Record an id by its key (hashId), made elsewhere (the import's worker threads hash their ids). */
+  addKey(a: number, b: number, fingerprint: number, fileIndex: number, line: number): FirstSeen | undefined {
     const s = this.slots;
     const e = this.entries;
     const bits = this.indexBits;
