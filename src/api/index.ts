@@ -74,7 +74,10 @@ export interface ValidateFilesOptions extends LintOptions {
   strict?: boolean;
   /** Recorded in the report's summary: more warnings than this fail the run. */
   maxWarnings?: number;
-  /** List errors only (warnings are still counted: `summary.quietWarnings`). */
+  /**
+   * Report errors only, as `--quiet` (ESLint 9's): warnings are not checked, unless `strict` or
+   * `maxWarnings` needs their count (then they are counted, not listed: `summary.quietWarnings`).
+   */
   quiet?: boolean;
   /** List at most this many problems (counts stay exact); default: all of them. */
   maxErrors?: number;
@@ -116,7 +119,7 @@ export async function validateFiles(paths: string | readonly string[], options: 
   }
   const catalog = catalogFor(options.catalog);
   const rules = options.rules === undefined ? undefined : rulePolicy(options.rules);
-  const [{ expandPaths, noPayloadFiles }, { validateSources }, { jsonReport }] = await Promise.all([
+  const [{ expandPaths, noPayloadFiles }, { validateSources, quietCountsWarnings }, { jsonReport }] = await Promise.all([
     import('../read/paths.js'),
     import('../validate/validate.js'),
     import('../report/json.js'),
@@ -128,7 +131,8 @@ export async function validateFiles(paths: string | readonly string[], options: 
   if (expanded.emptyMatches.length > 0 && !options.allowEmpty) {
     throw noPayloadFiles(expanded.emptyMatches, 'check the path or the glob; allowEmpty: true makes this an empty report');
   }
-  const result = await validateSources(expanded.sources, { catalog, now: clockOf(options.now), bail: options.bail, maxProblems: maxErrors, quiet: options.quiet === true, rules });
+  const countQuietWarnings = quietCountsWarnings({ strict: options.strict === true, maxWarnings: options.maxWarnings });
+  const result = await validateSources(expanded.sources, { catalog, now: clockOf(options.now), bail: options.bail, maxProblems: maxErrors, quiet: options.quiet === true, countQuietWarnings, rules });
   return jsonReport(result, {
     strict: options.strict === true,
     maxWarnings: options.maxWarnings,

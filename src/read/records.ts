@@ -400,7 +400,7 @@ async function readWholeDocument(stream: AsyncIterable<Buffer>, sink: RecordSink
   const text = buf.toString('utf8');
   const locator = new Locator(text);
   // Counted like JSONL: a final newline ends the last line, it does not start another.
-  const lines = text.length === 0 ? 0 : locator.position(text.length).line - (text.endsWith('\n') ? 1 : 0);
+  const lines = text.length === 0 ? 0 : locator.position(text.length).line - (/[\r\n]$/.test(text) ? 1 : 0);
   if (text.includes('\u0000') || (text.includes('\uFFFD') && buf.indexOf('\uFFFD', 0, 'utf8') === -1)) {
     const at = text.search(/[\u0000\uFFFD]/);
     const pos = locator.position(at);

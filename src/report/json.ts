@@ -10,9 +10,10 @@ export interface JsonReport {
   catalog: string;
   /**
    * Exact counts; `omitted` = problems found but not listed (--max-errors); `maxWarnings` when
-   * set; `quietWarnings` = warnings counted but not listed because of --quiet (when any).
+   * set; `quietWarnings` = warnings counted but not listed because of --quiet (when any);
+   * `warningsSkipped` = --quiet without a warning threshold: warnings were not checked.
    */
-  summary: Counts & { omitted: number; bailed: boolean; strict: boolean; maxWarnings?: number; quietWarnings?: number };
+  summary: Counts & { omitted: number; bailed: boolean; strict: boolean; maxWarnings?: number; quietWarnings?: number; warningsSkipped?: true };
   /** The rule settings that differ from the defaults (config file, --rule), when any. */
   rules?: Readonly<Record<string, string>>;
   /** Problems per rule id (exact, including omitted ones). */
@@ -32,6 +33,7 @@ export function jsonReport(result: ValidateResult, ctx: Pick<RenderContext, 'str
       strict: ctx.strict,
       ...(ctx.maxWarnings !== undefined ? { maxWarnings: ctx.maxWarnings } : {}),
       ...(result.quietWarnings > 0 ? { quietWarnings: result.quietWarnings } : {}),
+      ...(result.warningsSkipped ? { warningsSkipped: true as const } : {}),
     },
     ...(ctx.ruleSettings && Object.keys(ctx.ruleSettings).length > 0 ? { rules: ctx.ruleSettings } : {}),
     byRule: result.byRule,

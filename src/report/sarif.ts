@@ -1,6 +1,14 @@
-/** SARIF 2.1.0, for GitHub code scanning and other static-analysis dashboards. */
-import { ALL_RULES } from '../contract/rules.js';
-import type { Renderer } from './types.js';
+/**
+ * SARIF 2.1.0, for GitHub code scanning and other static-analysis dashboards.
+ *
+ * How the run configured each rule follows the spec's split: a rule's `defaultConfiguration`
+ * is its default (the rules table in docs/validate.md), and what this run did differently is
+ * a `configurationOverride` in `invocations[0].ruleConfigurationOverrides` — the effective
+ * level, or `enabled: false` for a rule that was not checked (turned off, or a warning rule
+ * under --quiet alone). Each result carries its own effective `level` as well.
+ */
+import { ALL_RULES, type RuleInfo } from '../contract/rules.js';
+import type { RenderContext, Renderer } from './types.js';
 
 const SCHEMA = 'https://json.schemastore.org/sarif-2.1.0.json';
 
@@ -40,9 +48,26 @@ export const renderSarif: Renderer = (result, ctx) => {
             },
           ],
         })),
-        invocations: [{ executionSuccessful: true }],
+        invocations: [{ executionSuccessful: true, ...overridesOf(ctx, result.warningsSkipped) }],
       },
     ],
   };
   return JSON.stringify(sarif, null, 2) + '\n';
 };
+
+/** SARIF `reportingConfiguration` for a rule whose run differs from its default; undefined when it does not. */
+function effectiveConfiguration(rule: RuleInfo, ctx: RenderContext, warningsSkipped: boolean): { enabled?: false; level?: string } | undefined {
+  const level = ctx.ruleSettings?.[rule.id] ?? rule.severity;
+  if (level === 'off' || (level === 'warning' && warningsSkipped)) return { enabled: false };
+  // --strict reports warnings as errors (as the results say), so the run treated the rule as one.
+  const effective = level === 'warning' && ctx.strict ? 'error' : level;
+  return effective === rule.severity ? undefined : { level: effective };
+}
+
+function overridesOf(ctx: RenderContext, warningsSkipped: boolean): { ruleConfigurationOverrides?: unknown[] } {
+  const overrides = ALL_RULES.flatMap((rule, index) => {
+    const configuration = effectiveConfiguration(rule, ctx, warningsSkipped);
+    return configuration ? [{ descriptor: { id: rule.id, index }, configuration }] : [];
+  });
+  return overrides.length > 0 ? { ruleConfigurationOverrides: overrides } : {};
+}

@@ -22,6 +22,7 @@ export function summaryLines(result: ValidateResult, ctx: RenderContext): string
     else if (errors === 0) lines.push(c.gray(ctx.strict ? '  --strict: warnings fail the run' : `  more than ${plural(ctx.maxWarnings!, 'warning')} allowed (--max-warnings): the run fails`));
   }
   if (result.quietWarnings > 0) lines.push(c.gray(`  ${plural(result.quietWarnings, 'warning')} not listed (--quiet)`));
+  if (result.warningsSkipped) lines.push(c.gray('  warnings not checked (--quiet; with --max-warnings or --strict they are counted)'));
   if (result.omitted > 0) {
     const which = result.omittedErrors === 0 ? 'warning' : 'problem';
     const errorsNote = result.omittedErrors === 0 && errors > 0 ? '; every error is shown' : '';

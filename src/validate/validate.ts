@@ -28,8 +28,13 @@ export interface ValidateOptions {
    * warnings that came earlier in the files.
    */
   maxProblems?: number;
-  /** Keep only errors for printing (--quiet); warnings are still counted. */
+  /**
+   * List errors only (--quiet). As in ESLint 9, warnings are then not checked at all unless
+   * `countQuietWarnings` says a warning threshold needs their count (quietCountsWarnings).
+   */
   quiet?: boolean;
+  /** With quiet: still check and count warnings, without listing them. */
+  countQuietWarnings?: boolean;
   /**
    * Keep each problem's source line (`excerpt`, for pretty's code frame). Default true;
    * machine formats pass false: with every problem kept, the lines would dominate memory.
@@ -72,6 +77,8 @@ export interface ValidateResult {
   omittedErrors: number;
   /** Warnings counted but not listed because of --quiet. */
   quietWarnings: number;
+  /** True when --quiet skipped the warning checks (no threshold needed their count): `counts.warnings` is 0. */
+  warningsSkipped: boolean;
   /** True when --bail stopped the run early. */
   bailed: boolean;
   /** Problem counts per rule id (exact, including omitted ones). */
@@ -132,6 +139,9 @@ export async function validateSources(sources: readonly Source[], opts: Validate
   if (policy) ctx.rules = policy;
   const maxProblems = opts.maxProblems ?? Infinity;
   const quiet = opts.quiet === true;
+  // Errors only, as ESLint 9's --quiet: warning rules do not run, nothing counts them.
+  const skipWarnings = quiet && opts.countQuietWarnings !== true;
+  if (skipWarnings) ctx.errorsOnly = true;
   // Kept for printing, each list in the order found; merged by place at the end.
   const keptErrors: Kept[] = [];
   const keptWarnings: Kept[] = [];
@@ -144,8 +154,9 @@ export async function validateSources(sources: readonly Source[], opts: Validate
   const files: FileSummary[] = [];
   /** The arrival number of each file's first record. */
   const firstOrdinal: number[] = [];
-  // A rule turned off needs no index at all.
-  const checkDuplicates = (policy ? policy.effective(RULES.duplicateExternalRequestId) : RULES.duplicateExternalRequestId) !== null;
+  // A rule turned off (or a warning under --quiet) needs no index at all.
+  const duplicateRule = policy ? policy.effective(RULES.duplicateExternalRequestId) : RULES.duplicateExternalRequestId;
+  const checkDuplicates = duplicateRule !== null && !(skipWarnings && duplicateRule.severity !== 'error');
   const dupes = new DuplicateIndex(checkDuplicates ? await expectedRecords(sources) : 0, { maxEntries: opts.duplicateIndexEntries ?? indexEntriesFromEnv() });
   /** Stdin cannot be read twice: a copy, for repeats found at the end (see reportLateRepeats). */
   const stdinCopies = new Map<number, TempFile>();
@@ -168,7 +179,7 @@ export async function validateSources(sources: readonly Source[], opts: Validate
     // Lint's findings arrive with the settings applied; validate's own (empty file,
     // duplicate ids) get them here. Applying them twice changes nothing.
     const rule = policy ? policy.effective(configured) : configured;
-    if (rule === null) return undefined;
+    if (rule === null || (skipWarnings && rule.severity !== 'error')) return undefined;
     byRule[rule.id] = (byRule[rule.id] ?? 0) + 1;
     if (rule.severity === 'error') {
       counts.errors++;
@@ -313,7 +324,7 @@ export async function validateSources(sources: readonly Source[], opts: Validate
   const quietWarnings = quiet ? counts.warnings : 0;
   const omittedErrors = counts.errors - errorsShown.length;
   const omitted = counts.errors + counts.warnings - quietWarnings - problems.length;
-  return { files, problems, counts, omitted, omittedErrors, quietWarnings, bailed, byRule };
+  return { files, problems, counts, omitted, omittedErrors, quietWarnings, warningsSkipped: skipWarnings, bailed, byRule };
 }
 
 /** Two lists, each in place order, merged into one. */
@@ -332,6 +343,15 @@ export interface ExitPolicy {
   strict: boolean;
   /** More warnings than this fail the run (--max-warnings, maxWarnings in the config). */
   maxWarnings?: number;
+}
+
+/**
+ * Whether --quiet must still check warnings: only when a threshold needs their count
+ * (--max-warnings or the config's maxWarnings, and --strict, which is a threshold of 0), as
+ * ESLint 9 runs warn rules under --quiet only alongside --max-warnings.
+ */
+export function quietCountsWarnings(policy: ExitPolicy): boolean {
+  return policy.strict || policy.maxWarnings !== undefined;
 }
 
 /** Exit code of `validate`: a pure function of the result. */
