@@ -20,11 +20,12 @@ import { finishDraft, scrubPersonal, type Defaults, type Finished } from './fini
 import type { LineOutput } from './sink.js';
 import { aggregateByColumns, aggregateByRecord, aggregateMessage, peekRecords } from './sniff.js';
 import { jsonFormatFromName, modeFromName, modeFromText, openSource, PEEK_BYTES, SourceOpenError, type InputMode, type OpenedSource } from './source.js';
-import { ImportTally } from './import-summary.js';
+import { ImportTally, type FileTally } from './import-summary.js';
 import type { PriceBook } from '../prices/library.js';
 import { CostLedger } from '../prices/ledger.js';
 import type { Adapter, AdapterContext, Converter, Draft, Result, SourceRecord } from './types.js';
 import { waiting } from './waiting.js';
+import type { RunState } from './run-state.js';
 
 /** The import cannot go on: usage or input problem (exit 2). */
 class ImportStop extends OpsmeterError {
@@ -54,6 +55,8 @@ export interface ImportOptions {
   prices?: PriceBook;
   /** Rule settings for the lint gate (see FinishOptions.rules). */
   rules?: RulePolicy;
+  /** One part of a run of several formats (run-groups.ts): its tally and duplicate-id index are the run's. */
+  run?: RunState;
 }
 
 interface Rec extends SourceRecord {
@@ -159,7 +162,8 @@ const isStackOverflow = (e: unknown) => e instanceof RangeError && /call stack/i
 export async function runImport(opts: ImportOptions): Promise<ImportTally> {
   const { adapter, output, rejects } = opts;
   const now = opts.now ?? Date.now();
-  const tally = new ImportTally(opts.prices ? new CostLedger(opts.prices, adapter.id, now) : undefined);
+  const tally = opts.run?.tally ?? new ImportTally(opts.prices ? new CostLedger(opts.prices, adapter.id, now) : undefined);
+  tally.costs?.useFormat(adapter.id);
   const finishOpts = { format: adapter.id, catalog: opts.catalog, defaults: opts.defaults, hashSalt: opts.hashSalt, now, rules: opts.rules };
   const converter: Converter = adapter.create(opts.ctx);
 
@@ -172,7 +176,9 @@ export async function runImport(opts: ImportOptions): Promise<ImportTally> {
   // A repeat is a copy of a record already counted (Bedrock delivers each invocation to
   // CloudWatch and to S3), unless the two name different requests (requestKey), as the
   // OpenAI Batch guide's own example does with one batch_req_… id for two custom_ids.
-  const written = new DuplicateIndex();
+  // Unbounded (it never spills, ~26 bytes a record): whether a record is a copy must be
+  // known before it is written, which a spilled index only learns at the end.
+  const written = opts.run?.written ?? new DuplicateIndex(0, { maxEntries: Infinity });
   const finish = (draft: Draft): Finished => {
     try {
       return finishDraft(draft, finishOpts);
@@ -186,7 +192,7 @@ export async function runImport(opts: ImportOptions): Promise<ImportTally> {
     if (!fin.ok) return fin;
     const key = draft.requestKey === undefined ? 0 : fnv1a(draft.requestKey);
     const seen = written.add(fin.payload.externalRequestId!, key, 0, record.line);
-    if (!seen) return fin;
+    if (!seen) return opts.run?.copyFromAnotherFormat(draft.sourceId, draft.inputTokens, draft.outputTokens, record.line) ? 'copy' : fin;
     if (seen.sameContent || draft.requestKey === undefined) return 'copy';
     const scoped = finish({ ...draft, sourceId: `${draft.sourceId}#${draft.requestKey}` });
     if (!scoped.ok) return scoped;
@@ -195,8 +201,11 @@ export async function runImport(opts: ImportOptions): Promise<ImportTally> {
     return scoped;
   };
 
+  const fileTallies = new Map<string, FileTally>();
   const writeReject = (record: SourceRecord, reason: string) => {
     tally.countReject(reason);
+    const ft = fileTallies.get(record.file);
+    if (ft) ft.rejected++;
     if (rejects) {
       let raw: string | null = record.raw ?? null;
       if (opts.hashSalt !== undefined) {
@@ -308,8 +317,9 @@ export async function runImport(opts: ImportOptions): Promise<ImportTally> {
     const source = opts.sources[fileIndex]!;
     const opened = opts.opened?.get(source) ?? (await openOrStop(source));
     const mode = sourceMode(adapter, source, opened.head);
-    const fileTally = { file: source.name, mode, gzip: opened.gzip, rows: 0, blankLines: 0 };
+    const fileTally: FileTally = { file: source.name, format: adapter.id, mode, gzip: opened.gzip, rows: 0, rejected: 0, blankLines: 0 };
     tally.files.push(fileTally);
+    fileTallies.set(source.name, fileTally);
     const readBefore = tally.read;
     let linesRead = 0;
     try {
@@ -400,6 +410,7 @@ export async function runImport(opts: ImportOptions): Promise<ImportTally> {
     throw new Error(`adapter ${adapter.id} failed to finish: ${(e as Error).message}`);
   }
   for (const r of tail) deliver(r);
+  tally.adapterNotes.push(...(converter.notes?.() ?? []));
   if (held.size > 0 || nextSeq < seq) {
     throw new Error(`adapter ${adapter.id} did not return every record (${seq - nextSeq} outstanding)`);
   }

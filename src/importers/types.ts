@@ -125,6 +125,8 @@ export interface AdapterContext {
 export interface Converter {
   push(record: SourceRecord): Result[];
   finish(): Result[];
+  /** After finish(): facts about the rows worth a line of the summary (e.g. totals that disagree). */
+  notes?(): string[];
 }
 
 export interface Adapter {
