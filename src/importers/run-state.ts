@@ -17,10 +17,10 @@ import type { ImportTally } from './import-summary.js';
 const PROVIDER_REQUEST_ID = /^(?:(?:chatcmpl-|resp_|batch_req_|msg_|req_|gen-)[A-Za-z0-9_-]{8,}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/i;
 
 export class RunState {
-  /** Every externalRequestId written so far, whatever the format (hashes only: bounded memory). */
-  readonly written = new DuplicateIndex();
+  /** Every externalRequestId written so far, whatever the format (hashes only, in memory: import must know a copy before writing it). */
+  readonly written = new DuplicateIndex(0, { maxEntries: Infinity });
   /** Provider request ids written so far, without the format (which is part of externalRequestId). */
-  private readonly providerIds = new DuplicateIndex();
+  private readonly providerIds = new DuplicateIndex(0, { maxEntries: Infinity });
   private format = 0;
 
   constructor(readonly tally: ImportTally) {}

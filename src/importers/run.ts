@@ -176,7 +176,9 @@ export async function runImport(opts: ImportOptions): Promise<ImportTally> {
   // A repeat is a copy of a record already counted (Bedrock delivers each invocation to
   // CloudWatch and to S3), unless the two name different requests (requestKey), as the
   // OpenAI Batch guide's own example does with one batch_req_… id for two custom_ids.
-  const written = opts.run?.written ?? new DuplicateIndex();
+  // Unbounded (it never spills, ~26 bytes a record): whether a record is a copy must be
+  // known before it is written, which a spilled index only learns at the end.
+  const written = opts.run?.written ?? new DuplicateIndex(0, { maxEntries: Infinity });
   const finish = (draft: Draft): Finished => {
     try {
       return finishDraft(draft, finishOpts);

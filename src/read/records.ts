@@ -80,7 +80,8 @@ export function formatFromExtension(path: string): SourceFormat | undefined {
   return undefined;
 }
 
-async function* chunksOf(path: string): AsyncGenerator<Buffer> {
+/** The bytes of a file, or of stdin for "-". */
+export async function* sourceChunks(path: string): AsyncGenerator<Buffer> {
   const stream = path === '-' ? process.stdin : createReadStream(path, { highWaterMark: 256 * 1024 });
   for await (const c of stream) yield typeof c === 'string' ? Buffer.from(c) : (c as Buffer);
 }
@@ -134,7 +135,7 @@ async function sniff(
 }
 
 export async function readRecords(source: Source, sink: RecordSink): Promise<ReadStats> {
-  return readRecordStream(chunksOf(source.path), source.format, sink);
+  return readRecordStream(sourceChunks(source.path), source.format, sink);
 }
 
 /** Like readRecords, from a byte stream the caller opened (e.g. a gunzipped file); format undefined = sniff. */

@@ -12,8 +12,9 @@ import { RULES, type RuleInfo } from '../contract/rules.js';
 import type { Problem } from '../problem.js';
 import { STOP } from '../read/lines.js';
 import { loadLocator, locatorReady, type Position } from '../read/locate.js';
-import { SourceError, readRecords, type FaultInfo, type ReadFault, type Source, type SourceFormat } from '../read/records.js';
+import { SourceError, readRecordStream, sourceChunks, type FaultInfo, type ReadFault, type Source, type SourceFormat } from '../read/records.js';
 import { DuplicateIndex, contentFingerprint } from './duplicates.js';
+import { TempFile } from './spill.js';
 
 export interface ValidateOptions {
   catalog: Catalog;
@@ -41,6 +42,12 @@ export interface ValidateOptions {
   excerpts?: boolean;
   /** Severity settings (opsmeter.config.json, --rule). */
   rules?: RulePolicy;
+  /**
+   * Ids the duplicate index keeps in memory before it spills to a temp file (default
+   * ~734,000; the OPSMETER_DUPLICATE_INDEX_ENTRIES environment variable sets it too, for
+   * tests of the built CLI).
+   */
+  duplicateIndexEntries?: number;
 }
 
 export interface FileSummary {
@@ -78,6 +85,37 @@ export interface ValidateResult {
   byRule: Record<string, number>;
 }
 
+/**
+ * A problem kept for printing, with its place in the output: `order` is the arrival number
+ * of its record (a fault or a file's own problem sits half-way between records), `seq`
+ * the order it was found in. Repeats found at the end of the run (a spilled duplicate
+ * index) get their record's `order` and a later `seq`, so they print where they would
+ * have printed had they been found on the way.
+ */
+interface Kept {
+  p: Problem;
+  order: number;
+  seq: number;
+}
+
+const byPlace = (x: Kept, y: Kept) => x.order - y.order || x.seq - y.seq;
+
+/** The duplicate-id finding, as found on the way or at the end. */
+function duplicateFinding(id: string, firstAt: string): Finding {
+  return {
+    rule: RULES.duplicateExternalRequestId,
+    pointer: '/externalRequestId',
+    message: `externalRequestId "${id}" was already used at ${firstAt} with different content; the server counts only one`,
+    hint: 'give each LLM call its own id; reuse an id only for a retry of the same call',
+    target: 'value',
+  };
+}
+
+function indexEntriesFromEnv(): number | undefined {
+  const v = process.env.OPSMETER_DUPLICATE_INDEX_ENTRIES;
+  return v !== undefined && /^[1-9]\d*$/.test(v) ? Number(v) : undefined;
+}
+
 const FAULT_RULE: Record<ReadFault, RuleInfo> = {
   syntax: RULES.jsonSyntax,
   'duplicate-key': RULES.jsonDuplicateKey,
@@ -104,10 +142,9 @@ export async function validateSources(sources: readonly Source[], opts: Validate
   // Errors only, as ESLint 9's --quiet: warning rules do not run, nothing counts them.
   const skipWarnings = quiet && opts.countQuietWarnings !== true;
   if (skipWarnings) ctx.errorsOnly = true;
-  // Kept for printing, each list in the order found; merged by `seq` at the end.
-  const keptErrors: Problem[] = [];
-  const keptWarnings: Problem[] = [];
-  const seqOf = new Map<Problem, number>();
+  // Kept for printing, each list in the order found; merged by place at the end.
+  const keptErrors: Kept[] = [];
+  const keptWarnings: Kept[] = [];
   let seq = 0;
   /** Whether one more problem of this severity could still be printed. */
   const wouldKeep = (severity: RuleInfo['severity']) =>
@@ -115,123 +152,189 @@ export async function validateSources(sources: readonly Source[], opts: Validate
   const counts: Counts = { files: 0, records: 0, errors: 0, warnings: 0 };
   const byRule: Record<string, number> = {};
   const files: FileSummary[] = [];
-  const dupes = new DuplicateIndex(await expectedRecords(sources));
+  /** The arrival number of each file's first record. */
+  const firstOrdinal: number[] = [];
+  // A rule turned off (or a warning under --quiet) needs no index at all.
+  const duplicateRule = policy ? policy.effective(RULES.duplicateExternalRequestId) : RULES.duplicateExternalRequestId;
+  const checkDuplicates = duplicateRule !== null && !(skipWarnings && duplicateRule.severity !== 'error');
+  const dupes = new DuplicateIndex(checkDuplicates ? await expectedRecords(sources) : 0, { maxEntries: opts.duplicateIndexEntries ?? indexEntriesFromEnv() });
+  /** Stdin cannot be read twice: a copy, for repeats found at the end (see reportLateRepeats). */
+  const stdinCopies = new Map<number, TempFile>();
   let bailed = false;
+  let lateKept = false;
 
-  for (let fileIndex = 0; fileIndex < sources.length && !bailed; fileIndex++) {
+  /** Where an id was first used, as the duplicate message says it. */
+  const firstAt = (firstFile: number, firstLine: number, fileIndex: number) =>
+    firstFile === fileIndex ? `line ${firstLine}` : `${sources[firstFile]!.name}:${firstLine}`;
+
+  /**
+   * Count a problem, and keep it for printing while under maxProblems. The position is
+   * computed lazily: locating re-parses the record, which is wasted work once the cap
+   * is reached. `late`: a repeat found at the end, kept whatever was kept before (it may
+   * belong before them) and trimmed with them. Returns STOP when --bail should end the run.
+   */
+  const report = (fileIndex: number, order: number, configured: RuleInfo, where: () => Position, pointer: string, message: string, hint?: string, late = false): typeof STOP | undefined => {
     const source = sources[fileIndex]!;
-    const summary: FileSummary = { file: source.name, format: 'unreadable', records: 0, blankLines: 0, errors: 0, warnings: 0 };
-    files.push(summary);
-    counts.files++;
-
-    /**
-     * Count a problem, and keep it for printing while under maxProblems. The position is
-     * computed lazily: locating re-parses the record, which is wasted work once the cap
-     * is reached. Returns STOP when --bail should end the run.
-     */
-    const report = (configured: RuleInfo, where: () => Position, pointer: string, message: string, hint?: string): typeof STOP | undefined => {
-      // Lint's findings arrive with the settings applied; validate's own (empty file,
-      // duplicate ids) get them here. Applying them twice changes nothing.
-      const rule = policy ? policy.effective(configured) : configured;
-      if (rule === null || (skipWarnings && rule.severity !== 'error')) return undefined;
-      byRule[rule.id] = (byRule[rule.id] ?? 0) + 1;
-      if (rule.severity === 'error') {
-        counts.errors++;
-        summary.errors++;
-      } else {
-        counts.warnings++;
-        summary.warnings++;
+    const summary = files[fileIndex]!;
+    // Lint's findings arrive with the settings applied; validate's own (empty file,
+    // duplicate ids) get them here. Applying them twice changes nothing.
+    const rule = policy ? policy.effective(configured) : configured;
+    if (rule === null || (skipWarnings && rule.severity !== 'error')) return undefined;
+    byRule[rule.id] = (byRule[rule.id] ?? 0) + 1;
+    if (rule.severity === 'error') {
+      counts.errors++;
+      summary.errors++;
+    } else {
+      counts.warnings++;
+      summary.warnings++;
+    }
+    if (late ? rule.severity === 'error' || !quiet : wouldKeep(rule.severity)) {
+      const pos = where();
+      const p: Problem = { file: source.name, line: pos.line, column: pos.column, pointer, rule: rule.id, severity: rule.severity, message };
+      // Every problem says what to do: the finding's own hint, else the rule's.
+      p.hint = hint ?? rule.hint;
+      if (pos.text !== undefined && opts.excerpts !== false) {
+        p.excerpt = pos.text;
+        if (pos.textColumn !== undefined) p.excerptColumn = pos.textColumn;
       }
-      if (wouldKeep(rule.severity)) {
-        const pos = where();
-        const p: Problem = { file: source.name, line: pos.line, column: pos.column, pointer, rule: rule.id, severity: rule.severity, message };
-        // Every problem says what to do: the finding's own hint, else the rule's.
-        p.hint = hint ?? rule.hint;
-        if (pos.text !== undefined && opts.excerpts !== false) {
-          p.excerpt = pos.text;
-          if (pos.textColumn !== undefined) p.excerptColumn = pos.textColumn;
-        }
-        seqOf.set(p, seq++);
-        (rule.severity === 'error' ? keptErrors : keptWarnings).push(p);
+      const kept = rule.severity === 'error' ? keptErrors : keptWarnings;
+      kept.push({ p, order, seq: seq++ });
+      lateKept ||= late;
+      // Late ones arrive out of place: keep the list bounded by trimming it in place order.
+      if (late && kept.length > 2 * maxProblems + 1024) {
+        kept.sort(byPlace);
+        kept.length = maxProblems;
       }
-      if (opts.bail && rule.severity === 'error') {
-        bailed = true;
-        return STOP;
-      }
-      return undefined;
-    };
+    }
+    if (opts.bail && rule.severity === 'error') {
+      bailed = true;
+      return STOP;
+    }
+    return undefined;
+  };
 
-    const onFault = (f: FaultInfo) => report(FAULT_RULE[f.fault], () => ({ line: f.line, column: f.column, text: f.text, textColumn: f.textColumn }), f.pointer, f.message);
-
-    let stats;
-    try {
-      stats = await readRecords(source, {
-        fault: onFault,
+  /**
+   * Repeats the spilled index found only at the end (in arrival order): each file that has
+   * some is read again up to its last one, to give the problem its id and exact position.
+   */
+  const reportLateRepeats = async () => {
+    const repeats = dupes.deferred()[Symbol.iterator]();
+    let next = repeats.next();
+    if (next.done) return;
+    await loadLocator();
+    while (!next.done && !bailed) {
+      const fileIndex = next.value.fileIndex;
+      let ordinal = firstOrdinal[fileIndex]!;
+      const copy = stdinCopies.get(fileIndex);
+      const chunks = copy ? copy.chunks() : sourceChunks(sources[fileIndex]!.path);
+      await readRecordStream(chunks, files[fileIndex]!.format as SourceFormat, {
+        fault: () => undefined,
         record: (r) => {
-          counts.records++;
-          const findings: Finding[] = lintPayload(r.value, ctx);
+          const o = ordinal++;
+          if (next.done || next.value.ordinal !== o) return undefined;
+          const repeat = next.value;
+          next = repeats.next();
           const id = (r.value as { externalRequestId?: unknown } | null)?.externalRequestId;
-          if (typeof id === 'string' && id !== '') {
-            // A fingerprint of the parsed fields, not the raw text: the same payload formatted
-            // differently (a .json file and a JSONL line, other key order) is the same content.
-            const content = contentFingerprint(r.value);
-            const first = dupes.add(id, content, fileIndex, r.line);
-            if (first && !first.sameContent) {
-              const where = first.fileIndex === fileIndex ? `line ${first.line}` : `${sources[first.fileIndex]!.name}:${first.line}`;
-              findings.push({
-                rule: RULES.duplicateExternalRequestId,
-                pointer: '/externalRequestId',
-                message: `externalRequestId "${id}" was already used at ${where} with different content; the server counts only one`,
-                hint: 'give each LLM call its own id; reuse an id only for a retry of the same call',
-                target: 'value',
-              });
-            }
+          // The file changed since it was read (its record is no longer the one indexed): skip it.
+          if (typeof id === 'string') {
+            const f = duplicateFinding(id, firstAt(repeat.firstFileIndex, repeat.firstLine, fileIndex));
+            if (report(fileIndex, o, f.rule, () => r.locate(f.pointer, f.target), r.pointer + f.pointer, f.message, f.hint, true) === STOP) return STOP;
           }
-          if (findings.length === 0) return undefined;
-          const emit = (): typeof STOP | undefined => {
-            for (const f of findings) {
-              if (report(f.rule, () => r.locate(f.pointer, f.target), r.pointer + f.pointer, f.message, f.hint) === STOP) return STOP;
-            }
-            return undefined;
-          };
-          // Positions need the (lazily loaded) locator, but only while problems are still printed.
-          return locatorReady() || !(wouldKeep('error') || wouldKeep('warning')) ? emit() : loadLocator().then(emit);
+          return next.done || next.value.fileIndex !== fileIndex ? STOP : undefined;
         },
       });
-    } catch (e) {
-      const err = e as NodeJS.ErrnoException;
-      // Only IO failures are the user's to fix; anything else is a bug and must not pass as one.
-      if (typeof err?.code !== 'string' && !(e instanceof SourceError)) throw e;
-      const why =
-        err.code === 'ENOENT' ? 'no such file' : err.code === 'EISDIR' ? 'is a directory' : err.code === 'EACCES' ? 'permission denied' : err.message;
-      throw new SourceReadError(source.name, `${source.name}: cannot read: ${why}`);
+      // Repeats the second reading did not reach (the file got shorter) are skipped.
+      while (!next.done && next.value.fileIndex === fileIndex) next = repeats.next();
     }
-    summary.format = stats.format;
-    summary.records = stats.records;
-    summary.blankLines = stats.blankLines;
-    if (stats.records === 0 && summary.errors === 0 && !bailed) {
-      const what = stats.lines === 0 ? 'the file is empty' : stats.format === 'json' && stats.blankLines === 0 ? 'the array is empty' : 'the file holds only blank lines';
-      report(RULES.fileEmpty, () => ({ line: 1, column: 1 }), '', `no payloads: ${what}`);
+  };
+
+  try {
+    for (let fileIndex = 0; fileIndex < sources.length && !bailed; fileIndex++) {
+      const source = sources[fileIndex]!;
+      const summary: FileSummary = { file: source.name, format: 'unreadable', records: 0, blankLines: 0, errors: 0, warnings: 0 };
+      files.push(summary);
+      firstOrdinal.push(counts.records);
+      counts.files++;
+      // Faults and a file's own problems print between the records they come between.
+      const between = () => counts.records - 0.5;
+
+      const onFault = (f: FaultInfo) =>
+        report(fileIndex, between(), FAULT_RULE[f.fault], () => ({ line: f.line, column: f.column, text: f.text, textColumn: f.textColumn }), f.pointer, f.message);
+
+      let chunks = sourceChunks(source.path);
+      if (source.path === '-' && checkDuplicates) {
+        const copy = new TempFile('stdin');
+        stdinCopies.set(fileIndex, copy);
+        chunks = copy.tee(chunks);
+      }
+      let stats;
+      try {
+        stats = await readRecordStream(chunks, source.format, {
+          fault: onFault,
+          record: (r) => {
+            const ordinal = counts.records++;
+            const findings: Finding[] = lintPayload(r.value, ctx);
+            const id = (r.value as { externalRequestId?: unknown } | null)?.externalRequestId;
+            if (checkDuplicates && typeof id === 'string' && id !== '') {
+              // A fingerprint of the parsed fields, not the raw text: the same payload formatted
+              // differently (a .json file and a JSONL line, other key order) is the same content.
+              const content = contentFingerprint(r.value);
+              const first = dupes.add(id, content, fileIndex, r.line, ordinal);
+              if (first && !first.sameContent) findings.push(duplicateFinding(id, firstAt(first.fileIndex, first.line, fileIndex)));
+            }
+            if (findings.length === 0) return undefined;
+            const emit = (): typeof STOP | undefined => {
+              for (const f of findings) {
+                if (report(fileIndex, ordinal, f.rule, () => r.locate(f.pointer, f.target), r.pointer + f.pointer, f.message, f.hint) === STOP) return STOP;
+              }
+              return undefined;
+            };
+            // Positions need the (lazily loaded) locator, but only while problems are still printed.
+            return locatorReady() || !(wouldKeep('error') || wouldKeep('warning')) ? emit() : loadLocator().then(emit);
+          },
+        });
+      } catch (e) {
+        const err = e as NodeJS.ErrnoException;
+        // Only IO failures are the user's to fix; anything else is a bug and must not pass as one.
+        if (typeof err?.code !== 'string' && !(e instanceof SourceError)) throw e;
+        const why =
+          err.code === 'ENOENT' ? 'no such file' : err.code === 'EISDIR' ? 'is a directory' : err.code === 'EACCES' ? 'permission denied' : err.message;
+        throw new SourceReadError(source.name, `${source.name}: cannot read: ${why}`);
+      }
+      summary.format = stats.format;
+      summary.records = stats.records;
+      summary.blankLines = stats.blankLines;
+      if (stats.records === 0 && summary.errors === 0 && !bailed) {
+        const what = stats.lines === 0 ? 'the file is empty' : stats.format === 'json' && stats.blankLines === 0 ? 'the array is empty' : 'the file holds only blank lines';
+        report(fileIndex, between(), RULES.fileEmpty, () => ({ line: 1, column: 1 }), '', `no payloads: ${what}`);
+      }
     }
+    if (dupes.spilled && !bailed) await reportLateRepeats();
+  } finally {
+    dupes.close();
+    for (const copy of stdinCopies.values()) copy.close();
   }
-  const warningsShown = keptWarnings.slice(0, Math.max(0, maxProblems - keptErrors.length));
-  const problems = mergeBySeq(keptErrors, warningsShown, seqOf);
+  if (lateKept) {
+    keptErrors.sort(byPlace);
+    keptWarnings.sort(byPlace);
+  }
+  const errorsShown = keptErrors.slice(0, maxProblems);
+  const warningsShown = keptWarnings.slice(0, Math.max(0, maxProblems - errorsShown.length));
+  const problems = mergeByPlace(errorsShown, warningsShown);
   const quietWarnings = quiet ? counts.warnings : 0;
-  const omittedErrors = counts.errors - keptErrors.length;
+  const omittedErrors = counts.errors - errorsShown.length;
   const omitted = counts.errors + counts.warnings - quietWarnings - problems.length;
   return { files, problems, counts, omitted, omittedErrors, quietWarnings, warningsSkipped: skipWarnings, bailed, byRule };
 }
 
-/** Two lists, each in the order found, merged back into that order. */
-function mergeBySeq(a: Problem[], b: Problem[], seqOf: Map<Problem, number>): Problem[] {
-  if (b.length === 0) return a;
-  if (a.length === 0) return b;
+/** Two lists, each in place order, merged into one. */
+function mergeByPlace(a: Kept[], b: Kept[]): Problem[] {
   const out: Problem[] = [];
   let i = 0;
   let j = 0;
-  while (i < a.length && j < b.length) out.push(seqOf.get(a[i]!)! < seqOf.get(b[j]!)! ? a[i++]! : b[j++]!);
-  while (i < a.length) out.push(a[i++]!);
-  while (j < b.length) out.push(b[j++]!);
+  while (i < a.length && j < b.length) out.push(byPlace(a[i]!, b[j]!) < 0 ? a[i++]!.p : b[j++]!.p);
+  while (i < a.length) out.push(a[i++]!.p);
+  while (j < b.length) out.push(b[j++]!.p);
   return out;
 }
 
