@@ -322,6 +322,25 @@ describe('the same settings in import and send', () => {
     expect(rejects[0].reason).toMatch(/\[payload\/missing-latency\]/);
   });
 
+  it('import reads the files the ignore globs name: they keep provider exports out of validate, not out of import', async () => {
+    const dir = repo({
+      'opsmeter.config.json': JSON.stringify({ ignore: ['exports/**'], rules: { 'payload/pii-user-id': 'off' } }),
+      'exports/usage.csv': CSV,
+      'exports/more/usage-2.csv': CSV.replace(/r-/g, 's-'),
+      // A provider's own JSONL is no payload file: the reason to ignore the folder in validate.
+      'exports/batch-output.jsonl': '{"id":"batch_req_1","custom_id":"r-1","response":{"status_code":200}}\n',
+    });
+    const validated = await runCli(['validate', 'exports/'], { cwd: dir });
+    expect(validated.code, validated.stdout).toBe(0);
+    expect(validated.stderr).toMatch(/1 file skipped by the ignore globs/);
+    const imported = await runCli(['import', 'exports/', ...MAP], { cwd: dir });
+    expect(imported.code, imported.stderr).toBe(0);
+    expect(imported.stdout.trim().split('\n')).toHaveLength(4); // both CSV files, two rows each
+    expect(imported.stderr).not.toMatch(/skipped by the ignore globs/);
+    // The same config's rules do apply to import's gate (alice@example.com is not rejected).
+    expect(imported.stderr).toMatch(/rejected 0 ✔/);
+  });
+
   it("send's local check (--dry-run): the same settings decide what is sent", async () => {
     const dir = repo({ 'e.jsonl': NO_LATENCY.replace('"real"', '"test"').replace('"prod"', '"staging"') });
     const plain = await runCli(['send', '--dry-run', 'e.jsonl'], { cwd: dir });
