@@ -127,13 +127,16 @@ describe('finding and reading opsmeter.config.json', () => {
     ['a bad level', { rules: { 'payload/missing-latency': 'warn' } }, /:3: rules\["payload\/missing-latency"\] must be "off", "warning" or "error"/],
     ['a bad maxWarnings', { maxWarnings: -1 }, /:2: maxWarnings: /],
     ['ignore that is not a list', { ignore: 'fixtures/**' }, /:2: ignore: /],
-  ])('%s is exit 2 naming it', async (_what, config, expected) => {
-    const dir = repo({ 'opsmeter.config.json': JSON.stringify(config, null, 2), 'e.jsonl': NO_LATENCY });
-    const r = await runCli(['validate', 'e.jsonl'], { cwd: dir });
-    expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(expected);
-    expect(r.stderr).not.toMatch(/\n\s+at /);
-    expect(r.stdout).toBe('');
+  ])('%s is exit 2 naming it, with a hint (the same line with CR-only line ends)', async (_what, config, expected) => {
+    for (const eol of ['\n', '\r']) {
+      const dir = repo({ 'opsmeter.config.json': JSON.stringify(config, null, 2).replace(/\n/g, eol), 'e.jsonl': NO_LATENCY });
+      const r = await runCli(['validate', 'e.jsonl'], { cwd: dir });
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(expected);
+      expect(r.stderr).toMatch(/\n {2}hint: \S/);
+      expect(r.stderr).not.toMatch(/\n\s+at /);
+      expect(r.stdout).toBe('');
+    }
   });
 
   it('a file that is not JSON is exit 2 with the parser\'s reason', async () => {
