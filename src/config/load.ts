@@ -90,7 +90,6 @@ export async function loadConfigFile(path: string): Promise<OpsmeterConfig> {
 function lineOf(text: string, key: string): string {
   const i = text.indexOf(JSON.stringify(key));
   if (i === -1) return '';
-  let line = 1;
-  for (let j = text.indexOf('\n'); j !== -1 && j < i; j = text.indexOf('\n', j + 1)) line++;
-  return `:${line}`;
+  // LF, CRLF and a lone CR each end a line, as everywhere else in this tool.
+  return `:${text.slice(0, i).split(/\r\n?|\n/).length}`;
 }
