@@ -323,6 +323,9 @@ export const adapter: Adapter = {
       notes: () => (batchLines === 0 ? [] : [batchListPriceNote(batchLines)]),
     };
   },
+  // A Logs Insights export: its rows are read one by one from the document (streamed); one
+  // that comes whole (a one-line JSONL export) is unpacked into the same rows.
+  arrayMember: 'results',
   unpack: (value) => (isLogsInsightsExport(value) ? insightsRows(value) : undefined),
   sniff: ({ value }) => {
     if (isLogsInsightsExport(value)) {
