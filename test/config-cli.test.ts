@@ -127,13 +127,16 @@ describe('finding and reading opsmeter.config.json', () => {
     ['a bad level', { rules: { 'payload/missing-latency': 'warn' } }, /:3: rules\["payload\/missing-latency"\] must be "off", "warning" or "error"/],
     ['a bad maxWarnings', { maxWarnings: -1 }, /:2: maxWarnings: /],
     ['ignore that is not a list', { ignore: 'fixtures/**' }, /:2: ignore: /],
-  ])('%s is exit 2 naming it', async (_what, config, expected) => {
-    const dir = repo({ 'opsmeter.config.json': JSON.stringify(config, null, 2), 'e.jsonl': NO_LATENCY });
-    const r = await runCli(['validate', 'e.jsonl'], { cwd: dir });
-    expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(expected);
-    expect(r.stderr).not.toMatch(/\n\s+at /);
-    expect(r.stdout).toBe('');
+  ])('%s is exit 2 naming it, with a hint (the same line with CR-only line ends)', async (_what, config, expected) => {
+    for (const eol of ['\n', '\r']) {
+      const dir = repo({ 'opsmeter.config.json': JSON.stringify(config, null, 2).replace(/\n/g, eol), 'e.jsonl': NO_LATENCY });
+      const r = await runCli(['validate', 'e.jsonl'], { cwd: dir });
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(expected);
+      expect(r.stderr).toMatch(/\n {2}hint: \S/);
+      expect(r.stderr).not.toMatch(/\n\s+at /);
+      expect(r.stdout).toBe('');
+    }
   });
 
   it('a file that is not JSON is exit 2 with the parser\'s reason', async () => {
@@ -320,6 +323,25 @@ describe('the same settings in import and send', () => {
     const rejects = readFileSync(join(dir, 'rejects.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
     expect(rejects).toHaveLength(2);
     expect(rejects[0].reason).toMatch(/\[payload\/missing-latency\]/);
+  });
+
+  it('import reads the files the ignore globs name: they keep provider exports out of validate, not out of import', async () => {
+    const dir = repo({
+      'opsmeter.config.json': JSON.stringify({ ignore: ['exports/**'], rules: { 'payload/pii-user-id': 'off' } }),
+      'exports/usage.csv': CSV,
+      'exports/more/usage-2.csv': CSV.replace(/r-/g, 's-'),
+      // A provider's own JSONL is no payload file: the reason to ignore the folder in validate.
+      'exports/batch-output.jsonl': '{"id":"batch_req_1","custom_id":"r-1","response":{"status_code":200}}\n',
+    });
+    const validated = await runCli(['validate', 'exports/'], { cwd: dir });
+    expect(validated.code, validated.stdout).toBe(0);
+    expect(validated.stderr).toMatch(/1 file skipped by the ignore globs/);
+    const imported = await runCli(['import', 'exports/', ...MAP], { cwd: dir });
+    expect(imported.code, imported.stderr).toBe(0);
+    expect(imported.stdout.trim().split('\n')).toHaveLength(4); // both CSV files, two rows each
+    expect(imported.stderr).not.toMatch(/skipped by the ignore globs/);
+    // The same config's rules do apply to import's gate (alice@example.com is not rejected).
+    expect(imported.stderr).toMatch(/rejected 0 ✔/);
   });
 
   it("send's local check (--dry-run): the same settings decide what is sent", async () => {

@@ -378,7 +378,7 @@ export async function runImport(opts: ImportOptions): Promise<ImportTally> {
             const message = f.fault === 'syntax' ? `not valid JSON: ${f.message} (column ${f.column})` : f.message;
             settle(newRecord(undefined, source.name, f.line, f.text), { kind: 'reject', reason: message });
           },
-        });
+        }, adapter.arrayMember === undefined ? undefined : { arrayMember: adapter.arrayMember });
         fileTally.blankLines = stats.blankLines;
         linesRead = stats.lines;
       }

@@ -148,6 +148,13 @@ export interface Adapter {
    * every part gets one outcome; the container itself is not a row. Undefined → not a container.
    */
   unpack?(value: unknown): readonly { value: unknown; pointer: string }[] | undefined;
+  /**
+   * A JSON document that is an object holding its records in an array under this key (a
+   * CloudWatch Logs Insights export's `results`): the array's elements are read one by one in
+   * flat memory, each a record at its own line (src/read/records.ts, ReadOptions.arrayMember).
+   * `unpack` still serves such a container when it comes whole (one JSONL line).
+   */
+  arrayMember?: string;
   /** For --from auto: does this first record look like this format? */
   sniff?(first: SourceRecord): boolean;
   /**

@@ -66,6 +66,11 @@ export interface BrokenArray {
 
 export interface ElementStats {
   elements: number;
+  /**
+   * An embedded array (SplitOptions.embedded): where the array ended — the rest of the chunk
+   * after its `]` and the position of that rest's first byte. Undefined when it did not end.
+   */
+  after?: { rest: Buffer; line: number; column: number };
   /** Lines in the input, counted like JSONL (a final newline ends the last line). */
   lines: number;
   bytes: number;
@@ -259,21 +264,36 @@ async function* withoutBom(chunks: AsyncIterable<Buffer>, onBom: () => void): As
 }
 
 /**
+ * An array inside a larger document (a member of a top-level object, as the `results` of a
+ * CloudWatch Logs Insights export): where it starts in the file, and the splitting stops after
+ * its `]`, handing back the rest (ElementStats.after) instead of calling it trailing content.
+ * The chunks' iterator is not closed then: the caller reads on from it.
+ */
+export interface EmbeddedArray {
+  embedded: true;
+  /** Line and column (1-based) of the `[`. */
+  line: number;
+  column: number;
+  /** The text of the line before the `[` (for code frames), as far as it is known. */
+  lineTail?: string;
+}
+
+/**
  * Splits a JSON array read as chunks of bytes (a UTF-8 BOM is skipped). The input must
  * start, after white space, with `[`; anything else is reported as broken at once.
  */
-export async function splitArray(chunks: AsyncIterable<Buffer>, handler: ElementHandler, maxElementBytes = MAX_ELEMENT_BYTES): Promise<ElementStats> {
+export async function splitArray(chunks: AsyncIterable<Buffer>, handler: ElementHandler, maxElementBytes = MAX_ELEMENT_BYTES, embedded?: EmbeddedArray): Promise<ElementStats> {
   let state = State.Start;
   let bytes = 0;
   let lastByte = -1;
   let elements = 0;
   // Position of the next byte to look at: line, and UTF-16 units since the line's start.
-  let line = 1;
-  let col = 0;
+  let line = embedded?.line ?? 1;
+  let col = embedded ? embedded.column - 1 : 0;
   // The end of the current line's text before the next byte is `lineTail` plus the bytes of
   // the current chunk from `tailFrom`. lineTail is at most the last element's last line and
   // what followed it (not every element of a one-line array), kept uncut until needed.
-  let lineTail = '';
+  let lineTail = embedded?.lineTail?.slice(-PREFIX_CHARS) ?? '';
   let tailFrom = 0;
   // What the check of the whole current chunk found: its elements need no check of their own.
   let chunkText: 'ascii' | 'utf8' | 'unknown' = 'unknown';
@@ -437,7 +457,9 @@ export async function splitArray(chunks: AsyncIterable<Buffer>, handler: Element
     broken,
   });
 
-  for await (const buf of withoutBom(chunks, () => (bytes += 3))) {
+  // Embedded: read on from the caller's iterator without closing it when the array ends.
+  const source: AsyncIterable<Buffer> = embedded ? { [Symbol.asyncIterator]: () => { const it = chunks[Symbol.asyncIterator](); return { next: () => it.next() }; } } : withoutBom(chunks, () => (bytes += 3));
+  for await (const buf of source) {
     if (buf.length === 0) continue;
     bytes += buf.length;
     const previousChunkEnd = lastByte;
@@ -500,6 +522,7 @@ export async function splitArray(chunks: AsyncIterable<Buffer>, handler: Element
           i++;
           continue;
         case State.Done:
+          if (embedded) return { ...stats(false), after: { rest: buf.subarray(i), line, column: col + 1 } };
           breakAt(buf, i, 'unexpected content after the JSON value');
           return stats(true);
         default: // First or Next: an element starts here
@@ -537,7 +560,7 @@ export async function splitArray(chunks: AsyncIterable<Buffer>, handler: Element
     const r = emit(Buffer.alloc(0), 0);
     if (r === STOP || (r !== undefined && (await r) === STOP)) return stats(true);
   }
-  if (state === State.Done) return stats(false);
+  if (state === State.Done) return embedded ? { ...stats(false), after: { rest: Buffer.alloc(0), line, column: col + 1 } } : stats(false);
   if (state === State.Start) return stats(false); // blank input: nothing to split
   const message =
     state === State.In ? (scan.inString ? 'unterminated string' : NOT_CLOSED[scan.opened[scan.depth - 1]!]!) : 'expected "]" — the array is not closed (truncated?)';
