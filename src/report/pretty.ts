@@ -1,7 +1,7 @@
 /** Human output: problems grouped by file, each with a code frame and its rule id. */
 import type { Problem } from '../problem.js';
 import { summaryLines } from './validate-summary.js';
-import { joinLines, type Renderer } from './types.js';
+import { joinLines, wholeText, type Renderer } from './types.js';
 
 /** Characters of source shown when the output is not a terminal (a file, a pipe, a CI log). */
 const FRAME_WIDTH = 100;
@@ -32,8 +32,7 @@ function frame(p: Problem, gutter: string, columns: number | undefined): string[
 
 export const streamPretty: Renderer = (result, ctx) => joinLines(prettyLines(result, ctx));
 
-/** The whole pretty text as one string. */
-export const renderPretty = (...args: Parameters<Renderer>): string => [...streamPretty(...args)].join('');
+export const renderPretty = wholeText(streamPretty);
 
 function* prettyLines(...[result, ctx]: Parameters<Renderer>): Generator<string> {
   const c = ctx.paint;

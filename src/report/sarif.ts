@@ -8,7 +8,7 @@
  * under --quiet alone). Each result carries its own effective `level` as well.
  */
 import { ALL_RULES, type RuleInfo } from '../contract/rules.js';
-import { jsonWithStreamedArray, STREAMED, type RenderContext, type Renderer } from './types.js';
+import { jsonWithStreamedArray, STREAMED, wholeText, type RenderContext, type Renderer } from './types.js';
 
 const SCHEMA = 'https://json.schemastore.org/sarif-2.1.0.json';
 
@@ -54,6 +54,8 @@ export const streamSarif: Renderer = (result, ctx) => {
     ],
   }));
 };
+
+export const renderSarif = wholeText(streamSarif);
 
 /** SARIF `reportingConfiguration` for a rule whose run differs from its default; undefined when it does not. */
 function effectiveConfiguration(rule: RuleInfo, ctx: RenderContext, warningsSkipped: boolean): { enabled?: false; level?: string } | undefined {

@@ -24,6 +24,12 @@ export interface RenderContext {
  */
 export type Renderer = (result: ValidateOutcome, ctx: RenderContext) => Iterable<string>;
 
+/** A renderer's whole text as one string (for results with few problems, and tests). */
+export const wholeText =
+  (render: Renderer) =>
+  (...args: Parameters<Renderer>): string =>
+    [...render(...args)].join('');
+
 /** Chunks this size or a little over are handed on (one write each). */
 const CHUNK = 64 * 1024;
 
