@@ -99,9 +99,15 @@ describe('validateFiles', () => {
     expect(capped.summary.strict).toBe(true);
   });
 
-  it('quiet lists errors only; bail stops at the first error', async () => {
+  it('quiet reports errors only (warnings not checked, unless a threshold needs them); bail stops at the first error', async () => {
+    const all = await validateFiles(join(FIXTURES, 'payloads', 'broken'));
     const quiet = await validateFiles(join(FIXTURES, 'payloads', 'broken'), { quiet: true });
-    expect(quiet.problems.every((p) => p.severity === 'error')).toBe(true);
+    expect(quiet.problems.length).toBeGreaterThan(0);
+    expect(quiet.problems).toEqual(all.problems.filter((p) => p.severity === 'error'));
+    expect(quiet.summary).toMatchObject({ errors: all.summary.errors, warnings: 0, warningsSkipped: true });
+    const counted = await validateFiles(join(FIXTURES, 'payloads', 'broken'), { quiet: true, maxWarnings: 0 });
+    expect(counted.problems).toEqual(quiet.problems);
+    expect(counted.summary).toMatchObject({ warnings: all.summary.warnings, quietWarnings: all.summary.warnings });
     const bailed = await validateFiles(join(FIXTURES, 'payloads', 'broken'), { bail: true });
     expect(bailed.summary.bailed).toBe(true);
     expect(bailed.summary.errors).toBe(1);

@@ -2,23 +2,15 @@
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { runCli } from './helpers/cli.js';
-import { startScriptedServer, type Script, type ScriptedServer } from './helpers/scripted-server.js';
+import { scriptedServers } from './helpers/scripted-server.js';
 import { catalogFromJson } from '../src/contract/catalog.js';
 import { SNAPSHOT_DATE } from '../src/contract/catalog-snapshot.js';
 import { normalizePricing, PricingShapeError } from '../src/ingest/pricing.js';
 
-let servers: ScriptedServer[] = [];
-afterEach(async () => {
-  await Promise.all(servers.map((s) => s.close()));
-  servers = [];
-});
-async function server(script: Script) {
-  const s = await startScriptedServer(script);
-  servers.push(s);
-  return s;
-}
+const servers = scriptedServers();
+const server = servers.start;
 /** Each test gets its own cache directory, so a fetch never leaks into other tests. */
 function cacheEnv() {
   const home = mkdtempSync(join(tmpdir(), 'opsmeter-cache-'));
@@ -132,10 +124,7 @@ describe('opsmeter catalog --fetch', () => {
 
   it('network errors and HTTP errors exit 5 and write nothing', async () => {
     const { env, cacheFile } = cacheEnv();
-    const s = await server(() => ({ status: 200, body: PRICING }));
-    const url = s.url;
-    await s.close();
-    servers = [];
+    const url = await servers.deadUrl();
     const r = await runCli(['catalog', '--fetch', '--max-retries', '0', '--base-url', url], { env });
     expect(r.code).toBe(5);
     expect(r.stderr).toContain('connection refused');

@@ -127,13 +127,16 @@ describe('finding and reading opsmeter.config.json', () => {
     ['a bad level', { rules: { 'payload/missing-latency': 'warn' } }, /:3: rules\["payload\/missing-latency"\] must be "off", "warning" or "error"/],
     ['a bad maxWarnings', { maxWarnings: -1 }, /:2: maxWarnings: /],
     ['ignore that is not a list', { ignore: 'fixtures/**' }, /:2: ignore: /],
-  ])('%s is exit 2 naming it', async (_what, config, expected) => {
-    const dir = repo({ 'opsmeter.config.json': JSON.stringify(config, null, 2), 'e.jsonl': NO_LATENCY });
-    const r = await runCli(['validate', 'e.jsonl'], { cwd: dir });
-    expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(expected);
-    expect(r.stderr).not.toMatch(/\n\s+at /);
-    expect(r.stdout).toBe('');
+  ])('%s is exit 2 naming it, with a hint (the same line with CR-only line ends)', async (_what, config, expected) => {
+    for (const eol of ['\n', '\r']) {
+      const dir = repo({ 'opsmeter.config.json': JSON.stringify(config, null, 2).replace(/\n/g, eol), 'e.jsonl': NO_LATENCY });
+      const r = await runCli(['validate', 'e.jsonl'], { cwd: dir });
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(expected);
+      expect(r.stderr).toMatch(/\n {2}hint: \S/);
+      expect(r.stderr).not.toMatch(/\n\s+at /);
+      expect(r.stdout).toBe('');
+    }
   });
 
   it('a file that is not JSON is exit 2 with the parser\'s reason', async () => {
@@ -179,6 +182,32 @@ describe('rule flags and limits', () => {
     expect(sarif.runs[0].results[0]).toMatchObject({ ruleId: 'payload/missing-latency', level: 'error' });
   });
 
+  it('SARIF records the run\'s rule settings as the spec says: defaults in the rules, the run\'s changes as configuration overrides', async () => {
+    const dir = repo({ 'opsmeter.config.json': JSON.stringify({ rules: { 'payload/missing-prompt-version': 'off' } }), 'e.jsonl': NO_LATENCY });
+    const r = await runCli(['validate', '--format', 'sarif', '--rule', 'payload/missing-latency=error', 'e.jsonl'], { cwd: dir });
+    expect(r.code).toBe(1);
+    const run = JSON.parse(r.stdout).runs[0];
+    const rules: { id: string; defaultConfiguration: { level: string } }[] = run.tool.driver.rules;
+    const indexOf = (id: string) => rules.findIndex((x) => x.id === id);
+    // defaultConfiguration is each rule's default (SARIF 2.1.0 §3.49.14) ...
+    expect(rules[indexOf('payload/missing-latency')]!.defaultConfiguration).toEqual({ level: 'warning' });
+    // ... and invocations[0].ruleConfigurationOverrides (§3.20.5, §3.51) what this run changed: only those.
+    expect(run.invocations[0].ruleConfigurationOverrides).toEqual([
+      { descriptor: { id: 'payload/missing-latency', index: indexOf('payload/missing-latency') }, configuration: { level: 'error' } },
+      { descriptor: { id: 'payload/missing-prompt-version', index: indexOf('payload/missing-prompt-version') }, configuration: { enabled: false } },
+    ].sort((a, b) => a.descriptor.index - b.descriptor.index));
+    expect(run.results.map((x: { ruleId: string; level: string }) => [x.ruleId, x.level])).toEqual([['payload/missing-latency', 'error']]);
+    // --strict: the run treated every warning rule as an error; --quiet alone did not check them.
+    const strict = JSON.parse((await runCli(['validate', '--no-config', '--format', 'sarif', '--strict', 'e.jsonl'], { cwd: dir })).stdout).runs[0];
+    const warningRules = rules.filter((x) => x.defaultConfiguration.level === 'warning').map((x) => x.id);
+    expect(strict.invocations[0].ruleConfigurationOverrides.map((o: { descriptor: { id: string }; configuration: unknown }) => [o.descriptor.id, o.configuration])).toEqual(warningRules.map((id) => [id, { level: 'error' }]));
+    const quiet = JSON.parse((await runCli(['validate', '--no-config', '--format', 'sarif', '--quiet', 'e.jsonl'], { cwd: dir })).stdout).runs[0];
+    expect(quiet.invocations[0].ruleConfigurationOverrides.map((o: { descriptor: { id: string }; configuration: unknown }) => [o.descriptor.id, o.configuration])).toEqual(warningRules.map((id) => [id, { enabled: false }]));
+    // Without settings there is nothing to override.
+    const plain = JSON.parse((await runCli(['validate', '--no-config', '--format', 'sarif', 'e.jsonl'], { cwd: dir })).stdout).runs[0];
+    expect(plain.invocations).toEqual([{ executionSuccessful: true }]);
+  });
+
   it('an error rule turned off no longer fails the run', async () => {
     const dir = repo({ 'e.jsonl': ONE_ERROR });
     expect((await runCli(['validate', 'e.jsonl'], { cwd: dir })).code).toBe(1);
@@ -199,18 +228,46 @@ describe('rule flags and limits', () => {
     expect((await runCli(['validate', '--max-warnings', 'x', 'e.jsonl'], { cwd: dir })).code).toBe(2);
   });
 
-  it('--quiet lists errors only; counts and the exit code do not change', async () => {
+  it('--quiet reports errors only and, as in ESLint 9, does not check warnings at all', async () => {
     const dir = repo({ 'e.jsonl': NO_LATENCY + ONE_ERROR });
     const r = await runCli(['validate', '--quiet', 'e.jsonl'], { cwd: dir });
     expect(r.code).toBe(1);
     expect(r.stdout).toMatch(/error +inputTokens must be a JSON number/);
     expect(r.stdout).not.toMatch(/ warning /);
-    expect(r.stdout).toMatch(/3 problems \(1 error, 2 warnings\)/);
-    expect(r.stdout).toMatch(/2 warnings not listed \(--quiet\)/);
+    expect(r.stdout).toMatch(/1 problem \(1 error, 0 warnings\)/);
+    expect(r.stdout).toMatch(/warnings not checked \(--quiet; with --max-warnings or --strict they are counted\)/);
     const gh = await runCli(['validate', '--quiet', '--format', 'github', 'e.jsonl'], { cwd: dir });
     expect(gh.stdout.split('\n').filter((l) => l.startsWith('::'))).toEqual([expect.stringMatching(/^::error /)]);
+    const json = JSON.parse((await runCli(['validate', '--quiet', '--format', 'json', 'e.jsonl'], { cwd: dir })).stdout);
+    expect(json.summary).toMatchObject({ errors: 1, warnings: 0, warningsSkipped: true });
+    expect(json.summary.quietWarnings).toBeUndefined();
+    expect(Object.keys(json.byRule)).toEqual(['payload/type']);
+    // Only warnings: with --quiet alone they are not checked, so the run passes (exit 0).
     const warnOnly = repo({ 'e.jsonl': NO_LATENCY });
-    expect((await runCli(['validate', '--quiet', '--strict', 'e.jsonl'], { cwd: warnOnly })).code).toBe(1);
+    const alone = await runCli(['validate', '--quiet', 'e.jsonl'], { cwd: warnOnly });
+    expect(alone.code).toBe(0);
+    expect(alone.stdout).toMatch(/no problems/);
+    // A rule raised to error is an error: --quiet reports it.
+    const raised = await runCli(['validate', '--quiet', '--rule', 'payload/missing-latency=error', 'e.jsonl'], { cwd: warnOnly });
+    expect(raised.code).toBe(1);
+    expect(raised.stdout).toMatch(/error +.*payload\/missing-latency/);
+  });
+
+  it('--quiet with a warning threshold (--max-warnings, maxWarnings, --strict) still counts warnings, without listing them', async () => {
+    const dir = repo({ 'e.jsonl': NO_LATENCY + NO_LATENCY.replace('"e3"', '"e5"') });
+    const over = await runCli(['validate', '--quiet', '--max-warnings', '1', 'e.jsonl'], { cwd: dir });
+    expect(over.code).toBe(1);
+    expect(over.stdout).not.toMatch(/^ +\d+:\d+ +warning /m);
+    expect(over.stdout).toMatch(/2 problems \(0 errors, 2 warnings\)/);
+    expect(over.stdout).toMatch(/2 warnings not listed \(--quiet\)/);
+    expect((await runCli(['validate', '--quiet', '--max-warnings', '2', 'e.jsonl'], { cwd: dir })).code).toBe(0);
+    expect((await runCli(['validate', '--quiet', '--strict', 'e.jsonl'], { cwd: dir })).code).toBe(1);
+    const json = JSON.parse((await runCli(['validate', '--quiet', '--strict', '--format', 'json', 'e.jsonl'], { cwd: dir })).stdout);
+    expect(json.summary).toMatchObject({ errors: 0, warnings: 2, quietWarnings: 2 });
+    expect(json.summary.warningsSkipped).toBeUndefined();
+    expect(json.problems).toEqual([]);
+    writeFileSync(join(dir, 'opsmeter.config.json'), JSON.stringify({ maxWarnings: 1 }));
+    expect((await runCli(['validate', '--quiet', 'e.jsonl'], { cwd: dir })).code).toBe(1);
   });
 
   it('ignore globs skip files, relative to the config file', async () => {
@@ -266,6 +323,25 @@ describe('the same settings in import and send', () => {
     const rejects = readFileSync(join(dir, 'rejects.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
     expect(rejects).toHaveLength(2);
     expect(rejects[0].reason).toMatch(/\[payload\/missing-latency\]/);
+  });
+
+  it('import reads the files the ignore globs name: they keep provider exports out of validate, not out of import', async () => {
+    const dir = repo({
+      'opsmeter.config.json': JSON.stringify({ ignore: ['exports/**'], rules: { 'payload/pii-user-id': 'off' } }),
+      'exports/usage.csv': CSV,
+      'exports/more/usage-2.csv': CSV.replace(/r-/g, 's-'),
+      // A provider's own JSONL is no payload file: the reason to ignore the folder in validate.
+      'exports/batch-output.jsonl': '{"id":"batch_req_1","custom_id":"r-1","response":{"status_code":200}}\n',
+    });
+    const validated = await runCli(['validate', 'exports/'], { cwd: dir });
+    expect(validated.code, validated.stdout).toBe(0);
+    expect(validated.stderr).toMatch(/1 file skipped by the ignore globs/);
+    const imported = await runCli(['import', 'exports/', ...MAP], { cwd: dir });
+    expect(imported.code, imported.stderr).toBe(0);
+    expect(imported.stdout.trim().split('\n')).toHaveLength(4); // both CSV files, two rows each
+    expect(imported.stderr).not.toMatch(/skipped by the ignore globs/);
+    // The same config's rules do apply to import's gate (alice@example.com is not rejected).
+    expect(imported.stderr).toMatch(/rejected 0 ✔/);
   });
 
   it("send's local check (--dry-run): the same settings decide what is sent", async () => {

@@ -7,8 +7,6 @@
  * values for every field. Values are built the way JSON.parse builds them (own
  * "__proto__" keys included, 1e400 as Infinity).
  */
-import { readdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { FIELD_NAMES } from '../src/contract/fields.js';
@@ -16,7 +14,7 @@ import { lintPayload } from '../src/contract/lint.js';
 import { payloadSchema } from '../src/contract/schema.js';
 import { readRecords } from '../src/read/records.js';
 import { payloadArb } from './helpers/arbitraries.js';
-import { PAYLOAD_FIXTURES, lintCtx, sourceFor } from './helpers/payloads.js';
+import { PAYLOAD_FIXTURES, lintCtx, payloadFilesUnder, sourceFor } from './helpers/payloads.js';
 
 const ctx = lintCtx();
 
@@ -33,19 +31,9 @@ function expectAgreement(value: unknown, where: string) {
   }
 }
 
-function filesUnder(dir: string): string[] {
-  const out: string[] = [];
-  for (const name of readdirSync(dir).sort()) {
-    const p = join(dir, name);
-    if (statSync(p).isDirectory()) out.push(...filesUnder(p));
-    else if (/\.(json|jsonl|ndjson)$/.test(name)) out.push(p);
-  }
-  return out;
-}
-
 async function fixtureRecords(): Promise<{ where: string; value: unknown }[]> {
   const out: { where: string; value: unknown }[] = [];
-  for (const path of filesUnder(PAYLOAD_FIXTURES)) {
+  for (const path of payloadFilesUnder(PAYLOAD_FIXTURES)) {
     await readRecords(sourceFor(path), {
       record: (r) => void out.push({ where: `${path.slice(PAYLOAD_FIXTURES.length + 1)}:${r.line}`, value: r.value }),
       fault: () => undefined,

@@ -56,14 +56,14 @@ function expectedStarts(text: string): { line: number; column: number; before: s
   });
 }
 
-/** Lines counted like JSONL: a final newline ends the last line. */
+/** Lines counted like JSONL: a final line end (LF, CRLF or a lone CR) ends the last line. */
 function lineCount(text: string): number {
   if (text === '') return 0;
-  return text.split('\n').length - (text.endsWith('\n') ? 1 : 0);
+  return text.split(/\r\n?|\n/).length - (/[\r\n]$/.test(text) ? 1 : 0);
 }
 
-const space = fc.constantFrom('', ' ', '  ', '\n', '\r\n', '\n  ', '\t', ' \n\n ');
-const format = fc.record({ indent: fc.constantFrom(0, 2, '\t'), crlf: fc.boolean() });
+const space = fc.constantFrom('', ' ', '  ', '\n', '\r\n', '\r', '\r\r\n', '\n  ', '\t', ' \n\n ');
+const format = fc.record({ indent: fc.constantFrom(0, 2, '\t'), eol: fc.constantFrom('\n', '\r\n', '\r') });
 
 /** An array written by hand: any white space around elements and commas, each element formatted on its own. */
 const arrayText = fc
@@ -78,7 +78,7 @@ const arrayText = fc
     const ws = () => gaps[gap++ % gaps.length]!;
     const el = (v: unknown) => {
       const t = JSON.stringify(v, null, format.indent);
-      return format.crlf ? t.replace(/\n/g, '\r\n') : t;
+      return format.eol === '\n' ? t : t.replace(/\n/g, format.eol);
     };
     const body = ws() + '[' + items.map((v) => ws() + el(v) + ws()).join(',') + ws() + ']' + ws();
     return { text: (bom ? '\uFEFF' : '') + body, items };

@@ -3,6 +3,7 @@
  * started per test (port 0) and closed after it.
  */
 import { startEmulatorForTest } from './helpers/emulators.js';
+import { cleanPayload } from './helpers/payloads.js';
 import { readFile, mkdtemp, writeFile } from 'node:fs/promises';
 import { Agent, request as httpRequest, type IncomingMessage } from 'node:http';
 import { connect } from 'node:net';
@@ -18,22 +19,9 @@ const INGEST = '/v1/ingest/llm-request';
 
 const start = startEmulatorForTest;
 
+/** A clean test-mode payload (without the optional null fields). */
 function payload(id: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
-  return {
-    externalRequestId: id,
-    provider: 'openai',
-    model: 'gpt-4o-mini',
-    promptVersion: 'summary_v3',
-    endpointTag: 'checkout.ai_summary',
-    inputTokens: 120,
-    outputTokens: 45,
-    totalTokens: 165,
-    latencyMs: 820,
-    status: 'success',
-    dataMode: 'test',
-    environment: 'staging',
-    ...extra,
-  };
+  return cleanPayload({ externalRequestId: id, errorCode: undefined, userId: undefined, dataMode: 'test', environment: 'staging', ...extra });
 }
 
 async function post(e: Emulator, body: unknown, opts: { path?: string; key?: string | undefined } = {}) {

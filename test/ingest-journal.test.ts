@@ -139,6 +139,30 @@ describe('itemsFromSources', () => {
     expect(items[1]!.where).toBe(`${arr}:2`);
   });
 
+  it('a record with a duplicate key is one item, refused with the rule validate reports (JSONL, an array, one object)', async () => {
+    const lines = join(dir, 'dup.jsonl');
+    writeFileSync(lines, '{"a":1}\n{"a":2,"b":0,"a":3}\n{"a":4}\n');
+    const arr = join(dir, 'dup-arr.json');
+    writeFileSync(arr, '[{"a":1},\n {"b":{"c":1,"c":2}}]');
+    const one = join(dir, 'dup-one.json');
+    writeFileSync(one, '{\n"a":1,\n"a":2\n}');
+    const items = await collect(
+      itemsFromSources([
+        { name: lines, path: lines, format: 'jsonl' },
+        { name: arr, path: arr, format: 'json' },
+        { name: one, path: one, format: 'json' },
+      ]),
+    );
+    expect(items).toEqual([
+      { value: { a: 1 }, where: `${lines}:1` },
+      { value: { a: 3, b: 0 }, where: `${lines}:2`, readError: '/a: key "a" appears twice in one object (line 2, column 14) [json/duplicate-key]' },
+      { value: { a: 4 }, where: `${lines}:3` },
+      { value: { a: 1 }, where: `${arr}:1` },
+      { value: { b: { c: 2 } }, where: `${arr}:2`, readError: '/1/b/c: key "c" appears twice in one object (line 2, column 14) [json/duplicate-key]' },
+      { value: { a: 2 }, where: `${one}:1`, readError: '/a: key "a" appears twice in one object (line 3, column 1) [json/duplicate-key]' },
+    ]);
+  });
+
   it('keeps memory bounded: the reader waits for the consumer', async () => {
     const f = join(dir, 'big.jsonl');
     writeFileSync(f, Array.from({ length: 5000 }, (_, i) => JSON.stringify({ i })).join('\n'));

@@ -9,6 +9,7 @@ import { createClient } from '../src/ingest/client.js';
 import { resolveTarget } from '../src/ingest/config.js';
 import { Sender, type EventResult, type SendItem, type SenderOptions, type SenderHooks } from '../src/ingest/sender.js';
 import { DEFAULT_POLICY } from '../src/ingest/retry.js';
+import { sendItem } from './helpers/payloads.js';
 import { VirtualClock } from './helpers/virtual-clock.js';
 import { acceptingScript, ok, startScriptedServer, type Script, type ScriptedServer } from './helpers/scripted-server.js';
 
@@ -19,26 +20,7 @@ afterEach(async () => {
   servers = [];
 });
 
-function event(i: number, extra: Record<string, unknown> = {}): SendItem {
-  return {
-    value: {
-      externalRequestId: `ext_t_${i}`,
-      provider: 'openai',
-      model: 'gpt-4o-mini',
-      promptVersion: 'v1',
-      endpointTag: 'test.tag',
-      inputTokens: 10,
-      outputTokens: 5,
-      totalTokens: 15,
-      latencyMs: 100,
-      status: 'success',
-      dataMode: 'test',
-      environment: 'staging',
-      ...extra,
-    },
-    where: `test #${i}`,
-  };
-}
+const event = sendItem;
 const events = (n: number) => Array.from({ length: n }, (_, i) => event(i + 1));
 
 async function send(

@@ -4,14 +4,12 @@
  * finds — same rules, pointers, messages, hints, in the same order — on every payload
  * fixture record and on generated payloads mixing valid and invalid values for every field.
  */
-import { readdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { lintPayload, type Finding } from '../src/contract/lint.js';
 import { readRecords } from '../src/read/records.js';
 import { payloadArb } from './helpers/arbitraries.js';
-import { NOW, PAYLOAD_FIXTURES, cleanPayload, lintCtx, sourceFor } from './helpers/payloads.js';
+import { NOW, PAYLOAD_FIXTURES, cleanPayload, lintCtx, payloadFilesUnder, sourceFor } from './helpers/payloads.js';
 
 const ctx = lintCtx();
 const errorsOnly = { ...ctx, errorsOnly: true };
@@ -25,20 +23,10 @@ function expectSameErrors(value: unknown, now = NOW): { errors: number; warnings
   return { errors: errors.length, warnings: full.length - errors.length };
 }
 
-function filesUnder(dir: string): string[] {
-  const out: string[] = [];
-  for (const name of readdirSync(dir).sort()) {
-    const p = join(dir, name);
-    if (statSync(p).isDirectory()) out.push(...filesUnder(p));
-    else if (/\.(json|jsonl|ndjson)$/.test(name)) out.push(p);
-  }
-  return out;
-}
-
 describe('lintPayload errorsOnly', () => {
   it('finds exactly the full lint’s errors on every payload fixture record', async () => {
     const values: unknown[] = [];
-    for (const path of filesUnder(PAYLOAD_FIXTURES)) {
+    for (const path of payloadFilesUnder(PAYLOAD_FIXTURES)) {
       await readRecords(sourceFor(path), { record: (r) => void values.push(r.value), fault: () => undefined });
     }
     expect(values.length).toBeGreaterThan(80);

@@ -48,6 +48,27 @@ describe('LineIndex', () => {
     expect(idx.at(9, 10, text)).toEqual({ line: 13, column: 2, text: 'ef' });
     expect(idx.at(1, 1, text)).toEqual({ line: 1, column: 2, text: 'ab' });
   });
+
+  it('a lone CR ends a line too (old Mac files), and CR CR LF is two line ends', () => {
+    const text = 'ab\rcd\r\r\nef\n\rgh';
+    const idx = new LineIndex(text);
+    expect(idx.at(3, 1, text)).toEqual({ line: 2, column: 1, text: 'cd' });
+    expect(idx.at(4, 1, text)).toEqual({ line: 2, column: 2, text: 'cd' });
+    expect(idx.at(6, 1, text)).toEqual({ line: 3, column: 1, text: '' });
+    expect(idx.at(8, 1, text)).toEqual({ line: 4, column: 1, text: 'ef' });
+    expect(idx.at(12, 1, text)).toEqual({ line: 6, column: 1, text: 'gh' });
+  });
+
+  it('gives the same positions whatever the line ends (LF, CRLF, CR)', () => {
+    const lf = JSON.stringify({ provider: 'openai', metadata: { tags: ['a', 'b'] }, inputTokens: '12' }, null, 2);
+    for (const eol of ['\r\n', '\r']) {
+      const other = lf.replace(/\n/g, eol);
+      const a = new Locator(lf).locate('/inputTokens', 'value');
+      const b = new Locator(other).locate('/inputTokens', 'value');
+      expect(b).toEqual(a);
+      expect(new Locator(other).locate('/metadata/tags/1', 'value')).toEqual(new Locator(lf).locate('/metadata/tags/1', 'value'));
+    }
+  });
 });
 
 describe('Locator in a JSONL line', () => {

@@ -104,7 +104,7 @@ describe('installed from the tarball into a fresh project', () => {
   it('the API works from an ESM import and agrees with the installed CLI', async () => {
     writeFileSync(
       join(project, 'consumer.mjs'),
-      `import { lintPayload, validateFiles, startEmulator, OpsmeterError, EXIT, VERSION } from 'opsmeter';
+      `import { lintPayload, validateFiles, startEmulator, loadConfig, findConfig, ConfigFileError, OpsmeterError, EXIT, VERSION } from 'opsmeter';
 const out = { version: VERSION };
 const payload = { externalRequestId: 'c1', provider: 'openai', model: 'gpt-4o-mini', promptVersion: 'v1', endpointTag: 't',
   inputTokens: 1, outputTokens: 2, latencyMs: 5, status: 'success', dataMode: 'test', environment: 'staging' };
@@ -120,6 +120,10 @@ out.rules = {
 };
 try { lintPayload(payload, { rules: { 'payload/missing-latencyy': 'off' } }); } catch (e) { out.rules.unknown = { isOpsmeterError: e instanceof OpsmeterError, exitCode: e.exitCode, message: e.message, hint: e.hint }; }
 try { await validateFiles('missing.jsonl'); } catch (e) { out.missing = { isOpsmeterError: e instanceof OpsmeterError, exitCode: e.exitCode, usage: EXIT.usage, message: e.message }; }
+// opsmeter.config.json in a repository of its own: found by validateFiles and loadConfig as the CLI finds it.
+out.config = { found: findConfig('with-config'), report: await validateFiles(['e.jsonl'], { cwd: 'with-config' }) };
+out.config.lint = lintPayload(noLatency, { config: await loadConfig(undefined, { cwd: 'with-config' }) }).map((p) => p.rule + ':' + p.severity);
+try { await validateFiles(['e.jsonl'], { cwd: 'bad-config' }); } catch (e) { out.config.bad = { isConfigFileError: e instanceof ConfigFileError, isOpsmeterError: e instanceof OpsmeterError, exitCode: e.exitCode, message: e.message, hint: e.hint }; }
 const emulator = await startEmulator();
 const res = await fetch(emulator.url + '/v1/ingest/llm-request', { method: 'POST', headers: { 'content-type': 'application/json', 'x-api-key': emulator.apiKey }, body: JSON.stringify(payload) });
 out.emulator = { url: emulator.url, status: res.status, ok: (await res.json()).ok, rows: emulator.rows().map((r) => r.externalRequestId) };
@@ -127,6 +131,14 @@ await emulator.close();
 process.stdout.write(JSON.stringify(out));
 `,
     );
+    for (const [name, config] of [['with-config', '{ "rules": { "payload/missing-latency": "error" }, "ignore": ["skip/**"] }'], ['bad-config', '{ "rulez": {} }']]) {
+      mkdirSync(join(project, name!, '.git'), { recursive: true });
+      mkdirSync(join(project, name!, 'skip'), { recursive: true });
+      writeFileSync(join(project, name!, 'opsmeter.config.json'), config!);
+      const line = '{"externalRequestId":"w1","provider":"openai","model":"gpt-4o-mini","promptVersion":"v1","endpointTag":"t","inputTokens":1,"outputTokens":2,"status":"success"}\n';
+      writeFileSync(join(project, name!, 'e.jsonl'), line);
+      writeFileSync(join(project, name!, 'skip', 'broken.jsonl'), '{"provider":\n');
+    }
     const env = { XDG_CACHE_HOME: cacheHome };
     const api = await run(process.execPath, ['consumer.mjs'], project, 60_000, env);
     expect(api.code, api.stderr).toBe(0);
@@ -166,6 +178,15 @@ process.stdout.write(JSON.stringify(out));
     expect(out.configured.rules).toEqual({ 'payload/missing-prompt-version': 'off', 'catalog/unknown-model': 'error' });
     expect(out.configured.summary).toMatchObject({ errors: 3, maxWarnings: 0 });
     expect(out.configured.byRule['payload/missing-prompt-version']).toBeUndefined();
+
+    // opsmeter.config.json: the installed API finds and applies it as the installed CLI does.
+    expect(out.config.found).toBe(join(project, 'with-config', 'opsmeter.config.json'));
+    const inRepo = await run(process.execPath, [join(project, 'node_modules', '.bin', 'opsmeter'), 'validate', '--format', 'json', 'e.jsonl'], join(project, 'with-config'), 60_000, env);
+    expect(inRepo.code, inRepo.stderr).toBe(1);
+    expect(out.config.report).toEqual(JSON.parse(inRepo.stdout));
+    expect(out.config.report.rules).toEqual({ 'payload/missing-latency': 'error' });
+    expect(out.config.lint).toEqual(['payload/missing-latency:error']);
+    expect(out.config.bad).toMatchObject({ isConfigFileError: true, isOpsmeterError: true, exitCode: 2, message: expect.stringMatching(/unknown key "rulez"/), hint: 'did you mean "rules"?' });
   });
 
   it('importing it loads the linter, not the readers, the emulator or any heavy package', async () => {
@@ -191,7 +212,7 @@ process.stdout.write(JSON.stringify(out));
   it('a TypeScript consumer typechecks against the shipped declarations, and misuse does not', async () => {
     writeFileSync(
       join(project, 'consumer.ts'),
-      `import { lintPayload, startEmulator, validateFiles, OpsmeterError, type Payload, type Problem, type RunningEmulator, type ValidationReport } from 'opsmeter';
+      `import { lintPayload, loadConfig, findConfig, startEmulator, validateFiles, ConfigFileError, OpsmeterError, type OpsmeterConfig, type Payload, type Problem, type RunningEmulator, type ValidationReport } from 'opsmeter';
 
 const payload: Payload = { provider: 'openai', model: 'gpt-4o-mini', status: 'success', inputTokens: 1, outputTokens: 2 };
 const problems: Problem[] = lintPayload(payload, { now: new Date(), rules: { 'payload/missing-latency': 'off', 'payload/unknown-field': 'error' } });
@@ -211,6 +232,19 @@ export function exitCodeOf(e: unknown): number | undefined {
   return e instanceof OpsmeterError ? e.exitCode : undefined;
 }
 
+export async function withConfig(): Promise<number> {
+  const found: string | undefined = findConfig(process.cwd());
+  const config: OpsmeterConfig | undefined = await loadConfig();
+  const named: OpsmeterConfig = await loadConfig('opsmeter.config.json', { cwd: '.' });
+  const levels: string[] = Object.values(named.rules);
+  const problems: Problem[] = lintPayload(payload, { config, rules: { 'payload/missing-latency': 'off' } });
+  const a = await validateFiles('payloads/', { cwd: '.', config: false });
+  const b = await validateFiles('payloads/', { config: 'ci/opsmeter.config.json' });
+  const c = await validateFiles('payloads/', { config: named, quiet: true });
+  const bad = (e: unknown): string | undefined => (e instanceof ConfigFileError ? e.hint : undefined);
+  return (found?.length ?? 0) + levels.length + problems.length + a.summary.errors + b.summary.errors + c.summary.errors + (bad(null)?.length ?? 0);
+}
+
 // @ts-expect-error status is "success" or "error"
 export const wrongStatus: Payload = { provider: 'openai', model: 'm', status: 'ok' };
 // @ts-expect-error lintPayload is synchronous: it returns problems, not a promise
@@ -219,6 +253,10 @@ lintPayload(payload).then(() => {});
 lintPayload(payload, { rules: { 'payload/missing-latency': 'warn' } });
 // @ts-expect-error maxErrors is a number
 validateFiles('a.jsonl', { maxErrors: 'ten' });
+// @ts-expect-error lintPayload is synchronous: it takes a loaded config, not a path
+lintPayload(payload, { config: 'opsmeter.config.json' });
+// @ts-expect-error loadConfig is asynchronous: a promise is not a config
+lintPayload(payload, { config: loadConfig() });
 `,
     );
     writeFileSync(

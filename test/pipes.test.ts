@@ -108,6 +108,7 @@ describe('the pretty code frame fits the terminal', () => {
     omitted: 0,
     omittedErrors: 0,
     quietWarnings: 0,
+    warningsSkipped: false,
     bailed: false,
     byRule: { 'payload/type': 1 },
   });

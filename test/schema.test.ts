@@ -10,7 +10,6 @@
  *  - createdAt that has the ISO-8601 shape but is not a date (month 13, minute 60, February 30):
  *    JSON Schema has the pattern only; zod and the linter also parse the date.
  */
-import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import Ajv2020Module from 'ajv/dist/2020.js';
 import fc from 'fast-check';
@@ -21,7 +20,7 @@ import { payloadJsonSchema, payloadSchema } from '../src/contract/schema.js';
 import { readRecords } from '../src/read/records.js';
 import { payloadArb } from './helpers/arbitraries.js';
 import { runCli } from './helpers/cli.js';
-import { PAYLOAD_FIXTURES, sourceFor } from './helpers/payloads.js';
+import { PAYLOAD_FIXTURES, payloadFilesUnder, sourceFor } from './helpers/payloads.js';
 
 type ValidateFn = ((v: unknown) => boolean) & { errors?: unknown };
 const Ajv2020 = ((Ajv2020Module as unknown as { default?: unknown }).default ?? Ajv2020Module) as new (opts: object) => {
@@ -70,16 +69,6 @@ function compare(value: unknown, where: string): 'agree' | 'inexpressible' {
   throw new Error(`ajv ${ajvOk ? 'accepts' : 'refuses'} but zod ${zodOk ? 'accepts' : 'refuses'} ${where}: ${JSON.stringify(value).slice(0, 1000)}\najv: ${JSON.stringify(validate.errors)}`);
 }
 
-function filesUnder(dir: string): string[] {
-  const out: string[] = [];
-  for (const name of readdirSync(dir).sort()) {
-    const p = join(dir, name);
-    if (statSync(p).isDirectory()) out.push(...filesUnder(p));
-    else if (/\.(json|jsonl|ndjson)$/.test(name)) out.push(p);
-  }
-  return out;
-}
-
 describe('opsmeter schema', () => {
   it('prints a JSON Schema draft 2020-12 document generated from the zod schema', () => {
     expect(printed.$schema).toBe('https://json-schema.org/draft/2020-12/schema');
@@ -116,7 +105,7 @@ describe('opsmeter schema', () => {
 describe('ajv (independent JSON Schema validator) and zod agree', () => {
   it('on every fixture record', async () => {
     const counts = { agree: 0, inexpressible: 0, ajvAccepts: 0 };
-    for (const path of filesUnder(PAYLOAD_FIXTURES)) {
+    for (const path of payloadFilesUnder(PAYLOAD_FIXTURES)) {
       await readRecords(sourceFor(path), {
         record: (r) => {
           counts[compare(r.value, `${path}:${r.line}`)]++;

@@ -7,22 +7,14 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { BIN, ROOT, runCli } from './helpers/cli.js';
-import { acceptingScript, ok, startScriptedServer, type Script, type ScriptedServer } from './helpers/scripted-server.js';
+import { acceptingScript, ok, scriptedServers } from './helpers/scripted-server.js';
 
 const KEY = 'om_live_SECRET_123';
 const dir = mkdtempSync(join(tmpdir(), 'opsmeter-send-'));
-let servers: ScriptedServer[] = [];
-afterEach(async () => {
-  await Promise.all(servers.map((s) => s.close()));
-  servers = [];
-});
-async function server(script: Script): Promise<ScriptedServer> {
-  const s = await startScriptedServer(script);
-  servers.push(s);
-  return s;
-}
+const servers = scriptedServers();
+const server = servers.start;
 const env = { OPSMETER_API_KEY: KEY };
 
 function payload(i: number, extra: Record<string, unknown> = {}) {
@@ -170,10 +162,7 @@ describe('opsmeter send', () => {
   });
 
   it('nothing listening: connection refused, exit 5', async () => {
-    const s = await server(() => ok());
-    const url = s.url;
-    await s.close();
-    servers = [];
+    const url = await servers.deadUrl();
     const r = await runCli(['send', '--test', '--max-retries', '1', '--base-url', url], { env });
     expect(r.code).toBe(5);
     expect(r.stderr).toContain('connection refused');

@@ -9,32 +9,15 @@ import { builtinCatalog } from '../src/contract/catalog.js';
 import type { ApiClient, Exchange } from '../src/ingest/client.js';
 import { DEFAULT_POLICY } from '../src/ingest/retry.js';
 import { sendExitCode, summaryJson, summaryText } from '../src/ingest/send-summary.js';
-import { Sender, THROTTLE_JITTER_MAX_MS, UNREACHABLE_AFTER_FAILURES, UNREACHABLE_AFTER_MS, type SendItem } from '../src/ingest/sender.js';
+import { Sender, THROTTLE_JITTER_MAX_MS, UNREACHABLE_AFTER_FAILURES, UNREACHABLE_AFTER_MS } from '../src/ingest/sender.js';
 import { EXIT } from '../src/errors.js';
 import { PLAIN } from '../src/terminal.js';
+import { sendItem } from './helpers/payloads.js';
 import { VirtualClock } from './helpers/virtual-clock.js';
 
 const catalog = builtinCatalog();
 
-function event(i: number): SendItem {
-  return {
-    value: {
-      externalRequestId: `ext_t_${i}`,
-      provider: 'openai',
-      model: 'gpt-4o-mini',
-      promptVersion: 'v1',
-      endpointTag: 'test.tag',
-      inputTokens: 10,
-      outputTokens: 5,
-      totalTokens: 15,
-      latencyMs: 100,
-      status: 'success',
-      dataMode: 'test',
-      environment: 'staging',
-    },
-    where: `test #${i}`,
-  };
-}
+const event = sendItem;
 const events = (n: number) => Array.from({ length: n }, (_, i) => event(i + 1));
 
 const refused: Exchange = { kind: 'network', code: 'ECONNREFUSED', message: 'connection refused', notDelivered: true, elapsedMs: 1 };

@@ -1,21 +1,13 @@
 /** `opsmeter status` end to end against scripted servers on 127.0.0.1. */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { runCli } from './helpers/cli.js';
-import { startScriptedServer, type Script, type ScriptedServer } from './helpers/scripted-server.js';
+import { scriptedServers } from './helpers/scripted-server.js';
 import { bar, failsOn, severityOf } from '../src/ingest/status.js';
 
 const KEY = 'om_live_SECRET_123';
 const env = { OPSMETER_API_KEY: KEY };
-let servers: ScriptedServer[] = [];
-afterEach(async () => {
-  await Promise.all(servers.map((s) => s.close()));
-  servers = [];
-});
-async function server(script: Script) {
-  const s = await startScriptedServer(script);
-  servers.push(s);
-  return s;
-}
+const servers = scriptedServers();
+const server = servers.start;
 
 /** The documented example (docs/api-facts.md §1.4). */
 const DOC_EXAMPLE = {
@@ -105,10 +97,7 @@ describe('opsmeter status', () => {
   });
 
   it('network failure, timeout, 5xx or a non-JSON answer → exit 5', async () => {
-    const down = await server(() => ({ status: 200, body: {} }));
-    const url = down.url;
-    await down.close();
-    servers = [];
+    const url = await servers.deadUrl();
     const r = await runCli(['status', '--max-retries', '0', '--base-url', url], { env });
     expect(r.code).toBe(5);
     expect(r.stderr).toContain('connection refused');

@@ -3,22 +3,31 @@
  * (docs/api.md). A thin layer over the core the CLI runs, so a unit test and
  * `opsmeter validate` judge a payload alike. Like src/cli/ it is an entry point: nothing in
  * src/ imports it. Only the linter and the catalog load at import time; the file readers,
- * the report and the emulator load on first use of the function that needs them.
+ * the report, the config schema (zod) and the emulator load on first use of the function
+ * that needs them.
+ *
+ * Configuration is split as ESLint splits it between its sync `Linter` (given a config) and
+ * its async `ESLint` class (which finds one): validateFiles finds opsmeter.config.json as the
+ * CLI does; lintPayload, being synchronous, takes one loaded with loadConfig.
  */
 import { statSync } from 'node:fs';
+import { isAbsolute, relative, resolve } from 'node:path';
 import { catalogFromJson, type Catalog, type CatalogEntry } from '../contract/catalog.js';
 import { catalogCachePath, describeCatalog, loadCatalog } from '../contract/catalog-file.js';
 import type { DataMode, Environment, PartialReason, Payload, Status } from '../contract/fields.js';
 import { lintPayload as lintRecord } from '../contract/lint.js';
 import { rulePolicy, type RuleLevel, type RuleSettings } from '../contract/rule-settings.js';
 import type { Severity } from '../contract/rules.js';
+import { findConfigFile } from '../config/find.js';
+import { ConfigFileError, type OpsmeterConfig } from '../config/load.js';
+import { configFor, mergeRules } from '../config/settings.js';
 import type { EmulatorOptions as ServerOptions, EmulatorStats, RequestLogEntry } from '../emulator/server.js';
 import { EXIT, OpsmeterError } from '../errors.js';
 import type { JsonReport } from '../report/json.js';
 import { VERSION } from '../version.js';
 
-export { EXIT, OpsmeterError, VERSION };
-export type { CatalogEntry, DataMode, EmulatorStats, Environment, PartialReason, Payload, RequestLogEntry, RuleLevel, RuleSettings, Severity, Status };
+export { ConfigFileError, EXIT, OpsmeterError, VERSION };
+export type { OpsmeterConfig, CatalogEntry, DataMode, EmulatorStats, Environment, PartialReason, Payload, RequestLogEntry, RuleLevel, RuleSettings, Severity, Status };
 
 /** One problem with one payload: what `validate` reports, without the file position. */
 export interface Problem {
@@ -61,20 +70,38 @@ export interface LintOptions {
   catalog?: string | CatalogDocument;
   /**
    * Severity per rule id, as in opsmeter.config.json: `{ "payload/missing-latency": "off" }`.
-   * An unknown rule id or level throws an OpsmeterError (exitCode 2) naming it. The object is
-   * compiled once: do not mutate it between calls.
+   * Laid over the config's rules, rule by rule (as `--rule` over the file). An unknown rule id
+   * or level throws an OpsmeterError (exitCode 2) naming it. The object is compiled once: do
+   * not mutate it between calls.
    */
   rules?: RuleSettings;
+  /**
+   * A config loaded with `loadConfig()`: its `rules` and `catalog` apply (the options above
+   * beat them). lintPayload never reads a file itself; undefined (no config found) is fine.
+   */
+  config?: OpsmeterConfig;
   /** The clock for the createdAt age checks (epoch ms or a Date); default now. */
   now?: number | Date;
 }
 
-export interface ValidateFilesOptions extends LintOptions {
+export interface ValidateFilesOptions extends Omit<LintOptions, 'config'> {
+  /**
+   * opsmeter.config.json, as the CLI finds it: default, the one in `cwd` or the nearest parent
+   * up to the git root; a path (relative to `cwd`) names one (the CLI's --config); `false`
+   * ignores config files (--no-config); or a config loaded with `loadConfig()`. Its `rules`,
+   * `catalog`, `ignore` and `maxWarnings` apply; the options given here beat them.
+   */
+  config?: string | false | OpsmeterConfig;
+  /** Where the config is looked for and relative paths start; default process.cwd(). */
+  cwd?: string;
   /** Recorded in the report's summary (warnings fail the run); default false. */
   strict?: boolean;
-  /** Recorded in the report's summary: more warnings than this fail the run. */
+  /** Recorded in the report's summary: more warnings than this fail the run (beats the config's maxWarnings). */
   maxWarnings?: number;
-  /** List errors only (warnings are still counted: `summary.quietWarnings`). */
+  /**
+   * Report errors only, as `--quiet` (ESLint 9's): warnings are not checked, unless `strict` or
+   * `maxWarnings` needs their count (then they are counted, not listed: `summary.quietWarnings`).
+   */
   quiet?: boolean;
   /** List at most this many problems (counts stay exact); default: all of them. */
   maxErrors?: number;
@@ -90,7 +117,12 @@ export interface ValidateFilesOptions extends LintOptions {
  * an externalRequestId reused across payloads) are validateFiles' job.
  */
 export function lintPayload(value: unknown, options: LintOptions = {}): Problem[] {
-  const findings = lintRecord(value, { catalog: catalogFor(options.catalog), now: clockOf(options.now), rules: options.rules });
+  const config = options.config;
+  if (config !== undefined && !isLoadedConfig(config)) {
+    throw new TypeError('lintPayload: config must be what loadConfig() returned (lintPayload is synchronous and reads no file; validateFiles takes a path)');
+  }
+  const rules = rulesFor(config, options.rules);
+  const findings = lintRecord(value, { catalog: catalogFor(options.catalog ?? configCatalog(config)), now: clockOf(options.now), rules });
   // Every problem says what to do: the finding's own hint, else the rule's (as validate does).
   return findings.map((f) => ({ rule: f.rule.id, severity: f.rule.severity, pointer: f.pointer, message: f.message, hint: f.hint ?? f.rule.hint }));
 }
@@ -114,24 +146,38 @@ export async function validateFiles(paths: string | readonly string[], options: 
   if (options.maxWarnings !== undefined && !(Number.isSafeInteger(options.maxWarnings) && options.maxWarnings >= 0)) {
     throw new TypeError(`validateFiles: maxWarnings must be a whole number ≥ 0, got ${String(options.maxWarnings)}`);
   }
-  const catalog = catalogFor(options.catalog);
-  const rules = options.rules === undefined ? undefined : rulePolicy(options.rules);
-  const [{ expandPaths, noPayloadFiles }, { validateSources }, { jsonReport }] = await Promise.all([
+  if (options.cwd !== undefined && (typeof options.cwd !== 'string' || options.cwd === '')) throw new TypeError('validateFiles: cwd must be a directory path');
+  if (!(options.config === undefined || options.config === false || typeof options.config === 'string' || isLoadedConfig(options.config))) {
+    throw new TypeError('validateFiles: config must be a path, false, or what loadConfig() returned');
+  }
+  const cwd = resolve(options.cwd ?? '.');
+  const config = await configFor(options.config, cwd);
+  const catalog = catalogFor(options.catalog ?? configCatalog(config));
+  const ruleSettings = rulesFor(config, options.rules);
+  const rules = ruleSettings === undefined ? undefined : rulePolicy(ruleSettings);
+  const maxWarnings = options.maxWarnings ?? config?.maxWarnings;
+  const [{ expandPaths, noPayloadFiles }, { validateSources, quietCountsWarnings }, { jsonReport }, { resolveSettings }] = await Promise.all([
     import('../read/paths.js'),
     import('../validate/validate.js'),
     import('../report/json.js'),
+    import('../config/settings.js'),
   ]);
   if (list.length === 0 && !options.allowEmpty) {
     throw new OpsmeterError('no input: give payload files, directories or globs', EXIT.usage, 'validateFiles(["payloads/"]); allowEmpty: true makes this an empty report');
   }
-  const expanded = await expandPaths(list);
+  // With a cwd, relative paths start there and files are named relative to it, as a CLI run from that folder names them.
+  const expanded = await expandPaths(options.cwd === undefined ? list : list.map((p) => (isAbsolute(p) ? p : resolve(cwd, p))));
   if (expanded.emptyMatches.length > 0 && !options.allowEmpty) {
     throw noPayloadFiles(expanded.emptyMatches, 'check the path or the glob; allowEmpty: true makes this an empty report');
   }
-  const result = await validateSources(expanded.sources, { catalog, now: clockOf(options.now), bail: options.bail, maxProblems: maxErrors, quiet: options.quiet === true, rules });
+  const sources = options.cwd === undefined ? expanded.sources : expanded.sources.map((s) => ({ ...s, name: relative(cwd, s.path) || s.path }));
+  // The config's ignore globs, as the CLI applies them (its settings without rules: those are resolved above).
+  const { kept } = await (await resolveSettings({ config: config ?? false, cwd })).filter(sources);
+  const countQuietWarnings = quietCountsWarnings({ strict: options.strict === true, maxWarnings });
+  const result = await validateSources(kept, { catalog, now: clockOf(options.now), bail: options.bail, maxProblems: maxErrors, quiet: options.quiet === true, countQuietWarnings, rules });
   return jsonReport(result, {
     strict: options.strict === true,
-    maxWarnings: options.maxWarnings,
+    maxWarnings,
     ruleSettings: rules?.overrides,
     version: VERSION,
     catalog: describeCatalog(catalog),
@@ -178,6 +224,55 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     stats: () => emulator.stats(),
     close: () => emulator.close(),
   };
+}
+
+export interface LoadConfigOptions {
+  /** Where a relative path starts and where the search begins; default process.cwd(). */
+  cwd?: string;
+}
+
+/**
+ * The path of the opsmeter.config.json that applies in `cwd` (default process.cwd()): the
+ * one there or in the nearest parent, stopping at the git root; undefined when there is none.
+ */
+export function findConfig(cwd: string = process.cwd()): string | undefined {
+  return findConfigFile(cwd);
+}
+
+/**
+ * Reads and checks an opsmeter.config.json: the file at `path` (relative to `options.cwd`),
+ * or without a path the one findConfig finds (undefined when there is none). The result is
+ * frozen; pass it as `config` to lintPayload or validateFiles. A config that cannot be read
+ * or is not valid rejects with a ConfigFileError (an OpsmeterError, exitCode 2) whose message
+ * names the file, the line and what is wrong, and whose hint says what to do.
+ */
+export function loadConfig(path: string, options?: LoadConfigOptions): Promise<OpsmeterConfig>;
+export function loadConfig(path?: undefined, options?: LoadConfigOptions): Promise<OpsmeterConfig | undefined>;
+export async function loadConfig(path?: string, options: LoadConfigOptions = {}): Promise<OpsmeterConfig | undefined> {
+  if (path !== undefined && (typeof path !== 'string' || path === '')) throw new TypeError('loadConfig: path must be a non-empty string (or omitted, to look for the config)');
+  const config = await configFor(path, resolve(options.cwd ?? '.'));
+  if (config) loadedConfigs.add(config);
+  return config;
+}
+
+/** Configs loadConfig returned, so a hand-made object is told apart (its paths would not be resolved). */
+const loadedConfigs = new WeakSet<object>();
+const isLoadedConfig = (c: unknown): c is OpsmeterConfig => typeof c === 'object' && c !== null && loadedConfigs.has(c);
+
+/** A config's catalog, unless OPSMETER_CATALOG is set: as in the CLI, the environment beats the file. */
+function configCatalog(config: OpsmeterConfig | undefined): string | undefined {
+  return process.env.OPSMETER_CATALOG || config?.catalog;
+}
+
+/** Merged rule settings, one object per (config, rules) pair so they are compiled once. */
+const mergedRules = new WeakMap<object, WeakMap<object, RuleSettings>>();
+function rulesFor(config: OpsmeterConfig | undefined, rules: RuleSettings | undefined): RuleSettings | undefined {
+  if (config === undefined || rules === undefined) return mergeRules(config, rules);
+  let byRules = mergedRules.get(config);
+  if (!byRules) mergedRules.set(config, (byRules = new WeakMap()));
+  let merged = byRules.get(rules);
+  if (!merged) byRules.set(rules, (merged = Object.freeze(mergeRules(config, rules)!)));
+  return merged;
 }
 
 function clockOf(now: number | Date | undefined): number {

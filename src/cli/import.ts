@@ -63,7 +63,7 @@ export function registerImport(program: Command): void {
     .command('import')
     .description('convert provider usage exports and request logs (CSV / JSONL / JSON, .gz too) into payload JSONL')
     .argument('[paths...]', 'files, directories, globs, or - for stdin')
-    .addOption(new Option('--from <format>', 'source format (auto sniffs the first records and says what it chose)').choices(FORMATS).default('auto'))
+    .addOption(new Option('--from <format>', 'source format (auto sniffs each file\'s first records and says what it chose; a folder of several formats is read in one run)').choices(FORMATS).default('auto'))
     .option('--map <field=source>', 'generic csv/jsonl: payload field from a column, JSON path or \'literal\' (repeatable)', collect, [])
     .option('-o, --output <file>', 'write payload JSONL here instead of stdout')
     .option('--rejects <file>', 'write every rejected row here as JSONL {file, line, reason, raw}')
@@ -140,10 +140,11 @@ async function checkSend(flags: ImportFlags, command: Command, sendOnly: readonl
 
 async function runImportCommand(paths: string[], flags: ImportFlags, command: Command, sendOnly: readonly Option[]): Promise<number> {
   await checkSend(flags, command, sendOnly);
-  const [{ expandPaths }, registry, run, detect, generic, summary, { LineSink }, { writeFile }, { BatchIds }, { PayloadQueue, SendingStopped }, { PriceBook }] = await Promise.all([
+  const [{ expandPaths }, registry, run, { runGroups }, detect, generic, summary, { LineSink }, { writeFile }, { BatchIds }, { PayloadQueue, SendingStopped }, { PriceBook }] = await Promise.all([
     import('../read/paths.js'),
     import('../importers/adapters/index.js'),
     import('../importers/run.js'),
+    import('../importers/run-groups.js'),
     import('../importers/detect.js'),
     import('../importers/adapters/generic.js'),
     import('../importers/import-summary.js'),
@@ -198,40 +199,55 @@ async function runImportCommand(paths: string[], flags: ImportFlags, command: Co
   };
   const ANY_INPUT = /\.(csv|json|jsonl|ndjson|jsonl\.out)(\.gz)?$/i;
 
-  let adapter = registry.adapterById(flags.from);
+  type Source = import('../read/records.js').Source;
   let autoReason: string | undefined;
-  let sources;
-  const opened = new Map<import('../read/records.js').Source, import('../importers/source.js').OpenedSource>();
+  let found: { adapter: import('../importers/types.js').Adapter; sources: Source[] }[];
+  const opened = new Map<Source, import('../importers/source.js').OpenedSource>();
   if (flags.from === 'auto') {
     const all = await expand(ANY_INPUT);
-    const found = await detect.detect(all);
-    adapter = found.adapter;
-    autoReason = found.reason;
-    process.stderr.write(`opsmeter import: --from auto chose ${adapter.id} (${autoReason})\n`);
-    sources = all.some((s) => s.path !== '-') ? await expand(adapter.fileFilter ?? ANY_INPUT) : all;
+    const detection = await detect.detect(all);
+    autoReason = detection.reason;
+    found = detection.groups;
+    if (found.length === 1) {
+      const adapter = found[0]!.adapter;
+      process.stderr.write(`opsmeter import: --from auto chose ${adapter.id} (${autoReason})\n`);
+      const sources = all.some((s) => s.path !== '-') ? await expand(adapter.fileFilter ?? ANY_INPUT) : all;
+      found = [{ adapter, sources }];
+    } else {
+      // Several formats: each file is read as the format found for it (the summary lists them).
+      process.stderr.write(`opsmeter import: --from auto found ${found.length} formats: ${found.map((g) => `${g.adapter.id} (${g.sources.length} ${g.sources.length === 1 ? 'file' : 'files'})`).join(', ')}; each file is read as its own format\n`);
+    }
     // Re-expanding creates new Source objects: carry the opened stdin over.
-    if (found.openedStdin) for (const s of sources) if (s.path === '-') opened.set(s, found.openedStdin);
+    if (detection.openedStdin) for (const g of found) for (const s of g.sources) if (s.path === '-') opened.set(s, detection.openedStdin);
   } else {
+    const adapter = registry.adapterById(flags.from);
     if (!adapter) {
       throw new OpsmeterError(`--from ${flags.from}: this build has no ${flags.from} importer yet`, EXIT.usage, `available: ${registry.formatIds().join(', ')}`);
     }
-    sources = await expand(adapter.fileFilter ?? ANY_INPUT);
+    found = [{ adapter, sources: await expand(adapter.fileFilter ?? ANY_INPUT) }];
   }
-
-  if (flags.batchId !== undefined && !BATCH_FORMATS.includes(adapter.id)) {
-    throw new OpsmeterError(`--batch-id applies to openai-batch, anthropic-batch and bedrock files; --from auto chose ${adapter.id}`, EXIT.usage);
+  const ids = found.map((g) => g.adapter.id);
+  const chose = ids.length === 1 ? `--from auto chose ${ids[0]}` : `--from auto found ${ids.join(', ')}`;
+  if (flags.batchId !== undefined && !ids.some((id) => BATCH_FORMATS.includes(id))) {
+    throw new OpsmeterError(`--batch-id applies to openai-batch, anthropic-batch and bedrock files; ${chose}`, EXIT.usage);
   }
-  if (flags.model !== undefined && adapter.id !== 'bedrock') {
-    throw new OpsmeterError(`--model applies to bedrock batch output; --from auto chose ${adapter.id}`, EXIT.usage);
+  if (flags.model !== undefined && !ids.includes('bedrock')) {
+    throw new OpsmeterError(`--model applies to bedrock batch output; ${chose}`, EXIT.usage);
   }
-  const batchIds = adapter.id === 'openai-batch' || adapter.id === 'anthropic-batch' || adapter.id === 'bedrock' ? new BatchIds(adapter.id, flags.batchId) : undefined;
   const settings = await resolveSettings(flags);
   const catalog = loadCatalog(flags.catalog ?? settings.catalog);
   const now = Date.now();
   const prices = await PriceBook.load(new Date(now));
-  const ctx = { map, batchIds, model: flags.model };
-  const pre = await run.openAllSources(adapter, ctx, sources.filter((s) => !opened.has(s)));
-  for (const [s, o] of pre) opened.set(s, o);
+  const groups = found.map((g) => {
+    const id = g.adapter.id;
+    const batchIds = id === 'openai-batch' || id === 'anthropic-batch' || id === 'bedrock' ? new BatchIds(id, flags.batchId) : undefined;
+    return { adapter: g.adapter, sources: g.sources, ctx: { map, batchIds, model: id === 'bedrock' ? flags.model : undefined } };
+  });
+  // Every CSV header of every format is checked before anything is written.
+  for (const g of groups) {
+    const pre = await run.openAllSources(g.adapter, g.ctx, g.sources.filter((s) => !opened.has(s)));
+    for (const [s, o] of pre) opened.set(s, o);
+  }
 
   const toFile = flags.output !== undefined && flags.output !== '-';
   const file = toFile ? LineSink.toFile(flags.output!) : undefined;
@@ -260,10 +276,7 @@ async function runImportCommand(paths: string[], flags: ImportFlags, command: Co
   let tally;
   let importError: unknown;
   try {
-    tally = await run.runImport({
-      adapter,
-      sources,
-      ctx,
+    tally = await runGroups(groups, {
       catalog,
       defaults: { dataMode: flags.dataMode, environment: flags.environment, endpointTag: flags.endpointTag, promptVersion: flags.promptVersion },
       hashSalt: flags.hashUserIds,
@@ -303,7 +316,7 @@ async function runImportCommand(paths: string[], flags: ImportFlags, command: Co
   if (!tally) throw new Error('import finished without a tally');
 
   const sctx = {
-    format: adapter.id,
+    format: groups.length === 1 ? groups[0]!.adapter.id : ('mixed' as const),
     chosenBy: flags.from === 'auto' ? ('auto' as const) : ('flag' as const),
     autoReason,
     catalog,
@@ -311,9 +324,10 @@ async function runImportCommand(paths: string[], flags: ImportFlags, command: Co
     userIdsHashed: flags.hashUserIds !== undefined,
     output: queue ? `the API (--send)${toFile ? ` and ${flags.output!}` : ''}` : toFile ? flags.output! : 'stdout',
     rejectsFile: flags.rejects,
-    notes: batchIds?.notes(sources.map((src) => src.name)),
+    notes: groups.flatMap((g) => g.ctx.batchIds?.notes(g.sources.map((src) => src.name)) ?? []),
     now: new Date(now).toISOString(),
   };
+  if (flags.from !== 'auto') sctx.notes.push(...(await otherFormats(tally.files, groups[0]!.sources, flags.from, detect.formatOfFile)));
   const s = summary.buildSummary(tally, sctx);
   if (flags.summaryJson) {
     try {
@@ -333,4 +347,24 @@ async function runImportCommand(paths: string[], flags: ImportFlags, command: Co
   // The send's codes (1 rejected/refused, 3 paused/blocked, 4 auth, 5 gave up, 130
   // interrupted) are all at least the import's 1, so the larger code is the one that matters.
   return Math.max(importCode, sent.code);
+}
+
+/** Files of a `--from X` run whose every row was rejected and that look like another format: one note each. */
+async function otherFormats(
+  files: readonly { file: string; rows: number; rejected: number }[],
+  sources: readonly import('../read/records.js').Source[],
+  from: string,
+  formatOf: (s: import('../read/records.js').Source) => Promise<{ id: string } | undefined>,
+): Promise<string[]> {
+  const notes: string[] = [];
+  const MAX = 20; // each is opened again to look at it; a run of thousands of wrong files needs no more
+  const wrong = files.filter((f) => f.rows > 0 && f.rejected === f.rows);
+  const byName = new Map(sources.map((s) => [s.name, s]));
+  for (const f of wrong.slice(0, MAX)) {
+    const source = byName.get(f.file);
+    const other = source && (await formatOf(source));
+    if (other && other.id !== from) notes.push(`⚠ ${f.file} looks like ${other.id}, not ${from}: its ${f.rows.toLocaleString('en-US')} rows were rejected (import it with --from ${other.id}, or --from auto to read each file as its own format)`);
+  }
+  if (wrong.length > MAX) notes.push(`⚠ ${wrong.length - MAX} more files had every row rejected (see --summary-json files[].rejected)`);
+  return notes;
 }

@@ -33,7 +33,7 @@ export function registerValidate(program: Command): void {
     .option('-o, --output <file>', 'write the report to a file instead of stdout')
     .option('--strict', 'fail on warnings too')
     .option('--max-warnings <n>', 'fail (exit 1) when there are more than n warnings', intArg('--max-warnings', 0))
-    .option('--quiet', 'list errors only (warnings are still counted, and still fail with --strict or --max-warnings)')
+    .option('--quiet', 'report errors only; warnings are not checked, unless --max-warnings or --strict needs their count (then they are counted, not listed)')
     .option('--max-errors <n>', `print at most n problems, errors first (counts stay exact; default ${DEFAULT_MAX_ERRORS} for pretty and github, no cap for json, sarif and junit)`, intArg('--max-errors', 0))
     .option('--bail', 'stop at the first error')
     .option('--allow-empty', 'exit 0 when no payload files are found')
@@ -51,7 +51,7 @@ export function registerValidate(program: Command): void {
 
 async function runValidate(paths: string[], flags: ValidateFlags): Promise<number> {
   const format = flags.format as ReportFormat;
-  const [{ expandPaths, noPayloadFiles }, { validateSources, validateExitCode }, render] = await Promise.all([
+  const [{ expandPaths, noPayloadFiles }, { validateSourcesStreamed, validateExitCode, quietCountsWarnings }, render] = await Promise.all([
     import('../read/paths.js'),
     import('../validate/validate.js'),
     import('../report/index.js').then((m) => m.loadRenderer(format)),
@@ -80,26 +80,32 @@ async function runValidate(paths: string[], flags: ValidateFlags): Promise<numbe
     process.stderr.write(`opsmeter: ${ignored} file${ignored === 1 ? '' : 's'} skipped by the ignore globs of ${settings.config!.path}\n`);
   }
 
-  const result = await validateSources(kept, {
+  const maxWarnings = flags.maxWarnings ?? settings.maxWarnings;
+  const strict = flags.strict === true;
+  const result = await validateSourcesStreamed(kept, {
     catalog,
     bail: flags.bail,
     maxProblems: flags.maxErrors ?? (CAPPED_BY_DEFAULT.has(format) ? DEFAULT_MAX_ERRORS : Infinity),
     quiet: flags.quiet === true,
+    countQuietWarnings: quietCountsWarnings({ strict, maxWarnings }),
     excerpts: format === 'pretty',
     rules: settings.rules,
   });
   const toFile = flags.output !== undefined && flags.output !== '-';
-  const maxWarnings = flags.maxWarnings ?? settings.maxWarnings;
   const ctx = {
     paint: paint(format === 'pretty' && !toFile && useColor(process.stdout)),
-    strict: flags.strict === true,
+    strict,
     maxWarnings,
     ruleSettings: settings.rules?.overrides,
     width: !toFile && process.stdout.isTTY ? process.stdout.columns : undefined,
     version: VERSION,
     catalog: describeCatalog(catalog),
   };
-  await writeOutput(render(result, ctx), flags.output);
+  try {
+    await writeOutput(render(result, ctx), flags.output);
+  } finally {
+    result.close(); // the problems' temp files, if any
+  }
   if (toFile) {
     // The report went to a file: still tell the human on stderr how it went.
     const { summaryLines } = await import('../report/validate-summary.js');

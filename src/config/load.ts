@@ -8,18 +8,21 @@ import { dirname, isAbsolute, resolve } from 'node:path';
 import { closest, checkRuleId, RulePolicy, type RuleSettings } from '../contract/rule-settings.js';
 import { EXIT, OpsmeterError } from '../errors.js';
 
-class ConfigFileError extends OpsmeterError {}
+/** A config file that cannot be read or is not a valid config (exit 2); the API exports it. */
+export class ConfigFileError extends OpsmeterError {}
+
+const SCHEMA_HINT = '`opsmeter schema --config` prints the JSON Schema of the file (docs/validate.md, "Configuration")';
 
 export interface OpsmeterConfig {
   /** The file it came from. */
-  path: string;
+  readonly path: string;
   /** Its folder: `catalog` and `ignore` are relative to it. */
-  dir: string;
-  rules: RuleSettings;
+  readonly dir: string;
+  readonly rules: RuleSettings;
   /** Absolute path of the catalog file, if the config names one. */
-  catalog?: string;
-  ignore: readonly string[];
-  maxWarnings?: number;
+  readonly catalog?: string;
+  readonly ignore: readonly string[];
+  readonly maxWarnings?: number;
 }
 
 export async function loadConfigFile(path: string): Promise<OpsmeterConfig> {
@@ -28,7 +31,11 @@ export async function loadConfigFile(path: string): Promise<OpsmeterConfig> {
     text = await readFile(path, 'utf8');
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    throw new ConfigFileError(`cannot read config ${path}: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : (code ?? (e as Error).message)}`, EXIT.usage);
+    throw new ConfigFileError(
+      `cannot read config ${path}: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : (code ?? (e as Error).message)}`,
+      EXIT.usage,
+      'check the path of the config file, or run without one (--no-config; the API: config: false)',
+    );
   }
   let raw: unknown;
   try {
@@ -49,7 +56,7 @@ export async function loadConfigFile(path: string): Promise<OpsmeterConfig> {
           checkRuleId(key);
         } catch (e) {
           const err = e as OpsmeterError;
-          throw new ConfigFileError(`${path}${at(key)}: rules: ${err.message}`, EXIT.usage, err.hint);
+          throw new ConfigFileError(`${path}${at(key)}: rules: ${err.message}`, EXIT.usage, err.hint ?? SCHEMA_HINT);
         }
       }
       const where = issue.path.length === 0 ? '' : `${issue.path.join('.')}: `;
@@ -62,27 +69,27 @@ export async function loadConfigFile(path: string): Promise<OpsmeterConfig> {
     }
     const name = issue.path.map(String).join('.');
     const last = issue.path[issue.path.length - 1];
-    const message =
-      issue.path[0] === 'rules' && issue.path.length === 2
-        ? `rules["${String(last)}"] must be "off", "warning" or "error"`
-        : `${name || 'the config'}: ${issue.message}`;
-    throw new ConfigFileError(`${path}${last !== undefined ? at(String(last)) : ''}: ${message}`, EXIT.usage);
+    const isLevel = issue.path[0] === 'rules' && issue.path.length === 2;
+    const message = isLevel ? `rules["${String(last)}"] must be "off", "warning" or "error"` : `${name || 'the config'}: ${issue.message}`;
+    throw new ConfigFileError(`${path}${last !== undefined ? at(String(last)) : ''}: ${message}`, EXIT.usage, isLevel ? 'e.g. "payload/missing-latency": "off"' : SCHEMA_HINT);
   }
   const c = parsed.data;
   const dir = dirname(resolve(path));
-  const config: OpsmeterConfig = { path, dir, rules: (c.rules ?? {}) as RuleSettings, ignore: c.ignore ?? [] };
+  const config: { -readonly [K in keyof OpsmeterConfig]: OpsmeterConfig[K] } = { path, dir, rules: (c.rules ?? {}) as RuleSettings, ignore: c.ignore ?? [] };
   if (c.catalog !== undefined) config.catalog = isAbsolute(c.catalog) ? c.catalog : resolve(dir, c.catalog);
   if (c.maxWarnings !== undefined) config.maxWarnings = c.maxWarnings;
   // Compile once here so a bad setting surfaces now, not in the middle of a run.
   new RulePolicy(config.rules);
-  return config;
+  // Frozen: rule settings are compiled once per object (rulePolicy), so they must not change.
+  Object.freeze(config.rules);
+  Object.freeze(config.ignore);
+  return Object.freeze(config);
 }
 
 /** ":LINE" of the first `"key"` in the text, or "" (the file is small; a text search is enough). */
 function lineOf(text: string, key: string): string {
   const i = text.indexOf(JSON.stringify(key));
   if (i === -1) return '';
-  let line = 1;
-  for (let j = text.indexOf('\n'); j !== -1 && j < i; j = text.indexOf('\n', j + 1)) line++;
-  return `:${line}`;
+  // LF, CRLF and a lone CR each end a line, as everywhere else in this tool.
+  return `:${text.slice(0, i).split(/\r\n?|\n/).length}`;
 }

@@ -23,7 +23,7 @@ export const configSchema = z.strictObject({
   $schema: z.string().optional().describe('Where editors find this schema (`opsmeter schema --config -o opsmeter.config.schema.json`).'),
   rules: rules.optional().describe('Severity per rule id: "off", "warning" or "error". Applies to validate, the import gate and the send check (never the emulator).'),
   catalog: z.string().min(1).optional().describe('Catalog JSON to check against, relative to this file (--catalog and OPSMETER_CATALOG win).'),
-  ignore: z.array(z.string().min(1)).optional().describe('Globs of payload files to skip, relative to this file (picomatch syntax), e.g. "fixtures/bad/**".'),
+  ignore: z.array(z.string().min(1)).optional().describe('Globs of payload files validate and send skip, relative to this file (picomatch syntax), e.g. "fixtures/bad/**". Import reads them anyway (its inputs are provider exports).'),
   maxWarnings: z.number().int().min(0).optional().describe('More warnings than this fail validate (exit 1); --max-warnings wins.'),
 });
 

@@ -117,7 +117,11 @@ export function checkRuleId(id: string): RuleInfo {
     throw new RuleSettingError(`unknown rule "${id}"`, EXIT.usage, s ? `did you mean "${s}"? (the README's Rules table lists them all)` : 'the README\'s Rules table lists the rule ids');
   }
   if (FIXED_RULES.has(id)) {
-    throw new RuleSettingError(`rule ${id} cannot be configured: it reports input that cannot be read as a payload`, EXIT.usage);
+    throw new RuleSettingError(
+      `rule ${id} cannot be configured: it reports input that cannot be read as a payload`,
+      EXIT.usage,
+      'remove it from the rule settings; the json/* rules and payload/not-object are always errors',
+    );
   }
   return rule;
 }

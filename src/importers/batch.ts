@@ -178,6 +178,7 @@ export class BatchConverter {
     this.batchIds = setup.batchIds && new BatchIds(setup.batchIds.format, setup.batchIds.flag);
     const ctx: AdapterContext = { map: setup.map, batchIds: this.batchIds, model: setup.model };
     this.converter = adapter.create(ctx);
+    if (this.converter.notes) throw new Error(`adapter ${adapter.id} is declared independent but its converter keeps notes`);
     const catalog = new Catalog(setup.catalog.entries, setup.catalog.date, setup.catalog.source);
     this.finishOpts = { format: adapter.id, catalog, defaults: setup.defaults, hashSalt: setup.hashSalt, now: setup.now, rules: setup.rules && new RulePolicy(setup.rules) };
   }

@@ -3,8 +3,9 @@
  * Every source is looked at on its own: its aggregate-only exports are refused (sniff.ts),
  * then the first records of its head (up to PEEK_RECORDS: a stream can open with records of
  * no telling shape, such as Azure's filter-only chunk) are offered to every adapter's sniff
- * until one record is claimed; exactly one adapter must claim it. All sources must come out
- * the same format — a folder of several formats is refused, naming the format of each file.
+ * until one record is claimed; exactly one adapter must claim it. Files of several formats
+ * make several groups, each read with its own format in one run (run-groups.ts); a file whose
+ * format cannot be told stops the import, naming it (nothing is guessed).
  * Stdin can be read only once, so an opened stdin is handed back for the run to continue from.
  */
 import { EXIT, OpsmeterError } from '../errors.js';
@@ -16,7 +17,8 @@ import type { OpenedSource } from './source.js';
 import type { Adapter, SourceRecord } from './types.js';
 
 export interface Detection {
-  adapter: Adapter;
+  /** Each format found, in the order of its first file, with its files in input order. */
+  groups: { adapter: Adapter; sources: Source[] }[];
   /** Why, for the stderr notice and the summary ("spend.csv looks like …"). */
   reason: string;
   /** The first source, when it is stdin and was opened to look at it. */
@@ -54,6 +56,25 @@ function judge(name: string, head: Buffer, mode: 'csv' | 'json'): FileVerdict {
   return { problem: `${name} (${mode.toUpperCase()}) matches none of the known formats${looked}` };
 }
 
+/**
+ * The format one file looks like, or undefined when it cannot be told (or it is stdin, which
+ * can be read only once). For `--from X` runs whose files had every row rejected: the summary
+ * names the format those files are instead.
+ */
+export async function formatOfFile(source: Source): Promise<Adapter | undefined> {
+  if (source.path === '-') return undefined;
+  const o = await openOrStop(source);
+  try {
+    const verdict = judge(source.name, o.head, sourceMode({ input: 'json-or-csv' } as Adapter, source, o.head));
+    return 'adapter' in verdict ? verdict.adapter : undefined;
+  } catch (e) {
+    if (e instanceof OpsmeterError) return undefined; // an aggregate export: its own message came earlier
+    throw e;
+  } finally {
+    o.close();
+  }
+}
+
 /** Which adapter reads `sources` (non-empty). Throws an OpsmeterError (exit 2) naming why none or several fit. */
 export async function detect(sources: readonly Source[]): Promise<Detection> {
   const first = sources[0];
@@ -72,34 +93,42 @@ export async function detect(sources: readonly Source[]): Promise<Detection> {
     }
   }
   const problems = verdicts.flatMap((v) => ('problem' in v.verdict ? [v.verdict.problem] : []));
-  const byFormat = new Map<string, { adapter: Adapter; files: string[]; headerOnly: number }>();
+  const byFormat = new Map<string, { adapter: Adapter; sources: Source[]; headerOnly: number }>();
   for (const { source, verdict } of verdicts) {
     if ('problem' in verdict) continue;
     let g = byFormat.get(verdict.adapter.id);
-    if (!g) byFormat.set(verdict.adapter.id, (g = { adapter: verdict.adapter, files: [], headerOnly: 0 }));
-    g.files.push(source.name);
+    if (!g) byFormat.set(verdict.adapter.id, (g = { adapter: verdict.adapter, sources: [], headerOnly: 0 }));
+    g.sources.push(source);
     if (verdict.headerOnly) g.headerOnly++;
   }
   if (problems.length > 0 && byFormat.size === 0 && problems.length === 1) {
     throw new OpsmeterError(`--from auto: ${problems[0]}`, EXIT.usage, HINT());
   }
-  if (problems.length > 0 || byFormat.size > 1) {
-    const list = (files: string[]) => (files.length <= 3 ? files.join(', ') : `${files.slice(0, 3).join(', ')} and ${files.length - 3} more`);
-    const lines = [...byFormat.values()].map((g) => `${g.adapter.id}: ${list(g.files)}`);
-    for (const p of problems.slice(0, 5)) lines.push(p);
-    if (problems.length > 5) lines.push(`… and ${problems.length - 5} more files that match no format`);
-    const what = byFormat.size > 1 ? `the inputs hold ${byFormat.size} formats` : `not every input is ${[...byFormat.keys()][0] ?? 'one known format'}`;
+  const list = (files: Source[]) => (files.length <= 3 ? files.map((f) => f.name).join(', ') : `${files.slice(0, 3).map((f) => f.name).join(', ')} and ${files.length - 3} more`);
+  if (problems.length > 0) {
+    // Files of known formats are fine; the ones whose format cannot be told stop the run, named.
+    const lines = problems.slice(0, 5);
+    if (problems.length > 5) lines.push(`… and ${problems.length - 5} more files whose format cannot be told`);
+    const known = [...byFormat.values()].map((g) => `${g.adapter.id}: ${list(g.sources)}`);
     throw new OpsmeterError(
-      `--from auto: ${what}, and one import reads one format:\n  ${lines.join('\n  ')}`,
+      `--from auto: the format of ${problems.length === 1 ? 'one input' : `${problems.length} inputs`} cannot be told, so nothing was imported:\n  ${lines.join('\n  ')}${
+        known.length > 0 ? `\n  (recognised: ${known.join('; ')})` : ''
+      }`,
       EXIT.usage,
-      `import each format on its own with --from FORMAT and its files (${formatIds().join(', ')})`,
+      `leave ${problems.length === 1 ? 'that file' : 'those files'} out, or name the format with --from (${formatIds().join(', ')})`,
     );
   }
-  const [group] = [...byFormat.values()];
-  const g = group!;
-  const many = g.files.length > 1 ? `${g.files.length} files (${first.name}, …) look` : `${first.name} looks`;
-  const header = g.headerOnly > 0 ? `; ${g.headerOnly === g.files.length && g.files.length === 1 ? 'it has' : `${g.headerOnly} have`} only a header row, no rows to import` : '';
-  const detection: Detection = { adapter: g.adapter, reason: `${many} like ${g.adapter.description}${header}` };
+  const groups = [...byFormat.values()];
+  let reason: string;
+  if (groups.length === 1) {
+    const g = groups[0]!;
+    const many = g.sources.length > 1 ? `${g.sources.length} files (${first.name}, …) look` : `${first.name} looks`;
+    const header = g.headerOnly > 0 ? `; ${g.headerOnly === g.sources.length && g.sources.length === 1 ? 'it has' : `${g.headerOnly} have`} only a header row, no rows to import` : '';
+    reason = `${many} like ${g.adapter.description}${header}`;
+  } else {
+    reason = `${sources.length} files of ${groups.length} formats, each read as its own: ${groups.map((g) => `${g.adapter.id} (${list(g.sources)})`).join('; ')}`;
+  }
+  const detection: Detection = { groups: groups.map((g) => ({ adapter: g.adapter, sources: g.sources })), reason };
   if (openedStdin) detection.openedStdin = openedStdin;
   return detection;
 }

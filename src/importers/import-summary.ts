@@ -79,10 +79,24 @@ const FIGURES: PayloadFigures = { partialReason: undefined, input: 0, output: 0,
 
 export interface FileTally {
   file: string;
+  /** The format the file was read as (--from, or what --from auto found for it). */
+  format?: FormatId;
   mode: 'csv' | 'json';
   gzip: boolean;
   rows: number;
+  /** Of its rows, how many were rejected (all of them: likely another format, see the notes). */
+  rejected: number;
   blankLines: number;
+}
+
+export interface FormatTally {
+  format: FormatId;
+  files: string[];
+  read: number;
+  complete: number;
+  partial: number;
+  skipped: number;
+  rejected: number;
 }
 
 export class ImportTally {
@@ -98,6 +112,14 @@ export class ImportTally {
   /** Payloads whose source id another request already had, written under a scoped id. */
   scopedIds = 0;
   files: FileTally[] = [];
+  /** Per format, in the order read: several when --from auto found several formats. */
+  formats: FormatTally[] = [];
+  /** Payloads skipped because another format of this run already wrote their provider request id. */
+  crossFormatCopies = 0;
+  /** …of which the two formats disagreed on the token counts (the first one read was kept). */
+  crossFormatConflicts = 0;
+  /** Facts an adapter reports about its rows (Converter.notes), each a line of the summary. */
+  adapterNotes: string[] = [];
   applied: Record<DefaultName, number> = { dataMode: 0, environment: 0, endpointTag: 0, promptVersion: 0 };
   /** provider → model → tally (nested: no key string is built per payload). */
   private readonly models = new Map<string, Map<string, ModelTally>>();
@@ -166,7 +188,8 @@ export class ImportTally {
 }
 
 export interface SummaryContext {
-  format: FormatId;
+  /** The format read, or 'mixed' when --from auto found several (formats[] says which file got which). */
+  format: FormatId | 'mixed';
   chosenBy: 'flag' | 'auto';
   /** Why auto chose it (shown when chosenBy is auto). */
   autoReason?: string;
@@ -193,8 +216,10 @@ export interface ModelSummary extends ModelTally {
 }
 
 export interface ImportSummary {
-  format: FormatId;
+  format: FormatId | 'mixed';
   formatChosenBy: 'flag' | 'auto';
+  /** Per format: its files and the outcomes of their rows (one entry unless --from auto found several). */
+  formats: FormatTally[];
   files: FileTally[];
   read: number;
   complete: number;
@@ -258,6 +283,7 @@ export function buildSummary(t: ImportTally, ctx: SummaryContext): ImportSummary
   return {
     format: ctx.format,
     formatChosenBy: ctx.chosenBy,
+    formats: t.formats,
     files: t.files,
     read: t.read,
     complete: t.complete,
@@ -277,7 +303,7 @@ export function buildSummary(t: ImportTally, ctx: SummaryContext): ImportSummary
       note: 'estimates at list prices in force at each request\'s createdAt (batch lines at the batch price); not a bill. Partial payloads lack some token counts, so their cost is not final; models the price source does not know are not priced (null), never $0.',
     },
     prices: t.costs ? { source: t.costs.priceSource.source, dataDate: t.costs.priceSource.dataDate, dataDateBasis: t.costs.priceSource.dataDateBasis } : null,
-    batchPricing: batch ? { payloads: t.complete + t.partialTotal, factor: batch.factor, vendor: batch.vendor } : null,
+    batchPricing: batch ? { payloads: batch.payloads, factor: batch.factor, vendor: batch.vendor } : null,
     pricedAtImportTime: t.costs?.untimed ?? 0,
     days: (settled?.days ?? []).map((d) => ({ ...d, estimatedUsd: round6(d.estimatedUsd), estimatedUsdNotFinal: round6(d.estimatedUsdNotFinal) })),
     catalog: { source: ctx.catalog.source, date: ctx.catalog.date },
@@ -287,6 +313,14 @@ export function buildSummary(t: ImportTally, ctx: SummaryContext): ImportSummary
     userIdsHashed: ctx.userIdsHashed,
     notes: [
       ...(ctx.notes ?? []),
+      ...t.adapterNotes,
+      ...(t.crossFormatCopies > 0
+        ? [
+            `${int(t.crossFormatCopies)} records repeat a provider request id another format of this run already imported (the same request in two logs): skipped as duplicate_copy${
+              t.crossFormatConflicts > 0 ? ` — ⚠ ${int(t.crossFormatConflicts)} of them with other token counts than the copy kept (the first read)` : ''
+            }`,
+          ]
+        : []),
       ...(t.scopedIds > 0
         ? [
             `⚠ ${int(t.scopedIds)} source ids were shared by different requests (another custom_id): those payloads are identified as <source id>#<custom_id>`,
@@ -320,8 +354,17 @@ export function summaryText(s: ImportSummary, ctx: SummaryContext, opts: Summary
   const maxModels = opts.maxModels ?? 25;
   const out: string[] = [];
   const chosen = s.formatChosenBy === 'auto' ? ` (chosen by --from auto${ctx.autoReason ? `: ${ctx.autoReason}` : ''})` : '';
-  out.push(`opsmeter import: format ${s.format}${chosen}`);
+  if (s.format === 'mixed') out.push(`opsmeter import: ${s.formats.length} formats, each file read as the format --from auto found for it`);
+  else out.push(`opsmeter import: format ${s.format}${chosen}`);
   out.push(`  files ${int(s.files.length)} · rows read ${int(s.read)}${s.blankLines ? ` · blank lines ignored ${int(s.blankLines)}` : ''}`);
+  if (s.formats.length > 1) {
+    for (const f of s.formats) {
+      const counts = `${int(f.read)} rows: complete ${int(f.complete)} · partial ${int(f.partial)} · skipped ${int(f.skipped)} · rejected ${int(f.rejected)}`;
+      out.push(`    ${f.format}: ${int(f.files.length)} ${f.files.length === 1 ? 'file' : 'files'}, ${counts}`);
+      for (const file of f.files.slice(0, 5)) out.push(`      ${file}`);
+      if (f.files.length > 5) out.push(`      … ${int(f.files.length - 5)} more in --summary-json (files[].format)`);
+    }
+  }
   out.push(`  complete ${int(s.complete)}`);
   out.push(`  partial  ${int(s.partial.total)}${s.partial.total ? '   ' + reasons(s.partial.byReason) : ''}`);
   out.push(`  skipped  ${int(s.skipped.total)}${s.skipped.total ? '   ' + reasons(s.skipped.byReason) : ''}`);

@@ -24,11 +24,12 @@ import { jsonFormatFromName, modeFromName, modeFromText, openSource, PEEK_BYTES,
 import { Field, PAYLOAD, REASON, REJECT_LINE, recordsOf, SKIP, type BatchJob, type BatchResult, type BatchSetup } from './batch.js';
 import type { WorkerPool } from './parallel.js';
 import { BatchIds } from './readers/batch-id.js';
-import { ImportTally } from './import-summary.js';
+import { ImportTally, type FileTally } from './import-summary.js';
 import type { PriceBook } from '../prices/library.js';
 import { CostLedger } from '../prices/ledger.js';
 import type { Adapter, AdapterContext, Converter, Draft, Result, SourceRecord } from './types.js';
 import { waiting } from './waiting.js';
+import type { RunState } from './run-state.js';
 
 /** The import cannot go on: usage or input problem (exit 2). */
 class ImportStop extends OpsmeterError {
@@ -58,6 +59,8 @@ export interface ImportOptions {
   prices?: PriceBook;
   /** Rule settings for the lint gate (see FinishOptions.rules). */
   rules?: RulePolicy;
+  /** One part of a run of several formats (run-groups.ts): its tally and duplicate-id index are the run's. */
+  run?: RunState;
   /**
    * Convert the JSONL files of an adapter whose records are independent in `threads` worker
    * threads when a file holds at least `minBytes` (decompressed): the output is the same
@@ -187,7 +190,8 @@ function rowBuilder(columns: readonly string[]): (cells: string[]) => Record<str
 export async function runImport(opts: ImportOptions): Promise<ImportTally> {
   const { adapter, output, rejects } = opts;
   const now = opts.now ?? Date.now();
-  const tally = new ImportTally(opts.prices ? new CostLedger(opts.prices, adapter.id, now) : undefined);
+  const tally = opts.run?.tally ?? new ImportTally(opts.prices ? new CostLedger(opts.prices, adapter.id, now) : undefined);
+  tally.costs?.useFormat(adapter.id);
   const finishOpts = { format: adapter.id, catalog: opts.catalog, defaults: opts.defaults, hashSalt: opts.hashSalt, now, rules: opts.rules };
   const converter: Converter = adapter.create(opts.ctx);
 
@@ -200,7 +204,9 @@ export async function runImport(opts: ImportOptions): Promise<ImportTally> {
   // A repeat is a copy of a record already counted (Bedrock delivers each invocation to
   // CloudWatch and to S3), unless the two name different requests (requestKey), as the
   // OpenAI Batch guide's own example does with one batch_req_… id for two custom_ids.
-  const written = new DuplicateIndex();
+  // Unbounded (it never spills, ~26 bytes a record): whether a record is a copy must be
+  // known before it is written, which a spilled index only learns at the end.
+  const written = opts.run?.written ?? new DuplicateIndex(0, { maxEntries: Infinity });
   const finish = (draft: Draft): Finished => finishSafely(draft, finishOpts);
   /** The finished payload to write, or 'copy' when its id was already written. */
   const firstCopy = (draft: Draft, record: SourceRecord): Finished | 'copy' => {
@@ -208,7 +214,8 @@ export async function runImport(opts: ImportOptions): Promise<ImportTally> {
     if (!fin.ok) return fin;
     const key = draft.requestKey === undefined ? 0 : fnv1a(draft.requestKey);
     const seen = written.add(fin.payload.externalRequestId!, key, 0, record.line);
-    return seen ? repeated(seen, draft, key, record.line) : fin;
+    if (!seen) return opts.run?.copyFromAnotherFormat(draft.sourceId, draft.inputTokens, draft.outputTokens, record.line) ? 'copy' : fin;
+    return repeated(seen, draft, key, record.line);
   };
   /** A draft whose id was already written: a copy, or another request under the same source id (scoped). */
   const repeated = (seen: FirstSeen, draft: Draft, key: number, line: number): Finished | 'copy' => {
@@ -222,8 +229,14 @@ export async function runImport(opts: ImportOptions): Promise<ImportTally> {
 
   const writeBytes = output.writeBytes ? (b: Buffer) => output.writeBytes!(b) : (b: Buffer) => output.write(b.toString('utf8'));
 
-  const writeReject = (record: SourceRecord, reason: string) => {
+  const fileTallies = new Map<string, FileTally>();
+  const countReject = (file: string, reason: string) => {
     tally.countReject(reason);
+    const ft = fileTallies.get(file);
+    if (ft) ft.rejected++;
+  };
+  const writeReject = (record: SourceRecord, reason: string) => {
+    countReject(record.file, reason);
     if (rejects) rejects.write(rejectLine(record, reason, opts.hashSalt));
   };
 
@@ -320,7 +333,7 @@ export async function runImport(opts: ImportOptions): Promise<ImportTally> {
     const { rows, strings } = result;
     const payloads = Buffer.from(result.payloads, 0, result.payloadBytes);
     const str = (i: number) => (i < 0 ? undefined : strings[i]!);
-    // The file's first record refuses an aggregate export, after the rows before it (as above).
+    // The file's first record refuses an aggregate export, after the rows before it (as below).
     const stop = !file.hadRecord && result.firstAggregate !== undefined ? result.firstRecordRow : -1;
     if (result.records > 0) file.hadRecord = true;
     const count = stop === -1 ? result.count : stop;
@@ -371,7 +384,7 @@ export async function runImport(opts: ImportOptions): Promise<ImportTally> {
         } else writeReject(record, fin.reason);
       } else if (kind === SKIP) tally.countSkip(strings[rows[o + REASON]!]!);
       else {
-        tally.countReject(strings[rows[o + REASON]!]!);
+        countReject(file.source.name, strings[rows[o + REASON]!]!);
         const rejectLine = rows[o + REJECT_LINE]!;
         if (rejects && rejectLine >= 0) rejects.write(strings[rejectLine]!);
       }
@@ -415,8 +428,9 @@ export async function runImport(opts: ImportOptions): Promise<ImportTally> {
       const source = opts.sources[fileIndex]!;
       const opened = opts.opened?.get(source) ?? (await openOrStop(source));
       const mode = sourceMode(adapter, source, opened.head);
-      const fileTally = { file: source.name, mode, gzip: opened.gzip, rows: 0, blankLines: 0 };
+      const fileTally: FileTally = { file: source.name, format: adapter.id, mode, gzip: opened.gzip, rows: 0, rejected: 0, blankLines: 0 };
       tally.files.push(fileTally);
+      fileTallies.set(source.name, fileTally);
       const readBefore = tally.read;
       let linesRead = 0;
       try {
@@ -448,7 +462,8 @@ export async function runImport(opts: ImportOptions): Promise<ImportTally> {
           fileTally.blankLines = stats.blankLines;
           linesRead = stats.lines;
         } else {
-          const parallel = opts.parallel && adapter.independent && !adapter.unpack && isJsonl(source, opened.head) ? opts.parallel : undefined;
+          // Not in a run of several formats: a copy across formats is told by the source id, which stays in the threads.
+          const parallel = opts.parallel && !opts.run && adapter.independent && !adapter.unpack && isJsonl(source, opened.head) ? opts.parallel : undefined;
           const ahead = parallel ? await readAhead(opened.chunks, parallel.minBytes) : undefined;
           if (parallel && ahead?.reachedMinimum) {
             const { WorkerPool, convertInPool } = await import('./parallel.js');
@@ -485,7 +500,7 @@ export async function runImport(opts: ImportOptions): Promise<ImportTally> {
                 }
                 settle(newRecord(undefined, source.name, f.line, f.text), { kind: 'reject', reason: faultReason(f) });
               },
-            });
+            }, adapter.arrayMember === undefined ? undefined : { arrayMember: adapter.arrayMember });
             fileTally.blankLines = stats.blankLines;
             linesRead = stats.lines;
           }
@@ -521,6 +536,7 @@ export async function runImport(opts: ImportOptions): Promise<ImportTally> {
     throw new Error(`adapter ${adapter.id} failed to finish: ${(e as Error).message}`);
   }
   for (const r of tail) deliver(r);
+  tally.adapterNotes.push(...(converter.notes?.() ?? []));
   if (held.size > 0 || nextSeq < seq) {
     throw new Error(`adapter ${adapter.id} did not return every record (${seq - nextSeq} outstanding)`);
   }

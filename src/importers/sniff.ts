@@ -207,9 +207,40 @@ function firstJsonValue(text: string): { value: unknown; line: number } | undefi
     try {
       return { value: JSON.parse(t), line: lineAt(lead) }; // one object over several lines
     } catch {
-      return undefined;
+      const rows = cutResultsHead(t);
+      return rows ? { value: { results: rows }, line: lineAt(lead) } : undefined;
     }
   }
+}
+
+/** Members a CloudWatch Logs Insights export can have before `results` (scalars and flat objects). */
+const BEFORE_RESULTS = /^\{\s*(?:"[^"\\]*"\s*:\s*(?:"(?:[^"\\]|\\.)*"|[-\d.eE+]+|true|false|null|\{[^{}]*\})\s*,\s*)*"results"\s*:\s*\[/;
+
+/**
+ * The whole rows at the start of an object the head cut short, when the object opens with a
+ * `results` array (a Logs Insights export larger than the head, which is read row by row):
+ * what the sniff needs of it. Undefined for anything else.
+ */
+function cutResultsHead(t: string): unknown[] | undefined {
+  const m = BEFORE_RESULTS.exec(t);
+  if (!m) return undefined;
+  const rows: unknown[] = [];
+  let at = m[0].length;
+  while (rows.length < PEEK_RECORDS) {
+    const start = at + t.slice(at).search(/\S/);
+    if (start < at || t[start] !== '[') break;
+    const end = valueEnd(t, start);
+    if (end === undefined) break;
+    try {
+      rows.push(JSON.parse(t.slice(start, end)));
+    } catch {
+      break;
+    }
+    const next = t.slice(end).search(/\S/);
+    if (next === -1 || t[end + next] !== ',') break;
+    at = end + next + 1;
+  }
+  return rows.length > 0 ? rows : undefined;
 }
 
 /** End offset of the object/array starting at `start` (string-aware), if it is complete. */

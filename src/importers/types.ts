@@ -125,6 +125,8 @@ export interface AdapterContext {
 export interface Converter {
   push(record: SourceRecord): Result[];
   finish(): Result[];
+  /** After finish(): facts about the rows worth a line of the summary (e.g. totals that disagree). */
+  notes?(): string[];
 }
 
 export interface Adapter {
@@ -144,7 +146,8 @@ export interface Adapter {
    * holds nothing from one record to the next, push() returns the record's own Result), so
    * the pipeline may convert a large JSONL file's lines in worker threads, each with its own
    * converter (docs/import.md "Performance"). Stateful adapters (streams, sessions) must not
-   * set it; nor may one with `unpack`, whose parts are located on the main thread.
+   * set it; nor may one with `unpack`, whose parts are located on the main thread, or whose
+   * converter keeps `notes` (a thread's converter is not the one the summary asks).
    */
   independent?: true;
   /**
@@ -154,6 +157,13 @@ export interface Adapter {
    * every part gets one outcome; the container itself is not a row. Undefined → not a container.
    */
   unpack?(value: unknown): readonly { value: unknown; pointer: string }[] | undefined;
+  /**
+   * A JSON document that is an object holding its records in an array under this key (a
+   * CloudWatch Logs Insights export's `results`): the array's elements are read one by one in
+   * flat memory, each a record at its own line (src/read/records.ts, ReadOptions.arrayMember).
+   * `unpack` still serves such a container when it comes whole (one JSONL line).
+   */
+  arrayMember?: string;
   /** For --from auto: does this first record look like this format? */
   sniff?(first: SourceRecord): boolean;
   /**

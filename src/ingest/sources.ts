@@ -3,7 +3,11 @@
  * (JSON, JSON arrays, JSONL, sniffed stdin). Back-pressure: reading pauses while the
  * sender is behind, so a 1 GB JSONL file is never held in memory. Unparseable records
  * and unreadable files become items with `readError` (reported as not sent), never a crash.
+ * A record with a duplicate key is one item, refused as validate reports it (json/duplicate-key,
+ * an error that cannot be configured): JSON.parse kept the last value, which may not be the
+ * one meant, so it is not sent (import rejects such a record too).
  */
+import { RULES } from '../contract/rules.js';
 import { readRecords, type Source } from '../read/records.js';
 import { STOP } from '../read/lines.js';
 import { BoundedQueue } from './bounded-queue.js';
@@ -19,15 +23,25 @@ export async function* itemsFromSources(sources: readonly Source[]): AsyncGenera
 
 async function* itemsFromSource(src: Source): AsyncGenerator<SendItem> {
   const queue = new BoundedQueue<SendItem>(HIGH_WATER, LOW_WATER);
+  // A duplicate-key fault comes just before the record it is in (FaultInfo.recordIndex).
+  let duplicateKey: { recordIndex: number; readError: string } | undefined;
   // Not awaited: when the sender stops early (the queue is cancelled) the reader winds down on
   // its own; awaiting it could hang on a stdin pipe that never ends.
   void readRecords(src, {
     record(r) {
       if (queue.isCancelled) return STOP;
-      queue.push({ value: r.value, where: `${src.name}:${r.line}` });
+      const where = `${src.name}:${r.line}`;
+      if (duplicateKey?.recordIndex === r.index) queue.push({ value: r.value, where, readError: duplicateKey.readError });
+      else queue.push({ value: r.value, where });
+      duplicateKey = undefined;
       return queue.needsDrain ? queue.waitForRoom().then((go) => (go ? undefined : STOP)) : undefined;
     },
     fault(f) {
+      if (f.fault === 'duplicate-key' && f.recordIndex !== undefined) {
+        // Worded as the local check words lint errors: pointer, message, rule id.
+        duplicateKey = { recordIndex: f.recordIndex, readError: `${f.pointer || '(payload)'}: ${f.message} (line ${f.line}, column ${f.column}) [${RULES.jsonDuplicateKey.id}]` };
+        return queue.isCancelled ? STOP : undefined;
+      }
       queue.push({ value: undefined, where: `${src.name}:${f.line}`, readError: `${f.message} (line ${f.line}, column ${f.column})` });
       return queue.isCancelled ? STOP : undefined;
     },

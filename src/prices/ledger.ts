@@ -28,6 +28,13 @@ const BATCH_PRICING: Readonly<Record<string, { factor: number; vendor: string }>
   'anthropic-batch': { factor: 0.5, vendor: 'Anthropic Message Batches' },
 };
 
+/**
+ * The price kinds a bucket can be in: 0 the list price, then each batch pricing above. A run of
+ * several formats (--from auto on a mixed folder) keeps its batch lines in buckets of their own.
+ */
+const PRICINGS: readonly ({ factor: number; vendor: string } | undefined)[] = [undefined, ...Object.values(BATCH_PRICING)];
+const pricingOf = (format: string): number => Math.max(0, PRICINGS.indexOf(BATCH_PRICING[format]));
+
 interface Bucket {
   n: number;
   input: number;
@@ -128,7 +135,10 @@ const dayString = (d: number) => `${Math.floor(d / 10_000)}-${String(Math.floor(
 export class CostLedger {
   private readonly variants = new Map<string, Map<string, Map<string, Variant>>>();
   private readonly dayCounts = new Map<number, DayCount>();
-  readonly batch: { factor: number; vendor: string } | undefined;
+  /** The price kind (PRICINGS) of the rows added now: set per format. */
+  private pricing = 0;
+  /** Payloads added per price kind. */
+  private readonly perPricing = PRICINGS.map(() => 0);
   /** Payloads without createdAt: priced at the import's time. */
   untimed = 0;
   private readonly nowIso: string;
@@ -139,13 +149,34 @@ export class CostLedger {
     format: string,
     now: number,
   ) {
-    this.batch = BATCH_PRICING[format];
+    this.pricing = pricingOf(format);
     this.nowMs = now;
     this.nowIso = new Date(now).toISOString();
   }
 
   get priceSource() {
     return this.book.info;
+  }
+
+  /** The rows added from now on are of this format (its batch price, if it has one). */
+  useFormat(format: string): void {
+    this.pricing = pricingOf(format);
+  }
+
+  /**
+   * The batch prices applied, with how many payloads each: undefined when none was. Vendors
+   * with the same factor share one entry (one line in the summary).
+   */
+  get batch(): { factor: number; vendor: string; payloads: number } | undefined {
+    let found: { factor: number; vendor: string; payloads: number } | undefined;
+    for (let i = 1; i < PRICINGS.length; i++) {
+      const n = this.perPricing[i]!;
+      if (n === 0) continue;
+      const p = PRICINGS[i]!;
+      if (!found) found = { ...p, payloads: n };
+      else found = { factor: found.factor, vendor: `${found.vendor}, ${p.vendor}`, payloads: found.payloads + n };
+    }
+    return found;
   }
 
   /** The previous row's variant: consecutive rows mostly share one model. */
@@ -173,6 +204,7 @@ export class CostLedger {
   /** One payload. `createdAt` is the pipeline's normalised `YYYY-MM-DDTHH:MM:SS.mmmZ`. */
   add(provider: string, model: string, logged: string | undefined, createdAt: string | undefined, partial: boolean, input: number, output: number, cacheRead: number, cacheWrite: number): void {
     const v = this.variant(provider, model, logged ?? '');
+    this.perPricing[this.pricing]!++;
     let at = createdAt;
     if (at === undefined) {
       this.untimed++;
@@ -196,7 +228,7 @@ export class CostLedger {
       const sec = two(at, 11) * 3600 + two(at, 14) * 60 + two(at, 17) + (at.length > 20 ? Number(at.slice(19, -1)) : 0);
       for (let i = 0; i < todBounds.length; i++) if (sec >= todBounds[i]!) window = i + 1;
     }
-    const slot = (window * (tierStarts.length + 1) + tier) * 2 + (partial ? 1 : 0);
+    const slot = ((window * (tierStarts.length + 1) + tier) * PRICINGS.length + this.pricing) * 2 + (partial ? 1 : 0);
     let slots = v.days.get(day);
     if (!slots) v.days.set(day, (slots = new Map()));
     let b = slots.get(slot);
@@ -208,9 +240,8 @@ export class CostLedger {
     b.cacheWrite += cacheWrite;
   }
 
-  /** Price every bucket once (calcPrice of its mean usage × its row count × the batch factor). */
+  /** Price every bucket once (calcPrice of its mean usage × its row count × its batch factor). */
   settle(): Settled {
-    const factor = this.batch?.factor ?? 1;
     const models = new Map<string, Map<string, ModelCost>>();
     const dayCost = new Map<number, { complete: number; partial: number }>();
     let complete = 0;
@@ -252,7 +283,7 @@ export class CostLedger {
                 mc.unpricedPayloads += b.n;
                 continue;
               }
-              const usd = r.total_price * b.n * factor;
+              const usd = r.total_price * b.n * (PRICINGS[(slot >> 1) % PRICINGS.length]?.factor ?? 1);
               if (partial) {
                 kinds.partial = true;
                 mc.estimatedUsdNotFinal! += usd;

@@ -11,8 +11,8 @@
  * Only the structure is scanned here (brackets, strings, commas); the elements' contents
  * are checked by JSON.parse, and a fault inside an element is located by the caller.
  *
- * Lines are counted by "\n" (a CR before it is white space), columns in UTF-16 code units
- * from the line's start, as the Locator counts them.
+ * Lines end at LF, CRLF or a lone CR (as src/read/lines.ts counts JSONL lines), columns are
+ * UTF-16 code units from the line's start, as the Locator counts them.
  */
 import { isAscii, isUtf8 } from 'node:buffer';
 import { MAX_LINE_BYTES, STOP } from './lines.js';
@@ -66,6 +66,11 @@ export interface BrokenArray {
 
 export interface ElementStats {
   elements: number;
+  /**
+   * An embedded array (SplitOptions.embedded): where the array ended — the rest of the chunk
+   * after its `]` and the position of that rest's first byte. Undefined when it did not end.
+   */
+  after?: { rest: Buffer; line: number; column: number };
   /** Lines in the input, counted like JSONL (a final newline ends the last line). */
   lines: number;
   bytes: number;
@@ -107,6 +112,27 @@ const CLOSE_BRACE = 125;
 /** Bytes that end a bare scalar (number, true, false, null, or garbage JSON.parse will name). */
 function endsScalar(c: number): boolean {
   return c === COMMA || c === CLOSE_BRACKET || c === SPACE || c === NL || c === CR || c === TAB || c === CLOSE_BRACE || c === COLON || c === QUOTE || c === OPEN_BRACE || c === OPEN_BRACKET;
+}
+
+/**
+ * The line ends in a text (LF, CRLF, lone CR) and where the text after the last one starts
+ * (0 when there is none). Texts without a CR, nearly all of them, take one indexOf per line.
+ */
+function lineBreaks(text: string): { count: number; lastEnd: number } {
+  let count = 0;
+  let lastEnd = 0;
+  if (text.indexOf('\r') === -1) {
+    for (let nl = text.indexOf('\n'); nl !== -1; nl = text.indexOf('\n', nl + 1)) {
+      count++;
+      lastEnd = nl + 1;
+    }
+    return { count, lastEnd };
+  }
+  for (const m of text.matchAll(/\r\n?|\n/g)) {
+    count++;
+    lastEnd = m.index + m[0].length;
+  }
+  return { count, lastEnd };
 }
 
 /** The text between two elements (white space and a comma), without a call into Buffer for the usual ones. */
@@ -238,21 +264,36 @@ async function* withoutBom(chunks: AsyncIterable<Buffer>, onBom: () => void): As
 }
 
 /**
+ * An array inside a larger document (a member of a top-level object, as the `results` of a
+ * CloudWatch Logs Insights export): where it starts in the file, and the splitting stops after
+ * its `]`, handing back the rest (ElementStats.after) instead of calling it trailing content.
+ * The chunks' iterator is not closed then: the caller reads on from it.
+ */
+export interface EmbeddedArray {
+  embedded: true;
+  /** Line and column (1-based) of the `[`. */
+  line: number;
+  column: number;
+  /** The text of the line before the `[` (for code frames), as far as it is known. */
+  lineTail?: string;
+}
+
+/**
  * Splits a JSON array read as chunks of bytes (a UTF-8 BOM is skipped). The input must
  * start, after white space, with `[`; anything else is reported as broken at once.
  */
-export async function splitArray(chunks: AsyncIterable<Buffer>, handler: ElementHandler, maxElementBytes = MAX_ELEMENT_BYTES): Promise<ElementStats> {
+export async function splitArray(chunks: AsyncIterable<Buffer>, handler: ElementHandler, maxElementBytes = MAX_ELEMENT_BYTES, embedded?: EmbeddedArray): Promise<ElementStats> {
   let state = State.Start;
   let bytes = 0;
   let lastByte = -1;
   let elements = 0;
   // Position of the next byte to look at: line, and UTF-16 units since the line's start.
-  let line = 1;
-  let col = 0;
+  let line = embedded?.line ?? 1;
+  let col = embedded ? embedded.column - 1 : 0;
   // The end of the current line's text before the next byte is `lineTail` plus the bytes of
   // the current chunk from `tailFrom`. lineTail is at most the last element's last line and
   // what followed it (not every element of a one-line array), kept uncut until needed.
-  let lineTail = '';
+  let lineTail = embedded?.lineTail?.slice(-PREFIX_CHARS) ?? '';
   let tailFrom = 0;
   // What the check of the whole current chunk found: its elements need no check of their own.
   let chunkText: 'ascii' | 'utf8' | 'unknown' = 'unknown';
@@ -275,36 +316,28 @@ export async function splitArray(chunks: AsyncIterable<Buffer>, handler: Element
 
   /** Line and column after some text of an element. */
   const advanceText = (text: string): void => {
-    let nl = text.indexOf('\n');
-    if (nl === -1) {
+    const { count, lastEnd } = lineBreaks(text);
+    if (count === 0) {
       col += text.length;
       lineTail = text;
       return;
     }
-    let last = nl;
-    while (nl !== -1) {
-      line++;
-      last = nl;
-      nl = text.indexOf('\n', nl + 1);
-    }
-    col = text.length - last - 1;
-    lineTail = text.slice(last + 1);
+    line += count;
+    col = text.length - lastEnd;
+    lineTail = text.slice(lastEnd);
   };
 
   /** Line and column after bytes of an element that are not decoded (one over the cap). */
   const advanceBytes = (b: Buffer): void => {
-    let nl = b.indexOf(NL);
-    if (nl === -1) {
+    // Line ends are ASCII bytes, so the bytes can be counted as latin1 text. (A CRLF split
+    // between two pieces of an element over the cap counts twice: its position is approximate.)
+    const { count, lastEnd } = b.indexOf(CR) === -1 && b.indexOf(NL) === -1 ? { count: 0, lastEnd: 0 } : lineBreaks(b.toString('latin1'));
+    if (count === 0) {
       col += textLength(b);
       return;
     }
-    let last = nl;
-    while (nl !== -1) {
-      line++;
-      last = nl;
-      nl = b.indexOf(NL, nl + 1);
-    }
-    col = textLength(b.subarray(last + 1));
+    line += count;
+    col = textLength(b.subarray(lastEnd));
     lineTail = '';
   };
 
@@ -399,8 +432,7 @@ export async function splitArray(chunks: AsyncIterable<Buffer>, handler: Element
   const breakAt = (buf: Buffer, i: number, message: string): void => {
     if (state !== State.In) {
       takeTail(buf, i);
-      const nl = buf.indexOf(NL, i);
-      const rest = buf.toString('utf8', i, Math.min(nl === -1 ? buf.length : nl, i + PREFIX_CHARS)).replace(/\r$/, '');
+      const rest = buf.toString('utf8', i, Math.min(buf.length, i + PREFIX_CHARS)).split(/[\r\n]/, 1)[0]!;
       broken = { line, column: col + 1, message, atEnd: false, text: lineTail + rest, textColumn: col + 1 - lineTail.length };
       return;
     }
@@ -413,26 +445,24 @@ export async function splitArray(chunks: AsyncIterable<Buffer>, handler: Element
     // The fault is the last character of the element's text so far.
     const text = b.toString('utf8');
     const last = text.length - 1;
-    let lines = 0;
-    let lineStart = 0;
-    for (let k = text.indexOf('\n'); k !== -1 && k < last; k = text.indexOf('\n', k + 1)) {
-      lines++;
-      lineStart = k + 1;
-    }
+    const { count: lines, lastEnd: lineStart } = lineBreaks(text.slice(0, last));
     broken = { line: at.line + lines, column: lines === 0 ? at.column + last : last - lineStart + 1, message, atEnd: false, element: { text, at } };
   };
 
   const stats = (stopped: boolean): ElementStats => ({
     elements,
-    lines: bytes === 0 ? 0 : line - (lastByte === NL ? 1 : 0),
+    lines: bytes === 0 ? 0 : line - (lastByte === NL || lastByte === CR ? 1 : 0),
     bytes,
     stopped: stopped || broken !== undefined,
     broken,
   });
 
-  for await (const buf of withoutBom(chunks, () => (bytes += 3))) {
+  // Embedded: read on from the caller's iterator without closing it when the array ends.
+  const source: AsyncIterable<Buffer> = embedded ? { [Symbol.asyncIterator]: () => { const it = chunks[Symbol.asyncIterator](); return { next: () => it.next() }; } } : withoutBom(chunks, () => (bytes += 3));
+  for await (const buf of source) {
     if (buf.length === 0) continue;
     bytes += buf.length;
+    const previousChunkEnd = lastByte;
     lastByte = buf[buf.length - 1]!;
     const n = buf.length;
     let i = 0;
@@ -455,15 +485,18 @@ export async function splitArray(chunks: AsyncIterable<Buffer>, handler: Element
         continue;
       }
       const c = buf[i]!;
-      if (c === NL) {
-        line++;
-        col = 0;
+      if (c === NL || c === CR) {
+        // The LF of a CRLF ends no second line (its CR may be the last byte of the previous chunk).
+        if (c === CR || (i > 0 ? buf[i - 1] : previousChunkEnd) !== CR) {
+          line++;
+          col = 0;
+        }
         lineTail = '';
         tailFrom = i + 1;
         i++;
         continue;
       }
-      if (c === SPACE || c === TAB || c === CR) {
+      if (c === SPACE || c === TAB) {
         col++;
         i++;
         continue;
@@ -489,6 +522,7 @@ export async function splitArray(chunks: AsyncIterable<Buffer>, handler: Element
           i++;
           continue;
         case State.Done:
+          if (embedded) return { ...stats(false), after: { rest: buf.subarray(i), line, column: col + 1 } };
           breakAt(buf, i, 'unexpected content after the JSON value');
           return stats(true);
         default: // First or Next: an element starts here
@@ -526,7 +560,7 @@ export async function splitArray(chunks: AsyncIterable<Buffer>, handler: Element
     const r = emit(Buffer.alloc(0), 0);
     if (r === STOP || (r !== undefined && (await r) === STOP)) return stats(true);
   }
-  if (state === State.Done) return stats(false);
+  if (state === State.Done) return embedded ? { ...stats(false), after: { rest: Buffer.alloc(0), line, column: col + 1 } } : stats(false);
   if (state === State.Start) return stats(false); // blank input: nothing to split
   const message =
     state === State.In ? (scan.inString ? 'unterminated string' : NOT_CLOSED[scan.opened[scan.depth - 1]!]!) : 'expected "]" — the array is not closed (truncated?)';

@@ -35,6 +35,10 @@ export interface Position {
   textColumn?: number;
 }
 
+/** A line end: CRLF, LF or a lone CR (old Mac files, some Excel exports). */
+const LINE_BREAK = /\r\n?|\n/g;
+const TRAILING_BREAK = /(?:\r\n?|\n)$/;
+
 const STRICT = { disallowComments: true, allowTrailingComma: false, allowEmptyContent: false };
 
 export function pointerToPath(pointer: string): (string | number)[] {
@@ -48,11 +52,18 @@ export function pointerToPath(pointer: string): (string | number)[] {
     });
 }
 
-/** Maps string offsets to 1-based line/column for a multi-line text. */
+/**
+ * Maps string offsets to 1-based line/column for a multi-line text. LF, CRLF and a lone CR
+ * each end a line, as the JSONL reader (src/read/lines.ts) counts them.
+ */
 export class LineIndex {
   private readonly starts: number[] = [0];
   constructor(text: string) {
-    for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) this.starts.push(i + 1);
+    if (text.indexOf('\r') === -1) {
+      for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) this.starts.push(i + 1);
+      return;
+    }
+    for (const m of text.matchAll(LINE_BREAK)) this.starts.push(m.index + m[0].length);
   }
   /**
    * `firstColumn` is the column the text starts at on its first line and `prefix` what
@@ -70,8 +81,8 @@ export class LineIndex {
     const start = this.starts[lo]!;
     const pos: Position = { line: firstLine + lo, column: offset - start + (lo === 0 ? firstColumn : 1) };
     if (text !== undefined) {
-      const end = lo + 1 < this.starts.length ? this.starts[lo + 1]! - 1 : text.length;
-      pos.text = text.slice(start, end).replace(/\r$/, '');
+      const end = lo + 1 < this.starts.length ? this.starts[lo + 1]! : text.length;
+      pos.text = text.slice(start, end).replace(TRAILING_BREAK, '');
       if (lo === 0 && firstColumn !== 1) {
         pos.text = prefix + pos.text;
         if (firstColumn - prefix.length !== 1) pos.textColumn = firstColumn - prefix.length;

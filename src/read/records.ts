@@ -6,7 +6,7 @@
  * pretty-printed) is read whole, capped.
  */
 import { createReadStream } from 'node:fs';
-import { splitArray, type BrokenArray, type ElementStart } from './elements.js';
+import { splitArray, type BrokenArray, type ElementStart, type ElementStats, type EmbeddedArray } from './elements.js';
 import { Locator, findDuplicateKey, findSyntaxFault, firstSyntaxError, loadLocator, locatorReady, mayHaveDuplicateKeys, type Position } from './locate.js';
 import { MAX_LINE_BYTES, STOP, splitLines, type LineHandler, type LineIssue } from './lines.js';
 
@@ -80,7 +80,8 @@ export function formatFromExtension(path: string): SourceFormat | undefined {
   return undefined;
 }
 
-async function* chunksOf(path: string): AsyncGenerator<Buffer> {
+/** The bytes of a file, or of stdin for "-". */
+export async function* sourceChunks(path: string): AsyncGenerator<Buffer> {
   const stream = path === '-' ? process.stdin : createReadStream(path, { highWaterMark: 256 * 1024 });
   for await (const c of stream) yield typeof c === 'string' ? Buffer.from(c) : (c as Buffer);
 }
@@ -156,14 +157,24 @@ async function sniff(
 }
 
 export async function readRecords(source: Source, sink: RecordSink): Promise<ReadStats> {
-  return readRecordStream(chunksOf(source.path), source.format, sink);
+  return readRecordStream(sourceChunks(source.path), source.format, sink);
+}
+
+export interface ReadOptions {
+  /**
+   * A JSON document that is an object with an array under this key holds its records there
+   * (a CloudWatch Logs Insights export's `results`): the array's elements are read one by one,
+   * as a top-level array's are (flat memory, each at its own line, pointer `/<key>/N`), and the
+   * object itself is not a record. An object without that array is one record, as always.
+   */
+  arrayMember?: string;
 }
 
 /** Like readRecords, from a byte stream the caller opened (e.g. a gunzipped file); format undefined = sniff. */
-export async function readRecordStream(chunks: AsyncIterable<Buffer>, format: SourceFormat | undefined, sink: RecordSink): Promise<ReadStats> {
+export async function readRecordStream(chunks: AsyncIterable<Buffer>, format: SourceFormat | undefined, sink: RecordSink, opts: ReadOptions = {}): Promise<ReadStats> {
   let stream: AsyncIterable<Buffer> = chunks;
   if (!format) ({ format, stream } = await sniff(chunks[Symbol.asyncIterator]()));
-  return format === 'jsonl' ? readJsonl(stream, sink) : readJsonDocument(stream, sink);
+  return format === 'jsonl' ? readJsonl(stream, sink) : readJsonDocument(stream, sink, opts.arrayMember);
 }
 
 const ISSUE_TEXT: Record<LineIssue, [ReadFault, string]> = {
@@ -273,8 +284,8 @@ async function readJsonl(stream: AsyncIterable<Buffer>, sink: RecordSink): Promi
 
 const WHITE_SPACE = new Set([0x20, 0x09, 0x0a, 0x0d]);
 
-/** An array is split element by element; anything else is read whole. */
-async function readJsonDocument(stream: AsyncIterable<Buffer>, sink: RecordSink): Promise<ReadStats> {
+/** An array is split element by element (an object's `arrayMember` too); anything else is read whole. */
+async function readJsonDocument(stream: AsyncIterable<Buffer>, sink: RecordSink, arrayMember?: string): Promise<ReadStats> {
   // Peek up to the first byte that is not white space (after a BOM).
   const it = stream[Symbol.asyncIterator]();
   let head: Buffer[] = [];
@@ -311,7 +322,9 @@ async function readJsonDocument(stream: AsyncIterable<Buffer>, sink: RecordSink)
       yield n.value;
     }
   }
-  return first === 0x5b ? readJsonArray(replay(), sink) : readWholeDocument(replay(), sink);
+  if (first === 0x5b) return readJsonArray(replay(), sink);
+  if (first === 0x7b && arrayMember !== undefined) return readObjectMember(replay(), arrayMember, sink);
+  return readWholeDocument(replay(), sink);
 }
 
 /**
@@ -326,6 +339,8 @@ class ElementRecord implements RecordInfo {
     readonly index: number,
     private readonly at: ElementStart,
     readonly raw: string,
+    /** The array's own pointer: "" for a top-level array, "/results" for an object's member. */
+    private readonly arrayPointer = '',
   ) {
     this.line = at.line;
   }
@@ -335,7 +350,7 @@ class ElementRecord implements RecordInfo {
    * (measured; most likely through its number-to-string cache).
    */
   get pointer(): string {
-    return '/' + this.at.index;
+    return this.arrayPointer + '/' + this.at.index;
   }
   locate(pointer: string, target: 'value' | 'key' | 'record'): Position {
     return (this.locator ??= elementLocator(this.raw, this.at)).locate(pointer, target);
@@ -347,9 +362,9 @@ function elementLocator(text: string, at: ElementStart): Locator {
 }
 
 /** A fault at `offset` in an element's text. */
-function elementFault(fault: ReadFault, text: string, at: ElementStart, offset: number, pointer: string, message: string): FaultInfo {
+function elementFault(fault: ReadFault, text: string, at: ElementStart, offset: number, pointer: string, message: string, arrayPointer = ''): FaultInfo {
   const pos = elementLocator(text, at).position(offset);
-  const f: FaultInfo = { fault, line: pos.line, column: pos.column, pointer: '/' + at.index + pointer, message, text: pos.text };
+  const f: FaultInfo = { fault, line: pos.line, column: pos.column, pointer: arrayPointer + '/' + at.index + pointer, message, text: pos.text };
   if (pos.textColumn !== undefined) f.textColumn = pos.textColumn;
   return f;
 }
@@ -359,46 +374,51 @@ function elementFault(fault: ReadFault, text: string, at: ElementStart, offset: 
  * then the duplicate-key pre-check), so a bad element is one fault and the others are
  * still read. Only a break in the array's own structure ends the reading.
  */
-async function readJsonArray(stream: AsyncIterable<Buffer>, sink: RecordSink): Promise<ReadStats> {
+async function readJsonArray(
+  stream: AsyncIterable<Buffer>,
+  sink: RecordSink,
+  member?: { pointer: string; at: EmbeddedArray },
+): Promise<ReadStats & { after?: ElementStats['after'] }> {
+  const ap = member?.pointer ?? '';
   let records = 0;
   const element = (text: string, at: ElementStart): void | typeof STOP | Promise<void | typeof STOP> => {
     const parsed = parseLine(text);
     if (parsed instanceof ParseFailure) {
       if (!locatorReady()) return loadLocator().then(() => element(text, at));
       const f = findSyntaxFault(text, parsed.message);
-      return sink.fault(elementFault('syntax', text, at, f.offset, '', f.message));
+      return sink.fault(elementFault('syntax', text, at, f.offset, '', f.message, ap));
     }
     if (typeof parsed === 'object' && parsed !== null && mayHaveDuplicateKeys(text, parsed)) {
       if (!locatorReady()) return loadLocator().then(() => element(text, at));
       const dup = findDuplicateKey(text);
       if (dup) {
-        const f = elementFault('duplicate-key', text, at, dup.offset, dup.pointer, `key "${dup.key}" appears twice in one object`);
+        const f = elementFault('duplicate-key', text, at, dup.offset, dup.pointer, `key "${dup.key}" appears twice in one object`, ap);
         f.recordIndex = records;
         if (sink.fault(f) === STOP) return STOP;
       }
     }
-    return sink.record(new ElementRecord(parsed, records++, at, text));
+    return sink.record(new ElementRecord(parsed, records++, at, text, ap));
   };
   const stats = await splitArray(stream, {
     element,
     skipped(kind, at, detail) {
       if (kind === 'too-large') {
-        return sink.fault({ fault: 'line-too-long', line: at.line, column: at.column, pointer: '/' + at.index, message: `array element is larger than ${MAX_LINE_BYTES / 1024 / 1024} MB; skipped` });
+        return sink.fault({ fault: 'line-too-long', line: at.line, column: at.column, pointer: ap + '/' + at.index, message: `array element is larger than ${MAX_LINE_BYTES / 1024 / 1024} MB; skipped` });
       }
       const text = detail.text ?? '';
       const nul = text.indexOf('\u0000');
       const bad = nul !== -1 ? nul : Math.max(0, text.indexOf('\uFFFD'));
       const message = nul !== -1 ? 'array element contains NUL bytes (binary data, or UTF-16 text)' : 'array element is not valid UTF-8 (binary data or another encoding)';
-      return sink.fault(elementFault('encoding', text, at, bad, '', message));
+      return sink.fault(elementFault('encoding', text, at, bad, '', message, ap));
     },
-  });
-  const base = { format: 'json' as const, records, lines: stats.lines, blankLines: 0, bytes: stats.bytes, stopped: stats.stopped };
-  if (stats.broken) sink.fault(await brokenFault(stats.broken));
+  }, undefined, member?.at);
+  const base = { format: 'json' as const, records, lines: stats.lines, blankLines: 0, bytes: stats.bytes, stopped: stats.stopped, after: stats.after };
+  if (stats.broken) sink.fault(await brokenFault(stats.broken, ap));
   return base;
 }
 
 /** The fault for a break in an array's structure, as precise as jsonc-parser can make it. */
-async function brokenFault(b: BrokenArray): Promise<FaultInfo> {
+async function brokenFault(b: BrokenArray, arrayPointer = ''): Promise<FaultInfo> {
   const more = b.atEnd ? '' : '; the rest of the file cannot be read';
   if (b.element) {
     await loadLocator();
@@ -407,13 +427,168 @@ async function brokenFault(b: BrokenArray): Promise<FaultInfo> {
     // the input); jsonc-parser may find an earlier one, which is then the real cause.
     const found = firstSyntaxError(text);
     const faultAt = b.atEnd ? text.length : text.length - 1;
-    if (found && found.offset < faultAt) return elementFault('syntax', text, at, found.offset, '', found.message + more);
-    return elementFault('syntax', text, at, Math.min(faultAt, text.length), '', b.message + more);
+    if (found && found.offset < faultAt) return elementFault('syntax', text, at, found.offset, '', found.message + more, arrayPointer);
+    return elementFault('syntax', text, at, Math.min(faultAt, text.length), '', b.message + more, arrayPointer);
   }
   const f: FaultInfo = { fault: 'syntax', line: b.line, column: b.column, pointer: '', message: b.message + more };
   if (b.text !== undefined) f.text = b.text;
   if (b.textColumn !== undefined && b.textColumn !== 1) f.textColumn = b.textColumn;
   return f;
+}
+
+/**
+ * A top-level object read for the array under `member` (ReadOptions.arrayMember): the object's
+ * own members are scanned (strings and nesting only) and kept as text, the array's elements are
+ * split one by one where they stand in the file (readJsonArray), and the scan goes on after it.
+ * So memory holds one element and the rest of the object, never the array. An object without
+ * that array is one record, read whole as any other document.
+ */
+async function readObjectMember(stream: AsyncIterable<Buffer>, member: string, sink: RecordSink): Promise<ReadStats> {
+  const it = stream[Symbol.asyncIterator]();
+  const kept: Buffer[] = [];
+  let keptBytes = 0;
+  const keep = (b: Buffer) => {
+    keptBytes += b.length;
+    if (keptBytes > MAX_JSON_DOCUMENT_BYTES) {
+      throw new SourceError(`JSON document is larger than ${MAX_JSON_DOCUMENT_BYTES / 1024 / 1024} MB; write it as JSONL (one payload per line) instead`);
+    }
+    if (b.length > 0) kept.push(Buffer.from(b)); // a copy: a slice would hold its whole chunk
+  };
+  let bytes = 0;
+  let lastByte = -1;
+  const take = (b: Buffer) => {
+    bytes += b.length;
+    if (b.length > 0) lastByte = b[b.length - 1]!;
+  };
+  // Position of the next byte (line, UTF-16 units before it on its line), and the end of its line's text.
+  let line = 1;
+  let col = 0;
+  let lineStart = 0; // in the current chunk (-1: the line began in an earlier one)
+  let lineTail = '';
+  // The object's grammar at depth 1; deeper values are skipped by depth and strings.
+  let depth = 0;
+  let inString = false;
+  let escaped = false;
+  let expectKey = false;
+  let key: number[] | undefined;
+  let lastKey = '';
+  let afterColon = false;
+  let found = false;
+  let twice: { line: number; column: number } | undefined;
+  let records = 0;
+  let pending: Buffer | undefined;
+  let first = true;
+  /** The rest of the input from `from` on, read from the same iterator (not closed by the array's reader). */
+  const onwards = (from: Buffer): AsyncIterable<Buffer> => ({
+    [Symbol.asyncIterator]() {
+      let head: Buffer | undefined = from;
+      return {
+        async next(): Promise<IteratorResult<Buffer>> {
+          if (head) {
+            const v = head;
+            head = undefined;
+            return { value: v, done: false };
+          }
+          const n = await it.next();
+          if (!n.done) take(n.value);
+          return n;
+        },
+      };
+    },
+  });
+  chunks: for (;;) {
+    let buf: Buffer;
+    if (pending) {
+      buf = pending;
+      pending = undefined;
+    } else {
+      const n = await it.next();
+      if (n.done) break;
+      buf = n.value;
+      take(buf);
+    }
+    let from = 0;
+    if (first && buf.length >= 3 && buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf) from = 3;
+    first = false;
+    lineStart = lineStart === -1 ? -1 : from;
+    for (let i = from; i < buf.length; i++) {
+      const c = buf[i]!;
+      if (inString) {
+        if (escaped) escaped = false;
+        else if (c === 0x5c) escaped = true;
+        else if (c === 0x22) {
+          inString = false;
+          if (key) lastKey = Buffer.from(key).toString('utf8');
+          key = undefined;
+        }
+        if (inString && key) key.push(c);
+      } else if (c === 0x22) {
+        inString = true;
+        if (depth === 1 && expectKey) {
+          key = [];
+          expectKey = false;
+        } else if (depth === 1) afterColon = false;
+      } else if (c === 0x3a) {
+        if (depth === 1) afterColon = true;
+      } else if (c === 0x2c) {
+        if (depth === 1) expectKey = true;
+      } else if (c === 0x7b || c === 0x5b) {
+        if (depth === 1 && afterColon && lastKey === member) {
+          if (found) twice ??= { line, column: col + 1 };
+          else if (c === 0x5b) {
+            // The array: its elements are records, at their own lines; the kept text gets `[]`.
+            found = true;
+            afterColon = false;
+            keep(buf.subarray(from, i));
+            keep(Buffer.from('[]'));
+            const tail = (lineStart === -1 ? lineTail : '') + buf.toString('utf8', Math.max(lineStart, 0), i);
+            const r = await readJsonArray(onwards(buf.subarray(i)), sink, { pointer: '/' + member, at: { embedded: true, line, column: col + 1, lineTail: tail } });
+            records += r.records;
+            if (!r.after) return { format: 'json', records, lines: line, blankLines: 0, bytes, stopped: true };
+            pending = r.after.rest;
+            line = r.after.line;
+            col = r.after.column - 1;
+            lineStart = -1;
+            lineTail = '';
+            continue chunks;
+          }
+        }
+        if (depth === 0 && c === 0x7b) expectKey = true;
+        if (depth === 1) afterColon = false;
+        depth++;
+      } else if (c === 0x7d || c === 0x5d) {
+        depth--;
+      } else if (depth === 1 && c !== 0x20 && c !== 0x0a && c !== 0x0d && c !== 0x09) afterColon = false;
+      if (c === 0x0a) {
+        line++;
+        col = 0;
+        lineStart = i + 1;
+        lineTail = '';
+      } else if ((c & 0xc0) !== 0x80) col += c >= 0xf0 ? 2 : 1;
+    }
+    if (lineStart !== -1) lineTail = buf.toString('utf8', lineStart).slice(-240);
+    else lineTail = (lineTail + buf.toString('utf8', from)).slice(-240);
+    lineStart = -1;
+    keep(buf.subarray(from));
+  }
+  async function* replayKept(): AsyncGenerator<Buffer> {
+    yield* kept;
+  }
+  if (!found) return readWholeDocument(replayKept(), sink);
+  const lines = bytes === 0 ? 0 : line - (lastByte === 0x0a ? 1 : 0);
+  const base = { format: 'json' as const, records, lines, blankLines: 0, bytes, stopped: false };
+  if (twice) {
+    sink.fault({ fault: 'syntax', line: twice.line, column: twice.column, pointer: '', message: `key "${member}" appears twice in the document: only the first "${member}" array was read` });
+    return base;
+  }
+  // The object around the array must be JSON too (a file cut after the array is not whole).
+  try {
+    JSON.parse(Buffer.concat(kept).toString('utf8'));
+  } catch {
+    // (JSON.parse's own message would give positions in the text without the array.)
+    sink.fault({ fault: 'syntax', line: lines, column: 1, pointer: '', message: `the object around its "${member}" array is broken or cut short (its rows were read)` });
+  }
+  return base;
 }
 
 async function readWholeDocument(stream: AsyncIterable<Buffer>, sink: RecordSink): Promise<ReadStats> {
@@ -436,7 +611,7 @@ async function readWholeDocument(stream: AsyncIterable<Buffer>, sink: RecordSink
   const text = buf.toString('utf8');
   const locator = new Locator(text);
   // Counted like JSONL: a final newline ends the last line, it does not start another.
-  const lines = text.length === 0 ? 0 : locator.position(text.length).line - (text.endsWith('\n') ? 1 : 0);
+  const lines = text.length === 0 ? 0 : locator.position(text.length).line - (/[\r\n]$/.test(text) ? 1 : 0);
   if (text.includes('\u0000') || (text.includes('\uFFFD') && buf.indexOf('\uFFFD', 0, 'utf8') === -1)) {
     const at = text.search(/[\u0000\uFFFD]/);
     const pos = locator.position(at);

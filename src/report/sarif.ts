@@ -1,10 +1,18 @@
-/** SARIF 2.1.0, for GitHub code scanning and other static-analysis dashboards. */
-import { ALL_RULES } from '../contract/rules.js';
-import type { Renderer } from './types.js';
+/**
+ * SARIF 2.1.0, for GitHub code scanning and other static-analysis dashboards.
+ *
+ * How the run configured each rule follows the spec's split: a rule's `defaultConfiguration`
+ * is its default (the rules table in docs/validate.md), and what this run did differently is
+ * a `configurationOverride` in `invocations[0].ruleConfigurationOverrides` — the effective
+ * level, or `enabled: false` for a rule that was not checked (turned off, or a warning rule
+ * under --quiet alone). Each result carries its own effective `level` as well.
+ */
+import { ALL_RULES, type RuleInfo } from '../contract/rules.js';
+import { jsonWithStreamedArray, STREAMED, wholeText, type RenderContext, type Renderer } from './types.js';
 
 const SCHEMA = 'https://json.schemastore.org/sarif-2.1.0.json';
 
-export const renderSarif: Renderer = (result, ctx) => {
+export const streamSarif: Renderer = (result, ctx) => {
   const ruleIndex = new Map(ALL_RULES.map((r, i) => [r.id, i]));
   const sarif = {
     $schema: SCHEMA,
@@ -25,24 +33,43 @@ export const renderSarif: Renderer = (result, ctx) => {
           },
         },
         columnKind: 'utf16CodeUnits',
-        results: result.problems.map((p) => ({
-          ruleId: p.rule,
-          ruleIndex: ruleIndex.get(p.rule) ?? -1,
-          level: p.severity === 'error' || ctx.strict ? 'error' : 'warning',
-          message: { text: p.hint ? `${p.message}. Hint: ${p.hint}` : p.message },
-          locations: [
-            {
-              physicalLocation: {
-                artifactLocation: { uri: p.file.split('\\').join('/') },
-                region: { startLine: p.line, startColumn: p.column },
-              },
-              ...(p.pointer ? { logicalLocations: [{ fullyQualifiedName: p.pointer, kind: 'member' }] } : {}),
-            },
-          ],
-        })),
-        invocations: [{ executionSuccessful: true }],
+        results: STREAMED,
+        invocations: [{ executionSuccessful: true, ...overridesOf(ctx, result.warningsSkipped) }],
       },
     ],
   };
-  return JSON.stringify(sarif, null, 2) + '\n';
+  return jsonWithStreamedArray(sarif, result.problems, (p) => ({
+    ruleId: p.rule,
+    ruleIndex: ruleIndex.get(p.rule) ?? -1,
+    level: p.severity === 'error' || ctx.strict ? 'error' : 'warning',
+    message: { text: p.hint ? `${p.message}. Hint: ${p.hint}` : p.message },
+    locations: [
+      {
+        physicalLocation: {
+          artifactLocation: { uri: p.file.split('\\').join('/') },
+          region: { startLine: p.line, startColumn: p.column },
+        },
+        ...(p.pointer ? { logicalLocations: [{ fullyQualifiedName: p.pointer, kind: 'member' }] } : {}),
+      },
+    ],
+  }));
 };
+
+export const renderSarif = wholeText(streamSarif);
+
+/** SARIF `reportingConfiguration` for a rule whose run differs from its default; undefined when it does not. */
+function effectiveConfiguration(rule: RuleInfo, ctx: RenderContext, warningsSkipped: boolean): { enabled?: false; level?: string } | undefined {
+  const level = ctx.ruleSettings?.[rule.id] ?? rule.severity;
+  if (level === 'off' || (level === 'warning' && warningsSkipped)) return { enabled: false };
+  // --strict reports warnings as errors (as the results say), so the run treated the rule as one.
+  const effective = level === 'warning' && ctx.strict ? 'error' : level;
+  return effective === rule.severity ? undefined : { level: effective };
+}
+
+function overridesOf(ctx: RenderContext, warningsSkipped: boolean): { ruleConfigurationOverrides?: unknown[] } {
+  const overrides = ALL_RULES.flatMap((rule, index) => {
+    const configuration = effectiveConfiguration(rule, ctx, warningsSkipped);
+    return configuration ? [{ descriptor: { id: rule.id, index }, configuration }] : [];
+  });
+  return overrides.length > 0 ? { ruleConfigurationOverrides: overrides } : {};
+}

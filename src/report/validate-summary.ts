@@ -1,12 +1,12 @@
 /** The one-paragraph summary shared by pretty and github output (and stderr). */
-import type { ValidateResult } from '../validate/validate.js';
+import type { ValidateOutcome } from '../validate/validate.js';
 import type { RenderContext } from './types.js';
 
 /** 1234567 → "1,234,567" without toLocaleString, whose ICU start-up costs ~30 ms. */
 const thousands = (n: number) => String(n).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
 const plural = (n: number, one: string, many = one + 's') => `${thousands(n)} ${n === 1 ? one : many}`;
 
-export function summaryLines(result: ValidateResult, ctx: RenderContext): string[] {
+export function summaryLines(result: Omit<ValidateOutcome, 'problems'>, ctx: RenderContext): string[] {
   const c = ctx.paint;
   const { files, records, errors, warnings } = result.counts;
   const scope = `${plural(files, 'file')}, ${plural(records, 'payload')} checked against the contract (catalog ${ctx.catalog})`;
@@ -22,6 +22,7 @@ export function summaryLines(result: ValidateResult, ctx: RenderContext): string
     else if (errors === 0) lines.push(c.gray(ctx.strict ? '  --strict: warnings fail the run' : `  more than ${plural(ctx.maxWarnings!, 'warning')} allowed (--max-warnings): the run fails`));
   }
   if (result.quietWarnings > 0) lines.push(c.gray(`  ${plural(result.quietWarnings, 'warning')} not listed (--quiet)`));
+  if (result.warningsSkipped) lines.push(c.gray('  warnings not checked (--quiet; with --max-warnings or --strict they are counted)'));
   if (result.omitted > 0) {
     const which = result.omittedErrors === 0 ? 'warning' : 'problem';
     const errorsNote = result.omittedErrors === 0 && errors > 0 ? '; every error is shown' : '';

@@ -7,11 +7,21 @@
  * Layout, chosen for the memory system: every insert probes a random slot, and on a
  * million-line file the probes, not the hashing, dominate. So the open-addressing table
  * holds 4 bytes per slot — an entry number in the low log2(capacity) bits and, above it, a
- * tag from the id hash that rules out almost every other id without a second look — 8 MB
- * at 2 Mi slots, small enough to stay largely in cache. The entries (the 64-bit hash,
- * fingerprint, file and line) are appended to a second array in arrival order, which costs
- * sequential writes only and is read when a tag matches.
+ * tag from the id hash that rules out almost every other id without a second look — 4 MB
+ * at 1 Mi slots, small enough to stay largely in cache. The entries (the 64-bit hash,
+ * arrival number, fingerprint and line) are appended to a second array in arrival order,
+ * which costs sequential writes only and is read when a tag matches.
+ *
+ * The memory is bounded (docs/validate.md, "Memory"): the table holds at most `maxEntries`
+ * ids. When it is full, its entries are written to a temp file as a run sorted by hash, and
+ * from then on every id is appended to a buffer of the same size, itself written as a
+ * sorted run whenever it fills. Repeats are then no longer found as they arrive: `deferred()`
+ * merges the runs at the end, where the first occurrence of each hash is the one with the
+ * lowest arrival number. Repeats inside the table's own run were already reported as they
+ * arrived (nothing came before that run), and the table kept first occurrences only, so the
+ * merge reports only what came later — each repeat once, against its true first occurrence.
  */
+import { SortedRuns } from './spill.js';
 
 export interface FirstSeen {
   fileIndex: number;
@@ -19,9 +29,17 @@ export interface FirstSeen {
   sameContent: boolean;
 }
 
+/** A repeat found by the end-of-run merge: the record (by arrival number) and where its id was first used. */
+export interface DeferredRepeat {
+  /** The repeat's arrival number (the `ordinal` it was added with). */
+  ordinal: number;
+  fileIndex: number;
+  firstFileIndex: number;
+  firstLine: number;
+}
+
 /** Linear probing stays short up to ~70 % load. */
 const MAX_LOAD = 0.7;
-const ENTRY = 5; // h1, h2, fingerprint, file, line
 
 const mix = (h: number, v: number) => Math.imul(h ^ v, 0x01000193);
 
@@ -58,6 +76,21 @@ function str(v: unknown): number {
   return h;
 }
 
+/** Entries: h1, h2, arrival number, fingerprint, line (the first three are a run's sort key). */
+const ENTRY = 5;
+/** Table entries at most, by default: 1 Mi slots at 70 %, ~19 MB with the slots. */
+export const DEFAULT_MAX_ENTRIES = Math.floor((1 << 20) * MAX_LOAD);
+/** Repeats collected per sorted run while merging (3 words each). */
+const REPEATS_PER_RUN = 1 << 16;
+
+export interface DuplicateIndexOptions {
+  /**
+   * Ids kept in memory at most (default DEFAULT_MAX_ENTRIES; tests force spilling with a
+   * small number). Infinity: never spill, for callers that need every answer on the spot.
+   */
+  maxEntries?: number;
+}
+
 /** An id's 64-bit key, as two unsigned 32-bit halves written to `out`: two FNV-1a variants in one pass. */
 export function hashId(id: string, out: Uint32Array | number[]): void {
   let a = 0x811c9dc5;
@@ -80,32 +113,66 @@ export class DuplicateIndex {
   private size = 0;
   private slots: Uint32Array;
   private entries: Uint32Array;
+  private readonly maxEntries: number;
+  /** Set once the table has been written out: ids are then appended to `entries` unprobed. */
+  private runs: SortedRuns | undefined;
+  /** Files in arrival order: [fileIndex, first arrival number] pairs, to map an entry back to its file. */
+  private readonly fileStarts: number[] = [];
+  private calls = 0;
 
-  /** @param expected ids expected (a hint: the table still grows past it) */
-  constructor(expected = 0) {
-    // A power of two, kept at most 70 % full, starting between 64 Ki and 4 Mi slots (4 B each).
+  /** @param expected ids expected (a hint: the table still grows past it, up to `maxEntries`) */
+  constructor(expected = 0, opts: DuplicateIndexOptions = {}) {
+    this.maxEntries = Math.max(1, opts.maxEntries ?? DEFAULT_MAX_ENTRIES);
+    // A power of two, kept at most 70 % full, starting between 64 Ki slots (4 B each) and
+    // the size that holds maxEntries.
     let bits = 16;
-    while ((1 << bits) * MAX_LOAD < expected && bits < 22) bits++;
+    const want = Math.min(expected, this.maxEntries);
+    while ((1 << bits) * MAX_LOAD < want) bits++;
     this.indexBits = bits;
     this.capacity = 1 << bits;
     this.slots = new Uint32Array(this.capacity);
-    this.entries = new Uint32Array(Math.ceil(this.capacity * MAX_LOAD) * ENTRY);
+    this.entries = new Uint32Array(Math.min(Math.ceil(this.capacity * MAX_LOAD), this.maxEntries) * ENTRY);
   }
 
   get count(): number {
     return this.size;
   }
 
-  /** Record an id; returns where it was first seen if it is a repeat. */
-  add(id: string, fingerprint: number, fileIndex: number, line: number): FirstSeen | undefined {
-    hashId(id, ID_KEY);
-    return this.addKey(ID_KEY[0]!, ID_KEY[1]!, fingerprint, fileIndex, line);
+  /** True once ids no longer fit in memory: repeats after that are found by `deferred()`. */
+  get spilled(): boolean {
+    return this.runs !== undefined;
   }
 
-  /** Record an id by its key (hashId), made elsewhere (the import's worker threads hash their ids). */
-  addKey(a: number, b: number, fingerprint: number, fileIndex: number, line: number): FirstSeen | undefined {
-    const s = this.slots;
+  /**
+   * Record an id; returns where it was first seen if it is a repeat found now. `ordinal`
+   * numbers the records in arrival order across files (it must grow with every call;
+   * default: the number of calls so far).
+   */
+  add(id: string, fingerprint: number, fileIndex: number, line: number, ordinal = this.calls): FirstSeen | undefined {
+    hashId(id, ID_KEY);
+    return this.addKey(ID_KEY[0]!, ID_KEY[1]!, fingerprint, fileIndex, line, ordinal);
+  }
+
+  /** add() for an id's key (hashId) made elsewhere: the import's worker threads hash their ids. */
+  addKey(a: number, b: number, fingerprint: number, fileIndex: number, line: number, ordinal = this.calls): FirstSeen | undefined {
+    this.calls = ordinal + 1;
+    const fs = this.fileStarts;
+    if (fs.length === 0 || fs[fs.length - 2] !== fileIndex) fs.push(fileIndex, ordinal);
     const e = this.entries;
+    if (this.runs !== undefined) {
+      const o = this.size++ * ENTRY;
+      e[o] = a;
+      e[o + 1] = b;
+      e[o + 2] = ordinal;
+      e[o + 3] = fingerprint;
+      e[o + 4] = line;
+      if (this.size * ENTRY === e.length) {
+        this.runs.addRun(e, this.size);
+        this.size = 0;
+      }
+      return undefined;
+    }
+    const s = this.slots;
     const bits = this.indexBits;
     const mask = this.capacity - 1;
     const tag = b >>> bits;
@@ -116,7 +183,7 @@ export class DuplicateIndex {
       if (slot >>> bits === tag) {
         // The tag matched (1 in 2^(32 - bits) for another id): compare the whole key.
         const o = ((slot & mask) - 1) * ENTRY;
-        if (e[o] === a && e[o + 1] === b) return { fileIndex: e[o + 3]!, line: e[o + 4]!, sameContent: e[o + 2] === fingerprint };
+        if (e[o] === a && e[o + 1] === b) return { fileIndex: this.fileOf(e[o + 2]!), line: e[o + 4]!, sameContent: e[o + 3] === fingerprint };
       }
       i = (i + 1) & mask;
     }
@@ -125,11 +192,21 @@ export class DuplicateIndex {
     const o = n * ENTRY;
     e[o] = a;
     e[o + 1] = b;
-    e[o + 2] = fingerprint;
-    e[o + 3] = fileIndex;
+    e[o + 2] = ordinal;
+    e[o + 3] = fingerprint;
     e[o + 4] = line;
-    if (this.size >= this.capacity * MAX_LOAD) this.grow();
+    if (this.size >= this.maxEntries) this.spill();
+    else if (this.size >= this.capacity * MAX_LOAD) this.grow();
     return undefined;
+  }
+
+  /** The table is full: write it out as the first run and keep only the append buffer. */
+  private spill(): void {
+    this.runs = new SortedRuns('ids', ENTRY, 3);
+    this.runs.addRun(this.entries, this.size);
+    this.size = 0;
+    this.slots = new Uint32Array(0);
+    if (this.entries.length < this.maxEntries * ENTRY) this.entries = new Uint32Array(this.maxEntries * ENTRY);
   }
 
   /** Doubles the table (and the entry array), re-placing entries in arrival order. */
@@ -138,7 +215,7 @@ export class DuplicateIndex {
     this.capacity = 1 << bits;
     const mask = this.capacity - 1;
     const s = new Uint32Array(this.capacity);
-    const e = new Uint32Array(Math.ceil(this.capacity * MAX_LOAD) * ENTRY);
+    const e = new Uint32Array(Math.min(Math.ceil(this.capacity * MAX_LOAD), this.maxEntries) * ENTRY);
     e.set(this.entries.subarray(0, this.size * ENTRY));
     for (let n = 0; n < this.size; n++) {
       let i = e[n * ENTRY]! & mask;
@@ -147,5 +224,75 @@ export class DuplicateIndex {
     }
     this.slots = s;
     this.entries = e;
+  }
+
+  /** The file an arrival number belongs to. */
+  private fileOf(ordinal: number): number {
+    const fs = this.fileStarts;
+    let lo = 0;
+    let hi = fs.length / 2 - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (fs[mid * 2 + 1]! <= ordinal) lo = mid;
+      else hi = mid - 1;
+    }
+    return fs[lo * 2]!;
+  }
+
+  /**
+   * After the last `add`: the repeats with different content that were not found as they
+   * arrived (none unless `spilled`), in arrival order. Same-content repeats (retries) are
+   * not reported, as in `add`.
+   */
+  *deferred(): Generator<DeferredRepeat> {
+    const runs = this.runs;
+    if (runs === undefined) return;
+    runs.addRun(this.entries, this.size);
+    this.size = 0;
+    this.entries = new Uint32Array(0);
+    // Repeats come out of the merge in hash order; they are re-sorted by arrival number
+    // through runs of their own: [ordinal, first ordinal, first line].
+    const repeats = new SortedRuns('repeats', 3, 1);
+    try {
+      const buf = new Uint32Array(REPEATS_PER_RUN * 3);
+      let n = 0;
+      let h1 = -1;
+      let h2 = -1;
+      let firstOrdinal = 0;
+      let firstFingerprint = 0;
+      let firstLine = 0;
+      for (const [w, at] of runs.merged()) {
+        if (w[at] !== h1 || w[at + 1] !== h2) {
+          h1 = w[at]!;
+          h2 = w[at + 1]!;
+          firstOrdinal = w[at + 2]!;
+          firstFingerprint = w[at + 3]!;
+          firstLine = w[at + 4]!;
+          continue;
+        }
+        if (w[at + 3] === firstFingerprint) continue;
+        buf[n * 3] = w[at + 2]!;
+        buf[n * 3 + 1] = firstOrdinal;
+        buf[n * 3 + 2] = firstLine;
+        if (++n === REPEATS_PER_RUN) {
+          repeats.addRun(buf, n);
+          n = 0;
+        }
+      }
+      runs.close();
+      this.runs = undefined;
+      repeats.addRun(buf, n);
+      for (const [w, at] of repeats.merged()) {
+        yield { ordinal: w[at]!, fileIndex: this.fileOf(w[at]!), firstFileIndex: this.fileOf(w[at + 1]!), firstLine: w[at + 2]! };
+      }
+    } finally {
+      repeats.close();
+    }
+  }
+
+  /** Removes the temp file (also done by `deferred()` when it completes). Safe to call twice. */
+  close(): void {
+    this.runs?.close();
+    this.runs = undefined;
   }
 }

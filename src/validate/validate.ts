@@ -12,8 +12,10 @@ import { RULES, type RuleInfo } from '../contract/rules.js';
 import type { Problem } from '../problem.js';
 import { STOP } from '../read/lines.js';
 import { loadLocator, locatorReady, type Position } from '../read/locate.js';
-import { SourceError, readRecords, type FaultInfo, type ReadFault, type Source, type SourceFormat } from '../read/records.js';
+import { SourceError, readRecordStream, sourceChunks, type FaultInfo, type ReadFault, type Source, type SourceFormat } from '../read/records.js';
 import { DuplicateIndex, contentFingerprint } from './duplicates.js';
+import { DEFAULT_PROBLEMS_IN_MEMORY, ProblemList, ProblemStore } from './problem-store.js';
+import { TempFile } from './spill.js';
 
 export interface ValidateOptions {
   catalog: Catalog;
@@ -27,8 +29,13 @@ export interface ValidateOptions {
    * warnings that came earlier in the files.
    */
   maxProblems?: number;
-  /** Keep only errors for printing (--quiet); warnings are still counted. */
+  /**
+   * List errors only (--quiet). As in ESLint 9, warnings are then not checked at all unless
+   * `countQuietWarnings` says a warning threshold needs their count (quietCountsWarnings).
+   */
   quiet?: boolean;
+  /** With quiet: still check and count warnings, without listing them. */
+  countQuietWarnings?: boolean;
   /**
    * Keep each problem's source line (`excerpt`, for pretty's code frame). Default true;
    * machine formats pass false: with every problem kept, the lines would dominate memory.
@@ -36,6 +43,20 @@ export interface ValidateOptions {
   excerpts?: boolean;
   /** Severity settings (opsmeter.config.json, --rule). */
   rules?: RulePolicy;
+  /**
+   * Ids the duplicate index keeps in memory before it spills to a temp file (default
+   * ~734,000; the OPSMETER_DUPLICATE_INDEX_ENTRIES environment variable sets it too, for
+   * tests of the built CLI).
+   */
+  duplicateIndexEntries?: number;
+}
+
+export interface StreamedValidateOptions extends ValidateOptions {
+  /**
+   * Problems held in memory per list (errors, warnings) before the rest go to a temp file
+   * (default 10,000; OPSMETER_PROBLEMS_IN_MEMORY sets it too, for tests of the built CLI).
+   */
+  problemsInMemory?: number;
 }
 
 export interface FileSummary {
@@ -65,10 +86,29 @@ export interface ValidateResult {
   omittedErrors: number;
   /** Warnings counted but not listed because of --quiet. */
   quietWarnings: number;
+  /** True when --quiet skipped the warning checks (no threshold needed their count): `counts.warnings` is 0. */
+  warningsSkipped: boolean;
   /** True when --bail stopped the run early. */
   bailed: boolean;
   /** Problem counts per rule id (exact, including omitted ones). */
   byRule: Record<string, number>;
+}
+
+/** The duplicate-id finding, as found on the way or at the end. */
+function duplicateFinding(id: string, firstAt: string): Finding {
+  return {
+    rule: RULES.duplicateExternalRequestId,
+    pointer: '/externalRequestId',
+    message: `externalRequestId "${id}" was already used at ${firstAt} with different content; the server counts only one`,
+    hint: 'give each LLM call its own id; reuse an id only for a retry of the same call',
+    target: 'value',
+  };
+}
+
+/** A positive count from the environment (the memory bounds tests of the built CLI set). */
+function countFromEnv(name: string): number | undefined {
+  const v = process.env[name];
+  return v !== undefined && /^[1-9]\d*$/.test(v) ? Number(v) : undefined;
 }
 
 const FAULT_RULE: Record<ReadFault, RuleInfo> = {
@@ -88,141 +128,237 @@ class SourceReadError extends OpsmeterError {
   }
 }
 
+/** What a report is made from: the result, with problems that may be read back from a temp file. */
+export interface ValidateOutcome extends Omit<ValidateResult, 'problems'> {
+  problems: Iterable<Problem>;
+}
+
+/** A result whose problems past the in-memory bound are in temp files: `close()` when the report is written. */
+export interface StreamedValidateResult extends ValidateOutcome {
+  problems: ProblemList;
+  close(): void;
+}
+
+/** Validate with every kept problem in memory (the API, smoke, tests). */
 export async function validateSources(sources: readonly Source[], opts: ValidateOptions): Promise<ValidateResult> {
+  const run = await validateSourcesStreamed(sources, { ...opts, problemsInMemory: Infinity });
+  const { close, problems, ...rest } = run;
+  try {
+    return { ...rest, problems: [...problems] };
+  } finally {
+    close();
+  }
+}
+
+/** Validate in bounded memory: the CLI writes its report from `problems` as it reads them back. */
+export async function validateSourcesStreamed(sources: readonly Source[], opts: StreamedValidateOptions): Promise<StreamedValidateResult> {
   const ctx: LintContext = { catalog: opts.catalog, now: opts.now ?? Date.now() };
   const policy = opts.rules !== undefined && !opts.rules.isDefault ? opts.rules : undefined;
   if (policy) ctx.rules = policy;
   const maxProblems = opts.maxProblems ?? Infinity;
   const quiet = opts.quiet === true;
-  // Kept for printing, each list in the order found; merged by `seq` at the end.
-  const keptErrors: Problem[] = [];
-  const keptWarnings: Problem[] = [];
-  const seqOf = new Map<Problem, number>();
+  // Errors only, as ESLint 9's --quiet: warning rules do not run, nothing counts them.
+  const skipWarnings = quiet && opts.countQuietWarnings !== true;
+  if (skipWarnings) ctx.errorsOnly = true;
+  // Kept for printing, each list in place order; merged by place when the report is written.
+  const inMemory = opts.problemsInMemory ?? countFromEnv('OPSMETER_PROBLEMS_IN_MEMORY') ?? DEFAULT_PROBLEMS_IN_MEMORY;
+  const lists = {
+    errors: new ProblemStore(inMemory, 'errors'),
+    lateErrors: new ProblemStore(inMemory, 'late-errors'),
+    warnings: new ProblemStore(inMemory, 'warnings'),
+    lateWarnings: new ProblemStore(inMemory, 'late-warnings'),
+  };
+  const keptErrors = lists.errors;
+  const keptWarnings = lists.warnings;
   let seq = 0;
   /** Whether one more problem of this severity could still be printed. */
   const wouldKeep = (severity: RuleInfo['severity']) =>
     severity === 'error' ? keptErrors.length < maxProblems : !quiet && keptWarnings.length < maxProblems - keptErrors.length;
   const counts: Counts = { files: 0, records: 0, errors: 0, warnings: 0 };
-  const byRule: Record<string, number> = {};
+  let byRule: Record<string, number> = {};
+  /** Where each rule was first counted (place, then count order): late repeats must not move their rule's key in byRule. */
+  const firstCounted = new Map<string, [number, number]>();
+  let lateCounted = false;
   const files: FileSummary[] = [];
-  const dupes = new DuplicateIndex(await expectedRecords(sources));
+  /** The arrival number of each file's first record. */
+  const firstOrdinal: number[] = [];
+  // A rule turned off (or a warning under --quiet) needs no index at all.
+  const duplicateRule = policy ? policy.effective(RULES.duplicateExternalRequestId) : RULES.duplicateExternalRequestId;
+  const checkDuplicates = duplicateRule !== null && !(skipWarnings && duplicateRule.severity !== 'error');
+  const dupes = new DuplicateIndex(checkDuplicates ? await expectedRecords(sources) : 0, {
+    maxEntries: opts.duplicateIndexEntries ?? countFromEnv('OPSMETER_DUPLICATE_INDEX_ENTRIES'),
+  });
+  /** Stdin cannot be read twice: a copy, for repeats found at the end (see reportLateRepeats). */
+  const stdinCopies = new Map<number, TempFile>();
   let bailed = false;
+  let finished = false;
 
-  for (let fileIndex = 0; fileIndex < sources.length && !bailed; fileIndex++) {
+  /** Where an id was first used, as the duplicate message says it. */
+  const firstAt = (firstFile: number, firstLine: number, fileIndex: number) =>
+    firstFile === fileIndex ? `line ${firstLine}` : `${sources[firstFile]!.name}:${firstLine}`;
+
+  /**
+   * Count a problem, and keep it for printing while under maxProblems. The position is
+   * computed lazily: locating re-parses the record, which is wasted work once the cap
+   * is reached. `late`: a repeat found at the end; late ones arrive in place order, so the
+   * first maxProblems of them are the only ones a capped report can show. Returns STOP when
+   * --bail should end the run.
+   */
+  const report = (fileIndex: number, order: number, configured: RuleInfo, where: () => Position, pointer: string, message: string, hint?: string, late = false): typeof STOP | undefined => {
     const source = sources[fileIndex]!;
-    const summary: FileSummary = { file: source.name, format: 'unreadable', records: 0, blankLines: 0, errors: 0, warnings: 0 };
-    files.push(summary);
-    counts.files++;
-
-    /**
-     * Count a problem, and keep it for printing while under maxProblems. The position is
-     * computed lazily: locating re-parses the record, which is wasted work once the cap
-     * is reached. Returns STOP when --bail should end the run.
-     */
-    const report = (configured: RuleInfo, where: () => Position, pointer: string, message: string, hint?: string): typeof STOP | undefined => {
-      // Lint's findings arrive with the settings applied; validate's own (empty file,
-      // duplicate ids) get them here. Applying them twice changes nothing.
-      const rule = policy ? policy.effective(configured) : configured;
-      if (rule === null) return undefined;
-      byRule[rule.id] = (byRule[rule.id] ?? 0) + 1;
-      if (rule.severity === 'error') {
-        counts.errors++;
-        summary.errors++;
-      } else {
-        counts.warnings++;
-        summary.warnings++;
+    const summary = files[fileIndex]!;
+    // Lint's findings arrive with the settings applied; validate's own (empty file,
+    // duplicate ids) get them here. Applying them twice changes nothing.
+    const rule = policy ? policy.effective(configured) : configured;
+    if (rule === null || (skipWarnings && rule.severity !== 'error')) return undefined;
+    if (byRule[rule.id] === undefined) {
+      byRule[rule.id] = 0;
+      firstCounted.set(rule.id, [order, firstCounted.size]);
+      lateCounted ||= late;
+    }
+    byRule[rule.id]!++;
+    if (rule.severity === 'error') {
+      counts.errors++;
+      summary.errors++;
+    } else {
+      counts.warnings++;
+      summary.warnings++;
+    }
+    const lateList = rule.severity === 'error' ? lists.lateErrors : lists.lateWarnings;
+    if (late ? (rule.severity === 'error' || !quiet) && lateList.length < maxProblems : wouldKeep(rule.severity)) {
+      const pos = where();
+      const p: Problem = { file: source.name, line: pos.line, column: pos.column, pointer, rule: rule.id, severity: rule.severity, message };
+      // Every problem says what to do: the finding's own hint, else the rule's.
+      p.hint = hint ?? rule.hint;
+      if (pos.text !== undefined && opts.excerpts !== false) {
+        p.excerpt = pos.text;
+        if (pos.textColumn !== undefined) p.excerptColumn = pos.textColumn;
       }
-      if (wouldKeep(rule.severity)) {
-        const pos = where();
-        const p: Problem = { file: source.name, line: pos.line, column: pos.column, pointer, rule: rule.id, severity: rule.severity, message };
-        // Every problem says what to do: the finding's own hint, else the rule's.
-        p.hint = hint ?? rule.hint;
-        if (pos.text !== undefined && opts.excerpts !== false) {
-          p.excerpt = pos.text;
-          if (pos.textColumn !== undefined) p.excerptColumn = pos.textColumn;
-        }
-        seqOf.set(p, seq++);
-        (rule.severity === 'error' ? keptErrors : keptWarnings).push(p);
-      }
-      if (opts.bail && rule.severity === 'error') {
-        bailed = true;
-        return STOP;
-      }
-      return undefined;
-    };
+      (late ? lateList : rule.severity === 'error' ? keptErrors : keptWarnings).push({ p, order, seq: seq++ });
+    }
+    if (opts.bail && rule.severity === 'error') {
+      bailed = true;
+      return STOP;
+    }
+    return undefined;
+  };
 
-    const onFault = (f: FaultInfo) => report(FAULT_RULE[f.fault], () => ({ line: f.line, column: f.column, text: f.text, textColumn: f.textColumn }), f.pointer, f.message);
-
-    let stats;
-    try {
-      stats = await readRecords(source, {
-        fault: onFault,
+  /**
+   * Repeats the spilled index found only at the end (in arrival order): each file that has
+   * some is read again up to its last one, to give the problem its id and exact position.
+   */
+  const reportLateRepeats = async () => {
+    const repeats = dupes.deferred()[Symbol.iterator]();
+    let next = repeats.next();
+    if (next.done) return;
+    await loadLocator();
+    while (!next.done && !bailed) {
+      const fileIndex = next.value.fileIndex;
+      let ordinal = firstOrdinal[fileIndex]!;
+      const copy = stdinCopies.get(fileIndex);
+      const chunks = copy ? copy.chunks() : sourceChunks(sources[fileIndex]!.path);
+      await readRecordStream(chunks, files[fileIndex]!.format as SourceFormat, {
+        fault: () => undefined,
         record: (r) => {
-          counts.records++;
-          const findings: Finding[] = lintPayload(r.value, ctx);
+          const o = ordinal++;
+          if (next.done || next.value.ordinal !== o) return undefined;
+          const repeat = next.value;
+          next = repeats.next();
           const id = (r.value as { externalRequestId?: unknown } | null)?.externalRequestId;
-          if (typeof id === 'string' && id !== '') {
-            // A fingerprint of the parsed fields, not the raw text: the same payload formatted
-            // differently (a .json file and a JSONL line, other key order) is the same content.
-            const content = contentFingerprint(r.value);
-            const first = dupes.add(id, content, fileIndex, r.line);
-            if (first && !first.sameContent) {
-              const where = first.fileIndex === fileIndex ? `line ${first.line}` : `${sources[first.fileIndex]!.name}:${first.line}`;
-              findings.push({
-                rule: RULES.duplicateExternalRequestId,
-                pointer: '/externalRequestId',
-                message: `externalRequestId "${id}" was already used at ${where} with different content; the server counts only one`,
-                hint: 'give each LLM call its own id; reuse an id only for a retry of the same call',
-                target: 'value',
-              });
-            }
+          // The file changed since it was read (its record is no longer the one indexed): skip it.
+          if (typeof id === 'string') {
+            const f = duplicateFinding(id, firstAt(repeat.firstFileIndex, repeat.firstLine, fileIndex));
+            if (report(fileIndex, o, f.rule, () => r.locate(f.pointer, f.target), r.pointer + f.pointer, f.message, f.hint, true) === STOP) return STOP;
           }
-          if (findings.length === 0) return undefined;
-          const emit = (): typeof STOP | undefined => {
-            for (const f of findings) {
-              if (report(f.rule, () => r.locate(f.pointer, f.target), r.pointer + f.pointer, f.message, f.hint) === STOP) return STOP;
-            }
-            return undefined;
-          };
-          // Positions need the (lazily loaded) locator, but only while problems are still printed.
-          return locatorReady() || !(wouldKeep('error') || wouldKeep('warning')) ? emit() : loadLocator().then(emit);
+          return next.done || next.value.fileIndex !== fileIndex ? STOP : undefined;
         },
       });
-    } catch (e) {
-      const err = e as NodeJS.ErrnoException;
-      // Only IO failures are the user's to fix; anything else is a bug and must not pass as one.
-      if (typeof err?.code !== 'string' && !(e instanceof SourceError)) throw e;
-      const why =
-        err.code === 'ENOENT' ? 'no such file' : err.code === 'EISDIR' ? 'is a directory' : err.code === 'EACCES' ? 'permission denied' : err.message;
-      throw new SourceReadError(source.name, `${source.name}: cannot read: ${why}`);
+      // Repeats the second reading did not reach (the file got shorter) are skipped.
+      while (!next.done && next.value.fileIndex === fileIndex) next = repeats.next();
     }
-    summary.format = stats.format;
-    summary.records = stats.records;
-    summary.blankLines = stats.blankLines;
-    if (stats.records === 0 && summary.errors === 0 && !bailed) {
-      const what = stats.lines === 0 ? 'the file is empty' : stats.format === 'json' && stats.blankLines === 0 ? 'the array is empty' : 'the file holds only blank lines';
-      report(RULES.fileEmpty, () => ({ line: 1, column: 1 }), '', `no payloads: ${what}`);
-    }
-  }
-  const warningsShown = keptWarnings.slice(0, Math.max(0, maxProblems - keptErrors.length));
-  const problems = mergeBySeq(keptErrors, warningsShown, seqOf);
-  const quietWarnings = quiet ? counts.warnings : 0;
-  const omittedErrors = counts.errors - keptErrors.length;
-  const omitted = counts.errors + counts.warnings - quietWarnings - problems.length;
-  return { files, problems, counts, omitted, omittedErrors, quietWarnings, bailed, byRule };
-}
+  };
 
-/** Two lists, each in the order found, merged back into that order. */
-function mergeBySeq(a: Problem[], b: Problem[], seqOf: Map<Problem, number>): Problem[] {
-  if (b.length === 0) return a;
-  if (a.length === 0) return b;
-  const out: Problem[] = [];
-  let i = 0;
-  let j = 0;
-  while (i < a.length && j < b.length) out.push(seqOf.get(a[i]!)! < seqOf.get(b[j]!)! ? a[i++]! : b[j++]!);
-  while (i < a.length) out.push(a[i++]!);
-  while (j < b.length) out.push(b[j++]!);
-  return out;
+  try {
+    for (let fileIndex = 0; fileIndex < sources.length && !bailed; fileIndex++) {
+      const source = sources[fileIndex]!;
+      const summary: FileSummary = { file: source.name, format: 'unreadable', records: 0, blankLines: 0, errors: 0, warnings: 0 };
+      files.push(summary);
+      firstOrdinal.push(counts.records);
+      counts.files++;
+      // Faults and a file's own problems print between the records they come between.
+      const between = () => counts.records - 0.5;
+
+      const onFault = (f: FaultInfo) =>
+        report(fileIndex, between(), FAULT_RULE[f.fault], () => ({ line: f.line, column: f.column, text: f.text, textColumn: f.textColumn }), f.pointer, f.message);
+
+      let chunks = sourceChunks(source.path);
+      if (source.path === '-' && checkDuplicates) {
+        const copy = new TempFile('stdin');
+        stdinCopies.set(fileIndex, copy);
+        chunks = copy.tee(chunks);
+      }
+      let stats;
+      try {
+        stats = await readRecordStream(chunks, source.format, {
+          fault: onFault,
+          record: (r) => {
+            const ordinal = counts.records++;
+            const findings: Finding[] = lintPayload(r.value, ctx);
+            const id = (r.value as { externalRequestId?: unknown } | null)?.externalRequestId;
+            if (checkDuplicates && typeof id === 'string' && id !== '') {
+              // A fingerprint of the parsed fields, not the raw text: the same payload formatted
+              // differently (a .json file and a JSONL line, other key order) is the same content.
+              const content = contentFingerprint(r.value);
+              const first = dupes.add(id, content, fileIndex, r.line, ordinal);
+              if (first && !first.sameContent) findings.push(duplicateFinding(id, firstAt(first.fileIndex, first.line, fileIndex)));
+            }
+            if (findings.length === 0) return undefined;
+            const emit = (): typeof STOP | undefined => {
+              for (const f of findings) {
+                if (report(fileIndex, ordinal, f.rule, () => r.locate(f.pointer, f.target), r.pointer + f.pointer, f.message, f.hint) === STOP) return STOP;
+              }
+              return undefined;
+            };
+            // Positions need the (lazily loaded) locator, but only while problems are still printed.
+            return locatorReady() || !(wouldKeep('error') || wouldKeep('warning')) ? emit() : loadLocator().then(emit);
+          },
+        });
+      } catch (e) {
+        const err = e as NodeJS.ErrnoException;
+        // Only IO failures are the user's to fix; anything else is a bug and must not pass as one.
+        if (typeof err?.code !== 'string' && !(e instanceof SourceError)) throw e;
+        const why =
+          err.code === 'ENOENT' ? 'no such file' : err.code === 'EISDIR' ? 'is a directory' : err.code === 'EACCES' ? 'permission denied' : err.message;
+        throw new SourceReadError(source.name, `${source.name}: cannot read: ${why}`);
+      }
+      summary.format = stats.format;
+      summary.records = stats.records;
+      summary.blankLines = stats.blankLines;
+      if (stats.records === 0 && summary.errors === 0 && !bailed) {
+        const what = stats.lines === 0 ? 'the file is empty' : stats.format === 'json' && stats.blankLines === 0 ? 'the array is empty' : 'the file holds only blank lines';
+        report(fileIndex, between(), RULES.fileEmpty, () => ({ line: 1, column: 1 }), '', `no payloads: ${what}`);
+      }
+    }
+    if (dupes.spilled && !bailed) await reportLateRepeats();
+    finished = true;
+  } finally {
+    dupes.close();
+    for (const copy of stdinCopies.values()) copy.close();
+    // A run that failed (a file that cannot be read) has no report to write from its lists.
+    if (!finished) for (const list of Object.values(lists)) list.close();
+  }
+  const problems = new ProblemList(lists, maxProblems);
+  if (lateCounted) {
+    // byRule lists rules in the order first met; a rule first met at the end goes where its
+    // first problem is, as it would have been met on the way.
+    const place = (id: string) => firstCounted.get(id)!;
+    const ids = Object.keys(byRule).sort((a, b) => place(a)[0] - place(b)[0] || place(a)[1] - place(b)[1]);
+    byRule = Object.fromEntries(ids.map((id) => [id, byRule[id]!]));
+  }
+  const quietWarnings = quiet ? counts.warnings : 0;
+  const omittedErrors = counts.errors - problems.errorsShown;
+  const omitted = counts.errors + counts.warnings - quietWarnings - problems.length;
+  return { files, problems, counts, omitted, omittedErrors, quietWarnings, warningsSkipped: skipWarnings, bailed, byRule, close: () => problems.close() };
 }
 
 export interface ExitPolicy {
@@ -232,8 +368,17 @@ export interface ExitPolicy {
   maxWarnings?: number;
 }
 
+/**
+ * Whether --quiet must still check warnings: only when a threshold needs their count
+ * (--max-warnings or the config's maxWarnings, and --strict, which is a threshold of 0), as
+ * ESLint 9 runs warn rules under --quiet only alongside --max-warnings.
+ */
+export function quietCountsWarnings(policy: ExitPolicy): boolean {
+  return policy.strict || policy.maxWarnings !== undefined;
+}
+
 /** Exit code of `validate`: a pure function of the result. */
-export function validateExitCode(result: ValidateResult, policy: ExitPolicy): typeof EXIT.ok | typeof EXIT.failed {
+export function validateExitCode(result: Pick<ValidateResult, 'counts'>, policy: ExitPolicy): typeof EXIT.ok | typeof EXIT.failed {
   if (result.counts.errors > 0) return EXIT.failed;
   if (policy.strict && result.counts.warnings > 0) return EXIT.failed;
   if (policy.maxWarnings !== undefined && result.counts.warnings > policy.maxWarnings) return EXIT.failed;

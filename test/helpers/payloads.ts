@@ -1,10 +1,13 @@
 /**
  * Shared test material for the contract, reader and validate tests: a clean payload, the
- * fixed clock the createdAt rules are checked against, and in-process validation of files.
+ * fixed clock the createdAt rules are checked against, in-process validation of files, the
+ * payload fixture files and the sender's test events.
  */
+import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { builtinCatalog } from '../../src/contract/catalog.js';
 import type { LintContext } from '../../src/contract/lint.js';
+import type { SendItem } from '../../src/ingest/sender.js';
 import { formatFromExtension, type Source } from '../../src/read/records.js';
 import { validateSources, type ValidateOptions, type ValidateResult } from '../../src/validate/validate.js';
 import { FIXTURES } from './cli.js';
@@ -55,3 +58,36 @@ export function validateFiles(paths: string[], opts: Partial<ValidateOptions> = 
 
 /** "line:column rule" for compact assertions. */
 export const brief = (r: ValidateResult) => r.problems.map((p) => `${p.line}:${p.column} ${p.rule}`);
+
+/** Payload files (.json, .jsonl, .ndjson) below a folder, in a stable order. */
+export function payloadFilesUnder(dir: string): string[] {
+  const out: string[] = [];
+  for (const name of readdirSync(dir).sort()) {
+    const p = join(dir, name);
+    if (statSync(p).isDirectory()) out.push(...payloadFilesUnder(p));
+    else if (/\.(json|jsonl|ndjson)$/.test(name)) out.push(p);
+  }
+  return out;
+}
+
+/** The sender's i-th test event (`ext_t_<i>`), as send reads it from a file. */
+export function sendItem(i: number, extra: Record<string, unknown> = {}): SendItem {
+  return {
+    value: {
+      externalRequestId: `ext_t_${i}`,
+      provider: 'openai',
+      model: 'gpt-4o-mini',
+      promptVersion: 'v1',
+      endpointTag: 'test.tag',
+      inputTokens: 10,
+      outputTokens: 5,
+      totalTokens: 15,
+      latencyMs: 100,
+      status: 'success',
+      dataMode: 'test',
+      environment: 'staging',
+      ...extra,
+    },
+    where: `test #${i}`,
+  };
+}

@@ -5,6 +5,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { afterEach } from 'vitest';
 
 export interface SeenRequest {
   method: string;
@@ -105,5 +106,28 @@ export function acceptingScript(stored: Map<string, unknown> = new Map()): Scrip
     if (id !== undefined && stored.has(id)) return ok({ warnings: ['duplicate externalRequestId: not counted'] });
     if (id !== undefined) stored.set(id, req.json);
     return ok();
+  };
+}
+
+/**
+ * Scripted servers for one test file: `start` opens one that is closed after the running
+ * test; `deadUrl` is the address of a server already closed (nothing listens there).
+ */
+export function scriptedServers(): { start(script: Script, now?: () => number): Promise<ScriptedServer>; deadUrl(): Promise<string> } {
+  const open: ScriptedServer[] = [];
+  afterEach(async () => {
+    await Promise.all(open.splice(0).map((s) => s.close()));
+  });
+  return {
+    async start(script, now) {
+      const s = await startScriptedServer(script, now);
+      open.push(s);
+      return s;
+    },
+    async deadUrl() {
+      const s = await startScriptedServer(() => ({ status: 200 }));
+      await s.close();
+      return s.url;
+    },
   };
 }

@@ -12,6 +12,8 @@ const DIR = 'fixtures/import/bedrock/batch';
 const DOCS = `${DIR}/aws-docs/input.jsonl.out`;
 const CLAUDE = `${DIR}/claude/meta_Appliances_0.jsonl.out`;
 const MANIFEST = `${DIR}/aws-docs/manifest.json.out`;
+const CONVERSE = `${DIR}/converse/nova-lite-converse.jsonl.out`;
+const LLAMA = `${DIR}/llama/llama3-70b.jsonl.out`;
 
 let tmp: string;
 beforeAll(() => {
@@ -54,6 +56,42 @@ describe('bedrock: batch inference output', () => {
     expect(v.code).toBe(0);
   });
 
+  it('a Converse job line (a real Nova Lite Converse response): usage.inputTokens/outputTokens, metrics.latencyMs; the list price is said to overstate', async () => {
+    const r = await importIt([CONVERSE, '--from', 'bedrock', '--model', 'amazon.nova-lite-v1:0', '--batch-id', 'job0001nova']);
+    expect(r.code).toBe(0);
+    expect(r.summary).toMatchObject({ read: 1, complete: 1, invariantHolds: true, tokens: { inputTokens: 4, outputTokens: 38, cachedInputTokens: 0, cacheWriteTokens: 0 } });
+    expect(r.payloads).toEqual([
+      {
+        externalRequestId: expect.stringMatching(/^ext_[0-9a-f]{24}$/),
+        provider: 'aws-bedrock',
+        model: 'amazon.nova-lite-v1:0',
+        inputTokens: 4,
+        outputTokens: 38,
+        totalTokens: 42,
+        latencyMs: 302,
+        status: 'success',
+        dataMode: 'real',
+        environment: 'prod',
+        metadata: { source: 'bedrock', recordId: 'CONVERSE001', batchId: 'job0001nova', batch: true, stopReason: 'end_turn' },
+      },
+    ]);
+    expect(r.summary.batchPricing).toBeNull();
+    expect(r.summary.notes).toContain(
+      '⚠ 1 Bedrock batch inference line is priced at the on-demand list price: AWS bills batch inference at a discount (50 % for the models that support it) that the price source does not know, so their estimate is too high (metadata.batch marks them)',
+    );
+    const auto = await runCli(['import', CONVERSE, '--model', 'amazon.nova-lite-v1:0', '--batch-id', 'job0001nova']);
+    expect(auto.stderr).toContain('--from auto chose bedrock');
+    expect(auto.stdout).toBe(r.stdout);
+  });
+
+  it('a Meta Llama line (AWS test data, not a recorded call): prompt_token_count / generation_token_count, stop_reason', async () => {
+    const r = await importIt([LLAMA, '--from', 'bedrock', '--model', 'meta.llama3-70b-instruct-v1:0', '--batch-id', 'job0002llama']);
+    expect(r.code).toBe(0);
+    expect(r.summary).toMatchObject({ read: 1, complete: 1, tokens: { inputTokens: 2095, outputTokens: 503 } });
+    expect(r.payloads[0]).toMatchObject({ model: 'meta.llama3-70b-instruct-v1:0', inputTokens: 2095, outputTokens: 503, totalTokens: 2598, metadata: { recordId: 'LLAMA000001', batch: true, stopReason: 'stop' } });
+    expect(r.payloads[0].latencyMs).toBeUndefined();
+  });
+
   it('--model names the job\'s model for every line; --batch-id scopes recordIds without a global id', async () => {
     const a = await importIt([DOCS, CLAUDE, '--from', 'bedrock', '--model', 'arn:aws:bedrock:us-east-1::foundation-model/anthropic.claude-3-haiku-20240307-v1:0']);
     expect(a.payloads.map((p) => p.model)).toEqual(Array(3).fill('anthropic.claude-3-haiku-20240307-v1:0'));
@@ -72,7 +110,7 @@ describe('bedrock: batch inference output', () => {
     const auto = await runCli(['import', DIR]);
     expect(auto.stderr).toContain('--from auto chose bedrock');
     expect(auto.stdout).toBe(named.stdout);
-    expect(lines(named.stdout)).toHaveLength(3);
+    expect(lines(named.stdout)).toHaveLength(5);
     const manifest = await runCli(['import', MANIFEST]);
     expect(manifest.code).toBe(2);
     expect(manifest.stderr).toMatch(/batch inference job manifest/);

@@ -3,10 +3,10 @@
  * one JSON document, one row per log event; each row's @message is an invocation record.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runCli } from '../helpers/cli.js';
+import { ROOT, runCli } from '../helpers/cli.js';
 
 const EXPORT = 'fixtures/import/bedrock/logs-insights/query-results.json';
 const S3_HOUR = 'fixtures/import/bedrock/AWSLogs/111122223333/BedrockModelInvocationLogs/us-east-1/2025/09/12/15/20250912T150000Z_3c9a7e2b1d4f6a80.json';
@@ -97,5 +97,76 @@ describe('bedrock: CloudWatch Logs Insights export', () => {
     const r = await runCli(['import', '-', '--stdin-filename', 'q.json'], { input: JSON.stringify(doc) });
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/Logs Insights query result/);
+  });
+
+  // A large export (a query returns at most 10,000 rows; with whole invocation records in
+  // @message they reach tens of MB): read row by row, never whole.
+  const ROWS = 10_000;
+  const BAD = 5_000; // this row's @message is a plain-text log line
+  const bigExport = (path: string, cut?: number) => {
+    const row = JSON.parse(readFileSync(EXPORT, 'utf8')).results[0] as { field: string; value: string }[];
+    const record = JSON.parse(row.find((c) => c.field === '@message')!.value) as Record<string, unknown>;
+    const fd = openSync(path, 'w');
+    let text = '{\n  "results": [\n';
+    const pad = 'x'.repeat(6000);
+    for (let i = 0; i < ROWS; i++) {
+      const message = i === BAD ? 'START RequestId: 1234 Version: $LATEST' : JSON.stringify({ ...record, requestId: `7d1f${String(i).padStart(4, '0')}-0000-4000-8000-000000000000`, requestMetadata: { note: pad } });
+      text += `${i === 0 ? '' : ',\n'}    ${JSON.stringify([{ field: '@timestamp', value: '2025-09-12 15:00:12.000' }, { field: '@message', value: message }])}`;
+      if (text.length > 1 << 20) {
+        writeSync(fd, text);
+        text = '';
+      }
+    }
+    text += '\n  ],\n  "statistics": {"recordsMatched": 10000.0, "recordsScanned": 10000.0, "bytesScanned": 71000000.0},\n  "status": "Complete"\n}\n';
+    writeSync(fd, text);
+    closeSync(fd);
+    if (cut !== undefined) writeFileSync(path, readFileSync(path).subarray(0, cut));
+  };
+
+  it('a 70 MB export is read row by row in flat memory (a 32 MB heap, peak RSS under 120 MB): exact counts and tokens, a bad row rejected at its line, --from auto recognises it', async () => {
+    const path = join(tmp, 'big-insights.json');
+    bigExport(path);
+    const rss = join(tmp, 'rss.json');
+    const out = join(tmp, 'big-out.jsonl');
+    const summaryFile = join(tmp, 'big-summary.json');
+    const rejectsFile = join(tmp, 'big-rejects.jsonl');
+    const env = { NODE_OPTIONS: `--max-old-space-size=32 --require ${join(ROOT, 'bench', 'rss-probe.cjs')}`, OPSMETER_RSS_FILE: rss };
+    // No --from: the head (256 KB) holds only the first rows, which tell the format.
+    const r = await runCli(['import', path, '-o', out, '--summary-json', summaryFile, '--rejects', rejectsFile], { env, timeoutMs: 120_000 });
+    expect(r.stderr).toContain('--from auto chose bedrock');
+    expect(r.code, r.stderr).toBe(1);
+    const s = JSON.parse(readFileSync(summaryFile, 'utf8'));
+    expect([s.read, s.complete, s.partial.total, s.skipped.total, s.rejected.total]).toEqual([ROWS, ROWS - 1, 0, 0, 1]);
+    expect(s.tokens).toMatchObject({ inputTokens: 608 * (ROWS - 1), outputTokens: 41 * (ROWS - 1) });
+    const rejects = lines(readFileSync(rejectsFile, 'utf8'));
+    expect(rejects).toHaveLength(1);
+    // Line 1 is "{", line 2 '"results": [', so row N starts on line N + 3.
+    expect(rejects[0]).toMatchObject({ line: BAD + 3, reason: expect.stringMatching(/@message cell is not a JSON record/) });
+    expect(readFileSync(out, 'utf8').split('\n').filter(Boolean)).toHaveLength(ROWS - 1);
+    rmSync(out);
+    rmSync(path);
+    expect(JSON.parse(readFileSync(rss, 'utf8')).maxRssKb / 1024).toBeLessThan(120);
+  }, 130_000);
+
+  it('an export cut short: the rows before the cut are read, the cut is one rejected row at its line', async () => {
+    const path = join(tmp, 'cut-insights.json');
+    bigExport(path, 3_000_000);
+    const r = await importIt([path, '--from', 'bedrock']);
+    expect(r.code).toBe(1);
+    const s = r.summary;
+    expect(s.rejected.total).toBe(1);
+    expect(s.complete).toBeGreaterThan(400);
+    expect(s.read).toBe(s.complete + s.rejected.total);
+    expect(r.rejects[0].line).toBe(s.complete + 3);
+    expect(r.rejects[0].reason).toMatch(/not valid JSON|not closed|unterminated/);
+    rmSync(path);
+  });
+
+  it('a document broken after its rows (no closing brace) says so; the rows are read', async () => {
+    const doc = JSON.stringify(JSON.parse(readFileSync(EXPORT, 'utf8')), null, 2);
+    const r = await importIt(['-', '--from', 'bedrock', '--stdin-filename', 'insights.json'], doc.slice(0, doc.lastIndexOf('}')));
+    expect(r.code).toBe(1);
+    expect([r.summary.read, r.summary.complete, r.summary.rejected.total]).toEqual([5, 4, 1]);
+    expect(r.rejects[0].reason).toMatch(/the object around its "results" array is broken or cut short \(its rows were read\)/);
   });
 });

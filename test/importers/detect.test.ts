@@ -24,22 +24,24 @@ describe('--from auto', () => {
     expect(auto.stdout).toBe(named.stdout);
   });
 
-  test('a folder of several formats is refused, naming the format of each file', async () => {
+  test('files of several formats are read in one run, each as its own format (test/importers/mixed-folder.test.ts has the whole folder)', async () => {
     const r = await runCli(['import', join('fixtures', 'import', 'codex', 'sessions'), join('fixtures', 'import', 'anthropic-log', 'messages.jsonl')]);
-    expect(r.code).toBe(2);
-    expect(r.stdout).toBe('');
-    expect(r.stderr).toContain('--from auto: the inputs hold 2 formats, and one import reads one format:');
-    expect(r.stderr).toMatch(/codex: fixtures\/import\/codex\/sessions\/2026\/02\/23\/rollout-2026-02-23T13-19-38-[^,]+\.jsonl, /);
-    expect(r.stderr).toContain('anthropic-log: fixtures/import/anthropic-log/messages.jsonl');
-    expect(r.stderr).toContain('import each format on its own with --from FORMAT');
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain('--from auto found 2 formats: codex (2 files), anthropic-log (1 file); each file is read as its own format');
+    expect(r.stderr).toContain('    codex: 2 files, 82 rows: complete 7 · partial 0 · skipped 75 · rejected 0');
+    expect(r.stderr).toContain('    anthropic-log: 1 file, 2 rows: complete 1 · partial 1 · skipped 0 · rejected 0');
+    expect(r.stderr).toContain('read 84 = complete 8 + partial 1 + skipped 75 + rejected 0 ✔');
   });
 
-  test('a file that matches nothing among files of one format is named', async () => {
+  test('a file whose format cannot be told among files of known formats stops the run, named', async () => {
     const odd = file('notes.json', '{"hello": "world"}\n');
-    const r = await runCli(['import', join('fixtures', 'import', 'anthropic-log', 'messages.jsonl'), odd]);
+    const r = await runCli(['import', join('fixtures', 'import', 'anthropic-log', 'messages.jsonl'), join('fixtures', 'import', 'codex', 'sessions'), odd]);
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain('not every input is anthropic-log');
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toContain('--from auto: the format of one input cannot be told, so nothing was imported:');
     expect(r.stderr).toContain(`${odd} (JSON) matches none of the known formats`);
+    expect(r.stderr).toMatch(/\(recognised: anthropic-log: fixtures\/import\/anthropic-log\/messages\.jsonl; codex: fixtures\/import\/codex\/sessions\/2026\/02\/23\/rollout-/);
+    expect(r.stderr).toContain('leave that file out, or name the format with --from');
   });
 
   test('a batch input file says what to import instead', async () => {

@@ -1,4 +1,5 @@
 import { describe, expect, test } from 'vitest';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { adapter } from '../../src/importers/adapters/gemini.js';
 import { FIXTURES, runCli } from '../helpers/cli.js';
@@ -88,5 +89,25 @@ describe('opsmeter import --from gemini (built CLI)', () => {
     const auto = await runCli(['import', ...paths]);
     expect(auto.stderr).toContain('--from auto chose gemini');
     expect(auto.stdout).toBe(r.stdout);
+  });
+
+  test('a totalTokenCount other than the sum of the parts is reported, not silently dropped', async () => {
+    // The Vertex docs' row (its total agrees: 29,180 + 36 = 29,216) and a mutated copy whose
+    // total also counts 84 tokens the parts do not: the payload keeps the billed parts.
+    const real = readFileSync(join(DIR, 'vertex', 'predictions.jsonl'), 'utf8').split('\n')[0]!;
+    const mutated = real.replace('"totalTokenCount": 29216', '"totalTokenCount": 29300').replace('2024-11-01T18:13:16.826', '2024-11-01T18:14:00.000');
+    expect(mutated).not.toBe(real);
+    const r = await runCli(['import', '--from', 'gemini', '-', '--stdin-filename', 'predictions.jsonl'], { input: `${real}\n${mutated}\n` });
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain('read 2 = complete 2 + partial 0 + skipped 0 + rejected 0 ✔');
+    expect(r.stderr).toContain(
+      '⚠ 1 Gemini response states a totalTokenCount other than promptTokenCount + toolUsePromptTokenCount + candidatesTokenCount + thoughtsTokenCount: their payloads carry that sum (the billed parts), metadata.loggedTotalTokens the stated total',
+    );
+    const [a, b] = r.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l));
+    expect(a).toMatchObject({ inputTokens: 29180, outputTokens: 36, totalTokens: 29216 });
+    expect(a.metadata.loggedTotalTokens).toBeUndefined();
+    expect(b).toMatchObject({ inputTokens: 29180, outputTokens: 36, totalTokens: 29216, metadata: { loggedTotalTokens: 29300 } });
+    const v = await runCli(['validate', '-', '--format', 'json'], { input: r.stdout });
+    expect(JSON.parse(v.stdout).summary).toMatchObject({ records: 2, errors: 0 });
   });
 });

@@ -48,12 +48,13 @@ function responseDraft(r: Json, at: string, id: Identity, platform: Platform, cr
   const modelVersion = text(r.modelVersion);
   const vertex = platform === 'vertex-ai' || (modelVersion?.includes('@') ?? false) || 'createTime' in r;
   const blocked = finish !== undefined && isObject(r.promptFeedback) && text(r.promptFeedback.blockReason) === finish;
+  const usage = readGeminiUsage(r.usageMetadata, `${at}usageMetadata`, finish !== undefined);
   return compact({
     sourceId: id.sourceId,
     provider: 'google',
     model: modelVersion ?? UNKNOWN_MODEL,
     status: 'success',
-    ...settleUsage(readGeminiUsage(r.usageMetadata, `${at}usageMetadata`, finish !== undefined)),
+    ...settleUsage(usage),
     createdAt: createdAt ?? timestamp(r.createTime, `${at}createTime`),
     requestKey: id.requestKey,
     metadata: meta({
@@ -63,6 +64,8 @@ function responseDraft(r: Json, at: string, id: Identity, platform: Platform, cr
       stopReason: blocked ? undefined : finish,
       blockReason: blocked ? finish : undefined,
       sourceIdDerived: id.derived ? true : undefined,
+      // The response's own total where it is not the sum of the billed parts (see readGeminiUsage).
+      loggedTotalTokens: usage?.statedTotal,
     }),
   });
 }
@@ -170,17 +173,19 @@ interface HeldChunk {
  */
 class GeminiConverter implements Converter {
   private readonly open = new Map<string, HeldChunk>();
+  /** Payloads whose totalTokenCount disagrees with the sum of their parts. */
+  private totalsDisagree = 0;
 
   push(record: SourceRecord): Result[] {
     const line = interpretOrReject(record, interpret);
-    if (Array.isArray(line)) return line;
-    if (line.kind === 'outcome') return [{ record, outcome: line.outcome }];
+    if (Array.isArray(line)) return this.counted(line);
+    if (line.kind === 'outcome') return this.counted([{ record, outcome: line.outcome }]);
     const held = this.open.get(line.id);
     const out: Result[] = [];
     if (held) out.push({ record: held.record, outcome: skip('duplicate_copy') });
     if (line.final) {
       this.open.delete(line.id);
-      out.push({ record, outcome: { kind: 'payload', draft: line.draft } });
+      out.push(...this.counted([{ record, outcome: { kind: 'payload', draft: line.draft } }]));
     } else {
       // Held without its text: only the draft is needed later.
       this.open.set(line.id, { record: { ...record, value: undefined, raw: undefined }, draft: line.draft });
@@ -196,6 +201,19 @@ class GeminiConverter implements Converter {
     });
     this.open.clear();
     return out;
+  }
+
+  notes(): string[] {
+    if (this.totalsDisagree === 0) return [];
+    const n = this.totalsDisagree;
+    return [
+      `⚠ ${n.toLocaleString('en-US')} Gemini ${n === 1 ? 'response states' : 'responses state'} a totalTokenCount other than promptTokenCount + toolUsePromptTokenCount + candidatesTokenCount + thoughtsTokenCount: their payloads carry that sum (the billed parts), metadata.loggedTotalTokens the stated total`,
+    ];
+  }
+
+  private counted(results: Result[]): Result[] {
+    for (const r of results) if (r.outcome.kind === 'payload' && r.outcome.draft.metadata?.loggedTotalTokens !== undefined) this.totalsDisagree++;
+    return results;
   }
 }
 

@@ -7,9 +7,15 @@
  */
 import { isObject, kindOf } from './source-fields.js';
 
-/** Is this value a Logs Insights result document? */
+/**
+ * Is this value a Logs Insights result document? The whole one has `status` (and `statistics`);
+ * the head of one too large to peek at whole is its first rows (`{results}` only, from the
+ * sniff), told by their shape: every row an array of `{field, value}` cells.
+ */
 export function isLogsInsightsExport(v: unknown): v is { results: unknown[] } {
-  return isObject(v) && Array.isArray(v.results) && 'status' in v && ('statistics' in v || v.results.every((r) => Array.isArray(r)));
+  if (!isObject(v) || !Array.isArray(v.results)) return false;
+  if ('status' in v) return 'statistics' in v || v.results.every((r) => Array.isArray(r));
+  return Object.keys(v).length === 1 && v.results.length > 0 && v.results.every(isInsightsRow);
 }
 
 /** The rows of an export, each with its JSON pointer in the document (for its line number). */

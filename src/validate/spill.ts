@@ -1,0 +1,252 @@
+/**
+ * Temp files for what validate cannot keep in memory (docs/validate.md, "Memory"): sorted
+ * runs of the duplicate-id index and problems past the in-memory bound.
+ *
+ * A temp file is unlinked right after it is created and used through its descriptor only,
+ * so it disappears when it is closed or when the process ends in any way (an error, Ctrl-C,
+ * a kill): nothing is left behind to clean up. Where unlinking an open file fails (some
+ * Windows setups), it is removed on close and at exit instead.
+ */
+import { closeSync, openSync, readSync, rmSync, unlinkSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+let made = 0;
+const leftAtExit = new Set<string>();
+let exitHookInstalled = false;
+
+export class TempFile {
+  readonly fd: number;
+  /** Bytes written so far (the next append's offset). */
+  size = 0;
+  private path: string | undefined;
+
+  constructor(purpose: string) {
+    const path = join(tmpdir(), `opsmeter-${process.pid}-${Date.now().toString(36)}-${made++}-${purpose}.tmp`);
+    this.fd = openSync(path, 'wx+', 0o600);
+    try {
+      unlinkSync(path);
+    } catch {
+      this.path = path;
+      leftAtExit.add(path);
+      if (!exitHookInstalled) {
+        exitHookInstalled = true;
+        process.on('exit', () => {
+          for (const p of leftAtExit) rmSync(p, { force: true });
+        });
+      }
+    }
+  }
+
+  /** Appends bytes; returns the offset they start at. */
+  append(bytes: Uint8Array): number {
+    const at = this.size;
+    let done = 0;
+    while (done < bytes.length) done += writeSync(this.fd, bytes, done, bytes.length - done, at + done);
+    this.size += bytes.length;
+    return at;
+  }
+
+  /** Reads up to `length` bytes at `position` into `into`; returns how many were read. */
+  read(into: Uint8Array, position: number, length = into.length): number {
+    let done = 0;
+    while (done < length) {
+      const n = readSync(this.fd, into, done, length - done, position + done);
+      if (n === 0) break;
+      done += n;
+    }
+    return done;
+  }
+
+  /** Passes `chunks` on, appending each to this file as it goes (a copy of a stream read once). */
+  async *tee(chunks: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
+    for await (const c of chunks) {
+      this.append(c);
+      yield c;
+    }
+  }
+
+  /** The file's bytes from the start, in 256 KB chunks. */
+  async *chunks(): AsyncGenerator<Buffer> {
+    for (let at = 0; at < this.size; ) {
+      const buf = Buffer.allocUnsafe(Math.min(256 * 1024, this.size - at));
+      at += this.read(buf, at);
+      yield buf;
+    }
+  }
+
+  close(): void {
+    closeSync(this.fd);
+    if (this.path !== undefined) {
+      rmSync(this.path, { force: true });
+      leftAtExit.delete(this.path);
+    }
+  }
+}
+
+/** Records of `width` 32-bit words, compared word by word over the first `keyWords`. */
+function compareRecords(a: Uint32Array, i: number, b: Uint32Array, j: number, keyWords: number): number {
+  for (let k = 0; k < keyWords; k++) {
+    const d = a[i + k]! - b[j + k]!;
+    if (d !== 0) return d;
+  }
+  return 0;
+}
+
+/**
+ * The order that sorts `count` records of `width` words by their first `keyWords` words.
+ * The sort runs on a Float64Array of (first word × 2^21 + record number), which V8 sorts
+ * natively (a comparator sort of a million records is several times slower); records that
+ * share a first word are then put in order by the full key. Needs count ≤ 2^21.
+ */
+export function sortedOrder(data: Uint32Array, count: number, width: number, keyWords: number): Uint32Array {
+  if (count > 1 << 21) throw new Error(`sortedOrder: ${count} records is more than 2^21`);
+  const keys = new Float64Array(count);
+  for (let n = 0; n < count; n++) keys[n] = data[n * width]! * 2097152 + n;
+  keys.sort();
+  const order = new Uint32Array(count);
+  for (let n = 0; n < count; n++) order[n] = keys[n]! % 2097152;
+  // Ties on the first word (rare for a hash): order them by the rest of the key.
+  for (let start = 0; start < count; ) {
+    let end = start + 1;
+    const first = data[order[start]! * width];
+    while (end < count && data[order[end]! * width] === first) end++;
+    if (end - start > 1) {
+      const tie = Array.from(order.subarray(start, end)).sort((x, y) => compareRecords(data, x * width, data, y * width, keyWords) || x - y);
+      order.set(tie, start);
+    }
+    start = end;
+  }
+  return order;
+}
+
+/** One sorted run in the file, read back through a small window. */
+class RunCursor {
+  private readonly window: Uint32Array;
+  private loaded = 0;
+  private next = 0;
+  /** Offset of the current record in `window` (valid while !done). */
+  at = 0;
+  done = false;
+
+  constructor(
+    private readonly file: TempFile,
+    private offset: number,
+    private left: number,
+    private readonly width: number,
+    windowRecords: number,
+  ) {
+    this.window = new Uint32Array(windowRecords * width);
+    this.advance();
+  }
+
+  get words(): Uint32Array {
+    return this.window;
+  }
+
+  advance(): void {
+    if (this.next === this.loaded) {
+      if (this.left === 0) {
+        this.done = true;
+        return;
+      }
+      const records = Math.min(this.left, this.window.length / this.width);
+      const bytes = records * this.width * 4;
+      this.file.read(new Uint8Array(this.window.buffer, 0, bytes), this.offset, bytes);
+      this.offset += bytes;
+      this.left -= records;
+      this.loaded = records;
+      this.next = 0;
+    }
+    this.at = this.next * this.width;
+    this.next++;
+  }
+}
+
+/**
+ * Sorted runs of fixed-width records in one temp file, read back merged in key order (a
+ * k-way merge through a binary heap; each run is read through a 16 KB window, so the
+ * merge's memory does not grow with the data).
+ */
+export class SortedRuns {
+  private file: TempFile | undefined;
+  private readonly runs: { offset: number; records: number }[] = [];
+
+  constructor(
+    private readonly purpose: string,
+    readonly width: number,
+    private readonly keyWords: number,
+  ) {}
+
+  get count(): number {
+    return this.runs.length;
+  }
+
+  /** Writes the first `count` records of `data` as one run, sorted (`data` is left as it is). */
+  addRun(data: Uint32Array, count: number): void {
+    if (count === 0) return;
+    const order = sortedOrder(data, count, this.width, this.keyWords);
+    const file = (this.file ??= new TempFile(this.purpose));
+    // Written in order through a 64 KB buffer: no sorted copy of the data is made.
+    const w = this.width;
+    const chunk = new Uint32Array(Math.max(1, Math.floor(16384 / w)) * w);
+    const offset = file.size;
+    let fill = 0;
+    for (let n = 0; n < count; n++) {
+      const at = order[n]! * w;
+      for (let k = 0; k < w; k++) chunk[fill + k] = data[at + k]!;
+      fill += w;
+      if (fill === chunk.length) {
+        file.append(new Uint8Array(chunk.buffer, 0, fill * 4));
+        fill = 0;
+      }
+    }
+    if (fill > 0) file.append(new Uint8Array(chunk.buffer, 0, fill * 4));
+    this.runs.push({ offset, records: count });
+  }
+
+  /**
+   * Every record of every run in key order (ties: earlier run first). Yields the window
+   * and the record's offset in it, valid until the next step.
+   */
+  *merged(): Generator<[Uint32Array, number]> {
+    if (this.file === undefined) return;
+    const windowRecords = Math.max(1, Math.floor(4096 / this.width));
+    const cursors = this.runs.map((r) => new RunCursor(this.file!, r.offset, r.records, this.width, windowRecords));
+    const less = (x: number, y: number) => {
+      const a = cursors[x]!;
+      const b = cursors[y]!;
+      const d = compareRecords(a.words, a.at, b.words, b.at, this.keyWords);
+      return d < 0 || (d === 0 && x < y);
+    };
+    const heap = cursors.map((_, i) => i).filter((i) => !cursors[i]!.done);
+    const down = (i: number) => {
+      for (;;) {
+        const l = 2 * i + 1;
+        const r = l + 1;
+        let m = i;
+        if (l < heap.length && less(heap[l]!, heap[m]!)) m = l;
+        if (r < heap.length && less(heap[r]!, heap[m]!)) m = r;
+        if (m === i) return;
+        [heap[i], heap[m]] = [heap[m]!, heap[i]!];
+        i = m;
+      }
+    };
+    for (let i = (heap.length >> 1) - 1; i >= 0; i--) down(i);
+    while (heap.length > 0) {
+      const c = cursors[heap[0]!]!;
+      yield [c.words, c.at];
+      c.advance();
+      if (c.done) {
+        heap[0] = heap[heap.length - 1]!;
+        heap.pop();
+      }
+      if (heap.length > 0) down(0);
+    }
+  }
+
+  close(): void {
+    this.file?.close();
+    this.file = undefined;
+  }
+}

@@ -1,0 +1,190 @@
+/**
+ * The duplicate-id index past its memory bound (docs/validate.md, "Memory"): with a tiny
+ * bound forced, the table spills sorted runs to a temp file and repeats across runs are
+ * found by the merge at the end. The report must be the one an unbounded index gives:
+ * same problems, same first occurrence, same place in the output.
+ */
+import fc from 'fast-check';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RulePolicy } from '../src/contract/rule-settings.js';
+import { DuplicateIndex } from '../src/validate/duplicates.js';
+import { BIN, runCli } from './helpers/cli.js';
+import { cleanPayload, validateFiles } from './helpers/payloads.js';
+
+let dir: string;
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'opsmeter-dup-spill-'));
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+let n = 0;
+function file(name: string, content: string): string {
+  const path = join(dir, `${n++}-${name}`);
+  writeFileSync(path, content);
+  return path;
+}
+
+/** A payload with id `ext_<id>` whose content is variant `v` (another latency), plus an optional lint problem. */
+const payload = (id: number, v: number, extra: Record<string, unknown> = {}) => cleanPayload({ externalRequestId: `ext_${id}`, latencyMs: 100 + v, ...extra });
+const jsonl = (items: object[]) => items.map((p) => JSON.stringify(p)).join('\n') + '\n';
+const prettyArray = (items: object[]) => JSON.stringify(items, null, 2) + '\n';
+const oneLineArray = (items: object[]) => JSON.stringify(items);
+
+describe('DuplicateIndex past its bound', () => {
+  it('finds repeats across sorted runs at the end, each against its first occurrence, in arrival order', () => {
+    const d = new DuplicateIndex(0, { maxEntries: 2 });
+    expect(d.add('a', 1, 0, 1, 0)).toBeUndefined();
+    // Still in the table: a repeat is found on the spot.
+    expect(d.add('a', 2, 0, 2, 1)).toEqual({ fileIndex: 0, line: 1, sameContent: false });
+    expect(d.add('b', 1, 0, 3, 2)).toBeUndefined(); // the table is full: it spills
+    expect(d.spilled).toBe(true);
+    expect(d.add('a', 1, 1, 1, 3)).toBeUndefined(); // same content as the first: a retry, not reported
+    expect(d.add('a', 3, 1, 2, 4)).toBeUndefined(); // different: reported at the end
+    expect(d.add('c', 1, 1, 3, 5)).toBeUndefined();
+    expect(d.add('c', 2, 1, 4, 6)).toBeUndefined(); // repeat inside a later run
+    expect(d.add('b', 1, 2, 5, 7)).toBeUndefined();
+    expect(d.add('b', 9, 2, 6, 8)).toBeUndefined();
+    expect([...d.deferred()]).toEqual([
+      { ordinal: 4, fileIndex: 1, firstFileIndex: 0, firstLine: 1 },
+      { ordinal: 6, fileIndex: 1, firstFileIndex: 1, firstLine: 3 },
+      { ordinal: 8, fileIndex: 2, firstFileIndex: 0, firstLine: 3 },
+    ]);
+    d.close();
+  });
+
+  it('many runs and many repeats (more than one run of repeats) come out complete and in order', () => {
+    const d = new DuplicateIndex(0, { maxEntries: 1000 });
+    const ids = 30_000;
+    for (let i = 0; i < ids; i++) d.add(`id-${i}`, 7, 0, i + 1, i);
+    // Every id again with other content, in reverse: 30,000 repeats found only by the merge.
+    for (let i = ids - 1, o = ids; i >= 0; i--, o++) d.add(`id-${i}`, 8, 1, o + 1, o);
+    const got = [...d.deferred()];
+    expect(got).toHaveLength(ids);
+    expect(got.every((r, k) => r.ordinal === ids + k && r.fileIndex === 1 && r.firstFileIndex === 0 && r.firstLine === ids - k)).toBe(true);
+  });
+});
+
+describe('validate with a spilled duplicate index reports what an unbounded one does', () => {
+  const scenario = () => {
+    const a = file(
+      'a.jsonl',
+      jsonl([
+        payload(1, 0),
+        payload(2, 0),
+        payload(1, 1), // different content, in the table: found on the spot
+        payload(3, 0, { inputTokens: '12' }), // an error of its own
+        payload(4, 0, { promptVersion: undefined }), // a warning
+        payload(2, 0), // a retry (same content)
+        payload(5, 0),
+        payload(6, 0),
+      ]),
+    );
+    const b = file(
+      'b.json',
+      prettyArray([
+        payload(1, 2), // across files and runs, different content: first is a.jsonl:1
+        payload(7, 0, { promptVersion: undefined }),
+        payload(6, 0), // across files, same content
+        payload(7, 1), // inside a later run
+        payload(5, 3, { inputTokens: '9' }),
+      ]),
+    );
+    const c = file('c.json', oneLineArray([payload(8, 0), payload(8, 1), payload(3, 5), payload(9, 0)]));
+    return [a, b, c];
+  };
+
+  it('the same problems, first occurrences and order, with the table bounded at 2 ids', async () => {
+    const paths = scenario();
+    const unbounded = await validateFiles(paths);
+    const spilled = await validateFiles(paths, { duplicateIndexEntries: 2 });
+    expect(spilled).toEqual(unbounded);
+    expect(Object.keys(spilled.byRule)).toEqual(Object.keys(unbounded.byRule)); // the JSON report's key order
+    const dups = unbounded.problems.filter((p) => p.rule === 'payload/duplicate-external-request-id').map((p) => `${p.file.split('-').pop()}:${p.line}:${p.column} ${p.message.split(' with')[0]}`);
+    expect(dups).toEqual([
+      'a.jsonl:3:22 externalRequestId "ext_1" was already used at line 1',
+      `b.json:3:26 externalRequestId "ext_1" was already used at ${paths[0]}:1`,
+      'b.json:50:26 externalRequestId "ext_7" was already used at line 18',
+      `b.json:66:26 externalRequestId "ext_5" was already used at ${paths[0]}:7`,
+      'c.json:1:319 externalRequestId "ext_8" was already used at line 1',
+      `c.json:1:615 externalRequestId "ext_3" was already used at ${paths[0]}:4`,
+    ]);
+  });
+
+  it('caps, --quiet, --bail and rule settings agree too', async () => {
+    const paths = scenario();
+    // The rule is a warning by default; as an error it takes precedence under a cap.
+    const asError = new RulePolicy({ 'payload/duplicate-external-request-id': 'error' });
+    for (const opts of [{ maxProblems: 3 }, { maxProblems: 1 }, { maxProblems: 0 }, { quiet: true }, { rules: asError }, { rules: asError, maxProblems: 4 }, { rules: asError, quiet: true, maxProblems: 2 }]) {
+      expect(await validateFiles(paths, { ...opts, duplicateIndexEntries: 1 }), JSON.stringify(opts)).toEqual(await validateFiles(paths, opts));
+    }
+    // --bail (the rule as an error): the first error ends the run, found on the way or at the end.
+    const late = [file('x.jsonl', jsonl([payload(1, 0), payload(2, 0), payload(3, 0)])), file('y.jsonl', jsonl([payload(4, 0), payload(1, 1), payload(2, 1)]))];
+    const r = await validateFiles(late, { bail: true, rules: asError, duplicateIndexEntries: 2 });
+    expect(r.bailed).toBe(true);
+    expect(r.problems.map((p) => [p.line, p.message.split(' with')[0]])).toEqual([[2, `externalRequestId "ext_1" was already used at ${late[0]}:1`]]);
+  });
+
+  it('any sequence of ids and contents over files, with any bound, gives the unbounded report', async () => {
+    const record = fc.record({ id: fc.integer({ min: 0, max: 12 }), v: fc.integer({ min: 0, max: 2 }), bad: fc.boolean() });
+    const files = fc.array(fc.record({ kind: fc.constantFrom('jsonl', 'pretty', 'line'), items: fc.array(record, { maxLength: 12 }) }), { minLength: 1, maxLength: 4 });
+    await fc.assert(
+      fc.asyncProperty(files, fc.integer({ min: 1, max: 8 }), async (spec, bound) => {
+        const paths = spec.map((f) => {
+          const items = f.items.map((r) => payload(r.id, r.v, r.bad ? { outputTokens: -1 } : {}));
+          return f.kind === 'jsonl' ? file('p.jsonl', jsonl(items)) : file('p.json', f.kind === 'pretty' ? prettyArray(items) : oneLineArray(items));
+        });
+        const [spilled, unbounded] = [await validateFiles(paths, { duplicateIndexEntries: bound }), await validateFiles(paths)];
+        expect(spilled).toEqual(unbounded);
+        expect(Object.keys(spilled.byRule)).toEqual(Object.keys(unbounded.byRule));
+      }),
+      { numRuns: 60 },
+    );
+  });
+});
+
+describe('the built CLI with a spilled index', () => {
+  const input = jsonl([payload(1, 0), payload(2, 0), payload(3, 0), payload(1, 1), payload(2, 0), payload(3, 2)]);
+
+  it('stdin (read once) is kept as a temp copy, so late repeats still get their exact position; no temp file is left', async () => {
+    const tmp = mkdtempSync(join(dir, 'tmp-'));
+    const unbounded = await runCli(['validate', '--format', 'json', '-'], { input });
+    const spilled = await runCli(['validate', '--format', 'json', '-'], { input, env: { OPSMETER_DUPLICATE_INDEX_ENTRIES: '2', TMPDIR: tmp } });
+    expect(spilled.code, spilled.stderr).toBe(0); // a warning
+    expect(spilled.stdout).toBe(unbounded.stdout);
+    const messages = (JSON.parse(spilled.stdout) as { problems: { line: number; column: number; message: string }[] }).problems.map((p) => `${p.line}:${p.column} ${p.message}`);
+    expect(messages).toEqual([
+      '4:22 externalRequestId "ext_1" was already used at line 1 with different content; the server counts only one',
+      '6:22 externalRequestId "ext_3" was already used at line 3 with different content; the server counts only one',
+    ]);
+    expect(readdirSync(tmp)).toEqual([]);
+  });
+
+  it.runIf(process.platform === 'linux')('an interrupted run leaves no temp file (they are unlinked as soon as they are made)', async () => {
+    const tmp = mkdtempSync(join(dir, 'int-'));
+    const child = spawn(process.execPath, [BIN, 'validate', '-'], { env: { ...process.env, TMPDIR: tmp, OPSMETER_DUPLICATE_INDEX_ENTRIES: '2' }, stdio: ['pipe', 'ignore', 'ignore'] });
+    child.stdin.write(input); // stdin stays open: the run waits for more, with its stdin copy open
+    const opened = () => {
+      try {
+        return readdirSync(`/proc/${child.pid}/fd`).some((fd) => {
+          try {
+            return readlinkSync(`/proc/${child.pid}/fd/${fd}`).startsWith(tmp);
+          } catch {
+            return false;
+          }
+        });
+      } catch {
+        return false;
+      }
+    };
+    for (let i = 0; i < 400 && !opened(); i++) await new Promise((r) => setTimeout(r, 25));
+    expect(opened()).toBe(true);
+    expect(readdirSync(tmp)).toEqual([]); // open, but already unlinked
+    child.kill('SIGINT');
+    await new Promise((r) => child.on('close', r));
+    expect(existsSync(tmp) && readdirSync(tmp)).toEqual([]);
+  });
+});
