@@ -316,6 +316,31 @@ describe('the CLI on JSON arrays', () => {
     expect(JSON.parse(readFileSync(rss, 'utf8')).maxRssKb / 1024).toBeLessThan(120);
   }, 130_000);
 
+  it('a json and a sarif report of 180,000 warnings are written in flat memory (a 32 MB heap): the problems past 10,000 go through a temp file', async () => {
+    // Three warnings a payload (no promptVersion, endpointTag, latencyMs) and one error at
+    // the end: held as objects, 180,000 problems alone would take more than the heap.
+    const payloads = 60_000;
+    const lean = (i: number) => JSON.stringify(cleanPayload({ externalRequestId: `ext_w_${i}`, promptVersion: undefined, endpointTag: undefined, latencyMs: undefined, inputTokens: i === payloads - 1 ? -1 : 120 }));
+    const path = join(dir, `warnings${n++}.json`);
+    writeFileSync(path, '[\n' + Array.from({ length: payloads }, (_, i) => lean(i)).join(',\n') + '\n]\n');
+    for (const format of ['json', 'sarif']) {
+      const rss = join(dir, `rss-${format}.json`);
+      const report = join(dir, `warnings-report.${format}`);
+      const r = await runCli(['validate', '--format', format, '-o', report, path], { env: probe(rss), timeoutMs: 120_000 });
+      expect(r.code, r.stderr).toBe(1);
+      // The last payload's negative count adds a warning of its own (the total no longer adds up).
+      expect(r.stderr).toContain('180,002 problems (1 error, 180,001 warnings)');
+      const doc = JSON.parse(readFileSync(report, 'utf8'));
+      const problems: { severity?: string; level?: string }[] = format === 'json' ? doc.problems : doc.runs[0].results;
+      expect(problems).toHaveLength(180_002);
+      // Uncapped: every problem, in file order (the error is among the last payload's).
+      expect(problems.findIndex((p) => (p.severity ?? p.level) === 'error')).toBeGreaterThanOrEqual(179_997);
+      rmSync(report);
+      expect(JSON.parse(readFileSync(rss, 'utf8')).maxRssKb / 1024, format).toBeLessThan(120);
+    }
+    rmSync(path);
+  }, 130_000);
+
   it('import reads a 64 MB LiteLLM array in flat memory (a 32 MB heap, peak RSS under 120 MB)', async () => {
     const row = JSON.parse(readFileSync(join(FIXTURES, 'import', 'litellm', 'spend-logs.json'), 'utf8'))[0] as Record<string, unknown>;
     const response = { note: 'r'.repeat(4000) };

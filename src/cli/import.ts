@@ -46,7 +46,7 @@ export function registerImport(program: Command): void {
     .command('import')
     .description('convert provider usage exports and request logs (CSV / JSONL / JSON, .gz too) into payload JSONL')
     .argument('[paths...]', 'files, directories, globs, or - for stdin')
-    .addOption(new Option('--from <format>', 'source format (auto sniffs the first records and says what it chose)').choices(FORMATS).default('auto'))
+    .addOption(new Option('--from <format>', 'source format (auto sniffs each file\'s first records and says what it chose; a folder of several formats is read in one run)').choices(FORMATS).default('auto'))
     .option('--map <field=source>', 'generic csv/jsonl: payload field from a column, JSON path or \'literal\' (repeatable)', collect, [])
     .option('-o, --output <file>', 'write payload JSONL here instead of stdout')
     .option('--rejects <file>', 'write every rejected row here as JSONL {file, line, reason, raw}')

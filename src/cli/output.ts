@@ -72,20 +72,52 @@ export function discardOutputOnClosedPipe(stream: NodeJS.WriteStream): void {
   });
 }
 
-/** Write text to a file (--output) or stdout, surfacing write errors as user errors. */
-export async function writeOutput(text: string, file: string | undefined): Promise<void> {
+/**
+ * Write text to a file (--output) or stdout, surfacing write errors as user errors. The text
+ * may come in chunks (a report read back from temp files): each is written as it comes,
+ * waiting while the stream's buffer is full, so a long report never sits whole in memory.
+ */
+export async function writeOutput(text: string | Iterable<string>, file: string | undefined): Promise<void> {
+  const chunks = typeof text === 'string' ? [text] : text;
   if (!file || file === '-') {
     // A closed pipe is not an error of this command (see discardOutputOnClosedPipe).
     // Any other failure is reported once by that handler and makes main exit 2.
-    await new Promise<void>((resolve) => process.stdout.write(text, () => resolve()));
+    const out = process.stdout;
+    for (const chunk of chunks) {
+      if (out.destroyed) return;
+      if (!out.write(chunk)) await drained(out);
+    }
+    await new Promise<void>((resolve) => out.write('', () => resolve()));
     return;
   }
-  await new Promise<void>((resolve, reject) => {
-    const s = createWriteStream(file);
-    // Resolve on 'finish' only: end()'s callback also runs after a failed open (EISDIR,
-    // EACCES), which used to report "written" and exit 0 with no report on disk.
-    s.on('error', (e) => reject(new OpsmeterError(`cannot write ${file}: ${e.message}`, EXIT.usage)));
+  const s = createWriteStream(file);
+  let failure: OpsmeterError | undefined;
+  // Resolve on 'finish' only: end()'s callback also runs after a failed open (EISDIR,
+  // EACCES), which used to report "written" and exit 0 with no report on disk.
+  const finished = new Promise<void>((resolve, reject) => {
+    s.on('error', (e) => reject((failure = new OpsmeterError(`cannot write ${file}: ${e.message}`, EXIT.usage))));
     s.on('finish', () => resolve());
-    s.end(text);
+  });
+  finished.catch(() => {}); // awaited below; an early failure must not count as unhandled
+  for (const chunk of chunks) {
+    if (failure) throw failure;
+    if (!s.write(chunk)) await drained(s);
+  }
+  s.end();
+  await finished;
+}
+
+/** Resolves when a stream that refused a write takes more (or failed, or closed: the caller checks). */
+function drained(s: NodeJS.WritableStream & { destroyed?: boolean }): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      s.off('drain', done);
+      s.off('error', done);
+      s.off('close', done);
+      resolve();
+    };
+    s.on('drain', done);
+    s.on('error', done);
+    s.on('close', done);
   });
 }

@@ -51,7 +51,7 @@ export function registerValidate(program: Command): void {
 
 async function runValidate(paths: string[], flags: ValidateFlags): Promise<number> {
   const format = flags.format as ReportFormat;
-  const [{ expandPaths, noPayloadFiles }, { validateSources, validateExitCode, quietCountsWarnings }, render] = await Promise.all([
+  const [{ expandPaths, noPayloadFiles }, { validateSourcesStreamed, validateExitCode, quietCountsWarnings }, render] = await Promise.all([
     import('../read/paths.js'),
     import('../validate/validate.js'),
     import('../report/index.js').then((m) => m.loadRenderer(format)),
@@ -82,7 +82,7 @@ async function runValidate(paths: string[], flags: ValidateFlags): Promise<numbe
 
   const maxWarnings = flags.maxWarnings ?? settings.maxWarnings;
   const strict = flags.strict === true;
-  const result = await validateSources(kept, {
+  const result = await validateSourcesStreamed(kept, {
     catalog,
     bail: flags.bail,
     maxProblems: flags.maxErrors ?? (CAPPED_BY_DEFAULT.has(format) ? DEFAULT_MAX_ERRORS : Infinity),
@@ -101,7 +101,11 @@ async function runValidate(paths: string[], flags: ValidateFlags): Promise<numbe
     version: VERSION,
     catalog: describeCatalog(catalog),
   };
-  await writeOutput(render(result, ctx), flags.output);
+  try {
+    await writeOutput(render(result, ctx), flags.output);
+  } finally {
+    result.close(); // the problems' temp files, if any
+  }
   if (toFile) {
     // The report went to a file: still tell the human on stderr how it went.
     const { summaryLines } = await import('../report/validate-summary.js');

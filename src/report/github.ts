@@ -7,7 +7,7 @@
 import { PLAIN } from '../terminal.js';
 import type { Problem } from '../problem.js';
 import { summaryLines } from './validate-summary.js';
-import type { Renderer } from './types.js';
+import { joinLines, type Renderer } from './types.js';
 
 /** Escaping rules of the workflow-command syntax (data vs property values). */
 const escapeData = (s: string) => s.replace(/%/g, '%25').replace(/\r/g, '%0D').replace(/\n/g, '%0A');
@@ -19,10 +19,10 @@ function annotation(p: Problem): string {
   return `::${p.severity === 'error' ? 'error' : 'warning'} ${props}::${escapeData(text)}`;
 }
 
-export const renderGithub: Renderer = (result, ctx) => {
-  const lines: string[] = [];
-  for (const p of result.problems) if (p.severity === 'error') lines.push(annotation(p));
-  for (const p of result.problems) if (p.severity !== 'error') lines.push(annotation(p));
-  lines.push(...summaryLines(result, { ...ctx, paint: PLAIN }));
-  return lines.join('\n') + '\n';
-};
+export const streamGithub: Renderer = (result, ctx) => joinLines(githubLines(result, ctx));
+
+function* githubLines(...[result, ctx]: Parameters<Renderer>): Generator<string> {
+  for (const p of result.problems) if (p.severity === 'error') yield annotation(p);
+  for (const p of result.problems) if (p.severity !== 'error') yield annotation(p);
+  yield* summaryLines(result, { ...ctx, paint: PLAIN });
+}

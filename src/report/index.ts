@@ -5,11 +5,11 @@
 import type { Renderer } from './types.js';
 
 const LOADERS = {
-  pretty: async () => (await import('./pretty.js')).renderPretty,
-  json: async () => (await import('./json.js')).renderJson,
-  github: async () => (await import('./github.js')).renderGithub,
-  sarif: async () => (await import('./sarif.js')).renderSarif,
-  junit: async () => (await import('./junit.js')).renderJunit,
+  pretty: async () => (await import('./pretty.js')).streamPretty,
+  json: async () => (await import('./json.js')).streamJson,
+  github: async () => (await import('./github.js')).streamGithub,
+  sarif: async () => (await import('./sarif.js')).streamSarif,
+  junit: async () => (await import('./junit.js')).streamJunit,
 } as const satisfies Record<string, () => Promise<Renderer>>;
 
 export type ReportFormat = keyof typeof LOADERS;

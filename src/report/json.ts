@@ -1,7 +1,7 @@
 /** Machine output: the whole result as one JSON document (stable field names). */
 import type { Problem } from '../problem.js';
-import type { Counts, FileSummary, ValidateResult } from '../validate/validate.js';
-import type { RenderContext, Renderer } from './types.js';
+import type { Counts, FileSummary, ValidateOutcome } from '../validate/validate.js';
+import { jsonWithStreamedArray, STREAMED, type RenderContext, type Renderer } from './types.js';
 
 /** The document `validate --format json` prints, and what the API's validateFiles returns. */
 export interface JsonReport {
@@ -22,7 +22,15 @@ export interface JsonReport {
   problems: Omit<Problem, 'excerpt' | 'excerptColumn'>[];
 }
 
-export function jsonReport(result: ValidateResult, ctx: Pick<RenderContext, 'strict' | 'version' | 'catalog' | 'maxWarnings' | 'ruleSettings'>): JsonReport {
+/** The report with every problem in memory (the API's validateFiles). */
+export function jsonReport(result: ValidateOutcome, ctx: JsonContext): JsonReport {
+  return { ...jsonHead(result, ctx), problems: Array.from(result.problems, withoutExcerpt) };
+}
+
+type JsonContext = Pick<RenderContext, 'strict' | 'version' | 'catalog' | 'maxWarnings' | 'ruleSettings'>;
+
+/** Everything but the problems, which come last. */
+function jsonHead(result: Omit<ValidateOutcome, 'problems'>, ctx: JsonContext): Omit<JsonReport, 'problems'> {
   return {
     tool: { name: 'opsmeter', version: ctx.version },
     catalog: ctx.catalog,
@@ -38,8 +46,11 @@ export function jsonReport(result: ValidateResult, ctx: Pick<RenderContext, 'str
     ...(ctx.ruleSettings && Object.keys(ctx.ruleSettings).length > 0 ? { rules: ctx.ruleSettings } : {}),
     byRule: result.byRule,
     files: result.files,
-    problems: result.problems.map(({ excerpt: _excerpt, excerptColumn: _excerptColumn, ...p }) => p),
   };
 }
 
-export const renderJson: Renderer = (result, ctx) => JSON.stringify(jsonReport(result, ctx), null, 2) + '\n';
+const withoutExcerpt = ({ excerpt: _excerpt, excerptColumn: _excerptColumn, ...p }: Problem): JsonReport['problems'][number] => p;
+
+/** The same document, streamed: the problems are written one at a time. */
+export const streamJson: Renderer = (result, ctx) =>
+  jsonWithStreamedArray({ ...jsonHead(result, ctx), problems: STREAMED }, result.problems, withoutExcerpt);

@@ -3,7 +3,7 @@
  * passing testcase). Errors — and warnings under --strict — are <failure>s.
  */
 import type { Problem } from '../problem.js';
-import type { Renderer } from './types.js';
+import { joinLines, type Renderer } from './types.js';
 
 const xml = (s: string) =>
   s
@@ -14,35 +14,58 @@ const xml = (s: string) =>
     .replace(/>/g, '&gt;')
     .replace(/"/g, '&quot;');
 
-export const renderJunit: Renderer = (result, ctx) => {
-  const byFile = new Map<string, Problem[]>();
-  for (const f of result.files) byFile.set(f.file, []);
-  for (const p of result.problems) byFile.get(p.file)?.push(p);
-  const out = ['<?xml version="1.0" encoding="UTF-8"?>'];
+export const streamJunit: Renderer = (result, ctx) => joinLines(junitLines(result, ctx));
+
+function* junitLines(...[result, ctx]: Parameters<Renderer>): Generator<string> {
+  const fails = (p: Problem) => p.severity === 'error' || ctx.strict;
+  // The counts head the document and each suite, so a first pass over the problems counts
+  // them; the second writes them. Suites are per file name, in the order of the files.
+  const suites = new Map<string, { problems: number; failures: number }>();
+  for (const f of result.files) suites.set(f.file, { problems: 0, failures: 0 });
+  for (const p of result.problems) {
+    const suite = suites.get(p.file);
+    if (!suite) continue;
+    suite.problems++;
+    if (fails(p)) suite.failures++;
+  }
   let total = 0;
   let failures = 0;
-  const suites: string[] = [];
-  for (const [file, problems] of byFile) {
-    const cases: string[] = [];
-    let suiteFailures = 0;
-    if (problems.length === 0) cases.push(`    <testcase name="${xml(file)}" classname="opsmeter.validate"/>`);
-    for (const p of problems) {
-      const fails = p.severity === 'error' || ctx.strict;
+  for (const s of suites.values()) {
+    total += Math.max(1, s.problems);
+    failures += s.failures;
+  }
+  yield '<?xml version="1.0" encoding="UTF-8"?>';
+  yield `<testsuites name="opsmeter validate" tests="${total}" failures="${failures}" errors="0">`;
+  // Problems arrive file by file, so each suite's are the next ones, unless two files share
+  // a name (one suite for both): then the problems are grouped in memory first.
+  const shared = suites.size < result.files.length;
+  const grouped = shared ? groupByFile(result.problems) : undefined;
+  const stream = result.problems[Symbol.iterator]();
+  for (const [file, suite] of suites) {
+    yield `  <testsuite name="${xml(file)}" tests="${Math.max(1, suite.problems)}" failures="${suite.failures}" errors="0">`;
+    if (suite.problems === 0) yield `    <testcase name="${xml(file)}" classname="opsmeter.validate"/>`;
+    const mine = grouped?.get(file)?.[Symbol.iterator]() ?? stream;
+    for (let i = 0; i < suite.problems; i++) {
+      const p = mine.next().value as Problem;
       const name = xml(`${file}:${p.line}:${p.column} ${p.rule}`);
       const text = xml(`${p.file}:${p.line}:${p.column} ${p.pointer} ${p.message}${p.hint ? ` (hint: ${p.hint})` : ''}`);
-      if (fails) {
-        suiteFailures++;
-        cases.push(`    <testcase name="${name}" classname="${xml(p.rule)}">\n      <failure type="${p.severity}" message="${xml(p.message)}">${text}</failure>\n    </testcase>`);
+      if (fails(p)) {
+        yield `    <testcase name="${name}" classname="${xml(p.rule)}">\n      <failure type="${p.severity}" message="${xml(p.message)}">${text}</failure>\n    </testcase>`;
       } else {
-        cases.push(`    <testcase name="${name}" classname="${xml(p.rule)}">\n      <system-out>warning: ${text}</system-out>\n    </testcase>`);
+        yield `    <testcase name="${name}" classname="${xml(p.rule)}">\n      <system-out>warning: ${text}</system-out>\n    </testcase>`;
       }
     }
-    total += cases.length;
-    failures += suiteFailures;
-    suites.push(`  <testsuite name="${xml(file)}" tests="${cases.length}" failures="${suiteFailures}" errors="0">\n${cases.join('\n')}\n  </testsuite>`);
+    yield '  </testsuite>';
   }
-  out.push(`<testsuites name="opsmeter validate" tests="${total}" failures="${failures}" errors="0">`);
-  out.push(...suites);
-  out.push('</testsuites>');
-  return out.join('\n') + '\n';
-};
+  yield '</testsuites>';
+}
+
+function groupByFile(problems: Iterable<Problem>): Map<string, Problem[]> {
+  const byFile = new Map<string, Problem[]>();
+  for (const p of problems) {
+    const list = byFile.get(p.file);
+    if (list) list.push(p);
+    else byFile.set(p.file, [p]);
+  }
+  return byFile;
+}

@@ -1,7 +1,7 @@
 /** Human output: problems grouped by file, each with a code frame and its rule id. */
 import type { Problem } from '../problem.js';
 import { summaryLines } from './validate-summary.js';
-import type { Renderer } from './types.js';
+import { joinLines, wholeText, type Renderer } from './types.js';
 
 /** Characters of source shown when the output is not a terminal (a file, a pipe, a CI log). */
 const FRAME_WIDTH = 100;
@@ -30,24 +30,26 @@ function frame(p: Problem, gutter: string, columns: number | undefined): string[
   return [`${gutter}${num} | ${clipped}`, `${gutter}${' '.repeat(num.length)} | ${' '.repeat(Math.max(0, caretAt))}^`];
 }
 
-export const renderPretty: Renderer = (result, ctx) => {
+export const streamPretty: Renderer = (result, ctx) => joinLines(prettyLines(result, ctx));
+
+export const renderPretty = wholeText(streamPretty);
+
+function* prettyLines(...[result, ctx]: Parameters<Renderer>): Generator<string> {
   const c = ctx.paint;
-  const out: string[] = [];
   let current: string | undefined;
   for (const p of result.problems) {
     if (p.file !== current) {
-      if (current !== undefined) out.push('');
-      out.push(c.underline(p.file));
+      if (current !== undefined) yield '';
+      yield c.underline(p.file);
       current = p.file;
     }
     const sev = p.severity === 'error' ? c.red('error  ') : c.yellow('warning');
-    out.push(`  ${c.dim(`${p.line}:${p.column}`.padEnd(8))} ${sev}  ${p.message}  ${c.gray(p.rule)}`);
+    yield `  ${c.dim(`${p.line}:${p.column}`.padEnd(8))} ${sev}  ${p.message}  ${c.gray(p.rule)}`;
     const gutter = '           ';
-    if (p.pointer !== '') out.push(`${gutter}${c.gray('at ' + p.pointer)}`);
-    for (const l of frame(p, gutter, ctx.width)) out.push(c.dim(l));
-    if (p.hint) out.push(`${gutter}${c.cyan('hint:')} ${p.hint}`);
+    if (p.pointer !== '') yield `${gutter}${c.gray('at ' + p.pointer)}`;
+    for (const l of frame(p, gutter, ctx.width)) yield c.dim(l);
+    if (p.hint) yield `${gutter}${c.cyan('hint:')} ${p.hint}`;
   }
-  if (out.length > 0) out.push('');
-  out.push(...summaryLines(result, ctx));
-  return out.join('\n') + '\n';
-};
+  if (current !== undefined) yield '';
+  yield* summaryLines(result, ctx);
+}

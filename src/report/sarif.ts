@@ -8,11 +8,11 @@
  * under --quiet alone). Each result carries its own effective `level` as well.
  */
 import { ALL_RULES, type RuleInfo } from '../contract/rules.js';
-import type { RenderContext, Renderer } from './types.js';
+import { jsonWithStreamedArray, STREAMED, wholeText, type RenderContext, type Renderer } from './types.js';
 
 const SCHEMA = 'https://json.schemastore.org/sarif-2.1.0.json';
 
-export const renderSarif: Renderer = (result, ctx) => {
+export const streamSarif: Renderer = (result, ctx) => {
   const ruleIndex = new Map(ALL_RULES.map((r, i) => [r.id, i]));
   const sarif = {
     $schema: SCHEMA,
@@ -33,27 +33,29 @@ export const renderSarif: Renderer = (result, ctx) => {
           },
         },
         columnKind: 'utf16CodeUnits',
-        results: result.problems.map((p) => ({
-          ruleId: p.rule,
-          ruleIndex: ruleIndex.get(p.rule) ?? -1,
-          level: p.severity === 'error' || ctx.strict ? 'error' : 'warning',
-          message: { text: p.hint ? `${p.message}. Hint: ${p.hint}` : p.message },
-          locations: [
-            {
-              physicalLocation: {
-                artifactLocation: { uri: p.file.split('\\').join('/') },
-                region: { startLine: p.line, startColumn: p.column },
-              },
-              ...(p.pointer ? { logicalLocations: [{ fullyQualifiedName: p.pointer, kind: 'member' }] } : {}),
-            },
-          ],
-        })),
+        results: STREAMED,
         invocations: [{ executionSuccessful: true, ...overridesOf(ctx, result.warningsSkipped) }],
       },
     ],
   };
-  return JSON.stringify(sarif, null, 2) + '\n';
+  return jsonWithStreamedArray(sarif, result.problems, (p) => ({
+    ruleId: p.rule,
+    ruleIndex: ruleIndex.get(p.rule) ?? -1,
+    level: p.severity === 'error' || ctx.strict ? 'error' : 'warning',
+    message: { text: p.hint ? `${p.message}. Hint: ${p.hint}` : p.message },
+    locations: [
+      {
+        physicalLocation: {
+          artifactLocation: { uri: p.file.split('\\').join('/') },
+          region: { startLine: p.line, startColumn: p.column },
+        },
+        ...(p.pointer ? { logicalLocations: [{ fullyQualifiedName: p.pointer, kind: 'member' }] } : {}),
+      },
+    ],
+  }));
 };
+
+export const renderSarif = wholeText(streamSarif);
 
 /** SARIF `reportingConfiguration` for a rule whose run differs from its default; undefined when it does not. */
 function effectiveConfiguration(rule: RuleInfo, ctx: RenderContext, warningsSkipped: boolean): { enabled?: false; level?: string } | undefined {

@@ -1,12 +1,12 @@
 /** The one-paragraph summary shared by pretty and github output (and stderr). */
-import type { ValidateResult } from '../validate/validate.js';
+import type { ValidateOutcome } from '../validate/validate.js';
 import type { RenderContext } from './types.js';
 
 /** 1234567 → "1,234,567" without toLocaleString, whose ICU start-up costs ~30 ms. */
 const thousands = (n: number) => String(n).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
 const plural = (n: number, one: string, many = one + 's') => `${thousands(n)} ${n === 1 ? one : many}`;
 
-export function summaryLines(result: ValidateResult, ctx: RenderContext): string[] {
+export function summaryLines(result: Omit<ValidateOutcome, 'problems'>, ctx: RenderContext): string[] {
   const c = ctx.paint;
   const { files, records, errors, warnings } = result.counts;
   const scope = `${plural(files, 'file')}, ${plural(records, 'payload')} checked against the contract (catalog ${ctx.catalog})`;

@@ -14,6 +14,7 @@ import { STOP } from '../read/lines.js';
 import { loadLocator, locatorReady, type Position } from '../read/locate.js';
 import { SourceError, readRecordStream, sourceChunks, type FaultInfo, type ReadFault, type Source, type SourceFormat } from '../read/records.js';
 import { DuplicateIndex, contentFingerprint } from './duplicates.js';
+import { DEFAULT_PROBLEMS_IN_MEMORY, ProblemList, ProblemStore } from './problem-store.js';
 import { TempFile } from './spill.js';
 
 export interface ValidateOptions {
@@ -48,6 +49,14 @@ export interface ValidateOptions {
    * tests of the built CLI).
    */
   duplicateIndexEntries?: number;
+}
+
+export interface StreamedValidateOptions extends ValidateOptions {
+  /**
+   * Problems held in memory per list (errors, warnings) before the rest go to a temp file
+   * (default 10,000; OPSMETER_PROBLEMS_IN_MEMORY sets it too, for tests of the built CLI).
+   */
+  problemsInMemory?: number;
 }
 
 export interface FileSummary {
@@ -85,21 +94,6 @@ export interface ValidateResult {
   byRule: Record<string, number>;
 }
 
-/**
- * A problem kept for printing, with its place in the output: `order` is the arrival number
- * of its record (a fault or a file's own problem sits half-way between records), `seq`
- * the order it was found in. Repeats found at the end of the run (a spilled duplicate
- * index) get their record's `order` and a later `seq`, so they print where they would
- * have printed had they been found on the way.
- */
-interface Kept {
-  p: Problem;
-  order: number;
-  seq: number;
-}
-
-const byPlace = (x: Kept, y: Kept) => x.order - y.order || x.seq - y.seq;
-
 /** The duplicate-id finding, as found on the way or at the end. */
 function duplicateFinding(id: string, firstAt: string): Finding {
   return {
@@ -111,8 +105,9 @@ function duplicateFinding(id: string, firstAt: string): Finding {
   };
 }
 
-function indexEntriesFromEnv(): number | undefined {
-  const v = process.env.OPSMETER_DUPLICATE_INDEX_ENTRIES;
+/** A positive count from the environment (the memory bounds tests of the built CLI set). */
+function countFromEnv(name: string): number | undefined {
+  const v = process.env[name];
   return v !== undefined && /^[1-9]\d*$/.test(v) ? Number(v) : undefined;
 }
 
@@ -133,7 +128,30 @@ class SourceReadError extends OpsmeterError {
   }
 }
 
+/** What a report is made from: the result, with problems that may be read back from a temp file. */
+export interface ValidateOutcome extends Omit<ValidateResult, 'problems'> {
+  problems: Iterable<Problem>;
+}
+
+/** A result whose problems past the in-memory bound are in temp files: `close()` when the report is written. */
+export interface StreamedValidateResult extends ValidateOutcome {
+  problems: ProblemList;
+  close(): void;
+}
+
+/** Validate with every kept problem in memory (the API, smoke, tests). */
 export async function validateSources(sources: readonly Source[], opts: ValidateOptions): Promise<ValidateResult> {
+  const run = await validateSourcesStreamed(sources, { ...opts, problemsInMemory: Infinity });
+  const { close, problems, ...rest } = run;
+  try {
+    return { ...rest, problems: [...problems] };
+  } finally {
+    close();
+  }
+}
+
+/** Validate in bounded memory: the CLI writes its report from `problems` as it reads them back. */
+export async function validateSourcesStreamed(sources: readonly Source[], opts: StreamedValidateOptions): Promise<StreamedValidateResult> {
   const ctx: LintContext = { catalog: opts.catalog, now: opts.now ?? Date.now() };
   const policy = opts.rules !== undefined && !opts.rules.isDefault ? opts.rules : undefined;
   if (policy) ctx.rules = policy;
@@ -142,26 +160,38 @@ export async function validateSources(sources: readonly Source[], opts: Validate
   // Errors only, as ESLint 9's --quiet: warning rules do not run, nothing counts them.
   const skipWarnings = quiet && opts.countQuietWarnings !== true;
   if (skipWarnings) ctx.errorsOnly = true;
-  // Kept for printing, each list in the order found; merged by place at the end.
-  const keptErrors: Kept[] = [];
-  const keptWarnings: Kept[] = [];
+  // Kept for printing, each list in place order; merged by place when the report is written.
+  const inMemory = opts.problemsInMemory ?? countFromEnv('OPSMETER_PROBLEMS_IN_MEMORY') ?? DEFAULT_PROBLEMS_IN_MEMORY;
+  const lists = {
+    errors: new ProblemStore(inMemory, 'errors'),
+    lateErrors: new ProblemStore(inMemory, 'late-errors'),
+    warnings: new ProblemStore(inMemory, 'warnings'),
+    lateWarnings: new ProblemStore(inMemory, 'late-warnings'),
+  };
+  const keptErrors = lists.errors;
+  const keptWarnings = lists.warnings;
   let seq = 0;
   /** Whether one more problem of this severity could still be printed. */
   const wouldKeep = (severity: RuleInfo['severity']) =>
     severity === 'error' ? keptErrors.length < maxProblems : !quiet && keptWarnings.length < maxProblems - keptErrors.length;
   const counts: Counts = { files: 0, records: 0, errors: 0, warnings: 0 };
-  const byRule: Record<string, number> = {};
+  let byRule: Record<string, number> = {};
+  /** Where each rule was first counted (place, then count order): late repeats must not move their rule's key in byRule. */
+  const firstCounted = new Map<string, [number, number]>();
+  let lateCounted = false;
   const files: FileSummary[] = [];
   /** The arrival number of each file's first record. */
   const firstOrdinal: number[] = [];
   // A rule turned off (or a warning under --quiet) needs no index at all.
   const duplicateRule = policy ? policy.effective(RULES.duplicateExternalRequestId) : RULES.duplicateExternalRequestId;
   const checkDuplicates = duplicateRule !== null && !(skipWarnings && duplicateRule.severity !== 'error');
-  const dupes = new DuplicateIndex(checkDuplicates ? await expectedRecords(sources) : 0, { maxEntries: opts.duplicateIndexEntries ?? indexEntriesFromEnv() });
+  const dupes = new DuplicateIndex(checkDuplicates ? await expectedRecords(sources) : 0, {
+    maxEntries: opts.duplicateIndexEntries ?? countFromEnv('OPSMETER_DUPLICATE_INDEX_ENTRIES'),
+  });
   /** Stdin cannot be read twice: a copy, for repeats found at the end (see reportLateRepeats). */
   const stdinCopies = new Map<number, TempFile>();
   let bailed = false;
-  let lateKept = false;
+  let finished = false;
 
   /** Where an id was first used, as the duplicate message says it. */
   const firstAt = (firstFile: number, firstLine: number, fileIndex: number) =>
@@ -170,8 +200,9 @@ export async function validateSources(sources: readonly Source[], opts: Validate
   /**
    * Count a problem, and keep it for printing while under maxProblems. The position is
    * computed lazily: locating re-parses the record, which is wasted work once the cap
-   * is reached. `late`: a repeat found at the end, kept whatever was kept before (it may
-   * belong before them) and trimmed with them. Returns STOP when --bail should end the run.
+   * is reached. `late`: a repeat found at the end; late ones arrive in place order, so the
+   * first maxProblems of them are the only ones a capped report can show. Returns STOP when
+   * --bail should end the run.
    */
   const report = (fileIndex: number, order: number, configured: RuleInfo, where: () => Position, pointer: string, message: string, hint?: string, late = false): typeof STOP | undefined => {
     const source = sources[fileIndex]!;
@@ -180,7 +211,12 @@ export async function validateSources(sources: readonly Source[], opts: Validate
     // duplicate ids) get them here. Applying them twice changes nothing.
     const rule = policy ? policy.effective(configured) : configured;
     if (rule === null || (skipWarnings && rule.severity !== 'error')) return undefined;
-    byRule[rule.id] = (byRule[rule.id] ?? 0) + 1;
+    if (byRule[rule.id] === undefined) {
+      byRule[rule.id] = 0;
+      firstCounted.set(rule.id, [order, firstCounted.size]);
+      lateCounted ||= late;
+    }
+    byRule[rule.id]!++;
     if (rule.severity === 'error') {
       counts.errors++;
       summary.errors++;
@@ -188,7 +224,8 @@ export async function validateSources(sources: readonly Source[], opts: Validate
       counts.warnings++;
       summary.warnings++;
     }
-    if (late ? rule.severity === 'error' || !quiet : wouldKeep(rule.severity)) {
+    const lateList = rule.severity === 'error' ? lists.lateErrors : lists.lateWarnings;
+    if (late ? (rule.severity === 'error' || !quiet) && lateList.length < maxProblems : wouldKeep(rule.severity)) {
       const pos = where();
       const p: Problem = { file: source.name, line: pos.line, column: pos.column, pointer, rule: rule.id, severity: rule.severity, message };
       // Every problem says what to do: the finding's own hint, else the rule's.
@@ -197,14 +234,7 @@ export async function validateSources(sources: readonly Source[], opts: Validate
         p.excerpt = pos.text;
         if (pos.textColumn !== undefined) p.excerptColumn = pos.textColumn;
       }
-      const kept = rule.severity === 'error' ? keptErrors : keptWarnings;
-      kept.push({ p, order, seq: seq++ });
-      lateKept ||= late;
-      // Late ones arrive out of place: keep the list bounded by trimming it in place order.
-      if (late && kept.length > 2 * maxProblems + 1024) {
-        kept.sort(byPlace);
-        kept.length = maxProblems;
-      }
+      (late ? lateList : rule.severity === 'error' ? keptErrors : keptWarnings).push({ p, order, seq: seq++ });
     }
     if (opts.bail && rule.severity === 'error') {
       bailed = true;
@@ -310,32 +340,25 @@ export async function validateSources(sources: readonly Source[], opts: Validate
       }
     }
     if (dupes.spilled && !bailed) await reportLateRepeats();
+    finished = true;
   } finally {
     dupes.close();
     for (const copy of stdinCopies.values()) copy.close();
+    // A run that failed (a file that cannot be read) has no report to write from its lists.
+    if (!finished) for (const list of Object.values(lists)) list.close();
   }
-  if (lateKept) {
-    keptErrors.sort(byPlace);
-    keptWarnings.sort(byPlace);
+  const problems = new ProblemList(lists, maxProblems);
+  if (lateCounted) {
+    // byRule lists rules in the order first met; a rule first met at the end goes where its
+    // first problem is, as it would have been met on the way.
+    const place = (id: string) => firstCounted.get(id)!;
+    const ids = Object.keys(byRule).sort((a, b) => place(a)[0] - place(b)[0] || place(a)[1] - place(b)[1]);
+    byRule = Object.fromEntries(ids.map((id) => [id, byRule[id]!]));
   }
-  const errorsShown = keptErrors.slice(0, maxProblems);
-  const warningsShown = keptWarnings.slice(0, Math.max(0, maxProblems - errorsShown.length));
-  const problems = mergeByPlace(errorsShown, warningsShown);
   const quietWarnings = quiet ? counts.warnings : 0;
-  const omittedErrors = counts.errors - errorsShown.length;
+  const omittedErrors = counts.errors - problems.errorsShown;
   const omitted = counts.errors + counts.warnings - quietWarnings - problems.length;
-  return { files, problems, counts, omitted, omittedErrors, quietWarnings, warningsSkipped: skipWarnings, bailed, byRule };
-}
-
-/** Two lists, each in place order, merged into one. */
-function mergeByPlace(a: Kept[], b: Kept[]): Problem[] {
-  const out: Problem[] = [];
-  let i = 0;
-  let j = 0;
-  while (i < a.length && j < b.length) out.push(byPlace(a[i]!, b[j]!) < 0 ? a[i++]!.p : b[j++]!.p);
-  while (i < a.length) out.push(a[i++]!.p);
-  while (j < b.length) out.push(b[j++]!.p);
-  return out;
+  return { files, problems, counts, omitted, omittedErrors, quietWarnings, warningsSkipped: skipWarnings, bailed, byRule, close: () => problems.close() };
 }
 
 export interface ExitPolicy {
@@ -355,7 +378,7 @@ export function quietCountsWarnings(policy: ExitPolicy): boolean {
 }
 
 /** Exit code of `validate`: a pure function of the result. */
-export function validateExitCode(result: ValidateResult, policy: ExitPolicy): typeof EXIT.ok | typeof EXIT.failed {
+export function validateExitCode(result: Pick<ValidateResult, 'counts'>, policy: ExitPolicy): typeof EXIT.ok | typeof EXIT.failed {
   if (result.counts.errors > 0) return EXIT.failed;
   if (policy.strict && result.counts.warnings > 0) return EXIT.failed;
   if (policy.maxWarnings !== undefined && result.counts.warnings > policy.maxWarnings) return EXIT.failed;
