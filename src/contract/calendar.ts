@@ -27,11 +27,9 @@ export function daysFromCivil(year: number, month: number, day: number): number 
 
 const pad2 = (n: number) => (n < 10 ? '0' : '') + n;
 
-/** Epoch ms → `YYYY-MM-DDTHH:MM:SS.mmmZ`, as Date#toISOString for years 1970-9999 (civil_from_days, H. Hinnant). */
-export function isoFromEpochMs(t: number): string {
-  const days = Math.floor(t / 86_400_000);
-  let rest = t - days * 86_400_000;
-  const z = days + 719_468;
+/** Epoch ms → its UTC date as the number YYYYMMDD (civil_from_days, H. Hinnant), for years 1970-9999. */
+export function utcDateNumber(t: number): number {
+  const z = Math.floor(t / 86_400_000) + 719_468;
   const era = Math.floor(z / 146_097);
   const doe = z - era * 146_097;
   const yoe = Math.floor((doe - Math.floor(doe / 1460) + Math.floor(doe / 36_524) - Math.floor(doe / 146_096)) / 365);
@@ -40,6 +38,16 @@ export function isoFromEpochMs(t: number): string {
   const d = doy - Math.floor((153 * mp + 2) / 5) + 1;
   const m = mp < 10 ? mp + 3 : mp - 9;
   const y = yoe + era * 400 + (m <= 2 ? 1 : 0);
+  return y * 10_000 + m * 100 + d;
+}
+
+/** Epoch ms → `YYYY-MM-DDTHH:MM:SS.mmmZ`, as Date#toISOString for years 1970-9999. */
+export function isoFromEpochMs(t: number): string {
+  const date = utcDateNumber(t);
+  const y = Math.floor(date / 10_000);
+  const m = Math.floor(date / 100) % 100;
+  const d = date % 100;
+  let rest = t - Math.floor(t / 86_400_000) * 86_400_000;
   const h = Math.floor(rest / 3_600_000);
   rest -= h * 3_600_000;
   const mi = Math.floor(rest / 60_000);

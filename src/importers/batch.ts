@@ -57,7 +57,8 @@ export const REJECT = 2;
 
 /**
  * Fields of a row in BatchResult.rows (numbers; strings are indexes into `strings`, -1 for
- * none). A skip's or reject's reason is at PROVIDER, a reject's rejects-file line at MODEL.
+ * none; createdAt is epoch ms, NaN for none). A skip's or reject's reason is at PROVIDER, a
+ * reject's rejects-file line at MODEL.
  */
 export const enum Field {
   Kind,
@@ -297,7 +298,8 @@ function addPayload(out: Rows, fin: Extract<Finished, { ok: true }>, requestKey:
   rows[o + Field.Provider] = out.shared(p.provider);
   rows[o + Field.Model] = out.shared(p.model);
   rows[o + Field.LoggedModel] = out.shared(f.loggedModel);
-  rows[o + Field.CreatedAt] = out.own(p.createdAt);
+  // As epoch ms: a number per row instead of a string for the main thread to take apart (CostLedger.add).
+  rows[o + Field.CreatedAt] = p.createdAt === undefined ? Number.NaN : Date.parse(p.createdAt);
   rows[o + Field.PartialReason] = out.shared(f.partialReason);
 }
 

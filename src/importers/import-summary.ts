@@ -145,7 +145,7 @@ export class ImportTally {
     cacheWrite: number,
     reasoning: number,
     loggedModel: string | undefined,
-    createdAt: string | undefined,
+    createdAt: string | number | undefined,
   ): void {
     if (partialReason) {
       this.partialTotal++;

@@ -362,7 +362,7 @@ export async function runImport(opts: ImportOptions): Promise<ImportTally> {
             rows[o + Field.CacheWrite]!,
             rows[o + Field.Reasoning]!,
             str(rows[o + Field.LoggedModel]!),
-            str(rows[o + Field.CreatedAt]!),
+            Number.isNaN(rows[o + Field.CreatedAt]) ? undefined : rows[o + Field.CreatedAt],
           );
           pos += length;
           continue;

@@ -13,6 +13,7 @@
  * the sum of the rows' prices (up to floating-point rounding); test/prices/ checks every figure
  * against calcPrice row by row.
  */
+import { utcDateNumber } from '../contract/calendar.js';
 import type { PriceBook, PriceRef } from './library.js';
 
 /**
@@ -202,7 +203,11 @@ export class CostLedger {
   }
 
   /** One payload. `createdAt` is the pipeline's normalised `YYYY-MM-DDTHH:MM:SS.mmmZ`. */
-  add(provider: string, model: string, logged: string | undefined, createdAt: string | undefined, partial: boolean, input: number, output: number, cacheRead: number, cacheWrite: number): void {
+  /**
+   * One payload. `createdAt` as the payload has it (UTC ISO with milliseconds), or as its epoch
+   * ms (what the import's worker threads send: the same instant, priced alike).
+   */
+  add(provider: string, model: string, logged: string | undefined, createdAt: string | number | undefined, partial: boolean, input: number, output: number, cacheRead: number, cacheWrite: number): void {
     const v = this.variant(provider, model, logged ?? '');
     this.perPricing[this.pricing]!++;
     let at = createdAt;
@@ -210,7 +215,7 @@ export class CostLedger {
       this.untimed++;
       at = this.nowIso;
     }
-    const day = digit(at, 0) * 10_000_000 + digit(at, 1) * 1_000_000 + two(at, 2) * 10_000 + two(at, 5) * 100 + two(at, 8);
+    const day = typeof at === 'number' ? utcDateNumber(at) : digit(at, 0) * 10_000_000 + digit(at, 1) * 1_000_000 + two(at, 2) * 10_000 + two(at, 5) * 100 + two(at, 8);
     let dc = this.dayCounts.get(day);
     if (!dc) this.dayCounts.set(day, (dc = { payloads: 0 }));
     dc.payloads++;
@@ -225,14 +230,18 @@ export class CostLedger {
     for (let i = 0; i < tierStarts.length; i++) if (input > tierStarts[i]!) tier = i + 1;
     let window = 0;
     if (todBounds.length > 0) {
-      const sec = two(at, 11) * 3600 + two(at, 14) * 60 + two(at, 17) + (at.length > 20 ? Number(at.slice(19, -1)) : 0);
+      // From ms: the whole seconds of the day plus the milliseconds / 1000, the same double as Number(".mmm").
+      const sec =
+        typeof at === 'number'
+          ? Math.floor((at % 86_400_000) / 1000) + (at % 1000) / 1000
+          : two(at, 11) * 3600 + two(at, 14) * 60 + two(at, 17) + (at.length > 20 ? Number(at.slice(19, -1)) : 0);
       for (let i = 0; i < todBounds.length; i++) if (sec >= todBounds[i]!) window = i + 1;
     }
     const slot = ((window * (tierStarts.length + 1) + tier) * PRICINGS.length + this.pricing) * 2 + (partial ? 1 : 0);
     let slots = v.days.get(day);
     if (!slots) v.days.set(day, (slots = new Map()));
     let b = slots.get(slot);
-    if (!b) slots.set(slot, (b = { n: 0, input: 0, output: 0, cacheRead: 0, cacheWrite: 0, at: createdAt === undefined ? this.nowMs : Date.parse(at) }));
+    if (!b) slots.set(slot, (b = { n: 0, input: 0, output: 0, cacheRead: 0, cacheWrite: 0, at: createdAt === undefined ? this.nowMs : typeof at === 'number' ? at : Date.parse(at) }));
     b.n++;
     b.input += input;
     b.output += output;

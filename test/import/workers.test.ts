@@ -34,7 +34,8 @@ function generate(lines: number): Buffer {
           id: `chatcmpl-${i.toString(36)}`,
           object: 'chat.completion',
           created: 1757683200 + i * 37,
-          model: i % 7 === 0 ? 'gpt-4o-2024-08-06' : 'gpt-4o-mini-2024-07-18',
+          // deepseek-chat has off-peak prices: the cost ledger splits its rows by time of day.
+          model: i % 7 === 0 ? 'gpt-4o-2024-08-06' : i % 11 === 0 ? 'deepseek-chat' : 'gpt-4o-mini-2024-07-18',
           choices: [{ index: 0, message: { role: 'assistant', content: `Route ticket ${i} to billing — “duplicate charge”.` }, finish_reason: 'stop' }],
           usage: { prompt_tokens: 20 + ((i * 7919) % 3000), completion_tokens: 5 + ((i * 104729) % 600), total_tokens: 25 + ((i * 7919) % 3000) + ((i * 104729) % 600), prompt_tokens_details: { cached_tokens: i % 5 === 0 ? 10 : 0 } },
         },
@@ -158,6 +159,7 @@ describe('import in worker threads', () => {
     const rejectLines = off.rejects.toString().trim().split('\n').map((l) => JSON.parse(l) as { line: number; reason: string });
     expect(rejectLines.find((r) => /longer than 10 MB/.test(r.reason))?.line).toBeGreaterThan(1);
     expect(off.payloads.toString()).toContain('"partialReason":"batch_expired"');
+    expect(s.models.find((m: { model: string }) => m.model === 'deepseek-chat')?.estimatedUsd).toBeGreaterThan(0);
   });
 
   it('is the same with one thread, across files (duplicates of another file, gzip) and with --hash-user-ids and --provider', async () => {
