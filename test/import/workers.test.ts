@@ -95,6 +95,7 @@ interface Outcome {
   payloads: Buffer;
   rejects: Buffer;
   summary: Buffer;
+  stdout: string;
   stderr: string;
   threadsStarted: number;
 }
@@ -114,6 +115,7 @@ async function run(name: string, workers: string | undefined, files: string[], e
     payloads: readFileSync(out),
     rejects: readFileSync(rejects),
     summary: readFileSync(summary),
+    stdout: r.stdout.replaceAll(tag, 'TAG'),
     // The import's own lines (Node's worker trace comes before them), with the run's file
     // names and the import's time (shown for rows priced at it) masked.
     stderr: lines
@@ -132,6 +134,7 @@ function expectSame(a: Outcome, b: Outcome): void {
   expect(b.rejects.equals(a.rejects)).toBe(true);
   expect(b.summary.equals(a.summary)).toBe(true);
   expect(b.stderr).toBe(a.stderr);
+  expect(b.stdout).toBe(a.stdout);
 }
 
 describe('import in worker threads', () => {
@@ -182,6 +185,18 @@ describe('import in worker threads', () => {
     const forced = await run('forced', '2', [small]);
     expect(forced.threadsStarted).toBe(2);
     expectSame(auto, forced);
+  });
+
+  it('hands the same payloads to the sender (--send --dry-run, which takes text, not bytes)', async () => {
+    const small = join(dir, 'send_output.jsonl');
+    writeFileSync(small, readFileSync(big).subarray(0, 400_000));
+    const send = ['--send', '--dry-run', '--data-mode', 'test', '--environment', 'staging'];
+    const off = await run('send-off', 'off', [small], send);
+    const two = await run('send-two', '2', [small], send);
+    expect(two.threadsStarted).toBe(2);
+    expectSame(off, two);
+    // A dry run prints each event it would send: the same events, in the same order.
+    expect(two.stdout).toContain('"externalRequestId"');
   });
 
   it.runIf(availableParallelism() >= 2)('uses threads by itself for a large file', async () => {
