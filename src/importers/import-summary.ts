@@ -51,6 +51,32 @@ function bump(map: Map<string, number>, key: string): void {
   else map.set(OTHER, (map.get(OTHER) ?? 0) + 1);
 }
 
+/** What the summary and the cost ledger take from one payload (absent token counts are 0). */
+export interface PayloadFigures {
+  partialReason: string | undefined;
+  input: number;
+  output: number;
+  cacheRead: number;
+  cacheWrite: number;
+  reasoning: number;
+  loggedModel: string | undefined;
+}
+
+/** A payload's figures, written into `into` (reused: this runs for every payload). */
+export function payloadFigures(p: Payload, into: PayloadFigures): PayloadFigures {
+  const m = p.metadata as Record<string, unknown>;
+  into.partialReason = m.usageStatus === 'partial' ? String(m.partialReason) : undefined;
+  into.input = p.inputTokens ?? 0;
+  into.output = p.outputTokens ?? 0;
+  into.cacheRead = typeof m.cachedInputTokens === 'number' ? m.cachedInputTokens : 0;
+  into.cacheWrite = typeof m.cacheWriteTokens === 'number' ? m.cacheWriteTokens : 0;
+  into.reasoning = typeof m.reasoningTokens === 'number' ? m.reasoningTokens : 0;
+  into.loggedModel = typeof m.loggedModel === 'string' ? m.loggedModel : undefined;
+  return into;
+}
+
+const FIGURES: PayloadFigures = { partialReason: undefined, input: 0, output: 0, cacheRead: 0, cacheWrite: 0, reasoning: 0, loggedModel: undefined };
+
 export interface FileTally {
   file: string;
   /** The format the file was read as (--from, or what --from auto found for it). */
@@ -102,37 +128,42 @@ export class ImportTally {
   constructor(readonly costs?: CostLedger) {}
 
   countPayload(p: Payload, known: boolean, applied: readonly DefaultName[]): void {
-    const m = p.metadata as Record<string, unknown>;
-    const partialReason = m.usageStatus === 'partial' ? String(m.partialReason) : undefined;
+    const f = payloadFigures(p, FIGURES);
+    this.countRow(p.provider, p.model, known, applied, f.partialReason, f.input, f.output, f.cacheRead, f.cacheWrite, f.reasoning, f.loggedModel, p.createdAt);
+  }
+
+  /** A payload by its figures (payloadFigures): what the import's worker threads send instead of the payload. */
+  countRow(
+    provider: string,
+    model: string,
+    known: boolean,
+    applied: readonly DefaultName[],
+    partialReason: string | undefined,
+    input: number,
+    output: number,
+    cacheRead: number,
+    cacheWrite: number,
+    reasoning: number,
+    loggedModel: string | undefined,
+    createdAt: string | undefined,
+  ): void {
     if (partialReason) {
       this.partialTotal++;
       bump(this.partial, partialReason);
     } else this.complete++;
     for (let i = 0; i < applied.length; i++) this.applied[applied[i]!]++;
-    let byModel = this.models.get(p.provider);
-    if (!byModel) this.models.set(p.provider, (byModel = new Map()));
-    let t = byModel.get(p.model);
-    if (!t) byModel.set(p.model, (t = { provider: p.provider, model: p.model, known, complete: zero(), partial: zero() }));
+    let byModel = this.models.get(provider);
+    if (!byModel) this.models.set(provider, (byModel = new Map()));
+    let t = byModel.get(model);
+    if (!t) byModel.set(model, (t = { provider, model, known, complete: zero(), partial: zero() }));
     const s = partialReason ? t.partial : t.complete;
     s.payloads++;
-    s.inputTokens += p.inputTokens ?? 0;
-    s.outputTokens += p.outputTokens ?? 0;
-    const cacheRead = typeof m.cachedInputTokens === 'number' ? m.cachedInputTokens : 0;
-    const cacheWrite = typeof m.cacheWriteTokens === 'number' ? m.cacheWriteTokens : 0;
+    s.inputTokens += input;
+    s.outputTokens += output;
     s.cachedInputTokens += cacheRead;
     s.cacheWriteTokens += cacheWrite;
-    if (typeof m.reasoningTokens === 'number') s.reasoningTokens += m.reasoningTokens;
-    this.costs?.add(
-      p.provider,
-      p.model,
-      typeof m.loggedModel === 'string' ? m.loggedModel : undefined,
-      p.createdAt,
-      partialReason !== undefined,
-      p.inputTokens ?? 0,
-      p.outputTokens ?? 0,
-      cacheRead,
-      cacheWrite,
-    );
+    s.reasoningTokens += reasoning;
+    this.costs?.add(provider, model, loggedModel, createdAt, partialReason !== undefined, input, output, cacheRead, cacheWrite);
   }
 
   countSkip(reason: string): void {
