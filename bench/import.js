@@ -130,41 +130,53 @@ const mid = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 /**
  * Baseline and import runs alternate, so load from other processes on a shared machine
  * hits both sides alike; wall and CPU medians are taken independently (CPU time is the
- * steadier figure there), peak RSS is the largest seen.
+ * steadier figure there for one thread; with worker threads it is their sum, and wall time is
+ * what they save), peak RSS is the largest seen. `variants` are imports of the same file
+ * with other settings, run in the same alternation (the batch import with its worker threads
+ * off, to show what they give).
  */
-async function compare({ name, file, baseline, args, dir, runs, limit }) {
+async function compare({ name, file, baseline, args, dir, runs, limit, variants = [] }) {
   await timeNode([join(ROOT, 'bench', baseline), file]); // warm the page cache
   const base = [];
-  const ops = [];
+  const all = [{ name, env: {}, runs: [] }, ...variants.map((v) => ({ ...v, runs: [] }))];
   for (let i = 0; i < runs; i++) {
     base.push(await timeNode([join(ROOT, 'bench', baseline), file]));
-    const o = await timeNode([BIN, 'import', file, ...args, '-o', join(dir, 'payloads.jsonl'), '--summary-json', join(dir, 'summary.json')]);
-    if (o.code !== 0) throw new Error(`opsmeter import exited ${o.code}: ${o.stderr.slice(0, 800)}`);
-    ops.push(o);
+    for (const v of all) {
+      const o = await timeNode([BIN, 'import', file, ...args, '-o', join(dir, 'payloads.jsonl'), '--summary-json', join(dir, 'summary.json')], { env: v.env });
+      if (o.code !== 0) throw new Error(`opsmeter import exited ${o.code}: ${o.stderr.slice(0, 800)}`);
+      v.runs.push(o);
+    }
   }
   const baselineMs = mid(base.map((r) => r.ms));
-  const opsmeterMs = mid(ops.map((r) => r.ms));
   const baselineCpuMs = mid(base.map((r) => r.cpuMs));
-  const opsmeterCpuMs = mid(ops.map((r) => r.cpuMs));
-  const peakRssMb = Math.max(...ops.map((r) => r.peakRssMb));
-  const ratio = opsmeterMs / baselineMs;
-  return {
-    name,
-    baselineMs,
-    opsmeterMs,
-    ratio,
-    baselineCpuMs,
-    opsmeterCpuMs,
-    cpuRatio: opsmeterCpuMs / baselineCpuMs,
-    peakRssMb,
-    baselineRssMb: Math.max(...base.map((r) => r.peakRssMb)),
-    runs,
-    target: `ratio ≤ ${limit}, peak RSS ≤ 200 MB`,
-    ok: ratio <= limit && peakRssMb <= 200,
-  };
+  const range = (xs) => [Math.min(...xs), Math.max(...xs)];
+  return all.map((v) => {
+    const ops = v.runs;
+    const opsmeterMs = mid(ops.map((r) => r.ms));
+    const opsmeterCpuMs = mid(ops.map((r) => r.cpuMs));
+    const peakRssMb = Math.max(...ops.map((r) => r.peakRssMb));
+    const ratio = opsmeterMs / baselineMs;
+    return {
+      name: v.name,
+      baselineMs,
+      opsmeterMs,
+      ratio,
+      baselineCpuMs,
+      opsmeterCpuMs,
+      cpuRatio: opsmeterCpuMs / baselineCpuMs,
+      peakRssMb,
+      baselineRssMb: Math.max(...base.map((r) => r.peakRssMb)),
+      // Spread of the runs: each run's ratio against the bare run just before it.
+      ratioRange: range(ops.map((r, i) => r.ms / base[i].ms)),
+      cpuRatioRange: range(ops.map((r, i) => r.cpuMs / base[i].cpuMs)),
+      runs,
+      target: `ratio ≤ ${limit}, peak RSS ≤ 200 MB`,
+      ok: ratio <= limit && peakRssMb <= 200,
+    };
+  });
 }
 
-export async function run({ rows = 1_000_000, runs = 3 } = {}) {
+export async function run({ rows = 1_000_000, runs = Number(process.env.BENCH_RUNS ?? 3) } = {}) {
   const { dir, cleanup } = tempDir('import');
   const results = [];
   try {
@@ -172,12 +184,23 @@ export async function run({ rows = 1_000_000, runs = 3 } = {}) {
     const csv = join(dir, 'spend.csv');
     process.stderr.write(`import: generating ${n} LiteLLM spend-log rows…\n`);
     await generateLitellm(csv, rows);
-    results.push(await compare({ name: `import ${n} LiteLLM CSV rows vs csv-parse`, file: csv, baseline: 'baseline-csv.cjs', args: ['--from', 'litellm'], dir, runs, limit: 1.3 }));
+    results.push(...(await compare({ name: `import ${n} LiteLLM CSV rows vs csv-parse`, file: csv, baseline: 'baseline-csv.cjs', args: ['--from', 'litellm'], dir, runs, limit: 1.3 })));
     if (existsSync(join(ROOT, 'dist', 'importers', 'adapters', 'openai-batch.js'))) {
       const jsonl = join(dir, 'batch_output.jsonl');
       process.stderr.write(`import: generating ${n} OpenAI Batch output lines…\n`);
       await generateBatch(jsonl, rows);
-      results.push(await compare({ name: `import ${n} OpenAI Batch JSONL lines vs readline+JSON.parse`, file: jsonl, baseline: 'baseline-jsonl.cjs', args: ['--from', 'openai-batch'], dir, runs, limit: 1.5 }));
+      results.push(
+        ...(await compare({
+          name: `import ${n} OpenAI Batch JSONL lines vs readline+JSON.parse`,
+          file: jsonl,
+          baseline: 'baseline-jsonl.cjs',
+          args: ['--from', 'openai-batch'],
+          dir,
+          runs,
+          limit: 1.5,
+          variants: [{ name: `  the same on the main thread alone (OPSMETER_IMPORT_WORKERS=off)`, env: { OPSMETER_IMPORT_WORKERS: 'off' } }],
+        })),
+      );
     } else {
       process.stderr.write('import: the openai-batch adapter is not built; skipping the batch JSONL half\n');
     }

@@ -29,6 +29,7 @@ beforeAll(() => {
     'other/j.jsonl',
     'other/k.json',
     'empty/readme.md',
+    'sub/opsmeter.config.json',
   ];
   for (const f of files) {
     mkdirSync(join(dir, f, '..'), { recursive: true });
@@ -52,6 +53,11 @@ describe('expandPaths', () => {
       'sub/e.json',
     ]);
     expect(emptyMatches).toEqual([]);
+  });
+
+  it("opsmeter's config file is no payload: skipped by directories and globs, read when named", async () => {
+    expect(rel((await expandPaths([join(dir, '**/*.json')])).sources.map((s) => s.path))).not.toContain('sub/opsmeter.config.json');
+    expect(rel((await expandPaths([join(dir, 'sub/opsmeter.config.json')])).sources.map((s) => s.path))).toEqual(['sub/opsmeter.config.json']);
   });
 
   it('the format comes from the extension (undefined = sniff)', async () => {

@@ -7,6 +7,7 @@
  * converted, through a bounded queue (src/cli/import-send-queue.ts); every send flag
  * applies (addSendOptions), and both summaries are printed.
  */
+import { availableParallelism } from 'node:os';
 import { Option, type Command } from 'commander';
 import type { SendFlags } from './send-session.js';
 import { EXIT, OpsmeterError } from '../errors.js';
@@ -36,6 +37,22 @@ interface ImportFlags extends SendFlags, ConfigFlags {
   model?: string;
 }
 
+/** Large JSONL inputs are converted in worker threads from this size (decompressed) on: smaller ones finish before threads would start. */
+const PARALLEL_MIN_BYTES = 8 * 1024 * 1024;
+
+/**
+ * Worker threads for large JSONL files of formats whose records are independent
+ * (docs/import.md "Performance"): two, where two cores are there to run them. For
+ * maintainers and tests, OPSMETER_IMPORT_WORKERS=off converts everything on the main thread
+ * and OPSMETER_IMPORT_WORKERS=N (1–8) uses N threads for such files of any size.
+ */
+function parallelPlan(setting: string | undefined, cores: number): { threads: number; minBytes: number } | undefined {
+  if (setting === undefined || setting === '') return cores >= 2 ? { threads: 2, minBytes: PARALLEL_MIN_BYTES } : undefined;
+  if (setting === 'off') return undefined;
+  if (/^[1-8]$/.test(setting)) return { threads: Number(setting), minBytes: 0 };
+  throw new OpsmeterError(`OPSMETER_IMPORT_WORKERS must be off or a number of threads from 1 to 8, got ${JSON.stringify(setting)}`, EXIT.usage);
+}
+
 /** Payloads that may wait between the import and the sender (--send). */
 const SEND_QUEUE = 1000;
 
@@ -46,7 +63,7 @@ export function registerImport(program: Command): void {
     .command('import')
     .description('convert provider usage exports and request logs (CSV / JSONL / JSON, .gz too) into payload JSONL')
     .argument('[paths...]', 'files, directories, globs, or - for stdin')
-    .addOption(new Option('--from <format>', 'source format (auto sniffs the first records and says what it chose)').choices(FORMATS).default('auto'))
+    .addOption(new Option('--from <format>', 'source format (auto sniffs each file\'s first records and says what it chose; a folder of several formats is read in one run)').choices(FORMATS).default('auto'))
     .option('--map <field=source>', 'generic csv/jsonl: payload field from a column, JSON path or \'literal\' (repeatable)', collect, [])
     .option('-o, --output <file>', 'write payload JSONL here instead of stdout')
     .option('--rejects <file>', 'write every rejected row here as JSONL {file, line, reason, raw}')
@@ -270,6 +287,7 @@ async function runImportCommand(paths: string[], flags: ImportFlags, command: Co
       opened,
       now,
       prices,
+      parallel: parallelPlan(process.env.OPSMETER_IMPORT_WORKERS, availableParallelism()),
       onProgress: tty
         ? (rows, fileIndex, files) => {
             progressShown = true;

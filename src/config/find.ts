@@ -6,8 +6,7 @@
  */
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-
-const CONFIG_FILE_NAME = 'opsmeter.config.json';
+import { CONFIG_FILE_NAME } from '../read/paths.js';
 
 export function findConfigFile(from: string): string | undefined {
   let dir = resolve(from);

@@ -221,6 +221,10 @@ const APPLIED: readonly (readonly DefaultName[])[] = Array.from({ length: 16 }, 
   Object.freeze((['promptVersion', 'endpointTag', 'dataMode', 'environment'] as const).filter((_, bit) => (mask & (1 << bit)) !== 0)),
 );
 
+/** The applied defaults as a number (bit per default), and back: how they cross between threads. */
+export const appliedMask = (applied: readonly DefaultName[]): number => APPLIED.indexOf(applied);
+export const appliedFromMask = (mask: number): readonly DefaultName[] => APPLIED[mask]!;
+
 export function finishDraft(draft: Draft, opts: FinishOptions): Finished {
   const { catalog, defaults } = opts;
   if (typeof draft.sourceId !== 'string' || draft.sourceId === '') return { ok: false, reason: 'no request id to derive externalRequestId from' };

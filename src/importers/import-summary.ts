@@ -51,6 +51,32 @@ function bump(map: Map<string, number>, key: string): void {
   else map.set(OTHER, (map.get(OTHER) ?? 0) + 1);
 }
 
+/** What the summary and the cost ledger take from one payload (absent token counts are 0). */
+export interface PayloadFigures {
+  partialReason: string | undefined;
+  input: number;
+  output: number;
+  cacheRead: number;
+  cacheWrite: number;
+  reasoning: number;
+  loggedModel: string | undefined;
+}
+
+/** A payload's figures, written into `into` (reused: this runs for every payload). */
+export function payloadFigures(p: Payload, into: PayloadFigures): PayloadFigures {
+  const m = p.metadata as Record<string, unknown>;
+  into.partialReason = m.usageStatus === 'partial' ? String(m.partialReason) : undefined;
+  into.input = p.inputTokens ?? 0;
+  into.output = p.outputTokens ?? 0;
+  into.cacheRead = typeof m.cachedInputTokens === 'number' ? m.cachedInputTokens : 0;
+  into.cacheWrite = typeof m.cacheWriteTokens === 'number' ? m.cacheWriteTokens : 0;
+  into.reasoning = typeof m.reasoningTokens === 'number' ? m.reasoningTokens : 0;
+  into.loggedModel = typeof m.loggedModel === 'string' ? m.loggedModel : undefined;
+  return into;
+}
+
+const FIGURES: PayloadFigures = { partialReason: undefined, input: 0, output: 0, cacheRead: 0, cacheWrite: 0, reasoning: 0, loggedModel: undefined };
+
 export interface FileTally {
   file: string;
   /** The format the file was read as (--from, or what --from auto found for it). */
@@ -102,37 +128,42 @@ export class ImportTally {
   constructor(readonly costs?: CostLedger) {}
 
   countPayload(p: Payload, known: boolean, applied: readonly DefaultName[]): void {
-    const m = p.metadata as Record<string, unknown>;
-    const partialReason = m.usageStatus === 'partial' ? String(m.partialReason) : undefined;
+    const f = payloadFigures(p, FIGURES);
+    this.countRow(p.provider, p.model, known, applied, f.partialReason, f.input, f.output, f.cacheRead, f.cacheWrite, f.reasoning, f.loggedModel, p.createdAt);
+  }
+
+  /** A payload by its figures (payloadFigures): what the import's worker threads send instead of the payload. */
+  countRow(
+    provider: string,
+    model: string,
+    known: boolean,
+    applied: readonly DefaultName[],
+    partialReason: string | undefined,
+    input: number,
+    output: number,
+    cacheRead: number,
+    cacheWrite: number,
+    reasoning: number,
+    loggedModel: string | undefined,
+    createdAt: string | undefined,
+  ): void {
     if (partialReason) {
       this.partialTotal++;
       bump(this.partial, partialReason);
     } else this.complete++;
     for (let i = 0; i < applied.length; i++) this.applied[applied[i]!]++;
-    let byModel = this.models.get(p.provider);
-    if (!byModel) this.models.set(p.provider, (byModel = new Map()));
-    let t = byModel.get(p.model);
-    if (!t) byModel.set(p.model, (t = { provider: p.provider, model: p.model, known, complete: zero(), partial: zero() }));
+    let byModel = this.models.get(provider);
+    if (!byModel) this.models.set(provider, (byModel = new Map()));
+    let t = byModel.get(model);
+    if (!t) byModel.set(model, (t = { provider, model, known, complete: zero(), partial: zero() }));
     const s = partialReason ? t.partial : t.complete;
     s.payloads++;
-    s.inputTokens += p.inputTokens ?? 0;
-    s.outputTokens += p.outputTokens ?? 0;
-    const cacheRead = typeof m.cachedInputTokens === 'number' ? m.cachedInputTokens : 0;
-    const cacheWrite = typeof m.cacheWriteTokens === 'number' ? m.cacheWriteTokens : 0;
+    s.inputTokens += input;
+    s.outputTokens += output;
     s.cachedInputTokens += cacheRead;
     s.cacheWriteTokens += cacheWrite;
-    if (typeof m.reasoningTokens === 'number') s.reasoningTokens += m.reasoningTokens;
-    this.costs?.add(
-      p.provider,
-      p.model,
-      typeof m.loggedModel === 'string' ? m.loggedModel : undefined,
-      p.createdAt,
-      partialReason !== undefined,
-      p.inputTokens ?? 0,
-      p.outputTokens ?? 0,
-      cacheRead,
-      cacheWrite,
-    );
+    s.reasoningTokens += reasoning;
+    this.costs?.add(provider, model, loggedModel, createdAt, partialReason !== undefined, input, output, cacheRead, cacheWrite);
   }
 
   countSkip(reason: string): void {
@@ -304,6 +335,7 @@ function round6(n: number): number {
 }
 
 const int = (n: number) => n.toLocaleString('en-US');
+const payloads = (n: number) => `${int(n)} ${n === 1 ? 'payload' : 'payloads'}`;
 const usd = (n: number) => (n < 0.01 && n > 0 ? '$' + n.toFixed(6) : '$' + n.toFixed(2));
 
 function reasons(r: Record<string, number>): string {
@@ -354,28 +386,28 @@ export function summaryText(s: ImportSummary, ctx: SummaryContext, opts: Summary
       if (m.complete.payloads) parts.push(m.estimatedUsd === null ? 'not priced' : `~${usd(m.estimatedUsd)}`);
       if (m.partial.payloads) parts.push(m.estimatedUsdNotFinal === null ? `${int(m.partial.payloads)} partial not priced` : `~${usd(m.estimatedUsdNotFinal)} not final (${int(m.partial.payloads)} partial)`);
       let cost = parts.join(' + ');
-      if (m.unpricedPayloads > 0 && m.unpricedPayloads < n) cost += ` (${int(m.unpricedPayloads)} payloads not priced)`;
+      if (m.unpricedPayloads > 0 && m.unpricedPayloads < n) cost += ` (${payloads(m.unpricedPayloads)} not priced)`;
       if (!m.known) cost += ' · UNKNOWN MODEL to Opsmeter (lands as "unknown" at $0)';
-      out.push(`    ${m.provider}/${m.model}: ${int(n)} payloads, ${int(m.complete.inputTokens + m.partial.inputTokens)} in / ${int(m.complete.outputTokens + m.partial.outputTokens)} out — ${cost}`);
+      out.push(`    ${m.provider}/${m.model}: ${payloads(n)}, ${int(m.complete.inputTokens + m.partial.inputTokens)} in / ${int(m.complete.outputTokens + m.partial.outputTokens)} out — ${cost}`);
     }
     if (s.models.length > maxModels) out.push(`    … ${s.models.length - maxModels} more in --summary-json`);
-    if (s.batchPricing) out.push(`  batch: ${int(s.batchPricing.payloads)} payloads priced at the batch price (${Math.round(s.batchPricing.factor * 100)}% of list price, ${s.batchPricing.vendor})`);
-    if (s.pricedAtImportTime > 0) out.push(`  ${int(s.pricedAtImportTime)} payloads have no createdAt: priced at the import's time (${ctx.now ?? 'now'})`);
+    if (s.batchPricing) out.push(`  batch: ${payloads(s.batchPricing.payloads)} priced at the batch price (${Math.round(s.batchPricing.factor * 100)}% of list price, ${s.batchPricing.vendor})`);
+    if (s.pricedAtImportTime > 0) out.push(`  ${payloads(s.pricedAtImportTime)} ${s.pricedAtImportTime === 1 ? 'has' : 'have'} no createdAt: priced at the import's time (${ctx.now ?? 'now'})`);
     const unpriced = s.estimatedUsd.unpricedPayloads;
     out.push(
-      `  total ESTIMATED ~${usd(s.estimatedUsd.complete)}${s.partial.total ? ` + ~${usd(s.estimatedUsd.partialNotFinal)} not final (partial payloads)` : ''}${unpriced ? ` · ${int(unpriced)} payloads not priced` : ''} (prices: ${source})`,
+      `  total ESTIMATED ~${usd(s.estimatedUsd.complete)}${s.partial.total ? ` + ~${usd(s.estimatedUsd.partialNotFinal)} not final (partial payloads)` : ''}${unpriced ? ` · ${payloads(unpriced)} not priced` : ''} (prices: ${source})`,
     );
     if (opts.chart && s.days.length > 1) out.push(...costChart(s.days));
   }
   out.push(`  catalog: ${s.catalog.source}, ${s.catalog.date} (the provider/model ids Opsmeter recognises)`);
   if (s.unknownModels.payloads > 0) {
     out.push(
-      `  ⚠ UNKNOWN MODELS: ${int(s.unknownModels.payloads)} payloads across ${int(s.unknownModels.models)} model(s) are not in the catalog: the server would price them at $0 (see \`opsmeter catalog\`)`,
+      `  ⚠ UNKNOWN MODELS: ${payloads(s.unknownModels.payloads)} across ${int(s.unknownModels.models)} model(s) are not in the catalog: the server would price them at $0 (see \`opsmeter catalog\`)`,
     );
   }
   out.push(
     `  defaults applied: ${
-      s.defaultsApplied.length ? s.defaultsApplied.map((d) => `${d.field}=${d.value} (${int(d.payloads)} payloads)`).join(', ') : 'none'
+      s.defaultsApplied.length ? s.defaultsApplied.map((d) => `${d.field}=${d.value} (${payloads(d.payloads)})`).join(', ') : 'none'
     }`,
   );
   for (const n of s.notes) out.push(`  ${n}`);
@@ -409,7 +441,7 @@ export function costChart(days: readonly DayCost[]): string[] {
   for (const r of rows) {
     const width = max > 0 ? Math.round((r.usd / max) * BAR_WIDTH) : 0;
     const bar = width === 0 && r.usd > 0 ? '▏' : '█'.repeat(width);
-    out.push(`    ${r.label.padEnd(10)} ${bar.padEnd(BAR_WIDTH)} ~${usd(r.usd)} (${int(r.payloads)} payloads)`);
+    out.push(`    ${r.label.padEnd(10)} ${bar.padEnd(BAR_WIDTH)} ~${usd(r.usd)} (${payloads(r.payloads)})`);
   }
   return out;
 }

@@ -12,14 +12,18 @@ import { isUtf8 } from 'node:buffer';
 import type { Catalog } from '../contract/catalog.js';
 import type { RulePolicy } from '../contract/rule-settings.js';
 import { CsvHeaderError, readCsv } from '../read/csv.js';
-import { readRecordStream, SourceError, type RecordInfo, type Source } from '../read/records.js';
+import { formatFromHead, lineIssueFault, readRecordStream, SourceError, type RecordInfo, type Source } from '../read/records.js';
 import { loadLocator } from '../read/locate.js';
 import { fnv1a } from '../contract/random.js';
-import { DuplicateIndex } from '../validate/duplicates.js';
-import { finishDraft, scrubPersonal, type Defaults, type Finished } from './finish.js';
+import { DuplicateIndex, type FirstSeen } from '../validate/duplicates.js';
+import { appliedFromMask, type Defaults, type Finished } from './finish.js';
+import { conversionFailure, duplicateKeyReason, faultReason, finishSafely, rejectLine } from './rows.js';
 import type { LineOutput } from './sink.js';
 import { aggregateByColumns, aggregateByRecord, aggregateMessage, peekRecords } from './sniff.js';
-import { jsonFormatFromName, modeFromName, modeFromText, openSource, PEEK_BYTES, SourceOpenError, type InputMode, type OpenedSource } from './source.js';
+import { jsonFormatFromName, modeFromName, modeFromText, openSource, PEEK_BYTES, readAhead, SourceOpenError, type InputMode, type OpenedSource } from './source.js';
+import { Field, PAYLOAD, REASON, REJECT_LINE, recordsOf, SKIP, type BatchJob, type BatchResult, type BatchSetup } from './batch.js';
+import type { WorkerPool } from './parallel.js';
+import { BatchIds } from './readers/batch-id.js';
 import { ImportTally, type FileTally } from './import-summary.js';
 import type { PriceBook } from '../prices/library.js';
 import { CostLedger } from '../prices/ledger.js';
@@ -57,6 +61,12 @@ export interface ImportOptions {
   rules?: RulePolicy;
   /** One part of a run of several formats (run-groups.ts): its tally and duplicate-id index are the run's. */
   run?: RunState;
+  /**
+   * Convert the JSONL files of an adapter whose records are independent in `threads` worker
+   * threads when a file holds at least `minBytes` (decompressed): the output is the same
+   * byte for byte (docs/import.md "Performance"). Absent: everything on this thread.
+   */
+  parallel?: { threads: number; minBytes: number };
 }
 
 interface Rec extends SourceRecord {
@@ -115,6 +125,41 @@ function csvHeadProblem(head: Buffer): string | undefined {
   return undefined;
 }
 
+/** A source read as JSONL (by its name, or as the reader's sniff of its head decides), and not UTF-16. */
+function isJsonl(source: Source, head: Buffer): boolean {
+  if ((head[0] === 0xff && head[1] === 0xfe) || (head[0] === 0xfe && head[1] === 0xff)) return false;
+  return (jsonFormatFromName(source.name) ?? formatFromHead(head)) === 'jsonl';
+}
+
+/** The chunks without a UTF-8 byte order mark at the start (the line splitter drops it too). */
+async function* withoutBom(chunks: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
+  let first = true;
+  for await (const c of chunks) {
+    // The first chunk is the source's head: it has the first three bytes unless the input is shorter.
+    if (first && c[0] === 0xef && c[1] === 0xbb && c[2] === 0xbf) yield c.subarray(3);
+    else yield c;
+    first = false;
+  }
+}
+
+/** What the worker threads need to convert as this thread would (plain data: it is copied to them). */
+function batchSetup(opts: ImportOptions): BatchSetup {
+  const { ctx, catalog } = opts;
+  return {
+    adapter: opts.adapter.id,
+    map: ctx.map,
+    model: ctx.model,
+    batchIds: ctx.batchIds && { format: ctx.batchIds.format, flag: ctx.batchIds.flag },
+    catalog: { entries: catalog.list(), date: catalog.date, source: catalog.source },
+    defaults: opts.defaults,
+    hashSalt: opts.hashSalt,
+    provider: opts.provider,
+    now: opts.now ?? Date.now(),
+    rules: opts.rules?.settings,
+    rejects: opts.rejects !== undefined,
+  };
+}
+
 export async function openOrStop(s: Source): Promise<OpenedSource> {
   try {
     return await openSource(s);
@@ -142,23 +187,6 @@ function rowBuilder(columns: readonly string[]): (cells: string[]) => Record<str
   return new Function('c', `return {${columns.map((c, i) => `${JSON.stringify(c)}: c[${i}]`).join(', ')}};`) as (cells: string[]) => Record<string, string>;
 }
 
-const TOO_DEEP = 'the record is nested too deeply to copy into the rejects file; raw is null';
-
-/**
- * A record as JSON text for the rejects file, or undefined when it is nested too deeply for
- * JSON.stringify (it recurses: ~1e4 levels overflow the stack, while JSON.parse reads 1e5).
- */
-function rawJson(value: unknown): string | undefined {
-  try {
-    return JSON.stringify(value);
-  } catch (e) {
-    if (isStackOverflow(e)) return undefined;
-    throw e;
-  }
-}
-
-const isStackOverflow = (e: unknown) => e instanceof RangeError && /call stack/i.test(e.message);
-
 export async function runImport(opts: ImportOptions): Promise<ImportTally> {
   const { adapter, output, rejects } = opts;
   const now = opts.now ?? Date.now();
@@ -179,13 +207,7 @@ export async function runImport(opts: ImportOptions): Promise<ImportTally> {
   // Unbounded (it never spills, ~26 bytes a record): whether a record is a copy must be
   // known before it is written, which a spilled index only learns at the end.
   const written = opts.run?.written ?? new DuplicateIndex(0, { maxEntries: Infinity });
-  const finish = (draft: Draft): Finished => {
-    try {
-      return finishDraft(draft, finishOpts);
-    } catch (e) {
-      return { ok: false as const, reason: `cannot build a payload: ${(e as Error).message}` };
-    }
-  };
+  const finish = (draft: Draft): Finished => finishSafely(draft, finishOpts);
   /** The finished payload to write, or 'copy' when its id was already written. */
   const firstCopy = (draft: Draft, record: SourceRecord): Finished | 'copy' => {
     const fin = finish(draft);
@@ -193,37 +215,29 @@ export async function runImport(opts: ImportOptions): Promise<ImportTally> {
     const key = draft.requestKey === undefined ? 0 : fnv1a(draft.requestKey);
     const seen = written.add(fin.payload.externalRequestId!, key, 0, record.line);
     if (!seen) return opts.run?.copyFromAnotherFormat(draft.sourceId, draft.inputTokens, draft.outputTokens, record.line) ? 'copy' : fin;
+    return repeated(seen, draft, key, record.line);
+  };
+  /** A draft whose id was already written: a copy, or another request under the same source id (scoped). */
+  const repeated = (seen: FirstSeen, draft: Draft, key: number, line: number): Finished | 'copy' => {
     if (seen.sameContent || draft.requestKey === undefined) return 'copy';
     const scoped = finish({ ...draft, sourceId: `${draft.sourceId}#${draft.requestKey}` });
     if (!scoped.ok) return scoped;
-    if (written.add(scoped.payload.externalRequestId!, key, 0, record.line)) return 'copy';
+    if (written.add(scoped.payload.externalRequestId!, key, 0, line)) return 'copy';
     tally.scopedIds++;
     return scoped;
   };
 
+  const writeBytes = output.writeBytes ? (b: Buffer) => output.writeBytes!(b) : (b: Buffer) => output.write(b.toString('utf8'));
+
   const fileTallies = new Map<string, FileTally>();
-  const writeReject = (record: SourceRecord, reason: string) => {
+  const countReject = (file: string, reason: string) => {
     tally.countReject(reason);
-    const ft = fileTallies.get(record.file);
+    const ft = fileTallies.get(file);
     if (ft) ft.rejected++;
-    if (rejects) {
-      let raw: string | null = record.raw ?? null;
-      if (opts.hashSalt !== undefined) {
-        // The rejects file must not undo --hash-user-ids: a row is copied with its personal
-        // identifiers hashed, and a row that could not be parsed (so cannot be scrubbed) is left out.
-        raw = null;
-        if (record.value !== undefined) {
-          const json = rawJson(scrubPersonal(record.value, opts.hashSalt));
-          if (json === undefined) reason += ` (${TOO_DEEP})`;
-          else raw = json;
-        } else if (record.raw !== undefined) reason += ' (raw left out: it cannot be parsed, so its identifiers cannot be hashed under --hash-user-ids)';
-      } else if (raw === null && record.value !== undefined) {
-        const json = rawJson(record.value);
-        if (json === undefined) reason += ` (${TOO_DEEP})`;
-        else raw = json;
-      }
-      rejects.write(JSON.stringify({ file: record.file, line: record.line, reason, raw }) + '\n');
-    }
+  };
+  const writeReject = (record: SourceRecord, reason: string) => {
+    countReject(record.file, reason);
+    if (rejects) rejects.write(rejectLine(record, reason, opts.hashSalt));
   };
 
   const handle = (res: Result) => {
@@ -285,10 +299,106 @@ export async function runImport(opts: ImportOptions): Promise<ImportTally> {
       results = converter.push(rec);
     } catch (e) {
       abandoned.add(rec.seq);
-      const why = isStackOverflow(e) ? 'the record is nested too deeply to read' : (e as Error).message;
-      return settle(rec, { kind: 'reject', reason: `adapter ${adapter.id} failed on this record: ${why}` });
+      return settle(rec, { kind: 'reject', reason: conversionFailure(adapter.id, e) });
     }
     for (const r of results) deliver(r);
+  };
+
+  let pool: WorkerPool | undefined; // started for the first file that is converted in threads
+  let redrafter: Converter | undefined;
+
+  /**
+   * A record's draft again, on this thread: for the rare row a worker finished whose id
+   * another request already had (see repeated). Its own batch counts, so that the line is
+   * not counted twice in the batch-id notes.
+   */
+  const redraft = (record: SourceRecord): Draft => {
+    const b = opts.ctx.batchIds;
+    redrafter ??= adapter.create({ ...opts.ctx, batchIds: b && new BatchIds(b.format, b.flag) });
+    const outcome = redrafter.push(record)[0]?.outcome;
+    if (outcome?.kind !== 'payload') throw new Error(`adapter ${adapter.id} converted line ${record.line} of ${record.file} differently the second time`);
+    return opts.provider === undefined ? outcome.draft : { ...outcome.draft, provider: opts.provider };
+  };
+
+  /** A line too long for any batch (parallel.ts): rejected as the line reader would. */
+  const longLine = (file: string, line: number) =>
+    settle(newRecord(undefined, file, line, undefined), { kind: 'reject', reason: faultReason(lineIssueFault('too-long', line)) });
+
+  /**
+   * A batch converted in a worker thread, applied in file order as handle() applies one
+   * result: the duplicate-id check, the tally, the payload and reject lines. Payload lines
+   * are written as the bytes the worker encoded, cut only around the rare repeated id.
+   */
+  const applyBatch = async (job: BatchJob, result: BatchResult, file: { source: Source; fileIndex: number; hadRecord: boolean; blankLines: number }) => {
+    const { rows, strings } = result;
+    const payloads = Buffer.from(result.payloads, 0, result.payloadBytes);
+    const str = (i: number) => (i < 0 ? undefined : strings[i]!);
+    // The file's first record refuses an aggregate export, after the rows before it (as below).
+    const stop = !file.hadRecord && result.firstAggregate !== undefined ? result.firstRecordRow : -1;
+    if (result.records > 0) file.hadRecord = true;
+    const count = stop === -1 ? result.count : stop;
+    let records: Map<number, SourceRecord> | undefined;
+    let pos = 0; // where this row's payload line starts in payloads
+    let from = 0; // payloads before this are written
+    for (let i = 0; i < count; i++) {
+      const o = i * Field.Size;
+      tally.read++;
+      const kind = rows[o + Field.Kind];
+      const line = rows[o + Field.Line]!;
+      if (kind === PAYLOAD) {
+        const key = rows[o + Field.Key]!;
+        const seen = written.addKey(rows[o + Field.IdA]!, rows[o + Field.IdB]!, key, 0, line);
+        const length = rows[o + Field.TextLength]!;
+        if (!seen) {
+          tally.countRow(
+            strings[rows[o + Field.Provider]!]!,
+            strings[rows[o + Field.Model]!]!,
+            rows[o + Field.Known] === 1,
+            appliedFromMask(rows[o + Field.Applied]!),
+            str(rows[o + Field.PartialReason]!),
+            rows[o + Field.Input]!,
+            rows[o + Field.Output]!,
+            rows[o + Field.CacheRead]!,
+            rows[o + Field.CacheWrite]!,
+            rows[o + Field.Reasoning]!,
+            str(rows[o + Field.LoggedModel]!),
+            str(rows[o + Field.CreatedAt]!),
+          );
+          pos += length;
+          continue;
+        }
+        if (pos > from) writeBytes(payloads.subarray(from, pos));
+        pos += length;
+        from = pos;
+        if (seen.sameContent || rows[o + Field.HasKey] === 0) {
+          tally.countSkip('duplicate_copy');
+          continue;
+        }
+        records ??= await recordsOf(result, file.source.name, job.linesBefore);
+        const record = records.get(line)!;
+        const fin = repeated(seen, redraft(record), key, line);
+        if (fin === 'copy') tally.countSkip('duplicate_copy');
+        else if (fin.ok) {
+          tally.countPayload(fin.payload, fin.known, fin.applied);
+          output.write(JSON.stringify(fin.payload) + '\n');
+        } else writeReject(record, fin.reason);
+      } else if (kind === SKIP) tally.countSkip(strings[rows[o + REASON]!]!);
+      else {
+        countReject(file.source.name, strings[rows[o + REASON]!]!);
+        const rejectLine = rows[o + REJECT_LINE]!;
+        if (rejects && rejectLine >= 0) rejects.write(strings[rejectLine]!);
+      }
+    }
+    if (pos > from) writeBytes(payloads.subarray(from, pos));
+    file.blankLines += result.blankLines;
+    if (result.batchIds) opts.ctx.batchIds?.addCounts(result.batchIds);
+    if (stop !== -1) throw new ImportStop(result.firstAggregate!);
+    if (opts.onProgress && Date.now() - lastProgress > 250) {
+      lastProgress = Date.now();
+      opts.onProgress(tally.read, file.fileIndex, opts.sources.length);
+    }
+    if (output.needsDrain) await output.drain();
+    if (rejects?.needsDrain) await rejects.drain();
   };
 
   let lastProgress = Date.now();
@@ -313,94 +423,110 @@ export async function runImport(opts: ImportOptions): Promise<ImportTally> {
     }
   };
 
-  for (let fileIndex = 0; fileIndex < opts.sources.length; fileIndex++) {
-    const source = opts.sources[fileIndex]!;
-    const opened = opts.opened?.get(source) ?? (await openOrStop(source));
-    const mode = sourceMode(adapter, source, opened.head);
-    const fileTally: FileTally = { file: source.name, format: adapter.id, mode, gzip: opened.gzip, rows: 0, rejected: 0, blankLines: 0 };
-    tally.files.push(fileTally);
-    fileTallies.set(source.name, fileTally);
-    const readBefore = tally.read;
-    let linesRead = 0;
-    try {
-      if (mode === 'csv') {
-        let columns: string[] = [];
-        let toObject: (cells: string[]) => Record<string, string> = () => ({});
-        const stats = await readCsv(opened.chunks, {
-          header(cols) {
-            columns = cols.map((c) => c.trim());
-            checkColumns(adapter, opts.ctx, source.name, columns);
-            toObject = rowBuilder(columns);
-          },
-          row(cells, line, raw) {
-            const rec = newRecord(undefined, source.name, line, raw);
-            if (cells.length !== columns.length) {
-              settle(rec, { kind: 'reject', reason: `row has ${cells.length} cells, the header has ${columns.length}` });
-            } else if (cells.every((c) => c === '')) {
-              settle(rec, { kind: 'skip', reason: 'blank' });
-            } else {
-              rec.value = toObject(cells);
-              push(rec);
-            }
-            return afterRecord(fileIndex);
-          },
-          fault(line, message, raw) {
-            settle(newRecord(undefined, source.name, line, raw), { kind: 'reject', reason: message });
-          },
-        });
-        fileTally.blankLines = stats.blankLines;
-        linesRead = stats.lines;
-      } else {
-        let first = true;
-        let duplicateKeyRecord = -1;
-        let duplicateKeyMessage = '';
-        const stats = await readRecordStream(opened.chunks, jsonFormatFromName(source.name), {
-          record(r) {
-            if (first) {
-              first = false;
-              const agg = aggregateByRecord(r.value);
-              if (agg) throw new ImportStop(aggregateMessage(source.name, agg));
-            }
-            const parts = r.index === duplicateKeyRecord ? undefined : adapter.unpack?.(r.value);
-            if (parts) return readParts(r, parts, source.name, fileIndex);
-            const rec = newRecord(r.value, source.name, r.line, r.raw);
-            if (r.index === duplicateKeyRecord) settle(rec, { kind: 'reject', reason: duplicateKeyMessage });
-            else push(rec);
-            return afterRecord(fileIndex);
-          },
-          fault(f) {
-            if (f.fault === 'duplicate-key') {
-              // The record follows with the last value winning; reject it rather than guess.
-              duplicateKeyRecord = f.recordIndex ?? -1;
-              duplicateKeyMessage = `${f.message} (line ${f.line}, column ${f.column})`;
-              return;
-            }
-            const message = f.fault === 'syntax' ? `not valid JSON: ${f.message} (column ${f.column})` : f.message;
-            settle(newRecord(undefined, source.name, f.line, f.text), { kind: 'reject', reason: message });
-          },
-        }, adapter.arrayMember === undefined ? undefined : { arrayMember: adapter.arrayMember });
-        fileTally.blankLines = stats.blankLines;
-        linesRead = stats.lines;
+  try {
+    for (let fileIndex = 0; fileIndex < opts.sources.length; fileIndex++) {
+      const source = opts.sources[fileIndex]!;
+      const opened = opts.opened?.get(source) ?? (await openOrStop(source));
+      const mode = sourceMode(adapter, source, opened.head);
+      const fileTally: FileTally = { file: source.name, format: adapter.id, mode, gzip: opened.gzip, rows: 0, rejected: 0, blankLines: 0 };
+      tally.files.push(fileTally);
+      fileTallies.set(source.name, fileTally);
+      const readBefore = tally.read;
+      let linesRead = 0;
+      try {
+        if (mode === 'csv') {
+          let columns: string[] = [];
+          let toObject: (cells: string[]) => Record<string, string> = () => ({});
+          const stats = await readCsv(opened.chunks, {
+            header(cols) {
+              columns = cols.map((c) => c.trim());
+              checkColumns(adapter, opts.ctx, source.name, columns);
+              toObject = rowBuilder(columns);
+            },
+            row(cells, line, raw) {
+              const rec = newRecord(undefined, source.name, line, raw);
+              if (cells.length !== columns.length) {
+                settle(rec, { kind: 'reject', reason: `row has ${cells.length} cells, the header has ${columns.length}` });
+              } else if (cells.every((c) => c === '')) {
+                settle(rec, { kind: 'skip', reason: 'blank' });
+              } else {
+                rec.value = toObject(cells);
+                push(rec);
+              }
+              return afterRecord(fileIndex);
+            },
+            fault(line, message, raw) {
+              settle(newRecord(undefined, source.name, line, raw), { kind: 'reject', reason: message });
+            },
+          });
+          fileTally.blankLines = stats.blankLines;
+          linesRead = stats.lines;
+        } else {
+          // Not in a run of several formats: a copy across formats is told by the source id, which stays in the threads.
+          const parallel = opts.parallel && !opts.run && adapter.independent && !adapter.unpack && isJsonl(source, opened.head) ? opts.parallel : undefined;
+          const ahead = parallel ? await readAhead(opened.chunks, parallel.minBytes) : undefined;
+          if (parallel && ahead?.reachedMinimum) {
+            const { WorkerPool, convertInPool } = await import('./parallel.js');
+            pool ??= new WorkerPool(batchSetup(opts), parallel.threads);
+            const file = { source, fileIndex, hadRecord: false, blankLines: 0 };
+            linesRead = await convertInPool(pool, withoutBom(ahead.chunks), source.name, (item) =>
+              'longLine' in item ? longLine(source.name, item.longLine) : applyBatch(item.job, item.result, file),
+            );
+            fileTally.blankLines = file.blankLines;
+          } else {
+            let first = true;
+            let duplicateKeyRecord = -1;
+            let duplicateKeyMessage = '';
+            const stats = await readRecordStream(ahead?.chunks ?? opened.chunks, jsonFormatFromName(source.name), {
+              record(r) {
+                if (first) {
+                  first = false;
+                  const agg = aggregateByRecord(r.value);
+                  if (agg) throw new ImportStop(aggregateMessage(source.name, agg));
+                }
+                const parts = r.index === duplicateKeyRecord ? undefined : adapter.unpack?.(r.value);
+                if (parts) return readParts(r, parts, source.name, fileIndex);
+                const rec = newRecord(r.value, source.name, r.line, r.raw);
+                if (r.index === duplicateKeyRecord) settle(rec, { kind: 'reject', reason: duplicateKeyMessage });
+                else push(rec);
+                return afterRecord(fileIndex);
+              },
+              fault(f) {
+                if (f.fault === 'duplicate-key') {
+                  // The record follows with the last value winning; reject it rather than guess.
+                  duplicateKeyRecord = f.recordIndex ?? -1;
+                  duplicateKeyMessage = duplicateKeyReason(f);
+                  return;
+                }
+                settle(newRecord(undefined, source.name, f.line, f.text), { kind: 'reject', reason: faultReason(f) });
+              },
+            }, adapter.arrayMember === undefined ? undefined : { arrayMember: adapter.arrayMember });
+            fileTally.blankLines = stats.blankLines;
+            linesRead = stats.lines;
+          }
+        }
+        const damage = opened.damage();
+        if (damage) {
+          // Every record that decompressed was read above; the damage itself is one reject, so the run exits 1.
+          const rec = newRecord(undefined, source.name, linesRead + 1, undefined);
+          settle(rec, { kind: 'reject', reason: `damaged gzip file: ${damage} (the ${linesRead} lines before it were read)` });
+        }
+      } catch (e) {
+        if (e instanceof ImportStop) throw e;
+        if (e instanceof CsvHeaderError)
+          throw new ImportStop(`${source.name} is not CSV text: ${e.message}`, 'check the file (binary data, UTF-16, or the wrong file?)');
+        if (e instanceof SourceError) throw new ImportStop(`${source.name}: ${e.message}`);
+        if (typeof (e as NodeJS.ErrnoException)?.code === 'string') {
+          throw new ImportStop(`cannot read ${source.name}: ${(e as Error).message}`);
+        } else throw e;
+      } finally {
+        opened.close();
       }
-      const damage = opened.damage();
-      if (damage) {
-        // Every record that decompressed was read above; the damage itself is one reject, so the run exits 1.
-        const rec = newRecord(undefined, source.name, linesRead + 1, undefined);
-        settle(rec, { kind: 'reject', reason: `damaged gzip file: ${damage} (the ${linesRead} lines before it were read)` });
-      }
-    } catch (e) {
-      if (e instanceof ImportStop) throw e;
-      if (e instanceof CsvHeaderError)
-        throw new ImportStop(`${source.name} is not CSV text: ${e.message}`, 'check the file (binary data, UTF-16, or the wrong file?)');
-      if (e instanceof SourceError) throw new ImportStop(`${source.name}: ${e.message}`);
-      if (typeof (e as NodeJS.ErrnoException)?.code === 'string') {
-        throw new ImportStop(`cannot read ${source.name}: ${(e as Error).message}`);
-      } else throw e;
-    } finally {
-      opened.close();
+      fileTally.rows = tally.read - readBefore;
+      tally.blankLines += fileTally.blankLines;
     }
-    fileTally.rows = tally.read - readBefore;
-    tally.blankLines += fileTally.blankLines;
+  } finally {
+    await pool?.close();
   }
 
   let tail: Result[];

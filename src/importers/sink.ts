@@ -23,6 +23,11 @@ export class OutputError extends OpsmeterError {
 export interface LineOutput {
   /** Whole lines, each ending in a newline. */
   write(text: string): void;
+  /**
+   * Whole lines already encoded as UTF-8 (the import's worker threads encode theirs), copied
+   * before it returns. An output without it is given them as text.
+   */
+  writeBytes?(bytes: Buffer): void;
   readonly needsDrain: boolean;
   drain(): Promise<void>;
 }
@@ -79,6 +84,17 @@ export class LineSink implements LineOutput {
       }
     }
     this.used += this.chunk.write(text, this.used);
+  }
+
+  writeBytes(bytes: Buffer): void {
+    this.check();
+    // Copied into the chunks, so the caller may reuse its buffer as soon as this returns.
+    for (let from = 0; from < bytes.length; ) {
+      if (this.used === CHUNK_BYTES) this.flush();
+      const n = bytes.copy(this.chunk, this.used, from, Math.min(bytes.length, from + CHUNK_BYTES - this.used));
+      this.used += n;
+      from += n;
+    }
   }
 
   private flush(): void {

@@ -133,3 +133,42 @@ export async function openSource(source: Source): Promise<OpenedSource> {
     },
   };
 }
+
+/**
+ * Reads ahead until `minBytes` have arrived (or the input ended), to tell a large input
+ * from a small one before choosing how to convert it (stdin has no size to look up, and a
+ * gzip file's size is not its content's). `chunks` replays everything, in the same chunks.
+ */
+export async function readAhead(chunks: AsyncIterable<Buffer>, minBytes: number): Promise<{ chunks: AsyncIterable<Buffer>; reachedMinimum: boolean }> {
+  const it = chunks[Symbol.asyncIterator]();
+  const ahead: Buffer[] = [];
+  let bytes = 0;
+  let ended = false;
+  let error: unknown;
+  try {
+    while (bytes < minBytes || ahead.length === 0) {
+      const n = await it.next();
+      if (n.done) {
+        ended = true;
+        break;
+      }
+      ahead.push(n.value);
+      bytes += n.value.length;
+    }
+  } catch (e) {
+    // A read error: what arrived is still read; the error surfaces after it, where it would have.
+    error = e;
+    ended = true;
+  }
+  async function* replay(): AsyncGenerator<Buffer> {
+    yield* ahead;
+    if (error !== undefined) throw error;
+    if (ended) return;
+    for (;;) {
+      const n = await it.next();
+      if (n.done) return;
+      yield n.value;
+    }
+  }
+  return { chunks: replay(), reachedMinimum: bytes >= minBytes };
+}

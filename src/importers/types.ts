@@ -142,6 +142,15 @@ export interface Adapter {
   fileFilter?: RegExp;
   create(ctx: AdapterContext): Converter;
   /**
+   * Every record's outcome depends on that record and the context alone (the converter
+   * holds nothing from one record to the next, push() returns the record's own Result), so
+   * the pipeline may convert a large JSONL file's lines in worker threads, each with its own
+   * converter (docs/import.md "Performance"). Stateful adapters (streams, sessions) must not
+   * set it; nor may one with `unpack`, whose parts are located on the main thread, or whose
+   * converter keeps `notes` (a thread's converter is not the one the summary asks).
+   */
+  independent?: true;
+  /**
    * A source record that is a container of records (a CloudWatch Logs Insights export holds
    * many log events in one JSON document): its parts, each with a JSON pointer into the
    * record. The pipeline reads each part as a record of its own, at the part's own line, so

@@ -71,19 +71,28 @@ function lineEnd(chunk: Buffer, pos: number, nextCR: number): number {
 /** Lines cut and prepared ahead of their handler calls (see LineHandler.prepare). */
 export const BATCH_LINES = 64;
 
+/** Where the bytes sit in their file, for a part of it cut at a line end (the import's worker batches). */
+export interface SplitFrom {
+  /** Lines before these bytes: the first line here is number `linesBefore + 1`. */
+  linesBefore: number;
+  /** The bytes start the file (a byte order mark is looked for), or follow a line end inside it. */
+  fileStart: boolean;
+}
+
 export async function splitLines<P = undefined>(
-  chunks: AsyncIterable<Buffer | string>,
+  chunks: AsyncIterable<Buffer | string> | Iterable<Buffer | string>,
   handler: LineHandler<P>,
   maxLineBytes = MAX_LINE_BYTES,
+  from: SplitFrom = { linesBefore: 0, fileStart: true },
 ): Promise<LineStats> {
-  let lineNo = 0;
+  let lineNo = from.linesBefore;
   let bytes = 0;
   let carry: Buffer[] = [];
   let carryLen = 0;
   let skipping = false; // inside an over-long line: drop bytes until the next newline
   // The first bytes are held until there are three (or the input ends), so a byte order
   // mark split across chunks is still recognised.
-  let head: Buffer | undefined = Buffer.alloc(0);
+  let head: Buffer | undefined = from.fileStart ? Buffer.alloc(0) : undefined;
 
   // The batch: per line its text and what prepare made of it, or (text undefined) its issue
   // and size in bytes. Arrays reused from batch to batch.

@@ -1,6 +1,7 @@
 /**
  * Expands the paths a user gives into sources: files as they are, directories recursively
- * (only payload extensions; dot folders and node_modules skipped), globs (picomatch:
+ * (only payload extensions; dot folders, node_modules and opsmeter's own config file
+ * skipped), globs (picomatch:
  * `*`, `**`, `?`, `[12]`, `{a,b}`), and "-" for stdin. A path that exists is taken
  * literally even when it holds glob characters.
  */
@@ -23,6 +24,15 @@ export function noPayloadFiles(emptyMatches: readonly string[], hint: string): P
 }
 
 const PAYLOAD_EXT = /\.(json|jsonl|ndjson)$/i;
+
+/** The config file's name (src/config/find.ts looks for it). */
+export const CONFIG_FILE_NAME = 'opsmeter.config.json';
+
+/**
+ * The config file is JSON but never a payload: `validate .` in a repository that holds one
+ * would otherwise report it as an invalid payload. Named on its own, a file is still read.
+ */
+const isToolFile = (name: string) => name === CONFIG_FILE_NAME;
 
 export interface ExpandOptions {
   stdinName?: string;
@@ -76,7 +86,7 @@ async function walk(dir: string, include: RegExp): Promise<string[]> {
     if (e.name === 'node_modules' || e.name.startsWith('.')) continue;
     const full = join(dir, e.name);
     if (e.isDirectory()) out.push(...(await walk(full, include)));
-    else if (e.isFile() && include.test(e.name)) out.push(full);
+    else if (e.isFile() && include.test(e.name) && !isToolFile(e.name)) out.push(full);
   }
   return out;
 }
@@ -117,7 +127,7 @@ async function glob(pattern: string): Promise<string[]> {
       if (e.isDirectory()) {
         if ((e.name === 'node_modules' || e.name === '.git') && !named.has(e.name)) continue;
         if (depth + 1 < root.maxDepth) await visit(full, path, depth + 1);
-      } else if (e.isFile() && matches(path)) out.push(full);
+      } else if (e.isFile() && matches(path) && !isToolFile(e.name)) out.push(full);
     }
   };
   await visit(root.base, '', 0);

@@ -8,7 +8,7 @@
 import { createReadStream } from 'node:fs';
 import { splitArray, type BrokenArray, type ElementStart, type ElementStats, type EmbeddedArray } from './elements.js';
 import { Locator, findDuplicateKey, findSyntaxFault, firstSyntaxError, loadLocator, locatorReady, mayHaveDuplicateKeys, type Position } from './locate.js';
-import { MAX_LINE_BYTES, STOP, splitLines, type LineIssue } from './lines.js';
+import { MAX_LINE_BYTES, STOP, splitLines, type LineHandler, type LineIssue } from './lines.js';
 
 export type SourceFormat = 'json' | 'jsonl';
 
@@ -86,6 +86,37 @@ export async function* sourceChunks(path: string): AsyncGenerator<Buffer> {
   for await (const c of stream) yield typeof c === 'string' ? Buffer.from(c) : (c as Buffer);
 }
 
+/** JSON or JSONL from the input's text from its first non-blank character (its first line complete, or longer than a line may be). */
+function formatOfStart(trimmed: string): SourceFormat {
+  if (trimmed.startsWith('[')) return 'json';
+  if (trimmed.startsWith('{')) {
+    const firstLine = trimmed.split(/[\r\n]/, 1)[0]!.trim();
+    try {
+      JSON.parse(firstLine);
+    } catch {
+      return 'json'; // a single object spread over several lines
+    }
+  }
+  return 'jsonl';
+}
+
+/** The sniff's decision already complete in the stream's first chunk. */
+function sniffed(trimmed: string): boolean {
+  return trimmed[0] === '[' || /[\r\n]/.test(trimmed) || trimmed.length > MAX_LINE_BYTES;
+}
+
+/**
+ * What readRecordStream's sniff decides for a stream whose first chunk is `head`, when that
+ * chunk alone decides it (undefined: the sniff would read on).
+ */
+export function formatFromHead(head: Buffer): SourceFormat | undefined {
+  const t = head.toString('utf8');
+  const start = t.search(/[^\s\uFEFF]/);
+  if (start === -1) return undefined;
+  const trimmed = t.slice(start);
+  return sniffed(trimmed) ? formatOfStart(trimmed) : undefined;
+}
+
 /** Peek at the first chunk to decide JSON vs JSONL, then hand the whole stream on. */
 async function sniff(
   chunks: AsyncIterator<Buffer>,
@@ -111,18 +142,9 @@ async function sniff(
       }
       trimmed = t.slice(start);
     } else trimmed += t;
-    if (trimmed[0] === '[' || /[\r\n]/.test(trimmed) || trimmed.length > MAX_LINE_BYTES) break;
+    if (sniffed(trimmed)) break;
   }
-  let format: SourceFormat = 'jsonl';
-  if (trimmed.startsWith('[')) format = 'json';
-  else if (trimmed.startsWith('{')) {
-    const firstLine = trimmed.split(/[\r\n]/, 1)[0]!.trim();
-    try {
-      JSON.parse(firstLine);
-    } catch {
-      format = 'json'; // a single object spread over several lines
-    }
-  }
+  const format = formatOfStart(trimmed);
   async function* replay(): AsyncGenerator<Buffer> {
     yield* head;
     for (;;) {
@@ -162,6 +184,12 @@ const ISSUE_TEXT: Record<LineIssue, [ReadFault, string]> = {
   'utf-16': ['encoding', 'file is UTF-16; save it as UTF-8'],
 };
 
+/** The fault for a line that could not be decoded (or was too long to read). */
+export function lineIssueFault(kind: LineIssue, line: number): FaultInfo {
+  const [fault, message] = ISSUE_TEXT[kind];
+  return { fault, line, column: 1, pointer: '', message };
+}
+
 /** Why JSON.parse refused a line (an instance, so no parsed value can be mistaken for it). */
 class ParseFailure {
   constructor(readonly message: string) {}
@@ -199,7 +227,13 @@ class LineRecord implements RecordInfo {
   }
 }
 
-async function readJsonl(stream: AsyncIterable<Buffer>, sink: RecordSink): Promise<ReadStats> {
+/**
+ * The JSONL reading of lines: what each line is (a record, blank, a syntax fault, a
+ * duplicate key, an undecodable line) told to `sink`, with the counts. One reader for whole
+ * files (readJsonl) and for the parts of a file the import hands to its worker threads,
+ * so both read every line alike.
+ */
+export function jsonlLineReader(sink: RecordSink): { handler: LineHandler<unknown>; records(): number; blankLines(): number } {
   let records = 0;
   let blank = 0;
   const handle = (text: string, lineNo: number, parsed: unknown): void | typeof STOP | Promise<void | typeof STOP> => {
@@ -233,16 +267,19 @@ async function readJsonl(stream: AsyncIterable<Buffer>, sink: RecordSink): Promi
     }
     return sink.record(new LineRecord(value, records++, lineNo, text));
   };
-  const stats = await splitLines<unknown>(stream, {
+  const handler: LineHandler<unknown> = {
     // Parsed a batch at a time, ahead of the checks (see LineHandler.prepare).
     prepare: parseLine,
     line: handle,
-    issue(kind, lineNo) {
-      const [fault, message] = ISSUE_TEXT[kind];
-      return sink.fault({ fault, line: lineNo, column: 1, pointer: '', message });
-    },
-  });
-  return { format: 'jsonl', records, lines: stats.lines, blankLines: blank, bytes: stats.bytes, stopped: stats.stopped };
+    issue: (kind, lineNo) => sink.fault(lineIssueFault(kind, lineNo)),
+  };
+  return { handler, records: () => records, blankLines: () => blank };
+}
+
+async function readJsonl(stream: AsyncIterable<Buffer>, sink: RecordSink): Promise<ReadStats> {
+  const reader = jsonlLineReader(sink);
+  const stats = await splitLines<unknown>(stream, reader.handler);
+  return { format: 'jsonl', records: reader.records(), lines: stats.lines, blankLines: reader.blankLines(), bytes: stats.bytes, stopped: stats.stopped };
 }
 
 const WHITE_SPACE = new Set([0x20, 0x09, 0x0a, 0x0d]);

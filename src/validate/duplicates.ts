@@ -91,6 +91,21 @@ export interface DuplicateIndexOptions {
   maxEntries?: number;
 }
 
+/** An id's 64-bit key, as two unsigned 32-bit halves written to `out`: two FNV-1a variants in one pass. */
+export function hashId(id: string, out: Uint32Array | number[]): void {
+  let a = 0x811c9dc5;
+  let b = 0x9dc5811c;
+  for (let k = 0; k < id.length; k++) {
+    const c = id.charCodeAt(k);
+    a = Math.imul(a ^ c, 0x01000193);
+    b = Math.imul(b ^ c, 0x01000193) ^ (b >>> 15);
+  }
+  out[0] = a >>> 0;
+  out[1] = b >>> 0;
+}
+
+const ID_KEY = new Uint32Array(2);
+
 export class DuplicateIndex {
   private capacity: number;
   /** log2(capacity): the low bits of a slot hold an entry number + 1, the rest a tag. */
@@ -134,17 +149,13 @@ export class DuplicateIndex {
    * default: the number of calls so far).
    */
   add(id: string, fingerprint: number, fileIndex: number, line: number, ordinal = this.calls): FirstSeen | undefined {
+    hashId(id, ID_KEY);
+    return this.addKey(ID_KEY[0]!, ID_KEY[1]!, fingerprint, fileIndex, line, ordinal);
+  }
+
+  /** add() for an id's key (hashId) made elsewhere: the import's worker threads hash their ids. */
+  addKey(a: number, b: number, fingerprint: number, fileIndex: number, line: number, ordinal = this.calls): FirstSeen | undefined {
     this.calls = ordinal + 1;
-    // Two 32-bit FNV-1a variants in one pass make the 64-bit key.
-    let a = 0x811c9dc5;
-    let b = 0x9dc5811c;
-    for (let k = 0; k < id.length; k++) {
-      const c = id.charCodeAt(k);
-      a = Math.imul(a ^ c, 0x01000193);
-      b = Math.imul(b ^ c, 0x01000193) ^ (b >>> 15);
-    }
-    a >>>= 0;
-    b >>>= 0;
     const fs = this.fileStarts;
     if (fs.length === 0 || fs[fs.length - 2] !== fileIndex) fs.push(fileIndex, ordinal);
     const e = this.entries;

@@ -13,6 +13,7 @@ const DOCS = `${DIR}/aws-docs/input.jsonl.out`;
 const CLAUDE = `${DIR}/claude/meta_Appliances_0.jsonl.out`;
 const MANIFEST = `${DIR}/aws-docs/manifest.json.out`;
 const CONVERSE = `${DIR}/converse/nova-lite-converse.jsonl.out`;
+const LLAMA = `${DIR}/llama/llama3-70b.jsonl.out`;
 
 let tmp: string;
 beforeAll(() => {
@@ -83,6 +84,14 @@ describe('bedrock: batch inference output', () => {
     expect(auto.stdout).toBe(r.stdout);
   });
 
+  it('a Meta Llama line (AWS test data, not a recorded call): prompt_token_count / generation_token_count, stop_reason', async () => {
+    const r = await importIt([LLAMA, '--from', 'bedrock', '--model', 'meta.llama3-70b-instruct-v1:0', '--batch-id', 'job0002llama']);
+    expect(r.code).toBe(0);
+    expect(r.summary).toMatchObject({ read: 1, complete: 1, tokens: { inputTokens: 2095, outputTokens: 503 } });
+    expect(r.payloads[0]).toMatchObject({ model: 'meta.llama3-70b-instruct-v1:0', inputTokens: 2095, outputTokens: 503, totalTokens: 2598, metadata: { recordId: 'LLAMA000001', batch: true, stopReason: 'stop' } });
+    expect(r.payloads[0].latencyMs).toBeUndefined();
+  });
+
   it('--model names the job\'s model for every line; --batch-id scopes recordIds without a global id', async () => {
     const a = await importIt([DOCS, CLAUDE, '--from', 'bedrock', '--model', 'arn:aws:bedrock:us-east-1::foundation-model/anthropic.claude-3-haiku-20240307-v1:0']);
     expect(a.payloads.map((p) => p.model)).toEqual(Array(3).fill('anthropic.claude-3-haiku-20240307-v1:0'));
@@ -101,7 +110,7 @@ describe('bedrock: batch inference output', () => {
     const auto = await runCli(['import', DIR]);
     expect(auto.stderr).toContain('--from auto chose bedrock');
     expect(auto.stdout).toBe(named.stdout);
-    expect(lines(named.stdout)).toHaveLength(4);
+    expect(lines(named.stdout)).toHaveLength(5);
     const manifest = await runCli(['import', MANIFEST]);
     expect(manifest.code).toBe(2);
     expect(manifest.stderr).toMatch(/batch inference job manifest/);

@@ -97,6 +97,7 @@ export const adapter: Adapter = {
   id: 'anthropic-batch',
   description: 'Anthropic Message Batches results (JSONL)',
   input: 'json',
+  independent: true,
   create: (ctx) => {
     const batchIds = ctx.batchIds ?? new BatchIds('anthropic-batch');
     return stateless(guarded((record) => convert(record, batchIds)))(ctx);

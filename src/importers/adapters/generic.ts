@@ -177,6 +177,7 @@ export function genericAdapter(id: 'csv' | 'jsonl'): Adapter {
       ? 'any CSV with one row per request, columns named with --map payloadField=column'
       : 'any JSONL with one object per request, fields named with --map payloadField=json.path',
     input: csv ? 'csv' : 'json',
+    independent: true,
     fileFilter: csv ? /\.csv(\.gz)?$/i : /\.(jsonl|ndjson|json)(\.gz)?$/i,
     create: create(csv),
     checkHeader: csv ? checkHeader : undefined,

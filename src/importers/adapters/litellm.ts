@@ -145,6 +145,7 @@ export const adapter: Adapter = {
   id: 'litellm',
   description: 'LiteLLM proxy spend logs: LiteLLM_SpendLogs as CSV (psql \\copy … csv header) or the JSON of GET /spend/logs; StandardLoggingPayload JSON from the S3/GCS logging callbacks',
   input: 'json-or-csv',
+  independent: true,
   fileFilter: /\.(csv|json|jsonl|ndjson)(\.gz)?$/i,
   create: stateless(convert),
   sniff(first) {

@@ -117,6 +117,7 @@ export const adapter: Adapter = {
   id: 'openai-batch',
   description: 'OpenAI / Azure OpenAI Batch API output and error files (JSONL)',
   input: 'json',
+  independent: true,
   create: (ctx) => {
     const batchIds = ctx.batchIds ?? new BatchIds('openai-batch');
     return stateless(guarded((record) => convert(record, batchIds)))(ctx);

@@ -58,6 +58,7 @@ export const adapter: Adapter = {
   id: 'openrouter',
   description: 'OpenRouter activity export: the per-generation CSV (one row per generation_id)',
   input: 'csv',
+  independent: true,
   fileFilter: /\.csv(\.gz)?$/i,
   create: stateless(convert),
   sniff(first) {

@@ -25,6 +25,12 @@ export function batchIdFromName(format: BatchFormat, file: string): string | und
   return IN_NAME[format]?.exec(basename(file))?.[0];
 }
 
+/** What BatchIds counted, as plain data that can cross to another thread. */
+export interface BatchIdCounts {
+  scoped: [id: string, origin: BatchIdOrigin, lines: number][];
+  unscoped: number;
+}
+
 /** Where a batch id came from. */
 export type BatchIdOrigin = '--batch-id' | 'file name';
 
@@ -67,6 +73,24 @@ export class BatchIds {
     if (s) s.lines++;
     else this.scoped.set(id, { origin: this.flag !== undefined ? '--batch-id' : 'file name', lines: 1 });
     return `${id}:${customId}`;
+  }
+
+  /** The counts so far, reset to none (an import worker thread hands them to the main thread's instance). */
+  takeCounts(): BatchIdCounts {
+    const counts: BatchIdCounts = { scoped: [...this.scoped].map(([id, s]) => [id, s.origin, s.lines]), unscoped: this.unscoped };
+    this.scoped.clear();
+    this.unscoped = 0;
+    return counts;
+  }
+
+  /** Adds counts another instance took (takeCounts). */
+  addCounts(counts: BatchIdCounts): void {
+    for (const [id, origin, lines] of counts.scoped) {
+      const s = this.scoped.get(id);
+      if (s) s.lines += lines;
+      else this.scoped.set(id, { origin, lines });
+    }
+    this.unscoped += counts.unscoped;
   }
 
   /**
