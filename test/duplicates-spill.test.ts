@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RulePolicy } from '../src/contract/rule-settings.js';
 import { DuplicateIndex } from '../src/validate/duplicates.js';
+import { TempFile } from '../src/validate/spill.js';
 import { BIN, runCli } from './helpers/cli.js';
 import { cleanPayload, validateFiles } from './helpers/payloads.js';
 
@@ -65,6 +66,27 @@ describe('DuplicateIndex past its bound', () => {
     const got = [...d.deferred()];
     expect(got).toHaveLength(ids);
     expect(got.every((r, k) => r.ordinal === ids + k && r.fileIndex === 1 && r.firstFileIndex === 0 && r.firstLine === ids - k)).toBe(true);
+  });
+});
+
+describe('TempFile', () => {
+  it('is gone from the temp folder as soon as it is made, and reads back what was written', () => {
+    const tmp = mkdtempSync(join(dir, 'tf-'));
+    const saved = process.env.TMPDIR;
+    process.env.TMPDIR = tmp;
+    try {
+      const f = new TempFile('test');
+      expect(readdirSync(tmp)).toEqual([]); // nothing to remove on an error, a crash or Ctrl-C
+      expect(f.append(Buffer.from('hello '))).toBe(0);
+      expect(f.append(Buffer.from('world'))).toBe(6);
+      const back = Buffer.alloc(11);
+      expect(f.read(back, 0)).toBe(11);
+      expect(back.toString()).toBe('hello world');
+      f.close();
+    } finally {
+      if (saved === undefined) delete process.env.TMPDIR;
+      else process.env.TMPDIR = saved;
+    }
   });
 });
 

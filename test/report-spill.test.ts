@@ -58,6 +58,22 @@ describe('reports from spilled problems are the reports from memory', () => {
     expect(readFileSync(b, 'utf8')).toBe(readFileSync(a, 'utf8'));
   });
 
+  it('a report that cannot be written is exit 2, and its spilled problems leave no temp file', async () => {
+    const tmp = mkdtempSync(join(dir, 'tmp-'));
+    const r = await runCli(['validate', '--format', 'json', '-o', join(dir, 'no', 'such', 'dir', 'r.json'), ...inputs()], { env: { ...SPILL, TMPDIR: tmp } });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/cannot write .*r\.json/);
+    expect(readdirSync(tmp)).toEqual([]);
+  });
+
+  it('a temp folder that cannot be written is a one-line error, exit 2', async () => {
+    const r = await runCli(['validate', '--format', 'json', ...inputs()], { env: { ...SPILL, TMPDIR: join(dir, 'missing') } });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`cannot write a temp file in ${join(dir, 'missing')}: ENOENT`);
+    expect(r.stderr).toContain('TMPDIR');
+    expect(r.stderr).not.toMatch(/\n\s+at /); // no stack trace
+  });
+
   it('junit groups two files that share a name into one suite, spilled or not', async () => {
     const input = readFileSync(mixed, 'utf8');
     const args = ['validate', '--format', 'junit', mixed, '-', '--stdin-filename', mixed];

@@ -6,7 +6,7 @@
  */
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { CONFIG_FILE_NAME } from '../read/paths.js';
+import { CONFIG_FILE_NAME } from '../tool-files.js';
 
 export function findConfigFile(from: string): string | undefined {
   let dir = resolve(from);

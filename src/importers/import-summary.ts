@@ -335,6 +335,7 @@ function round6(n: number): number {
 }
 
 const int = (n: number) => n.toLocaleString('en-US');
+const payloads = (n: number) => `${int(n)} ${n === 1 ? 'payload' : 'payloads'}`;
 const usd = (n: number) => (n < 0.01 && n > 0 ? '$' + n.toFixed(6) : '$' + n.toFixed(2));
 
 function reasons(r: Record<string, number>): string {
@@ -385,28 +386,28 @@ export function summaryText(s: ImportSummary, ctx: SummaryContext, opts: Summary
       if (m.complete.payloads) parts.push(m.estimatedUsd === null ? 'not priced' : `~${usd(m.estimatedUsd)}`);
       if (m.partial.payloads) parts.push(m.estimatedUsdNotFinal === null ? `${int(m.partial.payloads)} partial not priced` : `~${usd(m.estimatedUsdNotFinal)} not final (${int(m.partial.payloads)} partial)`);
       let cost = parts.join(' + ');
-      if (m.unpricedPayloads > 0 && m.unpricedPayloads < n) cost += ` (${int(m.unpricedPayloads)} payloads not priced)`;
+      if (m.unpricedPayloads > 0 && m.unpricedPayloads < n) cost += ` (${payloads(m.unpricedPayloads)} not priced)`;
       if (!m.known) cost += ' · UNKNOWN MODEL to Opsmeter (lands as "unknown" at $0)';
-      out.push(`    ${m.provider}/${m.model}: ${int(n)} payloads, ${int(m.complete.inputTokens + m.partial.inputTokens)} in / ${int(m.complete.outputTokens + m.partial.outputTokens)} out — ${cost}`);
+      out.push(`    ${m.provider}/${m.model}: ${payloads(n)}, ${int(m.complete.inputTokens + m.partial.inputTokens)} in / ${int(m.complete.outputTokens + m.partial.outputTokens)} out — ${cost}`);
     }
     if (s.models.length > maxModels) out.push(`    … ${s.models.length - maxModels} more in --summary-json`);
-    if (s.batchPricing) out.push(`  batch: ${int(s.batchPricing.payloads)} payloads priced at the batch price (${Math.round(s.batchPricing.factor * 100)}% of list price, ${s.batchPricing.vendor})`);
-    if (s.pricedAtImportTime > 0) out.push(`  ${int(s.pricedAtImportTime)} payloads have no createdAt: priced at the import's time (${ctx.now ?? 'now'})`);
+    if (s.batchPricing) out.push(`  batch: ${payloads(s.batchPricing.payloads)} priced at the batch price (${Math.round(s.batchPricing.factor * 100)}% of list price, ${s.batchPricing.vendor})`);
+    if (s.pricedAtImportTime > 0) out.push(`  ${payloads(s.pricedAtImportTime)} ${s.pricedAtImportTime === 1 ? 'has' : 'have'} no createdAt: priced at the import's time (${ctx.now ?? 'now'})`);
     const unpriced = s.estimatedUsd.unpricedPayloads;
     out.push(
-      `  total ESTIMATED ~${usd(s.estimatedUsd.complete)}${s.partial.total ? ` + ~${usd(s.estimatedUsd.partialNotFinal)} not final (partial payloads)` : ''}${unpriced ? ` · ${int(unpriced)} payloads not priced` : ''} (prices: ${source})`,
+      `  total ESTIMATED ~${usd(s.estimatedUsd.complete)}${s.partial.total ? ` + ~${usd(s.estimatedUsd.partialNotFinal)} not final (partial payloads)` : ''}${unpriced ? ` · ${payloads(unpriced)} not priced` : ''} (prices: ${source})`,
     );
     if (opts.chart && s.days.length > 1) out.push(...costChart(s.days));
   }
   out.push(`  catalog: ${s.catalog.source}, ${s.catalog.date} (the provider/model ids Opsmeter recognises)`);
   if (s.unknownModels.payloads > 0) {
     out.push(
-      `  ⚠ UNKNOWN MODELS: ${int(s.unknownModels.payloads)} payloads across ${int(s.unknownModels.models)} model(s) are not in the catalog: the server would price them at $0 (see \`opsmeter catalog\`)`,
+      `  ⚠ UNKNOWN MODELS: ${payloads(s.unknownModels.payloads)} across ${int(s.unknownModels.models)} model(s) are not in the catalog: the server would price them at $0 (see \`opsmeter catalog\`)`,
     );
   }
   out.push(
     `  defaults applied: ${
-      s.defaultsApplied.length ? s.defaultsApplied.map((d) => `${d.field}=${d.value} (${int(d.payloads)} payloads)`).join(', ') : 'none'
+      s.defaultsApplied.length ? s.defaultsApplied.map((d) => `${d.field}=${d.value} (${payloads(d.payloads)})`).join(', ') : 'none'
     }`,
   );
   for (const n of s.notes) out.push(`  ${n}`);
@@ -440,7 +441,7 @@ export function costChart(days: readonly DayCost[]): string[] {
   for (const r of rows) {
     const width = max > 0 ? Math.round((r.usd / max) * BAR_WIDTH) : 0;
     const bar = width === 0 && r.usd > 0 ? '▏' : '█'.repeat(width);
-    out.push(`    ${r.label.padEnd(10)} ${bar.padEnd(BAR_WIDTH)} ~${usd(r.usd)} (${int(r.payloads)} payloads)`);
+    out.push(`    ${r.label.padEnd(10)} ${bar.padEnd(BAR_WIDTH)} ~${usd(r.usd)} (${payloads(r.payloads)})`);
   }
   return out;
 }

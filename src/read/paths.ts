@@ -10,6 +10,7 @@ import { readdir, stat } from 'node:fs/promises';
 import { join, sep } from 'node:path';
 import picomatch from 'picomatch';
 import { formatFromExtension, type Source } from './records.js';
+import { isToolFile } from '../tool-files.js';
 
 /** A path that cannot be read or expanded (exit 2). */
 export class PathError extends OpsmeterError {
@@ -24,15 +25,6 @@ export function noPayloadFiles(emptyMatches: readonly string[], hint: string): P
 }
 
 const PAYLOAD_EXT = /\.(json|jsonl|ndjson)$/i;
-
-/** The config file's name (src/config/find.ts looks for it). */
-export const CONFIG_FILE_NAME = 'opsmeter.config.json';
-
-/**
- * The config file is JSON but never a payload: `validate .` in a repository that holds one
- * would otherwise report it as an invalid payload. Named on its own, a file is still read.
- */
-const isToolFile = (name: string) => name === CONFIG_FILE_NAME;
 
 export interface ExpandOptions {
   stdinName?: string;

@@ -7,8 +7,8 @@
  * Layout, chosen for the memory system: every insert probes a random slot, and on a
  * million-line file the probes, not the hashing, dominate. So the open-addressing table
  * holds 4 bytes per slot — an entry number in the low log2(capacity) bits and, above it, a
- * tag from the id hash that rules out almost every other id without a second look — 4 MB
- * at 1 Mi slots, small enough to stay largely in cache. The entries (the 64-bit hash,
+ * tag from the id hash that rules out almost every other id without a second look — 2 MB
+ * at 512 Ki slots, small enough to stay largely in cache. The entries (the 64-bit hash,
  * arrival number, fingerprint and line) are appended to a second array in arrival order,
  * which costs sequential writes only and is read when a tag matches.
  *
@@ -78,8 +78,8 @@ function str(v: unknown): number {
 
 /** Entries: h1, h2, arrival number, fingerprint, line (the first three are a run's sort key). */
 const ENTRY = 5;
-/** Table entries at most, by default: 1 Mi slots at 70 %, ~19 MB with the slots. */
-export const DEFAULT_MAX_ENTRIES = Math.floor((1 << 20) * MAX_LOAD);
+/** Table entries at most, by default: 512 Ki slots at 70 %, ~9.5 MB with the slots (sorting a run for the temp file takes ~4 MB more). */
+export const DEFAULT_MAX_ENTRIES = Math.floor((1 << 19) * MAX_LOAD);
 /** Repeats collected per sorted run while merging (3 words each). */
 const REPEATS_PER_RUN = 1 << 16;
 

@@ -10,8 +10,15 @@
 import { closeSync, openSync, readSync, rmSync, unlinkSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { EXIT, OpsmeterError } from '../errors.js';
 
 let made = 0;
+
+/** A temp file that cannot be made or written (no such folder, no space left): the user's to fix. */
+function tempFailure(e: unknown): OpsmeterError {
+  const why = (e as NodeJS.ErrnoException).code ?? (e as Error).message;
+  return new OpsmeterError(`cannot write a temp file in ${tmpdir()}: ${why}`, EXIT.usage, 'set TMPDIR to a folder with free space that you can write to');
+}
 const leftAtExit = new Set<string>();
 let exitHookInstalled = false;
 
@@ -23,7 +30,11 @@ export class TempFile {
 
   constructor(purpose: string) {
     const path = join(tmpdir(), `opsmeter-${process.pid}-${Date.now().toString(36)}-${made++}-${purpose}.tmp`);
-    this.fd = openSync(path, 'wx+', 0o600);
+    try {
+      this.fd = openSync(path, 'wx+', 0o600);
+    } catch (e) {
+      throw tempFailure(e);
+    }
     try {
       unlinkSync(path);
     } catch {
@@ -42,7 +53,11 @@ export class TempFile {
   append(bytes: Uint8Array): number {
     const at = this.size;
     let done = 0;
-    while (done < bytes.length) done += writeSync(this.fd, bytes, done, bytes.length - done, at + done);
+    try {
+      while (done < bytes.length) done += writeSync(this.fd, bytes, done, bytes.length - done, at + done);
+    } catch (e) {
+      throw tempFailure(e);
+    }
     this.size += bytes.length;
     return at;
   }

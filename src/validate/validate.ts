@@ -12,8 +12,8 @@ import { RULES, type RuleInfo } from '../contract/rules.js';
 import type { Problem } from '../problem.js';
 import { STOP } from '../read/lines.js';
 import { loadLocator, locatorReady, type Position } from '../read/locate.js';
-import { SourceError, readRecordStream, sourceChunks, type FaultInfo, type ReadFault, type Source, type SourceFormat } from '../read/records.js';
-import { DuplicateIndex, contentFingerprint } from './duplicates.js';
+import { SourceError, readRecordStream, sourceChunks, type FaultInfo, type ReadFault, type ReadStats, type RecordSink, type Source, type SourceFormat } from '../read/records.js';
+import { DuplicateIndex, contentFingerprint, type DeferredRepeat } from './duplicates.js';
 import { DEFAULT_PROBLEMS_IN_MEMORY, ProblemList, ProblemStore } from './problem-store.js';
 import { TempFile } from './spill.js';
 
@@ -45,7 +45,7 @@ export interface ValidateOptions {
   rules?: RulePolicy;
   /**
    * Ids the duplicate index keeps in memory before it spills to a temp file (default
-   * ~734,000; the OPSMETER_DUPLICATE_INDEX_ENTRIES environment variable sets it too, for
+   * ~367,000; the OPSMETER_DUPLICATE_INDEX_ENTRIES environment variable sets it too, for
    * tests of the built CLI).
    */
   duplicateIndexEntries?: number;
@@ -117,6 +117,19 @@ const FAULT_RULE: Record<ReadFault, RuleInfo> = {
   'line-too-long': RULES.jsonLineTooLong,
   encoding: RULES.jsonEncoding,
 };
+
+/** readRecordStream, with IO failures as the user's error (exit 2), naming the file. */
+async function readSource(source: Source, chunks: AsyncIterable<Buffer>, format: SourceFormat | undefined, sink: RecordSink): Promise<ReadStats> {
+  try {
+    return await readRecordStream(chunks, format, sink);
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    // Only IO failures are the user's to fix; anything else is a bug and must not pass as one.
+    if (typeof err?.code !== 'string' && !(e instanceof SourceError)) throw e;
+    const why = err.code === 'ENOENT' ? 'no such file' : err.code === 'EISDIR' ? 'is a directory' : err.code === 'EACCES' ? 'permission denied' : err.message;
+    throw new SourceReadError(source.name, `${source.name}: cannot read: ${why}`);
+  }
+}
 
 /** A file that cannot be read at all (exit 2). */
 class SourceReadError extends OpsmeterError {
@@ -249,6 +262,13 @@ export async function validateSourcesStreamed(sources: readonly Source[], opts: 
    */
   const reportLateRepeats = async () => {
     const repeats = dupes.deferred()[Symbol.iterator]();
+    try {
+      await reportRepeats(repeats);
+    } finally {
+      repeats.return(undefined); // stopped early (--bail): its temp file goes now
+    }
+  };
+  const reportRepeats = async (repeats: Generator<DeferredRepeat>) => {
     let next = repeats.next();
     if (next.done) return;
     await loadLocator();
@@ -256,8 +276,8 @@ export async function validateSourcesStreamed(sources: readonly Source[], opts: 
       const fileIndex = next.value.fileIndex;
       let ordinal = firstOrdinal[fileIndex]!;
       const copy = stdinCopies.get(fileIndex);
-      const chunks = copy ? copy.chunks() : sourceChunks(sources[fileIndex]!.path);
-      await readRecordStream(chunks, files[fileIndex]!.format as SourceFormat, {
+      const source = sources[fileIndex]!;
+      await readSource(source, copy ? copy.chunks() : sourceChunks(source.path), files[fileIndex]!.format as SourceFormat, {
         fault: () => undefined,
         record: (r) => {
           const o = ordinal++;
@@ -297,40 +317,30 @@ export async function validateSourcesStreamed(sources: readonly Source[], opts: 
         stdinCopies.set(fileIndex, copy);
         chunks = copy.tee(chunks);
       }
-      let stats;
-      try {
-        stats = await readRecordStream(chunks, source.format, {
-          fault: onFault,
-          record: (r) => {
-            const ordinal = counts.records++;
-            const findings: Finding[] = lintPayload(r.value, ctx);
-            const id = (r.value as { externalRequestId?: unknown } | null)?.externalRequestId;
-            if (checkDuplicates && typeof id === 'string' && id !== '') {
-              // A fingerprint of the parsed fields, not the raw text: the same payload formatted
-              // differently (a .json file and a JSONL line, other key order) is the same content.
-              const content = contentFingerprint(r.value);
-              const first = dupes.add(id, content, fileIndex, r.line, ordinal);
-              if (first && !first.sameContent) findings.push(duplicateFinding(id, firstAt(first.fileIndex, first.line, fileIndex)));
+      const stats = await readSource(source, chunks, source.format, {
+        fault: onFault,
+        record: (r) => {
+          const ordinal = counts.records++;
+          const findings: Finding[] = lintPayload(r.value, ctx);
+          const id = (r.value as { externalRequestId?: unknown } | null)?.externalRequestId;
+          if (checkDuplicates && typeof id === 'string' && id !== '') {
+            // A fingerprint of the parsed fields, not the raw text: the same payload formatted
+            // differently (a .json file and a JSONL line, other key order) is the same content.
+            const content = contentFingerprint(r.value);
+            const first = dupes.add(id, content, fileIndex, r.line, ordinal);
+            if (first && !first.sameContent) findings.push(duplicateFinding(id, firstAt(first.fileIndex, first.line, fileIndex)));
+          }
+          if (findings.length === 0) return undefined;
+          const emit = (): typeof STOP | undefined => {
+            for (const f of findings) {
+              if (report(fileIndex, ordinal, f.rule, () => r.locate(f.pointer, f.target), r.pointer + f.pointer, f.message, f.hint) === STOP) return STOP;
             }
-            if (findings.length === 0) return undefined;
-            const emit = (): typeof STOP | undefined => {
-              for (const f of findings) {
-                if (report(fileIndex, ordinal, f.rule, () => r.locate(f.pointer, f.target), r.pointer + f.pointer, f.message, f.hint) === STOP) return STOP;
-              }
-              return undefined;
-            };
-            // Positions need the (lazily loaded) locator, but only while problems are still printed.
-            return locatorReady() || !(wouldKeep('error') || wouldKeep('warning')) ? emit() : loadLocator().then(emit);
-          },
-        });
-      } catch (e) {
-        const err = e as NodeJS.ErrnoException;
-        // Only IO failures are the user's to fix; anything else is a bug and must not pass as one.
-        if (typeof err?.code !== 'string' && !(e instanceof SourceError)) throw e;
-        const why =
-          err.code === 'ENOENT' ? 'no such file' : err.code === 'EISDIR' ? 'is a directory' : err.code === 'EACCES' ? 'permission denied' : err.message;
-        throw new SourceReadError(source.name, `${source.name}: cannot read: ${why}`);
-      }
+            return undefined;
+          };
+          // Positions need the (lazily loaded) locator, but only while problems are still printed.
+          return locatorReady() || !(wouldKeep('error') || wouldKeep('warning')) ? emit() : loadLocator().then(emit);
+        },
+      });
       summary.format = stats.format;
       summary.records = stats.records;
       summary.blankLines = stats.blankLines;

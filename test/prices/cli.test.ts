@@ -69,9 +69,9 @@ describe('opsmeter import: cost estimates from @pydantic/genai-prices', () => {
     expect(invented).toMatchObject({ estimatedUsd: null, unpricedPayloads: 1, known: false });
     expect(s.models.find((m: { model: string }) => m.model === 'gpt-4-1-mini-2025-04-14')).toMatchObject({ known: true, pricedAs: ['openai/gpt-4.1-mini'] });
     // The pretty summary: the source beside the total, the batch price said, "not priced" for the invented model.
-    expect(r.stderr).toMatch(new RegExp(`total ESTIMATED ~\\$[\\d.]+ · 1 payloads not priced \\(prices: ${s.prices.source.replace(/[.]/g, '\\.')}, data of ${s.prices.dataDate}\\)`));
+    expect(r.stderr).toMatch(new RegExp(`total ESTIMATED ~\\$[\\d.]+ · 1 payload not priced \\(prices: ${s.prices.source.replace(/[.]/g, '\\.')}, data of ${s.prices.dataDate}\\)`));
     expect(r.stderr).toContain('batch: 4 payloads priced at the batch price (50% of list price, OpenAI Batch API)');
-    expect(r.stderr).toMatch(/openai\/gpt-9-hyperion-invented: 1 payloads, 1,000 in \/ 100 out — not priced/);
+    expect(r.stderr).toMatch(/openai\/gpt-9-hyperion-invented: 1 payload, 1,000 in \/ 100 out — not priced/);
     // Not a TTY: no chart.
     expect(r.stderr).not.toContain('estimated cost per day');
   });

@@ -115,7 +115,7 @@ describe('prices at the time of each request', () => {
     expect(summary.estimatedUsd.complete).toBeCloseTo(list * 0.5, 6);
     expect(model(summary, 'anthropic', 'claude-sonnet-4-5').estimatedUsd).toBeCloseTo(list * 0.5, 6);
     expect(summary.batchPricing).toEqual({ payloads: 1, factor: 0.5, vendor: 'Anthropic Message Batches' });
-    expect(summaryText(summary, ctx)).toContain('batch: 1 payloads priced at the batch price (50% of list price, Anthropic Message Batches)');
+    expect(summaryText(summary, ctx)).toContain('batch: 1 payload priced at the batch price (50% of list price, Anthropic Message Batches)');
   });
 
   it('an OpenAI batch line is priced at half the list price', () => {
@@ -154,10 +154,10 @@ describe('prices at the time of each request', () => {
     expect(partial.estimatedUsd).toBe(0);
     expect(partial.estimatedUsdNotFinal).toBeCloseTo(libraryPrice('openai', 'gpt-4o', rows[1]!), 12);
     const text = summaryText(summary, ctx);
-    expect(text).toMatch(/openai\/gpt-9-hyperion-invented: 1 payloads, 100 in \/ 10 out — not priced · UNKNOWN MODEL/);
-    expect(text).toMatch(/openai\/gpt-4o: 1 payloads, .* not final \(1 partial\)/);
+    expect(text).toMatch(/openai\/gpt-9-hyperion-invented: 1 payload, 100 in \/ 10 out — not priced · UNKNOWN MODEL/);
+    expect(text).toMatch(/openai\/gpt-4o: 1 payload, .* not final \(1 partial\)/);
     expect(text).not.toMatch(/gpt-9-hyperion-invented[^\n]*— ~\$/); // no figure at all, not a $0 one
-    expect(text).toContain('1 payloads not priced');
+    expect(text).toContain('1 payload not priced');
   });
 
   it('names the source and its data date; rows without createdAt are priced at the import time, and said so', () => {
@@ -167,7 +167,7 @@ describe('prices at the time of each request', () => {
     expect(summary.days).toEqual([expect.objectContaining({ date: '2026-12-01', payloads: 1 })]);
     const text = summaryText(summary, ctx);
     expect(text).toContain(`(prices: ${summary.prices!.source}, data of ${summary.prices!.dataDate})`);
-    expect(text).toContain("1 payloads have no createdAt: priced at the import's time (2026-12-01T12:00:00.000Z)");
+    expect(text).toContain("1 payload has no createdAt: priced at the import's time (2026-12-01T12:00:00.000Z)");
   });
 
   it('generated rows across models, days, tiers, off-peak hours, caches and partials: every figure equals calcPrice row by row', () => {
@@ -282,8 +282,8 @@ describe('pieces', () => {
     const chart = costChart(days);
     expect(chart[0]).toBe('  estimated cost per day (UTC):');
     expect(chart[1]).toContain('█'.repeat(30));
-    expect(chart[2]).toContain(`${'█'.repeat(15)}${' '.repeat(15)} ~$1.00 (1 payloads)`);
-    expect(chart[3]).toContain(' ~$0.00 (1 payloads)');
+    expect(chart[2]).toContain(`${'█'.repeat(15)}${' '.repeat(15)} ~$1.00 (1 payload)`);
+    expect(chart[3]).toContain(' ~$0.00 (1 payload)');
     const many = Array.from({ length: 60 }, (_, i) => ({ date: new Date(Date.UTC(2026, 0, 1 + i)).toISOString().slice(0, 10), payloads: 1, estimatedUsd: 1, estimatedUsdNotFinal: 0 }));
     const monthly = costChart(many);
     expect(monthly[0]).toBe('  estimated cost per month (UTC):');
