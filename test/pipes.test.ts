@@ -67,6 +67,13 @@ describe('a closed stdout ends every command quietly with its exit code', () => 
     expect(r.stderr).toMatch(/read 10 = complete 6 \+ partial 3 \+ skipped 0 \+ rejected 1/);
   });
 
+  it('import in worker threads (forced on a small batch file) ends quietly with its summary too', async () => {
+    const r = await withClosedStdout(['import', 'fixtures/import/openai-batch/batch_68c3a1e9f0b48190_output.jsonl', '--from', 'openai-batch'], { OPSMETER_IMPORT_WORKERS: '2' });
+    quiet(r.stderr);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/read (\d+) = complete/);
+  });
+
   it('status --json against the emulator', async () => {
     const r = await withClosedStdout(['status', '--json', '--base-url', emulator.url], { OPSMETER_API_KEY: DEFAULT_EMULATOR_KEY });
     quiet(r.stderr);
