@@ -5,27 +5,16 @@
  * the same folder; loadConfig/findConfig hand a config to the synchronous lintPayload; a bad
  * config is a ConfigFileError (an OpsmeterError, exit code 2) with a message and a hint.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ConfigFileError, EXIT, findConfig, lintPayload, loadConfig, OpsmeterError, validateFiles, type OpsmeterConfig } from '../src/api/index.js';
 import { runCli } from './helpers/cli.js';
+import { failure, tempRepos } from './helpers/repos.js';
 
-const tmp = mkdtempSync(join(tmpdir(), 'opsmeter-api-config-'));
-afterAll(() => rmSync(tmp, { recursive: true, force: true }));
-
-let dirs = 0;
-/** A fresh git repository (a `.git` folder marks its root) with the given files. */
-function repo(files: Record<string, string>): string {
-  const dir = join(tmp, `repo-${dirs++}`);
-  mkdirSync(join(dir, '.git'), { recursive: true });
-  for (const [name, text] of Object.entries(files)) {
-    mkdirSync(join(dir, name, '..'), { recursive: true });
-    writeFileSync(join(dir, name), text);
-  }
-  return dir;
-}
+const repos = tempRepos('opsmeter-api-config-');
+const tmp = repos.root;
+const repo = repos.repo;
 
 const payload = {
   externalRequestId: 'a1',
@@ -42,16 +31,6 @@ const MARCH = new Date('2026-03-02T00:00:00Z');
 /** No latencyMs: one warning (payload/missing-latency). */
 const NO_LATENCY = JSON.stringify(payload) + '\n';
 const BROKEN = '{"provider":\n';
-
-/** The error a promise rejects with, or a function throws. */
-async function failure(f: () => unknown): Promise<unknown> {
-  try {
-    await f();
-  } catch (e) {
-    return e;
-  }
-  throw new Error('expected a failure');
-}
 
 describe('validateFiles reads opsmeter.config.json as the CLI does', () => {
   const config = {
@@ -82,7 +61,7 @@ describe('validateFiles reads opsmeter.config.json as the CLI does', () => {
   });
 
   it('stops at the git root: a config above the repository does not apply', async () => {
-    const outer = join(tmp, `outer-${dirs++}`);
+    const outer = repos.unused('outer');
     mkdirSync(join(outer, 'inner', '.git'), { recursive: true });
     writeFileSync(join(outer, 'opsmeter.config.json'), JSON.stringify({ rules: { 'payload/missing-latency': 'off' } }));
     writeFileSync(join(outer, 'inner', 'e.jsonl'), NO_LATENCY);

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { EXIT, lintPayload, OpsmeterError, startEmulator, validateFiles } from '../src/api/index.js';
 import { FIXTURES } from './helpers/cli.js';
+import { failure } from './helpers/repos.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'opsmeter-api-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -26,16 +27,6 @@ const payload = {
   createdAt: '2026-03-01T12:00:00Z',
 };
 const MARCH = new Date('2026-03-02T00:00:00Z');
-
-/** The error a promise rejects with, or a function throws. */
-async function failure(f: () => unknown): Promise<unknown> {
-  try {
-    await f();
-  } catch (e) {
-    return e;
-  }
-  throw new Error('expected a failure');
-}
 
 describe('lintPayload', () => {
   it('is clean for a clean payload, with `now` fixing the createdAt checks', () => {

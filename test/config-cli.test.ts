@@ -6,27 +6,15 @@
  * done-when runs as a real shell pipe: `opsmeter import … | opsmeter validate --strict -`.
  */
 import { spawn } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Ajv2020 } from 'ajv/dist/2020.js';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { BIN, ROOT, runCli } from './helpers/cli.js';
+import { tempRepos } from './helpers/repos.js';
 
-const tmp = mkdtempSync(join(tmpdir(), 'opsmeter-config-cli-'));
-afterAll(() => rmSync(tmp, { recursive: true, force: true }));
-
-let dirs = 0;
-/** A fresh git repository (a `.git` folder marks its root) with the given files. */
-function repo(files: Record<string, string>): string {
-  const dir = join(tmp, `repo-${dirs++}`);
-  mkdirSync(join(dir, '.git'), { recursive: true });
-  for (const [name, text] of Object.entries(files)) {
-    mkdirSync(join(dir, name, '..'), { recursive: true });
-    writeFileSync(join(dir, name), text);
-  }
-  return dir;
-}
+const repos = tempRepos('opsmeter-config-cli-');
+const repo = repos.repo;
 
 const LITELLM_JSON = join(ROOT, 'fixtures/import/litellm/spend-logs.json');
 /** What an imported payload cannot carry: the source has no prompt version, endpoint or latency, and is old. */
@@ -92,7 +80,7 @@ describe('finding and reading opsmeter.config.json', () => {
     expect(r.stdout).toMatch(/1:1 +error +no latencyMs on a complete payload +payload\/missing-latency/);
 
     // A config in the folder above the repository root does not apply.
-    const outer = join(tmp, `outer-${dirs++}`);
+    const outer = repos.unused('outer');
     mkdirSync(join(outer, 'inner', '.git'), { recursive: true });
     writeFileSync(join(outer, 'opsmeter.config.json'), JSON.stringify({ rules: { 'payload/missing-latency': 'error' } }));
     writeFileSync(join(outer, 'inner', 'e.jsonl'), NO_LATENCY);
