@@ -34,6 +34,12 @@ export class ElementStart {
     private readonly before: string,
   ) {}
   /**
+   * Colons outside strings in the element's text: when JSON.parse accepts the text, the
+   * number of object members it holds, duplicates included (mayHaveDuplicateKeys compares
+   * it with the parsed value's keys). Counted by the scan that finds the element's end.
+   */
+  members = 0;
+  /**
    * The end of its line's text before it (up to PREFIX_CHARS characters; less when the line
    * holds more elements before it). Cut only when asked for: most elements never are.
    */
@@ -167,6 +173,11 @@ class ScanState {
   /** A bare scalar at depth 0 (number, literal, or garbage for JSON.parse to name). */
   scalar = false;
   depth = 0;
+  /** Colons outside strings so far (ElementStart.members). */
+  colons = 0;
+  /** LFs so far in the current chunk, and where the text after the last one starts (see lineBreaksKnown). */
+  breaks = 0;
+  lastBreakEnd = 0;
   /** The open bracket at each depth. */
   opened: number[] = [];
   /** Set when scanElement returns FAULT. */
@@ -188,6 +199,9 @@ function scanElement(buf: Buffer, i: number, s: ScanState): number {
   let inString = s.inString;
   let escaped = s.escaped;
   let depth = s.depth;
+  let colons = s.colons;
+  let breaks = s.breaks;
+  let lastBreakEnd = s.lastBreakEnd;
   let end = -1;
   if (s.scalar) {
     for (; i < n; i++) {
@@ -204,8 +218,14 @@ function scanElement(buf: Buffer, i: number, s: ScanState): number {
       // call to indexOf does.
       for (; i < n; i++) {
         const c = buf[i]!;
-        if (escaped) escaped = false;
-        else if (c === QUOTE) break;
+        if (escaped) {
+          escaped = false;
+          if (c === NL) {
+            // An escaped line break: JSON.parse refuses it, but it still ends a line.
+            breaks++;
+            lastBreakEnd = i + 1;
+          }
+        } else if (c === QUOTE) break;
         else if (c === BACKSLASH) escaped = true;
         else if (c === NL) {
           s.faultAt = i;
@@ -223,6 +243,10 @@ function scanElement(buf: Buffer, i: number, s: ScanState): number {
       continue;
     }
     const c = buf[i]!;
+    if (c === SPACE) {
+      i++;
+      continue;
+    }
     if (c === QUOTE) inString = true;
     else if (c === OPEN_BRACE || c === OPEN_BRACKET) opened[depth++] = c;
     else if (c === CLOSE_BRACE || c === CLOSE_BRACKET) {
@@ -236,12 +260,19 @@ function scanElement(buf: Buffer, i: number, s: ScanState): number {
         end = i + 1;
         break;
       }
+    } else if (c === COLON) colons++;
+    else if (c === NL) {
+      breaks++;
+      lastBreakEnd = i + 1;
     }
     i++;
   }
   s.inString = inString;
   s.escaped = escaped;
   s.depth = depth;
+  s.colons = colons;
+  s.breaks = breaks;
+  s.lastBreakEnd = lastBreakEnd;
   return end;
 }
 
@@ -297,6 +328,9 @@ export async function splitArray(chunks: AsyncIterable<Buffer>, handler: Element
   let tailFrom = 0;
   // What the check of the whole current chunk found: its elements need no check of their own.
   let chunkText: 'ascii' | 'utf8' | 'unknown' = 'unknown';
+  // The chunk is ASCII without a CR: an element inside it ends lines only at LFs, which the
+  // scan counts (a CR would need the look-ahead of lineBreaks).
+  let lineBreaksKnown = false;
 
   // The element being read.
   let at = new ElementStart(0, 1, 1, '');
@@ -351,6 +385,8 @@ export async function splitArray(chunks: AsyncIterable<Buffer>, handler: Element
     scan.inString = false;
     scan.escaped = false;
     scan.scalar = false;
+    scan.colons = 0;
+    scan.breaks = 0;
   };
 
   /** Keeps an element's bytes that run past the chunk, unless it is over the cap. */
@@ -403,6 +439,21 @@ export async function splitArray(chunks: AsyncIterable<Buffer>, handler: Element
     state = State.After;
     tailFrom = end;
     elementStartInChunk = -1;
+    at.members = scan.colons;
+    if (from >= 0 && lineBreaksKnown && end - from <= maxElementBytes) {
+      // Inside an ASCII chunk without CRs: the scan counted the element's line ends (LFs),
+      // and byte offsets are the text's offsets, so its text is not searched again.
+      const text = buf.toString('latin1', from, end);
+      if (scan.breaks === 0) {
+        col += text.length;
+        lineTail = text;
+      } else {
+        line += scan.breaks;
+        col = end - scan.lastBreakEnd;
+        lineTail = text.slice(scan.lastBreakEnd - from);
+      }
+      return handler.element(text, at);
+    }
     if (from >= 0 && chunkText !== 'unknown' && end - from <= maxElementBytes) {
       // Inside a chunk already checked: decode without looking at the bytes again.
       const text = buf.toString(chunkText === 'ascii' ? 'latin1' : 'utf8', from, end);
@@ -470,6 +521,7 @@ export async function splitArray(chunks: AsyncIterable<Buffer>, handler: Element
     // One check for the chunk instead of one per element (a chunk cut inside a multi-byte
     // character is 'unknown': its elements are then checked one by one).
     chunkText = buf.indexOf(0) !== -1 ? 'unknown' : isAscii(buf) ? 'ascii' : isUtf8(buf) ? 'utf8' : 'unknown';
+    lineBreaksKnown = chunkText === 'ascii' && buf.indexOf(CR) === -1;
     while (i < n) {
       if (state === State.In) {
         const end = scanElement(buf, i, scan);

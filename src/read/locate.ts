@@ -315,6 +315,19 @@ function escapePointerToken(k: string): string {
  * so when the count equals the keys it kept, no key was lost to a duplicate.
  */
 export function mayHaveDuplicateKeys(text: string, value: unknown): boolean {
+  return keysDiffer(value, quoteColons(text));
+}
+
+/**
+ * The same check with the members already counted (a JSON array's element: the splitter's
+ * scan counts the colons outside strings, which in a text JSON.parse accepted is exactly one
+ * per member, so the text is not searched again).
+ */
+export function keysDiffer(value: unknown, members: number): boolean {
+  return countKeys(value, 0) !== members;
+}
+
+function quoteColons(text: string): number {
   let raw = 0;
   // Searching for the colon, then looking back for the quote, is about twice as fast as
   // searching for '":': quotes are everywhere in JSON, colons are rare, so the search
@@ -328,7 +341,7 @@ export function mayHaveDuplicateKeys(text: string, value: unknown): boolean {
     for (let j = q - 1; j >= 0 && text.charCodeAt(j) === 92; j--) slashes++;
     if ((slashes & 1) === 0) raw++;
   }
-  return countKeys(value, 0) !== raw;
+  return raw;
 }
 
 /** Keys in a parsed value; -1 when nesting is too deep to walk (the precise scan decides). */

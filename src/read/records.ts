@@ -7,7 +7,7 @@
  */
 import { createReadStream } from 'node:fs';
 import { splitArray, type BrokenArray, type ElementStart, type ElementStats, type EmbeddedArray } from './elements.js';
-import { Locator, findDuplicateKey, findSyntaxFault, firstSyntaxError, loadLocator, locatorReady, mayHaveDuplicateKeys, type Position } from './locate.js';
+import { Locator, findDuplicateKey, findSyntaxFault, firstSyntaxError, keysDiffer, loadLocator, locatorReady, mayHaveDuplicateKeys, type Position } from './locate.js';
 import { MAX_LINE_BYTES, STOP, splitLines, type LineHandler, type LineIssue } from './lines.js';
 
 export type SourceFormat = 'json' | 'jsonl';
@@ -388,7 +388,7 @@ async function readJsonArray(
       const f = findSyntaxFault(text, parsed.message);
       return sink.fault(elementFault('syntax', text, at, f.offset, '', f.message, ap));
     }
-    if (typeof parsed === 'object' && parsed !== null && mayHaveDuplicateKeys(text, parsed)) {
+    if (typeof parsed === 'object' && parsed !== null && keysDiffer(parsed, at.members)) {
       if (!locatorReady()) return loadLocator().then(() => element(text, at));
       const dup = findDuplicateKey(text);
       if (dup) {
