@@ -56,6 +56,13 @@ function expectedStarts(text: string): { line: number; column: number; before: s
   });
 }
 
+/** Object members in a parsed value, nested ones included. */
+function members(v: unknown): number {
+  if (typeof v !== 'object' || v === null) return 0;
+  const values = Array.isArray(v) ? v : Object.values(v);
+  return (Array.isArray(v) ? 0 : values.length) + values.reduce((n: number, x) => n + members(x), 0);
+}
+
 /** Lines counted like JSONL: a final line end (LF, CRLF or a lone CR) ends the last line. */
 function lineCount(text: string): number {
   if (text === '') return 0;
@@ -87,7 +94,8 @@ const arrayText = fc
 describe('splitArray', () => {
   it('any formatting, any chunking: every element, parsed as JSON.parse sees it, where a whole-text parser puts it', async () => {
     await fc.assert(
-      fc.asyncProperty(arrayText, fc.array(fc.integer({ min: 1, max: 40 }), { minLength: 1, maxLength: 5 }), async ({ text, items }, sizes) => {
+      // Small chunks cut elements anywhere; one large chunk holds them whole (the scan's own line count).
+      fc.asyncProperty(arrayText, fc.oneof(fc.array(fc.integer({ min: 1, max: 40 }), { minLength: 1, maxLength: 5 }), fc.constant([1 << 20])), async ({ text, items }, sizes) => {
         const { elements, skipped, stats } = await split(text, sizes);
         expect(skipped).toEqual([]);
         expect(stats.broken).toBeUndefined();
@@ -95,6 +103,7 @@ describe('splitArray', () => {
         const want = expectedStarts(text);
         elements.forEach((e, i) => {
           expect({ index: e.at.index, line: e.at.line, column: e.at.column }).toEqual({ index: i, line: want[i]!.line, column: want[i]!.column });
+          expect(e.at.members).toBe(members(JSON.parse(e.text)));
           // The prefix is the end of the line before the element (the whole of it when short and
           // nothing but white space stands there).
           expect(want[i]!.before.endsWith(e.at.prefix)).toBe(true);
@@ -104,6 +113,29 @@ describe('splitArray', () => {
       }),
       { numRuns: 300 },
     );
+  });
+
+  it('members are counted with duplicates, colons inside strings are not', async () => {
+    const text = '[{"a": 1, "a": {"b:": ":", "b:": [{"c": "x:y"}]}}, "k: v", 3]';
+    for (const size of [1, 3, 7, 1 << 20]) {
+      const { elements } = await split(text, [size]);
+      expect(elements.map((e) => e.at.members)).toEqual([5, 0, 0]);
+    }
+  });
+
+  it('an escaped line break in a string ends a line (the element is a syntax fault; the next one is placed after it)', async () => {
+    // (After a backslash, a CRLF's LF is a line break inside the string: a break in the structure.)
+    for (const eol of ['\n', '\r']) {
+      const text = `[\n  "a\\${eol}b",${eol}  {"c": 1}${eol}]`;
+      for (const size of [1, 2, 5, 1 << 20]) {
+        const { elements, stats } = await split(text, [size]);
+        expect(stats.broken).toBeUndefined();
+        expect(elements.map((e) => [e.at.line, e.at.column])).toEqual([
+          [2, 3],
+          [4, 3],
+        ]);
+      }
+    }
   });
 
   it('strings with escaped quotes and backslashes, cut anywhere', async () => {

@@ -188,6 +188,23 @@ class ScanState {
 const FAULT = -2;
 
 /**
+ * What a byte is to scanElement, one table look-up instead of a chain of comparisons per
+ * byte: outside strings, 0 for bytes it passes over, else QUOTE, OPEN_BRACE (either opening
+ * bracket), CLOSE_BRACE (either closing one), COLON or NL; inside strings, 0, QUOTE,
+ * BACKSLASH or NL.
+ */
+const OUTSIDE_STRING = new Uint8Array(256);
+OUTSIDE_STRING[QUOTE] = QUOTE;
+OUTSIDE_STRING[OPEN_BRACE] = OUTSIDE_STRING[OPEN_BRACKET] = OPEN_BRACE;
+OUTSIDE_STRING[CLOSE_BRACE] = OUTSIDE_STRING[CLOSE_BRACKET] = CLOSE_BRACE;
+OUTSIDE_STRING[COLON] = COLON;
+OUTSIDE_STRING[NL] = NL;
+const IN_STRING = new Uint8Array(256);
+IN_STRING[QUOTE] = QUOTE;
+IN_STRING[BACKSLASH] = BACKSLASH;
+IN_STRING[NL] = NL;
+
+/**
  * Scans an element's bytes from `i`: returns the index just after its end, -1 when the
  * chunk ends first (the state is kept for the next one), or FAULT (the structure is broken
  * at `s.faultAt`). A function of its own, with the state in locals while it runs: the hot
@@ -214,26 +231,35 @@ function scanElement(buf: Buffer, i: number, s: ScanState): number {
   }
   while (i < n) {
     if (inString) {
+      if (escaped) {
+        // The escape's backslash ended the previous chunk.
+        escaped = false;
+        if (buf[i] === NL) {
+          breaks++;
+          lastBreakEnd = i + 1;
+        }
+        i++;
+      }
       // A plain loop: strings in payloads are short, and a byte costs less here than a
       // call to indexOf does.
       for (; i < n; i++) {
-        const c = buf[i]!;
-        if (escaped) {
-          escaped = false;
-          if (c === NL) {
+        const k = IN_STRING[buf[i]!]!;
+        if (k === 0) continue;
+        if (k === QUOTE) break;
+        if (k === BACKSLASH) {
+          if (i + 1 === n) escaped = true;
+          else if (buf[++i] === NL) {
             // An escaped line break: JSON.parse refuses it, but it still ends a line.
             breaks++;
             lastBreakEnd = i + 1;
           }
-        } else if (c === QUOTE) break;
-        else if (c === BACKSLASH) escaped = true;
-        else if (c === NL) {
-          s.faultAt = i;
-          s.fault = 'unterminated string (a line break inside a string)';
-          return FAULT;
+          continue;
         }
+        s.faultAt = i;
+        s.fault = 'unterminated string (a line break inside a string)';
+        return FAULT;
       }
-      if (i === n) break; // the string goes on in the next chunk
+      if (i >= n) break; // the string goes on in the next chunk
       inString = false;
       i++;
       if (depth === 0) {
@@ -243,13 +269,14 @@ function scanElement(buf: Buffer, i: number, s: ScanState): number {
       continue;
     }
     const c = buf[i]!;
-    if (c === SPACE) {
+    const k = OUTSIDE_STRING[c]!;
+    if (k === 0) {
       i++;
       continue;
     }
-    if (c === QUOTE) inString = true;
-    else if (c === OPEN_BRACE || c === OPEN_BRACKET) opened[depth++] = c;
-    else if (c === CLOSE_BRACE || c === CLOSE_BRACKET) {
+    if (k === QUOTE) inString = true;
+    else if (k === OPEN_BRACE) opened[depth++] = c;
+    else if (k === CLOSE_BRACE) {
       const open = opened[depth - 1]!;
       if (open !== (c === CLOSE_BRACE ? OPEN_BRACE : OPEN_BRACKET)) {
         s.faultAt = i;
@@ -260,8 +287,8 @@ function scanElement(buf: Buffer, i: number, s: ScanState): number {
         end = i + 1;
         break;
       }
-    } else if (c === COLON) colons++;
-    else if (c === NL) {
+    } else if (k === COLON) colons++;
+    else {
       breaks++;
       lastBreakEnd = i + 1;
     }
