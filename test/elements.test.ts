@@ -95,7 +95,7 @@ describe('splitArray', () => {
   it('any formatting, any chunking: every element, parsed as JSON.parse sees it, where a whole-text parser puts it', async () => {
     await fc.assert(
       // Small chunks cut elements anywhere; one large chunk holds them whole (the scan's own line count).
-      fc.asyncProperty(arrayText, fc.oneof(fc.array(fc.integer({ min: 1, max: 40 }), { minLength: 1, maxLength: 5 }), fc.constant([1 << 20])), async ({ text, items }, sizes) => {
+      fc.asyncProperty(arrayText, fc.oneof(fc.array(fc.integer({ min: 1, max: 40 }), { minLength: 1, maxLength: 5 }), fc.constant([1 << 20] as number[])), async ({ text, items }, sizes) => {
         const { elements, skipped, stats } = await split(text, sizes);
         expect(skipped).toEqual([]);
         expect(stats.broken).toBeUndefined();
