@@ -250,7 +250,8 @@ export async function runSmoke(opts: SmokeOptions): Promise<SmokeReport> {
         const plan = (st.ok ? st.body.plan : undefined) as Record<string, unknown> | undefined;
         const severity = st.ok ? st.body.severity : undefined;
         if (typeof severity !== 'string' || !plan) fail('the body has no severity or plan');
-        return `severity ${String(severity)}, plan ${String(plan!.planName ?? plan!.planTier)}, ${String(plan!.currentRequestCount ?? '?')} requests this period`;
+        const count = plan!.currentRequestCount;
+        return `severity ${String(severity)}, plan ${String(plan!.planName ?? plan!.planTier)}, ${String(count ?? '?')} ${count === 1 ? 'request' : 'requests'} this period`;
       });
 
     const cleanupName = 'test rows cleaned up (DELETE /v1/ingest/test-data?scope=mine)';
