@@ -6,12 +6,12 @@
  * (a snapshot of the working tree), where it runs npm ci and the build. (test/pre-commit.test.ts runs the hook under
  * the real pre-commit.) Both YAML files are read with Python's yaml module, when there is one.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FIXTURES, ROOT } from './helpers/cli.js';
+import { FIXTURES, ROOT, runProcess, type CliResult } from './helpers/cli.js';
 import { snapshotRepo } from './helpers/snapshot.js';
 
 const SCRIPT = join(ROOT, 'scripts', 'github-action.sh');
@@ -26,23 +26,9 @@ function yamlFile(name: string): any {
   return JSON.parse(r.stdout);
 }
 
-function runStep(step: string, cwd: string, env: Record<string, string>, script = SCRIPT, timeoutMs = 60_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const base: Record<string, string> = {};
+function runStep(step: string, cwd: string, env: Record<string, string>, script = SCRIPT, timeoutMs = 60_000): Promise<CliResult> {
   // npm's own npm_* variables (set under `npm test`) would reach the install step's npm ci.
-  for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !k.startsWith('OPSMETER_') && !k.startsWith('INPUT_') && !k.startsWith('npm_')) base[k] = v;
-  return new Promise((resolve, reject) => {
-    const child = spawn('bash', [script, step], { cwd, env: { ...base, NO_COLOR: '1', TZ: 'UTC', XDG_CACHE_HOME: join(ROOT, '.test-cache'), ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
+  return runProcess('bash', [script, step], { cwd, timeoutMs, drop: ['INPUT_', 'npm_'], env: { XDG_CACHE_HOME: join(ROOT, '.test-cache'), ...env } });
 }
 
 const tmp = mkdtempSync(join(tmpdir(), 'opsmeter-action-'));

@@ -9,39 +9,16 @@
  * devDependency from git (git+file:// of a snapshot of the working tree), where npm itself runs
  * `prepare`, the build, with the devDependencies it installs in its clone.
  */
-import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ROOT } from './helpers/cli.js';
+import { ROOT, runProcess, type CliResult } from './helpers/cli.js';
 import { snapshotRepo } from './helpers/snapshot.js';
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs a command without a shell; npm's own npm_* variables (set under `npm test`) are not passed on. */
-function run(cmd: string, args: string[], cwd: string, timeoutMs: number, extraEnv: Record<string, string> = {}): Promise<Run> {
-  const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !k.startsWith('npm_') && !k.startsWith('OPSMETER_')) env[k] = v;
-  Object.assign(env, { NO_COLOR: '1', TZ: 'UTC' }, extraEnv);
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+/** Runs a command; npm's own npm_* variables (set under `npm test`) are not passed on. */
+const run = (cmd: string, args: string[], cwd: string, timeoutMs: number, env: Record<string, string> = {}): Promise<CliResult> =>
+  runProcess(cmd, args, { cwd, timeoutMs, env, drop: ['npm_'] });
 
 const tmp = mkdtempSync(join(tmpdir(), 'opsmeter-package-'));
 const project = join(tmp, 'consumer');

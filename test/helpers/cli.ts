@@ -34,17 +34,37 @@ export interface CliOptions {
 }
 
 export function runCli(args: string[], opts: CliOptions = {}): Promise<CliResult> {
+  return runProcess(process.execPath, [BIN, ...args], {
+    cwd: opts.cwd ?? ROOT,
+    env: { XDG_CACHE_HOME: join(ROOT, '.test-cache'), ...opts.env },
+    timeoutMs: opts.timeoutMs ?? 45_000,
+    input: opts.input,
+  });
+}
+
+export interface ProcessOptions extends CliOptions {
+  /** Prefixes of this process's variables not passed on (OPSMETER_ always, FORCE_COLOR too). */
+  drop?: readonly string[];
+}
+
+/**
+ * Runs a command without a shell, colourless and in UTC, killed after `timeoutMs`: this
+ * process's environment minus the opsmeter variables (and `drop`), then `env` on top (an
+ * undefined value removes a variable).
+ */
+export function runProcess(cmd: string, args: string[], opts: ProcessOptions = {}): Promise<CliResult> {
+  const drop = ['OPSMETER_', ...(opts.drop ?? [])];
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(process.env)) {
-    if (v !== undefined && !k.startsWith('OPSMETER_') && k !== 'FORCE_COLOR') env[k] = v;
+    if (v !== undefined && k !== 'FORCE_COLOR' && !drop.some((p) => k.startsWith(p))) env[k] = v;
   }
-  Object.assign(env, { NO_COLOR: '1', TZ: 'UTC', XDG_CACHE_HOME: join(ROOT, '.test-cache') });
+  Object.assign(env, { NO_COLOR: '1', TZ: 'UTC' });
   for (const [k, v] of Object.entries(opts.env ?? {})) {
     if (v === undefined) delete env[k];
     else env[k] = v;
   }
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd: opts.cwd ?? ROOT, env, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(cmd, args, { cwd: opts.cwd ?? ROOT, env, stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
@@ -55,7 +75,7 @@ export function runCli(args: string[], opts: CliOptions = {}): Promise<CliResult
       clearTimeout(timer);
       resolve({ code, signal, stdout, stderr });
     });
-    child.stdin.on('error', () => {}); // the CLI may exit before reading all input
+    child.stdin.on('error', () => {}); // the command may exit before reading all input
     if (opts.input !== undefined) child.stdin.end(opts.input);
     else child.stdin.end();
   });
