@@ -9,6 +9,7 @@
  */
 import { EXIT, OpsmeterError } from '../errors.js';
 import { isUtf8 } from 'node:buffer';
+import { stat } from 'node:fs/promises';
 import type { Catalog } from '../contract/catalog.js';
 import type { RulePolicy } from '../contract/rule-settings.js';
 import { CsvHeaderError, readCsv } from '../read/csv.js';
@@ -22,7 +23,7 @@ import type { LineOutput } from './sink.js';
 import { aggregateByColumns, aggregateByRecord, aggregateMessage, peekRecords } from './sniff.js';
 import { jsonFormatFromName, modeFromName, modeFromText, openSource, PEEK_BYTES, readAhead, SourceOpenError, type InputMode, type OpenedSource } from './source.js';
 import { Field, PAYLOAD, REASON, REJECT_LINE, recordsOf, SKIP, type BatchJob, type BatchResult, type BatchSetup } from './batch.js';
-import type { WorkerPool } from './parallel.js';
+import type { LongLine, WorkerPool } from './parallel.js';
 import { BatchIds } from './readers/batch-id.js';
 import { ImportTally, type FileTally } from './import-summary.js';
 import type { PriceBook } from '../prices/library.js';
@@ -464,14 +465,26 @@ export async function runImport(opts: ImportOptions): Promise<ImportTally> {
         } else {
           // Not in a run of several formats: a copy across formats is told by the source id, which stays in the threads.
           const parallel = opts.parallel && !opts.run && adapter.independent && !adapter.unpack && isJsonl(source, opened.head) ? opts.parallel : undefined;
-          const ahead = parallel ? await readAhead(opened.chunks, parallel.minBytes) : undefined;
-          if (parallel && ahead?.reachedMinimum) {
-            const { WorkerPool, convertInPool } = await import('./parallel.js');
+          // A plain file's size says whether it is large; stdin and a gzip file's content are read ahead to tell.
+          const plainFile = parallel && !opened.gzip && source.path !== '-';
+          const large = plainFile ? (await stat(source.path)).size >= parallel.minBytes : false;
+          const ahead = parallel && !plainFile ? await readAhead(opened.chunks, parallel.minBytes) : undefined;
+          if (parallel && (large || ahead?.reachedMinimum)) {
+            const { WorkerPool, convertInPool, fileBytes } = await import('./parallel.js');
             pool ??= new WorkerPool(batchSetup(opts), parallel.threads);
             const file = { source, fileIndex, hadRecord: false, blankLines: 0 };
-            linesRead = await convertInPool(pool, withoutBom(ahead.chunks), source.name, (item) =>
-              'longLine' in item ? longLine(source.name, item.longLine) : applyBatch(item.job, item.result, file),
-            );
+            const apply = (item: LongLine | { job: BatchJob; result: BatchResult }) =>
+              'longLine' in item ? longLine(source.name, item.longLine) : applyBatch(item.job, item.result, file);
+            if (ahead) linesRead = await convertInPool(pool, withoutBom(ahead.chunks), source.name, apply);
+            else {
+              // Read again from its start, straight into the batches' buffers (the peek's stream is left unread).
+              const bytes = await fileBytes(source.path);
+              try {
+                linesRead = await convertInPool(pool, bytes, source.name, apply);
+              } finally {
+                await bytes.close();
+              }
+            }
             fileTally.blankLines = file.blankLines;
           } else {
             let first = true;
