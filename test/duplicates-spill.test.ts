@@ -171,7 +171,7 @@ describe('validate with a spilled duplicate index reports what an unbounded one 
 describe('the built CLI with a spilled index', () => {
   const input = jsonl([payload(1, 0), payload(2, 0), payload(3, 0), payload(1, 1), payload(2, 0), payload(3, 2)]);
 
-  it('stdin (read once) is kept as a temp copy, so late repeats still get their exact position; no temp file is left', async () => {
+  it('stdin (read once) has its records from the spill on copied, so late repeats still get their exact position; no temp file is left', async () => {
     const tmp = mkdtempSync(join(dir, 'tmp-'));
     const unbounded = await runCli(['validate', '--format', 'json', '-'], { input });
     const spilled = await runCli(['validate', '--format', 'json', '-'], { input, env: { OPSMETER_DUPLICATE_INDEX_ENTRIES: '2', TMPDIR: tmp } });
@@ -184,6 +184,43 @@ describe('the built CLI with a spilled index', () => {
     ]);
     expect(readdirSync(tmp)).toEqual([]);
   });
+
+  it('stdin whose index never spills writes no temp file: the run works with no temp folder at all', async () => {
+    const noTemp = { TMPDIR: join(dir, 'no-such-temp-folder') };
+    const r = await runCli(['validate', '--format', 'json', '-'], { input, env: noTemp });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toBe((await runCli(['validate', '--format', 'json', '-'], { input })).stdout);
+    // Forced to spill, the same run needs one (for the index's runs and the stdin records).
+    const spilled = await runCli(['validate', '--format', 'json', '-'], { input, env: { ...noTemp, OPSMETER_DUPLICATE_INDEX_ENTRIES: '2' } });
+    expect(spilled.code).toBe(2);
+    expect(spilled.stderr).toContain('cannot write a temp file');
+  });
+
+  it('stdin in every shape, spilled before, inside or after it, gives the unbounded report byte for byte', async () => {
+    const items = [payload(1, 0), payload(2, 0), payload(3, 0, { inputTokens: '7' }), payload(1, 1), payload(2, 0), payload(4, 0), payload(3, 2), payload(4, 0, { promptVersion: undefined }), payload(5, 1), payload(6, 1, { note: 'é✓'.repeat(40_000) })];
+    const before = file('before.jsonl', jsonl([payload(5, 0), payload(6, 0), payload(7, 0)]));
+    const after = file('after.json', prettyArray([payload(2, 3), payload(8, 0), payload(1, 0)]));
+    const shapes: [string, string][] = [
+      ['jsonl', jsonl(items)],
+      ['crlf jsonl with blank lines and a broken line', `${jsonl(items.slice(0, 4)).replaceAll('\n', '\r\n')}\r\n{"broken"\r\n\r\n${jsonl(items.slice(4))}`],
+      ['pretty array', prettyArray(items)],
+      ['one-line array', oneLineArray(items)],
+      ['one object', `\n  ${JSON.stringify(payload(5, 9), null, 2)}\n`], // a late repeat of before.jsonl's first
+    ];
+    for (const [shape, input] of shapes) {
+      for (const paths of [['-'], [before, '-'], ['-', after], [before, '-', after]]) {
+        const args = ['validate', '--format', 'json', ...paths];
+        const unbounded = await runCli(args, { input });
+        for (const bound of ['2', '5']) {
+          const tmp = mkdtempSync(join(dir, 'tmp-'));
+          const spilled = await runCli(args, { input, env: { OPSMETER_DUPLICATE_INDEX_ENTRIES: bound, TMPDIR: tmp } });
+          expect(spilled.code, `${shape} ${paths.join(' ')} ${bound}: ${spilled.stderr}`).toBe(unbounded.code);
+          expect(spilled.stdout, `${shape} ${paths.join(' ')} ${bound}`).toBe(unbounded.stdout);
+          expect(readdirSync(tmp)).toEqual([]);
+        }
+      }
+    }
+  }, 120_000);
 
   it.runIf(process.platform === 'linux')('an interrupted run leaves no temp file (they are unlinked as soon as they are made)', async () => {
     const tmp = mkdtempSync(join(dir, 'int-'));
