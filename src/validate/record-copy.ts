@@ -94,7 +94,14 @@ export class RecordCopy {
           // Only until the next step: the window moves on.
           const p = at + h[4]!;
           const q = p + h[5]!;
-          const t: RecordText = { pointer: buf.toString('utf8', at, p), prefix: buf.toString('utf8', p, q), text: buf.toString('utf8', q, at + bodyBytes), recordLine: h[1]!, line: h[2]!, column: h[3]! };
+          const t: RecordText = {
+            pointer: buf.toString('utf8', at, p),
+            prefix: buf.toString('utf8', p, q),
+            text: buf.toString('utf8', q, at + bodyBytes),
+            recordLine: h[1]!,
+            line: h[2]!,
+            column: h[3]!,
+          };
           return recordFromText(t, index);
         },
       };
