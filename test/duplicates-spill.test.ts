@@ -150,6 +150,22 @@ describe('validate with a spilled duplicate index reports what an unbounded one 
     expect(r.problems.map((p) => [p.line, p.message.split(' with')[0]])).toEqual([[2, `externalRequestId "ext_1" was already used at ${late[0]}:1`]]);
   });
 
+  it('--bail with a spilled index (docs/validate.md, "--bail and a spilled index"): a late repeat stops the run only at the end, and a later error found on the way stops it first', async () => {
+    const asError = new RulePolicy({ 'payload/duplicate-external-request-id': 'error' });
+    const x = file('x.jsonl', jsonl([payload(1, 0), payload(2, 0), payload(3, 0)]));
+    const y = file('y.jsonl', jsonl([payload(4, 0), payload(1, 1), payload(5, 0)]));
+    const z = file('z.jsonl', jsonl([payload(6, 0, { inputTokens: '7' })]));
+    const at = (r: Awaited<ReturnType<typeof validateFiles>>) => r.problems.map((p) => `${p.file.split('-').pop()}:${p.line} ${p.rule}`);
+    // Nothing else stops it: both files are read, then the merge finds the repeat and ends the run.
+    const onlyRepeat = await validateFiles([x, y], { bail: true, rules: asError, duplicateIndexEntries: 2 });
+    expect([onlyRepeat.bailed, at(onlyRepeat)]).toEqual([true, ['y.jsonl:2 payload/duplicate-external-request-id']]);
+    const unbounded = await validateFiles([x, y, z], { bail: true, rules: asError });
+    expect([unbounded.counts.files, at(unbounded)]).toEqual([2, ['y.jsonl:2 payload/duplicate-external-request-id']]);
+    // Spilled: the type error in z, found on the way, stops the run; the repeat before it is not reported.
+    const spilled = await validateFiles([x, y, z], { bail: true, rules: asError, duplicateIndexEntries: 2 });
+    expect([spilled.bailed, spilled.counts.files, at(spilled)]).toEqual([true, 3, ['z.jsonl:1 payload/type']]);
+  });
+
   it('any sequence of ids and contents over files, with any bound, gives the unbounded report', async () => {
     const record = fc.record({ id: fc.integer({ min: 0, max: 12 }), v: fc.integer({ min: 0, max: 2 }), bad: fc.boolean() });
     const files = fc.array(fc.record({ kind: fc.constantFrom('jsonl', 'pretty', 'line'), items: fc.array(record, { maxLength: 12 }) }), { minLength: 1, maxLength: 4 });
