@@ -215,7 +215,7 @@ async function runImportCommand(paths: string[], flags: ImportFlags, command: Co
       found = [{ adapter, sources }];
     } else {
       // Several formats: each file is read as the format found for it (the summary lists them).
-      process.stderr.write(`opsmeter import: --from auto found ${found.length} formats: ${found.map((g) => `${g.adapter.id} (${g.sources.length} ${g.sources.length === 1 ? 'file' : 'files'})`).join(', ')}; each file is read as its own format\n`);
+      process.stderr.write(`opsmeter import: --from auto found ${autoReason}\n`);
     }
     // Re-expanding creates new Source objects: carry the opened stdin over.
     if (detection.openedStdin) for (const g of found) for (const s of g.sources) if (s.path === '-') opened.set(s, detection.openedStdin);

@@ -461,6 +461,7 @@ export async function runImport(opts: ImportOptions): Promise<ImportTally> {
           });
           fileTally.blankLines = stats.blankLines;
           linesRead = stats.lines;
+          if (columns.length > 0 && stats.rows === 0 && stats.faults === 0) fileTally.headerOnly = true;
         } else {
           // Not in a run of several formats: a copy across formats is told by the source id, which stays in the threads.
           const parallel = opts.parallel && !opts.run && adapter.independent && !adapter.unpack && isJsonl(source, opened.head) ? opts.parallel : undefined;
