@@ -37,6 +37,40 @@ export interface RecordInfo {
   locate(pointer: string, target: 'value' | 'key' | 'record'): Position;
 }
 
+/**
+ * A record's JSON text and where that text stands in its source: enough to make the record
+ * again (its pointer and positions) without reading the source a second time. validate
+ * keeps these for stdin records it may have to report at the end (docs/validate.md, "Memory").
+ */
+export interface RecordText {
+  text: string;
+  /** The record's own line (RecordInfo.line). */
+  recordLine: number;
+  /** Line and 1-based column where `text` starts, and its line's text before it. */
+  line: number;
+  column: number;
+  prefix: string;
+  pointer: string;
+}
+
+/** What a record read by this module is made of (undefined for a record made elsewhere). */
+export function recordText(r: RecordInfo): RecordText | undefined {
+  return r instanceof LineRecord || r instanceof ElementRecord || r instanceof DocumentRecord ? r.textAndPlace() : undefined;
+}
+
+/** A record made again from recordText's answer: the same value, pointer and positions. */
+export function recordFromText(t: RecordText, index: number): RecordInfo {
+  let locator: Locator | undefined;
+  return {
+    value: JSON.parse(t.text),
+    index,
+    line: t.recordLine,
+    pointer: t.pointer,
+    raw: t.text,
+    locate: (pointer, target) => (locator ??= new Locator(t.text, t.line, t.column, t.prefix)).locate(pointer, target),
+  };
+}
+
 export interface FaultInfo {
   fault: ReadFault;
   line: number;
@@ -279,6 +313,9 @@ class LineRecord implements RecordInfo {
   locate(pointer: string, target: 'value' | 'key' | 'record'): Position {
     return (this.locator ??= new Locator(this.raw, this.line)).locate(pointer, target);
   }
+  textAndPlace(): RecordText {
+    return { text: this.raw, recordLine: this.line, line: this.line, column: 1, prefix: '', pointer: '' };
+  }
 }
 
 /**
@@ -408,6 +445,9 @@ class ElementRecord implements RecordInfo {
   }
   locate(pointer: string, target: 'value' | 'key' | 'record'): Position {
     return (this.locator ??= elementLocator(this.raw, this.at)).locate(pointer, target);
+  }
+  textAndPlace(): RecordText {
+    return { text: this.raw, recordLine: this.line, line: this.at.line, column: this.at.column, prefix: this.at.prefix, pointer: this.pointer };
   }
 }
 
@@ -743,15 +783,27 @@ async function readWholeDocument(stream: AsyncIterable<Buffer>, sink: RecordSink
       if (sink.fault(fault) === STOP) return { ...base, records: 0, lines, blankLines: 0, stopped: true };
     }
   }
-  let r = sink.record({
-    value,
-    index: 0,
-    line: locator.position(firstNonSpaceOffset(text)).line,
-    pointer: '',
-    locate: (p, target) => locator.locate(p, target),
-  });
+  let r = sink.record(new DocumentRecord(value, locator.position(firstNonSpaceOffset(text)).line, text, locator));
   if (r !== undefined && r !== STOP) r = await r;
   return { ...base, records: 1, lines, blankLines: 0, stopped: r === STOP };
+}
+
+/** The one record of a document read whole; its positions count from the document's start. */
+class DocumentRecord implements RecordInfo {
+  readonly index = 0;
+  readonly pointer = '';
+  constructor(
+    readonly value: unknown,
+    readonly line: number,
+    private readonly text: string,
+    private readonly locator: Locator,
+  ) {}
+  locate(pointer: string, target: 'value' | 'key' | 'record'): Position {
+    return this.locator.locate(pointer, target);
+  }
+  textAndPlace(): RecordText {
+    return { text: this.text, recordLine: this.line, line: 1, column: 1, prefix: '', pointer: '' };
+  }
 }
 
 function firstNonSpaceOffset(text: string): number {

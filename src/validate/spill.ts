@@ -73,23 +73,6 @@ export class TempFile {
     return done;
   }
 
-  /** Passes `chunks` on, appending each to this file as it goes (a copy of a stream read once). */
-  async *tee(chunks: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
-    for await (const c of chunks) {
-      this.append(c);
-      yield c;
-    }
-  }
-
-  /** The file's bytes from the start, in 256 KB chunks. */
-  async *chunks(): AsyncGenerator<Buffer> {
-    for (let at = 0; at < this.size; ) {
-      const buf = Buffer.allocUnsafe(Math.min(256 * 1024, this.size - at));
-      at += this.read(buf, at);
-      yield buf;
-    }
-  }
-
   close(): void {
     closeSync(this.fd);
     if (this.path !== undefined) {
