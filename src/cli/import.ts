@@ -73,7 +73,7 @@ export function registerImport(program: Command): void {
     .option('--endpoint-tag <tag>', 'endpointTag for rows that lack one')
     .option('--prompt-version <version>', 'promptVersion for rows that lack one')
     .addOption(
-      new Option('--hash-user-ids <salt>', 'replace userId/tenantId with u_ + hex HMAC-SHA256(salt, id)').env('OPSMETER_HASH_SALT'),
+      new Option('--hash-user-ids <salt>', 'replace userId/tenantId with u_ + hex HMAC-SHA256(salt, id); externalRequestId is keyed by the salt too').env('OPSMETER_HASH_SALT'),
     )
     .option('--batch-id <id>', 'openai-batch / anthropic-batch: the batch these files belong to; lines without a global id become <id>:<custom_id> (default: a batch id in the file name)')
     .option('--model <id>', 'bedrock batch output: the job\'s modelId, the model of every line (lines name none, or Anthropic outputs only the Anthropic name)')

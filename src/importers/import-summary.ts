@@ -423,7 +423,7 @@ export function summaryText(s: ImportSummary, ctx: SummaryContext, opts: Summary
     }`,
   );
   for (const n of s.notes) out.push(`  ${n}`);
-  out.push(`  user ids: ${s.userIdsHashed ? 'hashed (HMAC-SHA256, --hash-user-ids)' : 'as in the source (not hashed)'}`);
+  out.push(`  user ids: ${s.userIdsHashed ? 'hashed (HMAC-SHA256, --hash-user-ids; externalRequestId keyed by the same salt)' : 'as in the source (not hashed)'}`);
   out.push(`  payloads → ${ctx.output}${ctx.rejectsFile ? ` · rejects → ${ctx.rejectsFile}` : ''}`);
   return out.join('\n') + '\n';
 }
