@@ -32,21 +32,31 @@ export class RecordCopy {
     const t = recordText(r);
     // A bug, not the user's input: skipping the record would drop its repeat from the report unsaid.
     if (t === undefined) throw new Error('RecordCopy: a record that src/read/records.ts did not make');
-    const lengths = [Buffer.byteLength(t.pointer), Buffer.byteLength(t.prefix), Buffer.byteLength(t.text)];
-    const size = HEADER_BYTES + lengths[0]! + lengths[1]! + lengths[2]!;
-    if (this.filled + size > this.pending.length) {
+    const { pointer, prefix, text } = t;
+    // Room for the strings at 3 bytes a UTF-16 unit at most, so they can be written before
+    // their byte lengths are known (no pass over them to count); a big record is counted.
+    const most = HEADER_BYTES + 3 * (pointer.length + prefix.length + text.length);
+    const room = most <= BLOCK ? most : HEADER_BYTES + Buffer.byteLength(pointer) + Buffer.byteLength(prefix) + Buffer.byteLength(text);
+    if (this.filled + room > this.pending.length) {
       this.flush();
-      if (size > this.pending.length) this.pending = Buffer.allocUnsafe(size);
+      if (room > this.pending.length) this.pending = Buffer.allocUnsafe(room);
     }
     const b = this.pending;
-    let at = this.filled;
-    for (const w of [ordinal, t.recordLine, t.line, t.column, ...lengths]) {
-      b.writeUInt32LE(w, at);
-      at += 4;
-    }
-    at += b.write(t.pointer, at, 'utf8');
-    at += b.write(t.prefix, at, 'utf8');
-    at += b.write(t.text, at, 'utf8');
+    const header = this.filled;
+    let at = header + HEADER_BYTES;
+    const pointerBytes = pointer === '' ? 0 : b.write(pointer, at, 'utf8');
+    at += pointerBytes;
+    const prefixBytes = prefix === '' ? 0 : b.write(prefix, at, 'utf8');
+    at += prefixBytes;
+    const textBytes = b.write(text, at, 'utf8');
+    at += textBytes;
+    b.writeUInt32LE(ordinal, header);
+    b.writeUInt32LE(t.recordLine, header + 4);
+    b.writeUInt32LE(t.line, header + 8);
+    b.writeUInt32LE(t.column, header + 12);
+    b.writeUInt32LE(pointerBytes, header + 16);
+    b.writeUInt32LE(prefixBytes, header + 20);
+    b.writeUInt32LE(textBytes, header + 24);
     this.filled = at;
   }
 
