@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RulePolicy } from '../src/contract/rule-settings.js';
 import { DuplicateIndex } from '../src/validate/duplicates.js';
-import { TempFile } from '../src/validate/spill.js';
+import { SortedRuns, TempFile, sortedOrder } from '../src/validate/spill.js';
 import { BIN, runCli } from './helpers/cli.js';
 import { cleanPayload, validateFiles } from './helpers/payloads.js';
 
@@ -66,6 +66,39 @@ describe('DuplicateIndex past its bound', () => {
     const got = [...d.deferred()];
     expect(got).toHaveLength(ids);
     expect(got.every((r, k) => r.ordinal === ids + k && r.fileIndex === 1 && r.firstFileIndex === 0 && r.firstLine === ids - k)).toBe(true);
+  });
+});
+
+describe('sorted runs', () => {
+  const word = fc.oneof(fc.integer({ min: 0, max: 3 }), fc.integer({ min: 0xfffe, max: 0x10001 }), fc.integer({ min: 0, max: 0xffffffff }));
+  const records = fc.array(fc.tuple(word, word, word, fc.nat()), { maxLength: 300 });
+
+  it('sortedOrder puts records in key order, records with equal keys in arrival order', () => {
+    fc.assert(
+      fc.property(records, (rs) => {
+        const data = Uint32Array.from(rs.flat());
+        const expected = rs.map((_, n) => n).sort((x, y) => rs[x]![0] - rs[y]![0] || rs[x]![1] - rs[y]![1] || rs[x]![2] - rs[y]![2] || x - y);
+        expect([...sortedOrder(data, rs.length, 4, 3)]).toEqual(expected);
+      }),
+    );
+  });
+
+  it('the merge of several runs gives every record in key order, ties from the earlier run first', () => {
+    fc.assert(
+      fc.property(fc.array(records, { maxLength: 5 }), (runs) => {
+        const sr = new SortedRuns('test', 4, 2);
+        const all: number[][] = [];
+        runs.forEach((rs, run) => {
+          sr.addRun(Uint32Array.from(rs.flat()), rs.length);
+          for (const r of rs) all.push([r[0], r[1], run]);
+        });
+        const got: number[][] = [];
+        for (const m = sr.merge(); m.next(); ) got.push([m.words[m.at]!, m.words[m.at + 1]!]);
+        sr.close();
+        expect(got).toEqual(all.sort((x, y) => x[0]! - y[0]! || x[1]! - y[1]! || x[2]! - y[2]!).map((r) => r.slice(0, 2)));
+      }),
+      { numRuns: 50 },
+    );
   });
 });
 

@@ -15,6 +15,7 @@ const CLAUDE = `${DIR}/claude/meta_Appliances_0.jsonl.out`;
 const MANIFEST = `${DIR}/aws-docs/manifest.json.out`;
 const CONVERSE = `${DIR}/converse/nova-lite-converse.jsonl.out`;
 const CACHE = `${DIR}/converse/claude-sonnet-4-5-cache.jsonl.out`;
+const NOVA_CACHE = `${DIR}/converse/nova-lite-cache-write.jsonl.out`;
 const LLAMA = `${DIR}/llama/llama3-1-70b.jsonl.out`;
 const LLAMA_DOCS = `${DIR}/llama/aws-distillation-example.jsonl.out`;
 
@@ -129,6 +130,38 @@ describe('bedrock: batch inference output', () => {
     expect(auto.stdout).toBe(r.stdout);
   });
 
+  it('a Nova Lite Converse line with a cache write (a recorded call): the same reading as Claude\'s', async () => {
+    const r = await importIt([NOVA_CACHE, '--from', 'bedrock', '--model', 'us.amazon.nova-lite-v1:0', '--batch-id', 'job0005nova']);
+    expect(r.code).toBe(0);
+    expect(r.summary).toMatchObject({ read: 1, complete: 1, invariantHolds: true, tokens: { inputTokens: 1308, outputTokens: 2, cachedInputTokens: 0, cacheWriteTokens: 1298 } });
+    // inputTokens 10 (uncached) + 1298 written; Bedrock's totalTokens is 1310
+    expect(r.payloads).toEqual([
+      {
+        externalRequestId: expect.stringMatching(/^ext_[0-9a-f]{24}$/),
+        provider: 'aws-bedrock',
+        model: 'us.amazon.nova-lite-v1:0', // the catalog lists the inference profile itself
+        inputTokens: 1308,
+        outputTokens: 2,
+        totalTokens: 1310,
+        latencyMs: 797,
+        status: 'success',
+        dataMode: 'real',
+        environment: 'prod',
+        metadata: {
+          source: 'bedrock',
+          recordId: 'NOVACACHE01',
+          batchId: 'job0005nova',
+          batch: true,
+          stopReason: 'end_turn',
+          cachedInputTokens: 0,
+          cacheWriteTokens: 1298,
+        },
+      },
+    ]);
+    const v = await runCli(['validate', '-', '--format', 'json'], { input: r.stdout });
+    expect(v.code).toBe(0);
+  });
+
   it('Meta Llama lines (recorded Llama 3.1 70B calls, and the AWS distillation guide\'s record): prompt_token_count / generation_token_count, stop_reason', async () => {
     const args = [LLAMA_DOCS, LLAMA, '--from', 'bedrock', '--model', 'meta.llama3-1-70b-instruct-v1:0', '--batch-id', 'job0004llama'];
     const r = await importIt(args);
@@ -176,7 +209,7 @@ describe('bedrock: batch inference output', () => {
     const auto = await runCli(['import', DIR]);
     expect(auto.stderr).toContain('--from auto chose bedrock');
     expect(auto.stdout).toBe(named.stdout);
-    expect(lines(named.stdout)).toHaveLength(10);
+    expect(lines(named.stdout)).toHaveLength(11);
     const manifest = await runCli(['import', MANIFEST]);
     expect(manifest.code).toBe(2);
     expect(manifest.stderr).toMatch(/batch inference job manifest/);
