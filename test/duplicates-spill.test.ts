@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RulePolicy } from '../src/contract/rule-settings.js';
 import { DuplicateIndex } from '../src/validate/duplicates.js';
-import { TempFile } from '../src/validate/spill.js';
+import { SortedRuns, TempFile, sortedOrder } from '../src/validate/spill.js';
 import { BIN, runCli } from './helpers/cli.js';
 import { cleanPayload, validateFiles } from './helpers/payloads.js';
 
@@ -66,6 +66,39 @@ describe('DuplicateIndex past its bound', () => {
     const got = [...d.deferred()];
     expect(got).toHaveLength(ids);
     expect(got.every((r, k) => r.ordinal === ids + k && r.fileIndex === 1 && r.firstFileIndex === 0 && r.firstLine === ids - k)).toBe(true);
+  });
+});
+
+describe('sorted runs', () => {
+  const word = fc.oneof(fc.integer({ min: 0, max: 3 }), fc.integer({ min: 0xfffe, max: 0x10001 }), fc.integer({ min: 0, max: 0xffffffff }));
+  const records = fc.array(fc.tuple(word, word, word, fc.nat()), { maxLength: 300 });
+
+  it('sortedOrder puts records in key order, records with equal keys in arrival order', () => {
+    fc.assert(
+      fc.property(records, (rs) => {
+        const data = Uint32Array.from(rs.flat());
+        const expected = rs.map((_, n) => n).sort((x, y) => rs[x]![0] - rs[y]![0] || rs[x]![1] - rs[y]![1] || rs[x]![2] - rs[y]![2] || x - y);
+        expect([...sortedOrder(data, rs.length, 4, 3)]).toEqual(expected);
+      }),
+    );
+  });
+
+  it('the merge of several runs gives every record in key order, ties from the earlier run first', () => {
+    fc.assert(
+      fc.property(fc.array(records, { maxLength: 5 }), (runs) => {
+        const sr = new SortedRuns('test', 4, 2);
+        const all: number[][] = [];
+        runs.forEach((rs, run) => {
+          sr.addRun(Uint32Array.from(rs.flat()), rs.length);
+          for (const r of rs) all.push([r[0], r[1], run]);
+        });
+        const got: number[][] = [];
+        for (const m = sr.merge(); m.next(); ) got.push([m.words[m.at]!, m.words[m.at + 1]!]);
+        sr.close();
+        expect(got).toEqual(all.sort((x, y) => x[0]! - y[0]! || x[1]! - y[1]! || x[2]! - y[2]!).map((r) => r.slice(0, 2)));
+      }),
+      { numRuns: 50 },
+    );
   });
 });
 
@@ -150,6 +183,22 @@ describe('validate with a spilled duplicate index reports what an unbounded one 
     expect(r.problems.map((p) => [p.line, p.message.split(' with')[0]])).toEqual([[2, `externalRequestId "ext_1" was already used at ${late[0]}:1`]]);
   });
 
+  it('--bail with a spilled index (docs/validate.md, "--bail and a spilled index"): a late repeat stops the run only at the end, and a later error found on the way stops it first', async () => {
+    const asError = new RulePolicy({ 'payload/duplicate-external-request-id': 'error' });
+    const x = file('x.jsonl', jsonl([payload(1, 0), payload(2, 0), payload(3, 0)]));
+    const y = file('y.jsonl', jsonl([payload(4, 0), payload(1, 1), payload(5, 0)]));
+    const z = file('z.jsonl', jsonl([payload(6, 0, { inputTokens: '7' })]));
+    const at = (r: Awaited<ReturnType<typeof validateFiles>>) => r.problems.map((p) => `${p.file.split('-').pop()}:${p.line} ${p.rule}`);
+    // Nothing else stops it: both files are read, then the merge finds the repeat and ends the run.
+    const onlyRepeat = await validateFiles([x, y], { bail: true, rules: asError, duplicateIndexEntries: 2 });
+    expect([onlyRepeat.bailed, at(onlyRepeat)]).toEqual([true, ['y.jsonl:2 payload/duplicate-external-request-id']]);
+    const unbounded = await validateFiles([x, y, z], { bail: true, rules: asError });
+    expect([unbounded.counts.files, at(unbounded)]).toEqual([2, ['y.jsonl:2 payload/duplicate-external-request-id']]);
+    // Spilled: the type error in z, found on the way, stops the run; the repeat before it is not reported.
+    const spilled = await validateFiles([x, y, z], { bail: true, rules: asError, duplicateIndexEntries: 2 });
+    expect([spilled.bailed, spilled.counts.files, at(spilled)]).toEqual([true, 3, ['z.jsonl:1 payload/type']]);
+  });
+
   it('any sequence of ids and contents over files, with any bound, gives the unbounded report', async () => {
     const record = fc.record({ id: fc.integer({ min: 0, max: 12 }), v: fc.integer({ min: 0, max: 2 }), bad: fc.boolean() });
     const files = fc.array(fc.record({ kind: fc.constantFrom('jsonl', 'pretty', 'line'), items: fc.array(record, { maxLength: 12 }) }), { minLength: 1, maxLength: 4 });
@@ -171,7 +220,7 @@ describe('validate with a spilled duplicate index reports what an unbounded one 
 describe('the built CLI with a spilled index', () => {
   const input = jsonl([payload(1, 0), payload(2, 0), payload(3, 0), payload(1, 1), payload(2, 0), payload(3, 2)]);
 
-  it('stdin (read once) is kept as a temp copy, so late repeats still get their exact position; no temp file is left', async () => {
+  it('stdin (read once) has its records from the spill on copied, so late repeats still get their exact position; no temp file is left', async () => {
     const tmp = mkdtempSync(join(dir, 'tmp-'));
     const unbounded = await runCli(['validate', '--format', 'json', '-'], { input });
     const spilled = await runCli(['validate', '--format', 'json', '-'], { input, env: { OPSMETER_DUPLICATE_INDEX_ENTRIES: '2', TMPDIR: tmp } });
@@ -184,6 +233,43 @@ describe('the built CLI with a spilled index', () => {
     ]);
     expect(readdirSync(tmp)).toEqual([]);
   });
+
+  it('stdin whose index never spills writes no temp file: the run works with no temp folder at all', async () => {
+    const noTemp = { TMPDIR: join(dir, 'no-such-temp-folder') };
+    const r = await runCli(['validate', '--format', 'json', '-'], { input, env: noTemp });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toBe((await runCli(['validate', '--format', 'json', '-'], { input })).stdout);
+    // Forced to spill, the same run needs one (for the index's runs and the stdin records).
+    const spilled = await runCli(['validate', '--format', 'json', '-'], { input, env: { ...noTemp, OPSMETER_DUPLICATE_INDEX_ENTRIES: '2' } });
+    expect(spilled.code).toBe(2);
+    expect(spilled.stderr).toContain('cannot write a temp file');
+  });
+
+  it('stdin in every shape, spilled before, inside or after it, gives the unbounded report byte for byte', async () => {
+    const items = [payload(1, 0), payload(2, 0), payload(3, 0, { inputTokens: '7' }), payload(1, 1), payload(2, 0), payload(4, 0), payload(3, 2), payload(4, 0, { promptVersion: undefined }), payload(5, 1), payload(6, 1, { note: 'é✓'.repeat(40_000) })];
+    const before = file('before.jsonl', jsonl([payload(5, 0), payload(6, 0), payload(7, 0)]));
+    const after = file('after.json', prettyArray([payload(2, 3), payload(8, 0), payload(1, 0)]));
+    const shapes: [string, string][] = [
+      ['jsonl', jsonl(items)],
+      ['crlf jsonl with blank lines and a broken line', `${jsonl(items.slice(0, 4)).replaceAll('\n', '\r\n')}\r\n{"broken"\r\n\r\n${jsonl(items.slice(4))}`],
+      ['pretty array', prettyArray(items)],
+      ['one-line array', oneLineArray(items)],
+      ['one object', `\n  ${JSON.stringify(payload(5, 9), null, 2)}\n`], // a late repeat of before.jsonl's first
+    ];
+    for (const [shape, input] of shapes) {
+      for (const paths of [['-'], [before, '-'], ['-', after], [before, '-', after]]) {
+        const args = ['validate', '--format', 'json', ...paths];
+        const unbounded = await runCli(args, { input });
+        for (const bound of ['2', '5']) {
+          const tmp = mkdtempSync(join(dir, 'tmp-'));
+          const spilled = await runCli(args, { input, env: { OPSMETER_DUPLICATE_INDEX_ENTRIES: bound, TMPDIR: tmp } });
+          expect(spilled.code, `${shape} ${paths.join(' ')} ${bound}: ${spilled.stderr}`).toBe(unbounded.code);
+          expect(spilled.stdout, `${shape} ${paths.join(' ')} ${bound}`).toBe(unbounded.stdout);
+          expect(readdirSync(tmp)).toEqual([]);
+        }
+      }
+    }
+  }, 120_000);
 
   it.runIf(process.platform === 'linux')('an interrupted run leaves no temp file (they are unlinked as soon as they are made)', async () => {
     const tmp = mkdtempSync(join(dir, 'int-'));

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { STOP } from '../src/read/lines.js';
-import { readRecords, type FaultInfo, type RecordInfo, type SourceFormat } from '../src/read/records.js';
+import { readRecords, readRecordStream, type FaultInfo, type RecordInfo, type SourceFormat } from '../src/read/records.js';
 import { loadLocator } from '../src/read/locate.js';
 
 // Positions need the lazily loaded parser (readRecords loads it itself only for faults and .json files).
@@ -171,6 +171,73 @@ describe('sniffing (no format from the extension)', () => {
     expect(faults.map((f) => [f.fault, f.line])).toEqual([
       ['syntax', 1],
       ['syntax', 2],
+    ]);
+  });
+});
+
+describe('an object holding its records in an array member (ReadOptions.arrayMember)', () => {
+  async function readMember(text: string, format: SourceFormat | undefined, chunkSize = 7) {
+    const bytes = Buffer.from(text);
+    async function* chunks() {
+      for (let i = 0; i < bytes.length; i += chunkSize) yield bytes.subarray(i, i + chunkSize);
+    }
+    const records: RecordInfo[] = [];
+    const faults: FaultInfo[] = [];
+    const stats = await readRecordStream(chunks(), format, { record: (r) => void records.push(r), fault: (f) => void faults.push(f) }, { arrayMember: 'results' });
+    return { records: records.map((r) => [r.index, r.line, r.pointer, r.value]), faults: faults.map((f) => [f.line, f.column, f.message]), stats };
+  }
+  const row = (i: number) => [{ field: '@message', value: `m${i}` }];
+  const oneLine = JSON.stringify({ status: 'Complete', results: [row(0), row(1)], statistics: { recordsMatched: 2 } });
+
+  it('on one line (compacted), whatever the name says: row by row, each at line 1 with its pointer', async () => {
+    for (const format of [undefined, 'json', 'jsonl'] as const) {
+      for (const chunkSize of [1, 7, 1 << 16]) {
+        const r = await readMember(oneLine + '\n', format, chunkSize);
+        expect(r.records).toEqual([
+          [0, 1, '/results/0', row(0)],
+          [1, 1, '/results/1', row(1)],
+        ]);
+        expect(r.faults).toEqual([]);
+        expect(r.stats).toMatchObject({ records: 2, lines: 1, blankLines: 0, bytes: oneLine.length + 1 });
+      }
+    }
+  });
+
+  it('the lines after a one-line object are JSONL lines, counted on from its rows', async () => {
+    const r = await readMember(`${oneLine}\n\n{"a":1}\n${JSON.stringify({ results: [row(2)] })}\nnot json\n`, undefined);
+    expect(r.records).toEqual([
+      [0, 1, '/results/0', row(0)],
+      [1, 1, '/results/1', row(1)],
+      [2, 3, '', { a: 1 }],
+      [3, 4, '', { results: [row(2)] }], // a JSONL line (read whole: the import unpacks it)
+    ]);
+    expect(r.faults).toEqual([[5, 1, 'unexpected token "not"']]);
+    expect(r.stats).toMatchObject({ records: 4, lines: 5, blankLines: 1 });
+  });
+
+  it('anything after the object on its own line is one fault at its column; the rows and the lines after are read', async () => {
+    const r = await readMember(`${oneLine} , [1]\n{"a":1}`, 'jsonl');
+    expect(r.records.map((x) => x[0])).toEqual([0, 1, 2]);
+    expect(r.faults).toEqual([[1, oneLine.length + 2, 'unexpected content after the JSON value on its line']]);
+    expect(r.stats.lines).toBe(2);
+  });
+
+  it('cut short on its one line: the whole rows before the cut are read, the cut is one fault at line 1', async () => {
+    const cut = oneLine.slice(0, oneLine.indexOf('m1') + 1);
+    const r = await readMember(cut, 'jsonl');
+    expect(r.records).toEqual([[0, 1, '/results/0', row(0)]]);
+    expect(r.faults).toHaveLength(1);
+    expect(r.faults[0]![0]).toBe(1);
+    // in the cut row, not at an earlier one
+    expect(r.faults[0]![1]).toBeGreaterThan(oneLine.indexOf(JSON.stringify(row(1))));
+  });
+
+  it('an object whose array is not the first nested member, and plain JSONL records, are read as before', async () => {
+    const nested = JSON.stringify({ meta: { a: { b: 1 } }, results: [row(0)] });
+    expect((await readMember(nested + '\n', undefined)).records).toEqual([[0, 1, '', { meta: { a: { b: 1 } }, results: [row(0)] }]]);
+    expect((await readMember('{"a":1}\n{"results":2}\n', 'jsonl')).records).toEqual([
+      [0, 1, '', { a: 1 }],
+      [1, 2, '', { results: 2 }],
     ]);
   });
 });

@@ -49,6 +49,19 @@ describe('reports from spilled problems are the reports from memory', () => {
     }
   });
 
+  it.each(['json', 'sarif', 'junit', 'github', 'pretty'])('%s from stdin (its records copied past the spill), capped and uncapped', async (format) => {
+    const input = readFileSync(mixed);
+    for (const flags of [[], ['--max-errors', '7']]) {
+      const args = ['validate', '--format', format, ...flags, join(dir, 'more.json'), '-'];
+      const tmp = mkdtempSync(join(dir, 'tmp-'));
+      const [memory, spilled] = await Promise.all([runCli(args, { input }), runCli(args, { input, env: { ...SPILL, TMPDIR: tmp } })]);
+      expect(memory.code, memory.stderr).toBe(1);
+      expect(spilled.code).toBe(memory.code);
+      expect(spilled.stdout, `${format} ${flags.join(' ')}`).toBe(memory.stdout);
+      expect(readdirSync(tmp)).toEqual([]);
+    }
+  });
+
   it('--output: the file holds the same report', async () => {
     const a = join(dir, 'a.sarif');
     const b = join(dir, 'b.sarif');

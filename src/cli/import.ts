@@ -73,7 +73,7 @@ export function registerImport(program: Command): void {
     .option('--endpoint-tag <tag>', 'endpointTag for rows that lack one')
     .option('--prompt-version <version>', 'promptVersion for rows that lack one')
     .addOption(
-      new Option('--hash-user-ids <salt>', 'replace userId/tenantId with u_ + hex HMAC-SHA256(salt, id)').env('OPSMETER_HASH_SALT'),
+      new Option('--hash-user-ids <salt>', 'replace userId/tenantId with u_ + hex HMAC-SHA256(salt, id); externalRequestId is keyed by the salt too').env('OPSMETER_HASH_SALT'),
     )
     .option('--batch-id <id>', 'openai-batch / anthropic-batch: the batch these files belong to; lines without a global id become <id>:<custom_id> (default: a batch id in the file name)')
     .option('--model <id>', 'bedrock batch output: the job\'s modelId, the model of every line (lines name none, or Anthropic outputs only the Anthropic name)')
@@ -215,7 +215,7 @@ async function runImportCommand(paths: string[], flags: ImportFlags, command: Co
       found = [{ adapter, sources }];
     } else {
       // Several formats: each file is read as the format found for it (the summary lists them).
-      process.stderr.write(`opsmeter import: --from auto found ${found.length} formats: ${found.map((g) => `${g.adapter.id} (${g.sources.length} ${g.sources.length === 1 ? 'file' : 'files'})`).join(', ')}; each file is read as its own format\n`);
+      process.stderr.write(`opsmeter import: --from auto found ${autoReason}\n`);
     }
     // Re-expanding creates new Source objects: carry the opened stdin over.
     if (detection.openedStdin) for (const g of found) for (const s of g.sources) if (s.path === '-') opened.set(s, detection.openedStdin);

@@ -35,6 +35,11 @@ export interface BatchSetup {
   rules?: RuleSettings;
   /** A rejects file is written: make each rejected row's line. */
   rejects: boolean;
+  /**
+   * The run reads several formats (run-state.ts): each payload row also carries its draft's
+   * source id and token counts, which the main thread checks for a copy another format wrote.
+   */
+  crossFormat?: boolean;
 }
 
 /** Lines of one file: `bytes[0, length)` holds whole lines, cut after a line end. */
@@ -82,6 +87,10 @@ export const enum Field {
   LoggedModel,
   CreatedAt,
   PartialReason,
+  /** With BatchSetup.crossFormat: the draft's sourceId, and its input and output tokens (NaN for none). */
+  SourceId,
+  DraftInput,
+  DraftOutput,
   Size,
 }
 
@@ -257,7 +266,14 @@ export class BatchConverter {
       case 'payload': {
         const draft = this.setup.provider === undefined ? outcome.draft : { ...outcome.draft, provider: this.setup.provider };
         const fin = finishSafely(draft, this.finishOpts);
-        if (fin.ok) addPayload(out, fin, draft.requestKey, record.line);
+        if (fin.ok) {
+          const o = addPayload(out, fin, draft.requestKey, record.line);
+          if (this.setup.crossFormat) {
+            out.rows[o + Field.SourceId] = out.own(draft.sourceId);
+            out.rows[o + Field.DraftInput] = draft.inputTokens ?? Number.NaN;
+            out.rows[o + Field.DraftOutput] = draft.outputTokens ?? Number.NaN;
+          }
+        }
         else reject(record, fin.reason);
         break;
       }
@@ -275,8 +291,8 @@ export class BatchConverter {
   }
 }
 
-/** A finished payload's line and row: what the main thread needs to check its id and count it. */
-function addPayload(out: Rows, fin: Extract<Finished, { ok: true }>, requestKey: string | undefined, line: number): void {
+/** A finished payload's line and row: what the main thread needs to check its id and count it. Returns the row's offset. */
+function addPayload(out: Rows, fin: Extract<Finished, { ok: true }>, requestKey: string | undefined, line: number): number {
   const p = fin.payload;
   const length = out.addPayload(JSON.stringify(p) + '\n');
   const o = out.add(PAYLOAD, line);
@@ -301,6 +317,7 @@ function addPayload(out: Rows, fin: Extract<Finished, { ok: true }>, requestKey:
   // As epoch ms: a number per row instead of a string for the main thread to take apart (CostLedger.add).
   rows[o + Field.CreatedAt] = p.createdAt === undefined ? Number.NaN : Date.parse(p.createdAt);
   rows[o + Field.PartialReason] = out.shared(f.partialReason);
+  return o;
 }
 
 /**

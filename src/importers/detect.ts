@@ -14,12 +14,16 @@ import { ADAPTERS, formatIds } from './adapters/index.js';
 import { openOrStop, sourceMode } from './run.js';
 import { aggregateByColumns, aggregateByRecord, aggregateMessage, notImportable, peekRecords, sniffCandidates } from './sniff.js';
 import type { OpenedSource } from './source.js';
+import { HEADER_ONLY } from './import-summary.js';
 import type { Adapter, SourceRecord } from './types.js';
 
 export interface Detection {
   /** Each format found, in the order of its first file, with its files in input order. */
   groups: { adapter: Adapter; sources: Source[] }[];
-  /** Why, for the stderr notice and the summary ("spend.csv looks like …"). */
+  /**
+   * Why, for the stderr notice and the summary ("spend.csv looks like …"); for several formats,
+   * which format has how many files ("2 formats: codex (2 files), …").
+   */
   reason: string;
   /** The first source, when it is stdin and was opened to look at it. */
   openedStdin?: OpenedSource;
@@ -93,13 +97,13 @@ export async function detect(sources: readonly Source[]): Promise<Detection> {
     }
   }
   const problems = verdicts.flatMap((v) => ('problem' in v.verdict ? [v.verdict.problem] : []));
-  const byFormat = new Map<string, { adapter: Adapter; sources: Source[]; headerOnly: number }>();
+  const byFormat = new Map<string, { adapter: Adapter; sources: Source[]; headerOnly: Source[] }>();
   for (const { source, verdict } of verdicts) {
     if ('problem' in verdict) continue;
     let g = byFormat.get(verdict.adapter.id);
-    if (!g) byFormat.set(verdict.adapter.id, (g = { adapter: verdict.adapter, sources: [], headerOnly: 0 }));
+    if (!g) byFormat.set(verdict.adapter.id, (g = { adapter: verdict.adapter, sources: [], headerOnly: [] }));
     g.sources.push(source);
-    if (verdict.headerOnly) g.headerOnly++;
+    if (verdict.headerOnly) g.headerOnly.push(source);
   }
   if (problems.length > 0 && byFormat.size === 0 && problems.length === 1) {
     throw new OpsmeterError(`--from auto: ${problems[0]}`, EXIT.usage, HINT());
@@ -123,10 +127,15 @@ export async function detect(sources: readonly Source[]): Promise<Detection> {
   if (groups.length === 1) {
     const g = groups[0]!;
     const many = g.sources.length > 1 ? `${g.sources.length} files (${first.name}, …) look` : `${first.name} looks`;
-    const header = g.headerOnly > 0 ? `; ${g.headerOnly === g.sources.length && g.sources.length === 1 ? 'it has' : `${g.headerOnly} have`} only a header row, no rows to import` : '';
+    const n = g.headerOnly.length;
+    const header = n > 0 ? `; ${g.sources.length === 1 ? 'it has' : n === 1 ? `${g.headerOnly[0]!.name} has` : `${n} have`} ${HEADER_ONLY}` : '';
     reason = `${many} like ${g.adapter.description}${header}`;
   } else {
-    reason = `${sources.length} files of ${groups.length} formats, each read as its own: ${groups.map((g) => `${g.adapter.id} (${list(g.sources)})`).join('; ')}`;
+    // A header-only file reads 0 rows and would pass unremarked among the others: name it.
+    const empty = groups.flatMap((g) => g.headerOnly);
+    const header = empty.length > 0 ? `; ${list(empty)} ${empty.length === 1 ? 'has' : 'have'} ${HEADER_ONLY}` : '';
+    const files = (n: number) => `${n} ${n === 1 ? 'file' : 'files'}`;
+    reason = `${groups.length} formats: ${groups.map((g) => `${g.adapter.id} (${files(g.sources.length)})`).join(', ')}; each file is read as its own format${header}`;
   }
   const detection: Detection = { groups: groups.map((g) => ({ adapter: g.adapter, sources: g.sources })), reason };
   if (openedStdin) detection.openedStdin = openedStdin;

@@ -55,9 +55,17 @@ const sha256Hex: (s: string) => string = oneShot
   ? (s) => oneShot('sha256', s, 'hex')
   : (s) => createHash('sha256').update(s).digest('hex');
 
-/** `ext_` + first 24 hex of SHA-256 of `<format>:<source id>` (docs/import.md "What every payload gets"). */
-export function externalRequestId(format: string, sourceId: string): string {
-  return 'ext_' + sha256Hex(format + ':' + sourceId).slice(0, 24);
+/**
+ * `ext_` + first 24 hex of SHA-256 of `<format>:<source id>`; under --hash-user-ids, of
+ * HMAC-SHA256 keyed by the salt instead (docs/import.md "What every payload gets"). A source
+ * id can be a caller-chosen `custom_id` or `recordId` such as an e-mail address, and a plain
+ * hash of it confirms a guess; keyed, the id is as stable across re-imports with the same salt
+ * and says nothing without it. Without a salt the ids stay what they always were, so a
+ * re-import is recognised as the same requests.
+ */
+export function externalRequestId(format: string, sourceId: string, salt?: string): string {
+  const key = format + ':' + sourceId;
+  return 'ext_' + (salt === undefined ? sha256Hex(key) : createHmac('sha256', salt).update(key).digest('hex')).slice(0, 24);
 }
 
 /** `u_` + hex HMAC-SHA256(salt, id). */
@@ -67,18 +75,18 @@ export function hashUserId(salt: string, id: string): string {
 
 /**
  * Identifiers adapters copy into metadata that are chosen by the caller and so can carry a
- * person's id (a batch `custom_id` or Bedrock `recordId` of "alice@example.com"). Under --hash-user-ids they are
- * hashed like userId, as is any other copied string that looks like PII (src/contract/pii.ts).
+ * person's id (a batch `custom_id`, Bedrock `recordId` or Gemini batch `key` of "alice@example.com"). Under
+ * --hash-user-ids they are hashed like userId, as is any other copied string that looks like PII (src/contract/pii.ts).
  */
-const PERSONAL_METADATA_KEYS: ReadonlySet<string> = new Set(['customId', 'recordId', 'user', 'endUser', 'email', 'userEmail']);
+const PERSONAL_METADATA_KEYS: ReadonlySet<string> = new Set(['customId', 'recordId', 'key', 'user', 'endUser', 'email', 'userEmail']);
 
 /**
  * Source fields that can carry a person's id (request `user`, `safety_identifier`, LiteLLM
- * `end_user`, batch `custom_id`, …): scrubbed from rows copied into the rejects file under
+ * `end_user`, batch `custom_id`, Gemini batch `key`, …): scrubbed from rows copied into the rejects file under
  * --hash-user-ids (see scrubPersonal).
  */
 const PERSONAL_SOURCE_KEYS: ReadonlySet<string> = new Set([
-  'user', 'end_user', 'enduser', 'user_id', 'userid', 'custom_id', 'customid', 'recordid', 'safety_identifier', 'email', 'user_email',
+  'user', 'end_user', 'enduser', 'user_id', 'userid', 'custom_id', 'customid', 'recordid', 'key', 'safety_identifier', 'email', 'user_email',
   'tenant_id', 'tenantid', 'customer_id', 'requester_ip_address', 'user_api_key_user_id', 'user_api_key_end_user_id', 'user_api_key_user_email',
 ]);
 
@@ -242,7 +250,7 @@ export function finishDraft(draft: Draft, opts: FinishOptions): Finished {
   let applied = 0;
   // Built field by field in one fixed order, so the JSON output is byte-stable.
   const p = {
-    externalRequestId: externalRequestId(opts.format, draft.sourceId),
+    externalRequestId: externalRequestId(opts.format, draft.sourceId, opts.hashSalt),
     provider,
     model,
   } as Payload;

@@ -87,7 +87,12 @@ export interface FileTally {
   /** Of its rows, how many were rejected (all of them: likely another format, see the notes). */
   rejected: number;
   blankLines: number;
+  /** A CSV export with its header row and no data rows (an empty export: nothing to import). Absent otherwise. */
+  headerOnly?: true;
 }
+
+/** What the summary says of a header-only CSV file (the same words as --from auto's choice). */
+export const HEADER_ONLY = 'only a header row, no rows to import';
 
 export interface FormatTally {
   format: FormatId;
@@ -358,13 +363,20 @@ export function summaryText(s: ImportSummary, ctx: SummaryContext, opts: Summary
   if (s.format === 'mixed') out.push(`opsmeter import: ${s.formats.length} formats, each file read as the format --from auto found for it`);
   else out.push(`opsmeter import: format ${s.format}${chosen}`);
   out.push(`  files ${int(s.files.length)} · rows read ${int(s.read)}${s.blankLines ? ` · blank lines ignored ${int(s.blankLines)}` : ''}`);
+  const headerOnly = new Set(s.files.filter((f) => f.headerOnly).map((f) => f.file));
   if (s.formats.length > 1) {
     for (const f of s.formats) {
       const counts = `${int(f.read)} rows: complete ${int(f.complete)} · partial ${int(f.partial)} · skipped ${int(f.skipped)} · rejected ${int(f.rejected)}`;
       out.push(`    ${f.format}: ${int(f.files.length)} ${f.files.length === 1 ? 'file' : 'files'}, ${counts}`);
-      for (const file of f.files.slice(0, 5)) out.push(`      ${file}`);
-      if (f.files.length > 5) out.push(`      … ${int(f.files.length - 5)} more in --summary-json (files[].format)`);
+      for (const file of f.files.slice(0, 5)) out.push(`      ${file}${headerOnly.has(file) ? `: ${HEADER_ONLY}` : ''}`);
+      if (f.files.length > 5) {
+        const empty = f.files.slice(5).filter((file) => headerOnly.has(file)).length;
+        out.push(`      … ${int(f.files.length - 5)} more in --summary-json (files[].format)${empty ? `, ${int(empty)} of them with ${HEADER_ONLY} (files[].headerOnly)` : ''}`);
+      }
     }
+  } else if (s.formatChosenBy === 'flag') {
+    // With --from auto the choice's reason already says it (detect.ts); with --from X, say it here.
+    for (const file of headerOnly) out.push(`  ${file}: ${HEADER_ONLY}`);
   }
   out.push(`  complete ${int(s.complete)}`);
   out.push(`  partial  ${int(s.partial.total)}${s.partial.total ? '   ' + reasons(s.partial.byReason) : ''}`);
@@ -411,7 +423,7 @@ export function summaryText(s: ImportSummary, ctx: SummaryContext, opts: Summary
     }`,
   );
   for (const n of s.notes) out.push(`  ${n}`);
-  out.push(`  user ids: ${s.userIdsHashed ? 'hashed (HMAC-SHA256, --hash-user-ids)' : 'as in the source (not hashed)'}`);
+  out.push(`  user ids: ${s.userIdsHashed ? 'hashed (HMAC-SHA256, --hash-user-ids; externalRequestId keyed by the same salt)' : 'as in the source (not hashed)'}`);
   out.push(`  payloads → ${ctx.output}${ctx.rejectsFile ? ` · rejects → ${ctx.rejectsFile}` : ''}`);
   return out.join('\n') + '\n';
 }

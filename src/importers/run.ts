@@ -70,6 +70,9 @@ export interface ImportOptions {
   parallel?: { threads: number; minBytes: number };
 }
 
+/** A draft's token count as a batch row carries it (NaN: none). */
+const tokens = (n: number): number | undefined => (Number.isNaN(n) ? undefined : n);
+
 interface Rec extends SourceRecord {
   seq: number;
 }
@@ -158,6 +161,7 @@ function batchSetup(opts: ImportOptions): BatchSetup {
     now: opts.now ?? Date.now(),
     rules: opts.rules?.settings,
     rejects: opts.rejects !== undefined,
+    crossFormat: opts.run !== undefined,
   };
 }
 
@@ -350,6 +354,14 @@ export async function runImport(opts: ImportOptions): Promise<ImportTally> {
         const key = rows[o + Field.Key]!;
         const seen = written.addKey(rows[o + Field.IdA]!, rows[o + Field.IdB]!, key, 0, line);
         const length = rows[o + Field.TextLength]!;
+        if (!seen && opts.run?.copyFromAnotherFormat(strings[rows[o + Field.SourceId]!]!, tokens(rows[o + Field.DraftInput]!), tokens(rows[o + Field.DraftOutput]!), line)) {
+          // Another format of the run wrote this request (as handle() finds through firstCopy).
+          if (pos > from) writeBytes(payloads.subarray(from, pos));
+          pos += length;
+          from = pos;
+          tally.countSkip('duplicate_copy');
+          continue;
+        }
         if (!seen) {
           tally.countRow(
             strings[rows[o + Field.Provider]!]!,
@@ -462,12 +474,14 @@ export async function runImport(opts: ImportOptions): Promise<ImportTally> {
           });
           fileTally.blankLines = stats.blankLines;
           linesRead = stats.lines;
+          if (columns.length > 0 && stats.rows === 0 && stats.faults === 0) fileTally.headerOnly = true;
         } else {
-          // Not in a run of several formats: a copy across formats is told by the source id, which stays in the threads.
-          const parallel = opts.parallel && !opts.run && adapter.independent && !adapter.unpack && isJsonl(source, opened.head) ? opts.parallel : undefined;
-          // A plain file's size says whether it is large; stdin and a gzip file's content are read ahead to tell.
-          const plainFile = parallel && !opened.gzip && source.path !== '-';
-          const large = plainFile ? (await stat(source.path)).size >= parallel.minBytes : false;
+          // In a run of several formats too: the rows come back with their source ids (BatchSetup.crossFormat).
+          const parallel = opts.parallel && adapter.independent && !adapter.unpack && isJsonl(source, opened.head) ? opts.parallel : undefined;
+          // A plain file's size says whether it is large; stdin, a pipe and a gzip file's content are read ahead to tell.
+          const info = parallel && !opened.gzip && source.path !== '-' ? await stat(source.path) : undefined;
+          const plainFile = info?.isFile() === true;
+          const large = plainFile && info.size >= parallel!.minBytes;
           const ahead = parallel && !plainFile ? await readAhead(opened.chunks, parallel.minBytes) : undefined;
           if (parallel && (large || ahead?.reachedMinimum)) {
             const { WorkerPool, convertInPool, fileBytes } = await import('./parallel.js');

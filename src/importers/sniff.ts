@@ -4,6 +4,7 @@
  * their rows stands for many requests, so turning it into payloads would invent requests.
  */
 import { parseCsvRecord } from '../read/csv.js';
+import { containerOpening } from '../read/records.js';
 import { modeFromText, type InputMode } from './source.js';
 import type { Adapter, SourceRecord } from './types.js';
 
@@ -213,8 +214,8 @@ function firstJsonValue(text: string): { value: unknown; line: number } | undefi
   }
 }
 
-/** Members a CloudWatch Logs Insights export can have before `results` (scalars and flat objects). */
-const BEFORE_RESULTS = /^\{\s*(?:"[^"\\]*"\s*:\s*(?:"(?:[^"\\]|\\.)*"|[-\d.eE+]+|true|false|null|\{[^{}]*\})\s*,\s*)*"results"\s*:\s*\[/;
+/** Members a CloudWatch Logs Insights export can have before `results` (scalars and flat objects): as the reader streams it. */
+const BEFORE_RESULTS = containerOpening('results');
 
 /**
  * The whole rows at the start of an object the head cut short, when the object opens with a

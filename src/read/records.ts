@@ -37,6 +37,40 @@ export interface RecordInfo {
   locate(pointer: string, target: 'value' | 'key' | 'record'): Position;
 }
 
+/**
+ * A record's JSON text and where that text stands in its source: enough to make the record
+ * again (its pointer and positions) without reading the source a second time. validate
+ * keeps these for stdin records it may have to report at the end (docs/validate.md, "Memory").
+ */
+export interface RecordText {
+  text: string;
+  /** The record's own line (RecordInfo.line). */
+  recordLine: number;
+  /** Line and 1-based column where `text` starts, and its line's text before it. */
+  line: number;
+  column: number;
+  prefix: string;
+  pointer: string;
+}
+
+/** What a record read by this module is made of (undefined for a record made elsewhere). */
+export function recordText(r: RecordInfo): RecordText | undefined {
+  return r instanceof LineRecord || r instanceof ElementRecord || r instanceof DocumentRecord ? r.textAndPlace() : undefined;
+}
+
+/** A record made again from recordText's answer: the same value, pointer and positions. */
+export function recordFromText(t: RecordText, index: number): RecordInfo {
+  let locator: Locator | undefined;
+  return {
+    value: JSON.parse(t.text),
+    index,
+    line: t.recordLine,
+    pointer: t.pointer,
+    raw: t.text,
+    locate: (pointer, target) => (locator ??= new Locator(t.text, t.line, t.column, t.prefix)).locate(pointer, target),
+  };
+}
+
 export interface FaultInfo {
   fault: ReadFault;
   line: number;
@@ -173,8 +207,62 @@ export interface ReadOptions {
 /** Like readRecords, from a byte stream the caller opened (e.g. a gunzipped file); format undefined = sniff. */
 export async function readRecordStream(chunks: AsyncIterable<Buffer>, format: SourceFormat | undefined, sink: RecordSink, opts: ReadOptions = {}): Promise<ReadStats> {
   let stream: AsyncIterable<Buffer> = chunks;
-  if (!format) ({ format, stream } = await sniff(chunks[Symbol.asyncIterator]()));
+  if (opts.arrayMember !== undefined) {
+    // A container that opens the input is read row by row whatever its layout: compacted on one
+    // line (which the sniff calls JSONL, and a JSONL line is read whole, up to MAX_LINE_BYTES)
+    // or in a file named .jsonl. Lines after a one-line container are JSONL lines.
+    const peek = await peekContainer(chunks[Symbol.asyncIterator](), opts.arrayMember);
+    if (peek.container) return readObjectMember(peek.stream, opts.arrayMember, sink, { linesAfter: true });
+    stream = peek.stream;
+  }
+  if (!format) ({ format, stream } = await sniff(stream[Symbol.asyncIterator]()));
   return format === 'jsonl' ? readJsonl(stream, sink) : readJsonDocument(stream, sink, opts.arrayMember);
+}
+
+/**
+ * The start of an object whose `member` array comes after members that are scalars or flat
+ * objects only (a CloudWatch Logs Insights export: `{"results": [` or `{"status": …, "results": [`).
+ * One pattern for the reader and for `--from auto`'s look at a file's head.
+ */
+export function containerOpening(member: string): RegExp {
+  const key = JSON.stringify(member).replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  return new RegExp(`^\\{\\s*(?:"[^"\\\\]*"\\s*:\\s*(?:"(?:[^"\\\\]|\\\\.)*"|[-\\d.eE+]+|true|false|null|\\{[^{}]*\\})\\s*,\\s*)*${key}\\s*:\\s*\\[`);
+}
+
+/** How much of an input's text (from its first non-blank character) is looked at for containerOpening. */
+const CONTAINER_PEEK_CHARS = 64 * 1024;
+
+/** Whether the input opens with a container of `member` (containerOpening), and the whole input again. */
+async function peekContainer(it: AsyncIterator<Buffer>, member: string): Promise<{ container: boolean; stream: AsyncIterable<Buffer> }> {
+  const opening = containerOpening(member);
+  const head: Buffer[] = [];
+  let headBytes = 0;
+  let text = ''; // from the first non-blank character, at most CONTAINER_PEEK_CHARS
+  let container: boolean | undefined;
+  while (container === undefined) {
+    const n = await it.next();
+    if (!n.done) {
+      head.push(n.value);
+      headBytes += n.value.length;
+      if (text.length < CONTAINER_PEEK_CHARS) text += n.value.toString('utf8', 0, Math.min(n.value.length, CONTAINER_PEEK_CHARS * 4));
+      if (text.length > 0 && /^[\s\uFEFF]/.test(text)) text = text.replace(/^[\s\uFEFF]+/, '');
+    }
+    if (text.length === 0) {
+      // Blank so far: a flood of blank lines is no container (the sniff counts them as JSONL).
+      if (n.done || headBytes > MAX_LINE_BYTES) container = false;
+    } else if (text[0] !== '{') container = false;
+    else if (opening.test(text)) container = true;
+    else if (n.done || text.length >= CONTAINER_PEEK_CHARS) container = false;
+  }
+  async function* replay(): AsyncGenerator<Buffer> {
+    yield* head;
+    for (;;) {
+      const n = await it.next();
+      if (n.done) return;
+      yield n.value;
+    }
+  }
+  return { container, stream: replay() };
 }
 
 const ISSUE_TEXT: Record<LineIssue, [ReadFault, string]> = {
@@ -225,6 +313,9 @@ class LineRecord implements RecordInfo {
   locate(pointer: string, target: 'value' | 'key' | 'record'): Position {
     return (this.locator ??= new Locator(this.raw, this.line)).locate(pointer, target);
   }
+  textAndPlace(): RecordText {
+    return { text: this.raw, recordLine: this.line, line: this.line, column: 1, prefix: '', pointer: '' };
+  }
 }
 
 /**
@@ -233,8 +324,8 @@ class LineRecord implements RecordInfo {
  * files (readJsonl) and for the parts of a file the import hands to its worker threads,
  * so both read every line alike.
  */
-export function jsonlLineReader(sink: RecordSink): { handler: LineHandler<unknown>; records(): number; blankLines(): number } {
-  let records = 0;
+export function jsonlLineReader(sink: RecordSink, firstIndex = 0): { handler: LineHandler<unknown>; records(): number; blankLines(): number } {
+  let records = firstIndex;
   let blank = 0;
   const handle = (text: string, lineNo: number, parsed: unknown): void | typeof STOP | Promise<void | typeof STOP> => {
     if (parsed === BLANK) {
@@ -273,7 +364,7 @@ export function jsonlLineReader(sink: RecordSink): { handler: LineHandler<unknow
     line: handle,
     issue: (kind, lineNo) => sink.fault(lineIssueFault(kind, lineNo)),
   };
-  return { handler, records: () => records, blankLines: () => blank };
+  return { handler, records: () => records - firstIndex, blankLines: () => blank };
 }
 
 async function readJsonl(stream: AsyncIterable<Buffer>, sink: RecordSink): Promise<ReadStats> {
@@ -354,6 +445,9 @@ class ElementRecord implements RecordInfo {
   }
   locate(pointer: string, target: 'value' | 'key' | 'record'): Position {
     return (this.locator ??= elementLocator(this.raw, this.at)).locate(pointer, target);
+  }
+  textAndPlace(): RecordText {
+    return { text: this.raw, recordLine: this.line, line: this.at.line, column: this.at.column, prefix: this.at.prefix, pointer: this.pointer };
   }
 }
 
@@ -442,8 +536,10 @@ async function brokenFault(b: BrokenArray, arrayPointer = ''): Promise<FaultInfo
  * split one by one where they stand in the file (readJsonArray), and the scan goes on after it.
  * So memory holds one element and the rest of the object, never the array. An object without
  * that array is one record, read whole as any other document.
+ * With `linesAfter`, an object that ends on the line it started on is a JSONL line: the lines
+ * after it are JSONL (records, or more such objects up to MAX_LINE_BYTES, as any JSONL line).
  */
-async function readObjectMember(stream: AsyncIterable<Buffer>, member: string, sink: RecordSink): Promise<ReadStats> {
+async function readObjectMember(stream: AsyncIterable<Buffer>, member: string, sink: RecordSink, opts: { linesAfter?: boolean } = {}): Promise<ReadStats> {
   const it = stream[Symbol.asyncIterator]();
   const kept: Buffer[] = [];
   let keptBytes = 0;
@@ -478,6 +574,7 @@ async function readObjectMember(stream: AsyncIterable<Buffer>, member: string, s
   let records = 0;
   let pending: Buffer | undefined;
   let first = true;
+  let openLine = 0; // the line of the object's `{`
   /** The rest of the input from `from` on, read from the same iterator (not closed by the array's reader). */
   const onwards = (from: Buffer): AsyncIterable<Buffer> => ({
     [Symbol.asyncIterator]() {
@@ -553,11 +650,20 @@ async function readObjectMember(stream: AsyncIterable<Buffer>, member: string, s
             continue chunks;
           }
         }
-        if (depth === 0 && c === 0x7b) expectKey = true;
+        if (depth === 0 && c === 0x7b) {
+          expectKey = true;
+          openLine = line;
+        }
         if (depth === 1) afterColon = false;
         depth++;
       } else if (c === 0x7d || c === 0x5d) {
         depth--;
+        if (depth === 0 && found && opts.linesAfter && line === openLine) {
+          keep(buf.subarray(from, i + 1));
+          const closed = closeObject(line, { format: 'json', records, lines: line, blankLines: 0, bytes, stopped: false });
+          if (closed.stopped) return closed;
+          return linesAfterObject(onwards(buf.subarray(i + 1)), sink, line, col + 2, closed, () => bytes);
+        }
       } else if (depth === 1 && c !== 0x20 && c !== 0x0a && c !== 0x0d && c !== 0x09) afterColon = false;
       if (c === 0x0a) {
         line++;
@@ -576,19 +682,58 @@ async function readObjectMember(stream: AsyncIterable<Buffer>, member: string, s
   }
   if (!found) return readWholeDocument(replayKept(), sink);
   const lines = bytes === 0 ? 0 : line - (lastByte === 0x0a ? 1 : 0);
-  const base = { format: 'json' as const, records, lines, blankLines: 0, bytes, stopped: false };
-  if (twice) {
-    sink.fault({ fault: 'syntax', line: twice.line, column: twice.column, pointer: '', message: `key "${member}" appears twice in the document: only the first "${member}" array was read` });
+  return closeObject(lines, { format: 'json' as const, records, lines, blankLines: 0, bytes, stopped: false });
+
+  /** The checks of the object around the array, once it is read (`faultLine`: where to report a broken one). */
+  function closeObject(faultLine: number, base: ReadStats): ReadStats {
+    if (twice) {
+      const r = sink.fault({ fault: 'syntax', line: twice.line, column: twice.column, pointer: '', message: `key "${member}" appears twice in the document: only the first "${member}" array was read` });
+      return r === STOP ? { ...base, stopped: true } : base;
+    }
+    // The object around the array must be JSON too (a file cut after the array is not whole).
+    try {
+      JSON.parse(Buffer.concat(kept).toString('utf8'));
+    } catch {
+      // (JSON.parse's own message would give positions in the text without the array.)
+      const r = sink.fault({ fault: 'syntax', line: faultLine, column: 1, pointer: '', message: `the object around its "${member}" array is broken or cut short (its rows were read)` });
+      if (r === STOP) return { ...base, stopped: true };
+    }
     return base;
   }
-  // The object around the array must be JSON too (a file cut after the array is not whole).
-  try {
-    JSON.parse(Buffer.concat(kept).toString('utf8'));
-  } catch {
-    // (JSON.parse's own message would give positions in the text without the array.)
-    sink.fault({ fault: 'syntax', line: lines, column: 1, pointer: '', message: `the object around its "${member}" array is broken or cut short (its rows were read)` });
-  }
-  return base;
+}
+
+/**
+ * The input after a container object that ended on its own line (readObjectMember's
+ * linesAfter), read as JSONL: the rest of that line must be blank (anything on it is one
+ * fault), and the lines after it are records as in any JSONL file, counted on from the
+ * container's rows. `column` is where the rest of the line starts; `bytes` the bytes read in all.
+ */
+async function linesAfterObject(rest: AsyncIterable<Buffer>, sink: RecordSink, line: number, column: number, before: ReadStats, bytes: () => number): Promise<ReadStats> {
+  const reader = jsonlLineReader(sink, before.records);
+  let ownLine = true; // the first line handed on is the rest of the container's line
+  const handler: LineHandler<unknown> = {
+    prepare: reader.handler.prepare,
+    line(text, lineNo, prepared) {
+      if (!ownLine) return reader.handler.line(text, lineNo, prepared);
+      ownLine = false;
+      const at = text.search(/\S/);
+      if (at === -1) return;
+      return sink.fault({ fault: 'syntax', line: lineNo, column: column + at, pointer: '', message: 'unexpected content after the JSON value on its line', text: text.slice(at), textColumn: column + at });
+    },
+    issue(kind, lineNo, size) {
+      ownLine = false;
+      return reader.handler.issue(kind, lineNo, size);
+    },
+  };
+  const stats = await splitLines<unknown>(rest, handler, MAX_LINE_BYTES, { linesBefore: line - 1, fileStart: false });
+  return {
+    format: 'jsonl',
+    records: before.records + reader.records(),
+    lines: Math.max(line, stats.lines),
+    blankLines: reader.blankLines(),
+    bytes: bytes(),
+    stopped: stats.stopped,
+  };
 }
 
 async function readWholeDocument(stream: AsyncIterable<Buffer>, sink: RecordSink): Promise<ReadStats> {
@@ -638,15 +783,27 @@ async function readWholeDocument(stream: AsyncIterable<Buffer>, sink: RecordSink
       if (sink.fault(fault) === STOP) return { ...base, records: 0, lines, blankLines: 0, stopped: true };
     }
   }
-  let r = sink.record({
-    value,
-    index: 0,
-    line: locator.position(firstNonSpaceOffset(text)).line,
-    pointer: '',
-    locate: (p, target) => locator.locate(p, target),
-  });
+  let r = sink.record(new DocumentRecord(value, locator.position(firstNonSpaceOffset(text)).line, text, locator));
   if (r !== undefined && r !== STOP) r = await r;
   return { ...base, records: 1, lines, blankLines: 0, stopped: r === STOP };
+}
+
+/** The one record of a document read whole; its positions count from the document's start. */
+class DocumentRecord implements RecordInfo {
+  readonly index = 0;
+  readonly pointer = '';
+  constructor(
+    readonly value: unknown,
+    readonly line: number,
+    private readonly text: string,
+    private readonly locator: Locator,
+  ) {}
+  locate(pointer: string, target: 'value' | 'key' | 'record'): Position {
+    return this.locator.locate(pointer, target);
+  }
+  textAndPlace(): RecordText {
+    return { text: this.text, recordLine: this.line, line: 1, column: 1, prefix: '', pointer: '' };
+  }
 }
 
 function firstNonSpaceOffset(text: string): number {

@@ -261,7 +261,9 @@ export class DuplicateIndex {
       let firstOrdinal = 0;
       let firstFingerprint = 0;
       let firstLine = 0;
-      for (const [w, at] of runs.merged()) {
+      for (const m = runs.merge(); m.next(); ) {
+        const w = m.words;
+        const at = m.at;
         if (w[at] !== h1 || w[at + 1] !== h2) {
           h1 = w[at]!;
           h2 = w[at + 1]!;
@@ -282,7 +284,9 @@ export class DuplicateIndex {
       runs.close();
       this.runs = undefined;
       repeats.addRun(buf, n);
-      for (const [w, at] of repeats.merged()) {
+      for (const m = repeats.merge(); m.next(); ) {
+        const w = m.words;
+        const at = m.at;
         yield { ordinal: w[at]!, fileIndex: this.fileOf(w[at]!), firstFileIndex: this.fileOf(w[at + 1]!), firstLine: w[at + 2]! };
       }
     } finally {

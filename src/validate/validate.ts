@@ -12,10 +12,10 @@ import { RULES, type RuleInfo } from '../contract/rules.js';
 import type { Problem } from '../problem.js';
 import { STOP } from '../read/lines.js';
 import { loadLocator, locatorReady, type Position } from '../read/locate.js';
-import { SourceError, readRecordStream, sourceChunks, type FaultInfo, type ReadFault, type ReadStats, type RecordSink, type Source, type SourceFormat } from '../read/records.js';
+import { SourceError, readRecordStream, sourceChunks, type FaultInfo, type ReadFault, type ReadStats, type RecordInfo, type RecordSink, type Source, type SourceFormat } from '../read/records.js';
 import { DuplicateIndex, contentFingerprint, type DeferredRepeat } from './duplicates.js';
 import { DEFAULT_PROBLEMS_IN_MEMORY, ProblemList, ProblemStore } from './problem-store.js';
-import { TempFile } from './spill.js';
+import { RecordCopy } from './record-copy.js';
 
 export interface ValidateOptions {
   catalog: Catalog;
@@ -201,8 +201,8 @@ export async function validateSourcesStreamed(sources: readonly Source[], opts: 
   const dupes = new DuplicateIndex(checkDuplicates ? await expectedRecords(sources) : 0, {
     maxEntries: opts.duplicateIndexEntries ?? countFromEnv('OPSMETER_DUPLICATE_INDEX_ENTRIES'),
   });
-  /** Stdin cannot be read twice: a copy, for repeats found at the end (see reportLateRepeats). */
-  const stdinCopies = new Map<number, TempFile>();
+  /** Stdin cannot be read twice: its records from the spill on, for repeats found at the end (see reportLateRepeats). */
+  const stdinCopies = new Map<number, RecordCopy>();
   let bailed = false;
   let finished = false;
 
@@ -274,25 +274,34 @@ export async function validateSourcesStreamed(sources: readonly Source[], opts: 
     await loadLocator();
     while (!next.done && !bailed) {
       const fileIndex = next.value.fileIndex;
-      let ordinal = firstOrdinal[fileIndex]!;
-      const copy = stdinCopies.get(fileIndex);
       const source = sources[fileIndex]!;
-      await readSource(source, copy ? copy.chunks() : sourceChunks(source.path), files[fileIndex]!.format as SourceFormat, {
-        fault: () => undefined,
-        record: (r) => {
-          const o = ordinal++;
-          if (next.done || next.value.ordinal !== o) return undefined;
-          const repeat = next.value;
-          next = repeats.next();
-          const id = (r.value as { externalRequestId?: unknown } | null)?.externalRequestId;
-          // The file changed since it was read (its record is no longer the one indexed): skip it.
-          if (typeof id === 'string') {
-            const f = duplicateFinding(id, firstAt(repeat.firstFileIndex, repeat.firstLine, fileIndex));
-            if (report(fileIndex, o, f.rule, () => r.locate(f.pointer, f.target), r.pointer + f.pointer, f.message, f.hint, true) === STOP) return STOP;
-          }
-          return next.done || next.value.fileIndex !== fileIndex ? STOP : undefined;
-        },
-      });
+      /** Reports the repeat if record `o` is the next one; STOP once the file has no more. */
+      const onRecord = (r: RecordInfo, o: number): typeof STOP | undefined => {
+        const repeat = next.value as DeferredRepeat;
+        next = repeats.next();
+        const id = (r.value as { externalRequestId?: unknown } | null)?.externalRequestId;
+        // The file changed since it was read (its record is no longer the one indexed): skip it.
+        if (typeof id === 'string') {
+          const f = duplicateFinding(id, firstAt(repeat.firstFileIndex, repeat.firstLine, fileIndex));
+          if (report(fileIndex, o, f.rule, () => r.locate(f.pointer, f.target), r.pointer + f.pointer, f.message, f.hint, true) === STOP) return STOP;
+        }
+        return next.done || next.value.fileIndex !== fileIndex ? STOP : undefined;
+      };
+      const copy = stdinCopies.get(fileIndex);
+      if (copy) {
+        for (const c of copy.records()) {
+          if (next.value.ordinal === c.ordinal && onRecord(c.record(c.ordinal - firstOrdinal[fileIndex]!), c.ordinal) === STOP) break;
+        }
+      } else {
+        let ordinal = firstOrdinal[fileIndex]!;
+        await readSource(source, sourceChunks(source.path), files[fileIndex]!.format as SourceFormat, {
+          fault: () => undefined,
+          record: (r) => {
+            const o = ordinal++;
+            return next.done || next.value.ordinal !== o ? undefined : onRecord(r, o);
+          },
+        });
+      }
       // Repeats the second reading did not reach (the file got shorter) are skipped.
       while (!next.done && next.value.fileIndex === fileIndex) next = repeats.next();
     }
@@ -311,13 +320,8 @@ export async function validateSourcesStreamed(sources: readonly Source[], opts: 
       const onFault = (f: FaultInfo) =>
         report(fileIndex, between(), FAULT_RULE[f.fault], () => ({ line: f.line, column: f.column, text: f.text, textColumn: f.textColumn }), f.pointer, f.message);
 
-      let chunks = sourceChunks(source.path);
-      if (source.path === '-' && checkDuplicates) {
-        const copy = new TempFile('stdin');
-        stdinCopies.set(fileIndex, copy);
-        chunks = copy.tee(chunks);
-      }
-      const stats = await readSource(source, chunks, source.format, {
+      const fromStdin = source.path === '-';
+      const stats = await readSource(source, sourceChunks(source.path), source.format, {
         fault: onFault,
         record: (r) => {
           const ordinal = counts.records++;
@@ -327,6 +331,12 @@ export async function validateSourcesStreamed(sources: readonly Source[], opts: 
             // A fingerprint of the parsed fields, not the raw text: the same payload formatted
             // differently (a .json file and a JSONL line, other key order) is the same content.
             const content = contentFingerprint(r.value);
+            // Only records indexed after the spill can be repeats found at the end.
+            if (fromStdin && dupes.spilled) {
+              let copy = stdinCopies.get(fileIndex);
+              if (copy === undefined) stdinCopies.set(fileIndex, (copy = new RecordCopy()));
+              copy.add(ordinal, r);
+            }
             const first = dupes.add(id, content, fileIndex, r.line, ordinal);
             if (first && !first.sameContent) findings.push(duplicateFinding(id, firstAt(first.fileIndex, first.line, fileIndex)));
           }

@@ -54,6 +54,12 @@ describe('ids and hashing', () => {
     expect(externalRequestId('litellm', 'req-1')).toBe('ext_' + hex.slice(0, 24));
     expect(externalRequestId('openrouter', 'req-1')).not.toBe(externalRequestId('litellm', 'req-1'));
   });
+  it('keys externalRequestId by the salt under --hash-user-ids (HMAC-SHA256), so a guessed source id cannot be confirmed', () => {
+    const keyed = createHmac('sha256', 'salt').update('anthropic-batch:alice@example.com').digest('hex');
+    expect(externalRequestId('anthropic-batch', 'alice@example.com', 'salt')).toBe('ext_' + keyed.slice(0, 24));
+    expect(externalRequestId('anthropic-batch', 'alice@example.com', 'salt')).not.toBe(externalRequestId('anthropic-batch', 'alice@example.com'));
+    expect(externalRequestId('anthropic-batch', 'alice@example.com', 'pepper')).not.toBe(externalRequestId('anthropic-batch', 'alice@example.com', 'salt'));
+  });
   it('hashes user ids with HMAC-SHA256', () => {
     expect(hashUserId('salt', 'alice@example.com')).toBe('u_' + createHmac('sha256', 'salt').update('alice@example.com').digest('hex'));
   });

@@ -100,12 +100,12 @@ interface Outcome {
   threadsStarted: number;
 }
 
-async function run(name: string, workers: string | undefined, files: string[], extra: string[] = []): Promise<Outcome> {
+async function run(name: string, workers: string | undefined, files: string[], extra: string[] = [], from = ['--from', 'openai-batch']): Promise<Outcome> {
   const tag = `run-${name}-output`; // in the file names, masked in stderr
   const out = join(dir, `${tag}.payloads.jsonl`);
   const rejects = join(dir, `${tag}.rejects.jsonl`);
   const summary = join(dir, `${tag}.summary.json`);
-  const r = await runCli(['import', ...files, '--from', 'openai-batch', '-o', out, '--rejects', rejects, '--summary-json', summary, ...extra], {
+  const r = await runCli(['import', ...files, ...from, '-o', out, '--rejects', rejects, '--summary-json', summary, ...extra], {
     env: { OPSMETER_IMPORT_WORKERS: workers, NODE_DEBUG: 'worker' },
     timeoutMs: 120_000,
   });
@@ -116,10 +116,9 @@ async function run(name: string, workers: string | undefined, files: string[], e
     rejects: readFileSync(rejects),
     summary: readFileSync(summary),
     stdout: r.stdout.replaceAll(tag, 'TAG'),
-    // The import's own lines (Node's worker trace comes before them), with the run's file
-    // names and the import's time (shown for rows priced at it) masked.
-    stderr: lines
-      .slice(lines.findIndex((l) => l.startsWith('opsmeter import:')))
+    // The import's own lines (Node's worker trace comes before the summary, and after --from
+    // auto's notice), with the run's file names and the import's time (shown for rows priced at it) masked.
+    stderr: [...lines.filter((l) => l.startsWith('opsmeter import: --from auto')), ...lines.slice(lines.findIndex((l) => /^opsmeter import: (format |\d+ formats)/.test(l)))]
       .filter((l) => !l.startsWith('WORKER '))
       .join('\n')
       .replaceAll(tag, 'TAG')
@@ -219,6 +218,77 @@ describe('import in worker threads', () => {
     // Once failed, the pool refuses more work at once rather than waiting on a dead thread.
     await expect(pool.convert({ ...job, bytes: new ArrayBuffer(8) })).rejects.toThrow(/worker thread failed/);
     await pool.close();
+  });
+
+  describe('in a run of several formats (--from auto), where a copy is also told by the provider request id another format wrote', () => {
+    // Batch lines with no batch_req id or request_id are known by their chatcmpl- id, which an
+    // app's log of the same requests (openai-log) also holds: every 4th such line is in the log,
+    // every 3rd of those with one output token more, and some with no usage at all.
+    const LINES = 6_000;
+    const chatId = (i: number) => `chatcmpl-${i.toString(36).padStart(10, '0')}`;
+    const body = (i: number, delta = 0) => ({
+      id: chatId(i),
+      object: 'chat.completion',
+      created: 1757683200 + i * 37,
+      model: 'gpt-4o-mini-2024-07-18',
+      choices: [{ index: 0, message: { role: 'assistant', content: `Answer ${i}` }, finish_reason: 'stop' }],
+      ...(i % 10 === 4 ? {} : { usage: { prompt_tokens: 20 + (i % 300), completion_tokens: 5 + (i % 60) + delta, total_tokens: 25 + (i % 300) + (i % 60) + delta } }),
+    });
+    let batchFile: string;
+    let logFile: string;
+    let inLog = 0;
+    let conflicts = 0;
+    beforeAll(() => {
+      const batch: string[] = [];
+      const log: string[] = [];
+      for (let i = 0; i < LINES; i++) {
+        const known = i % 2 === 0; // known by its chatcmpl- id alone
+        batch.push(JSON.stringify({ ...(known ? {} : { id: `batch_req_${i.toString(16).padStart(12, '0')}` }), custom_id: `request-${i}`, response: { status_code: 200, body: body(i) }, error: null }));
+        if (i % 97 === 5) batch.push(batch.at(-1)!); // a copy within the file
+        if (i % 389 === 7) batch.push('{"custom_id": ');
+        if (known && i % 4 === 0) {
+          const delta = i % 12 === 0 && i % 10 !== 4 ? 1 : 0;
+          log.push(JSON.stringify(body(i, delta)));
+          inLog++;
+          if (delta) conflicts++;
+        }
+      }
+      batchFile = join(dir, 'mixed_batch_output.jsonl');
+      writeFileSync(batchFile, batch.join('\n') + '\n');
+      logFile = join(dir, 'mixed_app_log.jsonl');
+      writeFileSync(logFile, log.join('\n') + '\n');
+    });
+
+    it.each([
+      ['the log first: the batch rows in the threads are the copies', () => [logFile, batchFile]],
+      ['the batch first: the log rows on the main thread are the copies of rows the threads wrote', () => [batchFile, logFile]],
+    ])('%s; the same bytes with threads and without', async (_, files) => {
+      const off = await run('mixed-off', 'off', files(), [], []);
+      const two = await run('mixed-two', '2', files(), [], []);
+      expect(off.threadsStarted).toBe(0);
+      expect(two.threadsStarted).toBe(2);
+      expectSame(off, two);
+      const s = JSON.parse(off.summary.toString()) as Record<string, any>;
+      expect(s.format).toBe('mixed');
+      expect(s.formats.map((f: { format: string }) => f.format)).toEqual(files()[0] === logFile ? ['openai-log', 'openai-batch'] : ['openai-batch', 'openai-log']);
+      expect(inLog).toBeGreaterThan(700);
+      // The copies within the batch file, and each request both logs hold, counted once.
+      expect(s.skipped.byReason.duplicate_copy).toBe(Math.ceil(LINES / 97) + inLog);
+      expect(s.notes).toContain(
+        `${inLog.toLocaleString('en-US')} records repeat a provider request id another format of this run already imported (the same request in two logs): skipped as duplicate_copy — ⚠ ${conflicts} of them with other token counts than the copy kept (the first read)`,
+      );
+      expect(s.read).toBe(s.complete + s.partial.total + s.skipped.total + s.rejected.total);
+      expect(s.rejected.total).toBe(Math.ceil(LINES / 389));
+      expect(off.code).toBe(1);
+    }, 60_000);
+
+    it.runIf(availableParallelism() >= 2)('uses threads by itself for a large batch file among files of other formats, with the same bytes as without', async () => {
+      const auto = await run('mixed-auto-big', undefined, [big, logFile], [], []);
+      const off = await run('mixed-off-big', 'off', [big, logFile], [], []);
+      expect(auto.threadsStarted).toBe(2);
+      expect(JSON.parse(auto.summary.toString()).format).toBe('mixed');
+      expectSame(off, auto);
+    }, 60_000);
   });
 
   it('refuses a setting it does not know', async () => {

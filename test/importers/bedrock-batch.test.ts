@@ -1,6 +1,7 @@
 /**
  * Bedrock batch inference output (`<job id>/<input>.jsonl.out`) through the built CLI: the AWS
- * docs' own example (a Titan line and an error line), a real Claude line, and the job manifest.
+ * docs' own example (a Titan line and an error line), a real Claude line, the job manifest, and
+ * Converse / Meta Llama lines wrapped around recorded Bedrock responses (fixtures/import/SOURCES.md).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -13,7 +14,10 @@ const DOCS = `${DIR}/aws-docs/input.jsonl.out`;
 const CLAUDE = `${DIR}/claude/meta_Appliances_0.jsonl.out`;
 const MANIFEST = `${DIR}/aws-docs/manifest.json.out`;
 const CONVERSE = `${DIR}/converse/nova-lite-converse.jsonl.out`;
-const LLAMA = `${DIR}/llama/llama3-70b.jsonl.out`;
+const CACHE = `${DIR}/converse/claude-sonnet-4-5-cache.jsonl.out`;
+const NOVA_CACHE = `${DIR}/converse/nova-lite-cache-write.jsonl.out`;
+const LLAMA = `${DIR}/llama/llama3-1-70b.jsonl.out`;
+const LLAMA_DOCS = `${DIR}/llama/aws-distillation-example.jsonl.out`;
 
 let tmp: string;
 beforeAll(() => {
@@ -84,12 +88,107 @@ describe('bedrock: batch inference output', () => {
     expect(auto.stdout).toBe(r.stdout);
   });
 
-  it('a Meta Llama line (AWS test data, not a recorded call): prompt_token_count / generation_token_count, stop_reason', async () => {
-    const r = await importIt([LLAMA, '--from', 'bedrock', '--model', 'meta.llama3-70b-instruct-v1:0', '--batch-id', 'job0002llama']);
+  it('Converse lines with cache counts (recorded Claude Sonnet 4.5 calls): cache writes and reads are added to the input, Bedrock\'s own totalTokens agrees', async () => {
+    const args = [CACHE, '--from', 'bedrock', '--model', 'us.anthropic.claude-sonnet-4-5-20250929-v1:0', '--batch-id', 'job0003cache'];
+    const r = await importIt(args);
     expect(r.code).toBe(0);
-    expect(r.summary).toMatchObject({ read: 1, complete: 1, tokens: { inputTokens: 2095, outputTokens: 503 } });
-    expect(r.payloads[0]).toMatchObject({ model: 'meta.llama3-70b-instruct-v1:0', inputTokens: 2095, outputTokens: 503, totalTokens: 2598, metadata: { recordId: 'LLAMA000001', batch: true, stopReason: 'stop' } });
-    expect(r.payloads[0].latencyMs).toBeUndefined();
+    expect(r.summary).toMatchObject({
+      read: 3,
+      complete: 3,
+      partial: { total: 0 },
+      skipped: { total: 0 },
+      rejected: { total: 0 },
+      invariantHolds: true,
+      tokens: { inputTokens: 4165, outputTokens: 15, cachedInputTokens: 2826, cacheWriteTokens: 1322 },
+    });
+    const model = 'anthropic.claude-sonnet-4-5-20250929-v1:0'; // the `us.` inference-profile prefix is kept as loggedModel
+    const common = { provider: 'aws-bedrock', model, status: 'success', outputTokens: 5 };
+    const [write, read, read2] = r.payloads;
+    // inputTokens 2 (uncached) + cacheWriteInputTokens 1322; the body's totalTokens is 1329
+    expect(write).toMatchObject({ ...common, inputTokens: 1324, totalTokens: 1329, latencyMs: 2023 });
+    expect(write.metadata).toEqual({
+      source: 'bedrock',
+      recordId: 'CACHE000001',
+      batchId: 'job0003cache',
+      batch: true,
+      stopReason: 'end_turn',
+      cachedInputTokens: 0,
+      cacheWriteTokens: 1322,
+      loggedModel: 'us.anthropic.claude-sonnet-4-5-20250929-v1:0',
+    });
+    // the same prompt again: read from the cache (the twin cacheReadInputTokenCount is not added twice)
+    expect(read).toMatchObject({ ...common, inputTokens: 1324, totalTokens: 1329, latencyMs: 1990 });
+    expect(read.metadata).toMatchObject({ recordId: 'CACHE000002', cachedInputTokens: 1322, cacheWriteTokens: 0 });
+    expect(read2).toMatchObject({ ...common, inputTokens: 1517, totalTokens: 1522, latencyMs: 2014 });
+    expect(read2.metadata).toMatchObject({ recordId: 'CACHE000003', cachedInputTokens: 1504, cacheWriteTokens: 0 });
+    for (const p of r.payloads) expect(p.metadata.partialReason).toBeUndefined();
+    expect(new Set(r.payloads.map((p) => p.externalRequestId)).size).toBe(3);
+    const v = await runCli(['validate', '-', '--format', 'json'], { input: r.stdout });
+    expect(v.code).toBe(0);
+    const auto = await runCli(['import', ...args.filter((a, i) => a !== '--from' && args[i - 1] !== '--from')]);
+    expect(auto.stderr).toContain('--from auto chose bedrock');
+    expect(auto.stdout).toBe(r.stdout);
+  });
+
+  it('a Nova Lite Converse line with a cache write (a recorded call): the same reading as Claude\'s', async () => {
+    const r = await importIt([NOVA_CACHE, '--from', 'bedrock', '--model', 'us.amazon.nova-lite-v1:0', '--batch-id', 'job0005nova']);
+    expect(r.code).toBe(0);
+    expect(r.summary).toMatchObject({ read: 1, complete: 1, invariantHolds: true, tokens: { inputTokens: 1308, outputTokens: 2, cachedInputTokens: 0, cacheWriteTokens: 1298 } });
+    // inputTokens 10 (uncached) + 1298 written; Bedrock's totalTokens is 1310
+    expect(r.payloads).toEqual([
+      {
+        externalRequestId: expect.stringMatching(/^ext_[0-9a-f]{24}$/),
+        provider: 'aws-bedrock',
+        model: 'us.amazon.nova-lite-v1:0', // the catalog lists the inference profile itself
+        inputTokens: 1308,
+        outputTokens: 2,
+        totalTokens: 1310,
+        latencyMs: 797,
+        status: 'success',
+        dataMode: 'real',
+        environment: 'prod',
+        metadata: {
+          source: 'bedrock',
+          recordId: 'NOVACACHE01',
+          batchId: 'job0005nova',
+          batch: true,
+          stopReason: 'end_turn',
+          cachedInputTokens: 0,
+          cacheWriteTokens: 1298,
+        },
+      },
+    ]);
+    const v = await runCli(['validate', '-', '--format', 'json'], { input: r.stdout });
+    expect(v.code).toBe(0);
+  });
+
+  it('Meta Llama lines (recorded Llama 3.1 70B calls, and the AWS distillation guide\'s record): prompt_token_count / generation_token_count, stop_reason', async () => {
+    const args = [LLAMA_DOCS, LLAMA, '--from', 'bedrock', '--model', 'meta.llama3-1-70b-instruct-v1:0', '--batch-id', 'job0004llama'];
+    const r = await importIt(args);
+    expect(r.code).toBe(0);
+    expect(r.summary).toMatchObject({
+      read: 3,
+      complete: 3,
+      partial: { total: 0 },
+      skipped: { total: 0 },
+      rejected: { total: 0 },
+      invariantHolds: true,
+      tokens: { inputTokens: 25, outputTokens: 32, cachedInputTokens: 0, cacheWriteTokens: 0 },
+    });
+    const common = { provider: 'aws-bedrock', model: 'meta.llama3-1-70b-instruct-v1:0', status: 'success' };
+    const [docs, a, b] = r.payloads;
+    expect(docs).toMatchObject({ ...common, inputTokens: 15, outputTokens: 12, totalTokens: 27 });
+    expect(docs.metadata).toEqual({ source: 'bedrock', recordId: 'SUDAN000001', batchId: 'job0004llama', batch: true, stopReason: 'stop' });
+    // cut off at max_gen_len 10: still a complete, billed call; the stop reason says why it ended
+    expect(a).toMatchObject({ ...common, inputTokens: 5, outputTokens: 10, totalTokens: 15 });
+    expect(a.metadata).toEqual({ source: 'bedrock', recordId: 'LLAMA310001', batchId: 'job0004llama', batch: true, stopReason: 'length' });
+    expect(b).toMatchObject({ ...common, inputTokens: 5, outputTokens: 10, totalTokens: 15, metadata: { recordId: 'LLAMA310002', stopReason: 'length' } });
+    for (const p of r.payloads) expect(p.latencyMs).toBeUndefined(); // InvokeModel bodies carry no latency
+    const v = await runCli(['validate', '-', '--format', 'json'], { input: r.stdout });
+    expect(v.code).toBe(0);
+    const auto = await runCli(['import', ...args.filter((a, i) => a !== '--from' && args[i - 1] !== '--from')]);
+    expect(auto.stderr).toContain('--from auto chose bedrock');
+    expect(auto.stdout).toBe(r.stdout);
   });
 
   it('--model names the job\'s model for every line; --batch-id scopes recordIds without a global id', async () => {
@@ -110,7 +209,7 @@ describe('bedrock: batch inference output', () => {
     const auto = await runCli(['import', DIR]);
     expect(auto.stderr).toContain('--from auto chose bedrock');
     expect(auto.stdout).toBe(named.stdout);
-    expect(lines(named.stdout)).toHaveLength(5);
+    expect(lines(named.stdout)).toHaveLength(11);
     const manifest = await runCli(['import', MANIFEST]);
     expect(manifest.code).toBe(2);
     expect(manifest.stderr).toMatch(/batch inference job manifest/);

@@ -103,24 +103,38 @@ describe('bedrock: CloudWatch Logs Insights export', () => {
   // @message they reach tens of MB): read row by row, never whole.
   const ROWS = 10_000;
   const BAD = 5_000; // this row's @message is a plain-text log line
-  const bigExport = (path: string, cut?: number) => {
+  /**
+   * An export of `rows` rows built from the fixture's first record (each with its own id and a
+   * 6,000-character note): pretty-printed, a row a line, or compacted on one line as
+   * `jq -c` or a compacting export writes it. Returns where each row starts (the text is ASCII).
+   */
+  const bigExport = (path: string, cut?: number, opts: { rows?: number; compact?: boolean } = {}) => {
+    const rows = opts.rows ?? ROWS;
     const row = JSON.parse(readFileSync(EXPORT, 'utf8')).results[0] as { field: string; value: string }[];
     const record = JSON.parse(row.find((c) => c.field === '@message')!.value) as Record<string, unknown>;
     const fd = openSync(path, 'w');
-    let text = '{\n  "results": [\n';
+    const [open, sep, close] = opts.compact ? ['{"results":[', ',', '],'] : ['{\n  "results": [\n    ', ',\n    ', '\n  ],\n  '];
+    let text = open;
+    let written = 0;
+    const starts: number[] = [];
     const pad = 'x'.repeat(6000);
-    for (let i = 0; i < ROWS; i++) {
+    for (let i = 0; i < rows; i++) {
       const message = i === BAD ? 'START RequestId: 1234 Version: $LATEST' : JSON.stringify({ ...record, requestId: `7d1f${String(i).padStart(4, '0')}-0000-4000-8000-000000000000`, requestMetadata: { note: pad } });
-      text += `${i === 0 ? '' : ',\n'}    ${JSON.stringify([{ field: '@timestamp', value: '2025-09-12 15:00:12.000' }, { field: '@message', value: message }])}`;
+      if (i > 0) text += sep;
+      starts.push(written + text.length);
+      text += JSON.stringify([{ field: '@timestamp', value: '2025-09-12 15:00:12.000' }, { field: '@message', value: message }]);
       if (text.length > 1 << 20) {
         writeSync(fd, text);
+        written += text.length;
         text = '';
       }
     }
-    text += '\n  ],\n  "statistics": {"recordsMatched": 10000.0, "recordsScanned": 10000.0, "bytesScanned": 71000000.0},\n  "status": "Complete"\n}\n';
+    const statistics = `{"recordsMatched": ${rows}.0, "recordsScanned": ${rows}.0, "bytesScanned": 71000000.0}`;
+    text += opts.compact ? `${close}"statistics":${statistics},"status":"Complete"}\n` : `${close}"statistics": ${statistics},\n  "status": "Complete"\n}\n`;
     writeSync(fd, text);
     closeSync(fd);
     if (cut !== undefined) writeFileSync(path, readFileSync(path).subarray(0, cut));
+    return starts;
   };
 
   it('a 70 MB export is read row by row in flat memory (a 32 MB heap, peak RSS under 120 MB): exact counts and tokens, a bad row rejected at its line, --from auto recognises it', async () => {
@@ -159,6 +173,58 @@ describe('bedrock: CloudWatch Logs Insights export', () => {
     expect(s.read).toBe(s.complete + s.rejected.total);
     expect(r.rejects[0].line).toBe(s.complete + 3);
     expect(r.rejects[0].reason).toMatch(/not valid JSON|not closed|unterminated/);
+    rmSync(path);
+  });
+
+  // Compacted on one line, an export is one JSONL line to the sniff; it is read row by row all
+  // the same (a JSONL line is read whole, and is at most 10 MB).
+  const COMPACT_ROWS = 2_000; // ~14 MB: over the 10 MB a JSONL line may hold
+
+  it('a compacted one-line export, under or over 10 MB and named .json or .jsonl, is read row by row in a 32 MB heap: exact counts and tokens; --from auto agrees', async () => {
+    const rss = join(tmp, 'compact-rss.json');
+    const env = { NODE_OPTIONS: `--max-old-space-size=32 --require ${join(ROOT, 'bench', 'rss-probe.cjs')}`, OPSMETER_RSS_FILE: rss };
+    for (const rows of [600, COMPACT_ROWS]) {
+      const outputs: string[] = [];
+      for (const [name, from] of [['compact.json', ['--from', 'bedrock']], ['compact.jsonl', ['--from', 'bedrock']], ['compact.jsonl', []]] as const) {
+        const path = join(tmp, name);
+        bigExport(path, undefined, { rows, compact: true });
+        expect(readFileSync(path, 'utf8').indexOf('\n')).toBe(readFileSync(path).length - 1); // one line
+        const summaryFile = join(tmp, 'compact-summary.json');
+        const r = await runCli(['import', path, ...from, '--summary-json', summaryFile], { env, timeoutMs: 120_000 });
+        expect(r.code, r.stderr).toBe(0);
+        if (from.length === 0) expect(r.stderr).toContain('--from auto chose bedrock');
+        const s = JSON.parse(readFileSync(summaryFile, 'utf8'));
+        expect([s.read, s.complete, s.partial.total, s.skipped.total, s.rejected.total]).toEqual([rows, rows, 0, 0, 0]);
+        expect(s.tokens).toMatchObject({ inputTokens: 608 * rows, outputTokens: 41 * rows });
+        expect(s.files).toEqual([expect.objectContaining({ rows, rejected: 0, blankLines: 0 })]);
+        expect(JSON.parse(readFileSync(rss, 'utf8')).maxRssKb / 1024).toBeLessThan(120);
+        outputs.push(r.stdout);
+        rmSync(path);
+      }
+      expect(outputs[0]!.split('\n').filter(Boolean)).toHaveLength(rows);
+      expect(outputs[1]).toBe(outputs[0]);
+      expect(outputs[2]).toBe(outputs[0]);
+    }
+  }, 240_000);
+
+  it('a compacted one-line export cut short: every whole row before the cut is read, the cut is one reject at line 1 with its column', async () => {
+    const path = join(tmp, 'compact-cut.json');
+    const starts = bigExport(path, undefined, { rows: COMPACT_ROWS, compact: true });
+    const cutRow = 1_500;
+    writeFileSync(path, readFileSync(path).subarray(0, starts[cutRow]! + 3_000));
+    for (const from of [['--from', 'bedrock'], []]) {
+      const r = await importIt([path, ...from]);
+      if (from.length === 0) expect(r.stderr).toContain('--from auto chose bedrock');
+      expect(r.code).toBe(1);
+      const s = r.summary;
+      expect([s.read, s.complete, s.partial.total, s.skipped.total, s.rejected.total]).toEqual([cutRow + 1, cutRow, 0, 0, 1]);
+      expect(r.payloads).toHaveLength(cutRow);
+      expect(r.payloads.at(-1).externalRequestId).toBeDefined();
+      expect(r.rejects).toHaveLength(1);
+      expect(r.rejects[0]).toMatchObject({ line: 1, reason: expect.stringMatching(/^not valid JSON: .*\(column \d+\)$/) });
+      // The column is in the cut row, not before it.
+      expect(Number(/\(column (\d+)\)/.exec(r.rejects[0].reason)![1])).toBeGreaterThan(starts[cutRow]!);
+    }
     rmSync(path);
   });
 

@@ -62,6 +62,40 @@ describe('--from auto', () => {
     expect(r.stderr).toContain('read 0 = complete 0 + partial 0 + skipped 0 + rejected 0 ✔');
   });
 
+  test('a header-only export among files of other formats is named as a single-format run names it: stderr, summary, files[]', async () => {
+    // The OpenRouter activity export's real header (with its BOM), no rows.
+    const header = readFileSync(join(FIXTURES, 'import', 'openrouter', 'openrouter_activity_2026-06-28.csv'), 'utf8').split('\n')[0]!;
+    const p = file('openrouter-empty.csv', header + '\n');
+    const messages = join('fixtures', 'import', 'anthropic-log', 'messages.jsonl');
+    const summaryFile = join(tmp, 'header-only-mixed.json');
+    const r = await runCli(['import', messages, p, '--summary-json', summaryFile]);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain(
+      `--from auto found 2 formats: anthropic-log (1 file), openrouter (1 file); each file is read as its own format; ${p} has only a header row, no rows to import\n`,
+    );
+    expect(r.stderr).toContain('    openrouter: 1 file, 0 rows: complete 0 · partial 0 · skipped 0 · rejected 0');
+    expect(r.stderr).toContain(`      ${p}: only a header row, no rows to import\n`);
+    expect(r.stderr).toContain(`      ${messages}\n`);
+    expect(r.stderr).toContain('read 2 = complete 1 + partial 1 + skipped 0 + rejected 0 ✔');
+    const s = JSON.parse(readFileSync(summaryFile, 'utf8'));
+    expect(s.format).toBe('mixed');
+    expect(s.files).toEqual([
+      { file: messages, format: 'anthropic-log', mode: 'json', gzip: false, rows: 2, rejected: 0, blankLines: 0 },
+      { file: p, format: 'openrouter', mode: 'csv', gzip: false, rows: 0, rejected: 0, blankLines: 0, headerOnly: true },
+    ]);
+
+    // The same file alone, and with --from named: the same words, the same files[] entry.
+    const alone = await runCli(['import', p, '--summary-json', summaryFile]);
+    expect(alone.code).toBe(0);
+    expect(alone.stderr).toContain('--from auto chose openrouter');
+    expect(alone.stderr).toContain('it has only a header row, no rows to import');
+    expect(JSON.parse(readFileSync(summaryFile, 'utf8')).files).toEqual([s.files[1]]);
+    const named = await runCli(['import', p, '--from', 'openrouter', '--summary-json', summaryFile]);
+    expect(named.code).toBe(0);
+    expect(named.stderr).toContain(`  ${p}: only a header row, no rows to import\n`);
+    expect(JSON.parse(readFileSync(summaryFile, 'utf8')).files).toEqual([s.files[1]]);
+  });
+
   test('a CloudWatch Logs Insights export is named', async () => {
     const p = file('insights.json', JSON.stringify({ results: [[{ field: '@timestamp', value: '2025-09-12 14:03:07.000' }, { field: '@message', value: '{}' }]], statistics: { recordsMatched: 1, recordsScanned: 10, bytesScanned: 100 }, status: 'Complete' }) + '\n');
     const r = await runCli(['import', p]);

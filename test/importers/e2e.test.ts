@@ -60,12 +60,12 @@ const CASES: Case[] = [
   {
     format: 'bedrock',
     paths: [P('bedrock')],
-    // invocation logs (11 + 3), batch output (4 + 1 request_failed); the Logs Insights export
+    // invocation logs (11 + 3), batch output (10 + 1 request_failed); the Logs Insights export
     // holds copies of 4 invocation records: skipped as duplicate_copy
-    complete: 15,
+    complete: 21,
     partial: { request_failed: 2, not_measured: 1, usage_missing: 1 },
     skipped: { duplicate_copy: 4 },
-    secrets: ['checkout kept timing out', 'assumed-role', '111122223333', 'reply-drafts', 'Pager hums', 's3://', 'Roses are red', 'HANSGO', 'hello how are you', 'hello world'],
+    secrets: ['checkout kept timing out', 'assumed-role', '111122223333', 'reply-drafts', 'Pager hums', 's3://', 'Roses are red', 'HANSGO', 'hello how are you', 'hello world', 'Say this is a test', 'test subject', 'Khartoum', 'SINGLE NUMBER'],
   },
 ];
 
