@@ -334,8 +334,10 @@ export async function runImport(opts: ImportOptions): Promise<ImportTally> {
    * result: the duplicate-id check, the tally, the payload and reject lines. Payload lines
    * are written as the bytes the worker encoded, cut only around the rare repeated id.
    */
-  const applyBatch = async (job: BatchJob, result: BatchResult, file: { source: Source; fileIndex: number; hadRecord: boolean; blankLines: number }) => {
+  const applyBatch = async (job: BatchJob, result: BatchResult, file: { source: Source; fileIndex: number; hadRecord: boolean; blankLines: number; size?: number }) => {
     const { rows, strings } = result;
+    // A file's first batch tells how many ids the whole file will hold, about: room for them at once.
+    if (job.linesBefore === 0 && file.size !== undefined && job.length > 0) written.reserve(written.count + Math.ceil((result.count * file.size) / job.length));
     const payloads = Buffer.from(result.payloads, 0, result.payloadBytes);
     const str = (i: number) => (i < 0 ? undefined : strings[i]!);
     // The file's first record refuses an aggregate export, after the rows before it (as below).
@@ -486,7 +488,7 @@ export async function runImport(opts: ImportOptions): Promise<ImportTally> {
           if (parallel && (large || ahead?.reachedMinimum)) {
             const { WorkerPool, convertInPool, fileBytes } = await import('./parallel.js');
             pool ??= new WorkerPool(batchSetup(opts), parallel.threads);
-            const file = { source, fileIndex, hadRecord: false, blankLines: 0 };
+            const file = { source, fileIndex, hadRecord: false, blankLines: 0, size: info?.size };
             const apply = (item: LongLine | { job: BatchJob; result: BatchResult }) =>
               'longLine' in item ? longLine(source.name, item.longLine) : applyBatch(item.job, item.result, file);
             if (ahead) linesRead = await convertInPool(pool, withoutBom(ahead.chunks), source.name, apply);

@@ -209,9 +209,21 @@ export class DuplicateIndex {
     if (this.entries.length < this.maxEntries * ENTRY) this.entries = new Uint32Array(this.maxEntries * ENTRY);
   }
 
-  /** Doubles the table (and the entry array), re-placing entries in arrival order. */
-  private grow(): void {
-    const bits = ++this.indexBits;
+  /**
+   * Makes room for `expected` ids in all (a hint, as the constructor's): one re-placing of the
+   * entries now instead of a doubling after another as they arrive.
+   */
+  reserve(expected: number): void {
+    if (this.runs !== undefined) return;
+    const want = Math.min(expected, this.maxEntries);
+    let bits = this.indexBits;
+    while ((1 << bits) * MAX_LOAD < want) bits++;
+    if (bits > this.indexBits) this.grow(bits);
+  }
+
+  /** Grows the table (and the entry array) to 2^bits slots, re-placing entries in arrival order. */
+  private grow(bits = this.indexBits + 1): void {
+    this.indexBits = bits;
     this.capacity = 1 << bits;
     const mask = this.capacity - 1;
     const s = new Uint32Array(this.capacity);
