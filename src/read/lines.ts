@@ -77,6 +77,8 @@ export interface SplitFrom {
   linesBefore: number;
   /** The bytes start the file (a byte order mark is looked for), or follow a line end inside it. */
   fileStart: boolean;
+  /** Lines prepared ahead of their handler calls (default BATCH_LINES). */
+  batchLines?: number;
 }
 
 export async function splitLines<P = undefined>(
@@ -86,6 +88,7 @@ export async function splitLines<P = undefined>(
   from: SplitFrom = { linesBefore: 0, fileStart: true },
 ): Promise<LineStats> {
   let lineNo = from.linesBefore;
+  const batchLines = from.batchLines ?? BATCH_LINES;
   let bytes = 0;
   let carry: Buffer[] = [];
   let carryLen = 0;
@@ -220,7 +223,7 @@ export async function splitLines<P = undefined>(
         if (pos === chunk.length) afterCR = true;
         else if (chunk[pos] === NL) pos++;
       }
-      if (batched === BATCH_LINES) {
+      if (batched === batchLines) {
         const ok = flush();
         if (ok !== true && (ok === false || !(await ok))) return false;
       }

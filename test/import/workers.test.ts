@@ -8,7 +8,8 @@
  * over the 10 MB cap, no final newline — with the threads forced on and off.
  * NODE_DEBUG=worker (Node's own trace) shows whether threads were started.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { createWriteStream, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -174,6 +175,28 @@ describe('import in worker threads', () => {
     // The gzip file repeats every line of the first: all its requests are copies.
     expect(s.skipped.byReason.duplicate_copy).toBeGreaterThan(s.complete / 2);
     expect(off.rejects.toString()).not.toContain('alice');
+  });
+
+  it('reads a file that is not a plain file (a named pipe) as a stream, with the same result', async () => {
+    // A plain file is read again from its start straight into the batches; a pipe cannot be, so it is read ahead instead.
+    if (process.platform === 'win32') return;
+    const fifo = (name: string): string => {
+      const path = join(dir, `${name}.jsonl`);
+      rmSync(path, { force: true });
+      execFileSync('mkfifo', [path]);
+      createWriteStream(path).end(readFileSync(big));
+      return path;
+    };
+    const off = await run('fifo-off', 'off', [fifo('fifo-a')]);
+    const two = await run('fifo-two', '2', [fifo('fifo-b')]);
+    expect(two.threadsStarted).toBe(2);
+    expect(two.code).toBe(off.code);
+    expect(two.payloads.equals(off.payloads)).toBe(true);
+    expect(two.rejects.toString().replaceAll('fifo-b', 'fifo-a')).toBe(off.rejects.toString());
+    // Every line arrived (the plain file's name carries a batch id, so its payloads differ in metadata).
+    const file = await run('fifo-file', 'off', [big]);
+    expect(JSON.parse(two.summary.toString()).read).toBe(JSON.parse(file.summary.toString()).read);
+    expect(two.payloads.toString().split('\n').length).toBe(file.payloads.toString().split('\n').length);
   });
 
   it('starts no thread for a small file unless told to', async () => {
