@@ -178,16 +178,17 @@ async function sniff(
     } else trimmed += t;
     if (sniffed(trimmed)) break;
   }
-  const format = formatOfStart(trimmed);
-  async function* replay(): AsyncGenerator<Buffer> {
-    yield* head;
-    for (;;) {
-      const n = await chunks.next();
-      if (n.done) return;
-      yield n.value;
-    }
+  return { format: formatOfStart(trimmed), stream: replayed(head, chunks) };
+}
+
+/** The chunks a peek took, then the rest of the stream. */
+async function* replayed(head: Buffer[], rest: AsyncIterator<Buffer>): AsyncGenerator<Buffer> {
+  yield* head;
+  for (;;) {
+    const n = await rest.next();
+    if (n.done) return;
+    yield n.value;
   }
-  return { format, stream: replay() };
 }
 
 export async function readRecords(source: Source, sink: RecordSink): Promise<ReadStats> {
@@ -254,15 +255,7 @@ async function peekContainer(it: AsyncIterator<Buffer>, member: string): Promise
     else if (opening.test(text)) container = true;
     else if (n.done || text.length >= CONTAINER_PEEK_CHARS) container = false;
   }
-  async function* replay(): AsyncGenerator<Buffer> {
-    yield* head;
-    for (;;) {
-      const n = await it.next();
-      if (n.done) return;
-      yield n.value;
-    }
-  }
-  return { container, stream: replay() };
+  return { container, stream: replayed(head, it) };
 }
 
 const ISSUE_TEXT: Record<LineIssue, [ReadFault, string]> = {
