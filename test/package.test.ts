@@ -45,7 +45,7 @@ afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 describe('the tarball', () => {
   it('ships the license, the docs, the build with its type declarations, and no source maps or sources', () => {
-    expect(packed).toEqual(expect.arrayContaining(['LICENSE', 'README.md', 'package.json', 'bin/opsmeter.js', 'dist/api/index.js', 'dist/api/index.d.ts', 'dist/cli/main.js']));
+    expect(packed).toEqual(expect.arrayContaining(['LICENSE', 'README.md', 'CHANGELOG.md', 'package.json', 'bin/opsmeter.js', 'dist/api/index.js', 'dist/api/index.d.ts', 'dist/cli/main.js']));
     for (const doc of readdirSync(join(ROOT, 'docs'))) expect(packed).toContain(`docs/${doc}`);
     expect(packed.filter((p) => p.endsWith('.map') || p.startsWith('src/') || p.startsWith('test/'))).toEqual([]);
     const js = packed.filter((p) => p.startsWith('dist/') && p.endsWith('.js'));
