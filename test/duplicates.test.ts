@@ -50,6 +50,18 @@ describe('DuplicateIndex', () => {
     expect(repeats).toBe(0);
   });
 
+  it('reserve() makes room mid-way (one re-placing, several doublings at once) and loses nothing', () => {
+    const d = new DuplicateIndex();
+    for (let i = 0; i < 30_000; i++) d.add(`res-${i}`, i, 0, i + 1);
+    d.reserve(400_000); // 64 Ki slots → 1 Mi at once
+    d.reserve(10); // a smaller hint changes nothing
+    for (let i = 30_000; i < 300_000; i++) expect(d.add(`res-${i}`, i, 1, i + 1)).toBeUndefined();
+    expect(d.count).toBe(300_000);
+    for (let i = 0; i < 300_000; i += 1009) {
+      expect(d.add(`res-${i}`, i, 2, 0)).toEqual({ fileIndex: i < 30_000 ? 0 : 1, line: i + 1, sameContent: true });
+    }
+  });
+
   it('ids that differ only slightly are different ids', () => {
     const d = new DuplicateIndex();
     d.add('ext_1', 1, 0, 1);
