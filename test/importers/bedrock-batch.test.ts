@@ -27,6 +27,19 @@ afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 const lines = (s: string) => s.split('\n').filter(Boolean).map((l) => JSON.parse(l));
 
+/** The payloads validate cleanly. */
+async function expectValid(payloads: string): Promise<void> {
+  const v = await runCli(['validate', '-', '--format', 'json'], { input: payloads });
+  expect(v.code).toBe(0);
+}
+
+/** `--from auto` on the same arguments (without any `--from`) chooses bedrock and writes the same payloads. */
+async function expectAutoAgrees(args: string[], payloads: string): Promise<void> {
+  const auto = await runCli(['import', ...args.filter((a, i) => a !== '--from' && args[i - 1] !== '--from')]);
+  expect(auto.stderr).toContain('--from auto chose bedrock');
+  expect(auto.stdout).toBe(payloads);
+}
+
 async function importIt(args: string[]) {
   const summaryFile = join(tmp, `s${Math.random().toString(36).slice(2)}.json`);
   const r = await runCli(['import', ...args, '--summary-json', summaryFile]);
@@ -56,8 +69,7 @@ describe('bedrock: batch inference output', () => {
     expect(claude).toMatchObject({ provider: 'aws-bedrock', model: 'claude-3-haiku-20240307', status: 'success', inputTokens: 111, outputTokens: 73 });
     expect(claude.metadata).toMatchObject({ responseId: 'msg_bdrk_018FaiigbPq6PehfhWM2GMBv', recordId: 'meta_Appliances_0_0', stopReason: 'stop_sequence' });
     expect(new Set(r.payloads.map((p) => p.externalRequestId)).size).toBe(3);
-    const v = await runCli(['validate', '-', '--format', 'json'], { input: r.stdout });
-    expect(v.code).toBe(0);
+    await expectValid(r.stdout);
   });
 
   it('a Converse job line (a real Nova Lite Converse response): usage.inputTokens/outputTokens, metrics.latencyMs; the list price is said to overstate', async () => {
@@ -83,9 +95,7 @@ describe('bedrock: batch inference output', () => {
     expect(r.summary.notes).toContain(
       '⚠ 1 Bedrock batch inference line is priced at the on-demand list price: AWS bills batch inference at a discount (50 % for the models that support it) that the price source does not know, so their estimate is too high (metadata.batch marks them)',
     );
-    const auto = await runCli(['import', CONVERSE, '--model', 'amazon.nova-lite-v1:0', '--batch-id', 'job0001nova']);
-    expect(auto.stderr).toContain('--from auto chose bedrock');
-    expect(auto.stdout).toBe(r.stdout);
+    await expectAutoAgrees([CONVERSE, '--model', 'amazon.nova-lite-v1:0', '--batch-id', 'job0001nova'], r.stdout);
   });
 
   it('Converse lines with cache counts (recorded Claude Sonnet 4.5 calls): cache writes and reads are added to the input, Bedrock\'s own totalTokens agrees', async () => {
@@ -123,11 +133,8 @@ describe('bedrock: batch inference output', () => {
     expect(read2.metadata).toMatchObject({ recordId: 'CACHE000003', cachedInputTokens: 1504, cacheWriteTokens: 0 });
     for (const p of r.payloads) expect(p.metadata.partialReason).toBeUndefined();
     expect(new Set(r.payloads.map((p) => p.externalRequestId)).size).toBe(3);
-    const v = await runCli(['validate', '-', '--format', 'json'], { input: r.stdout });
-    expect(v.code).toBe(0);
-    const auto = await runCli(['import', ...args.filter((a, i) => a !== '--from' && args[i - 1] !== '--from')]);
-    expect(auto.stderr).toContain('--from auto chose bedrock');
-    expect(auto.stdout).toBe(r.stdout);
+    await expectValid(r.stdout);
+    await expectAutoAgrees(args, r.stdout);
   });
 
   it('a Nova Lite Converse line with a cache write (a recorded call): the same reading as Claude\'s', async () => {
@@ -158,8 +165,7 @@ describe('bedrock: batch inference output', () => {
         },
       },
     ]);
-    const v = await runCli(['validate', '-', '--format', 'json'], { input: r.stdout });
-    expect(v.code).toBe(0);
+    await expectValid(r.stdout);
   });
 
   it('Meta Llama lines (recorded Llama 3.1 70B calls, and the AWS distillation guide\'s record): prompt_token_count / generation_token_count, stop_reason', async () => {
@@ -184,11 +190,8 @@ describe('bedrock: batch inference output', () => {
     expect(a.metadata).toEqual({ source: 'bedrock', recordId: 'LLAMA310001', batchId: 'job0004llama', batch: true, stopReason: 'length' });
     expect(b).toMatchObject({ ...common, inputTokens: 5, outputTokens: 10, totalTokens: 15, metadata: { recordId: 'LLAMA310002', stopReason: 'length' } });
     for (const p of r.payloads) expect(p.latencyMs).toBeUndefined(); // InvokeModel bodies carry no latency
-    const v = await runCli(['validate', '-', '--format', 'json'], { input: r.stdout });
-    expect(v.code).toBe(0);
-    const auto = await runCli(['import', ...args.filter((a, i) => a !== '--from' && args[i - 1] !== '--from')]);
-    expect(auto.stderr).toContain('--from auto chose bedrock');
-    expect(auto.stdout).toBe(r.stdout);
+    await expectValid(r.stdout);
+    await expectAutoAgrees(args, r.stdout);
   });
 
   it('--model names the job\'s model for every line; --batch-id scopes recordIds without a global id', async () => {
