@@ -248,11 +248,13 @@ export async function* lineBatches(
     const job: BatchJob = { bytes: buffer, length: cut, file, linesBefore, lines };
     linesBefore += lines;
     const rest = length - cut;
+    length = rest;
+    // The input's last batch needs no buffer after it (one taken from the pool would be lost).
+    if (rest === 0 && ended) return job;
     buffer = batchBuffer(Math.max(batchBytes, rest));
     const next = Buffer.from(buffer);
-    buf.copy(next, 0, cut, length);
+    buf.copy(next, 0, cut, cut + rest);
     buf = next;
-    length = rest;
     return job;
   };
 
