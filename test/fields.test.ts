@@ -6,7 +6,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { DATETIME_WITH_ZONE, parseZonedDateTime } from '../src/contract/fields.js';
+import { DATETIME_WITH_ZONE, parseZonedDateTime, zonedDateTimeFromEpochMs } from '../src/contract/fields.js';
 
 const pad = (n: number, w: number) => String(n).padStart(w, '0');
 
@@ -85,5 +85,27 @@ describe('parseZonedDateTime', () => {
     '２０２６-01-01T12:00:00Z',
   ])('refuses %s', (t) => {
     expect(parseZonedDateTime(t)).toBeNaN();
+  });
+});
+
+describe('zonedDateTimeFromEpochMs and the remembered parse', () => {
+  it('formats as toISOString, and a parse of that text, or of any other text right after it, gives that text\'s own instant', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 253_402_300_799_999 }), fc.integer({ min: 0, max: 253_402_300_799_999 }), (a, b) => {
+        const text = zonedDateTimeFromEpochMs(a);
+        expect(text).toBe(new Date(a).toISOString());
+        expect(parseZonedDateTime(text)).toBe(a);
+        const other = new Date(b).toISOString();
+        expect(parseZonedDateTime(other)).toBe(b);
+        // The same text built anew (another string object) still parses to its own instant.
+        expect(parseZonedDateTime(text.slice(0, 10) + text.slice(10))).toBe(a);
+        expect(parseZonedDateTime(text + ' ')).toBeNaN();
+      }),
+    );
+  });
+  it('a refused text is remembered as refused, and the next valid one is not', () => {
+    expect(parseZonedDateTime('2026-02-30T00:00:00Z')).toBeNaN();
+    expect(parseZonedDateTime('2026-02-30T00:00:00Z')).toBeNaN();
+    expect(parseZonedDateTime('2026-02-28T00:00:00Z')).toBe(Date.parse('2026-02-28T00:00:00Z'));
   });
 });

@@ -41,18 +41,31 @@ export function utcDateNumber(t: number): number {
   return y * 10_000 + m * 100 + d;
 }
 
+/** "00".."99" and "000".."999": the time of day is looked up, not padded and concatenated piece by piece. */
+const TWO_DIGITS = Array.from({ length: 100 }, (_, n) => pad2(n));
+const THREE_DIGITS = Array.from({ length: 1000 }, (_, n) => (n < 10 ? '00' : n < 100 ? '0' : '') + n);
+
+/**
+ * The last day formatted, as `YYYY-MM-DDT`: the rows of an import or a send come in time
+ * order, so consecutive timestamps nearly always share their day (the civil-date
+ * arithmetic then runs once per day, not once per row).
+ */
+let prefixDay = Number.NaN;
+let prefix = '';
+
 /** Epoch ms → `YYYY-MM-DDTHH:MM:SS.mmmZ`, as Date#toISOString for years 1970-9999. */
 export function isoFromEpochMs(t: number): string {
-  const date = utcDateNumber(t);
-  const y = Math.floor(date / 10_000);
-  const m = Math.floor(date / 100) % 100;
-  const d = date % 100;
-  let rest = t - Math.floor(t / 86_400_000) * 86_400_000;
+  const day = Math.floor(t / 86_400_000);
+  if (day !== prefixDay) {
+    const date = utcDateNumber(t);
+    prefix = `${Math.floor(date / 10_000)}-${TWO_DIGITS[Math.floor(date / 100) % 100]}-${TWO_DIGITS[date % 100]}T`;
+    prefixDay = day;
+  }
+  let rest = t - day * 86_400_000;
   const h = Math.floor(rest / 3_600_000);
   rest -= h * 3_600_000;
   const mi = Math.floor(rest / 60_000);
   rest -= mi * 60_000;
   const sec = Math.floor(rest / 1000);
-  const ms = rest - sec * 1000;
-  return `${y}-${pad2(m)}-${pad2(d)}T${pad2(h)}:${pad2(mi)}:${pad2(sec)}.${ms < 10 ? '00' : ms < 100 ? '0' : ''}${ms}Z`;
+  return prefix + TWO_DIGITS[h] + ':' + TWO_DIGITS[mi] + ':' + TWO_DIGITS[sec] + '.' + THREE_DIGITS[rest - sec * 1000] + 'Z';
 }

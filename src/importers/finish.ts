@@ -6,10 +6,10 @@
  */
 import * as crypto from 'node:crypto';
 import { createHash, createHmac } from 'node:crypto';
-import { daysInMonth, isoFromEpochMs } from '../contract/calendar.js';
+import { daysFromCivil, daysInMonth } from '../contract/calendar.js';
 import type { Catalog } from '../contract/catalog.js';
-import type { DataMode, Environment, Payload } from '../contract/fields.js';
-import { lintPayload } from '../contract/lint.js';
+import { zonedDateTimeFromEpochMs, type DataMode, type Environment, type Payload } from '../contract/fields.js';
+import { lintPayload, type LintContext } from '../contract/lint.js';
 import { piiKind } from '../contract/pii.js';
 import type { RulePolicy } from '../contract/rule-settings.js';
 import type { Draft, FormatId } from './types.js';
@@ -151,8 +151,8 @@ function fastUtc(s: string): string | undefined {
   const mi = two(s, 14);
   const sec = two(s, 17);
   if (mo < 1 || mo > 12 || d < 1 || d > daysInMonth(y, mo) || h > 23 || mi > 59 || sec > 59 || y < 1970) return undefined;
-  // Zoneless or Z: the fields are already UTC; only the layout changes.
-  return `${s.slice(0, 10)}T${s.slice(11, 19)}.${ms < 10 ? '00' : ms < 100 ? '0' : ''}${ms}Z`;
+  // Zoneless or Z: the fields are already UTC.
+  return zonedDateTimeFromEpochMs((daysFromCivil(y, mo, d) * 86_400 + h * 3600 + mi * 60 + sec) * 1000 + ms);
 }
 
 export function normalizeTimestamp(v: string | number): string | undefined {
@@ -184,7 +184,7 @@ export function normalizeTimestamp(v: string | number): string | undefined {
   }
   // 1970-01-01 … 9999-12-31
   if (!Number.isFinite(ms) || ms < 0 || ms > 253_402_300_799_999) return undefined;
-  return isoFromEpochMs(ms);
+  return zonedDateTimeFromEpochMs(ms);
 }
 
 /** A logged (provider, model) mapped through the catalog rules, and whether the result is a catalog entry. */
@@ -232,6 +232,17 @@ const APPLIED: readonly (readonly DefaultName[])[] = Array.from({ length: 16 }, 
 /** The applied defaults as a number (bit per default), and back: how they cross between threads. */
 export const appliedMask = (applied: readonly DefaultName[]): number => APPLIED.indexOf(applied);
 export const appliedFromMask = (mask: number): readonly DefaultName[] => APPLIED[mask]!;
+
+/** The lint gate's context for one set of options, made once (the last options seen: a run has one set). */
+let gateFor: FinishOptions | undefined;
+let gate: LintContext | undefined;
+function gateContext(opts: FinishOptions): LintContext {
+  if (opts !== gateFor || gate === undefined) {
+    gateFor = opts;
+    gate = { catalog: opts.catalog, now: opts.now, errorsOnly: true, ...(opts.rules && { rules: opts.rules }) };
+  }
+  return gate;
+}
 
 export function finishDraft(draft: Draft, opts: FinishOptions): Finished {
   const { catalog, defaults } = opts;
@@ -306,7 +317,7 @@ export function finishDraft(draft: Draft, opts: FinishOptions): Finished {
   p.metadata = metadata;
 
   // The gate: warnings are not a reason to drop a row, so only the error checks run.
-  const errors = lintPayload(p, opts.rules ? { catalog, now: opts.now, errorsOnly: true, rules: opts.rules } : { catalog, now: opts.now, errorsOnly: true });
+  const errors = lintPayload(p, gateContext(opts));
   if (errors.length > 0) {
     const f = errors[0]!;
     return { ok: false, reason: `${f.message} [${f.rule.id}]${f.hint ? ` — ${f.hint}` : ''}` };

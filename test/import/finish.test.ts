@@ -40,6 +40,11 @@ describe('normalizeTimestamp', () => {
     }
     for (const ms of [0, 951_782_400_000, 1_709_164_800_123, 4_107_542_399_999, 253_402_300_799_999]) expect(isoFromEpochMs(ms)).toBe(new Date(ms).toISOString());
   });
+  it('formats right when consecutive instants change day and go back (the day is remembered)', () => {
+    const midnight = Date.parse('2025-09-13T00:00:00.000Z');
+    for (const ms of [midnight - 1, midnight, midnight - 1, midnight + 86_399_999, midnight + 86_400_000, 0, midnight, midnight])
+      expect(isoFromEpochMs(ms)).toBe(new Date(ms).toISOString());
+  });
   it.each(['2024-02-29 10:00:00', '2000-02-29T00:00:00Z'])('%s is a leap day', (v) => {
     expect(normalizeTimestamp(v)).toBe(new Date(v.replace(' ', 'T').replace(/Z?$/, 'Z')).toISOString());
   });

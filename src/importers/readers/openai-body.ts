@@ -47,8 +47,24 @@ export function vendorOf(body: Json, model: string | undefined): string | undefi
   const usage = isObject(body.usage) ? body.usage : undefined;
   if (usage && 'prompt_cache_hit_tokens' in usage) return 'deepseek'; // DeepSeek's cache counts
   if (typeof body.id === 'string' && body.id.startsWith('gen-') && typeof body.provider === 'string') return 'openrouter';
-  if (model !== undefined) for (const [re, vendor] of VENDOR_MODELS) if (re.test(model)) return vendor;
-  return undefined;
+  return model === undefined ? undefined : vendorOfModel(model);
+}
+
+/** The last model asked about and its vendor: a file's lines nearly all name the same model, and the rules are regexes. */
+let lastModel: string | undefined;
+let lastVendor: string | undefined;
+
+function vendorOfModel(model: string): string | undefined {
+  if (model === lastModel) return lastVendor;
+  lastModel = model;
+  lastVendor = undefined;
+  for (const [re, vendor] of VENDOR_MODELS) {
+    if (re.test(model)) {
+      lastVendor = vendor;
+      break;
+    }
+  }
+  return lastVendor;
 }
 
 /**
@@ -188,5 +204,6 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** Azure request ids are UUIDs; OpenAI's are 32 hex digits (docs/import-formats.md `openai-batch`). */
 export function isAzureRequestId(id: string | undefined): boolean {
-  return id !== undefined && UUID.test(id);
+  // The length first: OpenAI's 32-digit ids, on every line of a batch file, skip the regex.
+  return id !== undefined && id.length === 36 && UUID.test(id);
 }
