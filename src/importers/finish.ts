@@ -297,7 +297,8 @@ export function finishDraft(draft: Draft, opts: FinishOptions): Finished {
   if (extra) {
     const salt = opts.hashSalt;
     for (const k in extra) {
-      const v = extra[k]!;
+      const v = extra[k];
+      if (v === undefined) continue;
       metadata[k] = salt !== undefined && typeof v === 'string' && (PERSONAL_METADATA_KEYS.has(k) || piiKind(v) !== undefined) ? hashUserId(salt, v) : v;
     }
   }

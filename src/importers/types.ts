@@ -89,8 +89,11 @@ export interface Draft {
   requestKey?: string;
   /** Set → the payload is partial: unknown token counts stay undefined, never 0. */
   partialReason?: PartialReason;
-  /** Extra source facts worth keeping (providerRequestId, batch id, …): flat primitives only. */
-  metadata?: Record<string, string | number | boolean | null>;
+  /**
+   * Extra source facts worth keeping (providerRequestId, batch id, …): flat primitives only.
+   * An undefined entry is left out of the payload, as an undefined draft field is.
+   */
+  metadata?: Record<string, string | number | boolean | null | undefined>;
 }
 
 export type RecordOutcome =

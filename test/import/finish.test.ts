@@ -117,6 +117,28 @@ describe('finishDraft', () => {
     expect(r.ok && r.known).toBe(false);
   });
 
+  it('leaves out draft fields and metadata entries that are undefined, as if they were absent', () => {
+    const sparse: Draft = {
+      sourceId: 'u',
+      provider: 'openai',
+      model: 'gpt-4o',
+      status: 'success',
+      inputTokens: 3,
+      outputTokens: 4,
+      totalTokens: undefined,
+      cachedInputTokens: undefined,
+      createdAt: undefined,
+      partialReason: undefined,
+      metadata: { customId: 'c-1', batchId: undefined, httpStatus: 200, stopReason: undefined },
+    };
+    const minimal: Draft = { sourceId: 'u', provider: 'openai', model: 'gpt-4o', status: 'success', inputTokens: 3, outputTokens: 4, metadata: { customId: 'c-1', httpStatus: 200 } };
+    const a = finishDraft(sparse, opts);
+    const b = finishDraft(minimal, opts);
+    expect(a.ok && b.ok).toBe(true);
+    expect(JSON.stringify(a.ok && a.payload)).toBe(JSON.stringify(b.ok && b.payload));
+    expect(a.ok && Object.keys(a.payload.metadata!)).toEqual(['source', 'customId', 'httpStatus']);
+  });
+
   it('never emits an invalid payload: the lint error becomes the reject reason', () => {
     expect(finishDraft({ sourceId: 'a', provider: 'openai', model: 'gpt-4o', status: 'success', inputTokens: 1 }, opts)).toEqual({
       ok: false,

@@ -81,7 +81,8 @@ function checkDraft(d: Draft): void {
   if (d.inputTokens === undefined || d.outputTokens === undefined) expect(d.partialReason).toBeDefined();
   expect(typeof d.sourceId === 'string' && d.sourceId !== '').toBe(true);
   expect(typeof d.model === 'string' && d.model !== '').toBe(true);
-  for (const v of Object.values(d.metadata ?? {})) expect(['string', 'number', 'boolean'].includes(typeof v) || v === null).toBe(true);
+  // An undefined entry is allowed: the payload leaves it out (Draft.metadata).
+  for (const v of Object.values(d.metadata ?? {})) expect(['string', 'number', 'boolean', 'undefined'].includes(typeof v) || v === null).toBe(true);
 }
 
 function runAll(adapter: Adapter, values: unknown[]): void {

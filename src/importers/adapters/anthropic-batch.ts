@@ -35,21 +35,31 @@ function convert(record: SourceRecord, batchIds: BatchIds): RecordOutcome {
       if (model === undefined) return reject('result.message.model is missing');
       const usage = readAnthropicUsage(message.usage, 'result.message.usage');
       const messageId = text(message.id);
+      const settled = settleUsage(usage);
+      // One literal shape, undefined where unknown (finishDraft leaves those out): the line every
+      // result file is made of, so no copy into minimal objects (as in openai-batch.ts).
       return {
         kind: 'payload',
-        draft: compact({
+        draft: {
           sourceId: idOf(messageId),
           provider: 'anthropic',
           model,
           status: 'success',
-          ...settleUsage(usage),
-          metadata: meta({
+          inputTokens: settled.inputTokens,
+          outputTokens: settled.outputTokens,
+          totalTokens: settled.totalTokens,
+          cachedInputTokens: settled.cachedInputTokens,
+          cacheWriteTokens: settled.cacheWriteTokens,
+          reasoningTokens: settled.reasoningTokens,
+          partialReason: settled.partialReason,
+          metadata: {
             responseId: messageId,
-            ...ids,
+            customId,
+            batchId,
             stopReason: text(message.stop_reason),
             serviceTier: isObject(message.usage) ? text(message.usage.service_tier) : undefined,
-          }),
-        }),
+          },
+        },
       };
     }
     case 'errored': {

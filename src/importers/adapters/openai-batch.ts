@@ -13,7 +13,7 @@
  */
 import type { PartialReason } from '../../contract/fields.js';
 import { isAzureRequestId, readOpenAIBody } from '../readers/openai-body.js';
-import { UNKNOWN_MODEL, compact, guarded, isObject, kindOf, meta, reject, settleUsage, text, type Json } from '../readers/source-fields.js';
+import { UNKNOWN_MODEL, guarded, isObject, kindOf, reject, settleUsage, text, type Json } from '../readers/source-fields.js';
 import { BatchIds } from '../readers/batch-id.js';
 import { stateless, type Adapter, type RecordOutcome, type SourceRecord } from '../types.js';
 
@@ -37,7 +37,7 @@ function convert(record: SourceRecord, batchIds: BatchIds): RecordOutcome {
     const code = text(lineError.code) ?? 'batch_error';
     return {
       kind: 'payload',
-      draft: compact({
+      draft: {
         sourceId: batchRequestId ?? batchIds.scope(record.file, customId),
         provider: providerOf(v, undefined, false),
         model: UNKNOWN_MODEL,
@@ -45,8 +45,8 @@ function convert(record: SourceRecord, batchIds: BatchIds): RecordOutcome {
         errorCode: code,
         partialReason: nonHttpReason(code),
         requestKey: customId,
-        metadata: meta({ batchRequestId, customId, batchId }),
-      }),
+        metadata: { batchRequestId, customId, batchId },
+      },
     };
   }
   if (!isObject(response)) return reject(`response is ${kindOf(response)}, not an object`);
@@ -72,17 +72,26 @@ function convert(record: SourceRecord, batchIds: BatchIds): RecordOutcome {
   }
   return {
     kind: 'payload',
-    draft: compact({
+    // Literals of one shape each, undefined where unknown (finishDraft leaves those out): on
+    // every line of a batch file, copying them into minimal objects (compact, meta) and
+    // spreading the usage cost ~3 % of the import's CPU (measured with perf).
+    draft: {
       sourceId: batchRequestId ?? requestId ?? facts.responseId ?? batchIds.scope(record.file, customId),
       provider: providerOf(v, requestId, facts.azure, facts.vendor),
       model: facts.model ?? UNKNOWN_MODEL,
       status: failed ? 'error' : 'success',
       errorCode,
-      ...usage,
+      inputTokens: usage.inputTokens,
+      outputTokens: usage.outputTokens,
+      totalTokens: usage.totalTokens,
+      cachedInputTokens: usage.cachedInputTokens,
+      cacheWriteTokens: usage.cacheWriteTokens,
+      reasoningTokens: usage.reasoningTokens,
+      partialReason: usage.partialReason,
       createdAt: facts.createdAt,
       userId: facts.userId,
       requestKey: customId,
-      metadata: meta({
+      metadata: {
         batchRequestId,
         customId,
         batchId,
@@ -91,8 +100,8 @@ function convert(record: SourceRecord, batchIds: BatchIds): RecordOutcome {
         httpStatus: statusCode,
         stopReason: facts.stopReason,
         serviceTier: facts.serviceTier,
-      }),
-    }),
+      },
+    },
   };
 }
 
