@@ -53,7 +53,7 @@ const THREE_DIGITS = Array.from({ length: 1000 }, (_, n) => (n < 10 ? '00' : n <
 let prefixDay = Number.NaN;
 let prefix = '';
 
-/** Epoch ms → `YYYY-MM-DDTHH:MM:SS.mmmZ`, as Date#toISOString for years 1970-9999. */
+/** Epoch ms (an integer) → `YYYY-MM-DDTHH:MM:SS.mmmZ`, as Date#toISOString for years 1970-9999. */
 export function isoFromEpochMs(t: number): string {
   const day = Math.floor(t / 86_400_000);
   if (day !== prefixDay) {

@@ -55,8 +55,9 @@ export class WorkerPool {
           // The main thread's default stack (~1 MB), so a deeply nested record fails alike in both.
           stackSizeMb: 1,
           // A thread's garbage is short-lived (each batch's lines and payloads): a small young
-          // generation keeps two threads' heaps ~30 MB smaller than the default, at ~1 % more
-          // CPU; 8 MB instead of 4 halves the collections for ~9 MB (measured).
+          // generation keeps the threads' heaps small. 8 MB instead of 4 halves the collections
+          // for ~9 MB of peak RSS; 16 or 32 MB cost ~15 MB more and saved no instructions
+          // (measured with cachegrind, docs/import.md "Performance").
           maxYoungGenerationSizeMb: 8,
         },
       });
