@@ -133,8 +133,19 @@ describe('bedrock: batch inference output', () => {
     expect(read2.metadata).toMatchObject({ recordId: 'CACHE000003', cachedInputTokens: 1504, cacheWriteTokens: 0 });
     for (const p of r.payloads) expect(p.metadata.partialReason).toBeUndefined();
     expect(new Set(r.payloads.map((p) => p.externalRequestId)).size).toBe(3);
+    // Priced at AWS's regional price for Sonnet 4.5 (a `us.` profile: 10 % above `global.`, as the
+    // price source has it): 17 uncached × $3.30 + 1,322 written × $4.125 + 2,826 read × $0.33 + 15 out × $16.50 per MTok.
+    expect(r.summary.models[0].estimatedUsd).toBe(0.006689);
     await expectValid(r.stdout);
     await expectAutoAgrees(args, r.stdout);
+  });
+
+  it('the same calls through the global inference profile are priced at the global price, 10 % below the regional one', async () => {
+    const r = await importIt([CACHE, '--from', 'bedrock', '--model', 'global.anthropic.claude-sonnet-4-5-20250929-v1:0', '--batch-id', 'job0003cache']);
+    expect(r.code).toBe(0);
+    expect(r.summary.models[0]).toMatchObject({ model: 'global.anthropic.claude-sonnet-4-5-20250929-v1:0', known: true });
+    // 17 × $3 + 1,322 × $3.75 + 2,826 × $0.30 + 15 × $15 per MTok
+    expect(r.summary.models[0].estimatedUsd).toBe(0.006081);
   });
 
   it('a Nova Lite Converse line with a cache write (a recorded call): the same reading as Claude\'s', async () => {
