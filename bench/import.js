@@ -2,7 +2,7 @@
 // 1,000,000-line OpenAI Batch output JSONL vs a bare readline + JSON.parse loop, each against
 // `opsmeter import` (the built CLI, writing payloads to a file), plus the import's peak RSS.
 // Targets (README "Performance"): CSV ≤ 1.3×, batch JSONL ≤ 1.5×, peak RSS ≤ 200 MB.
-import { createWriteStream, existsSync } from 'node:fs';
+import { createWriteStream, existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { once } from 'node:events';
 import { BIN, ROOT, fmt, mulberry32, tempDir, timeNode } from './lib.js';
@@ -142,6 +142,10 @@ async function compare({ name, file, baseline, args, dir, runs, limit, variants 
   for (let i = 0; i < runs; i++) {
     base.push(await timeNode([join(ROOT, 'bench', baseline), file]));
     for (const v of all) {
+      // Each run writes a new file, as a first import does. Over the last run's file, ext4
+      // (auto_da_alloc) writes the truncated-and-rewritten file to disk when it is closed:
+      // ~0.2 s per 500 MB before the process can exit, a cost of the path reused, not of the import.
+      rmSync(join(dir, 'payloads.jsonl'), { force: true });
       const o = await timeNode([BIN, 'import', file, ...args, '-o', join(dir, 'payloads.jsonl'), '--summary-json', join(dir, 'summary.json')], { env: v.env });
       if (o.code !== 0) throw new Error(`opsmeter import exited ${o.code}: ${o.stderr.slice(0, 800)}`);
       v.runs.push(o);
