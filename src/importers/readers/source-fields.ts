@@ -158,9 +158,11 @@ export function settleUsage(usage: Usage | undefined, failure?: PartialReason): 
 }
 
 /**
- * Always the same keys in the same order, undefined where unknown: adapters spread this
+ * Always the same keys in the same order, undefined where unknown: most adapters spread this
  * into a draft literal and `compact` it, and one shape keeps that spread and the stores
- * after it monomorphic (several shapes made it the costliest line of a batch adapter).
+ * after it monomorphic (several shapes made it the costliest line of a batch adapter). The
+ * batch adapters (openai-batch.ts, anthropic-batch.ts) copy these keys into their draft by
+ * name instead of spreading them: a key added here must be added there too.
  */
 function usageFields(u: Usage | undefined, partialReason: PartialReason | undefined): UsageFields {
   return {
