@@ -12,6 +12,7 @@ import { Catalog, type CatalogEntry } from '../contract/catalog.js';
 import { parseZonedDateTime } from '../contract/fields.js';
 import { fnv1a } from '../contract/random.js';
 import { RulePolicy, type RuleSettings } from '../contract/rule-settings.js';
+import { batchRecords, type LinesJob } from '../read/batches.js';
 import { MAX_LINE_BYTES, splitLines } from '../read/lines.js';
 import { jsonlLineReader, type RecordSink } from '../read/records.js';
 import { hashId } from '../validate/duplicates.js';
@@ -43,15 +44,8 @@ export interface BatchSetup {
   crossFormat?: boolean;
 }
 
-/** Lines of one file: `bytes[0, length)` holds whole lines, cut after a line end. */
-export interface BatchJob {
-  bytes: ArrayBuffer;
-  length: number;
-  file: string;
-  /** Lines of the file before these bytes. */
-  linesBefore: number;
-  /** Lines in these bytes, as the main thread counted them (checked here). */
-  lines: number;
+/** Lines of one file (read/batches.ts), and buffers to fill. */
+export interface BatchJob extends LinesJob {
   /** Buffers of an earlier result, handed back to be filled again (memory stays flat). */
   spare?: { payloads: ArrayBuffer; rows: ArrayBuffer };
 }
@@ -335,10 +329,6 @@ function addPayload(out: Rows, fin: Extract<Finished, { ok: true }>, requestKey:
  */
 export async function recordsOf(result: BatchResult, file: string, linesBefore: number): Promise<Map<number, SourceRecord>> {
   const byLine = new Map<number, SourceRecord>();
-  const reader = jsonlLineReader({
-    record: (r) => void byLine.set(r.line, { value: r.value, file, line: r.line, raw: r.raw }),
-    fault: () => undefined,
-  });
-  await splitLines([Buffer.from(result.bytes, 0, result.length)], reader.handler, MAX_LINE_BYTES, { linesBefore, fileStart: false });
+  for (const [line, r] of await batchRecords(result.bytes, result.length, linesBefore)) byLine.set(line, { value: r.value, file, line, raw: r.raw });
   return byLine;
 }

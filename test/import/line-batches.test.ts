@@ -8,7 +8,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { splitLines } from '../../src/read/lines.js';
-import { lineBatches } from '../../src/importers/parallel.js';
+import { lineBatches } from '../../src/read/batches.js';
 
 const MAX = 8;
 const SEGMENTS = ['a', 'bb', '{"k":1}', '\n', '\r', '\r\n', '\n\n', 'x'.repeat(MAX + 3), 'y'.repeat(MAX)];
