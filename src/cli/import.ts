@@ -7,12 +7,11 @@
  * converted, through a bounded queue (src/cli/import-send-queue.ts); every send flag
  * applies (addSendOptions), and both summaries are printed.
  */
-import { availableParallelism } from 'node:os';
 import { Option, type Command } from 'commander';
 import type { SendFlags } from './send-session.js';
 import { EXIT, OpsmeterError } from '../errors.js';
 import { addConfigOptions, resolveSettings, type ConfigFlags } from './config-options.js';
-import { loadCatalog, stdinIsPiped } from './shared.js';
+import { loadCatalog, parallelPlan, stdinIsPiped } from './shared.js';
 import { addSendOptions } from './send.js';
 
 /** Listed here (not imported from the registry) so registering the command stays cheap. */
@@ -35,22 +34,6 @@ interface ImportFlags extends SendFlags, ConfigFlags {
   batchId?: string;
   provider?: string;
   model?: string;
-}
-
-/** Large JSONL inputs are converted in worker threads from this size (decompressed) on: smaller ones finish before threads would start. */
-const PARALLEL_MIN_BYTES = 8 * 1024 * 1024;
-
-/**
- * Worker threads for large JSONL files of formats whose records are independent
- * (docs/import.md "Performance"): two, where two cores are there to run them. For
- * maintainers and tests, OPSMETER_IMPORT_WORKERS=off converts everything on the main thread
- * and OPSMETER_IMPORT_WORKERS=N (1–8) uses N threads for such files of any size.
- */
-function parallelPlan(setting: string | undefined, cores: number): { threads: number; minBytes: number } | undefined {
-  if (setting === undefined || setting === '') return cores >= 2 ? { threads: 2, minBytes: PARALLEL_MIN_BYTES } : undefined;
-  if (setting === 'off') return undefined;
-  if (/^[1-8]$/.test(setting)) return { threads: Number(setting), minBytes: 0 };
-  throw new OpsmeterError(`OPSMETER_IMPORT_WORKERS must be off or a number of threads from 1 to 8, got ${JSON.stringify(setting)}`, EXIT.usage);
 }
 
 /** Payloads that may wait between the import and the sender (--send). */
@@ -287,7 +270,7 @@ async function runImportCommand(paths: string[], flags: ImportFlags, command: Co
       opened,
       now,
       prices,
-      parallel: parallelPlan(process.env.OPSMETER_IMPORT_WORKERS, availableParallelism()),
+      parallel: parallelPlan('OPSMETER_IMPORT_WORKERS'),
       onProgress: tty
         ? (rows, fileIndex, files) => {
             progressShown = true;

@@ -1,6 +1,7 @@
 /**
  * Flags and helpers more than one command uses, defined once.
  */
+import { availableParallelism } from 'node:os';
 import { Option } from 'commander';
 import { EXIT, OpsmeterError } from '../errors.js';
 
@@ -90,4 +91,22 @@ export async function targetFromFlags(
     throw new OpsmeterError(`no API key for ${config.describeTarget(target)}`, EXIT.usage, config.API_KEY_HINT);
   }
   return key === undefined ? { target } : { target, key };
+}
+
+/** Large JSONL files go to worker threads from this size (decompressed) on: smaller ones finish before threads would start. */
+const PARALLEL_MIN_BYTES = 8 * 1024 * 1024;
+
+/**
+ * Worker threads for large JSONL files (docs/import.md "Performance", docs/validate.md
+ * "Speed on a large JSONL file"): two, where two cores are there to run them. For
+ * maintainers and tests, the command's variable (OPSMETER_IMPORT_WORKERS,
+ * OPSMETER_VALIDATE_WORKERS) set to `off` keeps everything on the main thread, and to N
+ * (1–8) uses N threads for such files of any size.
+ */
+export function parallelPlan(variable: string, cores = availableParallelism()): { threads: number; minBytes: number } | undefined {
+  const setting = process.env[variable];
+  if (setting === undefined || setting === '') return cores >= 2 ? { threads: 2, minBytes: PARALLEL_MIN_BYTES } : undefined;
+  if (setting === 'off') return undefined;
+  if (/^[1-8]$/.test(setting)) return { threads: Number(setting), minBytes: 0 };
+  throw new OpsmeterError(`${variable} must be off or a number of threads from 1 to 8, got ${JSON.stringify(setting)}`, EXIT.usage);
 }

@@ -4,18 +4,20 @@
  * the CLI picks a renderer (src/report/) and derives the exit code from the result.
  */
 import { EXIT, OpsmeterError } from '../errors.js';
-import { stat } from 'node:fs/promises';
+import { open, stat } from 'node:fs/promises';
 import type { Catalog } from '../contract/catalog.js';
 import { lintPayload, type Finding, type LintContext } from '../contract/lint.js';
 import type { RulePolicy } from '../contract/rule-settings.js';
-import { RULES, type RuleInfo } from '../contract/rules.js';
+import { RULES, ruleById, type RuleInfo } from '../contract/rules.js';
 import type { Problem } from '../problem.js';
 import { STOP } from '../read/lines.js';
-import { loadLocator, locatorReady, type Position } from '../read/locate.js';
-import { SourceError, readRecordStream, sourceChunks, type FaultInfo, type ReadFault, type ReadStats, type RecordInfo, type RecordSink, type Source, type SourceFormat } from '../read/records.js';
+import { Locator, loadLocator, locatorReady, type Position } from '../read/locate.js';
+import { SourceError, lineIssueFault, readRecordStream, sourceChunks, type FaultInfo, type ReadFault, type ReadStats, type RecordInfo, type RecordSink, type Source, type SourceFormat } from '../read/records.js';
 import { DuplicateIndex, contentFingerprint, type DeferredRepeat } from './duplicates.js';
 import { DEFAULT_PROBLEMS_IN_MEMORY, ProblemList, ProblemStore } from './problem-store.js';
 import { RecordCopy } from './record-copy.js';
+import type { LinesJob } from '../read/batches.js';
+import type { CheckedBatch } from './batch.js';
 
 export interface ValidateOptions {
   catalog: Catalog;
@@ -49,6 +51,12 @@ export interface ValidateOptions {
    * tests of the built CLI).
    */
   duplicateIndexEntries?: number;
+  /**
+   * Worker threads for large JSONL files (docs/validate.md "Speed on a large JSONL file"):
+   * a plain `.jsonl`/`.ndjson` file of at least `minBytes` is parsed and linted in `threads`
+   * threads, with the same problems in the same order. Off when not given.
+   */
+  parallel?: { threads: number; minBytes: number };
 }
 
 export interface StreamedValidateOptions extends ValidateOptions {
@@ -123,11 +131,38 @@ async function readSource(source: Source, chunks: AsyncIterable<Buffer>, format:
   try {
     return await readRecordStream(chunks, format, sink);
   } catch (e) {
-    const err = e as NodeJS.ErrnoException;
-    // Only IO failures are the user's to fix; anything else is a bug and must not pass as one.
-    if (typeof err?.code !== 'string' && !(e instanceof SourceError)) throw e;
-    const why = err.code === 'ENOENT' ? 'no such file' : err.code === 'EISDIR' ? 'is a directory' : err.code === 'EACCES' ? 'permission denied' : err.message;
-    throw new SourceReadError(source.name, `${source.name}: cannot read: ${why}`);
+    throw readFailure(source, e);
+  }
+}
+
+/** An IO failure as the user's error (exit 2), naming the file; anything else is a bug and must not pass as one. */
+function readFailure(source: Source, e: unknown): unknown {
+  const err = e as NodeJS.ErrnoException;
+  if (typeof err?.code !== 'string' && !(e instanceof SourceError)) return e;
+  const why = err.code === 'ENOENT' ? 'no such file' : err.code === 'EISDIR' ? 'is a directory' : err.code === 'EACCES' ? 'permission denied' : err.message;
+  return new SourceReadError(source.name, `${source.name}: cannot read: ${why}`);
+}
+
+/**
+ * Whether a source is checked in worker threads: a plain JSONL file (by its name) of at least
+ * `minBytes` that does not start with a UTF-16 byte order mark (the line reader reports such
+ * a file once, as a whole).
+ */
+async function inThreads(source: Source, parallel: ValidateOptions['parallel']): Promise<boolean> {
+  if (!parallel || source.path === '-' || source.format !== 'jsonl') return false;
+  try {
+    const info = await stat(source.path);
+    if (!info.isFile() || info.size < parallel.minBytes) return false;
+    const handle = await open(source.path, 'r');
+    try {
+      const head = Buffer.alloc(2);
+      const { bytesRead } = await handle.read(head, 0, 2, 0);
+      return !(bytesRead === 2 && ((head[0] === 0xff && head[1] === 0xfe) || (head[0] === 0xfe && head[1] === 0xff)));
+    } finally {
+      await handle.close();
+    }
+  } catch {
+    return false; // unreadable: the one-thread reader reports it
   }
 }
 
@@ -307,6 +342,87 @@ export async function validateSourcesStreamed(sources: readonly Source[], opts: 
     }
   };
 
+  let pool: import('./parallel.js').CheckPool | undefined; // started for the first file checked in threads
+
+  /**
+   * A large JSONL file parsed and linted in worker threads, applied batch by batch in file
+   * order as the record handler below applies one record: the same counts, duplicate check
+   * and problems, in the same order.
+   */
+  const checkInThreads = async (fileIndex: number, onFault: (f: FaultInfo) => typeof STOP | undefined): Promise<ReadStats> => {
+    const source = sources[fileIndex]!;
+    const { CheckPool, Col, FAULT, batchRecords, fileBytes, inPool } = await import('./parallel.js');
+    pool ??= new CheckPool(
+      { catalog: { entries: opts.catalog.list(), date: opts.catalog.date, source: opts.catalog.source }, now: ctx.now, rules: policy?.settings, errorsOnly: skipWarnings, duplicates: checkDuplicates },
+      opts.parallel!.threads,
+    );
+    let records = 0;
+    let blankLines = 0;
+    const apply = async (item: { job: LinesJob; result: CheckedBatch } | { longLine: number }): Promise<typeof STOP | undefined> => {
+      if ('longLine' in item) return onFault(lineIssueFault('too-long', item.longLine));
+      const { job, result } = item;
+      const { rows, findings, faults, texts } = result;
+      records += result.records;
+      blankLines += result.blankLines;
+      let next = 0; // the next record's first finding
+      let byLine: Map<number, RecordInfo> | undefined; // the batch's records, read again for a repeated id
+      for (let i = 0; i < result.count; i++) {
+        const o = i * Col.Size;
+        const line = rows[o + Col.Line]!;
+        if (rows[o + Col.Kind] === FAULT) {
+          if (onFault(faults[rows[o + Col.Findings]!]!) === STOP) return STOP;
+          continue;
+        }
+        const ordinal = counts.records++;
+        const n = rows[o + Col.Findings]!;
+        let found: Finding[] | undefined; // (most records have none: no array for them)
+        let text: string | undefined;
+        if (n > 0) {
+          found = [];
+          for (let k = next; k < next + n; k++) {
+            const w = findings[k]!;
+            found.push({ rule: ruleById(w.rule)!, pointer: w.pointer, message: w.message, hint: w.hint, target: w.target });
+          }
+          next += n;
+          text = texts[rows[o + Col.Text]!];
+        }
+        if (rows[o + Col.HasId] === 1) {
+          const first = dupes.addKey(rows[o + Col.IdA]!, rows[o + Col.IdB]!, rows[o + Col.Fingerprint]!, fileIndex, line, ordinal);
+          if (first && !first.sameContent) {
+            // The id, for the message, from the record read again: the threads send no ids.
+            byLine ??= await batchRecords(result.bytes, result.length, job.linesBefore);
+            const r = byLine.get(line)!;
+            (found ??= []).push(duplicateFinding((r.value as { externalRequestId: string }).externalRequestId, firstAt(first.fileIndex, first.line, fileIndex)));
+            text ??= r.raw;
+          }
+        }
+        if (found === undefined) continue;
+        // Positions need the (lazily loaded) locator, but only while problems are still printed.
+        if (!locatorReady() && (wouldKeep('error') || wouldKeep('warning'))) await loadLocator();
+        let locator: Locator | undefined;
+        for (const f of found) {
+          const where = () => (locator ??= new Locator(text!, line)).locate(f.pointer, f.target);
+          if (report(fileIndex, ordinal, f.rule, where, f.pointer, f.message, f.hint) === STOP) return STOP;
+        }
+      }
+      return undefined;
+    };
+    let bytes: Awaited<ReturnType<typeof fileBytes>>;
+    try {
+      bytes = await fileBytes(source.path);
+    } catch (e) {
+      throw readFailure(source, e);
+    }
+    try {
+      const { lines, stopped } = await inPool(pool, bytes, source.name, (job) => job, apply);
+      return { format: 'jsonl', records, lines, blankLines, bytes: 0, stopped };
+    } catch (e) {
+      throw readFailure(source, e);
+    } finally {
+      await bytes.close();
+    }
+  };
+
   try {
     for (let fileIndex = 0; fileIndex < sources.length && !bailed; fileIndex++) {
       const source = sources[fileIndex]!;
@@ -321,7 +437,7 @@ export async function validateSourcesStreamed(sources: readonly Source[], opts: 
         report(fileIndex, between(), FAULT_RULE[f.fault], () => ({ line: f.line, column: f.column, text: f.text, textColumn: f.textColumn }), f.pointer, f.message);
 
       const fromStdin = source.path === '-';
-      const stats = await readSource(source, sourceChunks(source.path), source.format, {
+      const stats = (await inThreads(source, opts.parallel)) ? await checkInThreads(fileIndex, onFault) : await readSource(source, sourceChunks(source.path), source.format, {
         fault: onFault,
         record: (r) => {
           const ordinal = counts.records++;
@@ -362,6 +478,7 @@ export async function validateSourcesStreamed(sources: readonly Source[], opts: 
     if (dupes.spilled && !bailed) await reportLateRepeats();
     finished = true;
   } finally {
+    await pool?.close();
     dupes.close();
     for (const copy of stdinCopies.values()) copy.close();
     // A run that failed (a file that cannot be read) has no report to write from its lists.
