@@ -3,9 +3,9 @@
 // `opsmeter import` (the built CLI, writing payloads to a file), plus the import's peak RSS.
 // Targets (README "Performance"): CSV ≤ 1.3×, batch JSONL ≤ 1.5×, peak RSS ≤ 200 MB.
 import { createWriteStream, existsSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { once } from 'node:events';
-import { BIN, ROOT, fmt, mulberry32, tempDir, timeNode } from './lib.js';
+import { ROOT, compare, fmt, mulberry32, tempDir } from './lib.js';
 
 
 async function writeLines(file, n, line) {
@@ -124,60 +124,18 @@ export function generateBatch(file, lines) {
   });
 }
 
-/** Median of numbers. */
-const mid = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-
 /**
- * Baseline and import runs alternate, so load from other processes on a shared machine
- * hits both sides alike; wall and CPU medians are taken independently (CPU time is the
- * steadier figure there for one thread; with worker threads it is their sum, and wall time is
- * what they save), peak RSS is the largest seen. `variants` are imports of the same file
- * with other settings, run in the same alternation (the batch import with its worker threads
- * off, to show what they give).
+ * The import of `file` writing its payloads into the bench's folder. Each run writes a new
+ * file, as a first import does: over the last run's file, ext4 (auto_da_alloc) writes the
+ * truncated-and-rewritten file to disk when it is closed, ~0.2 s per 500 MB before the
+ * process can exit, a cost of the path reused, not of the import.
  */
-async function compare({ name, file, baseline, args, dir, runs, limit, variants = [] }) {
-  await timeNode([join(ROOT, 'bench', baseline), file]); // warm the page cache
-  const base = [];
-  const all = [{ name, env: {}, runs: [] }, ...variants.map((v) => ({ ...v, runs: [] }))];
-  for (let i = 0; i < runs; i++) {
-    base.push(await timeNode([join(ROOT, 'bench', baseline), file]));
-    for (const v of all) {
-      // Each run writes a new file, as a first import does. Over the last run's file, ext4
-      // (auto_da_alloc) writes the truncated-and-rewritten file to disk when it is closed:
-      // ~0.2 s per 500 MB before the process can exit, a cost of the path reused, not of the import.
-      rmSync(join(dir, 'payloads.jsonl'), { force: true });
-      const o = await timeNode([BIN, 'import', file, ...args, '-o', join(dir, 'payloads.jsonl'), '--summary-json', join(dir, 'summary.json')], { env: v.env });
-      if (o.code !== 0) throw new Error(`opsmeter import exited ${o.code}: ${o.stderr.slice(0, 800)}`);
-      v.runs.push(o);
-    }
-  }
-  const baselineMs = mid(base.map((r) => r.ms));
-  const baselineCpuMs = mid(base.map((r) => r.cpuMs));
-  const range = (xs) => [Math.min(...xs), Math.max(...xs)];
-  return all.map((v) => {
-    const ops = v.runs;
-    const opsmeterMs = mid(ops.map((r) => r.ms));
-    const opsmeterCpuMs = mid(ops.map((r) => r.cpuMs));
-    const peakRssMb = Math.max(...ops.map((r) => r.peakRssMb));
-    const ratio = opsmeterMs / baselineMs;
-    return {
-      name: v.name,
-      baselineMs,
-      opsmeterMs,
-      ratio,
-      baselineCpuMs,
-      opsmeterCpuMs,
-      cpuRatio: opsmeterCpuMs / baselineCpuMs,
-      peakRssMb,
-      baselineRssMb: Math.max(...base.map((r) => r.peakRssMb)),
-      // Spread of the runs: each run's ratio against the bare run just before it.
-      ratioRange: range(ops.map((r, i) => r.ms / base[i].ms)),
-      cpuRatioRange: range(ops.map((r, i) => r.cpuMs / base[i].cpuMs)),
-      runs,
-      target: `ratio ≤ ${limit}, peak RSS ≤ 200 MB`,
-      ok: ratio <= limit && peakRssMb <= 200,
-    };
-  });
+function importArgs(file, from) {
+  const dir = dirname(file);
+  return {
+    args: ['import', file, ...from, '-o', join(dir, 'payloads.jsonl'), '--summary-json', join(dir, 'summary.json')],
+    before: () => rmSync(join(dir, 'payloads.jsonl'), { force: true }),
+  };
 }
 
 export async function run({ rows = 1_000_000, runs = Number(process.env.BENCH_RUNS ?? 3) } = {}) {
@@ -188,7 +146,7 @@ export async function run({ rows = 1_000_000, runs = Number(process.env.BENCH_RU
     const csv = join(dir, 'spend.csv');
     process.stderr.write(`import: generating ${n} LiteLLM spend-log rows…\n`);
     await generateLitellm(csv, rows);
-    results.push(...(await compare({ name: `import ${n} LiteLLM CSV rows vs csv-parse`, file: csv, baseline: 'baseline-csv.cjs', args: ['--from', 'litellm'], dir, runs, limit: 1.3 })));
+    results.push(...(await compare({ name: `import ${n} LiteLLM CSV rows vs csv-parse`, file: csv, baseline: 'baseline-csv.cjs', ...importArgs(csv, ['--from', 'litellm']), runs, limit: 1.3 })));
     if (existsSync(join(ROOT, 'dist', 'importers', 'adapters', 'openai-batch.js'))) {
       const jsonl = join(dir, 'batch_output.jsonl');
       process.stderr.write(`import: generating ${n} OpenAI Batch output lines…\n`);
@@ -198,8 +156,7 @@ export async function run({ rows = 1_000_000, runs = Number(process.env.BENCH_RU
           name: `import ${n} OpenAI Batch JSONL lines vs readline+JSON.parse`,
           file: jsonl,
           baseline: 'baseline-jsonl.cjs',
-          args: ['--from', 'openai-batch'],
-          dir,
+          ...importArgs(jsonl, ['--from', 'openai-batch']),
           runs,
           limit: 1.5,
           variants: [{ name: `  the same on the main thread alone (OPSMETER_IMPORT_WORKERS=off)`, env: { OPSMETER_IMPORT_WORKERS: 'off' } }],

@@ -68,3 +68,56 @@ export function mulberry32(seed) {
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
+
+/** Median of numbers. */
+const mid = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+/**
+ * Baseline and opsmeter runs alternate, so load from other processes on a shared machine
+ * hits both sides alike; wall and CPU medians are taken independently (CPU time is the
+ * steadier figure there for one thread; with worker threads it is their sum, and wall time is
+ * what they save), peak RSS is the largest seen. `variants` are runs of the same command
+ * with other settings, in the same alternation (worker threads off, to show what they give).
+ * `args` are the CLI's arguments; `before` runs before each of its runs.
+ */
+export async function compare({ name, file, baseline, args, before = () => undefined, runs, limit, variants = [] }) {
+  await timeNode([join(ROOT, 'bench', baseline), file]); // warm the page cache
+  const base = [];
+  const all = [{ name, env: {}, runs: [] }, ...variants.map((v) => ({ ...v, runs: [] }))];
+  for (let i = 0; i < runs; i++) {
+    base.push(await timeNode([join(ROOT, 'bench', baseline), file]));
+    for (const v of all) {
+      before();
+      const o = await timeNode([BIN, ...args], { env: v.env });
+      if (o.code !== 0) throw new Error(`opsmeter ${args[0]} exited ${o.code}: ${o.stderr.slice(0, 800)}`);
+      v.runs.push(o);
+    }
+  }
+  const baselineMs = mid(base.map((r) => r.ms));
+  const baselineCpuMs = mid(base.map((r) => r.cpuMs));
+  const range = (xs) => [Math.min(...xs), Math.max(...xs)];
+  return all.map((v) => {
+    const ops = v.runs;
+    const opsmeterMs = mid(ops.map((r) => r.ms));
+    const opsmeterCpuMs = mid(ops.map((r) => r.cpuMs));
+    const peakRssMb = Math.max(...ops.map((r) => r.peakRssMb));
+    const ratio = opsmeterMs / baselineMs;
+    return {
+      name: v.name,
+      baselineMs,
+      opsmeterMs,
+      ratio,
+      baselineCpuMs,
+      opsmeterCpuMs,
+      cpuRatio: opsmeterCpuMs / baselineCpuMs,
+      peakRssMb,
+      baselineRssMb: Math.max(...base.map((r) => r.peakRssMb)),
+      // Spread of the runs: each run's ratio against the bare run just before it.
+      ratioRange: range(ops.map((r, i) => r.ms / base[i].ms)),
+      cpuRatioRange: range(ops.map((r, i) => r.cpuMs / base[i].cpuMs)),
+      runs,
+      target: `ratio ≤ ${limit}, peak RSS ≤ 200 MB`,
+      ok: ratio <= limit && peakRssMb <= 200,
+    };
+  });
+}

@@ -1,10 +1,11 @@
 // npm run bench -- validate: 1,000,000 realistic payload lines; bare readline + JSON.parse
 // vs `opsmeter validate` on the same file, plus opsmeter's peak RSS.
-// Targets (README "Performance"): ratio ≤ 1.25, peak RSS ≤ 200 MB.
+// Targets (README "Performance"): ratio ≤ 1.25, peak RSS ≤ 200 MB. Large files are checked in
+// worker threads; the same run with them off is shown too.
 import { createWriteStream } from 'node:fs';
 import { join } from 'node:path';
 import { once } from 'node:events';
-import { BIN, ROOT, fmt, median, mulberry32, tempDir, timeNode } from './lib.js';
+import { compare, fmt, mulberry32, tempDir } from './lib.js';
 
 const MODELS = [
   ['openai', 'gpt-4o-mini'],
@@ -49,36 +50,27 @@ export async function generate(file, lines) {
   await once(out, 'finish');
 }
 
-export async function run({ lines = 1_000_000, runs = 3 } = {}) {
+export async function run({ lines = 1_000_000, runs = Number(process.env.BENCH_RUNS ?? 3) } = {}) {
   const { dir, cleanup } = tempDir('validate');
   try {
     const file = join(dir, 'payloads.jsonl');
-    process.stderr.write(`validate: generating ${lines.toLocaleString('en-US')} payload lines…\n`);
+    const n = lines.toLocaleString('en-US');
+    process.stderr.write(`validate: generating ${n} payload lines…\n`);
     await generate(file, lines);
-    // Warm the page cache so the first timed run does not pay for disk reads.
-    await timeNode([join(ROOT, 'bench', 'baseline-jsonl.cjs'), file]);
-    const base = await median(runs, () => timeNode([join(ROOT, 'bench', 'baseline-jsonl.cjs'), file]));
-    const ops = await median(runs, () => timeNode([BIN, 'validate', '--format', 'json', '--output', join(dir, 'report.json'), file]));
-    if (ops.code !== 0) throw new Error(`opsmeter validate exited ${ops.code}: ${ops.stderr.slice(0, 500)}`);
-    return {
-      name: `validate ${lines.toLocaleString('en-US')} JSONL lines`,
-      baselineMs: base.ms,
-      opsmeterMs: ops.ms,
-      ratio: ops.ms / base.ms,
-      baselineCpuMs: base.cpuMs,
-      opsmeterCpuMs: ops.cpuMs,
-      cpuRatio: ops.cpuMs / base.cpuMs,
-      peakRssMb: ops.peakRssMb,
-      baselineRssMb: base.peakRssMb,
-      target: 'ratio ≤ 1.25, peak RSS ≤ 200 MB',
-      ok: ops.ms / base.ms <= 1.25 && ops.peakRssMb <= 200,
-    };
+    return await compare({
+      name: `validate ${n} JSONL lines`,
+      file,
+      baseline: 'baseline-jsonl.cjs',
+      args: ['validate', '--format', 'json', '--output', join(dir, 'report.json'), file],
+      runs,
+      limit: 1.25,
+      variants: [{ name: '  the same on the main thread alone (OPSMETER_VALIDATE_WORKERS=off)', env: { OPSMETER_VALIDATE_WORKERS: 'off' } }],
+    });
   } finally {
     cleanup();
   }
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const r = await run({ lines: Number(process.argv[2] ?? 1_000_000) });
-  console.log(`${r.name}: wall bare ${fmt(r.baselineMs)} vs opsmeter ${fmt(r.opsmeterMs)} = ${r.ratio.toFixed(2)}×; CPU ${fmt(r.baselineCpuMs)} vs ${fmt(r.opsmeterCpuMs)} = ${r.cpuRatio.toFixed(2)}×; peak RSS ${r.peakRssMb.toFixed(0)} MB`);
+  for (const r of await run({ lines: Number(process.argv[2] ?? 1_000_000) })) console.log(`${r.name}: wall bare ${fmt(r.baselineMs)} vs opsmeter ${fmt(r.opsmeterMs)} = ${r.ratio.toFixed(2)}×; CPU ${fmt(r.baselineCpuMs)} vs ${fmt(r.opsmeterCpuMs)} = ${r.cpuRatio.toFixed(2)}×; peak RSS ${r.peakRssMb.toFixed(0)} MB`);
 }
