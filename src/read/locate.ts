@@ -117,6 +117,11 @@ export class Locator {
     return this.tree;
   }
 
+  /** False when the text nests too deeply to locate anything in it (positions fall back to its start). */
+  get parsable(): boolean {
+    return this.root() !== undefined;
+  }
+
   position(offset: number): Position {
     this.index ??= new LineIndex(this.text);
     return this.index.at(offset, this.firstLine, this.text, this.firstColumn, this.prefix);

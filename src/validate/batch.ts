@@ -2,19 +2,22 @@
  * One batch of a large JSONL file checked off the main thread (docs/validate.md "Speed on a
  * large JSONL file"): the bytes of whole lines in; back, per line, what the main thread
  * needs to count, order and report its problems without parsing anything again — a compact
- * row per record or read fault, the findings of the records that have any (with the line's
- * text, for positions), and each id's hash and content fingerprint for the duplicate index,
- * which needs every earlier record and so stays on the main thread (validate.ts).
+ * row per record or read fault, the findings (located here, while the report can still
+ * print them), and each id's hash and content fingerprint for the duplicate index, which
+ * needs every earlier record and so stays on the main thread (validate.ts). Numbers travel
+ * in typed arrays and each distinct string once: a file with a warning on every line sends
+ * hundreds of thousands of findings.
  *
  * Every line is read and linted by the same code as on the main thread (jsonlLineReader,
  * lintPayload), so a line's findings and their wording are the same.
  */
 import { Catalog, type CatalogEntry } from '../contract/catalog.js';
-import { lintPayload, type LintContext } from '../contract/lint.js';
+import { lintPayload, type Finding, type LintContext } from '../contract/lint.js';
 import { RulePolicy, type RuleSettings } from '../contract/rule-settings.js';
 import type { LinesJob } from '../read/batches.js';
 import { MAX_LINE_BYTES, splitLines } from '../read/lines.js';
-import { jsonlLineReader, type FaultInfo } from '../read/records.js';
+import { Locator, loadLocator, locatorReady } from '../read/locate.js';
+import { jsonlLineReader, type FaultInfo, type RecordInfo } from '../read/records.js';
 import { contentFingerprint, hashId } from './duplicates.js';
 
 /** What a worker needs to check as the main thread would: plain data only (it is copied to the thread). */
@@ -25,22 +28,27 @@ export interface CheckSetup {
   errorsOnly: boolean;
   /** The duplicate-id rule runs: hash each record's id and fingerprint its content. */
   duplicates: boolean;
+  /** Problems keep their line's text (pretty's code frames). */
+  excerpts: boolean;
 }
 
-/** A finding as it crosses to the main thread: the rule by id (the main thread applies the settings again, which changes nothing). */
-export interface WireFinding {
-  rule: string;
-  pointer: string;
-  message: string;
-  hint?: string;
-  target: 'value' | 'key' | 'record';
+/**
+ * A batch, and how many more errors and warnings the report could still print when the
+ * main thread sent it: locating re-parses a record, which is wasted once the report's cap
+ * is reached. The room only shrinks, and the report keeps each severity's problems in file
+ * order, so the batch's first `errorRoom` errors and `warningRoom` warnings are the only
+ * ones that can need a position (Infinity: no cap).
+ */
+export interface CheckJob extends LinesJob {
+  errorRoom: number;
+  warningRoom: number;
 }
 
 /** Row kinds. */
 export const RECORD = 0;
 export const FAULT = 1;
 
-/** Fields of a row in CheckedBatch.rows. */
+/** Fields of a row in CheckedBatch.rows: a record, or a read fault. */
 export const enum Col {
   Kind,
   Line,
@@ -49,12 +57,30 @@ export const enum Col {
   IdA,
   IdB,
   Fingerprint,
-  /** Findings of this record (the next ones in `findings`); a fault's index in `faults`. */
+  /** The record's findings (the next ones in `findings`); a fault's index in `faults`. */
   Findings,
-  /** Index in `texts` of the record's line (-1: no findings, not sent). */
-  Text,
   Size,
 }
+
+/** Fields of a finding in CheckedBatch.findings; strings are indexes into `strings` (-1: none). */
+export const enum F {
+  Rule,
+  Pointer,
+  Message,
+  Hint,
+  /** TARGETS index: where the pointer points, for a position found on the main thread. */
+  Target,
+  /** 1 when Line, Column, Text and TextColumn hold the finding's position. */
+  Located,
+  Line,
+  Column,
+  Text,
+  /** NaN: none. */
+  TextColumn,
+  Size,
+}
+
+export const TARGETS = ['value', 'key', 'record'] as const;
 
 export interface CheckedBatch {
   /** The job's buffer, handed back (the main thread reads a line again from it for a repeated id). */
@@ -62,12 +88,30 @@ export interface CheckedBatch {
   length: number;
   rows: Float64Array;
   count: number;
-  findings: WireFinding[];
+  findings: Float64Array;
+  findingCount: number;
+  /** Rule ids, pointers, messages, hints and line texts: each distinct one once. */
+  strings: string[];
   faults: FaultInfo[];
-  /** Line texts of the records with findings. */
-  texts: string[];
   records: number;
   blankLines: number;
+}
+
+/** Numbers that grow by rows of `size`. */
+class Table {
+  data: Float64Array;
+  count = 0;
+  constructor(private readonly size: number, rows: number) {
+    this.data = new Float64Array(rows * size);
+  }
+  add(): number {
+    if ((this.count + 1) * this.size > this.data.length) {
+      const grown = new Float64Array(this.data.length * 2);
+      grown.set(this.data);
+      this.data = grown;
+    }
+    return this.count++ * this.size;
+  }
 }
 
 const ID_KEY = new Uint32Array(2);
@@ -81,56 +125,89 @@ export class BatchChecker {
     if (setup.errorsOnly) this.ctx.errorsOnly = true;
   }
 
-  async check(job: LinesJob): Promise<CheckedBatch> {
-    let rows = new Float64Array(2048 * Col.Size);
-    let count = 0;
-    const findings: WireFinding[] = [];
+  async check(job: CheckJob): Promise<CheckedBatch> {
+    const rows = new Table(Col.Size, 2048);
+    const found = new Table(F.Size, 256);
+    const strings: string[] = [];
+    const index = new Map<string, number>();
+    const str = (s: string | undefined): number => {
+      if (s === undefined) return -1;
+      let i = index.get(s);
+      if (i === undefined) index.set(s, (i = strings.push(s) - 1));
+      return i;
+    };
     const faults: FaultInfo[] = [];
-    const texts: string[] = [];
-    const add = (kind: number, line: number): number => {
-      if ((count + 1) * Col.Size > rows.length) {
-        const grown = new Float64Array(rows.length * 2);
-        grown.set(rows);
-        rows = grown;
+    let { errorRoom, warningRoom } = job;
+    const addFindings = (r: RecordInfo, list: Finding[]): void => {
+      // As the record's own locate() finds positions (a JSONL record is its line).
+      let locator: Locator | undefined;
+      for (const f of list) {
+        const o = found.add();
+        const d = found.data;
+        d[o + F.Rule] = str(f.rule.id);
+        d[o + F.Pointer] = str(f.pointer);
+        d[o + F.Message] = str(f.message);
+        d[o + F.Hint] = str(f.hint);
+        d[o + F.Target] = TARGETS.indexOf(f.target);
+        const error = f.rule.severity === 'error';
+        locator ??= new Locator(r.raw!, r.line);
+        // A record nested too deeply for this thread's smaller stack is located by the main thread, as without threads.
+        if ((error ? errorRoom-- > 0 : warningRoom-- > 0) && locator.parsable) {
+          const pos = locator.locate(f.pointer, f.target);
+          d[o + F.Located] = 1;
+          d[o + F.Line] = pos.line;
+          d[o + F.Column] = pos.column;
+          d[o + F.Text] = this.setup.excerpts ? str(pos.text) : -1;
+          d[o + F.TextColumn] = this.setup.excerpts && pos.textColumn !== undefined ? pos.textColumn : Number.NaN;
+        } else d[o + F.Located] = 0;
       }
-      const o = count++ * Col.Size;
-      rows.fill(0, o, o + Col.Size);
-      rows[o + Col.Kind] = kind;
-      rows[o + Col.Line] = line;
-      rows[o + Col.Text] = -1;
-      return o;
     };
     const reader = jsonlLineReader({
       record: (r) => {
-        const o = add(RECORD, r.line);
-        const found = lintPayload(r.value, this.ctx);
-        if (found.length > 0) {
-          rows[o + Col.Findings] = found.length;
-          rows[o + Col.Text] = texts.push(r.raw!) - 1;
-          for (const f of found) {
-            const w: WireFinding = { rule: f.rule.id, pointer: f.pointer, message: f.message, target: f.target };
-            if (f.hint !== undefined) w.hint = f.hint;
-            findings.push(w);
-          }
-        }
+        const o = rows.add();
+        const d = rows.data;
+        d.fill(0, o, o + Col.Size);
+        d[o + Col.Kind] = RECORD;
+        d[o + Col.Line] = r.line;
         const id = (r.value as { externalRequestId?: unknown } | null)?.externalRequestId;
         if (this.setup.duplicates && typeof id === 'string' && id !== '') {
           hashId(id, ID_KEY);
-          rows[o + Col.HasId] = 1;
-          rows[o + Col.IdA] = ID_KEY[0]!;
-          rows[o + Col.IdB] = ID_KEY[1]!;
-          rows[o + Col.Fingerprint] = contentFingerprint(r.value);
+          d[o + Col.HasId] = 1;
+          d[o + Col.IdA] = ID_KEY[0]!;
+          d[o + Col.IdB] = ID_KEY[1]!;
+          d[o + Col.Fingerprint] = contentFingerprint(r.value);
         }
+        const list = lintPayload(r.value, this.ctx);
+        if (list.length === 0) return;
+        d[o + Col.Findings] = list.length;
+        // Positions need the (lazily loaded) locator.
+        if ((errorRoom > 0 || warningRoom > 0) && !locatorReady()) return loadLocator().then(() => addFindings(r, list));
+        addFindings(r, list);
       },
       fault: (f) => {
-        const o = add(FAULT, f.line);
-        rows[o + Col.Findings] = faults.push(f) - 1;
+        const o = rows.add();
+        const d = rows.data;
+        d.fill(0, o, o + Col.Size);
+        d[o + Col.Kind] = FAULT;
+        d[o + Col.Line] = f.line;
+        d[o + Col.Findings] = faults.push(f) - 1;
       },
     });
     const stats = await splitLines([Buffer.from(job.bytes, 0, job.length)], reader.handler, MAX_LINE_BYTES, { linesBefore: job.linesBefore, fileStart: false, batchLines: 8 });
     if (stats.lines - job.linesBefore !== job.lines) {
       throw new Error(`validate batch of ${job.file} from line ${job.linesBefore + 1}: ${stats.lines - job.linesBefore} lines read, ${job.lines} counted`);
     }
-    return { bytes: job.bytes, length: job.length, rows, count, findings, faults, texts, records: reader.records(), blankLines: reader.blankLines() };
+    return {
+      bytes: job.bytes,
+      length: job.length,
+      rows: rows.data,
+      count: rows.count,
+      findings: found.data,
+      findingCount: found.count,
+      strings,
+      faults,
+      records: reader.records(),
+      blankLines: reader.blankLines(),
+    };
   }
 }

@@ -5,15 +5,14 @@
  *
  * Loaded only when a run has such a file: a small run starts no thread.
  */
-import type { LinesJob } from '../read/batches.js';
 import { LinePool } from '../read/line-pool.js';
-import type { CheckSetup, CheckedBatch } from './batch.js';
+import type { CheckJob, CheckSetup, CheckedBatch } from './batch.js';
 
 export { batchRecords, fileBytes } from '../read/batches.js';
 export { inPool } from '../read/line-pool.js';
-export { Col, FAULT } from './batch.js';
+export { Col, F, FAULT, TARGETS } from './batch.js';
 
-export class CheckPool extends LinePool<LinesJob, CheckedBatch> {
+export class CheckPool extends LinePool<CheckJob, CheckedBatch> {
   constructor(setup: CheckSetup, threads: number) {
     super({ command: 'validate', worker: new URL('./worker.js', import.meta.url), setup, threads });
   }

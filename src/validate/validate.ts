@@ -11,13 +11,12 @@ import type { RulePolicy } from '../contract/rule-settings.js';
 import { RULES, ruleById, type RuleInfo } from '../contract/rules.js';
 import type { Problem } from '../problem.js';
 import { STOP } from '../read/lines.js';
-import { Locator, loadLocator, locatorReady, type Position } from '../read/locate.js';
+import { loadLocator, locatorReady, type Position } from '../read/locate.js';
 import { SourceError, lineIssueFault, readRecordStream, sourceChunks, type FaultInfo, type ReadFault, type ReadStats, type RecordInfo, type RecordSink, type Source, type SourceFormat } from '../read/records.js';
 import { DuplicateIndex, contentFingerprint, type DeferredRepeat } from './duplicates.js';
 import { DEFAULT_PROBLEMS_IN_MEMORY, ProblemList, ProblemStore } from './problem-store.js';
 import { RecordCopy } from './record-copy.js';
-import type { LinesJob } from '../read/batches.js';
-import type { CheckedBatch } from './batch.js';
+import type { CheckJob, CheckedBatch } from './batch.js';
 
 export interface ValidateOptions {
   catalog: Catalog;
@@ -219,6 +218,11 @@ export async function validateSourcesStreamed(sources: readonly Source[], opts: 
   const keptErrors = lists.errors;
   const keptWarnings = lists.warnings;
   let seq = 0;
+  /** How many more problems of each severity could still be printed (see wouldKeep). */
+  const room = () => ({
+    errorRoom: Math.max(0, maxProblems - keptErrors.length),
+    warningRoom: quiet ? 0 : Math.max(0, maxProblems - keptErrors.length - keptWarnings.length),
+  });
   /** Whether one more problem of this severity could still be printed. */
   const wouldKeep = (severity: RuleInfo['severity']) =>
     severity === 'error' ? keptErrors.length < maxProblems : !quiet && keptWarnings.length < maxProblems - keptErrors.length;
@@ -351,21 +355,34 @@ export async function validateSourcesStreamed(sources: readonly Source[], opts: 
    */
   const checkInThreads = async (fileIndex: number, onFault: (f: FaultInfo) => typeof STOP | undefined): Promise<ReadStats> => {
     const source = sources[fileIndex]!;
-    const { CheckPool, Col, FAULT, batchRecords, fileBytes, inPool } = await import('./parallel.js');
+    const { CheckPool, Col, F, FAULT, TARGETS, batchRecords, fileBytes, inPool } = await import('./parallel.js');
     pool ??= new CheckPool(
-      { catalog: { entries: opts.catalog.list(), date: opts.catalog.date, source: opts.catalog.source }, now: ctx.now, rules: policy?.settings, errorsOnly: skipWarnings, duplicates: checkDuplicates },
+      {
+        catalog: { entries: opts.catalog.list(), date: opts.catalog.date, source: opts.catalog.source },
+        now: ctx.now,
+        rules: policy?.settings,
+        errorsOnly: skipWarnings,
+        duplicates: checkDuplicates,
+        excerpts: opts.excerpts !== false,
+      },
       opts.parallel!.threads,
     );
     let records = 0;
     let blankLines = 0;
-    const apply = async (item: { job: LinesJob; result: CheckedBatch } | { longLine: number }): Promise<typeof STOP | undefined> => {
+    const apply = async (item: { job: CheckJob; result: CheckedBatch } | { longLine: number }): Promise<typeof STOP | undefined> => {
       if ('longLine' in item) return onFault(lineIssueFault('too-long', item.longLine));
       const { job, result } = item;
-      const { rows, findings, faults, texts } = result;
+      const { rows, findings, strings, faults } = result;
       records += result.records;
       blankLines += result.blankLines;
-      let next = 0; // the next record's first finding
-      let byLine: Map<number, RecordInfo> | undefined; // the batch's records, read again for a repeated id
+      let next = 0; // the next record's first finding, at next * F.Size
+      let byLine: Map<number, RecordInfo> | undefined; // the batch's records, read again
+      /** A record of this batch, read again with its locator ready: for a position the thread did not find, or a repeated id's message. */
+      const again = async (line: number): Promise<RecordInfo> => {
+        byLine ??= await batchRecords(result.bytes, result.length, job.linesBefore);
+        if (!locatorReady()) await loadLocator();
+        return byLine.get(line)!;
+      };
       for (let i = 0; i < result.count; i++) {
         const o = i * Col.Size;
         const line = rows[o + Col.Line]!;
@@ -375,34 +392,36 @@ export async function validateSourcesStreamed(sources: readonly Source[], opts: 
         }
         const ordinal = counts.records++;
         const n = rows[o + Col.Findings]!;
-        let found: Finding[] | undefined; // (most records have none: no array for them)
-        let text: string | undefined;
-        if (n > 0) {
-          found = [];
-          for (let k = next; k < next + n; k++) {
-            const w = findings[k]!;
-            found.push({ rule: ruleById(w.rule)!, pointer: w.pointer, message: w.message, hint: w.hint, target: w.target });
+        for (let k = next; k < next + n; k++) {
+          const d = k * F.Size;
+          const rule = ruleById(strings[findings[d + F.Rule]!]!)!;
+          const pointer = strings[findings[d + F.Pointer]!]!;
+          const hintAt = findings[d + F.Hint]!;
+          let pos: Position | undefined;
+          if (findings[d + F.Located] === 1) {
+            const textAt = findings[d + F.Text]!;
+            const textColumn = findings[d + F.TextColumn]!;
+            pos = { line: findings[d + F.Line]!, column: findings[d + F.Column]! };
+            if (textAt >= 0) pos.text = strings[textAt]!;
+            if (!Number.isNaN(textColumn)) pos.textColumn = textColumn;
+          } else {
+            // Past the room the report had when the batch was sent (CheckJob). The room only
+            // shrinks, so this one is not printed; should it be, its position is found here.
+            const effective = policy ? policy.effective(rule) : rule;
+            if (effective !== null && wouldKeep(effective.severity)) pos = (await again(line)).locate(pointer, TARGETS[findings[d + F.Target]!]!);
           }
-          next += n;
-          text = texts[rows[o + Col.Text]!];
+          const at = pos ?? { line, column: 1 };
+          if (report(fileIndex, ordinal, rule, () => at, pointer, strings[findings[d + F.Message]!]!, hintAt >= 0 ? strings[hintAt] : undefined) === STOP) return STOP;
         }
+        next += n;
         if (rows[o + Col.HasId] === 1) {
           const first = dupes.addKey(rows[o + Col.IdA]!, rows[o + Col.IdB]!, rows[o + Col.Fingerprint]!, fileIndex, line, ordinal);
           if (first && !first.sameContent) {
-            // The id, for the message, from the record read again: the threads send no ids.
-            byLine ??= await batchRecords(result.bytes, result.length, job.linesBefore);
-            const r = byLine.get(line)!;
-            (found ??= []).push(duplicateFinding((r.value as { externalRequestId: string }).externalRequestId, firstAt(first.fileIndex, first.line, fileIndex)));
-            text ??= r.raw;
+            // The id, for the message, and its position from the record read again: the threads send no ids.
+            const r = await again(line);
+            const f = duplicateFinding((r.value as { externalRequestId: string }).externalRequestId, firstAt(first.fileIndex, first.line, fileIndex));
+            if (report(fileIndex, ordinal, f.rule, () => r.locate(f.pointer, f.target), f.pointer, f.message, f.hint) === STOP) return STOP;
           }
-        }
-        if (found === undefined) continue;
-        // Positions need the (lazily loaded) locator, but only while problems are still printed.
-        if (!locatorReady() && (wouldKeep('error') || wouldKeep('warning'))) await loadLocator();
-        let locator: Locator | undefined;
-        for (const f of found) {
-          const where = () => (locator ??= new Locator(text!, line)).locate(f.pointer, f.target);
-          if (report(fileIndex, ordinal, f.rule, where, f.pointer, f.message, f.hint) === STOP) return STOP;
         }
       }
       return undefined;
@@ -414,7 +433,7 @@ export async function validateSourcesStreamed(sources: readonly Source[], opts: 
       throw readFailure(source, e);
     }
     try {
-      const { lines, stopped } = await inPool(pool, bytes, source.name, (job) => job, apply);
+      const { lines, stopped } = await inPool(pool, bytes, source.name, (lines): CheckJob => ({ ...lines, ...room() }), apply);
       return { format: 'jsonl', records, lines, blankLines, bytes: 0, stopped };
     } catch (e) {
       throw readFailure(source, e);

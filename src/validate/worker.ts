@@ -5,12 +5,11 @@
  */
 import { workerData } from 'node:worker_threads';
 import { serveBatches } from '../read/line-pool.js';
-import { BatchChecker, type CheckSetup, type CheckedBatch } from './batch.js';
-import type { LinesJob } from '../read/batches.js';
+import { BatchChecker, type CheckJob, type CheckSetup, type CheckedBatch } from './batch.js';
 
 const checker = new BatchChecker(workerData as CheckSetup);
 
 serveBatches(
-  (job: LinesJob) => checker.check(job),
-  (result: CheckedBatch) => [result.bytes, result.rows.buffer as ArrayBuffer],
+  (job: CheckJob) => checker.check(job),
+  (result: CheckedBatch) => [result.bytes, result.rows.buffer as ArrayBuffer, result.findings.buffer as ArrayBuffer],
 );
