@@ -6,7 +6,8 @@
 //   payloads as JSONL: memory stays flat (the duplicate-id index spills past 367,000 ids);
 // - `opsmeter import --from litellm` on a 100,000-row LiteLLM `/spend/logs` JSON array against
 //   the same bare baseline.
-// Targets: validate no slower than ajv-cli; peak RSS ≤ 120 MB whatever the array's size.
+// Targets: validate no slower than ajv-cli; peak RSS ≤ 120 MB whatever the array's size (the
+// JSONL, checked in worker threads: ≤ 200 MB, as bench -- validate).
 import { createReadStream, createWriteStream, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { join } from 'node:path';
@@ -18,6 +19,7 @@ import { generate } from './validate.js';
 const AJV = join(ROOT, 'node_modules', 'ajv-cli', 'dist', 'index.js');
 const BARE = join(ROOT, 'bench', 'baseline-json-array.cjs');
 const RSS_LIMIT_MB = 120;
+const JSONL_RSS_LIMIT_MB = 200;
 
 const mid = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
@@ -171,9 +173,12 @@ export async function run({ payloads = 100_000, large = 3_000_000, runs = 3 } = 
       );
       // Both against readline + JSON.parse of the JSONL (a whole-file JSON.parse of the array
       // would need several GB, and so would ajv-cli).
-      for (const [k, what] of [
-        ['opsmeter', `a ${l}-payload JSON array (one line, ${gb(big)})`],
-        ['jsonl', `the same ${l} payloads as JSONL (${gb(bigJsonl)})`],
+      // The JSONL file is checked in two worker threads (docs/validate.md "Speed on a large JSONL
+      // file"), whose heaps add ~60-70 MB whatever the file's size: its target is validate's
+      // for JSONL (bench -- validate, 200 MB); 120 MB is the array's, read on one thread.
+      for (const [k, what, limit] of [
+        ['opsmeter', `a ${l}-payload JSON array (one line, ${gb(big)})`, RSS_LIMIT_MB],
+        ['jsonl', `the same ${l} payloads as JSONL (${gb(bigJsonl)})`, JSONL_RSS_LIMIT_MB],
       ]) {
         results.push({
           name: `validate ${what} vs readline+JSON.parse of the JSONL`,
@@ -184,8 +189,8 @@ export async function run({ payloads = 100_000, large = 3_000_000, runs = 3 } = 
           opsmeterCpuMs: m[k].cpuMs,
           cpuRatio: m[k].cpuMs / m.bare.cpuMs,
           peakRssMb: m[k].peakRssMb,
-          target: `peak RSS ≤ ${RSS_LIMIT_MB} MB`,
-          ok: m[k].peakRssMb <= RSS_LIMIT_MB,
+          target: `peak RSS ≤ ${limit} MB`,
+          ok: m[k].peakRssMb <= limit,
         });
       }
       rmSync(big);
