@@ -162,13 +162,18 @@ export class BatchChecker {
         } else d[o + F.Located] = 0;
       }
     };
+    /** A new row of this kind; returns its offset in rows.data. */
+    const row = (kind: number, line: number): number => {
+      const o = rows.add();
+      rows.data.fill(0, o, o + Col.Size);
+      rows.data[o + Col.Kind] = kind;
+      rows.data[o + Col.Line] = line;
+      return o;
+    };
     const reader = jsonlLineReader({
       record: (r) => {
-        const o = rows.add();
+        const o = row(RECORD, r.line);
         const d = rows.data;
-        d.fill(0, o, o + Col.Size);
-        d[o + Col.Kind] = RECORD;
-        d[o + Col.Line] = r.line;
         const id = (r.value as { externalRequestId?: unknown } | null)?.externalRequestId;
         if (this.setup.duplicates && typeof id === 'string' && id !== '') {
           hashId(id, ID_KEY);
@@ -185,12 +190,8 @@ export class BatchChecker {
         addFindings(r, list);
       },
       fault: (f) => {
-        const o = rows.add();
-        const d = rows.data;
-        d.fill(0, o, o + Col.Size);
-        d[o + Col.Kind] = FAULT;
-        d[o + Col.Line] = f.line;
-        d[o + Col.Findings] = faults.push(f) - 1;
+        const o = row(FAULT, f.line); // (first: it may grow rows.data)
+        rows.data[o + Col.Findings] = faults.push(f) - 1;
       },
     });
     const stats = await splitLines([Buffer.from(job.bytes, 0, job.length)], reader.handler, MAX_LINE_BYTES, { linesBefore: job.linesBefore, fileStart: false, batchLines: 8 });
