@@ -10,7 +10,7 @@ import type { LinesJob, LongLine } from '../read/batches.js';
 import { LinePool, inPool } from '../read/line-pool.js';
 import type { BatchJob, BatchResult, BatchSetup } from './batch.js';
 
-export { fileBytes, lineBatches, type LongLine } from '../read/batches.js';
+export { fileBytes, type LongLine } from '../read/batches.js';
 
 export class WorkerPool extends LinePool<BatchJob, BatchResult> {
   constructor(setup: BatchSetup, count: number) {

@@ -5,7 +5,7 @@
  * (docs/import.md "Performance", docs/validate.md "Speed on a large JSONL file").
  */
 import { open } from 'node:fs/promises';
-import { MAX_LINE_BYTES, splitLines } from './lines.js';
+import { MAX_LINE_BYTES, splitLines, startsUtf16 } from './lines.js';
 import { jsonlLineReader, type RecordInfo } from './records.js';
 
 /** Bytes per batch: large enough that messages are few, small enough that the threads share the work evenly. */
@@ -56,17 +56,20 @@ export function chunkBytes(chunks: AsyncIterable<Buffer> | Iterable<Buffer>): Ba
 }
 
 /**
- * A plain file read straight into each batch's buffer, after any UTF-8 byte order mark: no
+ * A plain file read straight into each batch's buffer, after any UTF-8 byte order mark (and
+ * `utf16` when it starts with a UTF-16 one, which no batch reader decodes): no
  * chunk is allocated or copied on the main thread (a stream's chunks are as much memory
  * outside the heap as the file is large, which makes V8 collect garbage over and over).
  */
-export async function fileBytes(path: string): Promise<BatchBytes & { close(): Promise<void> }> {
+export async function fileBytes(path: string): Promise<BatchBytes & { close(): Promise<void>; utf16: boolean }> {
   const handle = await open(path, 'r');
   let position = 0;
+  let utf16: boolean;
   try {
     const bom = Buffer.alloc(3);
     const { bytesRead } = await handle.read(bom, 0, 3, 0);
     if (bytesRead === 3 && bom[0] === 0xef && bom[1] === 0xbb && bom[2] === 0xbf) position = 3;
+    utf16 = bytesRead >= 2 && startsUtf16(bom);
   } catch (e) {
     await handle.close();
     throw e;
@@ -78,6 +81,7 @@ export async function fileBytes(path: string): Promise<BatchBytes & { close(): P
       return bytesRead;
     },
     close: () => handle.close(),
+    utf16,
   };
 }
 

@@ -61,6 +61,11 @@ function decode(buf: Buffer, start: number, end: number, known: Known): string |
 
 const BOM_UTF8 = [0xef, 0xbb, 0xbf];
 
+/** The bytes start with a UTF-16 byte order mark (LE or BE): every line of such an input is undecodable. */
+export function startsUtf16(b: Uint8Array): boolean {
+  return (b[0] === 0xff && b[1] === 0xfe) || (b[0] === 0xfe && b[1] === 0xff);
+}
+
 /** Offset of the first line end (LF or CR) at or after `pos`, or -1; `nextCR` is the first CR at or after `pos` (-1: none). */
 function lineEnd(chunk: Buffer, pos: number, nextCR: number): number {
   if (nextCR === -1) return chunk.indexOf(NL, pos);
@@ -148,7 +153,7 @@ export async function splitLines<P = undefined>(
 
   /** Strips a UTF-8 BOM; returns undefined when the input is UTF-16 (reported, then stop). */
   const startOf = (b: Buffer): Buffer | undefined => {
-    if ((b[0] === 0xff && b[1] === 0xfe) || (b[0] === 0xfe && b[1] === 0xff)) {
+    if (startsUtf16(b)) {
       lineNo = 1;
       // The size is the byte order mark's: the rest is never read, and how much of it the
       // first chunk held depends on the chunking (a property test found 3 against 4).

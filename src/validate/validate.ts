@@ -4,7 +4,7 @@
  * the CLI picks a renderer (src/report/) and derives the exit code from the result.
  */
 import { EXIT, OpsmeterError } from '../errors.js';
-import { open, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import type { Catalog } from '../contract/catalog.js';
 import { lintPayload, type Finding, type LintContext } from '../contract/lint.js';
 import type { RulePolicy } from '../contract/rule-settings.js';
@@ -143,23 +143,15 @@ function readFailure(source: Source, e: unknown): unknown {
 }
 
 /**
- * Whether a source is checked in worker threads: a plain JSONL file (by its name) of at least
- * `minBytes` that does not start with a UTF-16 byte order mark (the line reader reports such
- * a file once, as a whole).
+ * Whether a source may be checked in worker threads: a plain JSONL file (by its name) of at
+ * least `minBytes`. One that starts with a UTF-16 byte order mark is read on one thread after
+ * all (checkInThreads), where the line reader reports it once, as a whole.
  */
 async function inThreads(source: Source, parallel: ValidateOptions['parallel']): Promise<boolean> {
   if (!parallel || source.path === '-' || source.format !== 'jsonl') return false;
   try {
     const info = await stat(source.path);
-    if (!info.isFile() || info.size < parallel.minBytes) return false;
-    const handle = await open(source.path, 'r');
-    try {
-      const head = Buffer.alloc(2);
-      const { bytesRead } = await handle.read(head, 0, 2, 0);
-      return !(bytesRead === 2 && ((head[0] === 0xff && head[1] === 0xfe) || (head[0] === 0xfe && head[1] === 0xff)));
-    } finally {
-      await handle.close();
-    }
+    return info.isFile() && info.size >= parallel.minBytes;
   } catch {
     return false; // unreadable: the one-thread reader reports it
   }
@@ -351,11 +343,21 @@ export async function validateSourcesStreamed(sources: readonly Source[], opts: 
   /**
    * A large JSONL file parsed and linted in worker threads, applied batch by batch in file
    * order as the record handler below applies one record: the same counts, duplicate check
-   * and problems, in the same order.
+   * and problems, in the same order. Undefined for a UTF-16 file, before any thread starts.
    */
-  const checkInThreads = async (fileIndex: number, onFault: (f: FaultInfo) => typeof STOP | undefined): Promise<ReadStats> => {
+  const checkInThreads = async (fileIndex: number, onFault: (f: FaultInfo) => typeof STOP | undefined): Promise<ReadStats | undefined> => {
     const source = sources[fileIndex]!;
     const { CheckPool, Col, F, FAULT, TARGETS, batchRecords, fileBytes, inPool } = await import('./parallel.js');
+    let bytes: Awaited<ReturnType<typeof fileBytes>>;
+    try {
+      bytes = await fileBytes(source.path);
+    } catch (e) {
+      throw readFailure(source, e);
+    }
+    if (bytes.utf16) {
+      await bytes.close();
+      return undefined;
+    }
     pool ??= new CheckPool(
       {
         catalog: { entries: opts.catalog.list(), date: opts.catalog.date, source: opts.catalog.source },
@@ -426,12 +428,6 @@ export async function validateSourcesStreamed(sources: readonly Source[], opts: 
       }
       return undefined;
     };
-    let bytes: Awaited<ReturnType<typeof fileBytes>>;
-    try {
-      bytes = await fileBytes(source.path);
-    } catch (e) {
-      throw readFailure(source, e);
-    }
     try {
       const { lines, stopped } = await inPool(pool, bytes, source.name, (lines): CheckJob => ({ ...lines, ...room() }), apply);
       return { format: 'jsonl', records, lines, blankLines, bytes: 0, stopped };
@@ -456,7 +452,8 @@ export async function validateSourcesStreamed(sources: readonly Source[], opts: 
         report(fileIndex, between(), FAULT_RULE[f.fault], () => ({ line: f.line, column: f.column, text: f.text, textColumn: f.textColumn }), f.pointer, f.message);
 
       const fromStdin = source.path === '-';
-      const stats = (await inThreads(source, opts.parallel)) ? await checkInThreads(fileIndex, onFault) : await readSource(source, sourceChunks(source.path), source.format, {
+      const threaded = (await inThreads(source, opts.parallel)) ? await checkInThreads(fileIndex, onFault) : undefined;
+      const stats = threaded ?? await readSource(source, sourceChunks(source.path), source.format, {
         fault: onFault,
         record: (r) => {
           const ordinal = counts.records++;
