@@ -1,7 +1,7 @@
 /**
  * The payload linter: checks one parsed record against the contract (fields.ts) and the
  * rule registry (rules.ts). Written as plain checks rather than a zod parse because it
- * runs on every line of million-line files; test/contract-agreement.test.ts proves it
+ * runs on every line of million-line files; test/contract/agreement.test.ts proves it
  * accepts exactly what the zod schema accepts.
  */
 import type { Catalog } from './catalog.js';
@@ -36,7 +36,7 @@ export interface LintContext {
   /**
    * Report error-severity findings only, skipping the warning-only checks: for gates that
    * drop warnings anyway (the import's per-payload gate). The errors found are exactly
-   * those of a full lint (test/lint-errors-only.test.ts).
+   * those of a full lint (test/contract/lint-errors-only.test.ts).
    */
   errorsOnly?: boolean;
   /**

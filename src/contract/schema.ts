@@ -2,7 +2,7 @@
  * The zod schema of the ingest payload, built from the field table (fields.ts).
  * It is what `opsmeter schema` prints (as JSON Schema, io "input") and what the emulator
  * and the sender use to accept or refuse a payload. The fast linter (lint.ts) must agree
- * with it on every error; test/contract-agreement.test.ts checks that.
+ * with it on every error; test/contract/agreement.test.ts checks that.
  */
 import { z } from 'zod';
 import {

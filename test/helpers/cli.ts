@@ -37,7 +37,7 @@ export function runCli(args: string[], opts: CliOptions = {}): Promise<CliResult
   return runProcess(process.execPath, [BIN, ...args], {
     cwd: opts.cwd ?? ROOT,
     env: { XDG_CACHE_HOME: join(ROOT, '.test-cache'), ...opts.env },
-    timeoutMs: opts.timeoutMs ?? 45_000,
+    timeoutMs: opts.timeoutMs ?? 100_000,
     input: opts.input,
   });
 }
@@ -69,7 +69,7 @@ export function runProcess(cmd: string, args: string[], opts: ProcessOptions = {
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
     child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 45_000);
+    const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 100_000);
     child.on('error', reject);
     child.on('close', (code, signal) => {
       clearTimeout(timer);

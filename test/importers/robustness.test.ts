@@ -16,7 +16,7 @@ import { adapter as claudeCode } from '../../src/importers/adapters/claude-code.
 import { adapter as bedrock } from '../../src/importers/adapters/bedrock.js';
 import type { Adapter, Draft, SourceRecord } from '../../src/importers/types.js';
 import { FIXTURES } from '../helpers/cli.js';
-import { loadRecords } from './adapter-harness.js';
+import { loadRecords } from './adapters/harness.js';
 
 const DIR = join(FIXTURES, 'import');
 const ADAPTERS: [Adapter, string][] = [
