@@ -1,0 +1,33 @@
+/** Whether worker threads start: the idle cores measured between two readings of the cores' times. */
+import { describe, expect, it } from 'vitest';
+import { MIN_IDLE_CORES, idleBetween, sampleIdleCores, threadsForIdle } from '../../src/read/idle-cores.js';
+
+const core = (idle: number, busy: number) => ({ idle, total: idle + busy });
+
+describe('idle cores', () => {
+  it('sums each core\'s idle share of the time that passed', () => {
+    const before = [core(1000, 1000), core(1000, 1000)];
+    expect(idleBetween(before, [core(1100, 1000), core(1000, 1100)])).toBeCloseTo(1);
+    expect(idleBetween(before, [core(1100, 1000), core(1100, 1000)])).toBeCloseTo(2);
+    expect(idleBetween(before, [core(1025, 1075), core(1050, 1050)])).toBeCloseTo(0.75);
+  });
+
+  it('a core whose counters did not move, or went backwards, counts as busy; a core that appeared is ignored', () => {
+    const before = [core(1000, 1000), core(1000, 1000)];
+    expect(idleBetween(before, [core(1000, 1000), core(1100, 1000), core(5, 5)])).toBeCloseTo(1);
+    expect(idleBetween(before, [core(900, 1000), core(1100, 1000)])).toBeCloseTo(1);
+  });
+
+  it('threads start only with more than one core\'s worth of idle time (the main thread takes one)', () => {
+    expect(threadsForIdle(2, 2)).toBe(2);
+    expect(threadsForIdle(2, MIN_IDLE_CORES)).toBe(2);
+    expect(threadsForIdle(2, 1)).toBe(0);
+    expect(threadsForIdle(2, 0)).toBe(0);
+  });
+
+  it('a real sample is between 0 and the number of cores', async () => {
+    const idle = await sampleIdleCores(20);
+    expect(idle).toBeGreaterThanOrEqual(0);
+    expect(idle).toBeLessThanOrEqual((await import('node:os')).cpus().length);
+  });
+});
