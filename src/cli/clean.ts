@@ -64,8 +64,8 @@ async function runClean(flags: CleanFlags): Promise<number> {
     import('../ingest/clean.js'),
     import('../ingest/retry.js'),
   ]);
-  const target = await config.resolveTargetChecked(flags);
-  const token = config.resolveToken(flags)?.token;
+  const target = await config.resolveTargetChecked(flags, process.env);
+  const token = config.resolveToken(flags, process.env)?.token;
   if (token === undefined) throw new OpsmeterError(`no dashboard token for ${config.describeTarget(target)}`, EXIT.usage, config.TOKEN_HINT);
   if (flags.scope === 'workspace' && !flags.yes) await confirmWorkspace(data, config.describeTarget(target));
 

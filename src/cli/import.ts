@@ -117,8 +117,8 @@ async function checkSend(flags: ImportFlags, command: Command, sendOnly: readonl
   }
   // Target and key before the import starts, so a typo does not cost a long import.
   const { resolveTargetChecked, resolveApiKey, API_KEY_HINT } = await import('../ingest/config.js');
-  await resolveTargetChecked(flags);
-  if (!flags.dryRun && !resolveApiKey(flags)) throw new OpsmeterError('no API key', EXIT.usage, API_KEY_HINT);
+  await resolveTargetChecked(flags, process.env);
+  if (!flags.dryRun && !resolveApiKey(flags, process.env)) throw new OpsmeterError('no API key', EXIT.usage, API_KEY_HINT);
 }
 
 async function runImportCommand(paths: string[], flags: ImportFlags, command: Command, sendOnly: readonly Option[]): Promise<number> {

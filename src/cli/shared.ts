@@ -85,8 +85,8 @@ export async function targetFromFlags(
   requireKey: boolean,
 ): Promise<{ target: import('../ingest/config.js').Target; key?: string }> {
   const config = await import('../ingest/config.js');
-  const target = await config.resolveTargetChecked(flags);
-  const key = config.resolveApiKey(flags)?.key;
+  const target = await config.resolveTargetChecked(flags, process.env);
+  const key = config.resolveApiKey(flags, process.env)?.key;
   if (requireKey && key === undefined) {
     throw new OpsmeterError(`no API key for ${config.describeTarget(target)}`, EXIT.usage, config.API_KEY_HINT);
   }

@@ -54,7 +54,7 @@ async function runSmokeCommand(flags: SmokeFlags): Promise<number> {
   if (flags.baseUrl !== undefined) {
     const { target, key } = await targetFromFlags(flags, true);
     const { resolveToken } = await import('../ingest/config.js');
-    const token = resolveToken(flags)?.token;
+    const token = resolveToken(flags, process.env)?.token;
     remote = token === undefined ? { target, apiKey: key! } : { target, apiKey: key!, token };
   }
   const seed = flags.seed ?? Math.floor(Math.random() * 2 ** 32).toString(16);
