@@ -22,10 +22,8 @@ interface CleanFlags {
   maxRetries: number;
 }
 
-export function registerClean(program: Command): void {
-  program
-    .command('clean')
-    .description('delete test or demo rows (DELETE /v1/ingest/test-data | demo-data, with a dashboard token)')
+export function defineCommand(cmd: Command): void {
+  cmd
     .option('--test-data', 'delete the rows sent with dataMode "test"')
     .option('--demo-data', 'delete the rows sent with dataMode "demo"')
     .addOption(new Option('--scope <scope>', "whose rows: mine (yours) or workspace (every member's; Owner/Admin)").choices(['mine', 'workspace']).default('mine'))

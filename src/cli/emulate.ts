@@ -58,10 +58,8 @@ function latencyArg(value: string): number {
   return n;
 }
 
-export function registerEmulate(program: Command): void {
-  program
-    .command('emulate')
-    .description('run a local Opsmeter-compatible ingest server (for tests, demos and `opsmeter send`)')
+export function defineCommand(cmd: Command): void {
+  cmd
     .option('--host <host>', 'interface to bind (loopback by default)', DEFAULT_EMULATOR_HOST)
     .option('-p, --port <port>', 'port to listen on; 0 picks a free one', portArg, DEFAULT_EMULATOR_PORT)
     .option('--api-key <key>', `the X-API-Key clients must send (default: OPSMETER_EMULATOR_API_KEY, else OPSMETER_API_KEY, else "${DEFAULT_EMULATOR_KEY}")`)

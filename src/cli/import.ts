@@ -12,7 +12,7 @@ import type { SendFlags } from './send-session.js';
 import { EXIT, OpsmeterError } from '../errors.js';
 import { addConfigOptions, resolveSettings, type ConfigFlags } from './config-options.js';
 import { loadCatalog, parallelPlan, stdinIsPiped } from './shared.js';
-import { addSendOptions } from './send.js';
+import { addSendOptions } from './send-options.js';
 
 /** Listed here (not imported from the registry) so registering the command stays cheap. */
 const FORMATS = ['auto', 'openai-batch', 'openai-log', 'anthropic-batch', 'anthropic-log', 'claude-code', 'codex', 'gemini', 'litellm', 'openrouter', 'bedrock', 'csv', 'jsonl'];
@@ -41,10 +41,8 @@ const SEND_QUEUE = 1000;
 
 const collect = (value: string, previous: string[]) => [...previous, value];
 
-export function registerImport(program: Command): void {
-  const cmd = program
-    .command('import')
-    .description('convert provider usage exports and request logs (CSV / JSONL / JSON, .gz too) into payload JSONL')
+export function defineCommand(cmd: Command): void {
+  cmd
     .argument('[paths...]', 'files, directories, globs, or - for stdin')
     .addOption(new Option('--from <format>', 'source format (auto sniffs each file\'s first records and says what it chose; a folder of several formats is read in one run)').choices(FORMATS).default('auto'))
     .option('--map <field=source>', 'generic csv/jsonl: payload field from a column, JSON path or \'literal\' (repeatable)', collect, [])

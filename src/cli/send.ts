@@ -1,43 +1,15 @@
 /**
  * `opsmeter send [paths...]` / `send --test` / `send --demo` — send payloads (files,
  * stdin, or generated test/demo events) and report exactly what the API said.
- * The flags shared with `import --send` are defined once in `addSendOptions`.
+ * The flags shared with `import --send` are defined once in send-options.ts.
  */
-import { Option, type Command } from 'commander';
+import type { Command } from 'commander';
 import type { SendItem } from '../ingest/sender.js';
 import type { SendFlags } from './send-session.js';
 import { EXIT, OpsmeterError } from '../errors.js';
 import { addConfigOptions, resolveSettings, type ConfigFlags } from './config-options.js';
-import { catalogOption, intArg, loadCatalog, refuseApiKeyOption, stdinHasData, stdinIsPiped } from './shared.js';
-
-function rateArg(value: string): number {
-  const n = Number(value);
-  if (!Number.isFinite(n) || n < 0) throw new OpsmeterError(`--rate takes a number of requests per second ≥ 0 (0 = no cap), got "${value}"`, EXIT.usage);
-  return n;
-}
-
-/**
- * The flags of a send (target, key, safety, pacing, journal, output). `import --send`
- * adds these to its own command and passes the parsed values to `runSendSession`.
- */
-export function addSendOptions(cmd: Command): Command {
-  return cmd
-    .option('--base-url <url>', 'API base URL (default: OPSMETER_API_BASE_URL, else https://api.opsmeter.io)')
-    .option('--api-key-file <file>', 'read the API key from this file (otherwise OPSMETER_API_KEY)')
-    .addOption(refuseApiKeyOption())
-    .option('--use-demo-endpoint', 'post to /v1/ingest/demo instead of /v1/ingest/llm-request')
-    .option('--allow-real', 'also send events whose dataMode is "real" (or absent)')
-    .option('--allow-insecure', 'allow plain http:// to a host that is not this machine')
-    .option('--concurrency <n>', 'requests in flight at once', intArg('--concurrency', 1), 8)
-    .option('--rate <r>', 'max requests per second (default: no cap on loopback, 20 otherwise; 0 = no cap)', rateArg)
-    .option('--timeout <ms>', 'per-request timeout in ms', intArg('--timeout', 1), 5000)
-    .option('--max-retries <n>', 'retries after a 429, 5xx, timeout or network error', intArg('--max-retries', 0), 3)
-    .option('--dry-run', 'validate and print what would be sent (JSONL on stdout); send nothing')
-    .option('--journal <file>', 'append each final outcome as JSONL; a re-run skips events already accepted')
-    .option('-v, --verbose', 'dump every request and response on stderr (X-API-Key: ***)')
-    .addOption(new Option('-f, --format <format>', 'summary format (json goes to stdout)').choices(['pretty', 'json']).default('pretty'))
-    .addOption(catalogOption());
-}
+import { addSendOptions } from './send-options.js';
+import { intArg, loadCatalog, stdinHasData, stdinIsPiped } from './shared.js';
 
 interface SendCommandFlags extends SendFlags, ConfigFlags {
   test?: boolean;
@@ -48,10 +20,8 @@ interface SendCommandFlags extends SendFlags, ConfigFlags {
   catalog?: string;
 }
 
-export function registerSend(program: Command): void {
-  const cmd = program
-    .command('send')
-    .description('send payloads, or generated test/demo events, and report what the API said')
+export function defineCommand(cmd: Command): void {
+  cmd
     .argument('[paths...]', 'payload files (.json, .jsonl), directories, globs, or - for stdin')
     .option('--test', 'send generated dataMode "test" events (environment staging)')
     .option('--demo', 'send generated dataMode "demo" events (environment dev)')

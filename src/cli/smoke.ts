@@ -20,10 +20,8 @@ interface SmokeFlags {
 /** The package root: fixtures ship with the tool and are found next to dist/. */
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
-export function registerSmoke(program: Command): void {
-  program
-    .command('smoke')
-    .description('check the whole integration path end to end (embedded emulator by default)')
+export function defineCommand(cmd: Command): void {
+  cmd
     .option('--base-url <url>', 'run against this API instead of the embedded emulator (sends only test events)')
     .option('--api-key-file <file>', 'file holding the API key (else OPSMETER_API_KEY); only with --base-url')
     .option('--token-file <file>', "file holding a dashboard user's token (else OPSMETER_TOKEN): smoke then deletes the test rows it sent; only with --base-url")
