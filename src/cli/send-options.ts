@@ -6,13 +6,29 @@ import { Option, type Command } from 'commander';
 import { EXIT, OpsmeterError } from '../errors.js';
 import { catalogOption, intArg, refuseApiKeyOption } from './shared.js';
 
+/** The send flags as commander parses them; planSession (send-plan.ts) checks them. */
+export interface SendFlags {
+  baseUrl?: string;
+  apiKeyFile?: string;
+  allowReal?: boolean;
+  allowInsecure?: boolean;
+  useDemoEndpoint?: boolean;
+  concurrency: number;
+  rate?: number;
+  timeout: number;
+  maxRetries: number;
+  dryRun?: boolean;
+  journal?: string;
+  verbose?: boolean;
+  format: 'pretty' | 'json';
+}
+
 function rateArg(value: string): number {
   const n = Number(value);
   if (!Number.isFinite(n) || n < 0) throw new OpsmeterError(`--rate takes a number of requests per second ≥ 0 (0 = no cap), got "${value}"`, EXIT.usage);
   return n;
 }
 
-/** `import --send` adds these to its own command and passes the parsed values to `runSendSession`. */
 export function addSendOptions(cmd: Command): Command {
   return cmd
     .option('--base-url <url>', 'API base URL (default: OPSMETER_API_BASE_URL, else https://api.opsmeter.io)')

@@ -103,8 +103,12 @@ const PARALLEL_MIN_BYTES = 8 * 1024 * 1024;
  * OPSMETER_VALIDATE_WORKERS) set to `off` keeps everything on the main thread, and to N
  * (1–8) uses N threads for such files of any size.
  */
-export function parallelPlan(variable: string, cores = availableParallelism()): { threads: number; minBytes: number } | undefined {
-  const setting = process.env[variable];
+export function parallelPlan(
+  variable: string,
+  vars: Readonly<Record<string, string | undefined>> = process.env,
+  cores = availableParallelism(),
+): { threads: number; minBytes: number } | undefined {
+  const setting = vars[variable];
   if (setting === undefined || setting === '') return cores >= 2 ? { threads: 2, minBytes: PARALLEL_MIN_BYTES } : undefined;
   if (setting === 'off') return undefined;
   if (/^[1-8]$/.test(setting)) return { threads: Number(setting), minBytes: 0 };
