@@ -3,7 +3,8 @@
  * → the core modules (validate, importers, ingest, emulator, smoke, report) → the foundations
  * (contract, read, and the neutral modules at the top of src/: errors, terminal, problem,
  * version). This reads every import specifier in src/ and fails naming the file and the
- * import that runs the wrong way.
+ * import that runs the wrong way. Only the entry points read OPSMETER_* environment
+ * variables: the core is given what they say (options, parameters).
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
@@ -71,5 +72,57 @@ describe('layers', () => {
     expect(cited.size).toBeGreaterThan(3);
     const missing = [...cited].filter((d) => !existsSync(join(ROOT, 'docs', d)));
     expect(missing).toEqual([]);
+  });
+});
+
+/** Code without its comments (a comment may name a variable it does not read). */
+const withoutComments = (text: string) => text.replace(/\/\*[\s\S]*?\*\//g, '').replace(/(^|\s)\/\/.*$/gm, '$1');
+const codeOf = (file: string) => withoutComments(readFileSync(file, 'utf8'));
+
+/**
+ * A file reads OPSMETER_* variables when its code does `process.env.OPSMETER_X` or
+ * `process.env['OPSMETER_X']`, or uses process.env at all while naming an OPSMETER_ variable
+ * (a lookup by a name held elsewhere, `env = process.env` as a default parameter).
+ */
+const opsmeterVariablesRead = (code: string): string[] => {
+  if (!/\bprocess\.env\b/.test(code)) return [];
+  return [...new Set([...code.matchAll(/\bOPSMETER_[A-Z0-9_]+/g)].map((m) => m[0]))].sort();
+};
+
+/** Entry points outside src/cli/ that read the environment, with what and why. */
+const ALLOWED: Record<string, { reads: string[]; why: string }> = {
+  'src/api/index.ts': {
+    reads: ['OPSMETER_CATALOG'],
+    why: "the programmatic API is an entry point too; its default catalog is the CLI's (docs/api.md, Environment)",
+  },
+  // Being moved out by the validate-pipeline branch (issue 20): the two limits become options
+  // of validateSourcesStreamed, read in src/cli/validate.ts. Delete this entry when it lands.
+  'src/validate/validate.ts': {
+    reads: ['OPSMETER_DUPLICATE_INDEX_ENTRIES', 'OPSMETER_PROBLEMS_IN_MEMORY'],
+    why: 'pending: moving to src/cli/validate.ts',
+  },
+};
+
+describe('environment variables', () => {
+  const readers = Object.fromEntries(
+    files
+      .filter((f) => areaOf(f) !== 'cli')
+      .map((f) => [relative(ROOT, f), opsmeterVariablesRead(codeOf(f))] as const)
+      .filter(([, names]) => names.length > 0),
+  );
+
+  it('the check sees a read (src/cli/ reads several)', () => {
+    const cli = files.filter((f) => areaOf(f) === 'cli').flatMap((f) => opsmeterVariablesRead(codeOf(f)));
+    expect(cli).toContain('OPSMETER_HASH_SALT'); // import's --hash-user-ids, read by commander
+    expect(opsmeterVariablesRead("const k = process.env['OPSMETER_X'];")).toEqual(['OPSMETER_X']);
+    expect(opsmeterVariablesRead('function f(env = process.env) { return env.OPSMETER_Y; }')).toEqual(['OPSMETER_Y']);
+    expect(opsmeterVariablesRead(withoutComments('const a = 1; // process.env.OPSMETER_Z, in a comment'))).toEqual([]);
+    // The core takes the environment as a parameter: naming the variables is not reading them.
+    expect(opsmeterVariablesRead(codeOf(join(SRC, 'ingest', 'config.ts')))).toEqual([]);
+  });
+
+  it('no module outside src/cli/ reads OPSMETER_* variables, but the listed entry points (an entry that no longer reads is removed too)', () => {
+    const expected = Object.fromEntries(Object.entries(ALLOWED).map(([file, a]) => [file, a.reads]));
+    expect(readers, 'a core module reads the environment: take the value as an option or parameter, and read it in src/cli/').toEqual(expected);
   });
 });

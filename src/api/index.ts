@@ -259,9 +259,18 @@ export async function loadConfig(path?: string, options: LoadConfigOptions = {})
 const loadedConfigs = new WeakSet<object>();
 const isLoadedConfig = (c: unknown): c is OpsmeterConfig => typeof c === 'object' && c !== null && loadedConfigs.has(c);
 
+/**
+ * OPSMETER_CATALOG, the one environment variable the API reads. The API is an entry point
+ * like the CLI (nothing in src/ imports it), and its default catalog is the CLI's, so a unit
+ * test's lintPayload and CI's `opsmeter validate` judge alike (docs/api.md, "Environment").
+ */
+function environmentCatalog(): string | undefined {
+  return process.env.OPSMETER_CATALOG || undefined;
+}
+
 /** A config's catalog, unless OPSMETER_CATALOG is set: as in the CLI, the environment beats the file. */
 function configCatalog(config: OpsmeterConfig | undefined): string | undefined {
-  return process.env.OPSMETER_CATALOG || config?.catalog;
+  return environmentCatalog() ?? config?.catalog;
 }
 
 /** Merged rule settings, one object per (config, rules) pair so they are compiled once. */
@@ -301,7 +310,7 @@ function catalogFor(option: string | CatalogDocument | undefined): Catalog {
   if (option !== undefined && (typeof option !== 'string' || option === '')) {
     throw new TypeError('catalog must be a path to a catalog JSON file or a parsed catalog document');
   }
-  const file = option ?? (process.env.OPSMETER_CATALOG || undefined);
+  const file = option ?? environmentCatalog();
   // Re-read only when the file changed (or the fetched cache appeared or went away).
   const path = file ?? catalogCachePath();
   let stamp = 'absent';

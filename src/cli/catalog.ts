@@ -26,10 +26,8 @@ interface CatalogFlags {
   maxRetries: number;
 }
 
-export function registerCatalog(program: Command): void {
-  program
-    .command('catalog')
-    .description('list the provider/model ids Opsmeter recognises, with list prices from the estimates\' source; --fetch refreshes the ids from the API')
+export function defineCommand(cmd: Command): void {
+  cmd
     .option('--provider <id>', 'only this provider')
     .option('--search <text>', 'only models whose id contains this text (case-insensitive; "gpt-4.1" also finds the catalog\'s "gpt-4-1")')
     .addOption(formatOption('output format (json: the filtered catalog)'))

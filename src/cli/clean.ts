@@ -22,10 +22,8 @@ interface CleanFlags {
   maxRetries: number;
 }
 
-export function registerClean(program: Command): void {
-  program
-    .command('clean')
-    .description('delete test or demo rows (DELETE /v1/ingest/test-data | demo-data, with a dashboard token)')
+export function defineCommand(cmd: Command): void {
+  cmd
     .option('--test-data', 'delete the rows sent with dataMode "test"')
     .option('--demo-data', 'delete the rows sent with dataMode "demo"')
     .addOption(new Option('--scope <scope>', "whose rows: mine (yours) or workspace (every member's; Owner/Admin)").choices(['mine', 'workspace']).default('mine'))
@@ -64,8 +62,8 @@ async function runClean(flags: CleanFlags): Promise<number> {
     import('../ingest/clean.js'),
     import('../ingest/retry.js'),
   ]);
-  const target = await config.resolveTargetChecked(flags);
-  const token = config.resolveToken(flags)?.token;
+  const target = await config.resolveTargetChecked(flags, process.env);
+  const token = config.resolveToken(flags, process.env)?.token;
   if (token === undefined) throw new OpsmeterError(`no dashboard token for ${config.describeTarget(target)}`, EXIT.usage, config.TOKEN_HINT);
   if (flags.scope === 'workspace' && !flags.yes) await confirmWorkspace(data, config.describeTarget(target));
 

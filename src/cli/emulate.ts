@@ -1,38 +1,18 @@
-/** `opsmeter emulate` — a local Opsmeter-compatible ingest server; runs until SIGINT/SIGTERM. */
+/**
+ * `opsmeter emulate` — a local Opsmeter-compatible ingest server; runs until SIGINT/SIGTERM.
+ * The flags are range-checked as they are parsed and planned by planEmulate (emulate-plan.ts);
+ * the action runs the plan.
+ */
 import { Option, type Command } from 'commander';
-import {
-  BUDGET_MODES,
-  DEFAULT_EMULATOR_HOST,
-  DEFAULT_EMULATOR_KEY,
-  DEFAULT_EMULATOR_PORT,
-  DEFAULT_EMULATOR_TOKEN,
-  RETRY_AFTER_MODES,
-  type BudgetMode,
-  type RetryAfterMode,
-} from '../emulator/constants.js';
+import { BUDGET_MODES, DEFAULT_EMULATOR_HOST, DEFAULT_EMULATOR_KEY, DEFAULT_EMULATOR_PORT, DEFAULT_EMULATOR_TOKEN, RETRY_AFTER_MODES } from '../emulator/constants.js';
+import type { Emulator } from '../emulator/server.js';
 import { EXIT, OpsmeterError } from '../errors.js';
 import { isLoopbackHost, resolvesToLoopback } from '../ingest/config.js';
+import type { Paint } from '../terminal.js';
+import { planEmulate, type EmulateFlags, type EmulatePlan } from './emulate-plan.js';
 import { paint, useColor } from './output.js';
+import { orThrow, processEnv } from './plan.js';
 import { catalogOption, intArg, loadCatalog } from './shared.js';
-
-interface EmulateFlags {
-  host: string;
-  port: number;
-  apiKey?: string;
-  bearerToken?: string;
-  store?: string;
-  planLimit?: number;
-  planTier: string;
-  budgetUsd?: number;
-  budgetMode: BudgetMode;
-  rateLimit?: number;
-  failRate?: number;
-  latency?: number;
-  seed?: number;
-  retryAfter: RetryAfterMode;
-  catalog?: string;
-  verbose?: boolean;
-}
 
 /** A finite number flag within [min, max], with a usage error naming the flag. */
 function numberArg(flag: string, min: number, max = Infinity, exclusiveMin = false) {
@@ -58,10 +38,8 @@ function latencyArg(value: string): number {
   return n;
 }
 
-export function registerEmulate(program: Command): void {
-  program
-    .command('emulate')
-    .description('run a local Opsmeter-compatible ingest server (for tests, demos and `opsmeter send`)')
+export function defineCommand(cmd: Command): void {
+  cmd
     .option('--host <host>', 'interface to bind (loopback by default)', DEFAULT_EMULATOR_HOST)
     .option('-p, --port <port>', 'port to listen on; 0 picks a free one', portArg, DEFAULT_EMULATOR_PORT)
     .option('--api-key <key>', `the X-API-Key clients must send (default: OPSMETER_EMULATOR_API_KEY, else OPSMETER_API_KEY, else "${DEFAULT_EMULATOR_KEY}")`)
@@ -93,23 +71,13 @@ Examples:
   opsmeter emulate --budget-usd 0.01 --budget-mode hard`,
     )
     .action(async (flags: EmulateFlags) => {
-      await runEmulate(flags);
+      await runEmulate(orThrow(planEmulate(flags, processEnv())));
     });
 }
 
-async function runEmulate(flags: EmulateFlags): Promise<void> {
+async function runEmulate(plan: EmulatePlan): Promise<void> {
   const { startEmulator } = await import('../emulator/server.js');
-  const catalog = loadCatalog(flags.catalog);
-  // Environment variables keep the key and token out of `ps`; only the built-in defaults are ever printed.
-  const keyEnv = ['OPSMETER_EMULATOR_API_KEY', 'OPSMETER_API_KEY'].find((name) => process.env[name]);
-  const apiKey = flags.apiKey ?? (keyEnv ? process.env[keyEnv]! : DEFAULT_EMULATOR_KEY);
-  const keyShown = flags.apiKey !== undefined ? '(as given with --api-key)' : keyEnv ? `(from ${keyEnv})` : DEFAULT_EMULATOR_KEY;
-  const tokenEnv = process.env.OPSMETER_EMULATOR_TOKEN ? 'OPSMETER_EMULATOR_TOKEN' : undefined;
-  const bearerToken = flags.bearerToken ?? (tokenEnv ? process.env[tokenEnv]! : DEFAULT_EMULATOR_TOKEN);
-  const tokenShown = flags.bearerToken !== undefined ? '(as given with --bearer-token)' : tokenEnv ? `(from ${tokenEnv})` : DEFAULT_EMULATOR_TOKEN;
-  if (/\s/.test(bearerToken) || bearerToken === '') {
-    throw new OpsmeterError(`the Bearer token ${flags.bearerToken !== undefined ? 'given with --bearer-token' : `from ${tokenEnv}`} is empty or contains spaces`, EXIT.usage);
-  }
+  const catalog = loadCatalog(plan.catalog);
   const c = paint(useColor(process.stderr));
   const err = (line: string) => process.stderr.write(line + '\n');
 
@@ -129,73 +97,37 @@ async function runEmulate(flags: EmulateFlags): Promise<void> {
   });
 
   // A *.localhost name is this machine only if it resolves there (see resolvesToLoopback).
-  if (!isLoopbackHost(flags.host) && !(flags.host.toLowerCase().endsWith('.localhost') && (await resolvesToLoopback(flags.host)))) {
-    err(c.yellow(`warning: binding ${flags.host}, which other machines may reach; the emulator is meant for local testing`));
+  if (!isLoopbackHost(plan.host) && !(plan.host.toLowerCase().endsWith('.localhost') && (await resolvesToLoopback(plan.host)))) {
+    err(c.yellow(`warning: binding ${plan.host}, which other machines may reach; the emulator is meant for local testing`));
   }
-  let emulator;
+  let emulator: Emulator;
   try {
     emulator = await startEmulator({
-      host: flags.host,
-      port: flags.port,
-      apiKey,
-      bearerToken,
-      store: flags.store,
-      planLimit: flags.planLimit,
-      planTier: flags.planTier,
-      budgetUsd: flags.budgetUsd,
-      budgetMode: flags.budgetMode,
-      rateLimit: flags.rateLimit,
-      failRate: flags.failRate,
-      latencyMs: flags.latency,
-      seed: flags.seed,
-      retryAfterMode: flags.retryAfter,
+      host: plan.host,
+      port: plan.port,
+      apiKey: plan.apiKey.value,
+      bearerToken: plan.bearerToken.value,
+      store: plan.store,
+      ...plan.faults,
       catalog,
       keepRows: false,
-      onRequest: flags.verbose
+      onRequest: plan.verbose
         ? (e) => err(`${e.method} ${e.path} ${e.status || '-'} ${e.outcome} ${e.ms.toFixed(1)}ms${e.externalRequestId ? ' ' + e.externalRequestId : ''}`)
         : undefined,
     });
   } catch (e) {
     removeHandlers();
-    throw startError(e as NodeJS.ErrnoException, flags);
-  }
-
-  const faults: string[] = [];
-  if (flags.planLimit !== undefined) faults.push(`plan limit ${flags.planLimit} rows`);
-  if (flags.budgetUsd !== undefined) faults.push(`budget $${flags.budgetUsd} (${flags.budgetMode})`);
-  if (flags.rateLimit !== undefined) faults.push(`rate limit ${flags.rateLimit}/s (Retry-After: ${flags.retryAfter})`);
-  if (flags.failRate !== undefined) faults.push(`fail rate ${Math.round(flags.failRate * 1000) / 10} % (seed ${emulator.seed})`);
-  if (flags.latency !== undefined) faults.push(`latency ${flags.latency} ms`);
-  const keyHint = keyShown === DEFAULT_EMULATOR_KEY ? ` OPSMETER_API_KEY=${DEFAULT_EMULATOR_KEY}` : '';
-  const restored = emulator.restored;
-  const storeLines: string[] = [];
-  if (flags.store !== undefined && restored) {
-    storeLines.push(`  store ${flags.store}: ${restored.rows > 0 ? `${restored.rows} rows restored (dedupe, plan count and spend carry on)` : 'new or empty'}; each accepted row is written before its 200`);
-    if (restored.tornLine) {
-      storeLines.push(
-        c.yellow(`  warning: store ${flags.store}: dropped a torn last line (line ${restored.tornLine.line}, ${restored.tornLine.bytes} bytes): a write cut short by a crash; it was never acknowledged, so its client resends it`),
-      );
-    }
+    throw startError(e as NodeJS.ErrnoException, plan);
   }
   // One write, so a reader that sees the URL sees the whole banner.
-  err(
-    [
-      `opsmeter emulate: listening on ${c.bold(emulator.url)}`,
-      `  API key (X-API-Key): ${keyShown}`,
-      `  dashboard token (Authorization: Bearer): ${tokenShown}`,
-      ...(faults.length > 0 ? [`  faults: ${faults.join(' · ')}`] : []),
-      ...storeLines,
-      `  try: OPSMETER_API_BASE_URL=${emulator.url}${keyHint} opsmeter send --test`,
-      '  stop with Ctrl+C',
-    ].join('\n'),
-  );
+  err(banner(plan, emulator, c));
 
   const signal = await stopped;
   const s = emulator.stats();
   try {
     await emulator.close();
   } catch (e) {
-    throw new OpsmeterError(`could not write the store ${flags.store}: ${(e as Error).message}`, EXIT.usage, 'rows accepted after the failure are missing from the file');
+    throw new OpsmeterError(`could not write the store ${plan.store}: ${(e as Error).message}`, EXIT.usage, 'rows accepted after the failure are missing from the file');
   }
   err(
     `opsmeter emulate: stopped (${signal}) after ${s.requests} requests: ${s.accepted} accepted, ${s.duplicates} duplicates, ` +
@@ -204,19 +136,50 @@ async function runEmulate(flags: EmulateFlags): Promise<void> {
   process.exitCode = EXIT.ok;
 }
 
-function startError(e: NodeJS.ErrnoException, flags: EmulateFlags): Error {
+/** What the server listens on, with which key and token, its faults and its store. */
+function banner(plan: EmulatePlan, emulator: Emulator, c: Paint): string {
+  const f = plan.faults;
+  const faults: string[] = [];
+  if (f.planLimit !== undefined) faults.push(`plan limit ${f.planLimit} rows`);
+  if (f.budgetUsd !== undefined) faults.push(`budget $${f.budgetUsd} (${f.budgetMode})`);
+  if (f.rateLimit !== undefined) faults.push(`rate limit ${f.rateLimit}/s (Retry-After: ${f.retryAfterMode})`);
+  if (f.failRate !== undefined) faults.push(`fail rate ${Math.round(f.failRate * 1000) / 10} % (seed ${emulator.seed})`);
+  if (f.latencyMs !== undefined) faults.push(`latency ${f.latencyMs} ms`);
+  const keyHint = plan.apiKey.shown === DEFAULT_EMULATOR_KEY ? ` OPSMETER_API_KEY=${DEFAULT_EMULATOR_KEY}` : '';
+  const restored = emulator.restored;
+  const storeLines: string[] = [];
+  if (plan.store !== undefined && restored) {
+    storeLines.push(`  store ${plan.store}: ${restored.rows > 0 ? `${restored.rows} rows restored (dedupe, plan count and spend carry on)` : 'new or empty'}; each accepted row is written before its 200`);
+    if (restored.tornLine) {
+      storeLines.push(
+        c.yellow(`  warning: store ${plan.store}: dropped a torn last line (line ${restored.tornLine.line}, ${restored.tornLine.bytes} bytes): a write cut short by a crash; it was never acknowledged, so its client resends it`),
+      );
+    }
+  }
+  return [
+    `opsmeter emulate: listening on ${c.bold(emulator.url)}`,
+    `  API key (X-API-Key): ${plan.apiKey.shown}`,
+    `  dashboard token (Authorization: Bearer): ${plan.bearerToken.shown}`,
+    ...(faults.length > 0 ? [`  faults: ${faults.join(' · ')}`] : []),
+    ...storeLines,
+    `  try: OPSMETER_API_BASE_URL=${emulator.url}${keyHint} opsmeter send --test`,
+    '  stop with Ctrl+C',
+  ].join('\n');
+}
+
+function startError(e: NodeJS.ErrnoException, plan: EmulatePlan): Error {
   switch (e.syscall === 'open' ? 'store' : e.code) {
     case 'store':
       return new OpsmeterError(e.message, EXIT.usage, 'check that the directory exists and is writable');
     case 'EADDRINUSE':
-      return new OpsmeterError(`port ${flags.port} is in use; try --port 0`, EXIT.usage);
+      return new OpsmeterError(`port ${plan.port} is in use; try --port 0`, EXIT.usage);
     case 'EACCES':
-      return new OpsmeterError(`no permission to listen on port ${flags.port}`, EXIT.usage, 'ports below 1024 need privileges; try --port 0');
+      return new OpsmeterError(`no permission to listen on port ${plan.port}`, EXIT.usage, 'ports below 1024 need privileges; try --port 0');
     case 'EADDRNOTAVAIL':
-      return new OpsmeterError(`cannot listen on ${flags.host}: no such local address`, EXIT.usage);
+      return new OpsmeterError(`cannot listen on ${plan.host}: no such local address`, EXIT.usage);
     case 'ENOTFOUND':
     case 'EAI_AGAIN':
-      return new OpsmeterError(`cannot resolve --host ${flags.host}`, EXIT.usage);
+      return new OpsmeterError(`cannot resolve --host ${plan.host}`, EXIT.usage);
     default:
       return e;
   }

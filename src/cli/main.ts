@@ -1,42 +1,86 @@
 /**
- * The commander program and the one place errors become exit codes. Each command is
- * registered by its own module (flags only); the module that does the work is imported
- * inside the action, so `opsmeter validate` never loads undici, csv-parse or the emulator.
- * An OpsmeterError prints its message and hint and exits with its code; anything else is
- * an internal error (exit 70).
+ * The commander program and the one place errors become exit codes. The program knows each
+ * command by its name, description and usage only (COMMANDS); the command's module (its
+ * flags, plan and action) loads when that command runs or shows its help, so
+ * `opsmeter --version` and `opsmeter --help` load none of them, and `opsmeter validate` never
+ * loads undici, csv-parse or the emulator. An OpsmeterError prints its message and hint and
+ * exits with its code; anything else is an internal error (exit 70).
  */
-import { Command, CommanderError, Option } from 'commander';
+import { Command, CommanderError, Help, Option } from 'commander';
 import { EXIT, OpsmeterError } from '../errors.js';
 import { VERSION } from '../version.js';
 import { discardOutputOnClosedPipe, outputFailed, prepareColor, setColor } from './output.js';
 
-type Register = (program: Command) => void;
+/** A command module: it defines the flags, the help text and the action on the command main.ts made. */
+export interface CommandModule {
+  defineCommand(cmd: Command): void;
+}
 
-/** Commands, each registered by its own module (cheap: only flags, no heavy imports). */
-import { registerValidate } from './validate.js';
-import { registerImport } from './import.js';
-import { registerSend } from './send.js';
-import { registerStatus } from './status.js';
-import { registerClean } from './clean.js';
-import { registerEmulate } from './emulate.js';
-import { registerSmoke } from './smoke.js';
-import { registerSchema } from './schema.js';
-import { registerCatalog } from './catalog.js';
+export interface CommandEntry {
+  name: string;
+  /** Shown by `opsmeter --help` and by the command's own help. */
+  description: string;
+  /**
+   * What `opsmeter --help` lists after the name: what commander derives from the defined
+   * command ("[options]" and its arguments), written here so listing it loads nothing
+   * (test/cli/main.test.ts checks that the two agree).
+   */
+  usage: string;
+  load(): Promise<CommandModule>;
+}
 
 /** In the order `--help` lists them: the three jobs first, then the helpers. */
-const COMMANDS: Register[] = [
-  registerValidate,
-  registerImport,
-  registerSend,
-  registerStatus,
-  registerClean,
-  registerEmulate,
-  registerSmoke,
-  registerSchema,
-  registerCatalog,
+export const COMMANDS: readonly CommandEntry[] = [
+  {
+    name: 'validate',
+    usage: '[options] [paths...]',
+    description: 'lint payload files (JSON, JSON arrays, JSONL, stdin) against the ingest contract',
+    load: () => import('./validate.js'),
+  },
+  {
+    name: 'import',
+    usage: '[options] [paths...]',
+    description: 'convert provider usage exports and request logs (CSV / JSONL / JSON, .gz too) into payload JSONL',
+    load: () => import('./import.js'),
+  },
+  {
+    name: 'send',
+    usage: '[options] [paths...]',
+    description: 'send payloads, or generated test/demo events, and report what the API said',
+    load: () => import('./send.js'),
+  },
+  { name: 'status', usage: '[options]', description: 'show plan usage and budget posture (GET /v1/diagnostics/workspace-status)', load: () => import('./status.js') },
+  {
+    name: 'clean',
+    usage: '[options]',
+    description: 'delete test or demo rows (DELETE /v1/ingest/test-data | demo-data, with a dashboard token)',
+    load: () => import('./clean.js'),
+  },
+  {
+    name: 'emulate',
+    usage: '[options]',
+    description: 'run a local Opsmeter-compatible ingest server (for tests, demos and `opsmeter send`)',
+    load: () => import('./emulate.js'),
+  },
+  { name: 'smoke', usage: '[options]', description: 'check the whole integration path end to end (embedded emulator by default)', load: () => import('./smoke.js') },
+  {
+    name: 'schema',
+    usage: '[options]',
+    description: 'print the payload JSON Schema (draft 2020-12, generated from the contract); --config: that of opsmeter.config.json',
+    load: () => import('./schema.js'),
+  },
+  {
+    name: 'catalog',
+    usage: '[options]',
+    description: "list the provider/model ids Opsmeter recognises, with list prices from the estimates' source; --fetch refreshes the ids from the API",
+    load: () => import('./catalog.js'),
+  },
 ];
 
+const entryNamed = (name: string) => COMMANDS.find((c) => c.name === name);
+
 export function buildProgram(): Command {
+  const commanderHelp = new Help();
   const program = new Command('opsmeter')
     .description('Validate, import and send LLM cost telemetry for the Opsmeter.io ingest API.')
     .version(VERSION, '-V, --version')
@@ -44,14 +88,57 @@ export function buildProgram(): Command {
     .option('--debug', 'show stack traces for errors')
     .showHelpAfterError('(run with --help for usage)')
     .configureOutput({ outputError: (str, write) => write(str) })
+    // The list of commands shows each one's usage without loading its module.
+    .configureHelp({
+      subcommandTerm: (cmd) => {
+        const entry = entryNamed(cmd.name());
+        return entry ? `${entry.name} ${entry.usage}` : commanderHelp.subcommandTerm(cmd);
+      },
+    })
     .exitOverride();
+  for (const entry of COMMANDS) program.command(entry.name).description(entry.description);
+  // Commander calls this before it parses a command's own flags: the moment to define them.
+  program.hook('preSubcommand', (_program, cmd) => defineCommand(cmd));
   program.hook('preAction', async (cmd) => {
     const o = cmd.optsWithGlobals();
     setColor(o.color !== false);
     await prepareColor();
   });
-  for (const register of COMMANDS) register(program);
   return program;
+}
+
+const defined = new WeakSet<Command>();
+
+/** Loads a command's module and defines its flags, help and action on the command buildProgram made (once). */
+export async function defineCommand(cmd: Command): Promise<void> {
+  const entry = entryNamed(cmd.name());
+  if (!entry || defined.has(cmd)) return;
+  defined.add(cmd);
+  (await entry.load()).defineCommand(cmd);
+}
+
+/**
+ * `opsmeter help <command>` prints that command's help without the preSubcommand hook, so
+ * its module is loaded first. The program's own flags take no value, so the first two words
+ * that are not flags are "help" and the command.
+ */
+async function defineHelpTarget(program: Command, args: readonly string[]): Promise<void> {
+  const [first, second] = args.filter((a) => !a.startsWith('-'));
+  const target = first === 'help' && second !== undefined ? program.commands.find((c) => c.name() === second) : undefined;
+  if (target) await defineCommand(target);
+}
+
+/** What main prints for an error (commander prints its own), and the exit code. */
+export function failure(e: unknown, debug: boolean): { code: number; text: string } {
+  // Help and version exit 0; flag errors are usage errors (2).
+  if (e instanceof CommanderError) return { code: e.exitCode === 0 ? EXIT.ok : EXIT.usage, text: '' };
+  if (e instanceof OpsmeterError) {
+    const trace = debug && e.stack ? e.stack + '\n' : '';
+    return { code: e.exitCode, text: `opsmeter: ${e.message}\n${e.hint ? `  hint: ${e.hint}\n` : ''}${trace}` };
+  }
+  const err = e as Error;
+  const trace = debug && err?.stack ? err.stack + '\n' : '  (run again with --debug for the stack trace, and please report it)\n';
+  return { code: EXIT.internal, text: `opsmeter: internal error: ${err?.message ?? String(e)}\n${trace}` };
 }
 
 export async function main(argv: string[]): Promise<void> {
@@ -60,23 +147,12 @@ export async function main(argv: string[]): Promise<void> {
   const program = buildProgram();
   const debug = argv.includes('--debug');
   try {
+    await defineHelpTarget(program, argv.slice(2));
     await program.parseAsync(argv);
     if (outputFailed()) process.exitCode = EXIT.usage;
   } catch (e) {
-    if (e instanceof CommanderError) {
-      // Help and version exit 0; flag errors are usage errors (2).
-      process.exitCode = e.exitCode === 0 ? EXIT.ok : EXIT.usage;
-      return;
-    }
-    if (e instanceof OpsmeterError) {
-      process.stderr.write(`opsmeter: ${e.message}\n${e.hint ? `  hint: ${e.hint}\n` : ''}`);
-      if (debug && e.stack) process.stderr.write(e.stack + '\n');
-      process.exitCode = e.exitCode;
-      return;
-    }
-    const err = e as Error;
-    process.stderr.write(`opsmeter: internal error: ${err?.message ?? String(e)}\n`);
-    process.stderr.write(debug && err?.stack ? err.stack + '\n' : '  (run again with --debug for the stack trace, and please report it)\n');
-    process.exitCode = EXIT.internal;
+    const { code, text } = failure(e, debug);
+    if (text) process.stderr.write(text);
+    process.exitCode = code;
   }
 }

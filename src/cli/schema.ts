@@ -5,10 +5,8 @@
 import type { Command } from 'commander';
 import { writeOutput } from './output.js';
 
-export function registerSchema(program: Command): void {
-  program
-    .command('schema')
-    .description('print the payload JSON Schema (draft 2020-12, generated from the contract); --config: that of opsmeter.config.json')
+export function defineCommand(cmd: Command): void {
+  cmd
     .option('--config', 'print the JSON Schema of opsmeter.config.json instead (for editor completion)')
     .option('-o, --output <file>', 'write the schema to a file')
     .addHelpText('after', '\nExamples:\n  opsmeter schema -o payload.schema.json\n  opsmeter schema --config -o opsmeter.config.schema.json   # then "$schema": "./opsmeter.config.schema.json"')

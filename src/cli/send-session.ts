@@ -1,40 +1,24 @@
 /**
- * One complete send, as `opsmeter send` runs it and as `import --send` will: flags →
- * target, key, journal, client → Sender over the given items → summary and exit code.
- * Adds what a person at a terminal needs around the sender: live notices (throttling,
- * stops, rejections), a progress line on a TTY, --verbose request dumps with the key
- * redacted, and SIGINT/SIGTERM handling (stop issuing, let in-flight requests finish, write
+ * One complete send, as `opsmeter send` runs it and as `import --send` does: a checked plan
+ * (send-plan.ts) → target, key, journal, client → Sender over the given items → summary and
+ * exit code. Adds what a person at a terminal needs around the sender: live notices
+ * (throttling, stops, rejections), a progress line on a TTY, --verbose request dumps with the
+ * key redacted, and SIGINT/SIGTERM handling (stop issuing, let in-flight requests finish, write
  * the journal and the summary, exit 130 for SIGINT, 143 for SIGTERM; a second signal exits at once).
  *
- *   const code = await runSendSession(items, flags, { catalog, seed });
+ *   const code = await runSendSession(items, plan.session, { catalog, seed });
  */
 import type { Catalog } from '../contract/catalog.js';
 import type { RulePolicy } from '../contract/rule-settings.js';
 import { EXIT, OpsmeterError } from '../errors.js';
 import { ProgressLine, type Paint } from '../terminal.js';
 import { paint, useColor } from './output.js';
-import { API_KEY_HINT, endpointUrl, redactKey, resolveApiKey, resolveTargetChecked, type Target } from '../ingest/config.js';
+import type { SessionPlan } from './send-plan.js';
+import { API_KEY_HINT, endpointUrl, redactKey, resolveApiKey, resolveTargetChecked, type Env, type Target } from '../ingest/config.js';
 import { readJournal, Journal } from '../ingest/journal.js';
 import { DEMO_INGEST_PATH, INGEST_PATH, Sender, type EventResult, type SendItem, type SendReport } from '../ingest/sender.js';
 import { DEFAULT_POLICY } from '../ingest/retry.js';
 import { sendExitCode, summaryJson, summaryText, type SummaryContext } from '../ingest/send-summary.js';
-
-/** The send flags as commander parses them (see addSendOptions in cli/send.ts). */
-export interface SendFlags {
-  baseUrl?: string;
-  apiKeyFile?: string;
-  allowReal?: boolean;
-  allowInsecure?: boolean;
-  useDemoEndpoint?: boolean;
-  concurrency: number;
-  rate?: number;
-  timeout: number;
-  maxRetries: number;
-  dryRun?: boolean;
-  journal?: string;
-  verbose?: boolean;
-  format: 'pretty' | 'json';
-}
 
 export interface SessionContext {
   catalog: Catalog;
@@ -50,45 +34,54 @@ export interface SessionContext {
   env?: NodeJS.ProcessEnv;
 }
 
+/**
+ * The plan's steps that need I/O: a `*.localhost` name looked up (is it this machine?) and the
+ * API key read (from --api-key-file or the environment; none for a dry run). `import --send`
+ * calls it before the import starts, so a wrong key file does not cost a long import.
+ */
+export async function openTarget(plan: SessionPlan, env: Env): Promise<{ target: Target; apiKey?: string }> {
+  const target = await resolveTargetChecked(plan.target, env);
+  if (plan.dryRun) return { target };
+  const key = resolveApiKey(plan.target, env);
+  if (!key) throw new OpsmeterError('no API key', EXIT.usage, API_KEY_HINT);
+  return { target, apiKey: key.key };
+}
+
 /** Live lines for problems are capped; the summary and the journal have the rest. */
 const LIVE_PROBLEM_LINES = 10;
 const THROTTLE_NOTICE_EVERY_MS = 5_000;
 
-export async function runSendSession(items: AsyncIterable<SendItem> | Iterable<SendItem>, flags: SendFlags, ctx: SessionContext): Promise<number> {
+export async function runSendSession(items: AsyncIterable<SendItem> | Iterable<SendItem>, plan: SessionPlan, ctx: SessionContext): Promise<number> {
   const stdout = ctx.stdout ?? process.stdout;
   const stderr = ctx.stderr ?? process.stderr;
   const env = ctx.env ?? process.env;
-  const target: Target = await resolveTargetChecked(flags, env);
-  const path = flags.useDemoEndpoint ? DEMO_INGEST_PATH : INGEST_PATH;
+  const { target, apiKey } = await openTarget(plan, env);
+  const path = plan.useDemoEndpoint ? DEMO_INGEST_PATH : INGEST_PATH;
   const url = endpointUrl(target, path);
-  const color = flags.format === 'pretty' && useColor(stderr);
+  const color = plan.format === 'pretty' && useColor(stderr);
   const c = paint(color);
 
-  const previous = flags.journal ? await readJournal(flags.journal) : undefined;
-  const summaryCtx: SummaryContext = { url: url.href, dryRun: flags.dryRun === true };
+  const previous = plan.journal ? await readJournal(plan.journal) : undefined;
+  const summaryCtx: SummaryContext = { url: url.href, dryRun: plan.dryRun };
   if (ctx.seed !== undefined) summaryCtx.seed = ctx.seed;
-  if (flags.journal) summaryCtx.journal = flags.journal;
+  if (plan.journal) summaryCtx.journal = plan.journal;
 
-  if (flags.dryRun) {
-    const report = await dryRun(items, flags, ctx, previous?.accepted, stdout);
-    writeSummary(report, summaryCtx, flags, stderr, stderr, c);
+  if (plan.dryRun || apiKey === undefined) {
+    const report = await dryRun(items, plan, ctx, previous?.accepted, stdout);
+    writeSummary(report, summaryCtx, plan, stderr, stderr, c);
     return report.outcomes['not-sent'] > 0 ? 1 : 0;
   }
-
-  const key = resolveApiKey(flags, env);
-  if (!key) throw new OpsmeterError('no API key', EXIT.usage, API_KEY_HINT);
-  const apiKey = key.key;
   const redact = (s: string) => redactKey(s, apiKey);
 
-  const journal: Journal | undefined = flags.journal ? await Journal.open(flags.journal) : undefined;
-  if (previous && previous.accepted.size > 0 && flags.format === 'pretty') {
-    stderr.write(`journal ${flags.journal}: ${previous.accepted.size} event${previous.accepted.size === 1 ? '' : 's'} already accepted will be skipped\n`);
+  const journal: Journal | undefined = plan.journal ? await Journal.open(plan.journal) : undefined;
+  if (previous && previous.accepted.size > 0 && plan.format === 'pretty') {
+    stderr.write(`journal ${plan.journal}: ${previous.accepted.size} event${previous.accepted.size === 1 ? '' : 's'} already accepted will be skipped\n`);
   }
   if (journal && ctx.seed !== undefined) summaryCtx.journalHint = `pass --seed ${ctx.seed} with the same --journal to resume`;
 
   const { createClient } = await import('../ingest/client.js'); // undici: only when really sending
-  const client = createClient({ target, apiKey, timeoutMs: flags.timeout, connections: flags.concurrency, env });
-  const progress = new ProgressLine(stderr, stderr.isTTY === true && !flags.verbose);
+  const client = createClient({ target, apiKey, timeoutMs: plan.timeout, connections: plan.concurrency, env });
+  const progress = new ProgressLine(stderr, stderr.isTTY === true && !plan.verbose);
   const note = (line: string) => progress.note(line);
   const live = { rejected: 0, gaveUp: 0, invalid: 0 };
   const liveProblems = stderr.isTTY === true;
@@ -98,10 +91,10 @@ export async function runSendSession(items: AsyncIterable<SendItem> | Iterable<S
     {
       client,
       catalog: ctx.catalog,
-      concurrency: flags.concurrency,
-      rate: flags.rate ?? (target.loopback ? undefined : 20),
-      policy: { ...DEFAULT_POLICY, maxRetries: flags.maxRetries },
-      allowReal: flags.allowReal === true,
+      concurrency: plan.concurrency,
+      rate: plan.rate ?? (target.loopback ? undefined : 20),
+      policy: { ...DEFAULT_POLICY, maxRetries: plan.maxRetries },
+      allowReal: plan.allowReal,
       path,
       alreadyAccepted: previous?.accepted,
       rules: ctx.rules,
@@ -111,7 +104,7 @@ export async function runSendSession(items: AsyncIterable<SendItem> | Iterable<S
         if (r.message !== undefined) r.message = redact(r.message);
         journal?.record(r);
         // Live problem lines help on a long interactive run; in a log the summary lists them.
-        if (flags.format !== 'pretty' || !liveProblems) return;
+        if (plan.format !== 'pretty' || !liveProblems) return;
         const kind = r.outcome === 'rejected' ? 'rejected' : r.outcome === 'gave-up' ? 'gaveUp' : r.notSentReason === 'invalid' ? 'invalid' : undefined;
         if (!kind || ++live[kind] > LIVE_PROBLEM_LINES) return;
         const label = kind === 'rejected' ? 'rejected' : kind === 'gaveUp' ? 'gave up' : 'invalid, not sent';
@@ -120,7 +113,7 @@ export async function runSendSession(items: AsyncIterable<SendItem> | Iterable<S
       },
       onThrottle(ms) {
         const now = Date.now();
-        if (flags.format !== 'pretty' || (!flags.verbose && now - lastThrottleNotice < THROTTLE_NOTICE_EVERY_MS)) return;
+        if (plan.format !== 'pretty' || (!plan.verbose && now - lastThrottleNotice < THROTTLE_NOTICE_EVERY_MS)) return;
         lastThrottleNotice = now;
         note(c.yellow(`throttled, retrying after ${Math.max(1, Math.ceil(ms / 1000))}s`));
       },
@@ -130,13 +123,13 @@ export async function runSendSession(items: AsyncIterable<SendItem> | Iterable<S
           const by = sender.progress.interruptedBy === 'SIGTERM' ? 'terminated (SIGTERM)' : 'interrupted';
           note(c.yellow(`${by}: waiting for ${inFlight} (Ctrl-C again to quit at once)`));
         } else if (reason === 'unreachable') {
-          if (flags.format === 'pretty') note(c.bold(`stopping: the server at ${url.origin} is unreachable (${sender.progress.stop?.message ?? 'connections keep failing'}); letting ${inFlight} finish`));
-        } else if (flags.format === 'pretty') {
+          if (plan.format === 'pretty') note(c.bold(`stopping: the server at ${url.origin} is unreachable (${sender.progress.stop?.message ?? 'connections keep failing'}); letting ${inFlight} finish`));
+        } else if (plan.format === 'pretty') {
           const why = reason === 'paused' ? 'telemetry paused by the plan limit' : reason === 'blocked' ? 'budget hard stop' : 'the API key was refused';
           note(c.bold(`stopping: HTTP ${verdict && 'status' in verdict ? verdict.status : ''} (${why}); letting ${inFlight} finish`));
         }
       },
-      onAttempt: flags.verbose
+      onAttempt: plan.verbose
         ? (a) => {
             const lines = [
               `> POST ${url.href}${a.attempt > 0 ? ` (retry ${a.attempt})` : ''}`,
@@ -195,7 +188,7 @@ export async function runSendSession(items: AsyncIterable<SendItem> | Iterable<S
     stderr.write(`opsmeter: ${(e as Error).message}\n`);
   }
   if (report.interrupted && !process.stdin.isTTY) process.stdin.destroy();
-  writeSummary(report, summaryCtx, flags, stdout, stderr, c);
+  writeSummary(report, summaryCtx, plan, stdout, stderr, c);
   return sendExitCode(report);
 }
 
@@ -227,8 +220,8 @@ function duration(secs: number): string {
   return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
 }
 
-function writeSummary(report: SendReport, ctx: SummaryContext, flags: SendFlags, stdout: NodeJS.WritableStream, stderr: NodeJS.WritableStream, c: Paint): void {
-  if (flags.format === 'json') (ctx.dryRun ? stderr : stdout).write(JSON.stringify(summaryJson(report, ctx), null, 2) + '\n');
+function writeSummary(report: SendReport, ctx: SummaryContext, plan: SessionPlan, stdout: NodeJS.WritableStream, stderr: NodeJS.WritableStream, c: Paint): void {
+  if (plan.format === 'json') (ctx.dryRun ? stderr : stdout).write(JSON.stringify(summaryJson(report, ctx), null, 2) + '\n');
   else stderr.write(summaryText(report, ctx, c));
 }
 
@@ -238,7 +231,7 @@ function writeSummary(report: SendReport, ctx: SummaryContext, flags: SendFlags,
  */
 async function dryRun(
   items: AsyncIterable<SendItem> | Iterable<SendItem>,
-  flags: SendFlags,
+  plan: SessionPlan,
   ctx: SessionContext,
   alreadyAccepted: ReadonlySet<string> | undefined,
   stdout: NodeJS.WritableStream,
@@ -248,7 +241,7 @@ async function dryRun(
     catalog: ctx.catalog,
     rules: ctx.rules,
     concurrency: 1,
-    allowReal: flags.allowReal === true,
+    allowReal: plan.allowReal,
     alreadyAccepted,
     async dryRun(value) {
       buffer += JSON.stringify(value) + '\n';

@@ -1,57 +1,20 @@
 /**
  * `opsmeter send [paths...]` / `send --test` / `send --demo` — send payloads (files,
- * stdin, or generated test/demo events) and report exactly what the API said.
- * The flags shared with `import --send` are defined once in `addSendOptions`.
+ * stdin, or generated test/demo events) and report exactly what the API said. The flags are
+ * checked by planSend (send-plan.ts); the action runs the plan. The flags shared with
+ * `import --send` are defined once in send-options.ts.
  */
-import { Option, type Command } from 'commander';
+import type { Command } from 'commander';
 import type { SendItem } from '../ingest/sender.js';
-import type { SendFlags } from './send-session.js';
 import { EXIT, OpsmeterError } from '../errors.js';
-import { addConfigOptions, resolveSettings, type ConfigFlags } from './config-options.js';
-import { catalogOption, intArg, loadCatalog, refuseApiKeyOption, stdinHasData, stdinIsPiped } from './shared.js';
+import { addConfigOptions, resolveSettings } from './config-options.js';
+import { commandLine, orThrow, processEnv } from './plan.js';
+import { addSendOptions } from './send-options.js';
+import { planSend, type SendCommandFlags, type SendPlan } from './send-plan.js';
+import { intArg, loadCatalog, stdinHasData, stdinIsPiped } from './shared.js';
 
-function rateArg(value: string): number {
-  const n = Number(value);
-  if (!Number.isFinite(n) || n < 0) throw new OpsmeterError(`--rate takes a number of requests per second ≥ 0 (0 = no cap), got "${value}"`, EXIT.usage);
-  return n;
-}
-
-/**
- * The flags of a send (target, key, safety, pacing, journal, output). `import --send`
- * adds these to its own command and passes the parsed values to `runSendSession`.
- */
-export function addSendOptions(cmd: Command): Command {
-  return cmd
-    .option('--base-url <url>', 'API base URL (default: OPSMETER_API_BASE_URL, else https://api.opsmeter.io)')
-    .option('--api-key-file <file>', 'read the API key from this file (otherwise OPSMETER_API_KEY)')
-    .addOption(refuseApiKeyOption())
-    .option('--use-demo-endpoint', 'post to /v1/ingest/demo instead of /v1/ingest/llm-request')
-    .option('--allow-real', 'also send events whose dataMode is "real" (or absent)')
-    .option('--allow-insecure', 'allow plain http:// to a host that is not this machine')
-    .option('--concurrency <n>', 'requests in flight at once', intArg('--concurrency', 1), 8)
-    .option('--rate <r>', 'max requests per second (default: no cap on loopback, 20 otherwise; 0 = no cap)', rateArg)
-    .option('--timeout <ms>', 'per-request timeout in ms', intArg('--timeout', 1), 5000)
-    .option('--max-retries <n>', 'retries after a 429, 5xx, timeout or network error', intArg('--max-retries', 0), 3)
-    .option('--dry-run', 'validate and print what would be sent (JSONL on stdout); send nothing')
-    .option('--journal <file>', 'append each final outcome as JSONL; a re-run skips events already accepted')
-    .option('-v, --verbose', 'dump every request and response on stderr (X-API-Key: ***)')
-    .addOption(new Option('-f, --format <format>', 'summary format (json goes to stdout)').choices(['pretty', 'json']).default('pretty'))
-    .addOption(catalogOption());
-}
-
-interface SendCommandFlags extends SendFlags, ConfigFlags {
-  test?: boolean;
-  demo?: boolean;
-  count: number;
-  environment?: string;
-  seed?: string;
-  catalog?: string;
-}
-
-export function registerSend(program: Command): void {
-  const cmd = program
-    .command('send')
-    .description('send payloads, or generated test/demo events, and report what the API said')
+export function defineCommand(cmd: Command): void {
+  cmd
     .argument('[paths...]', 'payload files (.json, .jsonl), directories, globs, or - for stdin')
     .option('--test', 'send generated dataMode "test" events (environment staging)')
     .option('--demo', 'send generated dataMode "demo" events (environment dev)')
@@ -74,35 +37,22 @@ Examples:
   opsmeter send --test --base-url http://127.0.0.1:8787 --dry-run`,
     )
     .action(async (paths: string[], flags: SendCommandFlags, command: Command) => {
-      process.exitCode = await runSend(paths, flags, command);
+      process.exitCode = await runSend(orThrow(planSend(commandLine(paths, flags, command), processEnv())));
     });
 }
 
-async function runSend(paths: string[], flags: SendCommandFlags, command: Command): Promise<number> {
-  if (flags.test && flags.demo) throw new OpsmeterError('choose one of --test and --demo', EXIT.usage);
-  const generated = flags.test ? 'test' : flags.demo ? 'demo' : undefined;
-  if (generated && paths.length > 0) throw new OpsmeterError(`--${generated} generates its events; do not also give files`, EXIT.usage);
-  if (!generated) {
-    for (const f of ['count', 'environment', 'seed'] as const) {
-      if (command.getOptionValueSource(f) === 'cli') throw new OpsmeterError(`--${f} applies to generated events (--test or --demo)`, EXIT.usage, 'payloads from files keep their own values');
-    }
-  }
-  if (flags.environment !== undefined && flags.environment !== 'staging' && flags.environment !== 'dev') {
-    throw new OpsmeterError(
-      `--environment must be staging or dev, got "${flags.environment}"`,
-      EXIT.usage,
-      flags.environment === 'prod' ? 'test and demo events never go to environment prod; send real payloads from files with --allow-real instead' : undefined,
-    );
-  }
-  const settings = await resolveSettings(flags);
-  const catalog = loadCatalog(flags.catalog ?? settings.catalog);
+async function runSend(plan: SendPlan): Promise<number> {
+  const settings = await resolveSettings(plan.config);
+  const catalog = loadCatalog(plan.catalog ?? settings.catalog);
   const rules = settings.rules;
   const [{ runSendSession }, { generateEvents }, { randomSeed }] = await Promise.all([import('./send-session.js'), import('../ingest/generate.js'), import('../contract/random.js')]);
-  if (generated) {
-    const seed = flags.seed ?? randomSeed();
-    const items = generateEvents({ mode: generated, count: flags.count, catalog, seed, environment: flags.environment as 'staging' | 'dev' | undefined });
-    return runSendSession(items, flags, { catalog, seed, rules, total: flags.count });
+  const input = plan.input;
+  if ('generate' in input) {
+    const seed = input.seed ?? randomSeed();
+    const items = generateEvents({ mode: input.generate, count: input.count, catalog, seed, environment: input.environment });
+    return runSendSession(items, plan.session, { catalog, seed, rules, total: input.count });
   }
+  let paths = input.paths;
   if (paths.length === 0) {
     // As in validate: an empty piped stdin (`< /dev/null`, a CI runner) is "no input".
     if (await stdinHasData()) paths = ['-'];
@@ -117,8 +67,8 @@ async function runSend(paths: string[], flags: SendCommandFlags, command: Comman
   if (ignored > 0) process.stderr.write(`opsmeter: ${ignored} file${ignored === 1 ? '' : 's'} skipped by the ignore globs of ${settings.config!.path}\n`);
   const items = await unlessEmpty(itemsFromSources(kept));
   // The total is for the TTY progress line only: not worth a scan otherwise.
-  const total = process.stderr.isTTY && !flags.dryRun ? await countPayloadsCheaply(kept) : undefined;
-  return runSendSession(items, flags, total === undefined ? { catalog, rules } : { catalog, rules, total });
+  const total = process.stderr.isTTY && !plan.session.dryRun ? await countPayloadsCheaply(kept) : undefined;
+  return runSendSession(items, plan.session, total === undefined ? { catalog, rules } : { catalog, rules, total });
 }
 
 function noInput(why: string): OpsmeterError {

@@ -85,8 +85,8 @@ export async function targetFromFlags(
   requireKey: boolean,
 ): Promise<{ target: import('../ingest/config.js').Target; key?: string }> {
   const config = await import('../ingest/config.js');
-  const target = await config.resolveTargetChecked(flags);
-  const key = config.resolveApiKey(flags)?.key;
+  const target = await config.resolveTargetChecked(flags, process.env);
+  const key = config.resolveApiKey(flags, process.env)?.key;
   if (requireKey && key === undefined) {
     throw new OpsmeterError(`no API key for ${config.describeTarget(target)}`, EXIT.usage, config.API_KEY_HINT);
   }
@@ -103,8 +103,12 @@ const PARALLEL_MIN_BYTES = 8 * 1024 * 1024;
  * OPSMETER_VALIDATE_WORKERS) set to `off` keeps everything on the main thread, and to N
  * (1–8) uses N threads for such files of any size.
  */
-export function parallelPlan(variable: string, cores = availableParallelism()): { threads: number; minBytes: number } | undefined {
-  const setting = process.env[variable];
+export function parallelPlan(
+  variable: string,
+  vars: Readonly<Record<string, string | undefined>> = process.env,
+  cores = availableParallelism(),
+): { threads: number; minBytes: number } | undefined {
+  const setting = vars[variable];
   if (setting === undefined || setting === '') return cores >= 2 ? { threads: 2, minBytes: PARALLEL_MIN_BYTES } : undefined;
   if (setting === 'off') return undefined;
   if (/^[1-8]$/.test(setting)) return { threads: Number(setting), minBytes: 0 };

@@ -20,10 +20,8 @@ interface SmokeFlags {
 /** The package root: fixtures ship with the tool and are found next to dist/. */
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
-export function registerSmoke(program: Command): void {
-  program
-    .command('smoke')
-    .description('check the whole integration path end to end (embedded emulator by default)')
+export function defineCommand(cmd: Command): void {
+  cmd
     .option('--base-url <url>', 'run against this API instead of the embedded emulator (sends only test events)')
     .option('--api-key-file <file>', 'file holding the API key (else OPSMETER_API_KEY); only with --base-url')
     .option('--token-file <file>', "file holding a dashboard user's token (else OPSMETER_TOKEN): smoke then deletes the test rows it sent; only with --base-url")
@@ -54,7 +52,7 @@ async function runSmokeCommand(flags: SmokeFlags): Promise<number> {
   if (flags.baseUrl !== undefined) {
     const { target, key } = await targetFromFlags(flags, true);
     const { resolveToken } = await import('../ingest/config.js');
-    const token = resolveToken(flags)?.token;
+    const token = resolveToken(flags, process.env)?.token;
     remote = token === undefined ? { target, apiKey: key! } : { target, apiKey: key!, token };
   }
   const seed = flags.seed ?? Math.floor(Math.random() * 2 ** 32).toString(16);

@@ -15,10 +15,8 @@ interface StatusFlags {
   maxRetries: number;
 }
 
-export function registerStatus(program: Command): void {
-  program
-    .command('status')
-    .description('show plan usage and budget posture (GET /v1/diagnostics/workspace-status)')
+export function defineCommand(cmd: Command): void {
+  cmd
     .option('--base-url <url>', 'API base URL (default: OPSMETER_API_BASE_URL, else https://api.opsmeter.io)')
     .option('--api-key-file <file>', 'read the API key from this file (otherwise OPSMETER_API_KEY)')
     .option('--allow-insecure', 'allow plain http:// to a host that is not this machine')

@@ -24,10 +24,8 @@ interface ValidateFlags extends ConfigFlags {
   catalog?: string;
 }
 
-export function registerValidate(program: Command): void {
-  const cmd = program
-    .command('validate')
-    .description('lint payload files (JSON, JSON arrays, JSONL, stdin) against the ingest contract')
+export function defineCommand(cmd: Command): void {
+  cmd
     .argument('[paths...]', 'files, directories, globs, or - for stdin')
     .addOption(new Option('-f, --format <format>', 'report format').choices(['pretty', 'json', 'github', 'sarif', 'junit']).default('pretty'))
     .option('-o, --output <file>', 'write the report to a file instead of stdout')

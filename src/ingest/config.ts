@@ -58,22 +58,34 @@ export async function resolvesToLoopback(hostname: string): Promise<boolean> {
   }
 }
 
-/** resolveTarget, with `*.localhost` names looked up: loopback when they resolve to loopback only. */
-export async function resolveTargetChecked(flags: TargetFlags, env: NodeJS.ProcessEnv = process.env): Promise<Target> {
-  const raw = flags.baseUrl ?? (env.OPSMETER_API_BASE_URL || undefined) ?? DEFAULT_BASE_URL;
-  let host: string | undefined;
+/**
+ * The environment the target and the key come from (OPSMETER_API_BASE_URL, OPSMETER_API_KEY,
+ * OPSMETER_TOKEN). Always passed in: the core reads no environment variable itself (the CLI passes process.env).
+ */
+export type Env = Readonly<Record<string, string | undefined>>;
+
+const rawBaseUrl = (flags: TargetFlags, env: Env): string => flags.baseUrl ?? (env.OPSMETER_API_BASE_URL || undefined) ?? DEFAULT_BASE_URL;
+
+/** The base URL's host when it is a `*.localhost` name: only a lookup can tell whether it is this machine. */
+export function localhostName(flags: TargetFlags, env: Env): string | undefined {
+  let host: string;
   try {
-    host = new URL(raw).hostname.toLowerCase();
+    host = new URL(rawBaseUrl(flags, env)).hostname.toLowerCase();
   } catch {
-    host = undefined; // resolveTarget says what is wrong with it
+    return undefined; // resolveTarget says what is wrong with it
   }
-  const resolvedLoopback = host?.endsWith('.localhost') === true && (await resolvesToLoopback(host));
-  return resolveTarget(flags, env, resolvedLoopback);
+  return host.endsWith('.localhost') ? host : undefined;
+}
+
+/** resolveTarget, with `*.localhost` names looked up: loopback when they resolve to loopback only. */
+export async function resolveTargetChecked(flags: TargetFlags, env: Env): Promise<Target> {
+  const name = localhostName(flags, env);
+  return resolveTarget(flags, env, name !== undefined && (await resolvesToLoopback(name)));
 }
 
 /** `resolvedLoopback`: the host was looked up and resolves to loopback only (resolveTargetChecked). */
-export function resolveTarget(flags: TargetFlags, env: NodeJS.ProcessEnv = process.env, resolvedLoopback = false): Target {
-  const raw = flags.baseUrl ?? (env.OPSMETER_API_BASE_URL || undefined) ?? DEFAULT_BASE_URL;
+export function resolveTarget(flags: TargetFlags, env: Env, resolvedLoopback = false): Target {
+  const raw = rawBaseUrl(flags, env);
   const origin = flags.baseUrl !== undefined ? '--base-url' : env.OPSMETER_API_BASE_URL ? 'OPSMETER_API_BASE_URL' : 'the default base URL';
   let url: URL;
   try {
@@ -120,7 +132,7 @@ const HEADER_SAFE = /^[\x21-\x7e]+$/;
  * The API key, from --api-key-file or OPSMETER_API_KEY, or undefined when neither is
  * given. Error messages never quote the key itself.
  */
-export function resolveApiKey(flags: TargetFlags, env: NodeJS.ProcessEnv = process.env): { key: string; from: string } | undefined {
+export function resolveApiKey(flags: TargetFlags, env: Env): { key: string; from: string } | undefined {
   let key: string;
   let from: string;
   if (flags.apiKeyFile !== undefined) {
@@ -151,7 +163,7 @@ export const API_KEY_HINT = 'set OPSMETER_API_KEY, or put the key in a file and 
  * A dashboard user's token for the Bearer endpoints (`opsmeter clean`, smoke's cleanup), from
  * --token-file or OPSMETER_TOKEN; never a flag value. It is not the workspace API key.
  */
-export function resolveToken(flags: { tokenFile?: string }, env: NodeJS.ProcessEnv = process.env): { token: string; from: string } | undefined {
+export function resolveToken(flags: { tokenFile?: string }, env: Env): { token: string; from: string } | undefined {
   let token: string;
   let from: string;
   if (flags.tokenFile !== undefined) {

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_EMULATOR_KEY, startEmulator, type Emulator } from '../../src/emulator/server.js';
 import { BIN, ROOT, runCli } from '../helpers/cli.js';
+import { usageError } from '../helpers/command-line.js';
 
 /** util-linux `script` gives the CLI a terminal (a pty) on stdin and stderr, as a person has. */
 const HAS_SCRIPT = spawnSync('script', ['--version'], { encoding: 'utf8' }).status === 0;
@@ -134,10 +135,11 @@ describe('opsmeter clean', () => {
       expect(r.code).toBe(2);
       expect(r.stderr).toContain('say which rows to delete: --test-data or --demo-data');
     }
-    const flag = await runCli(['clean', '--test-data', '--token', TOKEN, '--base-url', e.url]);
+    // Flag errors as the command line is parsed: in-process.
+    const flag = await usageError(['clean', '--test-data', '--token', TOKEN, '--base-url', e.url]);
     expect(flag.code).toBe(2);
     expect(flag.stderr).toContain("unknown option '--token'");
-    const scope = await runCli(['clean', '--test-data', '--scope', 'all', '--base-url', e.url], { env: { OPSMETER_TOKEN: TOKEN } });
+    const scope = await usageError(['clean', '--test-data', '--scope', 'all', '--base-url', e.url], { vars: { OPSMETER_TOKEN: TOKEN } });
     expect(scope.code).toBe(2);
     expect(modes(e)).toHaveLength(4);
   });

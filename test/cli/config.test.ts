@@ -1,5 +1,6 @@
 /**
- * End-to-end: opsmeter.config.json and the rule flags through the built CLI — discovery
+ * End-to-end: opsmeter.config.json and the rule flags through the built CLI (a bad config
+ * file's messages and a bad flag value in-process, each proven once end to end) — discovery
  * (this folder or the nearest parent, stopping at the git root), --config / --no-config,
  * bad files (exit 2 naming the key or rule), --rule, --max-warnings, --quiet, ignore,
  * catalog, and the same settings in import's gate and send's local check. The issue's
@@ -10,7 +11,10 @@ import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { describe, expect, it } from 'vitest';
+import { resolveSettings } from '../../src/cli/config-options.js';
+import { failure } from '../../src/cli/main.js';
 import { BIN, ROOT, runCli } from '../helpers/cli.js';
+import { usageError } from '../helpers/command-line.js';
 import { tempRepos } from '../helpers/repos.js';
 
 const repos = tempRepos('opsmeter-config-cli-');
@@ -72,6 +76,22 @@ describe('done when: a team turns off the rules its imports cannot satisfy', () 
   });
 });
 
+/**
+ * What `opsmeter validate e.jsonl` run in `cwd` prints and exits with when its config file is
+ * wrong: the command reads its settings (resolveSettings) before anything else, and main.ts
+ * turns the error into stderr and the exit code. In-process; `--config nope.json` below
+ * proves the same path end to end.
+ */
+async function settingsError(cwd: string): Promise<{ code: number; stderr: string; stdout: string }> {
+  try {
+    await resolveSettings({}, cwd);
+  } catch (e) {
+    const { code, text } = failure(e, false);
+    return { code, stderr: text, stdout: '' };
+  }
+  throw new Error(`the config in ${cwd} was read without an error`);
+}
+
 describe('finding and reading opsmeter.config.json', () => {
   it('is found in a parent folder, and not above the git root', async () => {
     const dir = repo({ 'opsmeter.config.json': JSON.stringify({ rules: { 'payload/missing-latency': 'error' } }), 'a/b/e.jsonl': NO_LATENCY });
@@ -118,7 +138,7 @@ describe('finding and reading opsmeter.config.json', () => {
   ])('%s is exit 2 naming it, with a hint (the same line with CR-only line ends)', async (_what, config, expected) => {
     for (const eol of ['\n', '\r']) {
       const dir = repo({ 'opsmeter.config.json': JSON.stringify(config, null, 2).replace(/\n/g, eol), 'e.jsonl': NO_LATENCY });
-      const r = await runCli(['validate', 'e.jsonl'], { cwd: dir });
+      const r = await settingsError(dir);
       expect(r.code).toBe(2);
       expect(r.stderr).toMatch(expected);
       expect(r.stderr).toMatch(/\n {2}hint: \S/);
@@ -127,9 +147,18 @@ describe('finding and reading opsmeter.config.json', () => {
     }
   });
 
+  it('end to end: a bad config file is exit 2 with its line and hint on stderr, nothing on stdout', async () => {
+    const dir = repo({ 'opsmeter.config.json': JSON.stringify({ rulez: {} }, null, 2), 'e.jsonl': NO_LATENCY });
+    const r = await runCli(['validate', 'e.jsonl'], { cwd: dir });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/opsmeter\.config\.json:2: unknown key "rulez"\n {2}hint: did you mean "rules"\?/);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+    expect(r.stdout).toBe('');
+  });
+
   it('a file that is not JSON is exit 2 with the parser\'s reason', async () => {
     const dir = repo({ 'opsmeter.config.json': '{ "rules": { }, }', 'e.jsonl': NO_LATENCY });
-    const r = await runCli(['validate', 'e.jsonl'], { cwd: dir });
+    const r = await settingsError(dir);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/config .*opsmeter\.config\.json is not valid JSON/);
   });
@@ -213,7 +242,7 @@ describe('rule flags and limits', () => {
     writeFileSync(join(dir, 'opsmeter.config.json'), JSON.stringify({ maxWarnings: 0 }));
     expect((await runCli(['validate', 'e.jsonl'], { cwd: dir })).code).toBe(1);
     expect((await runCli(['validate', '--max-warnings', '5', 'e.jsonl'], { cwd: dir })).code).toBe(0);
-    expect((await runCli(['validate', '--max-warnings', 'x', 'e.jsonl'], { cwd: dir })).code).toBe(2);
+    expect((await usageError(['validate', '--max-warnings', 'x', 'e.jsonl'])).code).toBe(2); // as parsed, in-process
   });
 
   it('--quiet reports errors only and, as in ESLint 9, does not check warnings at all', async () => {

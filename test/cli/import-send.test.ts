@@ -91,17 +91,16 @@ describe('import --send against the emulator', () => {
     expect(again.stderr).toContain('read 15 = complete 9');
   });
 
+  // With --data-mode real given too, and the other --send usage errors: import-plan.test.ts (in-process).
   it('refuses dataMode real without --allow-real (exit 2, nothing read or sent) and says what to do', async () => {
     const emu = await emulator();
-    for (const extra of [[], ['--data-mode', 'real']]) {
-      const r = await runCli(['import', ANTHROPIC, '--from', 'anthropic-batch', ...extra, '--send', '--base-url', emu.url], { env });
-      expect(r.code).toBe(2);
-      expect(r.stderr).toContain('refusing to send');
-      expect(r.stderr).toContain('--data-mode test');
-      expect(r.stderr).toContain('--allow-real');
-      expect(r.stderr).not.toContain('rows read'); // refused before the import ran
-      expect(r.stdout).toBe('');
-    }
+    const r = await runCli(['import', ANTHROPIC, '--from', 'anthropic-batch', '--send', '--base-url', emu.url], { env });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('refusing to send');
+    expect(r.stderr).toContain('--data-mode test');
+    expect(r.stderr).toContain('--allow-real');
+    expect(r.stderr).not.toContain('rows read'); // refused before the import ran
+    expect(r.stdout).toBe('');
     expect(emu.stats().requests).toBe(0);
     // --allow-real is the real backfill.
     const real = await runCli(['import', ANTHROPIC, '--from', 'anthropic-batch', '--send', '--allow-real', '--base-url', emu.url], { env });
@@ -166,24 +165,6 @@ describe('import --send against the emulator', () => {
     expect(r.stderr).toMatch(/accepted\s+12/);
     expect(emu.rows()).toHaveLength(12);
     expect(r.stderr).not.toMatch(/\n\s+at /);
-  });
-
-  it('usage errors: send flags without --send, -o - with --send, no key', async () => {
-    const cases: Array<[string[], Record<string, string>, RegExp]> = [
-      [['--base-url', 'http://127.0.0.1:9'], env, /--base-url applies with --send only/],
-      [['--journal', join(dir, 'j.jsonl')], env, /--journal applies with --send only/],
-      [['--dry-run'], env, /--dry-run applies with --send only/],
-      [['--send', '-o', '-', '--data-mode', 'test'], env, /not to stdout/],
-      [['--send', '--data-mode', 'test', '--base-url', 'http://127.0.0.1:9'], {}, /no API key/],
-      [['--send', '--data-mode', 'test', '--base-url', 'http://example.com'], env, /refusing plain http/],
-    ];
-    for (const [extra, e, re] of cases) {
-      const r = await runCli(['import', ANTHROPIC, '--from', 'anthropic-batch', ...extra], { env: e });
-      expect(r.code, extra.join(' ')).toBe(2);
-      expect(r.stderr, extra.join(' ')).toMatch(re);
-      expect(r.stderr).not.toMatch(/rows read|\n\s+at /);
-      expect(r.stdout).toBe('');
-    }
   });
 
   it('SIGINT stops both: exit 130, the journal matches the server, the import stopped early; a resumed run sends the rest', async () => {

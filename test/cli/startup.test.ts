@@ -6,11 +6,15 @@
  * price: import, catalog) — nor the renderers of formats it is not printing. The built
  * CLI runs with a hook that logs every module it resolves (test/helpers/load-log.mjs); a
  * control run with a broken file shows the hook does see a lazily loaded package.
+ * `--version` and `--help` load no command module (src/cli/<command>.ts); a command loads
+ * its own module only, for a run or for its help.
  */
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { COMMANDS } from '../../src/cli/main.js';
+import { VERSION } from '../../src/version.js';
 import { ROOT, runCli } from '../helpers/cli.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'opsmeter-startup-'));
@@ -21,11 +25,11 @@ const HEAVY = ['chalk', 'jsonc-parser', 'zod', 'undici', '@pydantic/genai-prices
 
 let runs = 0;
 /** Runs the CLI with the load logger; returns the exit code and the modules it loaded. */
-async function loaded(args: string[], cwd?: string): Promise<{ code: number | null; modules: string[]; stderr: string }> {
+async function loaded(args: string[], cwd?: string): Promise<{ code: number | null; modules: string[]; stdout: string; stderr: string }> {
   const log = join(tmp, `load-${runs++}.log`);
   const r = await runCli(args, { env: { NODE_OPTIONS: `--import=${HOOK}`, LOAD_LOG_FILE: log }, cwd });
   const modules = [...new Set(readFileSync(log, 'utf8').split('\n').filter(Boolean))];
-  return { code: r.code, modules, stderr: r.stderr };
+  return { code: r.code, modules, stdout: r.stdout, stderr: r.stderr };
 }
 
 /** The heavy packages among the loaded modules (by package directory, or by require name). */
@@ -78,5 +82,47 @@ describe('start-up with opsmeter.config.json', () => {
     const withConfig = await loaded(['validate', file], repo);
     expect(withConfig.code, withConfig.stderr).toBe(0);
     expect(heavy(withConfig.modules)).toEqual(['zod']);
+  });
+});
+
+describe('start-up of --version and --help', () => {
+  const NAMES = COMMANDS.map((c) => c.name);
+  /** The command modules (dist/cli/<command>.js) among the loaded modules. */
+  const commandModules = (modules: string[]) =>
+    modules.map((m) => /\/dist\/cli\/([\w-]+)\.js$/.exec(m)?.[1]).filter((name): name is string => name !== undefined && NAMES.includes(name));
+
+  it('--version loads no command module (and none of the heavy packages)', async () => {
+    const { code, modules, stdout } = await loaded(['--version']);
+    expect(code).toBe(0);
+    expect(stdout).toBe(`${VERSION}\n`);
+    expect(modules.some((m) => m.endsWith('/dist/cli/main.js'))).toBe(true); // the hook saw the run
+    expect(commandModules(modules)).toEqual([]);
+    expect(heavy(modules)).toEqual([]);
+  });
+
+  it('--help loads none either, and lists every command with its description, in order', async () => {
+    const { code, modules, stdout } = await loaded(['--help']);
+    expect(code).toBe(0);
+    expect(commandModules(modules)).toEqual([]);
+    const listed = stdout
+      .slice(stdout.indexOf('Commands:'))
+      .split('\n')
+      .map((l) => /^ {2}([a-z]+) /.exec(l)?.[1])
+      .filter(Boolean);
+    expect(listed).toEqual([...NAMES, 'help']);
+    const text = stdout.replace(/\s+/g, ' ');
+    for (const c of COMMANDS) expect(text, c.name).toContain(` ${c.name} ${c.usage} ${c.description} `);
+  });
+
+  it.each([
+    ['help import', ['help', 'import']],
+    ['import --help', ['import', '--help']],
+  ])('%s loads the import module only, and prints its whole help', async (_what, args) => {
+    const { code, modules, stdout } = await loaded(args);
+    expect(code).toBe(0);
+    expect(commandModules(modules)).toEqual(['import']);
+    expect(stdout).toMatch(/^Usage: opsmeter import \[options\] \[paths\.\.\.\]\n/);
+    expect(stdout).toContain('--hash-user-ids <salt>');
+    expect(stdout).toContain('--journal <file>'); // the send flags, defined once in send-options.ts
   });
 });

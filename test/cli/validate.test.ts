@@ -15,6 +15,7 @@ import { ALL_RULES } from '../../src/contract/rules.js';
 import { MAX_LINE_BYTES } from '../../src/read/lines.js';
 import { VERSION } from '../../src/version.js';
 import { HAS_OFFICIAL_PAYLOADS_REF, OFFICIAL_PAYLOADS_REF, ROOT, runCli, type CliResult } from '../helpers/cli.js';
+import { usageError } from '../helpers/command-line.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'opsmeter-validate-cli-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -148,13 +149,6 @@ describe('exit codes', () => {
       ['validate'],
       'opsmeter: no input: give payload files, directories or globs, or pipe payloads on stdin (stdin is empty)\n  hint: opsmeter validate payloads/   or   cat event.json | opsmeter validate   (--allow-empty makes this exit 0)\n',
     ],
-    [
-      'a bad --format',
-      ['validate', '--format', 'xml', CLEAN_FILE],
-      "error: option '-f, --format <format>' argument 'xml' is invalid. Allowed choices are pretty, json, github, sarif, junit.\n(run with --help for usage)\n",
-    ],
-    ['a bad --max-errors', ['validate', '--max-errors', 'many', CLEAN_FILE], 'opsmeter: --max-errors takes a whole number ≥ 0, got "many"\n'],
-    ['a negative --max-errors', ['validate', '--max-errors', '-1', CLEAN_FILE], 'opsmeter: --max-errors takes a whole number ≥ 0, got "-1"\n'],
     ['an unknown flag', ['validate', '--strictt', CLEAN_FILE], "error: unknown option '--strictt'\n(Did you mean --strict?)\n(run with --help for usage)\n"],
     ['a directory given as --output', ['validate', '--output', 'fixtures', CLEAN_FILE], null],
     ['an unreadable --catalog', ['validate', '--catalog', 'nope.json', CLEAN_FILE], 'opsmeter: cannot read catalog nope.json: ENOENT\n'],
@@ -165,6 +159,25 @@ describe('exit codes', () => {
     expect(r.stdout).toBe('');
     if (stderr !== null) expect(r.stderr).toBe(stderr);
     else expect(r.stderr).toMatch(/^opsmeter: cannot write fixtures: /);
+  });
+
+  // Flag values refused as the command line is parsed: in-process, as the CLI parses it (the
+  // unknown flag above proves the same path end to end).
+  it.each([
+    [
+      'a bad --format',
+      ['validate', '--format', 'xml', CLEAN_FILE],
+      "error: option '-f, --format <format>' argument 'xml' is invalid. Allowed choices are pretty, json, github, sarif, junit.\n(run with --help for usage)\n",
+    ],
+    ['a bad --max-errors', ['validate', '--max-errors', 'many', CLEAN_FILE], 'opsmeter: --max-errors takes a whole number ≥ 0, got "many"\n'],
+    ['a negative --max-errors', ['validate', '--max-errors', '-1', CLEAN_FILE], 'opsmeter: --max-errors takes a whole number ≥ 0, got "-1"\n'],
+  ])('2: %s (parsed in-process)', async (_what, args, stderr) => {
+    const r = await usageError(args as string[]);
+    expect(r.stderr).not.toMatch(/\n\s+at .+[:(]\d+:\d+\)?/);
+    expect(r.stderr).not.toContain('internal error');
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toBe(stderr);
   });
 
   it('--allow-empty turns "nothing to check" into 0, still writing a (empty) report', async () => {
