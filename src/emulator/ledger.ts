@@ -1,24 +1,24 @@
 /**
  * What the emulated workspace has accepted: rows (deduplicated by externalRequestId),
- * request count against the plan limit, estimated spend against the budget, and the
- * optional durable JSONL store (store.ts). The ingest responses and workspace-status are
- * both computed from here, so they always agree. Counts, spend and ids are kept per
+ * request count against the plan limit, estimated spend against the budget. In memory only:
+ * the durable store (store.ts) is the HTTP shell's, which feeds the rows it loads to `add`.
+ * The ingest responses and workspace-status are both computed from here, with the fault
+ * settings of the moment (faults.ts), so they always agree. Counts, spend and ids are kept per
  * dataMode, so deleting the test or demo rows (the Bearer endpoints) is exact.
  */
 import type { Catalog } from '../contract/catalog.js';
 import type { Payload } from '../contract/fields.js';
-import { BUDGET_WARNING_RATIO, type BudgetMode } from './constants.js';
-import { RowStore, type StoreRecovery } from './store.js';
+import { BUDGET_WARNING_RATIO } from './constants.js';
+import type { FaultSettings } from './faults.js';
 
 export interface LedgerOptions {
   catalog: Catalog;
-  planTier: string;
-  planLimit?: number;
-  budgetUsd?: number;
-  /** soft (default): past the budget rows are still accepted, flagged budgetExceeded; hard: 402. */
-  budgetMode?: BudgetMode;
+  /** Keep the accepted rows for rows(); a long-running CLI server does not. */
   keepRows: boolean;
 }
+
+/** The settings the ledger's answers depend on. */
+export type PlanSettings = Pick<FaultSettings, 'planTier' | 'planLimit' | 'budgetUsd' | 'budgetMode'>;
 
 /** The plan/budget fields every ingest response carries (docs/api-facts.md §3.1). */
 export interface Posture {
@@ -45,7 +45,7 @@ interface ModeTally {
   spend: number;
 }
 
-const modeOf = (p: { dataMode?: unknown }): DataMode => (p.dataMode === 'test' || p.dataMode === 'demo' ? p.dataMode : 'real');
+export const modeOf = (p: { dataMode?: unknown }): DataMode => (p.dataMode === 'test' || p.dataMode === 'demo' ? p.dataMode : 'real');
 
 export class Ledger {
   private readonly tally: Record<DataMode, ModeTally> = {
@@ -54,24 +54,8 @@ export class Ledger {
     demo: { ids: new Set(), count: 0, spend: 0 },
   };
   private kept: Payload[] = [];
-  private store: RowStore | undefined;
 
   constructor(private readonly o: LedgerOptions) {}
-
-  /**
-   * Open the JSONL store and load what it already holds (rejects — ENOENT, EACCES, a
-   * corrupt line — before the server listens). Loaded rows count like accepted ones.
-   */
-  async openStore(path: string): Promise<StoreRecovery> {
-    const { store, recovery } = await RowStore.open(path, (row) => this.count(row as unknown as Payload));
-    this.store = store;
-    return recovery;
-  }
-
-  /** A store write that failed, if any: new rows are refused rather than lost. */
-  get storeFailure(): Error | undefined {
-    return this.store?.failed;
-  }
 
   isDuplicate(p: Payload): boolean {
     const id = p.externalRequestId;
@@ -81,39 +65,38 @@ export class Ledger {
   }
 
   /** Why the next new row must be refused, or undefined. The plan limit wins over the budget. */
-  stopReason(): PolicyStop | undefined {
-    if (this.o.planLimit !== undefined && this.acceptedCount >= this.o.planLimit) return 'plan_limit_reached';
-    if (this.o.budgetMode === 'hard' && this.o.budgetUsd !== undefined && this.spendUsd > this.o.budgetUsd) return 'budget_exceeded';
+  stopReason(plan: PlanSettings): PolicyStop | undefined {
+    if (plan.planLimit !== undefined && this.acceptedCount >= plan.planLimit) return 'plan_limit_reached';
+    if (plan.budgetMode === 'hard' && plan.budgetUsd !== undefined && this.spendUsd > plan.budgetUsd) return 'budget_exceeded';
     return undefined;
   }
 
-  /**
-   * Count a new row and, with a store, append it: resolves once the row is on its way to
-   * disk. If the write fails the row is counted out again and the promise rejects.
-   */
-  async accept(p: Payload): Promise<void> {
-    this.count(p);
-    if (!this.store) return;
-    try {
-      await this.store.append(p);
-    } catch (e) {
-      this.uncount(p);
-      throw e;
+  /** Count a row: accepted now, or loaded from the store. */
+  add(p: Payload): void {
+    const t = this.tally[modeOf(p)];
+    if (typeof p.externalRequestId === 'string') t.ids.add(p.externalRequestId);
+    t.count++;
+    t.spend += this.estimate(p);
+    if (this.o.keepRows) this.kept.push(p);
+  }
+
+  /** Count a row out again (its store write failed: it was never acknowledged). */
+  remove(p: Payload): void {
+    const t = this.tally[modeOf(p)];
+    if (typeof p.externalRequestId === 'string') t.ids.delete(p.externalRequestId);
+    t.count--;
+    t.spend -= this.estimate(p);
+    if (this.o.keepRows) {
+      const i = this.kept.lastIndexOf(p);
+      if (i >= 0) this.kept.splice(i, 1);
     }
   }
 
-  /** Resolves when every row counted so far is written (a duplicate's 200 waits for its original). */
-  async flushed(): Promise<void> {
-    await this.store?.flushed();
-  }
-
-  /** Delete every row of one dataMode (the Bearer cleanup endpoints); returns how many. */
-  async deleteMode(mode: DataMode): Promise<number> {
-    const t = this.tally[mode];
-    const removed = t.count;
+  /** Forget every row of one dataMode (the Bearer cleanup endpoints); returns how many. */
+  deleteMode(mode: DataMode): number {
+    const removed = this.tally[mode].count;
     this.tally[mode] = { ids: new Set(), count: 0, spend: 0 };
     if (this.o.keepRows) this.kept = this.kept.filter((p) => modeOf(p) !== mode);
-    await this.store?.rewrite((row) => modeOf(row) !== mode);
     return removed;
   }
 
@@ -131,18 +114,14 @@ export class Ledger {
     return t.real.spend + t.test.spend + t.demo.spend;
   }
 
-  countOf(mode: DataMode): number {
-    return this.tally[mode].count;
-  }
-
-  posture(): Posture {
-    const limit = this.o.planLimit;
+  posture(plan: PlanSettings): Posture {
+    const limit = plan.planLimit;
     const count = this.acceptedCount;
     const spend = this.spendUsd;
     const isPlanLimitReached = limit !== undefined && count >= limit;
-    const budget = this.o.budgetUsd;
+    const budget = plan.budgetUsd;
     return {
-      planTier: this.o.planTier,
+      planTier: plan.planTier,
       planLimitRequests: limit ?? null,
       freeLimitRemainingRequests: limit === undefined ? null : Math.max(0, limit - count),
       isPlanLimitReached,
@@ -154,8 +133,8 @@ export class Ledger {
   }
 
   /** `GET /v1/diagnostics/workspace-status`, the shape of docs/api-facts.md §1.4. */
-  workspaceStatus(workspaceId: string, now: number): WorkspaceStatus {
-    const p = this.posture();
+  workspaceStatus(plan: PlanSettings, workspaceId: string, now: number): WorkspaceStatus {
+    const p = this.posture(plan);
     const spend = this.spendUsd;
     const count = this.acceptedCount;
     const d = new Date(now);
@@ -165,7 +144,7 @@ export class Ledger {
     const monthEnd = Date.UTC(y, m + 1, 1) - 1000;
     const dayStart = Date.UTC(y, m, d.getUTCDate());
     const window = (period: 'daily' | 'monthly', start: number, end: number): BudgetWindow => {
-      const limitUsd = this.o.budgetUsd ?? null;
+      const limitUsd = plan.budgetUsd ?? null;
       const ratio = limitUsd === null ? null : limitUsd === 0 ? (spend > 0 ? Infinity : 0) : spend / limitUsd;
       return {
         limitUsd,
@@ -190,8 +169,8 @@ export class Ledger {
       isBudgetExceeded: p.budgetExceeded,
       severity,
       plan: {
-        planTier: this.o.planTier.toLowerCase(),
-        planName: this.o.planTier,
+        planTier: plan.planTier.toLowerCase(),
+        planName: plan.planTier,
         currentRequestCount: count,
         planRequestLimit: limit,
         remainingRequestCount: p.freeLimitRemainingRequests,
@@ -206,32 +185,6 @@ export class Ledger {
         monthly: window('monthly', monthStart, monthEnd),
       },
     };
-  }
-
-  /** Write what is queued and close the store; resolves when every accepted row is on disk. */
-  async close(): Promise<void> {
-    const s = this.store;
-    this.store = undefined;
-    await s?.close();
-  }
-
-  private count(p: Payload): void {
-    const t = this.tally[modeOf(p)];
-    if (typeof p.externalRequestId === 'string') t.ids.add(p.externalRequestId);
-    t.count++;
-    t.spend += this.estimate(p);
-    if (this.o.keepRows) this.kept.push(p);
-  }
-
-  private uncount(p: Payload): void {
-    const t = this.tally[modeOf(p)];
-    if (typeof p.externalRequestId === 'string') t.ids.delete(p.externalRequestId);
-    t.count--;
-    t.spend -= this.estimate(p);
-    if (this.o.keepRows) {
-      const i = this.kept.lastIndexOf(p);
-      if (i >= 0) this.kept.splice(i, 1);
-    }
   }
 
   private estimate(p: Payload): number {

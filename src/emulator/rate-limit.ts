@@ -12,7 +12,7 @@ export class TokenBucket {
   private readonly capacity: number;
 
   constructor(
-    private readonly perSecond: number,
+    readonly perSecond: number,
     private readonly clock: Clock,
   ) {
     if (!(perSecond > 0) || !Number.isFinite(perSecond)) throw new RangeError(`rate limit must be a positive number, got ${perSecond}`);

@@ -1,45 +1,39 @@
 /**
- * A local Opsmeter-compatible ingest server on Node's `http` (docs/emulate.md;
- * the API facts it models: docs/api-facts.md §1–3). Payloads are checked with the same contract module `validate`
- * uses (lintPayload, errors only), so the emulator and the linter cannot disagree.
+ * A local Opsmeter-compatible ingest server on Node's `http` (docs/emulate.md; the API facts
+ * it models: docs/api-facts.md §1–3): the HTTP shell around the fault decision. Here: the
+ * server, routing, the key and token checks, reading a body (capped), the durable store, the
+ * configured latency and the request log. What each request is answered — the fault checks in
+ * their order, the payload checks (the same contract module `validate` uses, so the emulator and
+ * the linter cannot disagree), the plan and budget — is decided in decide.ts from the state in
+ * state.ts, without sockets or files.
  *
- * Ingest requests pass the fault checks in a fixed order:
- *   auth (401) → rate limit (429) → fail rate (503) → body size (413) → UTF-8 / JSON /
- *   payload (400) → duplicate (200 + warning, not counted) → plan limit / hard budget (402)
- *   → accepted (200, after the row is written to the store).
  * The Bearer endpoints (settings/workspace-status, test/demo cleanup) take a dashboard
- * user's token instead of the API key. What is documented, seen in official code or our
- * own convention is listed per behaviour in docs/emulate.md.
- * Every response is JSON. A request never crashes the server.
+ * user's token instead of the API key. Every response is JSON. A request never crashes the server.
  */
-import { randomUUID, timingSafeEqual } from 'node:crypto';
-import { isUtf8 } from 'node:buffer';
+import { timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { performance } from 'node:perf_hooks';
 import { builtinCatalog, type Catalog } from '../contract/catalog.js';
 import type { Payload } from '../contract/fields.js';
-import { lintPayload } from '../contract/lint.js';
-import { mulberry32 } from '../contract/random.js';
 import {
-  BUDGET_MODES,
-  CLEANUP_SCOPES,
   DEFAULT_EMULATOR_HOST,
   DEFAULT_EMULATOR_KEY,
   DEFAULT_EMULATOR_PORT,
   DEFAULT_EMULATOR_TOKEN,
   MAX_BODY_BYTES,
-  RETRY_AFTER_MODES,
   type BudgetMode,
-  type CleanupScope,
   type RetryAfterMode,
 } from './constants.js';
-import { asDemoRow, demoRowMaker } from './demo.js';
-import { Ledger, type DataMode, type Posture, type PolicyStop } from './ledger.js';
-import type { StoreRecovery } from './store.js';
-import { TokenBucket, type Clock } from './rate-limit.js';
+import { admit, deleteRows, judge, jsonReply, unstored, type Decision, type Reply } from './decide.js';
+import { faultSettings } from './faults.js';
+import { modeOf, type DataMode, type Ledger } from './ledger.js';
+import type { Clock } from './rate-limit.js';
+import { EmulatorState, type EmulatorStats, type ReplyKind } from './state.js';
+import { RowStore, type StoreRecovery } from './store.js';
 
-export { DEFAULT_EMULATOR_KEY, DEFAULT_EMULATOR_TOKEN, MAX_BODY_BYTES, type RetryAfterMode };
+export { DEFAULT_EMULATOR_KEY, DEFAULT_EMULATOR_TOKEN, MAX_BODY_BYTES, type EmulatorStats, type ReplyKind, type RetryAfterMode };
 
 export interface EmulatorOptions {
   /** Interface to bind; default 127.0.0.1 (loopback). */
@@ -80,20 +74,6 @@ export interface EmulatorOptions {
   clock?: Clock;
 }
 
-export interface EmulatorStats {
-  requests: number;
-  accepted: number;
-  duplicates: number;
-  throttled: number;
-  failed: number;
-  rejected: number;
-  unauthorized: number;
-  paused: number;
-  blocked: number;
-  /** Rows removed by the test-data / demo-data cleanup endpoints. */
-  deleted: number;
-}
-
 export interface Emulator {
   /** e.g. http://127.0.0.1:53123 */
   url: string;
@@ -108,19 +88,6 @@ export interface Emulator {
   /** Stops accepting, closes keep-alive sockets, flushes the store; resolves when closed. */
   close(): Promise<void>;
 }
-
-export type ReplyKind =
-  | 'accepted'
-  | 'duplicate'
-  | 'throttled'
-  | 'failed'
-  | 'rejected'
-  | 'unauthorized'
-  | 'paused'
-  | 'blocked'
-  | 'served'
-  | 'deleted'
-  | 'aborted';
 
 export interface RequestLogEntry {
   method: string;
@@ -150,330 +117,40 @@ const ROUTES = new Map<string, Route>([
   ['/v1/public/pricing-models', { methods: ['GET', 'HEAD'], auth: 'none', kind: 'pricing' }],
 ]);
 
-const STAT_OF: Partial<Record<ReplyKind, keyof EmulatorStats>> = {
-  accepted: 'accepted',
-  duplicate: 'duplicates',
-  throttled: 'throttled',
-  failed: 'failed',
-  rejected: 'rejected',
-  unauthorized: 'unauthorized',
-  paused: 'paused',
-  blocked: 'blocked',
-};
-
-const DUPLICATE_WARNING = 'duplicate externalRequestId: not counted';
-/**
- * Lint errors that are opsmeter's policy, not the API's validation: the docs only advise
- * against PII in userId and the SDKs forward any string, so the emulator accepts the row
- * and says so in `warnings` (opsmeter validate keeps them errors).
- */
-const isPolicyRule = (id: string) => id.startsWith('payload/pii-');
 const JSON_TYPE = 'application/json; charset=utf-8';
 
 export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulator> {
-  const o = checkOptions(opts);
+  const { host, port } = checkOptions(opts);
   const catalog = opts.catalog ?? builtinCatalog();
-  const apiKey = Buffer.from(opts.apiKey ?? DEFAULT_EMULATOR_KEY, 'utf8');
-  const bearerToken = Buffer.from(opts.bearerToken ?? DEFAULT_EMULATOR_TOKEN, 'utf8');
-  const budgetMode = opts.budgetMode ?? 'soft';
-  const seed = opts.seed ?? Math.floor(Math.random() * 2 ** 31);
-  const faultRandom = mulberry32(seed);
-  // A separate stream for demo rows, so demo traffic does not shift the fault sequence.
-  const demoRow = demoRowMaker(catalog, mulberry32(seed ^ 0x5bd1e995));
-  const planTier = opts.planTier ?? 'Free';
-  const retryAfterMode = opts.retryAfterMode ?? 'seconds';
-  const latencyMs = opts.latencyMs ?? 0;
-  const failRate = opts.failRate ?? 0;
-  const bucket = opts.rateLimit === undefined ? undefined : new TokenBucket(opts.rateLimit, opts.clock ?? (() => performance.now()));
-  const workspaceId = randomUUID();
-  const userLog = opts.onRequest;
-  // A throwing log callback must not take the server down (it may run inside a timer).
-  const onRequest = userLog
-    ? (entry: RequestLogEntry) => {
-        try {
-          userLog(entry);
-        } catch {
-          /* ignored */
-        }
-      }
-    : undefined;
-  const ledger = new Ledger({ catalog, planTier, planLimit: opts.planLimit, budgetUsd: opts.budgetUsd, budgetMode, keepRows: opts.keepRows ?? true });
-  let restored: StoreRecovery | undefined;
-  if (opts.store !== undefined) {
-    try {
-      restored = await ledger.openStore(opts.store);
-    } catch (e) {
-      const err = e as NodeJS.ErrnoException;
-      const why = err.code && err.syscall !== 'open' ? err.code : err.message;
-      throw Object.assign(new Error(err.syscall === 'open' && !err.code ? err.message : `cannot open store ${opts.store}: ${why}`), { code: err.code, syscall: 'open', path: opts.store });
-    }
-  }
-  const pricingJson = JSON.stringify({
-    date: catalog.date,
-    source: catalog.source,
-    models: catalog.list(),
+  const state = new EmulatorState({
+    faults: faultSettings(opts),
+    catalog,
+    seed: opts.seed ?? Math.floor(Math.random() * 2 ** 31),
+    clock: opts.clock ?? (() => performance.now()),
+    keepRows: opts.keepRows ?? true,
   });
-
-  const stats: EmulatorStats = { requests: 0, accepted: 0, duplicates: 0, throttled: 0, failed: 0, rejected: 0, unauthorized: 0, paused: 0, blocked: 0, deleted: 0 };
-  const timers = new Set<NodeJS.Timeout>();
-
-  /** Count the outcome now; send (after the configured latency) and log once sent. */
-  function reply(
-    req: IncomingMessage,
-    res: ServerResponse,
-    t0: number,
-    status: number,
-    outcome: ReplyKind,
-    body: string,
-    headers?: Record<string, string>,
-    externalRequestId?: string,
-  ): void {
-    const stat = STAT_OF[outcome];
-    if (stat) stats[stat]++;
-    const send = () => {
-      if (!res.destroyed && !res.headersSent) {
-        res.writeHead(status, { 'content-type': JSON_TYPE, 'content-length': String(Buffer.byteLength(body)), ...headers });
-        res.end(body);
-      }
-      onRequest?.({ method: req.method ?? '?', path: pathOf(req), status, outcome, ms: performance.now() - t0, externalRequestId });
-    };
-    if (latencyMs > 0) {
-      const t = setTimeout(() => {
-        timers.delete(t);
-        send();
-      }, latencyMs);
-      timers.add(t);
-    } else {
-      send();
-    }
-  }
-
-  const replyJson = (req: IncomingMessage, res: ServerResponse, t0: number, status: number, outcome: ReplyKind, body: object, headers?: Record<string, string>, id?: string) =>
-    reply(req, res, t0, status, outcome, JSON.stringify(body), headers, id);
-
-  function ingestBody(posture: Posture, warnings: string[]): object {
-    return {
-      ok: true,
-      planTier: posture.planTier,
-      warnings,
-      budgetWarning: posture.budgetWarning,
-      budgetExceeded: posture.budgetExceeded,
-      planLimitRequests: posture.planLimitRequests,
-      freeLimitRemainingRequests: posture.freeLimitRemainingRequests,
-      reason: null,
-      telemetryPaused: posture.telemetryPaused,
-      isPlanLimitReached: posture.isPlanLimitReached,
-      providerCallsContinue: true,
-    };
-  }
-
-  function stopBody(reason: PolicyStop, posture: Posture): object {
-    const error =
-      reason === 'plan_limit_reached'
-        ? `Telemetry paused: plan limit of ${posture.planLimitRequests} requests reached on the ${posture.planTier} plan. LLM calls keep running; raise the plan to resume telemetry.`
-        : `Budget hard stop: estimated spend $${ledger.spendUsd.toFixed(4)} is past the budget of $${opts.budgetUsd}; ingest is refused until the budget is raised. LLM calls keep running.`;
-    return {
-      ok: false,
-      error,
-      reason,
-      // Only the plan limit pauses telemetry; a budget stop is the workspace's spend policy.
-      telemetryPaused: reason === 'plan_limit_reached',
-      providerCallsContinue: true,
-      isPlanLimitReached: posture.isPlanLimitReached,
-      planTier: posture.planTier,
-      planLimitRequests: posture.planLimitRequests,
-      freeLimitRemainingRequests: posture.freeLimitRemainingRequests,
-      budgetWarning: posture.budgetWarning,
-      budgetExceeded: posture.budgetExceeded,
-      warnings: [],
-    };
-  }
-
-  function retryAfterHeaders(waitMs: number): { headers: Record<string, string>; seconds: number } {
-    const seconds = Math.max(1, Math.ceil(waitMs / 1000));
-    if (retryAfterMode === 'none') return { headers: {}, seconds };
-    if (retryAfterMode === 'http-date') {
-      // An HTTP-date has whole seconds: round up so a client never retries early.
-      const at = Math.ceil((Date.now() + seconds * 1000) / 1000) * 1000;
-      return { headers: { 'retry-after': new Date(at).toUTCString() }, seconds };
-    }
-    return { headers: { 'retry-after': String(seconds) }, seconds };
-  }
-
-  async function handleIngest(req: IncomingMessage, res: ServerResponse, t0: number, demo: boolean): Promise<void> {
-    if (bucket) {
-      const d = bucket.take();
-      if (!d.allowed) {
-        const { headers, seconds } = retryAfterHeaders(d.waitMs);
-        return replyJson(req, res, t0, 429, 'throttled', { ok: false, error: `Telemetry throttled: more than ${opts.rateLimit} requests/s; retry after ${seconds}s.` }, headers);
-      }
-    }
-    if (failRate > 0 && faultRandom() < failRate) {
-      return replyJson(req, res, t0, 503, 'failed', { ok: false, error: 'service unavailable (simulated by --fail-rate)' });
-    }
-    const body = await readBody(req);
-    if (body === 'aborted') {
-      onRequest?.({ method: req.method ?? '?', path: pathOf(req), status: 0, outcome: 'aborted', ms: performance.now() - t0 });
-      return;
-    }
-    if (body === 'too-large') {
-      return replyJson(req, res, t0, 413, 'rejected', { ok: false, error: `request body is larger than ${MAX_BODY_BYTES} bytes; send one payload per request` });
-    }
-    // Decoding invalid UTF-8 with replacement characters could make two different ids equal.
-    if (!isUtf8(body)) {
-      return replyErrors(req, res, t0, [{ pointer: '', message: 'the body is not valid UTF-8', rule: 'json/encoding' }]);
-    }
-    let text = body.toString('utf8');
-    if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
-    let value: unknown;
-    if (text.trim() === '') {
-      if (!demo) return replyErrors(req, res, t0, [{ pointer: '', message: 'empty body: send one payload as a JSON object', rule: 'payload/not-object' }]);
-      value = demoRow(Date.now());
-    } else {
-      try {
-        value = JSON.parse(text);
-      } catch (e) {
-        return replyErrors(req, res, t0, [{ pointer: '', message: `invalid JSON: ${(e as Error).message}`, rule: 'json/syntax' }]);
-      }
-      if (demo) value = asDemoRow(value);
-    }
-    const errors = [];
-    const warnings: string[] = [];
-    for (const f of lintPayload(value, { catalog, now: Date.now(), errorsOnly: true })) {
-      if (isPolicyRule(f.rule.id)) warnings.push(`${f.message} (accepted; opsmeter validate reports ${f.rule.id})`);
-      else errors.push({ pointer: f.pointer, message: f.message, rule: f.rule.id, ...(f.hint ? { hint: f.hint } : {}) });
-    }
-    if (errors.length > 0) return replyErrors(req, res, t0, errors);
-
-    const payload = value as Payload;
-    const id = payload.externalRequestId;
-    if (ledger.isDuplicate(payload)) {
-      // The original may still be on its way to the store: "already stored" must be true.
-      await ledger.flushed();
-      return replyJson(req, res, t0, 200, 'duplicate', ingestBody(ledger.posture(), [DUPLICATE_WARNING, ...warnings]), undefined, id);
-    }
-    const storeFailure = ledger.storeFailure;
-    if (storeFailure) {
-      // Accepting a row the store cannot hold would lose it: refuse instead (a 5xx is retried).
-      return replyJson(req, res, t0, 500, 'failed', { ok: false, error: `emulator cannot write its store: ${storeFailure.message}` });
-    }
-    const stop = ledger.stopReason();
-    if (stop) {
-      return replyJson(req, res, t0, 402, stop === 'plan_limit_reached' ? 'paused' : 'blocked', stopBody(stop, ledger.posture()), undefined, id);
-    }
-    const posture = ledgerAccept(payload);
-    try {
-      await posture.written;
-    } catch (e) {
-      return replyJson(req, res, t0, 500, 'failed', { ok: false, error: `emulator cannot write its store: ${(e as Error).message}` });
-    }
-    replyJson(req, res, t0, 200, 'accepted', ingestBody(posture.after, warnings), undefined, id);
-  }
-
-  /** Count the row now (so the next request sees it) and report the posture right after it. */
-  function ledgerAccept(payload: Payload): { after: Posture; written: Promise<void> } {
-    const written = ledger.accept(payload);
-    return { after: ledger.posture(), written };
-  }
-
-  async function handleDelete(req: IncomingMessage, res: ServerResponse, t0: number, mode: DataMode): Promise<void> {
-    const scope = new URLSearchParams(queryOf(req)).get('scope') ?? 'mine';
-    if (!(CLEANUP_SCOPES as readonly string[]).includes(scope)) {
-      return replyJson(req, res, t0, 400, 'rejected', { ok: false, error: `scope must be ${CLEANUP_SCOPES.join(' or ')}, got "${scope}"` });
-    }
-    // One dashboard user, the workspace's owner, sent every row: "mine" and "workspace" match the same rows.
-    const deleted = await ledger.deleteMode(mode);
-    stats.deleted += deleted;
-    replyJson(req, res, t0, 200, 'deleted', { ok: true, dataMode: mode, scope: scope as CleanupScope, deleted });
-  }
-
-  function replyErrors(req: IncomingMessage, res: ServerResponse, t0: number, errors: Array<{ pointer: string; message: string; rule: string; hint?: string }>): void {
-    const first = errors[0]!;
-    const more = errors.length > 1 ? ` (and ${errors.length - 1} more)` : '';
-    const summary = first.rule === 'json/syntax' ? first.message : `invalid payload: ${first.pointer ? first.pointer + ': ' : ''}${first.message}${more}`;
-    replyJson(req, res, t0, 400, 'rejected', { ok: false, error: summary, errors });
-  }
-
-  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const t0 = performance.now();
-    stats.requests++;
-    const path = pathOf(req);
-    const route = ROUTES.get(path);
-    if (!route) return replyJson(req, res, t0, 404, 'rejected', { ok: false, error: `no such endpoint: ${path}` });
-    if (!route.methods.includes(req.method ?? '')) {
-      return replyJson(req, res, t0, 405, 'rejected', { ok: false, error: `${req.method} is not allowed on ${path}; use ${route.methods[0]}` }, { allow: route.methods.join(', ') });
-    }
-    if (route.auth === 'api-key') {
-      const given = req.headers['x-api-key'];
-      if (typeof given !== 'string' || given === '') {
-        return replyJson(req, res, t0, 401, 'unauthorized', { ok: false, error: 'missing X-API-Key header' });
-      }
-      if (!sameSecret(given, apiKey)) {
-        return replyJson(req, res, t0, 401, 'unauthorized', { ok: false, error: 'invalid API key' });
-      }
-    } else if (route.auth === 'bearer') {
-      const m = /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(req.headers.authorization ?? '');
-      if (!m) {
-        const error = req.headers['x-api-key'] !== undefined
-          ? `${path} takes a dashboard user's token (Authorization: Bearer …), not the workspace API key`
-          : 'missing Authorization: Bearer header';
-        return replyJson(req, res, t0, 401, 'unauthorized', { ok: false, error }, { 'www-authenticate': 'Bearer' });
-      }
-      if (!sameSecret(m[1]!, bearerToken)) {
-        return replyJson(req, res, t0, 401, 'unauthorized', { ok: false, error: 'invalid token' }, { 'www-authenticate': 'Bearer error="invalid_token"' });
-      }
-    }
-    switch (route.kind) {
-      case 'ingest':
-        return handleIngest(req, res, t0, false);
-      case 'demo':
-        return handleIngest(req, res, t0, true);
-      case 'status':
-        return replyJson(req, res, t0, 200, 'served', ledger.workspaceStatus(workspaceId, Date.now()));
-      case 'pricing':
-        return reply(req, res, t0, 200, 'served', pricingJson);
-      case 'delete-test':
-        return handleDelete(req, res, t0, 'test');
-      case 'delete-demo':
-        return handleDelete(req, res, t0, 'demo');
-    }
-  }
-
-  const server = createServer({ keepAlive: true }, (req, res) => {
-    res.on('error', () => {}); // a client that went away must not crash the server
-    handle(req, res).catch((e: unknown) => {
-      if (!res.headersSent && !res.destroyed) {
-        const body = JSON.stringify({ ok: false, error: `internal emulator error: ${(e as Error)?.message ?? String(e)}` });
-        res.writeHead(500, { 'content-type': JSON_TYPE, 'content-length': String(Buffer.byteLength(body)) });
-        res.end(body);
-      }
-    });
+  const durable = opts.store === undefined ? undefined : await openStore(opts.store, state.ledger);
+  const shell = new HttpShell(state, durable?.store, {
+    apiKey: Buffer.from(opts.apiKey ?? DEFAULT_EMULATOR_KEY, 'utf8'),
+    bearerToken: Buffer.from(opts.bearerToken ?? DEFAULT_EMULATOR_TOKEN, 'utf8'),
+    pricingJson: JSON.stringify({ date: catalog.date, source: catalog.source, models: catalog.list() }),
+    onRequest: opts.onRequest,
   });
+  const server = createServer({ keepAlive: true }, (req, res) => shell.serve(req, res));
   // A slow or stalled body is cut off instead of holding a socket forever.
   server.requestTimeout = 30_000;
   server.headersTimeout = 20_000;
-  server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
-    // Garbage bytes, oversized headers, timeouts: answer if the socket can still take it.
-    if (err.code === 'ECONNRESET' || !socket.writable) {
-      socket.destroy();
-      return;
-    }
-    const [status, text] =
-      err.code === 'HPE_HEADER_OVERFLOW' ? [431, 'Request Header Fields Too Large'] : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? [408, 'Request Timeout'] : [400, 'Bad Request'];
-    const body = JSON.stringify({ ok: false, error: `malformed HTTP request (${err.code ?? 'parse error'})` });
-    socket.end(`HTTP/1.1 ${status} ${text}\r\nContent-Type: ${JSON_TYPE}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
-  });
-
+  server.on('clientError', answerMalformed);
   try {
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
-      server.listen({ host: o.host, port: o.port }, () => {
+      server.listen({ host, port }, () => {
         server.off('error', reject);
         resolve();
       });
     });
   } catch (e) {
-    await ledger.close().catch(() => {});
+    await durable?.store.close().catch(() => {});
     throw e;
   }
 
@@ -483,21 +160,181 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
   return {
     url: `http://${hostForUrl}:${addr.port}`,
     port: addr.port,
-    seed,
-    restored,
-    rows: () => ledger.rows(),
-    stats: () => ({ ...stats }),
+    seed: state.seed,
+    restored: durable?.recovery,
+    rows: () => state.ledger.rows(),
+    stats: () => ({ ...state.stats }),
     close: () =>
       (closing ??= (async () => {
-        for (const t of timers) clearTimeout(t);
-        timers.clear();
+        shell.dropPendingReplies();
         await new Promise<void>((resolve) => {
           server.close(() => resolve());
           server.closeAllConnections();
         });
-        await ledger.close();
+        await durable?.store.close();
       })()),
   };
+}
+
+interface ShellOptions {
+  apiKey: Buffer;
+  bearerToken: Buffer;
+  pricingJson: string;
+  onRequest: ((entry: RequestLogEntry) => void) | undefined;
+}
+
+/** The HTTP side of one emulator: each request routed, authorised, decided (decide.ts), stored and answered. */
+class HttpShell {
+  /** Replies waiting out the configured latency (cleared on close). */
+  private readonly delayed = new Set<NodeJS.Timeout>();
+
+  constructor(
+    private readonly state: EmulatorState,
+    private readonly store: RowStore | undefined,
+    private readonly o: ShellOptions,
+  ) {}
+
+  serve(req: IncomingMessage, res: ServerResponse): void {
+    res.on('error', () => {}); // a client that went away must not crash the server
+    this.handle(req, res, performance.now()).catch((e: unknown) => {
+      if (!res.headersSent && !res.destroyed) {
+        const body = JSON.stringify({ ok: false, error: `internal emulator error: ${(e as Error)?.message ?? String(e)}` });
+        res.writeHead(500, { 'content-type': JSON_TYPE, 'content-length': String(Buffer.byteLength(body)) });
+        res.end(body);
+      }
+    });
+  }
+
+  dropPendingReplies(): void {
+    for (const t of this.delayed) clearTimeout(t);
+    this.delayed.clear();
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse, t0: number): Promise<void> {
+    this.state.stats.requests++;
+    const answer = (reply: Reply) => this.send(req, res, t0, reply);
+    const path = pathOf(req);
+    const route = ROUTES.get(path);
+    if (!route) return answer(jsonReply(404, 'rejected', { ok: false, error: `no such endpoint: ${path}` }));
+    if (!route.methods.includes(req.method ?? '')) {
+      return answer(jsonReply(405, 'rejected', { ok: false, error: `${req.method} is not allowed on ${path}; use ${route.methods[0]}` }, { allow: route.methods.join(', ') }));
+    }
+    const denied = this.authorize(route, req, path);
+    if (denied) return answer(denied);
+    switch (route.kind) {
+      case 'ingest':
+      case 'demo':
+        return this.ingest(req, t0, route.kind === 'demo', answer);
+      case 'status':
+        return answer(jsonReply(200, 'served', this.state.ledger.workspaceStatus(this.state.faults, this.state.workspaceId, Date.now())));
+      case 'pricing':
+        return answer({ status: 200, outcome: 'served', body: this.o.pricingJson });
+      case 'delete-test':
+        return this.carryOut(deleteRows(this.state, 'test', queryOf(req)), answer);
+      case 'delete-demo':
+        return this.carryOut(deleteRows(this.state, 'demo', queryOf(req)), answer);
+    }
+  }
+
+  /** The 401 for a request without the route's credentials, or undefined when they are right. */
+  private authorize(route: Route, req: IncomingMessage, path: string): Reply | undefined {
+    if (route.auth === 'api-key') {
+      const given = req.headers['x-api-key'];
+      if (typeof given !== 'string' || given === '') return jsonReply(401, 'unauthorized', { ok: false, error: 'missing X-API-Key header' });
+      if (!sameSecret(given, this.o.apiKey)) return jsonReply(401, 'unauthorized', { ok: false, error: 'invalid API key' });
+    } else if (route.auth === 'bearer') {
+      const m = /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(req.headers.authorization ?? '');
+      if (!m) {
+        const error =
+          req.headers['x-api-key'] !== undefined ? `${path} takes a dashboard user's token (Authorization: Bearer …), not the workspace API key` : 'missing Authorization: Bearer header';
+        return jsonReply(401, 'unauthorized', { ok: false, error }, { 'www-authenticate': 'Bearer' });
+      }
+      if (!sameSecret(m[1]!, this.o.bearerToken)) return jsonReply(401, 'unauthorized', { ok: false, error: 'invalid token' }, { 'www-authenticate': 'Bearer error="invalid_token"' });
+    }
+    return undefined;
+  }
+
+  /** An ingest request: admitted (before its body is read), then its body judged. */
+  private async ingest(req: IncomingMessage, t0: number, demo: boolean, answer: (reply: Reply) => void): Promise<void> {
+    const early = admit(this.state, Date.now());
+    if (early) return answer(early.reply);
+    const body = await readBody(req);
+    if (body === 'aborted') return this.log(req, t0, 0, 'aborted');
+    return this.carryOut(judge(this.state, { body, demo, now: Date.now(), storeFailure: this.store?.failed }), answer);
+  }
+
+  /** What a decision asks of the store (write the row, wait for the original, drop a dataMode), then its reply. */
+  private async carryOut(d: Decision, answer: (reply: Reply) => void): Promise<void> {
+    const store = this.store;
+    if (d.afterStoreFlush) await store?.flushed();
+    if (d.rewriteWithout !== undefined) await store?.rewrite(withoutMode(d.rewriteWithout));
+    if (d.store && store) {
+      try {
+        await store.append(d.store);
+      } catch (e) {
+        return answer(unstored(this.state, d.store, e as Error).reply);
+      }
+    }
+    answer(d.reply);
+  }
+
+  /** Count the outcome now; send (after the configured latency) and log once sent. */
+  private send(req: IncomingMessage, res: ServerResponse, t0: number, reply: Reply): void {
+    this.state.count(reply.outcome);
+    const send = () => {
+      if (!res.destroyed && !res.headersSent) {
+        res.writeHead(reply.status, { 'content-type': JSON_TYPE, 'content-length': String(Buffer.byteLength(reply.body)), ...reply.headers });
+        res.end(reply.body);
+      }
+      this.log(req, t0, reply.status, reply.outcome, reply.externalRequestId);
+    };
+    const latencyMs = this.state.faults.latencyMs;
+    if (latencyMs <= 0) {
+      send();
+      return;
+    }
+    const t = setTimeout(() => {
+      this.delayed.delete(t);
+      send();
+    }, latencyMs);
+    this.delayed.add(t);
+  }
+
+  /** The one place a request's outcome is known, once it is sent (or the client went away). */
+  private log(req: IncomingMessage, t0: number, status: number, outcome: ReplyKind, externalRequestId?: string): void {
+    const onRequest = this.o.onRequest;
+    if (!onRequest) return;
+    try {
+      onRequest({ method: req.method ?? '?', path: pathOf(req), status, outcome, ms: performance.now() - t0, externalRequestId });
+    } catch {
+      // A throwing log callback must not take the server down (it may run inside a timer).
+    }
+  }
+}
+
+const withoutMode = (mode: DataMode) => (row: Record<string, unknown>) => modeOf(row) !== mode;
+
+/** Open the JSONL store and count what it already holds (rejects — ENOENT, EACCES, a corrupt line — before the server listens). */
+async function openStore(path: string, ledger: Ledger): Promise<{ store: RowStore; recovery: StoreRecovery }> {
+  try {
+    return await RowStore.open(path, (row) => ledger.add(row as unknown as Payload));
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    const why = err.code && err.syscall !== 'open' ? err.code : err.message;
+    throw Object.assign(new Error(err.syscall === 'open' && !err.code ? err.message : `cannot open store ${path}: ${why}`), { code: err.code, syscall: 'open', path });
+  }
+}
+
+/** Garbage bytes, oversized headers, timeouts: answer if the socket can still take it. */
+function answerMalformed(err: NodeJS.ErrnoException, socket: Duplex): void {
+  if (err.code === 'ECONNRESET' || !socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const [status, text] =
+    err.code === 'HPE_HEADER_OVERFLOW' ? [431, 'Request Header Fields Too Large'] : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? [408, 'Request Timeout'] : [400, 'Bad Request'];
+  const body = JSON.stringify({ ok: false, error: `malformed HTTP request (${err.code ?? 'parse error'})` });
+  socket.end(`HTTP/1.1 ${status} ${text}\r\nContent-Type: ${JSON_TYPE}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
 }
 
 function sameSecret(given: string, expected: Buffer): boolean {
@@ -559,22 +396,9 @@ interface CheckedOptions {
 function checkOptions(o: EmulatorOptions): CheckedOptions {
   const port = o.port ?? DEFAULT_EMULATOR_PORT;
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new RangeError(`port must be an integer 0–65535, got ${port}`);
-  const need = (name: string, v: number | undefined, ok: (x: number) => boolean, what: string) => {
-    if (v !== undefined && (typeof v !== 'number' || !Number.isFinite(v) || !ok(v))) throw new RangeError(`${name} must be ${what}, got ${v}`);
-  };
-  need('planLimit', o.planLimit, (x) => Number.isSafeInteger(x) && x >= 0, 'a whole number ≥ 0');
-  need('budgetUsd', o.budgetUsd, (x) => x >= 0, 'a number ≥ 0');
-  need('rateLimit', o.rateLimit, (x) => x > 0, 'a number > 0');
-  need('failRate', o.failRate, (x) => x >= 0 && x <= 1, 'between 0 and 1');
-  need('latencyMs', o.latencyMs, (x) => x >= 0 && x <= 2_147_483_647, 'a number of milliseconds ≥ 0');
-  need('seed', o.seed, (x) => Number.isSafeInteger(x), 'a whole number');
+  if (o.seed !== undefined && (typeof o.seed !== 'number' || !Number.isSafeInteger(o.seed))) throw new RangeError(`seed must be a whole number, got ${o.seed}`);
   if (o.apiKey !== undefined && (typeof o.apiKey !== 'string' || o.apiKey === '')) throw new TypeError('apiKey must be a non-empty string');
   if (o.bearerToken !== undefined && (typeof o.bearerToken !== 'string' || !/^\S+$/.test(o.bearerToken))) throw new TypeError('bearerToken must be a non-empty string without spaces');
-  if (o.budgetMode !== undefined && !BUDGET_MODES.includes(o.budgetMode)) {
-    throw new RangeError(`budgetMode must be one of ${BUDGET_MODES.join(', ')}, got ${String(o.budgetMode)}`);
-  }
-  if (o.retryAfterMode !== undefined && !RETRY_AFTER_MODES.includes(o.retryAfterMode)) {
-    throw new RangeError(`retryAfterMode must be one of ${RETRY_AFTER_MODES.join(', ')}, got ${String(o.retryAfterMode)}`);
-  }
+  // The fault settings (faults.ts) are checked where they are made.
   return { host: o.host ?? DEFAULT_EMULATOR_HOST, port };
 }

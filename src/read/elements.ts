@@ -8,20 +8,19 @@
  * @streamparser/json, clarinet) build every value token by token in JavaScript, which is
  * several times slower than JSON.parse on the element's text, and none of them reports the
  * line and column an element starts at; jsonc-parser keeps offsets but needs the whole text.
- * Only the structure is scanned here (brackets, strings, commas); the elements' contents
- * are checked by JSON.parse, and a fault inside an element is located by the caller.
- *
- * Lines end at LF, CRLF or a lone CR (as src/read/lines.ts counts JSONL lines), columns are
- * UTF-16 code units from the line's start, as the Locator counts them.
+ * Only the structure is scanned: the array's brackets and commas here, each element's strings
+ * and nesting by the shared JsonScanner, positions by TextPosition (json-scan.ts). The
+ * elements' contents are checked by JSON.parse, and a fault inside an element is located by
+ * the caller.
  */
 import { isAscii, isUtf8 } from 'node:buffer';
+import { CLOSE_BRACE, CLOSE_BRACKET, COLON, COMMA, CR, FAULT, JsonScanner, NEED_MORE, NL, OPEN_BRACKET, PREFIX_CHARS, SPACE, TAB, TextPosition, lineBreaks } from './json-scan.js';
 import { MAX_LINE_BYTES, STOP } from './lines.js';
+
+export { PREFIX_CHARS };
 
 /** Largest element passed on; a bigger one is reported and skipped (JSONL's line cap). */
 const MAX_ELEMENT_BYTES = MAX_LINE_BYTES;
-
-/** How much of an element's first line before it is kept, for code frames. */
-export const PREFIX_CHARS = 240;
 
 /** Where an element starts. */
 export class ElementStart {
@@ -85,6 +84,7 @@ export interface ElementStats {
   broken?: BrokenArray;
 }
 
+
 const enum State {
   /** Before the opening bracket. */
   Start,
@@ -100,211 +100,19 @@ const enum State {
   Done,
 }
 
-const NL = 10;
-const CR = 13;
-const SPACE = 32;
-/** Runs of spaces by length: the indentation before an element of a pretty-printed array. */
-const SPACES = Array.from({ length: 17 }, (_, k) => ' '.repeat(k));
-const TAB = 9;
-const QUOTE = 34;
-const BACKSLASH = 92;
-const COMMA = 44;
-const COLON = 58;
-const OPEN_BRACKET = 91;
-const CLOSE_BRACKET = 93;
-const OPEN_BRACE = 123;
-const CLOSE_BRACE = 125;
-
-/** Bytes that end a bare scalar (number, true, false, null, or garbage JSON.parse will name). */
-function endsScalar(c: number): boolean {
-  return c === COMMA || c === CLOSE_BRACKET || c === SPACE || c === NL || c === CR || c === TAB || c === CLOSE_BRACE || c === COLON || c === QUOTE || c === OPEN_BRACE || c === OPEN_BRACKET;
-}
-
-/**
- * The line ends in a text (LF, CRLF, lone CR) and where the text after the last one starts
- * (0 when there is none). Texts without a CR, nearly all of them, take one indexOf per line.
- */
-function lineBreaks(text: string): { count: number; lastEnd: number } {
-  let count = 0;
-  let lastEnd = 0;
-  if (text.indexOf('\r') === -1) {
-    for (let nl = text.indexOf('\n'); nl !== -1; nl = text.indexOf('\n', nl + 1)) {
-      count++;
-      lastEnd = nl + 1;
-    }
-    return { count, lastEnd };
-  }
-  for (const m of text.matchAll(/\r\n?|\n/g)) {
-    count++;
-    lastEnd = m.index + m[0].length;
-  }
-  return { count, lastEnd };
-}
-
-/** The text between two elements (white space and a comma), without a call into Buffer for the usual ones. */
-function betweenText(buf: Buffer, from: number, to: number): string {
-  if (to - from === 1) return String.fromCharCode(buf[from]!);
-  if (to - from < SPACES.length) {
-    let k = from;
-    while (k < to && buf[k] === SPACE) k++;
-    if (k === to) return SPACES[to - from]!;
-  }
-  return buf.toString('latin1', from, to);
-}
-
-/** UTF-16 length of some bytes (exact unless a multi-byte character is cut at the ends). */
-function textLength(b: Buffer): number {
-  return isAscii(b) ? b.length : b.toString('utf8').length;
-}
-
 function printable(c: number): string {
   return c >= 0x21 && c < 0x7f ? ` ${JSON.stringify(String.fromCharCode(c))}` : '';
 }
 
-const NOT_CLOSED: Record<number, string> = {
-  [OPEN_BRACE]: 'expected "}" — the object is not closed (truncated?)',
-  [OPEN_BRACKET]: 'expected "]" — the array is not closed (truncated?)',
-};
-
-/** Where the scan of an element stands between chunks. */
-class ScanState {
-  inString = false;
-  escaped = false;
-  /** A bare scalar at depth 0 (number, literal, or garbage for JSON.parse to name). */
-  scalar = false;
-  depth = 0;
-  /** Colons outside strings so far (ElementStart.members). */
-  colons = 0;
-  /** LFs so far in the current chunk, and where the text after the last one starts (see lineBreaksKnown). */
-  breaks = 0;
-  lastBreakEnd = 0;
-  /** The open bracket at each depth. */
-  opened: number[] = [];
-  /** Set when scanElement returns FAULT. */
-  faultAt = 0;
-  fault = '';
-}
-
-const FAULT = -2;
-
-/**
- * What a byte is to scanElement, one table look-up instead of a chain of comparisons per
- * byte: outside strings, 0 for bytes it passes over, else QUOTE, OPEN_BRACE (either opening
- * bracket), CLOSE_BRACE (either closing one), COLON or NL; inside strings, 0, QUOTE,
- * BACKSLASH or NL.
- */
-const OUTSIDE_STRING = new Uint8Array(256);
-OUTSIDE_STRING[QUOTE] = QUOTE;
-OUTSIDE_STRING[OPEN_BRACE] = OUTSIDE_STRING[OPEN_BRACKET] = OPEN_BRACE;
-OUTSIDE_STRING[CLOSE_BRACE] = OUTSIDE_STRING[CLOSE_BRACKET] = CLOSE_BRACE;
-OUTSIDE_STRING[COLON] = COLON;
-OUTSIDE_STRING[NL] = NL;
-const IN_STRING = new Uint8Array(256);
-IN_STRING[QUOTE] = QUOTE;
-IN_STRING[BACKSLASH] = BACKSLASH;
-IN_STRING[NL] = NL;
-
-/**
- * Scans an element's bytes from `i`: returns the index just after its end, -1 when the
- * chunk ends first (the state is kept for the next one), or FAULT (the structure is broken
- * at `s.faultAt`). A function of its own, with the state in locals while it runs: the hot
- * loop of the reader, and variables a closure shares are slower to read and write.
- */
-function scanElement(buf: Buffer, i: number, s: ScanState): number {
-  const n = buf.length;
-  const opened = s.opened;
-  let inString = s.inString;
-  let escaped = s.escaped;
-  let depth = s.depth;
-  let colons = s.colons;
-  let breaks = s.breaks;
-  let lastBreakEnd = s.lastBreakEnd;
-  let end = -1;
-  if (s.scalar) {
-    for (; i < n; i++) {
-      if (endsScalar(buf[i]!)) {
-        end = i;
-        break;
-      }
-    }
-    return end;
-  }
-  while (i < n) {
-    if (inString) {
-      if (escaped) {
-        // The escape's backslash ended the previous chunk.
-        escaped = false;
-        if (buf[i] === NL) {
-          breaks++;
-          lastBreakEnd = i + 1;
-        }
-        i++;
-      }
-      // A plain loop: strings in payloads are short, and a byte costs less here than a
-      // call to indexOf does.
-      for (; i < n; i++) {
-        const k = IN_STRING[buf[i]!]!;
-        if (k === 0) continue;
-        if (k === QUOTE) break;
-        if (k === BACKSLASH) {
-          if (i + 1 === n) escaped = true;
-          else if (buf[++i] === NL) {
-            // An escaped line break: JSON.parse refuses it, but it still ends a line.
-            breaks++;
-            lastBreakEnd = i + 1;
-          }
-          continue;
-        }
-        s.faultAt = i;
-        s.fault = 'unterminated string (a line break inside a string)';
-        return FAULT;
-      }
-      if (i >= n) break; // the string goes on in the next chunk
-      inString = false;
-      i++;
-      if (depth === 0) {
-        end = i;
-        break;
-      }
-      continue;
-    }
-    const c = buf[i]!;
-    const k = OUTSIDE_STRING[c]!;
-    if (k === 0) {
-      i++;
-      continue;
-    }
-    if (k === QUOTE) inString = true;
-    else if (k === OPEN_BRACE) opened[depth++] = c;
-    else if (k === CLOSE_BRACE) {
-      const open = opened[depth - 1]!;
-      if (open !== (c === CLOSE_BRACE ? OPEN_BRACE : OPEN_BRACKET)) {
-        s.faultAt = i;
-        s.fault = NOT_CLOSED[open]!;
-        return FAULT;
-      }
-      if (--depth === 0) {
-        end = i + 1;
-        break;
-      }
-    } else if (k === COLON) colons++;
-    else {
-      breaks++;
-      lastBreakEnd = i + 1;
-    }
-    i++;
-  }
-  s.inString = inString;
-  s.escaped = escaped;
-  s.depth = depth;
-  s.colons = colons;
-  s.breaks = breaks;
-  s.lastBreakEnd = lastBreakEnd;
-  return end;
+/** An element's text, or undefined when it is not UTF-8 or holds NUL bytes. */
+function decodeElement(b: Buffer): string | undefined {
+  if (isAscii(b)) return b.indexOf(0) === -1 ? b.toString('latin1') : undefined;
+  if (!isUtf8(b) || b.indexOf(0) !== -1) return undefined;
+  return b.toString('utf8');
 }
 
 /** The chunks with a leading UTF-8 BOM taken off (held until three bytes are in, so a BOM cut across chunks is seen). */
-async function* withoutBom(chunks: AsyncIterable<Buffer>, onBom: () => void): AsyncGenerator<Buffer> {
+export async function* withoutBom(chunks: AsyncIterable<Buffer>, onBom: () => void): AsyncGenerator<Buffer> {
   let head: Buffer | undefined = Buffer.alloc(0);
   for await (const c of chunks) {
     if (head === undefined) {
@@ -319,6 +127,16 @@ async function* withoutBom(chunks: AsyncIterable<Buffer>, onBom: () => void): As
     head = undefined;
   }
   if (head !== undefined && head.length > 0) yield head;
+}
+
+/** The chunks of an iterator that a `for await` leaves open when it ends early (the caller reads on). */
+function leftOpen(chunks: AsyncIterable<Buffer>): AsyncIterable<Buffer> {
+  return {
+    [Symbol.asyncIterator]: () => {
+      const it = chunks[Symbol.asyncIterator]();
+      return { next: () => it.next() };
+    },
+  };
 }
 
 /**
@@ -341,312 +159,283 @@ export interface EmbeddedArray {
  * start, after white space, with `[`; anything else is reported as broken at once.
  */
 export async function splitArray(chunks: AsyncIterable<Buffer>, handler: ElementHandler, maxElementBytes = MAX_ELEMENT_BYTES, embedded?: EmbeddedArray): Promise<ElementStats> {
-  let state = State.Start;
-  let bytes = 0;
-  let lastByte = -1;
-  let elements = 0;
-  // Position of the next byte to look at: line, and UTF-16 units since the line's start.
-  let line = embedded?.line ?? 1;
-  let col = embedded ? embedded.column - 1 : 0;
-  // The end of the current line's text before the next byte is `lineTail` plus the bytes of
-  // the current chunk from `tailFrom`. lineTail is at most the last element's last line and
-  // what followed it (not every element of a one-line array), kept uncut until needed.
-  let lineTail = embedded?.lineTail?.slice(-PREFIX_CHARS) ?? '';
-  let tailFrom = 0;
-  // What the check of the whole current chunk found: its elements need no check of their own.
-  let chunkText: 'ascii' | 'utf8' | 'unknown' = 'unknown';
-  // The chunk is ASCII without a CR: an element inside it ends lines only at LFs, which the
-  // scan counts (a CR would need the look-ahead of lineBreaks).
-  let lineBreaksKnown = false;
+  const splitter = new ArraySplitter(handler, maxElementBytes, embedded);
+  const source = embedded ? leftOpen(chunks) : withoutBom(chunks, () => splitter.countBom());
+  for await (const buf of source) {
+    if (buf.length === 0) continue;
+    const ended = await splitter.split(buf);
+    if (ended) return ended;
+  }
+  return splitter.end();
+}
 
-  // The element being read.
-  let at = new ElementStart(0, 1, 1, '');
-  let parts: Buffer[] = [];
-  let partsLen = 0;
-  let elementStartInChunk = -1; // where the current element starts in this chunk (-1: in an earlier one)
-  let tooLarge = false;
-  const scan = new ScanState();
+/**
+ * The bytes of the element being read: a slice of the chunk it lies in, or pieces carried
+ * over from earlier chunks, dropped (and only counted) once they pass the cap.
+ */
+class ElementBytes {
+  /** Where the element starts in the current chunk (-1: in an earlier one). */
+  startInChunk = -1;
+  /** Its bytes so far. */
+  length = 0;
+  tooLarge = false;
+  private parts: Buffer[] = [];
 
-  const takeTail = (buf: Buffer, to: number): void => {
-    if (to > tailFrom) {
-      lineTail += betweenText(buf, tailFrom, to);
-      if (lineTail.length > 4 * PREFIX_CHARS) lineTail = lineTail.slice(-PREFIX_CHARS); // a flood of spaces
-    }
-    tailFrom = to;
-  };
+  constructor(
+    private readonly cap: number,
+    /** Moved over the bytes that are dropped (over the cap), which are never decoded. */
+    private readonly pos: TextPosition,
+  ) {}
 
-  /** Line and column after some text of an element. */
-  const advanceText = (text: string): void => {
-    const { count, lastEnd } = lineBreaks(text);
-    if (count === 0) {
-      col += text.length;
-      lineTail = text;
-      return;
-    }
-    line += count;
-    col = text.length - lastEnd;
-    lineTail = text.slice(lastEnd);
-  };
+  start(i: number): void {
+    this.startInChunk = i;
+    this.parts = [];
+    this.length = 0;
+    this.tooLarge = false;
+  }
 
-  /** Line and column after bytes of an element that are not decoded (one over the cap). */
-  const advanceBytes = (b: Buffer): void => {
-    // Line ends are ASCII bytes, so the bytes can be counted as latin1 text. (A CRLF split
-    // between two pieces of an element over the cap counts twice: its position is approximate.)
-    const { count, lastEnd } = b.indexOf(CR) === -1 && b.indexOf(NL) === -1 ? { count: 0, lastEnd: 0 } : lineBreaks(b.toString('latin1'));
-    if (count === 0) {
-      col += textLength(b);
-      return;
-    }
-    line += count;
-    col = textLength(b.subarray(lastEnd));
-    lineTail = '';
-  };
+  /** The element runs past this chunk (it may have started at its last byte). */
+  carryRest(buf: Buffer): void {
+    this.carry(this.startInChunk >= 0 ? buf.subarray(this.startInChunk) : buf);
+    this.startInChunk = -1;
+  }
 
-  const startElement = (buf: Buffer, i: number): void => {
-    takeTail(buf, i);
-    at = new ElementStart(elements, line, col + 1, lineTail);
-    parts = [];
-    partsLen = 0;
-    tooLarge = false;
-    scan.depth = 0;
-    scan.inString = false;
-    scan.escaped = false;
-    scan.scalar = false;
-    scan.colons = 0;
-    scan.breaks = 0;
-  };
-
-  /** Keeps an element's bytes that run past the chunk, unless it is over the cap. */
-  const carry = (b: Buffer): void => {
-    if (tooLarge) {
-      advanceBytes(b);
-      partsLen += b.length;
-      return;
-    }
-    partsLen += b.length;
-    if (partsLen > maxElementBytes) {
-      tooLarge = true;
-      for (const p of parts) advanceBytes(p);
-      advanceBytes(b);
-      parts = [];
-      return;
-    }
-    parts.push(b);
-  };
-
-  /** The current element's bytes (it ends at `end` in `buf`), or undefined when over the cap. */
-  const elementBytes = (buf: Buffer, end: number): Buffer | undefined => {
-    if (elementStartInChunk >= 0) {
-      const len = end - elementStartInChunk;
-      if (len > maxElementBytes) {
-        advanceBytes(buf.subarray(elementStartInChunk, end));
-        partsLen = len;
-        tooLarge = true;
+  /** The element's bytes up to `end` of `buf`, or undefined when it is over the cap. */
+  upTo(buf: Buffer, end: number): Buffer | undefined {
+    const from = this.startInChunk;
+    if (from >= 0) {
+      const len = end - from;
+      if (len > this.cap) {
+        this.pos.passBytes(buf.subarray(from, end));
+        this.length = len;
+        this.tooLarge = true;
         return undefined;
       }
-      return buf.subarray(elementStartInChunk, end);
+      return buf.subarray(from, end);
     }
-    carry(buf.subarray(0, end));
-    if (tooLarge) return undefined;
-    const joined = Buffer.concat(parts, partsLen);
-    parts = [];
+    this.carry(buf.subarray(0, end));
+    if (this.tooLarge) return undefined;
+    const joined = Buffer.concat(this.parts, this.length);
+    this.parts = [];
     return joined;
-  };
+  }
 
-  const decodeElement = (b: Buffer): string | undefined => {
-    if (isAscii(b)) return b.indexOf(0) === -1 ? b.toString('latin1') : undefined;
-    if (!isUtf8(b) || b.indexOf(0) !== -1) return undefined;
-    return b.toString('utf8');
-  };
+  /** What was carried of an element the input ended in (not over the cap). */
+  soFar(): Buffer {
+    return Buffer.concat(this.parts, this.length);
+  }
+
+  private carry(b: Buffer): void {
+    this.length += b.length;
+    if (this.tooLarge) {
+      this.pos.passBytes(b);
+      return;
+    }
+    if (this.length > this.cap) {
+      this.tooLarge = true;
+      for (const p of this.parts) this.pos.passBytes(p);
+      this.pos.passBytes(b);
+      this.parts = [];
+      return;
+    }
+    this.parts.push(b);
+  }
+}
+
+type Handled = void | typeof STOP | Promise<void | typeof STOP>;
+
+/** One split: the array's grammar (State) between the elements, and each element handed on. */
+class ArraySplitter {
+  private state = State.Start;
+  private bytes = 0;
+  private lastByte = -1;
+  private elements = 0;
+  /** Position of the next byte to look at. */
+  private readonly pos: TextPosition;
+  private readonly scan = new JsonScanner();
+  private readonly element: ElementBytes;
+  private at = new ElementStart(0, 1, 1, '');
+  /** What the check of the whole current chunk found: its elements need no check of their own. */
+  private chunkText: 'ascii' | 'utf8' | 'unknown' = 'unknown';
+  /**
+   * The chunk is ASCII without a CR: an element inside it ends lines only at LFs, which the
+   * scan counts (a CR would need the look-ahead of lineBreaks).
+   */
+  private lineBreaksKnown = false;
+  private broken: BrokenArray | undefined;
+
+  constructor(
+    private readonly handler: ElementHandler,
+    private readonly maxElementBytes: number,
+    private readonly embedded: EmbeddedArray | undefined,
+  ) {
+    // The tail is at most the last element's last line and what followed it (not every element
+    // of a one-line array), kept uncut until needed.
+    this.pos = embedded ? new TextPosition(embedded.line, embedded.column - 1, embedded.lineTail?.slice(-PREFIX_CHARS) ?? '') : new TextPosition();
+    this.element = new ElementBytes(maxElementBytes, this.pos);
+  }
+
+  countBom(): void {
+    this.bytes += 3;
+  }
+
+  /** Reads one chunk; the stats when the split ended in it. */
+  async split(buf: Buffer): Promise<ElementStats | undefined> {
+    this.bytes += buf.length;
+    const previousChunkEnd = this.lastByte;
+    this.lastByte = buf[buf.length - 1]!;
+    this.pos.nextChunk();
+    // One check for the chunk instead of one per element (a chunk cut inside a multi-byte
+    // character is 'unknown': its elements are then checked one by one).
+    this.chunkText = buf.indexOf(0) !== -1 ? 'unknown' : isAscii(buf) ? 'ascii' : isUtf8(buf) ? 'utf8' : 'unknown';
+    this.lineBreaksKnown = this.chunkText === 'ascii' && buf.indexOf(CR) === -1;
+    const n = buf.length;
+    let i = 0;
+    while (i < n) {
+      if (this.state === State.In) {
+        const end = this.scan.skip(buf, i);
+        if (end === NEED_MORE) break; // the element runs past this chunk
+        if (end === FAULT) return this.breakAt(buf, this.scan.faultAt, this.scan.fault);
+        i = end;
+        const r = this.emit(buf, end);
+        if (r === STOP || (r !== undefined && (await r) === STOP)) return this.stats(true);
+        continue;
+      }
+      const c = buf[i]!;
+      if (c === NL || c === CR) this.pos.lineBreak(c, i, i > 0 ? buf[i - 1]! : previousChunkEnd);
+      else if (c === SPACE || c === TAB) this.pos.column++;
+      else {
+        const ended = this.structure(buf, i, c);
+        if (ended) return ended;
+      }
+      i++;
+    }
+    if (this.state === State.In) this.element.carryRest(buf);
+    else this.pos.takeTail(buf, n);
+    return undefined;
+  }
+
+  /** The input ended. */
+  async end(): Promise<ElementStats> {
+    const pos = this.pos;
+    if (this.state === State.In && this.scan.scalar) {
+      // A bare scalar can end with the input; the missing "]" is reported after it.
+      const r = this.emit(Buffer.alloc(0), 0);
+      if (r === STOP || (r !== undefined && (await r) === STOP)) return this.stats(true);
+    }
+    if (this.state === State.Done) return this.embedded ? { ...this.stats(false), after: { rest: Buffer.alloc(0), line: pos.line, column: pos.column + 1 } } : this.stats(false);
+    if (this.state === State.Start) return this.stats(false); // blank input: nothing to split
+    const message = this.state === State.In ? this.scan.unclosed : 'expected "]" — the array is not closed (truncated?)';
+    if (this.state === State.In && !this.element.tooLarge) {
+      const text = this.element.soFar().toString('utf8');
+      pos.passText(text);
+      this.broken = { line: pos.line, column: pos.column + 1, message, atEnd: true, element: { text, at: this.at } };
+    } else this.broken = { line: pos.line, column: pos.column + 1, message, atEnd: true, text: pos.tail, textColumn: pos.column + 1 - pos.tail.length };
+    return this.stats(true);
+  }
+
+  /** A byte of the array's own structure at `i` (not white space, not inside an element); the stats when the split ends there. */
+  private structure(buf: Buffer, i: number, c: number): ElementStats | undefined {
+    switch (this.state) {
+      case State.Start:
+        if (c !== OPEN_BRACKET) return this.breakAt(buf, i, 'expected a JSON array');
+        this.state = State.First;
+        break;
+      case State.After:
+        if (c === COMMA) this.state = State.Next;
+        else if (c === CLOSE_BRACKET) this.state = State.Done;
+        else return this.breakAt(buf, i, `expected "," or "]" after an array element, found${printable(c) || ' another character'}`);
+        break;
+      case State.Done:
+        if (this.embedded) return { ...this.stats(false), after: { rest: buf.subarray(i), line: this.pos.line, column: this.pos.column + 1 } };
+        return this.breakAt(buf, i, 'unexpected content after the JSON value');
+      default: // First or Next: an element starts here
+        if (c === CLOSE_BRACKET && this.state === State.First) {
+          this.state = State.Done;
+          break;
+        }
+        if (c === CLOSE_BRACKET || c === COMMA || c === CLOSE_BRACE || c === COLON) {
+          return this.breakAt(buf, i, this.state === State.Next && c === CLOSE_BRACKET ? 'expected a value (a trailing comma before "]")' : `expected a value${printable(c)}`);
+        }
+        this.at = new ElementStart(this.elements, this.pos.line, this.pos.column + 1, this.pos.takeTail(buf, i));
+        this.element.start(i);
+        this.scan.begin(c);
+        this.state = State.In;
+        return undefined; // the element's text moves the position
+    }
+    this.pos.column++;
+    return undefined;
+  }
 
   /** Hands on the element ending at `end`; afterwards the state is After. */
-  const emit = (buf: Buffer, end: number): void | typeof STOP | Promise<void | typeof STOP> => {
-    const from = elementStartInChunk;
-    elements++;
-    state = State.After;
-    tailFrom = end;
-    elementStartInChunk = -1;
-    at.members = scan.colons;
-    if (from >= 0 && lineBreaksKnown && end - from <= maxElementBytes) {
+  private emit(buf: Buffer, end: number): Handled {
+    const from = this.element.startInChunk;
+    const pos = this.pos;
+    this.elements++;
+    this.state = State.After;
+    pos.tailFrom = end;
+    this.at.members = this.scan.colons;
+    const whole = from >= 0 && end - from <= this.maxElementBytes;
+    if (whole && this.lineBreaksKnown) {
       // Inside an ASCII chunk without CRs: the scan counted the element's line ends (LFs),
       // and byte offsets are the text's offsets, so its text is not searched again.
       const text = buf.toString('latin1', from, end);
-      if (scan.breaks === 0) {
-        col += text.length;
-        lineTail = text;
-      } else {
-        line += scan.breaks;
-        col = end - scan.lastBreakEnd;
-        lineTail = text.slice(scan.lastBreakEnd - from);
-      }
-      return handler.element(text, at);
+      pos.passCountedText(text, from, this.scan.breaks, this.scan.lastBreakEnd);
+      return this.handler.element(text, this.at);
     }
-    if (from >= 0 && chunkText !== 'unknown' && end - from <= maxElementBytes) {
+    if (whole && this.chunkText !== 'unknown') {
       // Inside a chunk already checked: decode without looking at the bytes again.
-      const text = buf.toString(chunkText === 'ascii' ? 'latin1' : 'utf8', from, end);
-      advanceText(text);
-      return handler.element(text, at);
+      const text = buf.toString(this.chunkText === 'ascii' ? 'latin1' : 'utf8', from, end);
+      pos.passText(text);
+      return this.handler.element(text, this.at);
     }
-    elementStartInChunk = from;
-    const b = elementBytes(buf, end);
-    elementStartInChunk = -1;
+    const b = this.element.upTo(buf, end);
+    this.element.startInChunk = -1;
     if (b === undefined) {
-      lineTail = '';
-      return handler.skipped('too-large', at, { bytes: partsLen });
+      pos.tail = '';
+      return this.handler.skipped('too-large', this.at, { bytes: this.element.length });
     }
     const text = decodeElement(b);
     if (text === undefined) {
       const raw = b.toString('utf8');
-      advanceText(raw);
-      return handler.skipped('encoding', at, { bytes: b.length, text: raw });
+      pos.passText(raw);
+      return this.handler.skipped('encoding', this.at, { bytes: b.length, text: raw });
     }
-    advanceText(text);
-    return handler.element(text, at);
-  };
+    pos.passText(text);
+    return this.handler.element(text, this.at);
+  }
 
-  let broken: BrokenArray | undefined;
-
-  /** The structure is broken at byte `i` of `buf`: note where (with the element so far, if any). */
-  const breakAt = (buf: Buffer, i: number, message: string): void => {
-    if (state !== State.In) {
-      takeTail(buf, i);
+  /** The structure is broken at byte `i` of `buf`: where (with the element so far, if any), and the stats. */
+  private breakAt(buf: Buffer, i: number, message: string): ElementStats {
+    const pos = this.pos;
+    if (this.state !== State.In) {
+      const tail = pos.takeTail(buf, i);
       const rest = buf.toString('utf8', i, Math.min(buf.length, i + PREFIX_CHARS)).split(/[\r\n]/, 1)[0]!;
-      broken = { line, column: col + 1, message, atEnd: false, text: lineTail + rest, textColumn: col + 1 - lineTail.length };
-      return;
+      this.broken = { line: pos.line, column: pos.column + 1, message, atEnd: false, text: tail + rest, textColumn: pos.column + 1 - tail.length };
+      return this.stats(true);
     }
-    const b = elementBytes(buf, Math.min(i + 1, buf.length));
+    const b = this.element.upTo(buf, Math.min(i + 1, buf.length));
     if (b === undefined) {
       // Over the cap: line and column were counted through the faulty byte.
-      broken = { line, column: col, message, atEnd: false };
-      return;
+      this.broken = { line: pos.line, column: pos.column, message, atEnd: false };
+      return this.stats(true);
     }
     // The fault is the last character of the element's text so far.
     const text = b.toString('utf8');
     const last = text.length - 1;
     const { count: lines, lastEnd: lineStart } = lineBreaks(text.slice(0, last));
-    broken = { line: at.line + lines, column: lines === 0 ? at.column + last : last - lineStart + 1, message, atEnd: false, element: { text, at } };
-  };
-
-  const stats = (stopped: boolean): ElementStats => ({
-    elements,
-    lines: bytes === 0 ? 0 : line - (lastByte === NL || lastByte === CR ? 1 : 0),
-    bytes,
-    stopped: stopped || broken !== undefined,
-    broken,
-  });
-
-  // Embedded: read on from the caller's iterator without closing it when the array ends.
-  const source: AsyncIterable<Buffer> = embedded ? { [Symbol.asyncIterator]: () => { const it = chunks[Symbol.asyncIterator](); return { next: () => it.next() }; } } : withoutBom(chunks, () => (bytes += 3));
-  for await (const buf of source) {
-    if (buf.length === 0) continue;
-    bytes += buf.length;
-    const previousChunkEnd = lastByte;
-    lastByte = buf[buf.length - 1]!;
-    const n = buf.length;
-    let i = 0;
-    tailFrom = 0;
-    // One check for the chunk instead of one per element (a chunk cut inside a multi-byte
-    // character is 'unknown': its elements are then checked one by one).
-    chunkText = buf.indexOf(0) !== -1 ? 'unknown' : isAscii(buf) ? 'ascii' : isUtf8(buf) ? 'utf8' : 'unknown';
-    lineBreaksKnown = chunkText === 'ascii' && buf.indexOf(CR) === -1;
-    while (i < n) {
-      if (state === State.In) {
-        const end = scanElement(buf, i, scan);
-        if (end === -1) break; // the element runs past this chunk
-        if (end === FAULT) {
-          breakAt(buf, scan.faultAt, scan.fault);
-          return stats(true);
-        }
-        i = end;
-        const r = emit(buf, end);
-        if (r === STOP) return stats(true);
-        if (r !== undefined && (await r) === STOP) return stats(true);
-        continue;
-      }
-      const c = buf[i]!;
-      if (c === NL || c === CR) {
-        // The LF of a CRLF ends no second line (its CR may be the last byte of the previous chunk).
-        if (c === CR || (i > 0 ? buf[i - 1] : previousChunkEnd) !== CR) {
-          line++;
-          col = 0;
-        }
-        lineTail = '';
-        tailFrom = i + 1;
-        i++;
-        continue;
-      }
-      if (c === SPACE || c === TAB) {
-        col++;
-        i++;
-        continue;
-      }
-      switch (state as State) {
-        case State.Start:
-          if (c !== OPEN_BRACKET) {
-            breakAt(buf, i, 'expected a JSON array');
-            return stats(true);
-          }
-          state = State.First;
-          col++;
-          i++;
-          continue;
-        case State.After:
-          if (c === COMMA) state = State.Next;
-          else if (c === CLOSE_BRACKET) state = State.Done;
-          else {
-            breakAt(buf, i, `expected "," or "]" after an array element, found${printable(c) || ' another character'}`);
-            return stats(true);
-          }
-          col++;
-          i++;
-          continue;
-        case State.Done:
-          if (embedded) return { ...stats(false), after: { rest: buf.subarray(i), line, column: col + 1 } };
-          breakAt(buf, i, 'unexpected content after the JSON value');
-          return stats(true);
-        default: // First or Next: an element starts here
-          if (c === CLOSE_BRACKET && state === State.First) {
-            state = State.Done;
-            col++;
-            i++;
-            continue;
-          }
-          if (c === CLOSE_BRACKET || c === COMMA || c === CLOSE_BRACE || c === COLON) {
-            breakAt(buf, i, state === State.Next && c === CLOSE_BRACKET ? 'expected a value (a trailing comma before "]")' : `expected a value${printable(c)}`);
-            return stats(true);
-          }
-          startElement(buf, i);
-          elementStartInChunk = i;
-          state = State.In;
-          if (c === OPEN_BRACE || c === OPEN_BRACKET) {
-            scan.opened[0] = c;
-            scan.depth = 1;
-          } else if (c === QUOTE) scan.inString = true;
-          else scan.scalar = true;
-          i++;
-          continue;
-      }
-    }
-    if (state === State.In) {
-      // The element runs past this chunk (it may have started at its last byte).
-      carry(elementStartInChunk >= 0 ? buf.subarray(elementStartInChunk) : buf);
-      elementStartInChunk = -1;
-    } else takeTail(buf, n);
+    const at = this.at;
+    this.broken = { line: at.line + lines, column: lines === 0 ? at.column + last : last - lineStart + 1, message, atEnd: false, element: { text, at } };
+    return this.stats(true);
   }
-  // The input ended.
-  if (state === State.In && scan.scalar) {
-    // A bare scalar can end with the input; the missing "]" is reported after it.
-    const r = emit(Buffer.alloc(0), 0);
-    if (r === STOP || (r !== undefined && (await r) === STOP)) return stats(true);
+
+  private stats(stopped: boolean): ElementStats {
+    return {
+      elements: this.elements,
+      lines: this.bytes === 0 ? 0 : this.pos.line - (this.lastByte === NL || this.lastByte === CR ? 1 : 0),
+      bytes: this.bytes,
+      stopped: stopped || this.broken !== undefined,
+      broken: this.broken,
+    };
   }
-  if (state === State.Done) return embedded ? { ...stats(false), after: { rest: Buffer.alloc(0), line, column: col + 1 } } : stats(false);
-  if (state === State.Start) return stats(false); // blank input: nothing to split
-  const message =
-    state === State.In ? (scan.inString ? 'unterminated string' : NOT_CLOSED[scan.opened[scan.depth - 1]!]!) : 'expected "]" — the array is not closed (truncated?)';
-  if (state === State.In && !tooLarge) {
-    const text = Buffer.concat(parts, partsLen).toString('utf8');
-    advanceText(text);
-    broken = { line, column: col + 1, message, atEnd: true, element: { text, at } };
-  } else broken = { line, column: col + 1, message, atEnd: true, text: lineTail, textColumn: col + 1 - lineTail.length };
-  return stats(true);
 }

@@ -6,7 +6,8 @@
  * pretty-printed) is read whole, capped.
  */
 import { createReadStream } from 'node:fs';
-import { splitArray, type BrokenArray, type ElementStart, type ElementStats, type EmbeddedArray } from './elements.js';
+import { splitArray, withoutBom, type BrokenArray, type ElementStart, type ElementStats, type EmbeddedArray } from './elements.js';
+import { CLOSE_BRACE, CLOSE_BRACKET, COLON, COMMA, CR, JsonScanner, NEED_MORE, NL, OPEN_BRACE, OPEN_BRACKET, QUOTE, SPACE, TAB, TextPosition } from './json-scan.js';
 import { Locator, findDuplicateKey, findSyntaxFault, firstSyntaxError, keysDiffer, loadLocator, locatorReady, mayHaveDuplicateKeys, type Position } from './locate.js';
 import { MAX_LINE_BYTES, STOP, splitLines, type LineHandler, type LineIssue } from './lines.js';
 
@@ -525,175 +526,293 @@ async function brokenFault(b: BrokenArray, arrayPointer = ''): Promise<FaultInfo
 
 /**
  * A top-level object read for the array under `member` (ReadOptions.arrayMember): the object's
- * own members are scanned (strings and nesting only) and kept as text, the array's elements are
- * split one by one where they stand in the file (readJsonArray), and the scan goes on after it.
- * So memory holds one element and the rest of the object, never the array. An object without
- * that array is one record, read whole as any other document.
+ * own members are scanned (strings and nesting only, by the shared JsonScanner) and kept as
+ * text, the array's elements are split one by one where they stand in the file (readJsonArray),
+ * and the scan goes on after it. So memory holds one element and the rest of the object, never
+ * the array. An object without that array is one record, read whole as any other document.
  * With `linesAfter`, an object that ends on the line it started on is a JSONL line: the lines
  * after it are JSONL (records, or more such objects up to MAX_LINE_BYTES, as any JSONL line).
  */
-async function readObjectMember(stream: AsyncIterable<Buffer>, member: string, sink: RecordSink, opts: { linesAfter?: boolean } = {}): Promise<ReadStats> {
-  const it = stream[Symbol.asyncIterator]();
-  const kept: Buffer[] = [];
-  let keptBytes = 0;
-  const keep = (b: Buffer) => {
-    keptBytes += b.length;
-    if (keptBytes > MAX_JSON_DOCUMENT_BYTES) {
+function readObjectMember(stream: AsyncIterable<Buffer>, member: string, sink: RecordSink, opts: { linesAfter?: boolean } = {}): Promise<ReadStats> {
+  return new ObjectMemberReader(stream, member, sink, opts.linesAfter ?? false).read();
+}
+
+/** Where ObjectMemberReader.walk stopped in a chunk. */
+const enum WalkStop {
+  /** The chunk is read. */
+  ChunkEnd,
+  /** At the `[` of the member's array. */
+  MemberArray,
+  /** At the `}` that closes the object on the line it opened (with linesAfter). */
+  ClosedOnItsLine,
+}
+
+/** What the reader is inside of, at the object's own level. */
+const enum Inside {
+  /** Nothing: the next byte is white space or the object's own structure. */
+  Nothing,
+  /** A member's key (its bytes are kept to compare with the member's name). */
+  Key,
+  /** A value (or anything else) being skipped. */
+  Value,
+}
+
+/**
+ * The object's grammar at its own level is followed leniently (the object is checked with
+ * JSON.parse once it is read): keys, colons and commas at depth 1; deeper values are skipped
+ * whole by a lenient JsonScanner.
+ */
+class ObjectMemberReader {
+  private readonly it: AsyncIterator<Buffer>;
+  private readonly memberKey: Buffer;
+  private pos = new TextPosition();
+  private readonly scan = new JsonScanner(true);
+  private bytes = 0;
+  private lastByte = -1;
+  /** The byte before the chunk being walked (-1: none), for a CRLF cut between two chunks. */
+  private byteBefore = -1;
+  private records = 0;
+  /** The object's text without the array (`[]` in its place), for JSON.parse at the end. */
+  private readonly kept: Buffer[] = [];
+  private keptBytes = 0;
+  // The object's own level: `level` counts the brackets open around the next byte that the
+  // scanner did not skip (1: inside the object, where its keys are; it may go below 0 on a
+  // broken document, whose text JSON.parse then refuses).
+  private level = 0;
+  private inside = Inside.Nothing;
+  private keyParts: Buffer[] = [];
+  private expectKey = false;
+  private afterColon = false;
+  private keyIsMember = false;
+  private found = false;
+  /** Where the member's value appears a second time. */
+  private twice: { line: number; column: number } | undefined;
+  /** The line of the object's `{`. */
+  private openLine = 0;
+  /** Where walk stopped (WalkStop.MemberArray, ClosedOnItsLine). */
+  private stopAt = 0;
+
+  constructor(
+    stream: AsyncIterable<Buffer>,
+    private readonly member: string,
+    private readonly sink: RecordSink,
+    private readonly linesAfter: boolean,
+  ) {
+    this.it = withoutBom(stream, () => (this.bytes += 3))[Symbol.asyncIterator]();
+    this.memberKey = Buffer.from(member, 'utf8');
+  }
+
+  async read(): Promise<ReadStats> {
+    for (let buf = await this.nextChunk(); buf !== undefined; ) {
+      const stop = this.walk(buf);
+      if (stop === WalkStop.ChunkEnd) {
+        this.keep(buf);
+        buf = await this.nextChunk();
+        continue;
+      }
+      const at = this.stopAt;
+      if (stop === WalkStop.ClosedOnItsLine) return this.closedOnItsLine(buf, at);
+      // The array: its elements are records, at their own lines; the kept text gets `[]`.
+      this.keep(buf.subarray(0, at));
+      this.keep(Buffer.from('[]'));
+      const line = this.pos.line;
+      const after = await this.readArray(buf, at);
+      if (!after) return { format: 'json', records: this.records, lines: line, blankLines: 0, bytes: this.bytes, stopped: true };
+      buf = after.rest;
+    }
+    if (!this.found) return readWholeDocument(buffers(this.kept), this.sink);
+    const lines = this.bytes === 0 ? 0 : this.pos.line - (this.lastByte === NL || this.lastByte === CR ? 1 : 0);
+    return this.closeObject(lines, { format: 'json', records: this.records, lines, blankLines: 0, bytes: this.bytes, stopped: false });
+  }
+
+  /** The next chunk of the input (also for the array's reader), counted. */
+  private async nextChunk(): Promise<Buffer | undefined> {
+    for (;;) {
+      const n = await this.it.next();
+      if (n.done) return undefined;
+      if (n.value.length === 0) continue;
+      this.bytes += n.value.length;
+      this.byteBefore = this.lastByte;
+      this.lastByte = n.value[n.value.length - 1]!;
+      return n.value;
+    }
+  }
+
+  /** The rest of the input from `from` on, read from the same iterator (not closed by the array's reader). */
+  private onwards(from: Buffer): AsyncIterable<Buffer> {
+    let head: Buffer | undefined = from;
+    const next = async (): Promise<IteratorResult<Buffer>> => {
+      if (head === undefined) {
+        const chunk = await this.nextChunk();
+        return chunk === undefined ? { value: undefined, done: true } : { value: chunk, done: false };
+      }
+      const value = head;
+      head = undefined;
+      return { value, done: false };
+    };
+    return { [Symbol.asyncIterator]: () => ({ next }) };
+  }
+
+  /**
+   * Splits the member's array that starts at `at` of `buf` (readJsonArray, embedded); the rest
+   * of the input after its `]`, where the position now stands, or undefined when it did not end.
+   */
+  private async readArray(buf: Buffer, at: number): Promise<ElementStats['after']> {
+    const pos = this.pos;
+    const lineTail = pos.takeTail(buf, at);
+    const r = await readJsonArray(this.onwards(buf.subarray(at)), this.sink, { pointer: '/' + this.member, at: { embedded: true, line: pos.line, column: pos.column + 1, lineTail } });
+    this.records += r.records;
+    if (r.after) {
+      this.pos = new TextPosition(r.after.line, r.after.column - 1);
+      this.byteBefore = CLOSE_BRACKET;
+    }
+    return r.after;
+  }
+
+  /** The object closed on the line it opened: the lines after it are JSONL (linesAfterObject). */
+  private closedOnItsLine(buf: Buffer, at: number): Promise<ReadStats> | ReadStats {
+    this.keep(buf.subarray(0, at + 1));
+    const line = this.pos.line;
+    const closed = this.closeObject(line, { format: 'json', records: this.records, lines: line, blankLines: 0, bytes: this.bytes, stopped: false });
+    if (closed.stopped) return closed;
+    return linesAfterObject(this.onwards(buf.subarray(at + 1)), this.sink, line, this.pos.column + 2, closed, () => this.bytes);
+  }
+
+  /**
+   * Reads the chunk at the object's own level, skipping keys and values with the scanner, up to
+   * its end or to where the reading changes hands (stopAt).
+   */
+  private walk(buf: Buffer): WalkStop {
+    const pos = this.pos;
+    const n = buf.length;
+    pos.nextChunk();
+    let i = this.inside === Inside.Nothing ? 0 : this.skipOn(buf, 0, 0);
+    while (i < n) {
+      const c = buf[i]!;
+      if (c === NL || c === CR) pos.lineBreak(c, i, i > 0 ? buf[i - 1]! : this.byteBefore);
+      else if (c === SPACE || c === TAB) pos.column++;
+      else {
+        const stop = this.level === 1 ? this.memberByte(c) : this.outsideByte(c);
+        if (stop !== WalkStop.ChunkEnd) {
+          this.stopAt = i;
+          return stop;
+        }
+        if (this.inside !== Inside.Nothing) {
+          // A key or a value starts here: skipped whole, its bytes passed at once.
+          i = this.skipOn(buf, i, i + 1);
+          continue;
+        }
+        pos.column++;
+      }
+      i++;
+    }
+    pos.takeTail(buf, n);
+    return WalkStop.ChunkEnd;
+  }
+
+  /** A byte outside the object (before it, or after it on a multi-line document). */
+  private outsideByte(c: number): WalkStop {
+    if (c === OPEN_BRACE || c === OPEN_BRACKET) {
+      if (this.level === 0 && c === OPEN_BRACE) {
+        this.expectKey = true;
+        this.openLine = this.pos.line;
+      }
+      this.level++;
+    } else if (c === CLOSE_BRACE || c === CLOSE_BRACKET) this.level--;
+    else this.startSkip(Inside.Value, c);
+    return WalkStop.ChunkEnd;
+  }
+
+  /** A byte of the object's own level: a key, a colon, a comma, a value's start, or its `}`. */
+  private memberByte(c: number): WalkStop {
+    switch (c) {
+      case COLON:
+        this.afterColon = true;
+        return WalkStop.ChunkEnd;
+      case COMMA:
+        this.expectKey = true;
+        return WalkStop.ChunkEnd;
+      case CLOSE_BRACE:
+      case CLOSE_BRACKET:
+        this.level = 0;
+        return this.found && this.linesAfter && this.pos.line === this.openLine ? WalkStop.ClosedOnItsLine : WalkStop.ChunkEnd;
+      case QUOTE:
+        if (this.expectKey) {
+          this.expectKey = false;
+          this.keyParts = [];
+          this.startSkip(Inside.Key, c);
+          return WalkStop.ChunkEnd;
+        }
+        break;
+      case OPEN_BRACE:
+      case OPEN_BRACKET:
+        if (this.afterColon && this.keyIsMember) {
+          if (this.found) this.twice ??= { line: this.pos.line, column: this.pos.column + 1 };
+          else if (c === OPEN_BRACKET) {
+            this.found = true;
+            this.afterColon = false;
+            return WalkStop.MemberArray;
+          }
+        }
+        break;
+    }
+    this.afterColon = false;
+    this.startSkip(Inside.Value, c);
+    return WalkStop.ChunkEnd;
+  }
+
+  private startSkip(inside: Inside, c: number): void {
+    this.inside = inside;
+    this.scan.begin(c);
+  }
+
+  /**
+   * Skips on through the key or value being read (its bytes in this chunk start at `from`; the
+   * scan resumes at `resumeAt`); the index after it, or the chunk's end.
+   */
+  private skipOn(buf: Buffer, from: number, resumeAt: number): number {
+    const end = this.scan.skip(buf, resumeAt);
+    const to = end === NEED_MORE ? buf.length : end;
+    this.pos.passBytes(buf.subarray(from, to), from);
+    if (this.inside === Inside.Key) this.keyParts.push(buf.subarray(from, to));
+    if (end === NEED_MORE) return to;
+    if (this.inside === Inside.Key) {
+      // The key's bytes with its quotes, compared as they are (a member name has no escapes).
+      const key = this.keyParts.length === 1 ? this.keyParts[0]! : Buffer.concat(this.keyParts);
+      this.keyIsMember = key.length === this.memberKey.length + 2 && key.subarray(1, -1).equals(this.memberKey);
+      this.keyParts = [];
+    }
+    this.inside = Inside.Nothing;
+    return end;
+  }
+
+  private keep(b: Buffer): void {
+    this.keptBytes += b.length;
+    if (this.keptBytes > MAX_JSON_DOCUMENT_BYTES) {
       throw new SourceError(`JSON document is larger than ${MAX_JSON_DOCUMENT_BYTES / 1024 / 1024} MB; write it as JSONL (one payload per line) instead`);
     }
-    if (b.length > 0) kept.push(Buffer.from(b)); // a copy: a slice would hold its whole chunk
-  };
-  let bytes = 0;
-  let lastByte = -1;
-  const take = (b: Buffer) => {
-    bytes += b.length;
-    if (b.length > 0) lastByte = b[b.length - 1]!;
-  };
-  // Position of the next byte (line, UTF-16 units before it on its line), and the end of its line's text.
-  let line = 1;
-  let col = 0;
-  let lineStart = 0; // in the current chunk (-1: the line began in an earlier one)
-  let lineTail = '';
-  // The object's grammar at depth 1; deeper values are skipped by depth and strings.
-  let depth = 0;
-  let inString = false;
-  let escaped = false;
-  let expectKey = false;
-  let key: number[] | undefined;
-  let lastKey = '';
-  let afterColon = false;
-  let found = false;
-  let twice: { line: number; column: number } | undefined;
-  let records = 0;
-  let pending: Buffer | undefined;
-  let first = true;
-  let openLine = 0; // the line of the object's `{`
-  /** The rest of the input from `from` on, read from the same iterator (not closed by the array's reader). */
-  const onwards = (from: Buffer): AsyncIterable<Buffer> => ({
-    [Symbol.asyncIterator]() {
-      let head: Buffer | undefined = from;
-      return {
-        async next(): Promise<IteratorResult<Buffer>> {
-          if (head) {
-            const v = head;
-            head = undefined;
-            return { value: v, done: false };
-          }
-          const n = await it.next();
-          if (!n.done) take(n.value);
-          return n;
-        },
-      };
-    },
-  });
-  chunks: for (;;) {
-    let buf: Buffer;
-    if (pending) {
-      buf = pending;
-      pending = undefined;
-    } else {
-      const n = await it.next();
-      if (n.done) break;
-      buf = n.value;
-      take(buf);
-    }
-    let from = 0;
-    if (first && buf.length >= 3 && buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf) from = 3;
-    first = false;
-    lineStart = lineStart === -1 ? -1 : from;
-    for (let i = from; i < buf.length; i++) {
-      const c = buf[i]!;
-      if (inString) {
-        if (escaped) escaped = false;
-        else if (c === 0x5c) escaped = true;
-        else if (c === 0x22) {
-          inString = false;
-          if (key) lastKey = Buffer.from(key).toString('utf8');
-          key = undefined;
-        }
-        if (inString && key) key.push(c);
-      } else if (c === 0x22) {
-        inString = true;
-        if (depth === 1 && expectKey) {
-          key = [];
-          expectKey = false;
-        } else if (depth === 1) afterColon = false;
-      } else if (c === 0x3a) {
-        if (depth === 1) afterColon = true;
-      } else if (c === 0x2c) {
-        if (depth === 1) expectKey = true;
-      } else if (c === 0x7b || c === 0x5b) {
-        if (depth === 1 && afterColon && lastKey === member) {
-          if (found) twice ??= { line, column: col + 1 };
-          else if (c === 0x5b) {
-            // The array: its elements are records, at their own lines; the kept text gets `[]`.
-            found = true;
-            afterColon = false;
-            keep(buf.subarray(from, i));
-            keep(Buffer.from('[]'));
-            const tail = (lineStart === -1 ? lineTail : '') + buf.toString('utf8', Math.max(lineStart, 0), i);
-            const r = await readJsonArray(onwards(buf.subarray(i)), sink, { pointer: '/' + member, at: { embedded: true, line, column: col + 1, lineTail: tail } });
-            records += r.records;
-            if (!r.after) return { format: 'json', records, lines: line, blankLines: 0, bytes, stopped: true };
-            pending = r.after.rest;
-            line = r.after.line;
-            col = r.after.column - 1;
-            lineStart = -1;
-            lineTail = '';
-            continue chunks;
-          }
-        }
-        if (depth === 0 && c === 0x7b) {
-          expectKey = true;
-          openLine = line;
-        }
-        if (depth === 1) afterColon = false;
-        depth++;
-      } else if (c === 0x7d || c === 0x5d) {
-        depth--;
-        if (depth === 0 && found && opts.linesAfter && line === openLine) {
-          keep(buf.subarray(from, i + 1));
-          const closed = closeObject(line, { format: 'json', records, lines: line, blankLines: 0, bytes, stopped: false });
-          if (closed.stopped) return closed;
-          return linesAfterObject(onwards(buf.subarray(i + 1)), sink, line, col + 2, closed, () => bytes);
-        }
-      } else if (depth === 1 && c !== 0x20 && c !== 0x0a && c !== 0x0d && c !== 0x09) afterColon = false;
-      if (c === 0x0a) {
-        line++;
-        col = 0;
-        lineStart = i + 1;
-        lineTail = '';
-      } else if ((c & 0xc0) !== 0x80) col += c >= 0xf0 ? 2 : 1;
-    }
-    if (lineStart !== -1) lineTail = buf.toString('utf8', lineStart).slice(-240);
-    else lineTail = (lineTail + buf.toString('utf8', from)).slice(-240);
-    lineStart = -1;
-    keep(buf.subarray(from));
+    if (b.length > 0) this.kept.push(Buffer.from(b)); // a copy: a slice would hold its whole chunk
   }
-  async function* replayKept(): AsyncGenerator<Buffer> {
-    yield* kept;
-  }
-  if (!found) return readWholeDocument(replayKept(), sink);
-  const lines = bytes === 0 ? 0 : line - (lastByte === 0x0a ? 1 : 0);
-  return closeObject(lines, { format: 'json' as const, records, lines, blankLines: 0, bytes, stopped: false });
 
   /** The checks of the object around the array, once it is read (`faultLine`: where to report a broken one). */
-  function closeObject(faultLine: number, base: ReadStats): ReadStats {
-    if (twice) {
-      const r = sink.fault({ fault: 'syntax', line: twice.line, column: twice.column, pointer: '', message: `key "${member}" appears twice in the document: only the first "${member}" array was read` });
+  private closeObject(faultLine: number, base: ReadStats): ReadStats {
+    const member = this.member;
+    if (this.twice) {
+      const r = this.sink.fault({ fault: 'syntax', line: this.twice.line, column: this.twice.column, pointer: '', message: `key "${member}" appears twice in the document: only the first "${member}" array was read` });
       return r === STOP ? { ...base, stopped: true } : base;
     }
     // The object around the array must be JSON too (a file cut after the array is not whole).
     try {
-      JSON.parse(Buffer.concat(kept).toString('utf8'));
+      JSON.parse(Buffer.concat(this.kept).toString('utf8'));
     } catch {
       // (JSON.parse's own message would give positions in the text without the array.)
-      const r = sink.fault({ fault: 'syntax', line: faultLine, column: 1, pointer: '', message: `the object around its "${member}" array is broken or cut short (its rows were read)` });
+      const r = this.sink.fault({ fault: 'syntax', line: faultLine, column: 1, pointer: '', message: `the object around its "${member}" array is broken or cut short (its rows were read)` });
       if (r === STOP) return { ...base, stopped: true };
     }
     return base;
   }
 }
+
 
 /**
  * The input after a container object that ended on its own line (readObjectMember's
@@ -802,4 +921,8 @@ class DocumentRecord implements RecordInfo {
 function firstNonSpaceOffset(text: string): number {
   const m = /\S/.exec(text);
   return m ? m.index : 0;
+}
+
+async function* buffers(bs: Buffer[]): AsyncGenerator<Buffer> {
+  yield* bs;
 }

@@ -186,6 +186,19 @@ describe('splitArray', () => {
     expect(stats).toMatchObject({ elements: 3, lines: 6 });
   });
 
+  it('elements over the cap, cut anywhere (a CRLF or a multi-byte character between two pieces): the elements after them are where a whole-text parser puts them', async () => {
+    await fc.assert(
+      fc.asyncProperty(arrayText, fc.array(fc.integer({ min: 1, max: 9 }), { minLength: 1, maxLength: 4 }), async ({ text }, sizes) => {
+        const want = expectedStarts(text);
+        const { elements, skipped, stats } = await split(text, sizes, 8);
+        for (const e of elements) expect([e.at.line, e.at.column]).toEqual([want[e.at.index]!.line, want[e.at.index]!.column]);
+        expect(elements.length + skipped.length).toBe(want.length);
+        expect(stats.lines).toBe(lineCount(text.replace(/^\uFEFF/, '')));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
   it('an element that is not UTF-8, or holds NUL bytes, is skipped as an encoding fault', async () => {
     const bad = Buffer.concat([Buffer.from('[{"a":"'), Buffer.from([0xff, 0xfe]), Buffer.from('"},\n {"b":"\u0000"}, {"c":1}]')]);
     for (const size of [1, 3, 256]) {

@@ -232,6 +232,29 @@ describe('an object holding its records in an array member (ReadOptions.arrayMem
     expect(r.faults[0]![1]).toBeGreaterThan(oneLine.indexOf(JSON.stringify(row(1))));
   });
 
+  it('pretty-printed with LF, CRLF or lone CR line ends, non-ASCII before the array, cut anywhere: each row at its own line and column', async () => {
+    const doc = { status: 'Complete', statistics: { note: 'é😀 ☃', nested: { a: [1, { b: '}' }] } }, results: [row(0), row(1), row(2)] };
+    for (const eol of ['\n', '\r\n', '\r']) {
+      const text = JSON.stringify(doc, null, 2).replace(/\n/g, eol).replace('"results": [', '"results": [ ');
+      const lines = text.split(eol);
+      // Each row's `[` is three lines above its value's line (the 1-based line is the 0-based index + 1).
+      const want = [0, 1, 2].map((i) => [i, lines.findIndex((l) => l.includes(`"m${i}"`)) - 2, '/results/' + i, row(i)]);
+      for (const chunkSize of [1, 2, 3, 7, 1 << 16]) {
+        const r = await readMember(text, 'json', chunkSize);
+        expect(r.records).toEqual(want);
+        expect(r.faults).toEqual([]);
+        expect(r.stats.lines).toBe(lines.length);
+      }
+      // A fault in the one-line form is at its column, counted in UTF-16 units after the non-ASCII text.
+      const oneLine = JSON.stringify(doc).replace('"m1"', '"m1",');
+      for (const chunkSize of [1, 3, 1 << 16]) {
+        const r = await readMember(oneLine, 'json', chunkSize);
+        expect(r.faults).toHaveLength(1);
+        expect(r.faults[0]!.slice(0, 2)).toEqual([1, oneLine.indexOf('"m1",') + 6]);
+      }
+    }
+  });
+
   it('an object whose array is not the first nested member, and plain JSONL records, are read as before', async () => {
     const nested = JSON.stringify({ meta: { a: { b: 1 } }, results: [row(0)] });
     expect((await readMember(nested + '\n', undefined)).records).toEqual([[0, 1, '', { meta: { a: { b: 1 } }, results: [row(0)] }]]);
