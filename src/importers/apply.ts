@@ -11,6 +11,9 @@ import type { RunState } from './run-state.js';
 import type { LineOutput } from './sink.js';
 import type { Draft, SourceRecord } from './types.js';
 
+/** What the applier asks of the duplicate-id index (hashes only; the ids' keys are made where the rows are). */
+export type WrittenIds = Pick<DuplicateIndex, 'addKey' | 'reserve' | 'count'>;
+
 /** A payload row's record and draft, made again (for a row a worker thread made: parallel.ts). */
 export type MakeAgain = (row: PayloadRow) => Promise<{ record: SourceRecord; draft: Draft }>;
 
@@ -23,7 +26,7 @@ export interface ApplierOptions {
    * OpenAI Batch guide's own example does with one batch_req_… id for two custom_ids. It must
    * answer on the spot: whether a record is a copy must be known before it is written.
    */
-  written: DuplicateIndex;
+  written: WrittenIds;
   /** A run of several formats (run-groups.ts): a copy is also told by the provider request id another format wrote. */
   run: RunState | undefined;
   output: LineOutput;
@@ -37,7 +40,7 @@ export interface ApplierOptions {
 
 export class ImportApplier {
   readonly tally: ImportTally;
-  private readonly written: DuplicateIndex;
+  private readonly written: WrittenIds;
   private readonly output: LineOutput;
   private readonly rejects: LineOutput | undefined;
   private readonly fileTallies = new Map<string, FileTally>();

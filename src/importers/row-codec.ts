@@ -185,8 +185,9 @@ export class RowEncoder {
 /**
  * Reads one batch's rows, on the main thread. `row(i)` decodes into one row object per kind
  * that this decoder reuses: a row is valid until the next call, and the applier keeps none
- * (a new object per row would be a million short-lived objects on a 1M-line file). A payload
- * row's `bytes` are the batch's buffer, valid until the batch's buffers go back to a thread.
+ * (a new object per row cost ~4 % more instructions in applying a batch, counted with
+ * cachegrind). A payload row's `bytes` are the batch's buffer, valid until the batch's
+ * buffers go back to a thread.
  */
 export class RowDecoder {
   readonly count: number;

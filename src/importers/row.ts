@@ -146,10 +146,8 @@ export class RowMaker {
     hashId(p.externalRequestId!, ID_KEY);
     row.idA = ID_KEY[0]!;
     row.idB = ID_KEY[1]!;
-    if (draft.requestKey !== undefined) {
-      row.requestKey = fnv1a(draft.requestKey);
-      row.hasRequestKey = true;
-    }
+    row.requestKey = draft.requestKey === undefined ? 0 : fnv1a(draft.requestKey);
+    row.hasRequestKey = draft.requestKey !== undefined;
     row.provider = p.provider;
     row.model = p.model;
     row.known = fin.known;
@@ -157,11 +155,10 @@ export class RowMaker {
     payloadFigures(p, row);
     // As epoch ms: a number to carry across threads, not a string to take apart (CostLedger.add).
     row.createdAt = p.createdAt === undefined ? undefined : parseZonedDateTime(p.createdAt);
-    if (this.setup.crossFormat) {
-      row.sourceId = draft.sourceId;
-      row.draftInput = draft.inputTokens;
-      row.draftOutput = draft.outputTokens;
-    }
+    const cross = this.setup.crossFormat;
+    row.sourceId = cross ? draft.sourceId : undefined;
+    row.draftInput = cross ? draft.inputTokens : undefined;
+    row.draftOutput = cross ? draft.outputTokens : undefined;
     row.record = record;
     row.draft = draft;
     return row;
