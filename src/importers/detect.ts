@@ -11,7 +11,7 @@
 import { EXIT, OpsmeterError } from '../errors.js';
 import type { Source } from '../read/records.js';
 import { ADAPTERS, formatIds } from './adapters/index.js';
-import { openOrStop, sourceMode } from './run.js';
+import { openOrStop, sourceMode } from './read-source.js';
 import { aggregateByColumns, aggregateByRecord, aggregateMessage, notImportable, peekRecords, sniffCandidates } from './sniff.js';
 import type { OpenedSource } from './source.js';
 import { HEADER_ONLY } from './import-summary.js';

@@ -63,7 +63,7 @@ export interface PayloadFigures {
 }
 
 /** A payload's figures, written into `into` (reused: this runs for every payload). */
-export function payloadFigures(p: Payload, into: PayloadFigures): PayloadFigures {
+export function payloadFigures<T extends PayloadFigures>(p: Payload, into: T): T {
   const m = p.metadata as Record<string, unknown>;
   into.partialReason = m.usageStatus === 'partial' ? String(m.partialReason) : undefined;
   into.input = p.inputTokens ?? 0;
@@ -75,7 +75,32 @@ export function payloadFigures(p: Payload, into: PayloadFigures): PayloadFigures
   return into;
 }
 
-const FIGURES: PayloadFigures = { partialReason: undefined, input: 0, output: 0, cacheRead: 0, cacheWrite: 0, reasoning: 0, loggedModel: undefined };
+/** What the tally and the cost ledger count of one payload: its figures, and where they go. */
+export interface CountedPayload extends PayloadFigures {
+  provider: string;
+  model: string;
+  /** The model is in the catalog (after mapping). */
+  known: boolean;
+  applied: readonly DefaultName[];
+  /** As the payload has it (UTC ISO with milliseconds), or as its epoch ms (the same instant). */
+  createdAt: string | number | undefined;
+}
+
+/** Reused by countPayload: this runs for every payload. */
+const COUNTED: CountedPayload = {
+  provider: '',
+  model: '',
+  known: false,
+  applied: [],
+  createdAt: undefined,
+  partialReason: undefined,
+  input: 0,
+  output: 0,
+  cacheRead: 0,
+  cacheWrite: 0,
+  reasoning: 0,
+  loggedModel: undefined,
+};
 
 export interface FileTally {
   file: string;
@@ -133,34 +158,28 @@ export class ImportTally {
   constructor(readonly costs?: CostLedger) {}
 
   countPayload(p: Payload, known: boolean, applied: readonly DefaultName[]): void {
-    const f = payloadFigures(p, FIGURES);
-    this.countRow(p.provider, p.model, known, applied, f.partialReason, f.input, f.output, f.cacheRead, f.cacheWrite, f.reasoning, f.loggedModel, p.createdAt);
+    const c = payloadFigures(p, COUNTED);
+    c.provider = p.provider;
+    c.model = p.model;
+    c.known = known;
+    c.applied = applied;
+    c.createdAt = p.createdAt;
+    this.countRow(c);
   }
 
-  /** A payload by its figures (payloadFigures): what the import's worker threads send instead of the payload. */
-  countRow(
-    provider: string,
-    model: string,
-    known: boolean,
-    applied: readonly DefaultName[],
-    partialReason: string | undefined,
-    input: number,
-    output: number,
-    cacheRead: number,
-    cacheWrite: number,
-    reasoning: number,
-    loggedModel: string | undefined,
-    createdAt: string | number | undefined,
-  ): void {
+  /** A payload by its figures: what an import row carries instead of the payload (src/importers/row.ts). */
+  countRow(c: CountedPayload): void {
+    const { provider, model, partialReason, input, output, cacheRead, cacheWrite, reasoning } = c;
     if (partialReason) {
       this.partialTotal++;
       bump(this.partial, partialReason);
     } else this.complete++;
+    const applied = c.applied;
     for (let i = 0; i < applied.length; i++) this.applied[applied[i]!]++;
     let byModel = this.models.get(provider);
     if (!byModel) this.models.set(provider, (byModel = new Map()));
     let t = byModel.get(model);
-    if (!t) byModel.set(model, (t = { provider, model, known, complete: zero(), partial: zero() }));
+    if (!t) byModel.set(model, (t = { provider, model, known: c.known, complete: zero(), partial: zero() }));
     const s = partialReason ? t.partial : t.complete;
     s.payloads++;
     s.inputTokens += input;
@@ -168,7 +187,7 @@ export class ImportTally {
     s.cachedInputTokens += cacheRead;
     s.cacheWriteTokens += cacheWrite;
     s.reasoningTokens += reasoning;
-    this.costs?.add(provider, model, loggedModel, createdAt, partialReason !== undefined, input, output, cacheRead, cacheWrite);
+    this.costs?.add(provider, model, c.loggedModel, c.createdAt, partialReason !== undefined, input, output, cacheRead, cacheWrite);
   }
 
   countSkip(reason: string): void {

@@ -1,12 +1,13 @@
 /**
- * The import's worker thread (started by parallel.ts): converts batches of a large JSONL
- * file's lines (batch.ts) and posts each result back with its buffers transferred, not
+ * The import's worker thread (started by parallel.ts): makes the rows of batches of a large
+ * JSONL file's lines (batch.ts) and posts each result back with its buffers transferred, not
  * copied (read/line-pool.ts serveBatches).
  */
 import { workerData } from 'node:worker_threads';
 import { serveBatches } from '../read/line-pool.js';
 import { adapterById } from './adapters/index.js';
 import { BatchConverter, type BatchJob, type BatchResult, type BatchSetup } from './batch.js';
+import { transferList } from './row-codec.js';
 
 const setup = workerData as BatchSetup;
 const adapter = adapterById(setup.adapter);
@@ -15,5 +16,5 @@ const converter = new BatchConverter(adapter, setup);
 
 serveBatches(
   (job: BatchJob) => converter.convert(job),
-  (result: BatchResult) => [result.bytes, result.rows.buffer as ArrayBuffer, result.payloads],
+  (result: BatchResult) => [result.bytes, ...transferList(result.rows)],
 );
