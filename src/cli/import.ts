@@ -11,7 +11,7 @@ import { Option, type Command } from 'commander';
 import type { SendFlags } from './send-session.js';
 import { EXIT, OpsmeterError } from '../errors.js';
 import { addConfigOptions, resolveSettings, type ConfigFlags } from './config-options.js';
-import { loadCatalog, parallelPlan, stdinIsPiped } from './shared.js';
+import { countFromEnv, loadCatalog, parallelPlan, stdinIsPiped } from './shared.js';
 import { addSendOptions } from './send.js';
 
 /** Listed here (not imported from the registry) so registering the command stays cheap. */
@@ -271,6 +271,7 @@ async function runImportCommand(paths: string[], flags: ImportFlags, command: Co
       now,
       prices,
       parallel: parallelPlan('OPSMETER_IMPORT_WORKERS'),
+      idIndexEntries: countFromEnv('OPSMETER_IMPORT_INDEX_ENTRIES'),
       onProgress: tty
         ? (rows, fileIndex, files) => {
             progressShown = true;

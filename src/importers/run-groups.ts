@@ -29,7 +29,7 @@ export async function runGroups(groups: readonly FormatGroup[], opts: Omit<Impor
   }
   const now = opts.now ?? Date.now();
   const tally = new ImportTally(opts.prices ? new CostLedger(opts.prices, first.adapter.id, now) : undefined);
-  const run = new RunState(tally);
+  const run = new RunState(tally, opts.idIndexEntries);
   const files = groups.reduce((n, g) => n + g.sources.length, 0);
   let offset = 0;
   for (const g of groups) {
@@ -48,6 +48,7 @@ export async function runGroups(groups: readonly FormatGroup[], opts: Omit<Impor
     run.nextFormat();
     offset += g.sources.length;
   }
+  run.close();
   return tally;
 }
 

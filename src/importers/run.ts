@@ -16,7 +16,8 @@ import { CsvHeaderError, readCsv } from '../read/csv.js';
 import { formatFromHead, lineIssueFault, readRecordStream, SourceError, type RecordInfo, type Source } from '../read/records.js';
 import { loadLocator } from '../read/locate.js';
 import { fnv1a } from '../contract/random.js';
-import { DuplicateIndex, type FirstSeen } from '../validate/duplicates.js';
+import type { FirstSeen } from '../validate/duplicates.js';
+import { ImportIdIndex } from './id-index.js';
 import { appliedFromMask, type Defaults, type Finished } from './finish.js';
 import { conversionFailure, duplicateKeyReason, faultReason, finishSafely, rejectLine } from './rows.js';
 import type { LineOutput } from './sink.js';
@@ -62,6 +63,8 @@ export interface ImportOptions {
   rules?: RulePolicy;
   /** One part of a run of several formats (run-groups.ts): its tally and duplicate-id index are the run's. */
   run?: RunState;
+  /** Ids the duplicate-id index keeps in memory before it spills to a temp file (default ~367,000; tests force spilling). */
+  idIndexEntries?: number;
   /**
    * Convert the JSONL files of an adapter whose records are independent in `threads` worker
    * threads when a file holds at least `minBytes` (decompressed): the output is the same
@@ -209,9 +212,9 @@ export async function runImport(opts: ImportOptions): Promise<ImportTally> {
   // A repeat is a copy of a record already counted (Bedrock delivers each invocation to
   // CloudWatch and to S3), unless the two name different requests (requestKey), as the
   // OpenAI Batch guide's own example does with one batch_req_… id for two custom_ids.
-  // Unbounded (it never spills, ~26 bytes a record): whether a record is a copy must be
-  // known before it is written, which a spilled index only learns at the end.
-  const written = opts.run?.written ?? new DuplicateIndex(0, { maxEntries: Infinity });
+  // Whether a record is a copy must be known before it is written: the index answers at once
+  // in bounded memory (id-index.ts).
+  const written = opts.run?.written ?? new ImportIdIndex({ maxEntries: opts.idIndexEntries });
   const finish = (draft: Draft): Finished => finishSafely(draft, finishOpts);
   /** The finished payload to write, or 'copy' when its id was already written. */
   const firstCopy = (draft: Draft, record: SourceRecord): Finished | 'copy' => {
@@ -572,5 +575,6 @@ export async function runImport(opts: ImportOptions): Promise<ImportTally> {
   if (tally.read !== tally.accounted) {
     throw new Error(`import invariant broken: ${tally.read} read but ${tally.accounted} accounted for`);
   }
+  if (!opts.run) written.close(); // its temp file (a run's index is closed by run-groups.ts)
   return tally;
 }

@@ -76,8 +76,8 @@ function str(v: unknown): number {
   return h;
 }
 
-/** Entries: h1, h2, arrival number, fingerprint, line (the first three are a run's sort key). */
-const ENTRY = 5;
+/** Words per entry: h1, h2, arrival number (IdTable: the owner's), fingerprint, line (validate's runs sort by the first three). */
+export const ENTRY = 5;
 /** Table entries at most, by default: 512 Ki slots at 70 %, ~9.5 MB with the slots (sorting a run for the temp file takes ~4 MB more). */
 export const DEFAULT_MAX_ENTRIES = Math.floor((1 << 19) * MAX_LOAD);
 /** Repeats collected per sorted run while merging (3 words each). */
