@@ -10,7 +10,7 @@
  *   2.5 KB (`pread`; the page cache keeps the runs of a few million ids in memory).
  * - A blocked Bloom filter over every spilled key rules out almost every new id without a look
  *   at the disk: 10–15 bits per spilled id, one 32-byte block per lookup. Only a repeat or a
- *   false positive (~1 %) reads the runs.
+ *   false positive (0.5 % of new ids in a test) reads the runs.
  *
  * Each key is stored once (a repeat is found before it could be added again), so the first
  * match is the first occurrence. What grows with the input is the filter (1.25–1.9 bytes per
@@ -22,7 +22,7 @@ import { TempFile, appendInOrder, sortedOrder } from '../validate/spill.js';
 
 /** Records of a run per fence: what a look into one run reads (128 × 20 bytes). */
 const FENCE_RECORDS = 128;
-/** Filter bits per spilled id, at least (~1 % false positives); it grows by half when it would hold fewer. */
+/** Filter bits per spilled id, at least; when it would hold fewer, it is made for 1.5 times the spilled ids (15 bits each). */
 const FILTER_BITS_PER_ID = 10;
 const FILTER_GROWTH = 1.5;
 /** A filter block: 8 words, one bit set in each per id, so a lookup touches one cache line. */
@@ -47,7 +47,7 @@ function mix32(h: number): number {
 /**
  * Odd multipliers that pick an id's bit in each word of its block (the top 5 bits of the
  * product). Unrelated to each other: odd multiples of one constant picked correlated bits
- * and tripled the false positives.
+ * (3.6 % false positives instead of 0.5 %).
  */
 const BIT_PICKS = Uint32Array.from({ length: BLOCK_WORDS }, (_, k) => mix32(k + 1) | 1);
 
@@ -58,7 +58,7 @@ interface Run {
   fences: Uint32Array;
 }
 
-/** Closes the temp file of an index that was dropped without `close()` (a failed run through the API). */
+/** Closes the temp file of an index dropped without `close()` (an import that failed in-process). */
 const closeDropped = new FinalizationRegistry<TempFile>((file) => file.close());
 
 const ID_KEY = new Uint32Array(2);
@@ -193,7 +193,7 @@ export class ImportIdIndex {
     }
   }
 
-  /** False: the key is in no run. True: it may be (a repeat, or a false positive ~1 % of the time). */
+  /** False: the key is in no run. True: it may be (a repeat, or a false positive). */
   private mayHaveSpilled(h: number, b: number): boolean {
     const block = Math.floor(h * this.blockScale);
     const f = this.filter[block >>> SEGMENT_SHIFT]!;
