@@ -1,11 +1,12 @@
 // npm run bench -- import: 1,000,000-row LiteLLM spend log CSV vs a bare csv-parse loop, and a
 // 1,000,000-line OpenAI Batch output JSONL vs a bare readline + JSON.parse loop, each against
-// `opsmeter import` (the built CLI, writing payloads to a file), plus the import's peak RSS.
-// Targets (README "Performance"): CSV ≤ 1.3×, batch JSONL ≤ 1.5×, peak RSS ≤ 200 MB.
+// `opsmeter import` (the built CLI, writing payloads to a file), plus the import's peak RSS;
+// then one import of 3,000,000 CSV rows for its peak RSS alone (BENCH_MEMORY_ROWS; 0 skips it).
+// Targets (README "Performance"): CSV ≤ 1.3×, batch JSONL ≤ 1.5×, peak RSS ≤ 200 MB at any size.
 import { createWriteStream, existsSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { once } from 'node:events';
-import { ROOT, compare, fmt, mulberry32, tempDir } from './lib.js';
+import { ROOT, compare, fmt, memoryRun, mulberry32, tempDir } from './lib.js';
 
 
 async function writeLines(file, n, line) {
@@ -138,7 +139,7 @@ function importArgs(file, from) {
   };
 }
 
-export async function run({ rows = 1_000_000, runs = Number(process.env.BENCH_RUNS ?? 3) } = {}) {
+export async function run({ rows = 1_000_000, runs = Number(process.env.BENCH_RUNS ?? 3), memoryRows = Number(process.env.BENCH_MEMORY_ROWS ?? 3_000_000) } = {}) {
   const { dir, cleanup } = tempDir('import');
   const results = [];
   try {
@@ -165,6 +166,16 @@ export async function run({ rows = 1_000_000, runs = Number(process.env.BENCH_RU
     } else {
       process.stderr.write('import: the openai-batch adapter is not built; skipping the batch JSONL half\n');
     }
+    if (memoryRows > 0) {
+      // Memory must not grow with the input (the duplicate-id index spills to disk): one run
+      // at three times the size, against the same absolute bound.
+      const m = memoryRows.toLocaleString('en-US');
+      const big = join(dir, 'spend-big.csv');
+      process.stderr.write(`import: generating ${m} LiteLLM spend-log rows…\n`);
+      await generateLitellm(big, memoryRows);
+      results.push(await memoryRun({ name: `import ${m} LiteLLM CSV rows, peak RSS (one run)`, ...importArgs(big, ['--from', 'litellm']) }));
+      rmSync(big, { force: true });
+    }
     return results;
   } finally {
     cleanup();
@@ -173,6 +184,7 @@ export async function run({ rows = 1_000_000, runs = Number(process.env.BENCH_RU
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   for (const r of await run({ rows: Number(process.argv[2] ?? 1_000_000), runs: Number(process.argv[3] ?? 3) })) {
-    console.log(`${r.name}: wall bare ${fmt(r.baselineMs)} vs opsmeter ${fmt(r.opsmeterMs)} = ${r.ratio.toFixed(2)}×; CPU ${fmt(r.baselineCpuMs)} vs ${fmt(r.opsmeterCpuMs)} = ${r.cpuRatio.toFixed(2)}×; peak RSS ${r.peakRssMb.toFixed(0)} MB (medians of ${r.runs} alternating runs; target ${r.target})`);
+    if (r.baselineMs === undefined) console.log(`${r.name}: ${fmt(r.opsmeterMs)}, CPU ${fmt(r.opsmeterCpuMs)}; peak RSS ${r.peakRssMb.toFixed(0)} MB (target ${r.target})`);
+    else console.log(`${r.name}: wall bare ${fmt(r.baselineMs)} vs opsmeter ${fmt(r.opsmeterMs)} = ${r.ratio.toFixed(2)}×; CPU ${fmt(r.baselineCpuMs)} vs ${fmt(r.opsmeterCpuMs)} = ${r.cpuRatio.toFixed(2)}×; peak RSS ${r.peakRssMb.toFixed(0)} MB (medians of ${r.runs} alternating runs; target ${r.target})`);
   }
 }

@@ -69,6 +69,17 @@ export function mulberry32(seed) {
   };
 }
 
+/**
+ * One run of the CLI on a large input, for its peak RSS against an absolute bound (MB): no
+ * baseline, as memory does not depend on the machine's speed. `before` runs before it.
+ */
+export async function memoryRun({ name, args, before = () => undefined, limitMb = 200 }) {
+  before();
+  const o = await timeNode([BIN, ...args]);
+  if (o.code !== 0) throw new Error(`opsmeter ${args[0]} exited ${o.code}: ${o.stderr.slice(0, 800)}`);
+  return { name, opsmeterMs: o.ms, opsmeterCpuMs: o.cpuMs, peakRssMb: o.peakRssMb, target: `peak RSS ≤ ${limitMb} MB`, ok: o.peakRssMb <= limitMb };
+}
+
 /** Median of numbers. */
 const mid = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 

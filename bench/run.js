@@ -23,9 +23,14 @@ for (const name of names) {
   const mod = await SUITES[name]();
   const results = [await mod.run()].flat();
   for (const r of results) {
+    const verdict = r.ok === undefined ? '' : r.ok ? '  [target met]' : '  [target missed]';
+    if (r.baselineMs === undefined) {
+      // A memory run (lib.js memoryRun): an absolute bound, no baseline.
+      console.log(`${r.name}: opsmeter ${fmt(r.opsmeterMs)}, CPU ${fmt(r.opsmeterCpuMs)}; peak RSS ${r.peakRssMb.toFixed(0)} MB (target ${r.target})${verdict}`);
+      continue;
+    }
     const cpu = r.cpuRatio !== undefined ? `; CPU ${fmt(r.baselineCpuMs)} vs ${fmt(r.opsmeterCpuMs)} = ${r.cpuRatio.toFixed(2)}×` : '';
     const rss = Number.isFinite(r.peakRssMb) ? `; peak RSS ${r.peakRssMb.toFixed(0)} MB` : '';
-    const verdict = r.ok === undefined ? '' : r.ok ? '  [target met]' : '  [target missed]';
     // A peer tool measured in the same run (e.g. ajv-cli on the same file): opsmeter / peer.
     const peer = r.peer
       ? `; ${r.peer.name} ${fmt(r.peer.ms)} (CPU ${fmt(r.peer.cpuMs)}, peak RSS ${r.peer.peakRssMb.toFixed(0)} MB): opsmeter / ${r.peer.name} = ${(r.opsmeterMs / r.peer.ms).toFixed(2)}×, CPU ${(r.opsmeterCpuMs / r.peer.cpuMs).toFixed(2)}×`

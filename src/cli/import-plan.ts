@@ -11,7 +11,7 @@ import type { ConfigFlags } from './config-options.js';
 import type { SendFlags } from './send-options.js';
 import { addSendOptions } from './send-options.js';
 import { planSession, type SessionPlan } from './send-plan.js';
-import { parallelPlan } from './shared.js';
+import { countFromEnv, parallelPlan } from './shared.js';
 import { EXIT, OpsmeterError } from '../errors.js';
 import { missingMappings, parseMap } from '../importers/adapters/generic.js';
 import { planOrError, type CommandLine, type PlanEnv } from './plan.js';
@@ -77,6 +77,8 @@ export interface ImportPlan {
   send?: SessionPlan;
   /** Worker threads for large JSONL files (OPSMETER_IMPORT_WORKERS). */
   parallel: ReturnType<typeof parallelPlan>;
+  /** Ids the duplicate-id index keeps in memory before it spills (OPSMETER_IMPORT_INDEX_ENTRIES, for tests; default: the index's own). */
+  idIndexEntries?: number;
 }
 
 /** The send flags `import` takes for --send only, attribute name → flag (all but --catalog, which the import uses too). */
@@ -126,6 +128,7 @@ export function planImport(line: CommandLine<ImportFlags>, env: PlanEnv): Import
       summaryJson: flags.summaryJson,
       send,
       parallel: parallelPlan('OPSMETER_IMPORT_WORKERS', env.vars, env.cores),
+      idIndexEntries: countFromEnv('OPSMETER_IMPORT_INDEX_ENTRIES', env.vars),
     };
   });
 }

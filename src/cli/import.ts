@@ -115,6 +115,7 @@ async function runImportCommand(plan: ImportPlan): Promise<number> {
     now,
     prices,
     parallel: plan.parallel,
+    idIndexEntries: plan.idIndexEntries,
     onProgress: progress.onProgress,
   }).then(
     async (tally) => {

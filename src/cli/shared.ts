@@ -114,3 +114,16 @@ export function parallelPlan(
   if (/^[1-8]$/.test(setting)) return { threads: Number(setting), minBytes: 0 };
   throw new OpsmeterError(`${variable} must be off or a number of threads from 1 to 8, got ${JSON.stringify(setting)}`, EXIT.usage);
 }
+
+/**
+ * A bound that maintainers and tests set through a variable (OPSMETER_IMPORT_INDEX_ENTRIES:
+ * the ids the import's duplicate-id index keeps in memory, set tiny to test its spilling):
+ * a positive whole number, or unset. Anything else is a usage error, so that a mistyped
+ * value is not silently ignored.
+ */
+export function countFromEnv(variable: string, vars: Readonly<Record<string, string | undefined>> = process.env): number | undefined {
+  const setting = vars[variable];
+  if (setting === undefined || setting === '') return undefined;
+  if (/^[1-9]\d{0,9}$/.test(setting)) return Number(setting);
+  throw new OpsmeterError(`${variable} must be a positive whole number, got ${JSON.stringify(setting)}`, EXIT.usage);
+}

@@ -4,7 +4,7 @@
  * the payload and rejects output, the per-file counts and the progress line — so the output
  * is the same with worker threads or without (docs/import.md "The pipeline").
  */
-import type { DuplicateIndex } from '../validate/duplicates.js';
+import type { ImportIdIndex } from './id-index.js';
 import type { FileTally, ImportTally } from './import-summary.js';
 import type { ImportRow, PayloadRow, RejectRow, RowMaker } from './row.js';
 import type { RunState } from './run-state.js';
@@ -12,7 +12,7 @@ import type { LineOutput } from './sink.js';
 import type { Draft, SourceRecord } from './types.js';
 
 /** What the applier asks of the duplicate-id index (hashes only; the ids' keys are made where the rows are). */
-export type WrittenIds = Pick<DuplicateIndex, 'addKey' | 'reserve' | 'count'>;
+export type WrittenIds = Pick<ImportIdIndex, 'addKey' | 'reserve' | 'count'>;
 
 /** A payload row's record and draft, made again (for a row a worker thread made: parallel.ts). */
 export type MakeAgain = (row: PayloadRow) => Promise<{ record: SourceRecord; draft: Draft }>;

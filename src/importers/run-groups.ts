@@ -29,24 +29,28 @@ export async function runGroups(groups: readonly FormatGroup[], opts: Omit<Impor
   }
   const now = opts.now ?? Date.now();
   const tally = new ImportTally(opts.prices ? new CostLedger(opts.prices, first.adapter.id, now) : undefined);
-  const run = new RunState(tally);
+  const run = new RunState(tally, opts.idIndexEntries);
   const files = groups.reduce((n, g) => n + g.sources.length, 0);
-  let offset = 0;
-  for (const g of groups) {
-    const before = { read: tally.read, complete: tally.complete, partial: tally.partialTotal, skipped: tally.skippedTotal, rejected: tally.rejectedTotal };
-    const at = offset;
-    await runImport({
-      ...opts,
-      now,
-      adapter: g.adapter,
-      sources: g.sources,
-      ctx: g.ctx,
-      run,
-      onProgress: opts.onProgress && ((rows, fileIndex) => opts.onProgress!(rows, at + fileIndex, files)),
-    });
-    tally.formats.push(formatTally(g, tally, before));
-    run.nextFormat();
-    offset += g.sources.length;
+  try {
+    let offset = 0;
+    for (const g of groups) {
+      const before = { read: tally.read, complete: tally.complete, partial: tally.partialTotal, skipped: tally.skippedTotal, rejected: tally.rejectedTotal };
+      const at = offset;
+      await runImport({
+        ...opts,
+        now,
+        adapter: g.adapter,
+        sources: g.sources,
+        ctx: g.ctx,
+        run,
+        onProgress: opts.onProgress && ((rows, fileIndex) => opts.onProgress!(rows, at + fileIndex, files)),
+      });
+      tally.formats.push(formatTally(g, tally, before));
+      run.nextFormat();
+      offset += g.sources.length;
+    }
+  } finally {
+    run.close(); // the indexes' temp files, however the run ends
   }
   return tally;
 }

@@ -4,7 +4,7 @@
  * tally, one output and one duplicate-id index, so the run has one summary and counts a copy
  * once whichever file it is in (docs/import.md, "Several formats in one folder").
  */
-import { DuplicateIndex } from '../validate/duplicates.js';
+import { ImportIdIndex } from './id-index.js';
 import type { ImportTally } from './import-summary.js';
 
 /**
@@ -17,13 +17,26 @@ import type { ImportTally } from './import-summary.js';
 const PROVIDER_REQUEST_ID = /^(?:(?:chatcmpl-|resp_|batch_req_|msg_|req_|gen-)[A-Za-z0-9_-]{8,}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/i;
 
 export class RunState {
-  /** Every externalRequestId written so far, whatever the format (hashes only, in memory: import must know a copy before writing it). */
-  readonly written = new DuplicateIndex(0, { maxEntries: Infinity });
+  /** Every externalRequestId written so far, whatever the format (hashes only, answered at once in bounded memory). */
+  readonly written: ImportIdIndex;
   /** Provider request ids written so far, without the format (which is part of externalRequestId). */
-  private readonly providerIds = new DuplicateIndex(0, { maxEntries: Infinity });
+  private readonly providerIds: ImportIdIndex;
   private format = 0;
 
-  constructor(readonly tally: ImportTally) {}
+  /** @param idIndexEntries ids each index keeps in memory before it spills (ImportOptions.idIndexEntries) */
+  constructor(
+    readonly tally: ImportTally,
+    idIndexEntries?: number,
+  ) {
+    this.written = new ImportIdIndex({ maxEntries: idIndexEntries });
+    this.providerIds = new ImportIdIndex({ maxEntries: idIndexEntries });
+  }
+
+  /** Removes the indexes' temp files, once the run is over. */
+  close(): void {
+    this.written.close();
+    this.providerIds.close();
+  }
 
   /** The files read from now on are of another format. */
   nextFormat(): void {

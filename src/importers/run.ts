@@ -14,8 +14,8 @@ import type { RulePolicy } from '../contract/rule-settings.js';
 import type { Source } from '../read/records.js';
 import { CostLedger } from '../prices/ledger.js';
 import type { PriceBook } from '../prices/library.js';
-import { DuplicateIndex } from '../validate/duplicates.js';
 import { ImportApplier } from './apply.js';
+import { ImportIdIndex } from './id-index.js';
 import type { BatchSetup } from './batch.js';
 import type { Defaults } from './finish.js';
 import { ImportTally } from './import-summary.js';
@@ -53,6 +53,8 @@ export interface ImportOptions {
   rules?: RulePolicy;
   /** One part of a run of several formats (run-groups.ts): its tally and duplicate-id index are the run's. */
   run?: RunState;
+  /** Ids the duplicate-id index keeps in memory before it spills to a temp file (default ~367,000; tests force spilling). */
+  idIndexEntries?: number;
   /**
    * Convert the JSONL files of an adapter whose records are independent in `threads` worker
    * threads when a file holds at least `minBytes` (decompressed): the output is the same
@@ -73,11 +75,12 @@ export async function runImport(opts: ImportOptions): Promise<ImportTally> {
     // In a run of several formats a payload row carries what the copy check across formats needs.
     crossFormat: opts.run !== undefined,
   });
+  const written = opts.run?.written ?? new ImportIdIndex({ maxEntries: opts.idIndexEntries });
   const applier = new ImportApplier({
     tally,
-    // Unbounded (it never spills, ~26 bytes a record): whether a record is a copy must be
-    // known before it is written, which a spilled index only learns at the end.
-    written: opts.run?.written ?? new DuplicateIndex(0, { maxEntries: Infinity }),
+    // Whether a record is a copy must be known before it is written: the index answers at once
+    // in bounded memory (id-index.ts); a run of several formats shares the run's.
+    written,
     run: opts.run,
     output: opts.output,
     rejects: opts.rejects,
@@ -117,6 +120,7 @@ export async function runImport(opts: ImportOptions): Promise<ImportTally> {
     }
   } finally {
     await threads?.close();
+    if (!opts.run) written.close(); // its temp file, however the run ends (a run's index is closed by run-groups.ts)
   }
   records.finish();
   applier.finish();

@@ -76,8 +76,8 @@ function str(v: unknown): number {
   return h;
 }
 
-/** Entries: h1, h2, arrival number, fingerprint, line (the first three are a run's sort key). */
-const ENTRY = 5;
+/** Words per entry: h1, h2, arrival number (IdTable: the owner's), fingerprint, line (validate's runs sort by the first three). */
+export const ENTRY = 5;
 /** Table entries at most, by default: 512 Ki slots at 70 %, ~9.5 MB with the slots (sorting a run for the temp file takes ~4 MB more). */
 export const DEFAULT_MAX_ENTRIES = Math.floor((1 << 19) * MAX_LOAD);
 /** Repeats collected per sorted run while merging (3 words each). */
@@ -106,13 +106,115 @@ export function hashId(id: string, out: Uint32Array | number[]): void {
 
 const ID_KEY = new Uint32Array(2);
 
-export class DuplicateIndex {
+/**
+ * The in-memory table itself (the layout above): ids by their 64-bit key, each entry
+ * [key a, key b, x, fingerprint, line], where x is the owner's (DuplicateIndex: the arrival
+ * number; the import's index: the file index). It holds an id once: `addKey` finds the entry
+ * of a key already there, or adds one. It grows up to `maxEntries` entries; the owner decides
+ * what happens at that bound.
+ */
+export class IdTable {
+  /** Entries in use, at the front of `entries`. */
+  size = 0;
+  /** The entries, ENTRY words each, in arrival order. */
+  entries: Uint32Array;
   private capacity: number;
   /** log2(capacity): the low bits of a slot hold an entry number + 1, the rest a tag. */
   private indexBits: number;
-  private size = 0;
   private slots: Uint32Array;
-  private entries: Uint32Array;
+
+  /** @param expected ids expected (a hint: the table still grows past it, up to `maxEntries`) */
+  constructor(
+    expected: number,
+    private readonly maxEntries: number,
+  ) {
+    // A power of two, kept at most 70 % full, starting between 64 Ki slots (4 B each) and
+    // the size that holds maxEntries.
+    let bits = 16;
+    const want = Math.min(expected, maxEntries);
+    while ((1 << bits) * MAX_LOAD < want) bits++;
+    this.indexBits = bits;
+    this.capacity = 1 << bits;
+    this.slots = new Uint32Array(this.capacity);
+    this.entries = new Uint32Array(Math.min(Math.ceil(this.capacity * MAX_LOAD), maxEntries) * ENTRY);
+  }
+
+  /** The offset in `entries` of the key's entry when it was there already; else -1, and the key is added. */
+  addKey(a: number, b: number, x: number, fingerprint: number, line: number): number {
+    const s = this.slots;
+    const e = this.entries;
+    const bits = this.indexBits;
+    const mask = this.capacity - 1;
+    const tag = b >>> bits;
+    let i = a & mask;
+    for (;;) {
+      const slot = s[i]!;
+      if (slot === 0) break;
+      if (slot >>> bits === tag) {
+        // The tag matched (1 in 2^(32 - bits) for another id): compare the whole key.
+        const o = ((slot & mask) - 1) * ENTRY;
+        if (e[o] === a && e[o + 1] === b) return o;
+      }
+      i = (i + 1) & mask;
+    }
+    const n = this.size++;
+    s[i] = ((tag << bits) | (n + 1)) >>> 0;
+    const o = n * ENTRY;
+    e[o] = a;
+    e[o + 1] = b;
+    e[o + 2] = x;
+    e[o + 3] = fingerprint;
+    e[o + 4] = line;
+    if (this.size < this.maxEntries && this.size >= this.capacity * MAX_LOAD) this.grow();
+    return -1;
+  }
+
+  /**
+   * Makes room for `expected` ids in all (a hint, as the constructor's): one re-placing of the
+   * entries now instead of a doubling after another as they arrive.
+   */
+  reserve(expected: number): void {
+    const want = Math.min(expected, this.maxEntries);
+    let bits = this.indexBits;
+    while ((1 << bits) * MAX_LOAD < want) bits++;
+    if (bits > this.indexBits) this.grow(bits);
+  }
+
+  /** Empties the table, keeping its memory for the ids that come next. */
+  clear(): void {
+    this.slots.fill(0);
+    this.size = 0;
+  }
+
+  /** Gives up the slots: the owner keeps only `entries` (DuplicateIndex past its bound). */
+  dropSlots(): void {
+    this.slots = new Uint32Array(0);
+  }
+
+  /** Grows the table (and the entry array) to 2^bits slots, re-placing entries in arrival order. */
+  private grow(bits = this.indexBits + 1): void {
+    this.indexBits = bits;
+    this.capacity = 1 << bits;
+    const mask = this.capacity - 1;
+    const s = new Uint32Array(this.capacity);
+    const e = new Uint32Array(Math.min(Math.ceil(this.capacity * MAX_LOAD), this.maxEntries) * ENTRY);
+    e.set(this.entries.subarray(0, this.size * ENTRY));
+    for (let n = 0; n < this.size; n++) {
+      let i = e[n * ENTRY]! & mask;
+      while (s[i] !== 0) i = (i + 1) & mask;
+      s[i] = (((e[n * ENTRY + 1]! >>> bits) << bits) | (n + 1)) >>> 0;
+    }
+    this.slots = s;
+    this.entries = e;
+  }
+}
+
+export class DuplicateIndex {
+  /** The ids while they fit in memory; undefined once they have spilled. */
+  private table: IdTable | undefined;
+  /** Past the bound: ids appended unprobed, written as a sorted run whenever it fills. */
+  private entries: Uint32Array = new Uint32Array(0);
+  private size = 0;
   private readonly maxEntries: number;
   /** Set once the table has been written out: ids are then appended to `entries` unprobed. */
   private runs: SortedRuns | undefined;
@@ -123,19 +225,11 @@ export class DuplicateIndex {
   /** @param expected ids expected (a hint: the table still grows past it, up to `maxEntries`) */
   constructor(expected = 0, opts: DuplicateIndexOptions = {}) {
     this.maxEntries = Math.max(1, opts.maxEntries ?? DEFAULT_MAX_ENTRIES);
-    // A power of two, kept at most 70 % full, starting between 64 Ki slots (4 B each) and
-    // the size that holds maxEntries.
-    let bits = 16;
-    const want = Math.min(expected, this.maxEntries);
-    while ((1 << bits) * MAX_LOAD < want) bits++;
-    this.indexBits = bits;
-    this.capacity = 1 << bits;
-    this.slots = new Uint32Array(this.capacity);
-    this.entries = new Uint32Array(Math.min(Math.ceil(this.capacity * MAX_LOAD), this.maxEntries) * ENTRY);
+    this.table = new IdTable(expected, this.maxEntries);
   }
 
   get count(): number {
-    return this.size;
+    return this.table?.size ?? this.size;
   }
 
   /** True once ids no longer fit in memory: repeats after that are found by `deferred()`. */
@@ -158,55 +252,38 @@ export class DuplicateIndex {
     this.calls = ordinal + 1;
     const fs = this.fileStarts;
     if (fs.length === 0 || fs[fs.length - 2] !== fileIndex) fs.push(fileIndex, ordinal);
-    const e = this.entries;
-    if (this.runs !== undefined) {
-      const o = this.size++ * ENTRY;
-      e[o] = a;
-      e[o + 1] = b;
-      e[o + 2] = ordinal;
-      e[o + 3] = fingerprint;
-      e[o + 4] = line;
-      if (this.size * ENTRY === e.length) {
-        this.runs.addRun(e, this.size);
-        this.size = 0;
+    const table = this.table;
+    if (table !== undefined) {
+      const o = table.addKey(a, b, ordinal, fingerprint, line);
+      if (o >= 0) {
+        const e = table.entries;
+        return { fileIndex: this.fileOf(e[o + 2]!), line: e[o + 4]!, sameContent: e[o + 3] === fingerprint };
       }
+      if (table.size >= this.maxEntries) this.spill(table);
       return undefined;
     }
-    const s = this.slots;
-    const bits = this.indexBits;
-    const mask = this.capacity - 1;
-    const tag = b >>> bits;
-    let i = a & mask;
-    for (;;) {
-      const slot = s[i]!;
-      if (slot === 0) break;
-      if (slot >>> bits === tag) {
-        // The tag matched (1 in 2^(32 - bits) for another id): compare the whole key.
-        const o = ((slot & mask) - 1) * ENTRY;
-        if (e[o] === a && e[o + 1] === b) return { fileIndex: this.fileOf(e[o + 2]!), line: e[o + 4]!, sameContent: e[o + 3] === fingerprint };
-      }
-      i = (i + 1) & mask;
-    }
-    const n = this.size++;
-    s[i] = ((tag << bits) | (n + 1)) >>> 0;
-    const o = n * ENTRY;
+    const e = this.entries;
+    const o = this.size++ * ENTRY;
     e[o] = a;
     e[o + 1] = b;
     e[o + 2] = ordinal;
     e[o + 3] = fingerprint;
     e[o + 4] = line;
-    if (this.size >= this.maxEntries) this.spill();
-    else if (this.size >= this.capacity * MAX_LOAD) this.grow();
+    if (this.size * ENTRY === e.length) {
+      this.runs!.addRun(e, this.size);
+      this.size = 0;
+    }
     return undefined;
   }
 
   /** The table is full: write it out as the first run and keep only the append buffer. */
-  private spill(): void {
+  private spill(table: IdTable): void {
     this.runs = new SortedRuns('ids', ENTRY, 3);
-    this.runs.addRun(this.entries, this.size);
+    this.runs.addRun(table.entries, table.size);
+    table.dropSlots();
+    this.table = undefined;
     this.size = 0;
-    this.slots = new Uint32Array(0);
-    if (this.entries.length < this.maxEntries * ENTRY) this.entries = new Uint32Array(this.maxEntries * ENTRY);
+    this.entries = table.entries.length < this.maxEntries * ENTRY ? new Uint32Array(this.maxEntries * ENTRY) : table.entries;
   }
 
   /**
@@ -214,28 +291,7 @@ export class DuplicateIndex {
    * entries now instead of a doubling after another as they arrive.
    */
   reserve(expected: number): void {
-    if (this.runs !== undefined) return;
-    const want = Math.min(expected, this.maxEntries);
-    let bits = this.indexBits;
-    while ((1 << bits) * MAX_LOAD < want) bits++;
-    if (bits > this.indexBits) this.grow(bits);
-  }
-
-  /** Grows the table (and the entry array) to 2^bits slots, re-placing entries in arrival order. */
-  private grow(bits = this.indexBits + 1): void {
-    this.indexBits = bits;
-    this.capacity = 1 << bits;
-    const mask = this.capacity - 1;
-    const s = new Uint32Array(this.capacity);
-    const e = new Uint32Array(Math.min(Math.ceil(this.capacity * MAX_LOAD), this.maxEntries) * ENTRY);
-    e.set(this.entries.subarray(0, this.size * ENTRY));
-    for (let n = 0; n < this.size; n++) {
-      let i = e[n * ENTRY]! & mask;
-      while (s[i] !== 0) i = (i + 1) & mask;
-      s[i] = (((e[n * ENTRY + 1]! >>> bits) << bits) | (n + 1)) >>> 0;
-    }
-    this.slots = s;
-    this.entries = e;
+    this.table?.reserve(expected);
   }
 
   /** The file an arrival number belongs to. */

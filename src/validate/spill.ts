@@ -131,6 +131,29 @@ export function sortedOrder(data: Uint32Array, count: number, width: number, key
   return order;
 }
 
+/**
+ * Appends the first `count` records of `data` (`width` words each) to `file` in the given
+ * order (`sortedOrder`'s), through a 64 KB buffer: no sorted copy of the data is made.
+ * Returns the offset the records start at.
+ */
+export function appendInOrder(file: TempFile, data: Uint32Array, order: Uint32Array, count: number, width: number): number {
+  const w = width;
+  const chunk = new Uint32Array(Math.max(1, Math.floor(16384 / w)) * w);
+  const offset = file.size;
+  let fill = 0;
+  for (let n = 0; n < count; n++) {
+    const at = order[n]! * w;
+    for (let k = 0; k < w; k++) chunk[fill + k] = data[at + k]!;
+    fill += w;
+    if (fill === chunk.length) {
+      file.append(new Uint8Array(chunk.buffer, 0, fill * 4));
+      fill = 0;
+    }
+  }
+  if (fill > 0) file.append(new Uint8Array(chunk.buffer, 0, fill * 4));
+  return offset;
+}
+
 /** One sorted run in the file, read back through a small window. */
 class RunCursor {
   private readonly window: Uint32Array;
@@ -198,22 +221,7 @@ export class SortedRuns {
     if (count === 0) return;
     const order = sortedOrder(data, count, this.width, this.keyWords);
     const file = (this.file ??= new TempFile(this.purpose));
-    // Written in order through a 64 KB buffer: no sorted copy of the data is made.
-    const w = this.width;
-    const chunk = new Uint32Array(Math.max(1, Math.floor(16384 / w)) * w);
-    const offset = file.size;
-    let fill = 0;
-    for (let n = 0; n < count; n++) {
-      const at = order[n]! * w;
-      for (let k = 0; k < w; k++) chunk[fill + k] = data[at + k]!;
-      fill += w;
-      if (fill === chunk.length) {
-        file.append(new Uint8Array(chunk.buffer, 0, fill * 4));
-        fill = 0;
-      }
-    }
-    if (fill > 0) file.append(new Uint8Array(chunk.buffer, 0, fill * 4));
-    this.runs.push({ offset, records: count });
+    this.runs.push({ offset: appendInOrder(file, data, order, count, this.width), records: count });
   }
 
   /**
