@@ -4,6 +4,7 @@
 import { availableParallelism } from 'node:os';
 import { Option } from 'commander';
 import { EXIT, OpsmeterError } from '../errors.js';
+import type { ThreadPlan } from '../read/idle-cores.js';
 
 // The catalog resolution is shared with the programmatic API (src/api/), so it lives below cli/.
 export { catalogCachePath, describeCatalog, loadCatalog } from '../contract/catalog-file.js';
@@ -98,7 +99,9 @@ const PARALLEL_MIN_BYTES = 8 * 1024 * 1024;
 
 /**
  * Worker threads for large JSONL files (docs/import.md "Performance", docs/validate.md
- * "Speed on a large JSONL file"): two, where two cores are there to run them. For
+ * "Speed on a large JSONL file"): two, where two cores are there to run them and are idle
+ * when the run meets its first large file (read/idle-cores.ts: on busy cores the threads
+ * made the run slower than one thread). For
  * maintainers and tests, the command's variable (OPSMETER_IMPORT_WORKERS,
  * OPSMETER_VALIDATE_WORKERS) set to `off` keeps everything on the main thread, and to N
  * (1–8) uses N threads for such files of any size.
@@ -107,9 +110,17 @@ export function parallelPlan(
   variable: string,
   vars: Readonly<Record<string, string | undefined>> = process.env,
   cores = availableParallelism(),
-): { threads: number; minBytes: number } | undefined {
+): ThreadPlan | undefined {
   const setting = vars[variable];
-  if (setting === undefined || setting === '') return cores >= 2 ? { threads: 2, minBytes: PARALLEL_MIN_BYTES } : undefined;
+  if (setting === undefined || setting === '') {
+    if (cores < 2) return undefined;
+    // By default they start only where the cores are idle at the first large file (read/idle-cores.ts);
+    // OPSMETER_IDLE_CORES stands in for the sample, for tests and measurements.
+    const idle = vars.OPSMETER_IDLE_CORES;
+    if (idle === undefined || idle === '') return { threads: 2, minBytes: PARALLEL_MIN_BYTES, whenIdle: true };
+    if (!/^\d+(\.\d+)?$/.test(idle)) throw new OpsmeterError(`OPSMETER_IDLE_CORES must be a number of cores (e.g. 1.5), got ${JSON.stringify(idle)}`, EXIT.usage);
+    return { threads: 2, minBytes: PARALLEL_MIN_BYTES, whenIdle: true, idleCores: Number(idle) };
+  }
   if (setting === 'off') return undefined;
   if (/^[1-8]$/.test(setting)) return { threads: Number(setting), minBytes: 0 };
   throw new OpsmeterError(`${variable} must be off or a number of threads from 1 to 8, got ${JSON.stringify(setting)}`, EXIT.usage);

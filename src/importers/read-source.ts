@@ -9,6 +9,7 @@ import { isUtf8 } from 'node:buffer';
 import { stat } from 'node:fs/promises';
 import { EXIT, OpsmeterError } from '../errors.js';
 import { CsvHeaderError, readCsv } from '../read/csv.js';
+import { threadsFor, type ThreadPlan } from '../read/idle-cores.js';
 import { loadLocator } from '../read/locate.js';
 import { formatFromHead, readRecordStream, SourceError, type RecordInfo, type Source } from '../read/records.js';
 import type { ImportApplier } from './apply.js';
@@ -160,13 +161,16 @@ export async function readCsvSource(source: Source, chunks: AsyncIterable<Buffer
 /** Where a JSON source is read: here, or (a large JSONL file of a format whose records are independent) in worker threads. */
 export type JsonRoute = { threads: false; chunks: AsyncIterable<Buffer> } | { threads: true; chunks: AsyncIterable<Buffer> | undefined; size: number | undefined };
 
-export async function jsonRoute(source: Source, opened: OpenedSource, adapter: Adapter, parallel: { minBytes: number } | undefined): Promise<JsonRoute> {
+export async function jsonRoute(source: Source, opened: OpenedSource, adapter: Adapter, parallel: ThreadPlan | undefined): Promise<JsonRoute> {
   if (!parallel || !adapter.independent || adapter.unpack || !isJsonl(source, opened.head)) return { threads: false, chunks: opened.chunks };
   // A plain file's size says whether it is large; stdin, a pipe and a gzip file's content are read ahead to tell.
   const info = !opened.gzip && source.path !== '-' ? await stat(source.path) : undefined;
-  if (info?.isFile()) return info.size >= parallel.minBytes ? { threads: true, chunks: undefined, size: info.size } : { threads: false, chunks: opened.chunks };
+  if (info?.isFile()) {
+    if (info.size < parallel.minBytes || (await threadsFor(parallel)) === 0) return { threads: false, chunks: opened.chunks };
+    return { threads: true, chunks: undefined, size: info.size };
+  }
   const ahead = await readAhead(opened.chunks, parallel.minBytes);
-  return ahead.reachedMinimum ? { threads: true, chunks: ahead.chunks, size: undefined } : { threads: false, chunks: ahead.chunks };
+  return ahead.reachedMinimum && (await threadsFor(parallel)) > 0 ? { threads: true, chunks: ahead.chunks, size: undefined } : { threads: false, chunks: ahead.chunks };
 }
 
 /** A source read as JSONL (by its name, or as the reader's sniff of its head decides), and not UTF-16. */

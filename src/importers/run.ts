@@ -11,6 +11,7 @@
  */
 import type { Catalog } from '../contract/catalog.js';
 import type { RulePolicy } from '../contract/rule-settings.js';
+import type { ThreadPlan } from '../read/idle-cores.js';
 import type { Source } from '../read/records.js';
 import { CostLedger } from '../prices/ledger.js';
 import type { PriceBook } from '../prices/library.js';
@@ -60,7 +61,7 @@ export interface ImportOptions {
    * threads when a file holds at least `minBytes` (decompressed): the output is the same
    * byte for byte (docs/import.md "Performance"). Absent: everything on this thread.
    */
-  parallel?: { threads: number; minBytes: number };
+  parallel?: ThreadPlan;
 }
 
 export async function runImport(opts: ImportOptions): Promise<ImportTally> {

@@ -53,3 +53,31 @@ export async function sampleIdleCores(ms = SAMPLE_MS): Promise<number> {
 export function threadsForIdle(planned: number, idleCores: number): number {
   return idleCores >= MIN_IDLE_CORES ? planned : 0;
 }
+
+/** Worker threads for a run's large files, as the command plans them (OPSMETER_IMPORT_WORKERS, OPSMETER_VALIDATE_WORKERS in src/cli/). */
+export interface ThreadPlan {
+  threads: number;
+  /** Files (decompressed) from this size on go to the threads. */
+  minBytes: number;
+  /**
+   * Start them only if the cores are idle when the run meets its first large file (the
+   * default plan). A count set by hand (OPSMETER_IMPORT_WORKERS=2) always starts them.
+   */
+  whenIdle?: boolean;
+  /** The idle cores to decide by instead of a sample (OPSMETER_IDLE_CORES: tests and measurements). */
+  idleCores?: number;
+}
+
+/** One decision per plan object, so a run (one plan, several files or formats) samples once. */
+const decisions = new WeakMap<ThreadPlan, Promise<number>>();
+
+/** Threads for a large file of the run that holds `plan`: its count, or 0 when the cores were busy at the run's first large file. */
+export function threadsFor(plan: ThreadPlan, sample: () => Promise<number> = sampleIdleCores): Promise<number> {
+  if (!plan.whenIdle) return Promise.resolve(plan.threads);
+  let decided = decisions.get(plan);
+  if (decided === undefined) {
+    decided = (plan.idleCores !== undefined ? Promise.resolve(plan.idleCores) : sample()).then((idle) => threadsForIdle(plan.threads, idle));
+    decisions.set(plan, decided);
+  }
+  return decided;
+}

@@ -132,8 +132,10 @@ describe('the plan', () => {
     expect((await planned([LITELLM], { vars: { OPSMETER_HASH_SALT: 's3cret' } })).hashSalt).toBe('s3cret');
   });
 
-  it('worker threads from OPSMETER_IMPORT_WORKERS (off, 1–8), else two on two cores', async () => {
-    expect((await planned([LITELLM])).parallel).toEqual({ threads: 2, minBytes: 8 * 1024 * 1024 });
+  it('worker threads from OPSMETER_IMPORT_WORKERS (off, 1–8), else two on two cores when they are idle', async () => {
+    expect((await planned([LITELLM])).parallel).toEqual({ threads: 2, minBytes: 8 * 1024 * 1024, whenIdle: true });
+    expect((await planned([LITELLM], { vars: { OPSMETER_IDLE_CORES: '0.5' } })).parallel).toEqual({ threads: 2, minBytes: 8 * 1024 * 1024, whenIdle: true, idleCores: 0.5 });
+    expect(await usageError(['import', LITELLM], { vars: { OPSMETER_IDLE_CORES: 'lots' } })).toMatchObject({ code: 2, stderr: 'opsmeter: OPSMETER_IDLE_CORES must be a number of cores (e.g. 1.5), got "lots"\n' });
     expect((await planned([LITELLM], { vars: { OPSMETER_IMPORT_WORKERS: 'off' } })).parallel).toBeUndefined();
     expect((await planned([LITELLM], { vars: { OPSMETER_IMPORT_WORKERS: '3' } })).parallel).toEqual({ threads: 3, minBytes: 0 });
     const bad = await usageError(['import', LITELLM], { vars: { OPSMETER_IMPORT_WORKERS: 'many' } });

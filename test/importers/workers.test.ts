@@ -101,13 +101,14 @@ interface Outcome {
   threadsStarted: number;
 }
 
-async function run(name: string, workers: string | undefined, files: string[], extra: string[] = [], from = ['--from', 'openai-batch']): Promise<Outcome> {
+async function run(name: string, workers: string | undefined, files: string[], extra: string[] = [], from = ['--from', 'openai-batch'], idleCores?: string): Promise<Outcome> {
   const tag = `run-${name}-output`; // in the file names, masked in stderr
   const out = join(dir, `${tag}.payloads.jsonl`);
   const rejects = join(dir, `${tag}.rejects.jsonl`);
   const summary = join(dir, `${tag}.summary.json`);
   const r = await runCli(['import', ...files, ...from, '-o', out, '--rejects', rejects, '--summary-json', summary, ...extra], {
-    env: { OPSMETER_IMPORT_WORKERS: workers, NODE_DEBUG: 'worker' },
+    // The cores' idle time decides the default (read/idle-cores.ts): a test says what it is, rather than depend on the machine.
+    env: { OPSMETER_IMPORT_WORKERS: workers, NODE_DEBUG: 'worker', OPSMETER_IDLE_CORES: idleCores ?? (workers === undefined ? '2' : undefined) },
     timeoutMs: 120_000,
   });
   const lines = r.stderr.split('\n');
@@ -221,9 +222,16 @@ describe('import in worker threads', () => {
     expect(two.stdout).toContain('"externalRequestId"');
   });
 
-  it.runIf(availableParallelism() >= 2)('uses threads by itself for a large file', async () => {
+  it.runIf(availableParallelism() >= 2)('uses threads by itself for a large file when the cores are idle', async () => {
     const auto = await run('auto-big', undefined, [big]);
     expect(auto.threadsStarted).toBe(2);
+  });
+
+  it.runIf(availableParallelism() >= 2)('stays on one thread for a large file when the cores are busy, with the same bytes', async () => {
+    const busy = await run('busy-big', undefined, [big], [], ['--from', 'openai-batch'], '0.4');
+    const two = await run('busy-two', '2', [big]);
+    expect(busy.threadsStarted).toBe(0);
+    expectSame(two, busy);
   });
 
   it('raises a failure in a worker thread as an error with the thread\'s stack, and closes without hanging', async () => {

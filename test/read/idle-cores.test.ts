@@ -1,6 +1,6 @@
 /** Whether worker threads start: the idle cores measured between two readings of the cores' times. */
 import { describe, expect, it } from 'vitest';
-import { MIN_IDLE_CORES, idleBetween, sampleIdleCores, threadsForIdle } from '../../src/read/idle-cores.js';
+import { MIN_IDLE_CORES, idleBetween, sampleIdleCores, threadsFor, threadsForIdle } from '../../src/read/idle-cores.js';
 
 const core = (idle: number, busy: number) => ({ idle, total: idle + busy });
 
@@ -29,5 +29,26 @@ describe('idle cores', () => {
     const idle = await sampleIdleCores(20);
     expect(idle).toBeGreaterThanOrEqual(0);
     expect(idle).toBeLessThanOrEqual((await import('node:os')).cpus().length);
+  });
+});
+
+describe('threadsFor: one decision per run', () => {
+  it('a count set by hand starts its threads without a sample', async () => {
+    let samples = 0;
+    const sample = async () => (samples++, 0);
+    expect(await threadsFor({ threads: 3, minBytes: 0 }, sample)).toBe(3);
+    expect(samples).toBe(0);
+  });
+
+  it('the default plan samples once, at the first large file, and keeps the answer for the run', async () => {
+    let samples = 0;
+    const busy = async () => (samples++, 0.2);
+    const plan = { threads: 2, minBytes: 1, whenIdle: true };
+    expect(await threadsFor(plan, busy)).toBe(0);
+    expect(await threadsFor(plan, busy)).toBe(0);
+    expect(samples).toBe(1);
+    // Another run (another plan object) decides afresh.
+    expect(await threadsFor({ ...plan }, async () => (samples++, 2))).toBe(2);
+    expect(samples).toBe(2);
   });
 });
