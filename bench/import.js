@@ -6,7 +6,7 @@
 import { createWriteStream, existsSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { once } from 'node:events';
-import { ROOT, compare, fmt, memoryRun, mulberry32, tempDir } from './lib.js';
+import { ROOT, busyCompare, compare, fmt, memoryRun, mulberry32, tempDir } from './lib.js';
 
 
 async function writeLines(file, n, line) {
@@ -162,6 +162,15 @@ export async function run({ rows = 1_000_000, runs = Number(process.env.BENCH_RU
           limit: 1.5,
           variants: [{ name: `  the same on the main thread alone (OPSMETER_IMPORT_WORKERS=off)`, env: { OPSMETER_IMPORT_WORKERS: 'off' } }],
         })),
+      );
+      process.stderr.write('import: the batch JSONL with two busy-loop processes beside it…\n');
+      results.push(
+        await busyCompare({
+          name: `import ${n} OpenAI Batch JSONL lines on busy cores: default vs threads off`,
+          ...importArgs(jsonl, ['--from', 'openai-batch']),
+          runs,
+          offEnv: { OPSMETER_IMPORT_WORKERS: 'off' },
+        }),
       );
     } else {
       process.stderr.write('import: the openai-batch adapter is not built; skipping the batch JSONL half\n');

@@ -83,6 +83,62 @@ export async function memoryRun({ name, args, before = () => undefined, limitMb 
 /** Median of numbers. */
 const mid = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
+/** `n` processes that each keep a core busy (a machine whose cores other work holds); call the result to stop them. */
+export function busyCores(n) {
+  const loops = Array.from({ length: n }, () => spawn(process.execPath, ['-e', 'for (;;);'], { stdio: 'ignore' }));
+  return () => {
+    for (const p of loops) p.kill('SIGKILL');
+  };
+}
+
+/**
+ * The default (worker threads where they help) against the same command with them off, with
+ * `busy` busy-loop processes beside it: on a machine whose cores are taken, the default must
+ * not be slower than one thread (ratio ≤ `limit`). The two alternate, each first in every
+ * other round, so the busy loops' share of the cores hits both alike.
+ */
+export async function busyCompare({ name, args, before = () => undefined, runs, busy = 2, offEnv, limit = 1.1 }) {
+  const stop = busyCores(busy);
+  const def = [];
+  const off = [];
+  try {
+    await new Promise((resolve) => setTimeout(resolve, 1000)); // the loops are running before the first run
+    for (let i = 0; i < runs; i++) {
+      const order = i % 2 === 0 ? [[def, {}], [off, offEnv]] : [[off, offEnv], [def, {}]];
+      for (const [into, env] of order) {
+        before();
+        const o = await timeNode([BIN, ...args], { env });
+        if (o.code !== 0) throw new Error(`opsmeter ${args[0]} exited ${o.code}: ${o.stderr.slice(0, 800)}`);
+        into.push(o);
+      }
+    }
+  } finally {
+    stop();
+  }
+  const baselineMs = mid(off.map((r) => r.ms));
+  const opsmeterMs = mid(def.map((r) => r.ms));
+  const baselineCpuMs = mid(off.map((r) => r.cpuMs));
+  const opsmeterCpuMs = mid(def.map((r) => r.cpuMs));
+  const range = (xs) => [Math.min(...xs), Math.max(...xs)];
+  const ratio = opsmeterMs / baselineMs;
+  return {
+    name,
+    baselineName: 'threads off',
+    baselineMs,
+    opsmeterMs,
+    ratio,
+    baselineCpuMs,
+    opsmeterCpuMs,
+    cpuRatio: opsmeterCpuMs / baselineCpuMs,
+    peakRssMb: Math.max(...def.map((r) => r.peakRssMb)),
+    ratioRange: range(def.map((r, i) => r.ms / off[i].ms)),
+    cpuRatioRange: range(def.map((r, i) => r.cpuMs / off[i].cpuMs)),
+    runs,
+    target: `default ≤ ${limit}× threads off, with ${busy} busy-loop processes`,
+    ok: ratio <= limit,
+  };
+}
+
 /**
  * Baseline and opsmeter runs alternate, so load from other processes on a shared machine
  * hits both sides alike; wall and CPU medians are taken independently (CPU time is the

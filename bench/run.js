@@ -36,6 +36,6 @@ for (const name of names) {
       ? `; ${r.peer.name} ${fmt(r.peer.ms)} (CPU ${fmt(r.peer.cpuMs)}, peak RSS ${r.peer.peakRssMb.toFixed(0)} MB): opsmeter / ${r.peer.name} = ${(r.opsmeterMs / r.peer.ms).toFixed(2)}×, CPU ${(r.opsmeterCpuMs / r.peer.cpuMs).toFixed(2)}×`
       : '';
     const spread = r.ratioRange ? ` [runs: wall ${r.ratioRange.map((x) => x.toFixed(2)).join('–')}×, CPU ${r.cpuRatioRange.map((x) => x.toFixed(2)).join('–')}×]` : '';
-    console.log(`${r.name}: bare ${fmt(r.baselineMs)} vs opsmeter ${fmt(r.opsmeterMs)} = ${r.ratio.toFixed(2)}×${cpu}${rss}${spread}${peer} (target ${r.target})${verdict}`);
+    console.log(`${r.name}: ${r.baselineName ?? 'bare'} ${fmt(r.baselineMs)} vs opsmeter ${fmt(r.opsmeterMs)} = ${r.ratio.toFixed(2)}×${cpu}${rss}${spread}${peer} (target ${r.target})${verdict}`);
   }
 }

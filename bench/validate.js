@@ -5,7 +5,7 @@
 import { createWriteStream } from 'node:fs';
 import { join } from 'node:path';
 import { once } from 'node:events';
-import { compare, fmt, mulberry32, tempDir } from './lib.js';
+import { busyCompare, compare, fmt, mulberry32, tempDir } from './lib.js';
 
 const MODELS = [
   ['openai', 'gpt-4o-mini'],
@@ -57,15 +57,19 @@ export async function run({ lines = 1_000_000, runs = Number(process.env.BENCH_R
     const n = lines.toLocaleString('en-US');
     process.stderr.write(`validate: generating ${n} payload lines…\n`);
     await generate(file, lines);
-    return await compare({
+    const args = ['validate', '--format', 'json', '--output', join(dir, 'report.json'), file];
+    const idle = await compare({
       name: `validate ${n} JSONL lines`,
       file,
       baseline: 'baseline-jsonl.cjs',
-      args: ['validate', '--format', 'json', '--output', join(dir, 'report.json'), file],
+      args,
       runs,
       limit: 1.25,
       variants: [{ name: '  the same on the main thread alone (OPSMETER_VALIDATE_WORKERS=off)', env: { OPSMETER_VALIDATE_WORKERS: 'off' } }],
     });
+    process.stderr.write('validate: the same with two busy-loop processes beside it…\n');
+    const busy = await busyCompare({ name: `validate ${n} JSONL lines on busy cores: default vs threads off`, args, runs, offEnv: { OPSMETER_VALIDATE_WORKERS: 'off' } });
+    return [...idle, busy];
   } finally {
     cleanup();
   }
