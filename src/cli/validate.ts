@@ -11,6 +11,12 @@ import { catalogOption, describeCatalog, intArg, loadCatalog, parallelPlan, stdi
 const DEFAULT_MAX_ERRORS = 1000;
 const CAPPED_BY_DEFAULT: ReadonlySet<string> = new Set(['pretty', 'github']);
 
+/** A positive count from the environment: the memory bounds the tests of the built CLI set low to force spilling (docs/validate.md "Memory"). */
+function countFromEnv(name: string): number | undefined {
+  const v = process.env[name];
+  return v !== undefined && /^[1-9]\d*$/.test(v) ? Number(v) : undefined;
+}
+
 interface ValidateFlags extends ConfigFlags {
   format: string;
   output?: string;
@@ -91,6 +97,8 @@ async function runValidate(paths: string[], flags: ValidateFlags): Promise<numbe
     excerpts: format === 'pretty',
     rules: settings.rules,
     parallel: parallelPlan('OPSMETER_VALIDATE_WORKERS'),
+    problemsInMemory: countFromEnv('OPSMETER_PROBLEMS_IN_MEMORY'),
+    duplicateIndexEntries: countFromEnv('OPSMETER_DUPLICATE_INDEX_ENTRIES'),
   });
   const toFile = flags.output !== undefined && flags.output !== '-';
   const ctx = {

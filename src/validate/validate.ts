@@ -46,8 +46,8 @@ export interface ValidateOptions {
   rules?: RulePolicy;
   /**
    * Ids the duplicate index keeps in memory before it spills to a temp file (default
-   * ~367,000; the OPSMETER_DUPLICATE_INDEX_ENTRIES environment variable sets it too, for
-   * tests of the built CLI).
+   * ~367,000; the CLI takes a smaller bound from OPSMETER_DUPLICATE_INDEX_ENTRIES, for its
+   * tests).
    */
   duplicateIndexEntries?: number;
   /**
@@ -61,7 +61,8 @@ export interface ValidateOptions {
 export interface StreamedValidateOptions extends ValidateOptions {
   /**
    * Problems held in memory per list (errors, warnings) before the rest go to a temp file
-   * (default 10,000; OPSMETER_PROBLEMS_IN_MEMORY sets it too, for tests of the built CLI).
+   * (default 10,000; the CLI takes a smaller bound from OPSMETER_PROBLEMS_IN_MEMORY, for its
+   * tests).
    */
   problemsInMemory?: number;
 }
@@ -110,12 +111,6 @@ function duplicateFinding(id: string, firstAt: string): Finding {
     hint: 'give each LLM call its own id; reuse an id only for a retry of the same call',
     target: 'value',
   };
-}
-
-/** A positive count from the environment (the memory bounds tests of the built CLI set). */
-function countFromEnv(name: string): number | undefined {
-  const v = process.env[name];
-  return v !== undefined && /^[1-9]\d*$/.test(v) ? Number(v) : undefined;
 }
 
 const FAULT_RULE: Record<ReadFault, RuleInfo> = {
@@ -200,7 +195,7 @@ export async function validateSourcesStreamed(sources: readonly Source[], opts: 
   const skipWarnings = quiet && opts.countQuietWarnings !== true;
   if (skipWarnings) ctx.errorsOnly = true;
   // Kept for printing, each list in place order; merged by place when the report is written.
-  const inMemory = opts.problemsInMemory ?? countFromEnv('OPSMETER_PROBLEMS_IN_MEMORY') ?? DEFAULT_PROBLEMS_IN_MEMORY;
+  const inMemory = opts.problemsInMemory ?? DEFAULT_PROBLEMS_IN_MEMORY;
   const lists = {
     errors: new ProblemStore(inMemory, 'errors'),
     lateErrors: new ProblemStore(inMemory, 'late-errors'),
@@ -230,7 +225,7 @@ export async function validateSourcesStreamed(sources: readonly Source[], opts: 
   const duplicateRule = policy ? policy.effective(RULES.duplicateExternalRequestId) : RULES.duplicateExternalRequestId;
   const checkDuplicates = duplicateRule !== null && !(skipWarnings && duplicateRule.severity !== 'error');
   const dupes = new DuplicateIndex(checkDuplicates ? await expectedRecords(sources) : 0, {
-    maxEntries: opts.duplicateIndexEntries ?? countFromEnv('OPSMETER_DUPLICATE_INDEX_ENTRIES'),
+    maxEntries: opts.duplicateIndexEntries,
   });
   /** Stdin cannot be read twice: its records from the spill on, for repeats found at the end (see reportLateRepeats). */
   const stdinCopies = new Map<number, RecordCopy>();
