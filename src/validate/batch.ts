@@ -68,14 +68,23 @@ export class BatchChecker {
     let { errorRoom, warningRoom } = job;
     /** Finds the positions the report has room for, as the record's own locate() would (a JSONL record is its line). */
     const locate = (r: RecordInfo, row: RecordRow): void => {
-      let locator: Locator | undefined;
-      for (const f of row.findings) {
-        locator ??= new Locator(r.raw!, r.line);
+      const locator = new Locator(r.raw!, r.line);
+      const findings = row.findings;
+      for (let k = 0; k < findings.length; k++) {
+        const f = findings[k]!;
         // A record nested too deeply for this thread's smaller stack is located by the main thread, as without threads.
         if ((f.rule.severity === 'error' ? errorRoom-- > 0 : warningRoom-- > 0) && locator.parsable) {
           const at = locator.locate(f.pointer, f.target);
-          // Without excerpts, the main thread would drop the line's text: it is not sent.
-          f.at = this.setup.excerpts ? at : { line: at.line, column: at.column };
+          // Without excerpts, the main thread would drop the line's text: it is not sent. (A new
+          // finding, not lint's with a field added: that would multiply the shapes the encoder reads.)
+          findings[k] = {
+            rule: f.rule,
+            pointer: f.pointer,
+            message: f.message,
+            hint: f.hint,
+            target: f.target,
+            at: this.setup.excerpts ? at : { line: at.line, column: at.column },
+          };
         }
       }
       out.add(row);

@@ -189,7 +189,7 @@ export interface DecodeOptions {
 export class RowDecoder {
   private readonly recordRow: DecodedRecord;
   /** The rule of each rule id among the strings, as decoded. */
-  private readonly rules: (RuleInfo | undefined)[] = [];
+  private readonly rules: (RuleInfo | undefined)[];
   private row = 0;
   private finding = 0;
 
@@ -198,6 +198,9 @@ export class RowDecoder {
     private readonly opts: DecodeOptions,
   ) {
     this.recordRow = new DecodedRecord(opts.record);
+    // Filled with undefined, not grown: an array that starts empty (or holey) and then takes
+    // objects changes its elements kind, which deoptimized the decoding for every new batch.
+    this.rules = new Array<RuleInfo | undefined>(packed.strings.length).fill(undefined);
   }
 
   /** The next row, or undefined after the last. */
@@ -224,27 +227,32 @@ export class RowDecoder {
     return row;
   }
 
+  /** The next finding: every one made with the same fields, absent ones undefined (one object shape for the applier's property loads). */
   private nextFinding(): RowFinding {
     const d = this.packed.findings;
     const s = this.packed.strings;
     const o = this.finding++ * F.Size;
     const hintAt = d[o + F.Hint]!;
-    const f: RowFinding = {
+    return {
       rule: this.ruleAt(d[o + F.Rule]!),
       pointer: s[d[o + F.Pointer]!]!,
       message: s[d[o + F.Message]!]!,
       hint: hintAt >= 0 ? s[hintAt] : undefined,
       target: TARGETS[d[o + F.Target]!]!,
+      at: d[o + F.Located] === 1 ? this.position(o) : undefined,
     };
-    if (d[o + F.Located] === 1) {
-      const at: Position = { line: d[o + F.Line]!, column: d[o + F.Column]! };
-      const textAt = d[o + F.Text]!;
-      const textColumn = d[o + F.TextColumn]!;
-      if (textAt >= 0) at.text = s[textAt]!;
-      if (!Number.isNaN(textColumn)) at.textColumn = textColumn;
-      f.at = at;
-    }
-    return f;
+  }
+
+  private position(o: number): Position {
+    const d = this.packed.findings;
+    const textAt = d[o + F.Text]!;
+    const textColumn = d[o + F.TextColumn]!;
+    return {
+      line: d[o + F.Line]!,
+      column: d[o + F.Column]!,
+      text: textAt >= 0 ? this.packed.strings[textAt] : undefined,
+      textColumn: Number.isNaN(textColumn) ? undefined : textColumn,
+    };
   }
 
   private ruleAt(i: number): RuleInfo {

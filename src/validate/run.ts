@@ -84,8 +84,8 @@ export class ValidateRun implements RowApplier {
   private readonly quiet: boolean;
   /** Errors only, as ESLint 9's --quiet: warning rules do not run, nothing counts them. */
   private readonly skipWarnings: boolean;
-  /** The duplicate-id rule as configured; null when it does not run (off, or a warning under --quiet): then no index is kept at all. */
-  private readonly duplicateRule: RuleInfo | null;
+  /** The duplicate-id rule runs: off (or a warning under --quiet alone), no index is kept at all. */
+  private readonly checkDuplicates: boolean;
 
   private readonly counts: Counts = { files: 0, records: 0, errors: 0, warnings: 0 };
   private readonly files: FileSummary[] = [];
@@ -110,7 +110,7 @@ export class ValidateRun implements RowApplier {
   /** A run over `sources`; `close()` it when done, whatever happens. */
   static async open(sources: readonly Source[], opts: StreamedValidateOptions): Promise<ValidateRun> {
     const run = new ValidateRun(sources, opts);
-    if (run.duplicateRule !== null) run.dupes.reserve(await expectedRecords(sources));
+    if (run.checkDuplicates) run.dupes.reserve(await expectedRecords(sources));
     return run;
   }
 
@@ -132,10 +132,9 @@ export class ValidateRun implements RowApplier {
       warnings: new ProblemStore(inMemory, 'warnings'),
       lateWarnings: new ProblemStore(inMemory, 'late-warnings'),
     };
-    const duplicateRule = this.policy ? this.policy.effective(RULES.duplicateExternalRequestId) : RULES.duplicateExternalRequestId;
-    this.duplicateRule = duplicateRule !== null && !(this.skipWarnings && duplicateRule.severity !== 'error') ? duplicateRule : null;
+    this.checkDuplicates = this.configured(RULES.duplicateExternalRequestId) !== null;
     this.dupes = new DuplicateIndex(0, { maxEntries: opts.duplicateIndexEntries });
-    this.checker = new RecordChecker(this.ctx, this.duplicateRule !== null);
+    this.checker = new RecordChecker(this.ctx, this.checkDuplicates);
   }
 
   /** True once --bail has stopped the run. */
@@ -151,7 +150,7 @@ export class ValidateRun implements RowApplier {
       now: this.ctx.now,
       rules: this.policy?.settings,
       errorsOnly: this.skipWarnings,
-      duplicates: this.duplicateRule !== null,
+      duplicates: this.checkDuplicates,
       excerpts: this.opts.excerpts !== false,
     };
   }
@@ -196,19 +195,7 @@ export class ValidateRun implements RowApplier {
     const first = row.hasId ? this.index(row, ordinal) : undefined;
     const repeat = first !== undefined && !first.sameContent ? first : undefined;
     if (row.findings.length === 0 && repeat === undefined) return undefined;
-    // Positions need the record and the (lazily loaded) locator, but only for problems that
-    // may still print; a repeat's message needs the record's id in any case.
-    const positions = (repeat !== undefined && this.keeps(this.duplicateRule!.severity, false)) || this.mayPrintUnlocated(row.findings);
-    if (!positions && repeat === undefined) return this.reportRecord(row, ordinal, undefined, undefined);
-    const r = row.record();
-    if (r instanceof Promise || (positions && !locatorReady())) return ready(r, positions).then((held) => this.reportRecord(row, ordinal, repeat, held));
-    return this.reportRecord(row, ordinal, repeat, r);
-  }
-
-  /** True when a finding whose position is still to be found may print (lint's findings come with their rule as configured). */
-  private mayPrintUnlocated(findings: readonly RowFinding[]): boolean {
-    for (const f of findings) if (f.at === undefined && this.keeps(f.rule.severity, false)) return true;
-    return false;
+    return this.reportRecord(row, ordinal, repeat, 0, undefined);
   }
 
   /** Where a fault or a file's own problem prints: between the records it comes between. */
@@ -227,18 +214,55 @@ export class ValidateRun implements RowApplier {
     return this.dupes.addKey(row.idA, row.idB, row.fingerprint, this.file, row.line, ordinal);
   }
 
-  /** A record's findings, then a repeat of its id; `r` is the record whenever a position or the id is needed. */
-  private reportRecord(row: CheckedRecord, ordinal: number, repeat: FirstSeen | undefined, r: RecordInfo | undefined): Verdict {
-    const prefix = row.pointer;
-    for (const f of row.findings) if (this.report(this.file, ordinal, f, prefix, r) === STOP) return STOP;
+  /**
+   * A record's findings from the `k`th on, then a repeat of its id. A finding that prints
+   * without a position, and the repeat (its message needs the id), need the record `r`: it
+   * is asked for then, and the rest waits for it when it must be read again or the locator
+   * loaded. Positions are found only for what prints: locating re-parses the record.
+   */
+  private reportRecord(row: CheckedRecord, ordinal: number, repeat: FirstSeen | undefined, k: number, r: RecordInfo | undefined): Verdict | Promise<Verdict> {
+    const findings = row.findings;
+    for (; k < findings.length; k++) {
+      const f = findings[k]!;
+      if (r === undefined && f.at === undefined && this.prints(f.rule)) {
+        const held = recordOf(row, true);
+        if (held instanceof Promise) return held.then((h) => this.reportRecord(row, ordinal, repeat, k, h));
+        r = held;
+      }
+      if (this.report(this.file, ordinal, f, row.pointer, r) === STOP) return STOP;
+    }
     if (repeat === undefined) return undefined;
-    const id = (r!.value as { externalRequestId: string }).externalRequestId;
-    return this.report(this.file, ordinal, duplicateFinding(id, this.firstAt(repeat.fileIndex, repeat.line, this.file)), prefix, r);
+    if (r === undefined) {
+      const held = recordOf(row, this.prints(RULES.duplicateExternalRequestId));
+      if (held instanceof Promise) return held.then((h) => this.reportRepeat(row, ordinal, repeat, h));
+      r = held;
+    }
+    return this.reportRepeat(row, ordinal, repeat, r);
+  }
+
+  /** A record's id used before with other content, found now: the problem names the id and where it was first used. */
+  private reportRepeat(row: CheckedRecord, ordinal: number, repeat: FirstSeen, r: RecordInfo): Verdict {
+    const id = (r.value as { externalRequestId: string }).externalRequestId;
+    return this.report(this.file, ordinal, duplicateFinding(id, this.firstAt(repeat.fileIndex, repeat.line, this.file)), row.pointer, r);
   }
 
   /** Where an id was first used, as the duplicate message says it. */
   private firstAt(firstFile: number, firstLine: number, fileIndex: number): string {
     return firstFile === fileIndex ? `line ${firstLine}` : `${this.sources[firstFile]!.name}:${firstLine}`;
+  }
+
+  /** A problem's rule as this run counts it; null when it does not count (off, or a warning under --quiet alone). */
+  private configured(rule: RuleInfo): RuleInfo | null {
+    // Lint's findings arrive with the settings applied; validate's own (read faults, an empty
+    // file, duplicate ids) get them here. Applying them twice changes nothing.
+    const r = this.policy ? this.policy.effective(rule) : rule;
+    return r === null || (this.skipWarnings && r.severity !== 'error') ? null : r;
+  }
+
+  /** Whether a problem of this rule found now would print. */
+  private prints(rule: RuleInfo): boolean {
+    const r = this.configured(rule);
+    return r !== null && this.keeps(r.severity, false);
   }
 
   /**
@@ -259,10 +283,8 @@ export class ValidateRun implements RowApplier {
    * STOP when --bail ends the run.
    */
   private report(fileIndex: number, order: number, f: RowFinding, prefix: string, r: RecordInfo | undefined, late = false): Verdict {
-    // Lint's findings arrive with the settings applied; validate's own (read faults, an empty
-    // file, duplicate ids) get them here. Applying them twice changes nothing.
-    const rule = this.policy ? this.policy.effective(f.rule) : f.rule;
-    if (rule === null || (this.skipWarnings && rule.severity !== 'error')) return undefined;
+    const rule = this.configured(f.rule);
+    if (rule === null) return undefined;
     if (this.byRule[rule.id] === undefined) {
       this.byRule[rule.id] = 0;
       this.firstCounted.set(rule.id, [order, this.firstCounted.size]);
@@ -278,7 +300,7 @@ export class ValidateRun implements RowApplier {
       summary.warnings++;
     }
     if (this.keeps(rule.severity, late)) {
-      // (A record whose problems may print is at hand: see apply and reportLateRepeats.)
+      // (The record is at hand when a position is to be found: see reportRecord and reportLateRepeats.)
       const pos = f.at ?? r!.locate(f.pointer, f.target);
       const p: Problem = {
         file: this.sources[fileIndex]!.name,
@@ -397,9 +419,13 @@ export class ValidateRun implements RowApplier {
   }
 }
 
-/** The record, with the locator loaded when positions are to be found. */
-async function ready(r: RecordInfo | Promise<RecordInfo>, positions: boolean): Promise<RecordInfo> {
-  const held = await r;
-  if (positions && !locatorReady()) await loadLocator();
-  return held;
+/** A row's record, with the locator loaded when a position is to be found in it: at once when it is at hand and the locator ready. */
+function recordOf(row: CheckedRecord, locate: boolean): RecordInfo | Promise<RecordInfo> {
+  const r = row.record();
+  if (!(r instanceof Promise) && (!locate || locatorReady())) return r;
+  return (async () => {
+    const held = await r;
+    if (locate) await loadLocator();
+    return held;
+  })();
 }
