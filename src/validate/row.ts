@@ -22,7 +22,11 @@ export interface RowFinding extends Finding {
   at?: Position;
 }
 
-/** A record, checked: its findings and, for the duplicate index, its id's hash and content fingerprint. */
+/**
+ * A record, checked: its findings and, for the duplicate index, its id's hash and content
+ * fingerprint. Its arrival number is not in it: rows are applied in file order, so the
+ * applier counts them (one count, whichever producer made the row).
+ */
 export interface CheckedRecord {
   readonly kind: 'record';
   /** The line the record starts on. */
