@@ -95,12 +95,6 @@ const ALLOWED: Record<string, { reads: string[]; why: string }> = {
     reads: ['OPSMETER_CATALOG'],
     why: "the programmatic API is an entry point too; its default catalog is the CLI's (docs/api.md, Environment)",
   },
-  // Being moved out by the validate-pipeline branch (issue 20): the two limits become options
-  // of validateSourcesStreamed, read in src/cli/validate.ts. Delete this entry when it lands.
-  'src/validate/validate.ts': {
-    reads: ['OPSMETER_DUPLICATE_INDEX_ENTRIES', 'OPSMETER_PROBLEMS_IN_MEMORY'],
-    why: 'pending: moving to src/cli/validate.ts',
-  },
 };
 
 describe('environment variables', () => {

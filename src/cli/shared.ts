@@ -127,8 +127,9 @@ export function parallelPlan(
 }
 
 /**
- * A bound that maintainers and tests set through a variable (OPSMETER_IMPORT_INDEX_ENTRIES:
- * the ids the import's duplicate-id index keeps in memory, set tiny to test its spilling):
+ * A bound that maintainers and tests set through a variable (OPSMETER_IMPORT_INDEX_ENTRIES,
+ * OPSMETER_DUPLICATE_INDEX_ENTRIES, OPSMETER_PROBLEMS_IN_MEMORY: what an index or a problem
+ * list keeps in memory, set tiny to test its spilling):
  * a positive whole number, or unset. Anything else is a usage error, so that a mistyped
  * value is not silently ignored.
  */

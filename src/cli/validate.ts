@@ -5,7 +5,7 @@ import { VERSION } from '../version.js';
 import { EXIT, OpsmeterError } from '../errors.js';
 import { addConfigOptions, resolveSettings, type ConfigFlags } from './config-options.js';
 import { paint, paintFor, useColor, writeOutput } from './output.js';
-import { catalogOption, describeCatalog, intArg, loadCatalog, parallelPlan, stdinHasData, stdinIsPiped } from './shared.js';
+import { catalogOption, countFromEnv, describeCatalog, intArg, loadCatalog, parallelPlan, stdinHasData, stdinIsPiped } from './shared.js';
 
 /** Formats read by people (and GitHub's log) are capped by default; machine formats keep every problem. */
 const DEFAULT_MAX_ERRORS = 1000;
@@ -89,6 +89,9 @@ async function runValidate(paths: string[], flags: ValidateFlags): Promise<numbe
     excerpts: format === 'pretty',
     rules: settings.rules,
     parallel: parallelPlan('OPSMETER_VALIDATE_WORKERS'),
+    // The memory bounds the tests of the built CLI set low to force spilling (docs/validate.md "Memory").
+    problemsInMemory: countFromEnv('OPSMETER_PROBLEMS_IN_MEMORY'),
+    duplicateIndexEntries: countFromEnv('OPSMETER_DUPLICATE_INDEX_ENTRIES'),
   });
   const toFile = flags.output !== undefined && flags.output !== '-';
   const ctx = {
