@@ -8,6 +8,7 @@ import { EXIT } from '../errors.js';
 import type { Catalog } from '../contract/catalog.js';
 import type { RulePolicy } from '../contract/rule-settings.js';
 import type { Problem } from '../problem.js';
+import { threadsFor, type ThreadPlan } from '../read/idle-cores.js';
 import type { ReadStats, Source, SourceFormat } from '../read/records.js';
 import type { CheckPool } from './parallel.js';
 import type { ProblemList } from './problem-store.js';
@@ -49,9 +50,10 @@ export interface ValidateOptions {
   /**
    * Worker threads for large JSONL files (docs/validate.md "Speed on a large JSONL file"):
    * a plain `.jsonl`/`.ndjson` file of at least `minBytes` is parsed and linted in `threads`
-   * threads, with the same problems in the same order. Off when not given.
+   * threads, with the same problems in the same order; by default only when the cores are
+   * idle at the first such file (`whenIdle`, read/idle-cores.ts). Off when not given.
    */
-  parallel?: { threads: number; minBytes: number };
+  parallel?: ThreadPlan;
 }
 
 export interface StreamedValidateOptions extends ValidateOptions {
@@ -99,18 +101,20 @@ export interface ValidateResult {
 }
 
 /**
- * Whether a source may be checked in worker threads: a plain JSONL file (by its name) of at
- * least `minBytes`. One that starts with a UTF-16 byte order mark is read on one thread after
- * all (checkInThreads), where the line reader reports it once, as a whole.
+ * The worker threads a source is checked in, 0 for this thread: a plain JSONL file (by its
+ * name) of at least `minBytes`, when the plan's threads start (read/idle-cores.ts: by default
+ * only if the cores are idle). One that starts with a UTF-16 byte order mark is read on one
+ * thread after all (checkInThreads), where the line reader reports it once, as a whole.
  */
-async function inThreads(source: Source, parallel: ValidateOptions['parallel']): Promise<boolean> {
-  if (!parallel || source.path === '-' || source.format !== 'jsonl') return false;
+async function threadsForSource(source: Source, parallel: ValidateOptions['parallel']): Promise<number> {
+  if (!parallel || source.path === '-' || source.format !== 'jsonl') return 0;
   try {
     const info = await stat(source.path);
-    return info.isFile() && info.size >= parallel.minBytes;
+    if (!info.isFile() || info.size < parallel.minBytes) return 0;
   } catch {
-    return false; // unreadable: the one-thread reader reports it
+    return 0; // unreadable: the one-thread reader reports it
   }
+  return threadsFor(parallel);
 }
 
 /** What a report is made from: the result, with problems that may be read back from a temp file. */
@@ -148,9 +152,10 @@ export async function validateSourcesStreamed(sources: readonly Source[], opts: 
       const source = sources[fileIndex]!;
       run.startFile(fileIndex);
       let stats: ReadStats | undefined;
-      if (await inThreads(source, opts.parallel)) {
+      const threads = await threadsForSource(source, opts.parallel);
+      if (threads > 0) {
         const { CheckPool, checkInThreads } = await import('./parallel.js');
-        stats = await checkInThreads(() => (pool ??= new CheckPool(run.checkSetup(), opts.parallel!.threads)), source, run, run.policy);
+        stats = await checkInThreads(() => (pool ??= new CheckPool(run.checkSetup(), threads)), source, run, run.policy);
       }
       run.endFile(stats ?? (await readRows(source, run.checker, run)));
     }

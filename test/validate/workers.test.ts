@@ -166,9 +166,25 @@ describe('validate in worker threads', () => {
     expect(wide.stdout).toMatch(/UTF-16/);
   });
 
-  it.runIf(availableParallelism() >= 2)('uses threads by itself for a large file', async () => {
-    const auto = await run(undefined, ['--format', 'json', big]);
+  it.runIf(availableParallelism() >= 2)('uses threads by itself for a large file when the cores are idle', async () => {
+    // OPSMETER_IDLE_CORES stands in for the sample of the cores (read/idle-cores.ts), so the test does not depend on the machine's load.
+    const auto = await run(undefined, ['--format', 'json', big], { OPSMETER_IDLE_CORES: '2' });
     expect(auto.threadsStarted).toBe(2);
+  });
+
+  it.runIf(availableParallelism() >= 2)('stays on one thread for a large file when the cores are busy, with the same report', async () => {
+    const busy = await run(undefined, ['--format', 'json', big], { OPSMETER_IDLE_CORES: '0.4' });
+    expect(busy.threadsStarted).toBe(0);
+    const forced = await run('2', ['--format', 'json', big]);
+    expect(forced.threadsStarted).toBe(2);
+    expect(busy.code).toBe(forced.code);
+    expect(busy.stdout).toBe(forced.stdout);
+  });
+
+  it.runIf(availableParallelism() >= 2)('OPSMETER_IDLE_CORES that is not a number is a usage error', async () => {
+    const r = await run(undefined, ['--format', 'json', big], { OPSMETER_IDLE_CORES: 'lots' });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/OPSMETER_IDLE_CORES must be a number of cores/);
   });
 
   it('an unreadable large file is exit 2 naming it, as without threads', async () => {
