@@ -92,7 +92,12 @@ function parseOwner(text: string): LockOwner | undefined {
   try {
     const o = JSON.parse(text) as Partial<LockOwner>;
     if (typeof o.pid === 'number' && Number.isSafeInteger(o.pid) && o.pid > 0 && typeof o.host === 'string') {
-      return { pid: o.pid, host: o.host, since: typeof o.since === 'string' ? o.since : '?', startTicks: typeof o.startTicks === 'number' ? o.startTicks : undefined };
+      return {
+        pid: o.pid,
+        host: o.host,
+        since: typeof o.since === 'string' ? o.since : '?',
+        startTicks: typeof o.startTicks === 'number' ? o.startTicks : undefined,
+      };
     }
   } catch {
     /* not ours, or cut short: see below */

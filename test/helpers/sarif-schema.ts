@@ -14,7 +14,9 @@ import AjvModule from 'ajv';
 import { ROOT } from './cli.js';
 
 type ValidateFn = ((v: unknown) => boolean) & { errors?: { instancePath: string; message?: string }[] | null };
-const Ajv = ((AjvModule as unknown as { default?: unknown }).default ?? AjvModule) as new (opts: object) => {
+const Ajv = ((AjvModule as unknown as { default?: unknown }).default ?? AjvModule) as new (
+  opts: object,
+) => {
   compile(schema: object): ValidateFn;
   addFormat(name: string, check: (s: string) => boolean): void;
 };
@@ -30,7 +32,11 @@ let validate: ValidateFn | undefined;
 /** The schema errors of a SARIF document ("" path = the root); [] when it is valid. */
 export function sarifSchemaErrors(doc: unknown): string[] {
   if (!validate) {
-    const { id, $schema: _draft, ...schema } = JSON.parse(readFileSync(join(ROOT, 'test', 'report', 'sarif-schema-2.1.0.json'), 'utf8')) as Record<string, unknown>;
+    const {
+      id,
+      $schema: _draft,
+      ...schema
+    } = JSON.parse(readFileSync(join(ROOT, 'test', 'report', 'sarif-schema-2.1.0.json'), 'utf8')) as Record<string, unknown>;
     const ajv = new Ajv({ strict: false, allErrors: true });
     ajv.addFormat('uri', isUri);
     ajv.addFormat('uri-reference', isUriReference);

@@ -26,12 +26,17 @@ const ctx = { paint: PLAIN, strict: false, version: '0.1.0', catalog: 'built-in 
 async function sarifOf(paths: string[], rules?: RulePolicy) {
   const { sources } = await expandPaths(paths, { include: /\.(json|jsonl|ndjson|txt|bin)$/i });
   const result = await validateSources(sources, { catalog: builtinCatalog(), now: NOW, rules });
-  return JSON.parse(renderSarif(result, { ...ctx, ruleSettings: rules?.overrides })) as { runs: { results: { locations: { physicalLocation: { artifactLocation: { uri: string } } }[] }[] }[] };
+  return JSON.parse(renderSarif(result, { ...ctx, ruleSettings: rules?.overrides })) as {
+    runs: { results: { locations: { physicalLocation: { artifactLocation: { uri: string } } }[] }[] }[];
+  };
 }
 
 describe('validate --format sarif against the SARIF 2.1.0 schema', () => {
   it('the broken fixtures, with rule settings: valid', async () => {
-    const sarif = await sarifOf([join(FIXTURES, 'payloads', 'broken'), join(FIXTURES, 'payloads', 'rules')], new RulePolicy({ 'payload/missing-latency': 'off', 'payload/unknown-field': 'error' }));
+    const sarif = await sarifOf(
+      [join(FIXTURES, 'payloads', 'broken'), join(FIXTURES, 'payloads', 'rules')],
+      new RulePolicy({ 'payload/missing-latency': 'off', 'payload/unknown-field': 'error' }),
+    );
     expect(sarif.runs[0]!.results.length).toBeGreaterThan(20);
     expect(sarifSchemaErrors(sarif)).toEqual([]);
   });
@@ -46,7 +51,17 @@ describe('validate --format sarif against the SARIF 2.1.0 schema', () => {
   });
 
   it('the check can fail: a raw space in a URI or a missing version is an error', () => {
-    expect(sarifSchemaErrors({ version: '2.1.0', runs: [{ tool: { driver: { name: 'x' } }, results: [{ message: { text: 'm' }, locations: [{ physicalLocation: { artifactLocation: { uri: 'a b.json' } } }] }] }] })).not.toEqual([]);
+    expect(
+      sarifSchemaErrors({
+        version: '2.1.0',
+        runs: [
+          {
+            tool: { driver: { name: 'x' } },
+            results: [{ message: { text: 'm' }, locations: [{ physicalLocation: { artifactLocation: { uri: 'a b.json' } } }] }],
+          },
+        ],
+      }),
+    ).not.toEqual([]);
     expect(sarifSchemaErrors({ runs: [] })).not.toEqual([]);
     expect(sarifSchemaErrors({ version: '2.1.0', runs: [] })).toEqual([]);
   });
