@@ -35,7 +35,8 @@ function* junitLines(...[result, ctx]: Parameters<Renderer>): Generator<string> 
     failures += s.failures;
   }
   yield '<?xml version="1.0" encoding="UTF-8"?>';
-  yield `<testsuites name="opsmeter validate" tests="${total}" failures="${failures}" errors="0">`;
+  const command = ctx.command ?? 'opsmeter validate';
+  yield `<testsuites name="${xml(command)}" tests="${total}" failures="${failures}" errors="0">`;
   // Problems arrive file by file, so each suite's are the next ones, unless two files share
   // a name (one suite for both): then the problems are grouped in memory first.
   const shared = suites.size < result.files.length;
@@ -43,7 +44,7 @@ function* junitLines(...[result, ctx]: Parameters<Renderer>): Generator<string> 
   const stream = result.problems[Symbol.iterator]();
   for (const [file, suite] of suites) {
     yield `  <testsuite name="${xml(file)}" tests="${Math.max(1, suite.problems)}" failures="${suite.failures}" errors="0">`;
-    if (suite.problems === 0) yield `    <testcase name="${xml(file)}" classname="opsmeter.validate"/>`;
+    if (suite.problems === 0) yield `    <testcase name="${xml(file)}" classname="${xml(command.replace(' ', '.'))}"/>`;
     const mine = grouped?.get(file)?.[Symbol.iterator]() ?? stream;
     for (let i = 0; i < suite.problems; i++) {
       const p = mine.next().value as Problem;
