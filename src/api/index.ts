@@ -202,7 +202,7 @@ export async function validateFiles(paths: string | readonly string[], options: 
   });
 }
 
-export interface EmulatorOptions extends Omit<ServerOptions, 'catalog' | 'clock' | 'port' | 'rules'> {
+export interface EmulatorOptions extends Omit<ServerOptions, 'catalog' | 'clock' | 'port' | 'rules' | 'storeDurable'> {
   /** Port to listen on; default 0 (a free port: read it from `url`). The CLI's default is 8787. */
   port?: number;
   /** Catalog for prices (budgets), the catalog warnings and the pricing-models endpoint; as in LintOptions. */

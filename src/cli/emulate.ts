@@ -114,7 +114,7 @@ async function runEmulate(plan: EmulatePlan): Promise<number> {
   const catalog = loadCatalog(plan.catalog ?? settings.catalog);
   const c = paint(useColor(process.stderr));
   const err = (line: string) => process.stderr.write(line + '\n');
-  const report = new RequestReport();
+  const report = new RequestReport({ listProblems: plan.report !== undefined });
 
   // Listen for the stop signal before printing the URL: a caller may signal as soon as it sees it.
   const signals = new StopSignals();
@@ -134,6 +134,7 @@ async function runEmulate(plan: EmulatePlan): Promise<number> {
       apiKey: plan.apiKey.value,
       bearerToken: plan.bearerToken.value,
       store: plan.store ?? join(rowsDir!, 'rows.jsonl'),
+      storeDurable: plan.store !== undefined,
       ...plan.faults,
       catalog,
       keepRows: false,

@@ -17,7 +17,7 @@ import type { Payload } from '../contract/fields.js';
 import { lintPayload, type Finding } from '../contract/lint.js';
 import type { RulePolicy } from '../contract/rule-settings.js';
 import { RULES, type RuleInfo, type Severity } from '../contract/rules.js';
-import { findDuplicateKey, findSyntaxFault, Locator, mayHaveDuplicateKeys } from '../read/locate.js';
+import { findDuplicateKey, findSyntaxFault, LineIndex, Locator, mayHaveDuplicateKeys, topLevelMembers, type Position } from '../read/locate.js';
 import { asDemoRow } from './demo.js';
 
 /** One lint finding about a request's body, as the request log and the report show it. */
@@ -79,7 +79,7 @@ const isPolicyRule = (id: string) => id.startsWith('payload/pii-');
 
 /** A body the emulator cannot even read as one payload: one error, at `offset` in the text. */
 function unreadable(rule: RuleInfo, message: string, text: string, offset = 0, pointer = '', externalRequestId?: string): BodyVerdict {
-  const at = text === '' ? { line: 1, column: 1 } : new Locator(text).position(offset);
+  const at = text === '' ? { line: 1, column: 1 } : new LineIndex(text).at(offset);
   return {
     ok: false,
     errors: [{ pointer, message, rule: rule.id }],
@@ -125,8 +125,7 @@ export function checkBody(body: Buffer, ctx: BodyContext): BodyVerdict {
   const key = (f: Finding) => `${f.rule.id}\u0000${f.pointer}`;
   const refused = new Set(refusing.map(key));
   const shown = refusing.length === 0 ? team : [...refusing, ...team.filter((f) => !refused.has(key(f)))];
-  const locator = text === '' ? undefined : new Locator(text);
-  const locate = (found: Finding[]) => found.map((f) => requestFinding(f, locator));
+  const locate = bodyLocator(text);
   const findings = locate(shown);
   if (refusing.length > 0) {
     const errors = refusing.map((f) => ({ pointer: f.pointer, message: f.message, rule: f.rule.id, ...(f.hint ? { hint: f.hint } : {}) }));
@@ -136,9 +135,35 @@ export function checkBody(body: Buffer, ctx: BodyContext): BodyVerdict {
   return { ok: true, payload: value as Payload, serverWarnings, findings, locate, externalRequestId };
 }
 
-/** A finding with its place in the body; every finding says what to do (its own hint, else the rule's). */
-function requestFinding(f: Finding, locator: Locator | undefined): RequestFinding {
-  // A generated demo row has no text: its findings are the body's as a whole.
-  const at = locator ? locator.locate(f.pointer, f.target) : { line: 1, column: 1 };
-  return { rule: f.rule.id, severity: f.rule.severity, pointer: f.pointer, message: f.message, hint: f.hint ?? f.rule.hint, line: at.line, column: at.column };
+/**
+ * Locates findings in the body: a pointer to the body or to one of its top-level members from
+ * one walk over the text (topLevelMembers), anything deeper with the Locator's parse. Both give
+ * the same line and column (test/read/locate.test.ts); the walk is what almost every finding
+ * needs, at a fraction of the parse's cost and garbage.
+ */
+function bodyLocator(text: string): (found: Finding[]) => RequestFinding[] {
+  let lines: LineIndex | undefined;
+  let locator: Locator | undefined;
+  let top: ReturnType<typeof topLevelMembers> | null = null;
+  const at = (offset: number): Position => (lines ??= new LineIndex(text)).at(offset);
+  const where = (f: Finding): Position => {
+    // A generated demo row has no text: its findings are the body's as a whole.
+    if (text === '') return { line: 1, column: 1 };
+    const pointer = f.pointer;
+    if (pointer.indexOf('/', 1) === -1) {
+      top ??= topLevelMembers(text);
+      if (top) {
+        const name = pointer.includes('~') ? pointer.slice(1).replace(/~1/g, '/').replace(/~0/g, '~') : pointer.slice(1);
+        const member = pointer !== '' && f.target !== 'record' ? top.members.get(name) : undefined;
+        return at(member ? (f.target === 'key' ? member.key : member.value) : top.start);
+      }
+    }
+    return (locator ??= new Locator(text)).locate(pointer, f.target);
+  };
+  return (found) =>
+    found.map((f) => {
+      const { line, column } = where(f);
+      // Every finding says what to do: its own hint, else the rule's.
+      return { rule: f.rule.id, severity: f.rule.severity, pointer: f.pointer, message: f.message, hint: f.hint ?? f.rule.hint, line, column };
+    });
 }

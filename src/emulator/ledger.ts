@@ -60,11 +60,30 @@ const newTally = (): ModeTally => ({ ids: new Map(), count: 0, spend: 0 });
  */
 export function usageFingerprint(p: Payload): number {
   const m = p.metadata;
-  const part = (v: unknown) => (v === undefined ? '' : typeof v === 'string' ? v : JSON.stringify(v));
+  const S = '\u0001';
   return fnv1a(
-    [p.provider, p.model, p.status, p.inputTokens, p.outputTokens, p.totalTokens, m?.cachedInputTokens, m?.cacheWriteTokens, m?.reasoningTokens].map(part).join('\u0001'),
+    part(p.provider) +
+      S +
+      part(p.model) +
+      S +
+      part(p.status) +
+      S +
+      part(p.inputTokens) +
+      S +
+      part(p.outputTokens) +
+      S +
+      part(p.totalTokens) +
+      S +
+      part(m?.cachedInputTokens) +
+      S +
+      part(m?.cacheWriteTokens) +
+      S +
+      part(m?.reasoningTokens),
   );
 }
+
+/** A field's value as text for the fingerprint (a payload that passed the contract holds strings, numbers, null or nothing there). */
+const part = (v: unknown): string => (v === undefined ? '' : typeof v === 'string' ? v : typeof v === 'number' ? String(v) : JSON.stringify(v));
 
 export const modeOf = (p: { dataMode?: unknown }): DataMode => (p.dataMode === 'test' || p.dataMode === 'demo' ? p.dataMode : 'real');
 

@@ -57,8 +57,15 @@ export class RequestReport {
   private readonly files: FileSummary[] = [];
   private worstKept: { record: RequestRecord; errors: number; warnings: number }[] = [];
   private readonly lists: KeptLists;
+  /** Whether findings are kept as problems (a report file lists them); the summary needs only counts. */
+  private readonly listsProblems: boolean;
 
-  constructor(problemsInMemory = DEFAULT_PROBLEMS_IN_MEMORY) {
+  /**
+   * `listProblems: false` when no report file will list them: counting costs a fraction of
+   * keeping a problem per finding (and writing most of them to a temp file).
+   */
+  constructor({ listProblems = true, problemsInMemory = DEFAULT_PROBLEMS_IN_MEMORY }: { listProblems?: boolean; problemsInMemory?: number } = {}) {
+    this.listsProblems = listProblems;
     const store = (purpose: string) => new ProblemStore(problemsInMemory, purpose);
     this.lists = {
       errors: store('emulate-errors'),
@@ -77,13 +84,14 @@ export class RequestReport {
     this.payloads++;
     let errors = 0;
     let warnings = 0;
-    const file = requestLabel(r);
+    const file = this.listsProblems ? requestLabel(r) : '';
     r.findings.forEach((f, seq) => {
       if (f.severity === 'error') errors++;
       else warnings++;
       const tally = this.rules.get(f.rule);
       if (tally) tally.count++;
       else this.rules.set(f.rule, { rule: f.rule, severity: f.severity, count: 1, firstRequest: r.number, firstPointer: f.pointer });
+      if (!this.listsProblems) return;
       const p: Problem = {
         file,
         line: f.line,
@@ -108,7 +116,7 @@ export class RequestReport {
     if (errors > 0) this.payloadsWithErrors++;
     else if (warnings > 0) this.payloadsWithWarnings++;
     if (errors + warnings === 0) return;
-    this.files.push({ file, format: 'json', records: 1, blankLines: 0, errors, warnings });
+    if (this.listsProblems) this.files.push({ file, format: 'json', records: 1, blankLines: 0, errors, warnings });
     this.keepIfWorst(r, errors, warnings);
   }
 
@@ -150,8 +158,9 @@ export class RequestReport {
       files: this.files,
       problems,
       counts: { files: this.requests, records: this.payloads, errors: this.errors, warnings: this.warnings },
-      omitted: total - kept,
-      omittedErrors: this.errors - problems.errorsShown,
+      // Not listing at all (no report file) is not leaving problems out.
+      omitted: this.listsProblems ? total - kept : 0,
+      omittedErrors: this.listsProblems ? this.errors - problems.errorsShown : 0,
       quietWarnings: 0,
       warningsSkipped: false,
       bailed: false,

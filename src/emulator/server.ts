@@ -57,6 +57,8 @@ export interface EmulatorOptions {
   bearerToken?: string;
   /** Durable JSONL store: loaded on start, each accepted row appended before its 200. */
   store?: string;
+  /** false: the store is a scratch file (the CLI's without --store): rows are written in batches, not each before its 200. Default true. */
+  storeDurable?: boolean;
   /** After N accepted rows, new rows get 402 plan_limit_reached. */
   planLimit?: number;
   /** Budget in USD of estimated spend (catalog prices); budgetWarning from 80 %, budgetExceeded past it. */
@@ -151,7 +153,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
   });
   // Findings are located in the body (line, column), and syntax faults explained, with jsonc-parser.
   await loadLocator();
-  const durable = opts.store === undefined ? undefined : await openStore(opts.store, state.ledger);
+  const durable = opts.store === undefined ? undefined : await openStore(opts.store, state.ledger, opts.storeDurable ?? true);
   const shell = new HttpShell(state, durable?.store, {
     apiKey: Buffer.from(opts.apiKey ?? DEFAULT_EMULATOR_KEY, 'utf8'),
     bearerToken: Buffer.from(opts.bearerToken ?? DEFAULT_EMULATOR_TOKEN, 'utf8'),
@@ -390,9 +392,9 @@ class HttpShell implements AdminHost {
 const withoutMode = (mode: DataMode) => (row: Record<string, unknown>) => modeOf(row) !== mode;
 
 /** Open the JSONL store and count what it already holds (rejects — ENOENT, EACCES, a corrupt line, a lock — before the server listens). */
-async function openStore(path: string, ledger: Ledger): Promise<{ store: RowStore; recovery: StoreRecovery }> {
+async function openStore(path: string, ledger: Ledger, durable: boolean): Promise<{ store: RowStore; recovery: StoreRecovery }> {
   try {
-    return await RowStore.open(path, (row) => ledger.add(row as unknown as Payload));
+    return await RowStore.open(path, (row) => ledger.add(row as unknown as Payload), { durable });
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
     if (err.code === 'ELOCKED') throw e; // says what it is, with its hint

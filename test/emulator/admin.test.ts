@@ -97,6 +97,19 @@ describe('GET /_emulator/rows', () => {
     expect(b).toEqual(a);
     const neither = await start({ keepRows: false });
     expect(await admin(neither, 'GET', 'rows')).toMatchObject({ status: 409, body: { ok: false } });
+    // The CLI's scratch store without --store writes in batches: what it lists is still every row, deletions and resets included.
+    const scratchFile = join(dir, 'scratch.jsonl');
+    const scratch = await start({ keepRows: false, store: scratchFile, storeDurable: false });
+    for (const id of ['r1', 'r2']) await post(scratch, payload(id));
+    expect(readFileSync(scratchFile, 'utf8')).toBe(''); // not written yet: far below a batch
+    await post(scratch, payload('r1'));
+    expect(await admin(scratch, 'GET', 'rows')).toEqual(a);
+    await post(scratch, payload('d1', { dataMode: 'demo', environment: 'dev' }));
+    const deleted = await fetch(scratch.url + '/v1/ingest/demo-data', { method: 'DELETE', headers: { authorization: 'Bearer om_user_token_local' } });
+    expect(await deleted.json()).toMatchObject({ deleted: 1 });
+    expect(await admin(scratch, 'GET', 'rows')).toEqual(a);
+    await scratch.reset();
+    expect(await admin(scratch, 'GET', 'rows')).toEqual({ status: 200, body: { ok: true, rows: [] } });
   });
 });
 

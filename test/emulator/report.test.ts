@@ -24,7 +24,7 @@ const text = (chunks: Iterable<string>) => [...chunks].join('');
 
 /** An emulator whose every request goes into a report, and the app's requests sent to it in order. */
 async function sent(bodies: unknown[], problemsInMemory?: number): Promise<{ report: RequestReport; e: Emulator }> {
-  const report = new RequestReport(problemsInMemory);
+  const report = new RequestReport({ problemsInMemory });
   const e = await startEmulatorForTest({ onRequest: (r) => report.add(r) });
   for (const body of bodies) {
     const r = await fetch(e.url + '/v1/ingest/llm-request', {
@@ -122,6 +122,24 @@ describe('RequestReport', () => {
     const type = results.find((r) => r.ruleId === 'payload/type')!;
     expect(type.locations[0]!.physicalLocation.artifactLocation.uri).toMatch(/^request%203%20\(POST%20\/v1\/ingest\/llm-request,%20\d{4}-/);
     expect(type.locations[0]!.logicalLocations).toEqual([{ fullyQualifiedName: '/inputTokens', kind: 'member' }]);
+  });
+
+  it('without a report file nothing is listed: the counts and the summary are the same', async () => {
+    const report = new RequestReport({ listProblems: false });
+    const e = await startEmulatorForTest({ onRequest: (r) => report.add(r) });
+    for (const body of APP)
+      await (
+        await fetch(e.url + '/v1/ingest/llm-request', { method: 'POST', headers: { 'x-api-key': DEFAULT_EMULATOR_KEY }, body: JSON.stringify(body) })
+      ).arrayBuffer();
+    const listed = (await sent(APP)).report;
+    const outcome = report.outcome();
+    expect([...outcome.problems]).toEqual([]);
+    expect(outcome.files).toEqual([]);
+    expect([outcome.counts, outcome.omitted, outcome.byRule]).toEqual([{ files: 6, records: 6, errors: 1, warnings: 3 }, 0, listed.outcome().byRule]);
+    expect(summaryText(report, PLAIN).map((l) => l.replace(/\d{4}-\d\d-\d\dT[\d:.]+Z/g, 'T'))).toEqual(
+      summaryText(listed, PLAIN).map((l) => l.replace(/\d{4}-\d\d-\d\dT[\d:.]+Z/g, 'T')),
+    );
+    outcome.close();
   });
 
   it('memory stays bounded: past problemsInMemory the problems go to a temp file and come back in order; a cap lists errors first', async () => {
