@@ -16,7 +16,7 @@ export interface RenderContext {
   catalog: string;
   /** What was checked, for the summary line; default "N files, M payloads checked against the contract (catalog …)". */
   scope?: string;
-  /** The command the report is of, for JUnit's suite names; default "opsmeter validate". */
+  /** The command the report is of: JUnit's `testsuites` name; default "opsmeter validate". */
   command?: string;
 }
 
