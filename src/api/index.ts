@@ -21,13 +21,31 @@ import type { Severity } from '../contract/rules.js';
 import { findConfigFile } from '../config/find.js';
 import { ConfigFileError, type OpsmeterConfig } from '../config/load.js';
 import { configFor, mergeRules } from '../config/settings.js';
-import type { EmulatorOptions as ServerOptions, EmulatorStats, RequestLogEntry } from '../emulator/server.js';
+import type { AdminEvent, FaultPatch, FaultSettings, EmulatorOptions as ServerOptions, EmulatorStats, RequestFinding, RequestLogEntry, RequestRecord } from '../emulator/server.js';
 import { EXIT, OpsmeterError } from '../errors.js';
 import type { JsonReport } from '../report/json.js';
 import { VERSION } from '../version.js';
 
 export { ConfigFileError, EXIT, OpsmeterError, VERSION };
-export type { OpsmeterConfig, CatalogEntry, DataMode, EmulatorStats, Environment, PartialReason, Payload, RequestLogEntry, RuleLevel, RuleSettings, Severity, Status };
+export type {
+  AdminEvent,
+  CatalogEntry,
+  DataMode,
+  EmulatorStats,
+  Environment,
+  FaultPatch,
+  FaultSettings,
+  OpsmeterConfig,
+  PartialReason,
+  Payload,
+  RequestFinding,
+  RequestLogEntry,
+  RequestRecord,
+  RuleLevel,
+  RuleSettings,
+  Severity,
+  Status,
+};
 
 /** One problem with one payload: what `validate` reports, without the file position. */
 export interface Problem {
@@ -184,11 +202,18 @@ export async function validateFiles(paths: string | readonly string[], options: 
   });
 }
 
-export interface EmulatorOptions extends Omit<ServerOptions, 'catalog' | 'clock' | 'port'> {
+export interface EmulatorOptions extends Omit<ServerOptions, 'catalog' | 'clock' | 'port' | 'rules' | 'storeDurable'> {
   /** Port to listen on; default 0 (a free port: read it from `url`). The CLI's default is 8787. */
   port?: number;
-  /** Catalog for prices (budgets) and the pricing-models endpoint; as in LintOptions. */
+  /** Catalog for prices (budgets), the catalog warnings and the pricing-models endpoint; as in LintOptions. */
   catalog?: string | CatalogDocument;
+  /**
+   * Severity per rule id for the findings in `requests()`, as in LintOptions (laid over
+   * `config`'s). They never change an answer: the emulator models the server.
+   */
+  rules?: RuleSettings;
+  /** A config loaded with `loadConfig()`: its `rules` and `catalog` apply, as for lintPayload. */
+  config?: OpsmeterConfig;
 }
 
 export interface RunningEmulator {
@@ -202,19 +227,30 @@ export interface RunningEmulator {
   /** Accepted rows in arrival order (one per externalRequestId). */
   rows(): readonly Payload[];
   stats(): EmulatorStats;
+  /** What was received: the kept request records numbered above `since` (default 0), in order of arrival, each with its findings. */
+  requests(since?: number): RequestRecord[];
+  /** Forget the rows (the store's too), the counters, the limits' state and the request log; the fault settings stay. */
+  reset(): Promise<{ rows: number; requests: number }>;
+  /** Change fault settings (null: back to the default); the next request is answered by them. Throws a RangeError or TypeError for a bad value. */
+  setFaults(patch: FaultPatch): FaultSettings;
+  /** The fault settings in force. */
+  faults(): FaultSettings;
   /** Stops the server and flushes the store; resolves when it is closed. */
   close(): Promise<void>;
 }
 
 /**
  * Start a local Opsmeter-compatible ingest server (docs/emulate.md) on 127.0.0.1 unless
- * `host` says otherwise. Rejects with the listen error (e.g. code EADDRINUSE) when the port is taken.
+ * `host` says otherwise. Rejects with the listen error (e.g. code EADDRINUSE) when the port is
+ * taken, and with code ELOCKED when another emulator uses the `store`.
  */
 export async function startEmulator(options: EmulatorOptions = {}): Promise<RunningEmulator> {
   const [{ startEmulator: start }, { DEFAULT_EMULATOR_KEY }] = await Promise.all([import('../emulator/server.js'), import('../emulator/constants.js')]);
-  const { catalog, ...rest } = options;
+  const { catalog, config, rules, ...rest } = options;
+  if (config !== undefined && !isLoadedConfig(config)) throw new TypeError('startEmulator: config must be what loadConfig() returned');
   const apiKey = options.apiKey ?? DEFAULT_EMULATOR_KEY;
-  const emulator = await start({ ...rest, apiKey, port: options.port ?? 0, catalog: catalogFor(catalog) });
+  const settings = rulesFor(config, rules);
+  const emulator = await start({ ...rest, apiKey, port: options.port ?? 0, catalog: catalogFor(catalog ?? configCatalog(config)), ...(settings ? { rules: settings } : {}) });
   return {
     url: emulator.url,
     port: emulator.port,
@@ -222,6 +258,10 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     seed: emulator.seed,
     rows: () => emulator.rows(),
     stats: () => emulator.stats(),
+    requests: (since) => emulator.requests(since),
+    reset: () => emulator.reset(),
+    setFaults: (patch) => emulator.setFaults(patch),
+    faults: () => emulator.faults(),
     close: () => emulator.close(),
   };
 }

@@ -58,8 +58,8 @@ export const COMMANDS: readonly CommandEntry[] = [
   },
   {
     name: 'emulate',
-    usage: '[options]',
-    description: 'run a local Opsmeter-compatible ingest server (for tests, demos and `opsmeter send`)',
+    usage: '[options] [command...]',
+    description: 'run a local Opsmeter-compatible ingest server; with -- COMMAND, run your app against it and report what it sent',
     load: () => import('./emulate.js'),
   },
   { name: 'smoke', usage: '[options]', description: 'check the whole integration path end to end (embedded emulator by default)', load: () => import('./smoke.js') },

@@ -2,7 +2,8 @@
  * Rule settings: a team's choice of severity per rule id (`"off" | "warning" | "error"`),
  * from opsmeter.config.json, `--rule RULE=LEVEL`, or a library caller's `rules` option.
  * They apply wherever this tool checks the contract (validate, import's gate, send's
- * local check) and never in the emulator, which models the server.
+ * local check) and in the findings the emulator reports, never in its answers, which model
+ * the server.
  *
  * A RulePolicy is the compiled form: rule id → the RuleInfo to report instead (a copy
  * with the new severity) or null (off). Lint applies it to the few findings a payload

@@ -7,18 +7,22 @@
  *
  * An ingest request is decided in two steps, because the first is taken before its body is read:
  *   admit: rate limit (429) → fail rate (503);
- *   judge: body size (413) → UTF-8 / JSON / payload (400) → duplicate (200 + warning, not
- *          counted) → a store that cannot be written (500) → plan limit / hard budget (402)
- *          → accepted (200; the row is counted now and the shell writes it before the 200).
+ *   judge: body size (413) → UTF-8 / JSON / duplicate keys / payload (400) → duplicate id (200
+ *          + warning, not counted; a conflict when its usage or model differ) → a store that
+ *          cannot be written (500) → plan limit / hard budget (402) → accepted (200; the row
+ *          is counted now and the shell writes it before the 200).
+ * Every body that is read is linted (check-body.ts); the findings ride on the reply to the log.
+ * The position finder (read/locate.ts) must be loaded first: startEmulator does it.
  */
-import { isUtf8 } from 'node:buffer';
 import type { Payload } from '../contract/fields.js';
-import { lintPayload } from '../contract/lint.js';
+import type { Finding } from '../contract/lint.js';
+import { RULES, type RuleInfo } from '../contract/rules.js';
+import { checkBody, type PayloadError, type RequestFinding } from './check-body.js';
 import { CLEANUP_SCOPES, MAX_BODY_BYTES, type CleanupScope } from './constants.js';
-import { asDemoRow } from './demo.js';
 import type { FaultSettings } from './faults.js';
 import type { DataMode, PolicyStop, Posture } from './ledger.js';
 import type { EmulatorState, ReplyKind } from './state.js';
+import { usd } from './usd.js';
 
 /** One HTTP answer: every body is JSON. */
 export interface Reply {
@@ -29,6 +33,10 @@ export interface Reply {
   headers?: Record<string, string>;
   /** The row's id, for the request log. */
   externalRequestId?: string;
+  /** The body's lint findings (team severities), for the request log. */
+  findings?: RequestFinding[];
+  /** A duplicate id whose usage or model differ from the stored row's. */
+  conflict?: true;
 }
 
 export interface Decision {
@@ -52,20 +60,7 @@ export interface IngestRequest {
   storeFailure?: Error;
 }
 
-interface PayloadError {
-  pointer: string;
-  message: string;
-  rule: string;
-  hint?: string;
-}
-
 const DUPLICATE_WARNING = 'duplicate externalRequestId: not counted';
-/**
- * Lint errors that are opsmeter's policy, not the API's validation: the docs only advise
- * against PII in userId and the SDKs forward any string, so the emulator accepts the row
- * and says so in `warnings` (opsmeter validate keeps them errors).
- */
-const isPolicyRule = (id: string) => id.startsWith('payload/pii-');
 
 export function jsonReply(status: number, outcome: ReplyKind, body: object, headers?: Record<string, string>, externalRequestId?: string): Reply {
   return { status, outcome, body: JSON.stringify(body), headers, externalRequestId };
@@ -91,21 +86,45 @@ export function admit(state: EmulatorState, now: number): Decision | undefined {
 /** The checks of an admitted request's body, and the row counted when it is accepted. */
 export function judge(state: EmulatorState, req: IngestRequest): Decision {
   if (req.body === 'too-large') return refused(413, 'rejected', `request body is larger than ${MAX_BODY_BYTES} bytes; send one payload per request`);
-  const read = readPayload(state, req.body, req);
-  if ('errors' in read) return rejected(read.errors);
-  const { payload, warnings } = read;
+  const read = checkBody(req.body, { catalog: state.catalog, rules: state.rules, now: req.now, demo: req.demo, demoRow: state.demoRow });
+  if (!read.ok) return withFindings(rejected(read.errors), read.findings, read.externalRequestId);
+  const { payload, serverWarnings, findings } = read;
   const { ledger, faults } = state;
   const id = payload.externalRequestId;
-  if (ledger.isDuplicate(payload)) {
-    return { reply: jsonReply(200, 'duplicate', ingestBody(ledger.posture(faults), [DUPLICATE_WARNING, ...warnings]), undefined, id), afterStoreFlush: true };
+  const repeat = ledger.repeatOf(payload);
+  if (repeat) {
+    const d = withFindings({ reply: jsonReply(200, 'duplicate', ingestBody(ledger.posture(faults), [DUPLICATE_WARNING, ...serverWarnings]), undefined, id), afterStoreFlush: true }, findings, id);
+    if (repeat === 'conflict') {
+      d.reply.conflict = true;
+      // Answered as the API answers any duplicate; the team sees it as the rule validate reports across files.
+      const rule = state.rules ? state.rules.effective(RULES.duplicateExternalRequestId) : RULES.duplicateExternalRequestId;
+      if (rule) d.reply.findings = [...findings, ...read.locate([conflictFinding(rule, id!)])];
+    }
+    return d;
   }
   // Accepting a row the store cannot hold would lose it: refuse instead (a 5xx is retried).
-  if (req.storeFailure) return storeFailed(req.storeFailure);
+  if (req.storeFailure) return withFindings(storeFailed(req.storeFailure), findings, id);
   const stop = ledger.stopReason(faults);
-  if (stop) return { reply: jsonReply(402, stop === 'plan_limit_reached' ? 'paused' : 'blocked', stopBody(stop, ledger.posture(faults), ledger.spendUsd, faults), undefined, id) };
+  if (stop) return withFindings({ reply: jsonReply(402, stop === 'plan_limit_reached' ? 'paused' : 'blocked', stopBody(stop, ledger.posture(faults), ledger.spendUsd, faults), undefined, id) }, findings, id);
   // Counted now, so the next request sees it; the answer reports the posture right after it.
   ledger.add(payload);
-  return { reply: jsonReply(200, 'accepted', ingestBody(ledger.posture(faults), warnings), undefined, id), store: payload };
+  return withFindings({ reply: jsonReply(200, 'accepted', ingestBody(ledger.posture(faults), serverWarnings), undefined, id), store: payload }, findings, id);
+}
+
+function withFindings(d: Decision, findings: RequestFinding[], externalRequestId: string | undefined): Decision {
+  d.reply.findings = findings;
+  if (externalRequestId !== undefined) d.reply.externalRequestId = externalRequestId;
+  return d;
+}
+
+function conflictFinding(rule: RuleInfo, id: string): Finding {
+  return {
+    rule,
+    pointer: '/externalRequestId',
+    message: `externalRequestId "${id}" was stored before with a different usage or model; this payload is answered as a duplicate and not counted`,
+    hint: 'give each LLM call its own id; reuse an id only to retry the same call, with the same model and usage',
+    target: 'value',
+  };
 }
 
 /** An accepted row whose store write failed: counted out again, and refused. */
@@ -127,33 +146,6 @@ export function deleteRows(state: EmulatorState, mode: DataMode, query: string):
   const deleted = state.ledger.deleteMode(mode);
   state.stats.deleted += deleted;
   return { reply: jsonReply(200, 'deleted', { ok: true, dataMode: mode, scope: scope as CleanupScope, deleted }), rewriteWithout: mode };
-}
-
-/** The body as a payload with the policy warnings it earns, or the contract errors that refuse it. */
-function readPayload(state: EmulatorState, body: Buffer, req: IngestRequest): { payload: Payload; warnings: string[] } | { errors: PayloadError[] } {
-  // Decoding invalid UTF-8 with replacement characters could make two different ids equal.
-  if (!isUtf8(body)) return { errors: [{ pointer: '', message: 'the body is not valid UTF-8', rule: 'json/encoding' }] };
-  let text = body.toString('utf8');
-  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
-  let value: unknown;
-  if (text.trim() === '') {
-    if (!req.demo) return { errors: [{ pointer: '', message: 'empty body: send one payload as a JSON object', rule: 'payload/not-object' }] };
-    value = state.demoRow(req.now);
-  } else {
-    try {
-      value = JSON.parse(text);
-    } catch (e) {
-      return { errors: [{ pointer: '', message: `invalid JSON: ${(e as Error).message}`, rule: 'json/syntax' }] };
-    }
-    if (req.demo) value = asDemoRow(value);
-  }
-  const errors: PayloadError[] = [];
-  const warnings: string[] = [];
-  for (const f of lintPayload(value, { catalog: state.catalog, now: req.now, errorsOnly: true })) {
-    if (isPolicyRule(f.rule.id)) warnings.push(`${f.message} (accepted; opsmeter validate reports ${f.rule.id})`);
-    else errors.push({ pointer: f.pointer, message: f.message, rule: f.rule.id, ...(f.hint ? { hint: f.hint } : {}) });
-  }
-  return errors.length > 0 ? { errors } : { payload: value as Payload, warnings };
 }
 
 function rejected(errors: PayloadError[]): Decision {
@@ -194,7 +186,7 @@ function stopBody(reason: PolicyStop, posture: Posture, spendUsd: number, faults
   const error =
     reason === 'plan_limit_reached'
       ? `Telemetry paused: plan limit of ${posture.planLimitRequests} requests reached on the ${posture.planTier} plan. LLM calls keep running; raise the plan to resume telemetry.`
-      : `Budget hard stop: estimated spend $${spendUsd.toFixed(4)} is past the budget of $${faults.budgetUsd}; ingest is refused until the budget is raised. LLM calls keep running.`;
+      : `Budget hard stop: estimated spend ${usd(spendUsd, faults.budgetUsd)} is past the budget of ${usd(faults.budgetUsd ?? 0)}; ingest is refused until the budget is raised. LLM calls keep running.`;
   return {
     ok: false,
     error,

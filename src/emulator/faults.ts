@@ -57,3 +57,69 @@ export function checkFaults(f: Partial<FaultSettings>): void {
     throw new RangeError(`retryAfterMode must be one of ${RETRY_AFTER_MODES.join(', ')}, got ${String(f.retryAfterMode)}`);
   }
 }
+
+/**
+ * A change of fault settings at run time (`PATCH /_emulator/faults`, `setFaults()`): a field
+ * left out keeps its value; `null` puts it back to its default (no plan limit, no budget, no
+ * rate limit, fail rate 0, no latency, soft budgets, Retry-After in seconds, plan Free).
+ */
+export type FaultPatch = { [K in keyof FaultSettings]?: FaultSettings[K] | null };
+
+const DEFAULTS = faultSettings({});
+
+/** Names the admin API takes: the flags' (`--retry-after` → retryAfter), and the library's retryAfterMode. */
+const PATCH_NAMES: Record<string, keyof FaultSettings> = {
+  planTier: 'planTier',
+  planLimit: 'planLimit',
+  budgetUsd: 'budgetUsd',
+  budgetMode: 'budgetMode',
+  rateLimit: 'rateLimit',
+  failRate: 'failRate',
+  latencyMs: 'latencyMs',
+  retryAfter: 'retryAfterMode',
+  retryAfterMode: 'retryAfterMode',
+};
+
+const NUMERIC: ReadonlySet<keyof FaultSettings> = new Set(['planLimit', 'budgetUsd', 'rateLimit', 'failRate', 'latencyMs']);
+
+/** A JSON body's fault change, checked; throws a RangeError or TypeError naming the first bad field. */
+export function faultPatchFrom(body: unknown): FaultPatch {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new TypeError('send a JSON object of fault settings, e.g. {"rateLimit": 1}');
+  const patch: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(body)) {
+    const field = PATCH_NAMES[name];
+    if (!field) throw new RangeError(`unknown fault setting "${name}"; the settings are ${Object.keys(PATCH_NAMES).filter((n) => n !== 'retryAfterMode').join(', ')}`);
+    if (value !== null) {
+      const wanted = NUMERIC.has(field) ? 'number' : 'string';
+      if (typeof value !== wanted) throw new TypeError(`${name} must be a ${wanted} or null, got ${JSON.stringify(value)}`);
+    }
+    patch[field] = value;
+  }
+  return patch as FaultPatch;
+}
+
+/** Apply a change to the settings in place (checked whole first: a bad field changes nothing). */
+export function applyFaultPatch(settings: FaultSettings, patch: FaultPatch): void {
+  const next = { ...settings };
+  for (const [field, value] of Object.entries(patch) as [keyof FaultSettings, unknown][]) {
+    if (value === undefined) continue;
+    (next as Record<string, unknown>)[field] = value === null ? DEFAULTS[field] : value;
+  }
+  if (typeof next.planTier !== 'string' || next.planTier.trim() === '') throw new RangeError('planTier must be a non-empty string');
+  checkFaults(next);
+  Object.assign(settings, next);
+}
+
+/** The settings as the admin API shows them (the flags' names; null for "none"). */
+export function faultsView(f: FaultSettings): Record<string, string | number | null> {
+  return {
+    planTier: f.planTier,
+    planLimit: f.planLimit ?? null,
+    budgetUsd: f.budgetUsd ?? null,
+    budgetMode: f.budgetMode,
+    rateLimit: f.rateLimit ?? null,
+    failRate: f.failRate,
+    latencyMs: f.latencyMs,
+    retryAfter: f.retryAfterMode,
+  };
+}

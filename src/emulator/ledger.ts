@@ -4,10 +4,12 @@
  * the durable store (store.ts) is the HTTP shell's, which feeds the rows it loads to `add`.
  * The ingest responses and workspace-status are both computed from here, with the fault
  * settings of the moment (faults.ts), so they always agree. Counts, spend and ids are kept per
- * dataMode, so deleting the test or demo rows (the Bearer endpoints) is exact.
+ * dataMode, so deleting the test or demo rows (the Bearer endpoints) is exact. Each id keeps a
+ * hash of what its row counted (usage and model), so a resend that differs is told from a retry.
  */
 import type { Catalog } from '../contract/catalog.js';
 import type { Payload } from '../contract/fields.js';
+import { fnv1a } from '../contract/random.js';
 import { BUDGET_WARNING_RATIO } from './constants.js';
 import type { FaultSettings } from './faults.js';
 
@@ -40,28 +42,73 @@ export const DATA_MODES = ['real', 'test', 'demo'] as const;
 export type DataMode = (typeof DATA_MODES)[number];
 
 interface ModeTally {
-  ids: Set<string>;
+  /** externalRequestId → usageFingerprint of the row stored under it. */
+  ids: Map<string, number>;
   count: number;
   spend: number;
 }
 
+/** A resend of a stored id: the same usage and model (a retry), or different ones (a conflict). */
+export type Repeat = 'retry' | 'conflict';
+
+const newTally = (): ModeTally => ({ ids: new Map(), count: 0, spend: 0 });
+
+/**
+ * What a row counts for, hashed: provider, model, status, the token counts and the cache
+ * breakdowns. A retry resends the same; latency, createdAt or metadata may differ on a retry
+ * without changing what the row is worth, so they are left out.
+ */
+export function usageFingerprint(p: Payload): number {
+  const m = p.metadata;
+  const S = '\u0001';
+  return fnv1a(
+    part(p.provider) +
+      S +
+      part(p.model) +
+      S +
+      part(p.status) +
+      S +
+      part(p.inputTokens) +
+      S +
+      part(p.outputTokens) +
+      S +
+      part(p.totalTokens) +
+      S +
+      part(m?.cachedInputTokens) +
+      S +
+      part(m?.cacheWriteTokens) +
+      S +
+      part(m?.reasoningTokens),
+  );
+}
+
+/** A field's value as text for the fingerprint (a payload that passed the contract holds strings, numbers, null or nothing there). */
+const part = (v: unknown): string => (v === undefined ? '' : typeof v === 'string' ? v : typeof v === 'number' ? String(v) : JSON.stringify(v));
+
 export const modeOf = (p: { dataMode?: unknown }): DataMode => (p.dataMode === 'test' || p.dataMode === 'demo' ? p.dataMode : 'real');
 
 export class Ledger {
-  private readonly tally: Record<DataMode, ModeTally> = {
-    real: { ids: new Set(), count: 0, spend: 0 },
-    test: { ids: new Set(), count: 0, spend: 0 },
-    demo: { ids: new Set(), count: 0, spend: 0 },
-  };
+  private tally: Record<DataMode, ModeTally> = { real: newTally(), test: newTally(), demo: newTally() };
   private kept: Payload[] = [];
 
   constructor(private readonly o: LedgerOptions) {}
 
-  isDuplicate(p: Payload): boolean {
+  /** Whether a row with this payload's externalRequestId is stored: undefined when not, else a retry or a conflict. */
+  repeatOf(p: Payload): Repeat | undefined {
     const id = p.externalRequestId;
-    if (typeof id !== 'string') return false;
+    if (typeof id !== 'string') return undefined;
     const t = this.tally;
-    return t.real.ids.has(id) || t.test.ids.has(id) || t.demo.ids.has(id);
+    const stored = t.real.ids.get(id) ?? t.test.ids.get(id) ?? t.demo.ids.get(id);
+    if (stored === undefined) return undefined;
+    return stored === usageFingerprint(p) ? 'retry' : 'conflict';
+  }
+
+  /** Forget every row (the admin reset); returns how many there were. */
+  clear(): number {
+    const removed = this.acceptedCount;
+    this.tally = { real: newTally(), test: newTally(), demo: newTally() };
+    this.kept = [];
+    return removed;
   }
 
   /** Why the next new row must be refused, or undefined. The plan limit wins over the budget. */
@@ -74,7 +121,7 @@ export class Ledger {
   /** Count a row: accepted now, or loaded from the store. */
   add(p: Payload): void {
     const t = this.tally[modeOf(p)];
-    if (typeof p.externalRequestId === 'string') t.ids.add(p.externalRequestId);
+    if (typeof p.externalRequestId === 'string') t.ids.set(p.externalRequestId, usageFingerprint(p));
     t.count++;
     t.spend += this.estimate(p);
     if (this.o.keepRows) this.kept.push(p);
@@ -95,13 +142,18 @@ export class Ledger {
   /** Forget every row of one dataMode (the Bearer cleanup endpoints); returns how many. */
   deleteMode(mode: DataMode): number {
     const removed = this.tally[mode].count;
-    this.tally[mode] = { ids: new Set(), count: 0, spend: 0 };
+    this.tally[mode] = newTally();
     if (this.o.keepRows) this.kept = this.kept.filter((p) => modeOf(p) !== mode);
     return removed;
   }
 
   rows(): readonly Payload[] {
     return this.kept;
+  }
+
+  /** Whether rows() holds the rows (keepRows). */
+  get keepsRows(): boolean {
+    return this.o.keepRows;
   }
 
   get acceptedCount(): number {

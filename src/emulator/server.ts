@@ -5,7 +5,9 @@
  * configured latency and the request log. What each request is answered — the fault checks in
  * their order, the payload checks (the same contract module `validate` uses, so the emulator and
  * the linter cannot disagree), the plan and budget — is decided in decide.ts from the state in
- * state.ts, without sockets or files.
+ * state.ts, without sockets or files. Every ingest body that is read is linted as validate lints
+ * a record (check-body.ts); the findings go to the request log (request-log.ts). The admin API
+ * under /_emulator/ (admin.ts) is the emulator's own.
  *
  * The Bearer endpoints (settings/workspace-status, test/demo cleanup) take a dashboard
  * user's token instead of the API key. Every response is JSON. A request never crashes the server.
@@ -17,6 +19,10 @@ import type { Duplex } from 'node:stream';
 import { performance } from 'node:perf_hooks';
 import { builtinCatalog, type Catalog } from '../contract/catalog.js';
 import type { Payload } from '../contract/fields.js';
+import { rulePolicy, type RuleSettings, type RulePolicy } from '../contract/rule-settings.js';
+import { loadLocator } from '../read/locate.js';
+import { ADMIN_PREFIX, serveAdmin, type AdminEvent, type AdminHost } from './admin.js';
+import type { RequestFinding } from './check-body.js';
 import {
   DEFAULT_EMULATOR_HOST,
   DEFAULT_EMULATOR_KEY,
@@ -27,13 +33,18 @@ import {
   type RetryAfterMode,
 } from './constants.js';
 import { admit, deleteRows, judge, jsonReply, unstored, type Decision, type Reply } from './decide.js';
-import { faultSettings } from './faults.js';
+import { applyFaultPatch, faultSettings, type FaultPatch, type FaultSettings } from './faults.js';
 import { modeOf, type DataMode, type Ledger } from './ledger.js';
 import type { Clock } from './rate-limit.js';
+import { DEFAULT_REQUESTS_KEPT, type RequestRecord } from './request-log.js';
 import { EmulatorState, type EmulatorStats, type ReplyKind } from './state.js';
+import { printable } from './printable.js';
 import { RowStore, type StoreRecovery } from './store.js';
 
-export { DEFAULT_EMULATOR_KEY, DEFAULT_EMULATOR_TOKEN, MAX_BODY_BYTES, type EmulatorStats, type ReplyKind, type RetryAfterMode };
+export { DEFAULT_EMULATOR_KEY, DEFAULT_EMULATOR_TOKEN, MAX_BODY_BYTES, type AdminEvent, type EmulatorStats, type FaultPatch, type FaultSettings, type ReplyKind, type RequestFinding, type RequestRecord, type RetryAfterMode };
+
+/** The record of one request (request-log.ts), as `onRequest` gets it. */
+export type RequestLogEntry = RequestRecord;
 
 export interface EmulatorOptions {
   /** Interface to bind; default 127.0.0.1 (loopback). */
@@ -46,6 +57,8 @@ export interface EmulatorOptions {
   bearerToken?: string;
   /** Durable JSONL store: loaded on start, each accepted row appended before its 200. */
   store?: string;
+  /** false: the store is a scratch file (the CLI's without --store): rows are written in batches, not each before its 200. Default true. */
+  storeDurable?: boolean;
   /** After N accepted rows, new rows get 402 plan_limit_reached. */
   planLimit?: number;
   /** Budget in USD of estimated spend (catalog prices); budgetWarning from 80 %, budgetExceeded past it. */
@@ -68,8 +81,17 @@ export interface EmulatorOptions {
   retryAfterMode?: RetryAfterMode;
   /** Keep accepted rows in memory for rows(); default true. A long-running CLI server turns it off. */
   keepRows?: boolean;
-  /** Called once per request after its response is sent (or the client went away). */
+  /**
+   * The team's rule settings (opsmeter.config.json, --rule) for the findings in the request log;
+   * they never change an answer (the emulator models the server).
+   */
+  rules?: RuleSettings | RulePolicy;
+  /** Request records kept for requests() and GET /_emulator/requests; default 10,000 (the oldest go first). */
+  requestsKept?: number;
+  /** Called once per request after its response is sent (or the client went away, or the server closed first). */
   onRequest?: (entry: RequestLogEntry) => void;
+  /** Called after an admin call changed something (a reset, a fault change). */
+  onAdmin?: (event: AdminEvent) => void;
   /** Milliseconds clock for the rate limiter (tests inject a fake one); default performance.now. */
   clock?: Clock;
 }
@@ -85,18 +107,16 @@ export interface Emulator {
   /** Accepted rows in order (one per externalRequestId); empty when keepRows is false. */
   rows(): readonly Payload[];
   stats(): EmulatorStats;
+  /** The request log: the kept records numbered above `since` (default 0), in order of arrival. */
+  requests(since?: number): RequestRecord[];
+  /** Forget rows (the store's too), counters, limits' state and the request log; the faults stay. */
+  reset(): Promise<{ rows: number; requests: number }>;
+  /** Change fault settings; the next request sees them. Throws a RangeError or TypeError for a bad value (nothing changes). */
+  setFaults(patch: FaultPatch): FaultSettings;
+  /** The fault settings in force. */
+  faults(): FaultSettings;
   /** Stops accepting, closes keep-alive sockets, flushes the store; resolves when closed. */
   close(): Promise<void>;
-}
-
-export interface RequestLogEntry {
-  method: string;
-  path: string;
-  status: number;
-  outcome: ReplyKind;
-  /** From arrival to the response being handed to the socket, latency included. */
-  ms: number;
-  externalRequestId?: string;
 }
 
 interface Route {
@@ -128,13 +148,18 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
     seed: opts.seed ?? Math.floor(Math.random() * 2 ** 31),
     clock: opts.clock ?? (() => performance.now()),
     keepRows: opts.keepRows ?? true,
+    rules: opts.rules === undefined ? undefined : rulePolicy(opts.rules),
+    requestsKept: opts.requestsKept ?? DEFAULT_REQUESTS_KEPT,
   });
-  const durable = opts.store === undefined ? undefined : await openStore(opts.store, state.ledger);
+  // Findings are located in the body (line, column), and syntax faults explained, with jsonc-parser.
+  await loadLocator();
+  const durable = opts.store === undefined ? undefined : await openStore(opts.store, state.ledger, opts.storeDurable ?? true);
   const shell = new HttpShell(state, durable?.store, {
     apiKey: Buffer.from(opts.apiKey ?? DEFAULT_EMULATOR_KEY, 'utf8'),
     bearerToken: Buffer.from(opts.bearerToken ?? DEFAULT_EMULATOR_TOKEN, 'utf8'),
     pricingJson: JSON.stringify({ date: catalog.date, source: catalog.source, models: catalog.list() }),
     onRequest: opts.onRequest,
+    onAdmin: opts.onAdmin,
   });
   const server = createServer({ keepAlive: true }, (req, res) => shell.serve(req, res));
   // A slow or stalled body is cut off instead of holding a socket forever.
@@ -164,6 +189,13 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
     restored: durable?.recovery,
     rows: () => state.ledger.rows(),
     stats: () => ({ ...state.stats }),
+    requests: (since = 0) => state.requests.since(since),
+    reset: () => shell.reset(),
+    setFaults: (patch) => {
+      shell.setFaults(patch);
+      return { ...state.faults };
+    },
+    faults: () => ({ ...state.faults }),
     close: () =>
       (closing ??= (async () => {
         shell.dropPendingReplies();
@@ -181,22 +213,46 @@ interface ShellOptions {
   bearerToken: Buffer;
   pricingJson: string;
   onRequest: ((entry: RequestLogEntry) => void) | undefined;
+  onAdmin: ((event: AdminEvent) => void) | undefined;
+}
+
+/** One request on its way: its number and arrival, for its record in the log. */
+interface Arrival {
+  number: number;
+  time: string;
+  t0: number;
 }
 
 /** The HTTP side of one emulator: each request routed, authorised, decided (decide.ts), stored and answered. */
-class HttpShell {
-  /** Replies waiting out the configured latency (cleared on close). */
-  private readonly delayed = new Set<NodeJS.Timeout>();
+class HttpShell implements AdminHost {
+  /** Replies waiting out the configured latency, with what logs them if the server closes first. */
+  private readonly delayed = new Map<NodeJS.Timeout, () => void>();
 
   constructor(
-    private readonly state: EmulatorState,
-    private readonly store: RowStore | undefined,
+    readonly state: EmulatorState,
+    readonly store: RowStore | undefined,
     private readonly o: ShellOptions,
   ) {}
 
+  get onAdmin(): ((event: AdminEvent) => void) | undefined {
+    return this.o.onAdmin;
+  }
+
+  async reset(): Promise<{ rows: number; requests: number }> {
+    const forgotten = this.state.reset();
+    await this.store?.rewrite(() => false);
+    return forgotten;
+  }
+
+  setFaults(patch: FaultPatch): void {
+    applyFaultPatch(this.state.faults, patch);
+  }
+
   serve(req: IncomingMessage, res: ServerResponse): void {
     res.on('error', () => {}); // a client that went away must not crash the server
-    this.handle(req, res, performance.now()).catch((e: unknown) => {
+    const path = pathOf(req);
+    const work = path.startsWith(ADMIN_PREFIX) ? serveAdmin(this, req, res, path, queryOf(req)) : this.handle(req, res, path, this.arrive());
+    work.catch((e: unknown) => {
       if (!res.headersSent && !res.destroyed) {
         const body = JSON.stringify({ ok: false, error: `internal emulator error: ${(e as Error)?.message ?? String(e)}` });
         res.writeHead(500, { 'content-type': JSON_TYPE, 'content-length': String(Buffer.byteLength(body)) });
@@ -205,15 +261,22 @@ class HttpShell {
     });
   }
 
+  /** Close: replies still waiting out the latency are never sent, but their requests are logged. */
   dropPendingReplies(): void {
-    for (const t of this.delayed) clearTimeout(t);
+    for (const [t, logUnsent] of this.delayed) {
+      clearTimeout(t);
+      logUnsent();
+    }
     this.delayed.clear();
   }
 
-  private async handle(req: IncomingMessage, res: ServerResponse, t0: number): Promise<void> {
+  private arrive(): Arrival {
+    return { number: this.state.numberRequest(), time: new Date().toISOString(), t0: performance.now() };
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse, path: string, at: Arrival): Promise<void> {
     this.state.stats.requests++;
-    const answer = (reply: Reply) => this.send(req, res, t0, reply);
-    const path = pathOf(req);
+    const answer = (reply: Reply) => this.send(req, res, at, reply);
     const route = ROUTES.get(path);
     if (!route) return answer(jsonReply(404, 'rejected', { ok: false, error: `no such endpoint: ${path}` }));
     if (!route.methods.includes(req.method ?? '')) {
@@ -224,7 +287,7 @@ class HttpShell {
     switch (route.kind) {
       case 'ingest':
       case 'demo':
-        return this.ingest(req, t0, route.kind === 'demo', answer);
+        return this.ingest(req, at, route.kind === 'demo', answer);
       case 'status':
         return answer(jsonReply(200, 'served', this.state.ledger.workspaceStatus(this.state.faults, this.state.workspaceId, Date.now())));
       case 'pricing':
@@ -255,11 +318,11 @@ class HttpShell {
   }
 
   /** An ingest request: admitted (before its body is read), then its body judged. */
-  private async ingest(req: IncomingMessage, t0: number, demo: boolean, answer: (reply: Reply) => void): Promise<void> {
+  private async ingest(req: IncomingMessage, at: Arrival, demo: boolean, answer: (reply: Reply) => void): Promise<void> {
     const early = admit(this.state, Date.now());
     if (early) return answer(early.reply);
     const body = await readBody(req);
-    if (body === 'aborted') return this.log(req, t0, 0, 'aborted');
+    if (body === 'aborted') return this.log(req, at, { status: 0, outcome: 'aborted' });
     return this.carryOut(judge(this.state, { body, demo, now: Date.now(), storeFailure: this.store?.failed }), answer);
   }
 
@@ -279,14 +342,15 @@ class HttpShell {
   }
 
   /** Count the outcome now; send (after the configured latency) and log once sent. */
-  private send(req: IncomingMessage, res: ServerResponse, t0: number, reply: Reply): void {
+  private send(req: IncomingMessage, res: ServerResponse, at: Arrival, reply: Reply): void {
     this.state.count(reply.outcome);
+    if (reply.conflict) this.state.stats.conflicts++;
     const send = () => {
       if (!res.destroyed && !res.headersSent) {
         res.writeHead(reply.status, { 'content-type': JSON_TYPE, 'content-length': String(Buffer.byteLength(reply.body)), ...reply.headers });
         res.end(reply.body);
       }
-      this.log(req, t0, reply.status, reply.outcome, reply.externalRequestId);
+      this.log(req, at, reply);
     };
     const latencyMs = this.state.faults.latencyMs;
     if (latencyMs <= 0) {
@@ -297,15 +361,28 @@ class HttpShell {
       this.delayed.delete(t);
       send();
     }, latencyMs);
-    this.delayed.add(t);
+    this.delayed.set(t, () => this.log(req, at, reply));
   }
 
-  /** The one place a request's outcome is known, once it is sent (or the client went away). */
-  private log(req: IncomingMessage, t0: number, status: number, outcome: ReplyKind, externalRequestId?: string): void {
+  /** The one place a request's outcome is known, once it is sent (or the client went away): its record is kept and handed on. */
+  private log(req: IncomingMessage, at: Arrival, reply: Pick<Reply, 'status' | 'outcome' | 'externalRequestId' | 'findings' | 'conflict'>): void {
+    const record: RequestRecord = {
+      number: at.number,
+      time: at.time,
+      method: req.method ?? '?',
+      path: pathOf(req),
+      status: reply.status,
+      outcome: reply.outcome,
+      ms: Math.round((performance.now() - at.t0) * 100) / 100,
+      ...(reply.externalRequestId !== undefined ? { externalRequestId: reply.externalRequestId } : {}),
+      ...(reply.conflict ? { conflict: true as const } : {}),
+      ...(reply.findings ? { findings: reply.findings } : {}),
+    };
+    this.state.requests.push(record);
     const onRequest = this.o.onRequest;
     if (!onRequest) return;
     try {
-      onRequest({ method: req.method ?? '?', path: pathOf(req), status, outcome, ms: performance.now() - t0, externalRequestId });
+      onRequest(record);
     } catch {
       // A throwing log callback must not take the server down (it may run inside a timer).
     }
@@ -314,14 +391,15 @@ class HttpShell {
 
 const withoutMode = (mode: DataMode) => (row: Record<string, unknown>) => modeOf(row) !== mode;
 
-/** Open the JSONL store and count what it already holds (rejects — ENOENT, EACCES, a corrupt line — before the server listens). */
-async function openStore(path: string, ledger: Ledger): Promise<{ store: RowStore; recovery: StoreRecovery }> {
+/** Open the JSONL store and count what it already holds (rejects — ENOENT, EACCES, a corrupt line, a lock — before the server listens). */
+async function openStore(path: string, ledger: Ledger, durable: boolean): Promise<{ store: RowStore; recovery: StoreRecovery }> {
   try {
-    return await RowStore.open(path, (row) => ledger.add(row as unknown as Payload));
+    return await RowStore.open(path, (row) => ledger.add(row as unknown as Payload), { durable });
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
+    if (err.code === 'ELOCKED') throw e; // says what it is, with its hint
     const why = err.code && err.syscall !== 'open' ? err.code : err.message;
-    throw Object.assign(new Error(err.syscall === 'open' && !err.code ? err.message : `cannot open store ${path}: ${why}`), { code: err.code, syscall: 'open', path });
+    throw Object.assign(new Error(err.syscall === 'open' && !err.code ? err.message : `cannot open store ${printable(path)}: ${why}`), { code: err.code, syscall: 'open', path });
   }
 }
 
@@ -399,6 +477,7 @@ function checkOptions(o: EmulatorOptions): CheckedOptions {
   if (o.seed !== undefined && (typeof o.seed !== 'number' || !Number.isSafeInteger(o.seed))) throw new RangeError(`seed must be a whole number, got ${o.seed}`);
   if (o.apiKey !== undefined && (typeof o.apiKey !== 'string' || o.apiKey === '')) throw new TypeError('apiKey must be a non-empty string');
   if (o.bearerToken !== undefined && (typeof o.bearerToken !== 'string' || !/^\S+$/.test(o.bearerToken))) throw new TypeError('bearerToken must be a non-empty string without spaces');
+  if (o.requestsKept !== undefined && !(Number.isSafeInteger(o.requestsKept) && o.requestsKept >= 0)) throw new RangeError(`requestsKept must be a whole number ≥ 0, got ${o.requestsKept}`);
   // The fault settings (faults.ts) are checked where they are made.
   return { host: o.host ?? DEFAULT_EMULATOR_HOST, port };
 }

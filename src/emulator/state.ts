@@ -8,15 +8,19 @@ import { randomUUID } from 'node:crypto';
 import type { Catalog } from '../contract/catalog.js';
 import type { Payload } from '../contract/fields.js';
 import { mulberry32, type Random } from '../contract/random.js';
+import type { RulePolicy } from '../contract/rule-settings.js';
 import { demoRowMaker } from './demo.js';
 import type { FaultSettings } from './faults.js';
 import { Ledger } from './ledger.js';
 import { TokenBucket, type Clock } from './rate-limit.js';
+import { RequestLog } from './request-log.js';
 
 export interface EmulatorStats {
   requests: number;
   accepted: number;
   duplicates: number;
+  /** Of the duplicates, those whose usage or model differed from the stored row's. */
+  conflicts: number;
   throttled: number;
   failed: number;
   rejected: number;
@@ -41,6 +45,8 @@ export type ReplyKind =
   | 'deleted'
   | 'aborted';
 
+const newStats = (): EmulatorStats => ({ requests: 0, accepted: 0, duplicates: 0, conflicts: 0, throttled: 0, failed: 0, rejected: 0, unauthorized: 0, paused: 0, blocked: 0, deleted: 0 });
+
 const STAT_OF: Partial<Record<ReplyKind, keyof EmulatorStats>> = {
   accepted: 'accepted',
   duplicate: 'duplicates',
@@ -59,6 +65,10 @@ export interface EmulatorStateOptions {
   /** Milliseconds clock of the rate limiter. */
   clock: Clock;
   keepRows: boolean;
+  /** The team's rule settings, for the findings the request log reports (never for the answers). */
+  rules?: RulePolicy;
+  /** Request records kept for requests(). */
+  requestsKept: number;
 }
 
 export class EmulatorState {
@@ -67,24 +77,50 @@ export class EmulatorState {
   readonly catalog: Catalog;
   readonly seed: number;
   readonly ledger: Ledger;
-  readonly stats: EmulatorStats = { requests: 0, accepted: 0, duplicates: 0, throttled: 0, failed: 0, rejected: 0, unauthorized: 0, paused: 0, blocked: 0, deleted: 0 };
+  readonly rules: RulePolicy | undefined;
+  readonly requests: RequestLog;
+  stats: EmulatorStats = newStats();
   readonly workspaceId = randomUUID();
   /** The fail-rate draws, in request order (reproducible with the seed). */
-  readonly failDraw: Random;
+  failDraw: Random;
   /** Demo rows, from a separate stream so demo traffic does not shift the fault sequence. */
-  readonly demoRow: (now: number) => Payload;
+  demoRow: (now: number) => Payload;
   private readonly clock: Clock;
   private bucket: TokenBucket | undefined;
+  private lastNumber = 0;
 
   constructor(o: EmulatorStateOptions) {
     this.faults = o.faults;
     this.catalog = o.catalog;
     this.seed = o.seed;
     this.clock = o.clock;
+    this.rules = o.rules;
     this.ledger = new Ledger({ catalog: o.catalog, keepRows: o.keepRows });
+    this.requests = new RequestLog(o.requestsKept);
     this.failDraw = mulberry32(o.seed);
     this.demoRow = demoRowMaker(o.catalog, mulberry32(o.seed ^ 0x5bd1e995));
     this.rateLimiter(); // the bucket's refill counts from the start
+  }
+
+  /** The number of a request that just arrived (1, 2, …; not reset by reset()). */
+  numberRequest(): number {
+    return ++this.lastNumber;
+  }
+
+  /**
+   * The emulator as it started, but with the fault settings of now and the request numbers
+   * going on: no rows, zero counters, a full token bucket, the seeded streams from their
+   * start, an empty request log. Returns what was forgotten.
+   */
+  reset(): { rows: number; requests: number } {
+    const rows = this.ledger.clear();
+    const requests = this.requests.clear();
+    this.stats = newStats();
+    this.bucket = undefined;
+    this.rateLimiter();
+    this.failDraw = mulberry32(this.seed);
+    this.demoRow = demoRowMaker(this.catalog, mulberry32(this.seed ^ 0x5bd1e995));
+    return { rows, requests };
   }
 
   /** The token bucket of the current rate limit (a new, full one when the limit changed); undefined when unlimited. */

@@ -10,21 +10,27 @@
  *   and budget spend survive a restart. A last line cut short by a crash (no newline, not
  *   JSON) is reported and cut off the file; any other unreadable line refuses the start,
  *   with its line number, rather than silently dropping a stored row.
- * - `rewrite` keeps only the rows a predicate accepts (the Bearer delete endpoints), through
- *   a temporary file renamed over the store, so a crash mid-rewrite leaves the old or the
- *   new file, never half of one.
+ * - `rewrite` keeps only the rows a predicate accepts (the Bearer delete endpoints, the admin
+ *   reset), through a temporary file renamed over the store, so a crash mid-rewrite leaves
+ *   the old or the new file, never half of one.
+ * - One emulator per file: `open` takes the store's lock (store-lock.ts) before it reads, and
+ *   `close` releases it.
  *
  * The reader is hand-written rather than src/read/lines.ts because it needs the byte offset
  * of the last complete line (to cut a torn tail off) and whether the file ends in a newline.
  */
 import { createReadStream } from 'node:fs';
 import { type FileHandle, open, rename, stat, truncate } from 'node:fs/promises';
+import { printable } from './printable.js';
+import { lockStore, type StoreLock } from './store-lock.js';
 
 export interface StoreRecovery {
   /** Rows read back from an existing store. */
   rows: number;
   /** A last line without its newline that was not a JSON object: cut off (never acknowledged). */
   tornLine?: { line: number; bytes: number };
+  /** The lock of an emulator that is gone (killed, crashed), taken over. */
+  staleLock?: { pid: number; since: string };
 }
 
 /** A store line that is not a row (and not a torn last line): the start is refused. */
@@ -35,7 +41,8 @@ class StoreCorrupt extends Error {
     readonly line: number,
     why: string,
   ) {
-    super(`store ${path} line ${line} is not a stored row (${why}); move the file away or fix that line`);
+    // JSON.parse quotes the text it stopped at: the file's own bytes, escaped before they are printed.
+    super(`store ${printable(path)} line ${line} is not a stored row (${printable(why)}); move the file away or fix that line`);
   }
 }
 
@@ -51,29 +58,54 @@ function parseRow(text: string): Record<string, unknown> | string {
   return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : 'not a JSON object';
 }
 
-/** Stream the file's lines; returns the byte length of the complete lines and the unterminated tail. */
-async function readLines(path: string, each: (text: string, line: number) => void): Promise<{ goodBytes: number; tail: Buffer; lines: number }> {
+interface FileEnd {
+  /** Byte length of the complete lines. */
+  goodBytes: number;
+  /** What follows the last newline (a torn or unterminated last line), if anything. */
+  tail: Buffer;
+  lines: number;
+}
+
+/** The file's complete lines (without their line ends), one read chunk's worth at a time; returns where they end. */
+async function* lineBatches(path: string): AsyncGenerator<string[], FileEnd> {
   let carry: Buffer = Buffer.alloc(0);
   let goodBytes = 0;
-  let line = 0;
+  let lines = 0;
   for await (const chunk of createReadStream(path)) {
     let buf = carry.length > 0 ? Buffer.concat([carry, chunk as Buffer]) : (chunk as Buffer);
     let start = 0;
+    const batch: string[] = [];
     for (let nl = buf.indexOf(10, start); nl >= 0; nl = buf.indexOf(10, start)) {
-      line++;
       const end = nl > start && buf[nl - 1] === 13 ? nl - 1 : nl;
-      each(buf.toString('utf8', start, end), line);
+      batch.push(buf.toString('utf8', start, end));
       goodBytes += nl + 1 - start;
       start = nl + 1;
     }
     buf = buf.subarray(start);
     carry = Buffer.from(buf);
+    lines += batch.length;
+    if (batch.length > 0) yield batch;
   }
-  return { goodBytes, tail: carry, lines: line };
+  return { goodBytes, tail: carry, lines };
 }
+
+/** Every complete line of the file, numbered from 1; returns where they end. */
+async function readLines(path: string, each: (text: string, line: number) => void): Promise<FileEnd> {
+  const batches = lineBatches(path);
+  let line = 0;
+  for (;;) {
+    const next = await batches.next();
+    if (next.done) return next.value;
+    for (const text of next.value) each(text, ++line);
+  }
+}
+
+/** Characters of queued rows a store that need not be durable collects before it writes them. */
+const BATCH_CHARS = 64 * 1024;
 
 export class RowStore {
   private pending: string[] = [];
+  private pendingChars = 0;
   private waiters: Array<{ resolve: () => void; reject: (e: Error) => void }> = [];
   private writing: Promise<void> | undefined;
   /** While a rewrite runs, appends queue up and go into the new file. */
@@ -83,15 +115,42 @@ export class RowStore {
   private constructor(
     private readonly path: string,
     private handle: FileHandle | undefined,
+    private readonly lock: StoreLock,
+    /** false: rows are written in batches, not each before its answer (a scratch file nobody restarts from). */
+    private readonly durable: boolean,
   ) {}
 
-  /** Open (creating it if absent) and read back what an earlier run stored. */
-  static async open(path: string, onRow: RowCallback): Promise<{ store: RowStore; recovery: StoreRecovery }> {
+  /**
+   * Lock, open (creating it if absent) and read back what an earlier run stored. `durable:
+   * false` is for a scratch file: an append resolves at once and rows are written 64 KB at a
+   * time (and before anything reads the file), a hundredth of the writes.
+   */
+  static async open(path: string, onRow: RowCallback, { durable = true }: { durable?: boolean } = {}): Promise<{ store: RowStore; recovery: StoreRecovery }> {
     const recovery: StoreRecovery = { rows: 0 };
+    const dir = await stat(path).catch(() => undefined);
+    if (dir?.isDirectory()) throw Object.assign(new Error(`store ${printable(path)} is not a regular file`), { code: 'EISDIR', syscall: 'open', path });
+    const lock = await lockStore(path);
+    try {
+      const opened = await RowStore.load(path, onRow, recovery, lock, durable);
+      if (lock.tookOver) recovery.staleLock = lock.tookOver;
+      return opened;
+    } catch (e) {
+      await lock.release();
+      throw e;
+    }
+  }
+
+  private static async load(
+    path: string,
+    onRow: RowCallback,
+    recovery: StoreRecovery,
+    lock: StoreLock,
+    durable: boolean,
+  ): Promise<{ store: RowStore; recovery: StoreRecovery }> {
     let exists = true;
     try {
       const st = await stat(path);
-      if (!st.isFile()) throw Object.assign(new Error(`store ${path} is not a regular file`), { code: 'EISDIR', syscall: 'open', path });
+      if (!st.isFile()) throw Object.assign(new Error(`store ${printable(path)} is not a regular file`), { code: 'EISDIR', syscall: 'open', path });
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
       exists = false;
@@ -123,7 +182,7 @@ export class RowStore {
     }
     const handle = await open(path, 'a');
     if (appendNewline) await handle.appendFile('\n');
-    return { store: new RowStore(path, handle), recovery };
+    return { store: new RowStore(path, handle, lock, durable), recovery };
   }
 
   /** A failed write, if any: later appends are refused with it. */
@@ -134,8 +193,15 @@ export class RowStore {
   /** Append one row; resolves once it is written (handed to the OS), rejects if it could not be. */
   append(row: object): Promise<void> {
     if (this.failure) return Promise.reject(this.failure);
+    const text = JSON.stringify(row) + '\n';
+    if (!this.durable) {
+      this.pending.push(text);
+      this.pendingChars += text.length;
+      if (this.pendingChars >= BATCH_CHARS) this.kick();
+      return Promise.resolve();
+    }
     return new Promise<void>((resolve, reject) => {
-      this.pending.push(JSON.stringify(row) + '\n');
+      this.pending.push(text);
       this.waiters.push({ resolve, reject });
       this.kick();
     });
@@ -151,6 +217,7 @@ export class RowStore {
       return new Promise<void>((resolve) => {
         this.pending.push('');
         this.waiters.push({ resolve, reject: () => resolve() });
+        this.kick(); // a batching store may not have started the write yet
       });
     }
     return this.writing ?? Promise.resolve();
@@ -166,6 +233,7 @@ export class RowStore {
     try {
       const waiting = this.pending.map((text) => text === '' || keep(parseRow(text) as Record<string, unknown>));
       this.pending = this.pending.filter((_, i) => waiting[i]);
+      this.pendingChars = this.pending.reduce((n, text) => n + text.length, 0);
       // A dropped row's request still gets its 200: it was accepted, then deleted.
       const dropped = this.waiters.filter((_, i) => !waiting[i]);
       this.waiters = this.waiters.filter((_, i) => waiting[i]);
@@ -211,13 +279,30 @@ export class RowStore {
     }
   }
 
-  /** Write what is queued, then close the file. */
+  /** Write what is queued, close the file and release its lock. */
   async close(): Promise<void> {
-    await this.flushed();
-    const h = this.handle;
-    this.handle = undefined;
-    await h?.close();
+    try {
+      await this.flushed();
+      const h = this.handle;
+      this.handle = undefined;
+      await h?.close();
+    } finally {
+      await this.lock.release();
+    }
     if (this.failure) throw this.failure;
+  }
+
+  /**
+   * The stored rows as their JSON lines, a read chunk's worth at a time, once every row
+   * appended so far is written. The next chunk is read only when the caller asks for it, so
+   * memory stays flat however many rows there are.
+   */
+  async *rowLines(): AsyncGenerator<string[]> {
+    await this.flushed();
+    for await (const batch of lineBatches(this.path)) {
+      const rows = batch.filter((text) => text.trim() !== '');
+      if (rows.length > 0) yield rows;
+    }
   }
 
   private kick(): void {
@@ -226,6 +311,7 @@ export class RowStore {
     const data = this.pending.join('');
     const waiters = this.waiters;
     this.pending = [];
+    this.pendingChars = 0;
     this.waiters = [];
     if (!handle) {
       const e = new Error(`store ${this.path} is closed`);
@@ -243,7 +329,8 @@ export class RowStore {
     );
     this.writing.finally(() => {
       this.writing = undefined;
-      this.kick();
+      // A batching store writes again once a batch is full, or when something waits for it.
+      if (this.durable || this.waiters.length > 0 || this.pendingChars >= BATCH_CHARS) this.kick();
     });
   }
 
@@ -251,6 +338,7 @@ export class RowStore {
     this.failure ??= e;
     const waiters = this.waiters;
     this.pending = [];
+    this.pendingChars = 0;
     this.waiters = [];
     for (const w of waiters) w.reject(this.failure);
   }

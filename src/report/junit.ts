@@ -35,7 +35,8 @@ function* junitLines(...[result, ctx]: Parameters<Renderer>): Generator<string> 
     failures += s.failures;
   }
   yield '<?xml version="1.0" encoding="UTF-8"?>';
-  yield `<testsuites name="opsmeter validate" tests="${total}" failures="${failures}" errors="0">`;
+  const command = ctx.command ?? 'opsmeter validate';
+  yield `<testsuites name="${xml(command)}" tests="${total}" failures="${failures}" errors="0">`;
   // Problems arrive file by file, so each suite's are the next ones, unless two files share
   // a name (one suite for both): then the problems are grouped in memory first.
   const shared = suites.size < result.files.length;

@@ -46,7 +46,7 @@ export const streamSarif: Renderer = (result, ctx) => {
     locations: [
       {
         physicalLocation: {
-          artifactLocation: { uri: p.file.split('\\').join('/') },
+          artifactLocation: { uri: uriOf(p.file) },
           region: { startLine: p.line, startColumn: p.column },
         },
         ...(p.pointer ? { logicalLocations: [{ fullyQualifiedName: p.pointer, kind: 'member' }] } : {}),
@@ -56,6 +56,19 @@ export const streamSarif: Renderer = (result, ctx) => {
 };
 
 export const renderSarif = wholeText(streamSarif);
+
+/**
+ * A file name as a URI reference (SARIF's `uri`): forward slashes, and what a URI cannot hold
+ * raw percent-encoded (a space, `%`, `#`, `?`), so "my events.jsonl" is "my%20events.jsonl".
+ */
+function uriOf(file: string): string {
+  const slashed = file.split('\\').join('/');
+  try {
+    return encodeURI(slashed).replace(/[#?]/g, (c) => encodeURIComponent(c));
+  } catch {
+    return slashed; // a lone surrogate, which no URI can encode: the name as it is
+  }
+}
 
 /** SARIF `reportingConfiguration` for a rule whose run differs from its default; undefined when it does not. */
 function effectiveConfiguration(rule: RuleInfo, ctx: RenderContext, warningsSkipped: boolean): { enabled?: false; level?: string } | undefined {

@@ -14,6 +14,10 @@ export interface RenderContext {
   width?: number;
   /** Catalog snapshot date and origin, for the summary line. */
   catalog: string;
+  /** What was checked, for the summary line; default "N files, M payloads checked against the contract (catalog …)". */
+  scope?: string;
+  /** The command the report is of: JUnit's `testsuites` name; default "opsmeter validate". */
+  command?: string;
 }
 
 /**

@@ -9,7 +9,7 @@ const plural = (n: number, one: string, many = one + 's') => `${thousands(n)} ${
 export function summaryLines(result: Omit<ValidateOutcome, 'problems'>, ctx: RenderContext): string[] {
   const c = ctx.paint;
   const { files, records, errors, warnings } = result.counts;
-  const scope = `${plural(files, 'file')}, ${plural(records, 'payload')} checked against the contract (catalog ${ctx.catalog})`;
+  const scope = ctx.scope ?? `${plural(files, 'file')}, ${plural(records, 'payload')} checked against the contract (catalog ${ctx.catalog})`;
   const lines: string[] = [];
   if (errors === 0 && warnings === 0) {
     lines.push(c.green(`✔ no problems: ${scope}`));

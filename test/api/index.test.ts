@@ -7,7 +7,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { EXIT, lintPayload, OpsmeterError, startEmulator, validateFiles } from '../../src/api/index.js';
+import { EXIT, lintPayload, loadConfig, OpsmeterError, startEmulator, validateFiles } from '../../src/api/index.js';
 import { FIXTURES } from '../helpers/cli.js';
 import { failure } from '../helpers/repos.js';
 
@@ -153,5 +153,34 @@ describe('startEmulator', () => {
       await new Promise((resolve) => blocker.close(resolve));
     }
     expect(await failure(() => startEmulator({ failRate: 2 }))).toBeInstanceOf(RangeError);
+  });
+
+  it('requests(), reset() and setFaults(): what the app sent (with the team\'s rule settings), a clean slate, faults changed mid-test', async () => {
+    const repo = join(tmp, 'emulator-config');
+    mkdirSync(join(repo, '.git'), { recursive: true });
+    writeFileSync(join(repo, 'opsmeter.config.json'), JSON.stringify({ rules: { 'payload/missing-latency': 'error' } }));
+    const config = await loadConfig(undefined, { cwd: repo });
+    const emulator = await startEmulator({ config, rules: { 'payload/placeholder-value': 'off' } });
+    try {
+      const post = (body: object) => fetch(`${emulator.url}/v1/ingest/llm-request`, { method: 'POST', headers: { 'x-api-key': emulator.apiKey }, body: JSON.stringify(body) });
+      // The emulator checks createdAt against the real clock: these payloads leave it out.
+      const { latencyMs: _latency, createdAt: _createdAt, ...noLatency } = payload;
+      const { createdAt: _at, ...current } = payload;
+      expect((await post({ ...noLatency, externalRequestId: 'n1', promptVersion: 'unknown' })).status).toBe(200); // the answer is the server's
+      const [first] = emulator.requests();
+      expect(first!.findings!.map((f) => [f.rule, f.severity])).toEqual([['payload/missing-latency', 'error']]);
+      expect(emulator.setFaults({ rateLimit: 1 })).toMatchObject({ rateLimit: 1 });
+      expect((await post({ ...current, externalRequestId: 'n2' })).status).toBe(200);
+      expect((await post({ ...current, externalRequestId: 'n3' })).status).toBe(429);
+      expect(() => emulator.setFaults({ rateLimit: 0 })).toThrow(RangeError);
+      expect(emulator.faults().rateLimit).toBe(1);
+      expect(await emulator.reset()).toEqual({ rows: 2, requests: 3 });
+      expect([emulator.rows(), emulator.requests(), emulator.stats().requests]).toEqual([[], [], 0]);
+      expect((await post({ ...current, externalRequestId: 'n1' })).status).toBe(200);
+      expect(emulator.requests().map((r) => [r.number, r.outcome])).toEqual([[4, 'accepted']]);
+    } finally {
+      await emulator.close();
+    }
+    expect(await failure(() => startEmulator({ rules: { 'payload/nope': 'off' } }))).toMatchObject({ exitCode: 2 });
   });
 });

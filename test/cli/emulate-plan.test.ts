@@ -54,4 +54,32 @@ describe('opsmeter emulate flags', () => {
     expect(await usageError(['emulate', '--bearer-token', 'a b'])).toMatchObject({ code: 2, stderr: 'opsmeter: the Bearer token given with --bearer-token is empty or contains spaces\n' });
     expect(await usageError(['emulate'], { vars: { OPSMETER_EMULATOR_TOKEN: 'a b' } })).toMatchObject({ code: 2, stderr: 'opsmeter: the Bearer token from OPSMETER_EMULATOR_TOKEN is empty or contains spaces\n' });
   });
+
+  it('a command (after --): a free port unless --port says otherwise, the report, what fails the run, the log format', async () => {
+    const p = await planned(['--strict', '--max-warnings', '3', '--report', 'r.sarif', '--format', 'sarif', '--rule', 'payload/missing-latency=off', '--', 'python3', '-u', 'app.py', '--flag']);
+    expect(p).toMatchObject({
+      port: 0,
+      command: { file: 'python3', args: ['-u', 'app.py', '--flag'] },
+      report: { file: 'r.sarif', format: 'sarif' },
+      strict: true,
+      maxWarnings: 3,
+      log: undefined,
+      config: { rule: [['payload/missing-latency', 'off']] },
+    });
+    expect(await planned(['--port', '9000', '--', 'npm', 'test'])).toMatchObject({ port: 9000, command: { file: 'npm', args: ['test'] } });
+    expect(await planned(['--report', 'r.txt'])).toMatchObject({ port: 8787, report: { file: 'r.txt', format: 'pretty' }, strict: false });
+    expect((await planned(['--log-format', 'json'])).log).toBe('json');
+    expect((await planned(['-v'])).log).toBe('text');
+  });
+
+  it('--format without --report, a bad format or log format, and an empty command are exit 2', async () => {
+    expect(await usageError(['emulate', '--format', 'json', '--', 'npm', 'test'])).toMatchObject({
+      code: 2,
+      stderr: 'opsmeter: --format is the format of the report: give --report FILE too (or --report - for stdout)\n',
+    });
+    expect((await usageError(['emulate', '--report', 'r', '--format', 'xml'])).stderr).toMatch(/argument 'xml' is invalid/);
+    expect((await usageError(['emulate', '--log-format', 'yaml'])).stderr).toMatch(/argument 'yaml' is invalid/);
+    expect((await usageError(['emulate', '--', ''])).stderr).toContain('the command to run is empty');
+    expect((await usageError(['emulate', '--max-warnings', '-1'])).code).toBe(2);
+  });
 });

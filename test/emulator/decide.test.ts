@@ -3,19 +3,23 @@
  * in its order, what the state remembers, and fault settings read at every request. The same
  * behaviours over a real socket are test/emulator/faults.test.ts and server.test.ts.
  */
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { builtinCatalog } from '../../src/contract/catalog.js';
 import { mulberry32 } from '../../src/contract/random.js';
 import { admit, deleteRows, judge, unstored, type Decision } from '../../src/emulator/decide.js';
 import { faultSettings, type FaultSettings } from '../../src/emulator/faults.js';
 import { EmulatorState } from '../../src/emulator/state.js';
+import { RulePolicy } from '../../src/contract/rule-settings.js';
+import { loadLocator } from '../../src/read/locate.js';
 import { NOW, cleanPayload } from '../helpers/payloads.js';
 
 const catalog = builtinCatalog();
+// startEmulator loads the position finder before it serves; the decision uses it for findings.
+beforeAll(() => loadLocator());
 
 function emulator(faults: Partial<FaultSettings> = {}, seed = 1) {
   let t = 0;
-  const state = new EmulatorState({ faults: faultSettings(faults), catalog, seed, clock: () => t, keepRows: true });
+  const state = new EmulatorState({ faults: faultSettings(faults), catalog, seed, clock: () => t, keepRows: true, requestsKept: 100 });
   return { state, advance: (ms: number) => (t += ms) };
 }
 
@@ -80,6 +84,43 @@ describe('judge: one request, in order', () => {
     expect(JSON.parse(blocked.reply.body)).toMatchObject({ reason: 'budget_exceeded', telemetryPaused: false });
     state.faults.planLimit = 1;
     expect(JSON.parse(ingest(state, payload('c')).reply.body).reason).toBe('plan_limit_reached');
+  });
+
+  it('the hard stop states spend in units that tell it from the budget, however small', () => {
+    const { state } = emulator({ budgetUsd: 0.00001, budgetMode: 'hard' });
+    ingest(state, payload('a', { inputTokens: 100, outputTokens: 10 }));
+    const error = JSON.parse(ingest(state, payload('b')).reply.body).error as string;
+    // gpt-4o-mini: 100 input + 10 output tokens is $0.000021, past a budget of $0.00001 (not "$0.0000").
+    expect(error).toBe('Budget hard stop: estimated spend $0.000021 is past the budget of $0.00001; ingest is refused until the budget is raised. LLM calls keep running.');
+  });
+
+  it('a resent id is a duplicate: a retry when usage and model are the same, a conflict when they differ (answered alike)', () => {
+    const { state } = emulator();
+    ingest(state, payload('a', { latencyMs: 100 }));
+    // A retry may carry another latency or createdAt: it is still the same call.
+    const retry = ingest(state, payload('a', { latencyMs: 900, createdAt: '2026-03-01T11:59:00Z' }));
+    expect(retry.reply).toMatchObject({ status: 200, outcome: 'duplicate', findings: [] });
+    expect(retry.reply.conflict).toBeUndefined();
+    for (const changed of [{ inputTokens: 121 }, { model: 'gpt-4o' }, { status: 'error', errorCode: 'timeout' }, { metadata: { cachedInputTokens: 50 } }]) {
+      const conflict = ingest(state, payload('a', changed));
+      expect(conflict.reply.body, JSON.stringify(changed)).toBe(retry.reply.body);
+      expect(conflict.reply).toMatchObject({ outcome: 'duplicate', conflict: true });
+      const conflictFindings = conflict.reply.findings?.filter((f) => f.rule === 'payload/duplicate-external-request-id');
+      expect(conflictFindings?.map((f) => [f.severity, f.pointer, f.message])).toEqual([
+        ['warning', '/externalRequestId', 'externalRequestId "a" was stored before with a different usage or model; this payload is answered as a duplicate and not counted'],
+      ]);
+      expect(conflict.store).toBeUndefined();
+    }
+    expect(state.ledger.acceptedCount).toBe(1);
+  });
+
+  it("a conflict's finding follows the team's rule settings; the conflict is flagged even with the rule off", () => {
+    const raised = new EmulatorState({ faults: faultSettings({}), catalog, seed: 1, clock: () => 0, keepRows: true, requestsKept: 10, rules: new RulePolicy({ 'payload/duplicate-external-request-id': 'error' }) });
+    ingest(raised, payload('a'));
+    expect(ingest(raised, payload('a', { outputTokens: 1, totalTokens: 121 })).reply.findings?.map((f) => f.severity)).toEqual(['error']);
+    const off = new EmulatorState({ faults: faultSettings({}), catalog, seed: 1, clock: () => 0, keepRows: true, requestsKept: 10, rules: new RulePolicy({ 'payload/duplicate-external-request-id': 'off' }) });
+    ingest(off, payload('a'));
+    expect(ingest(off, payload('a', { outputTokens: 1, totalTokens: 121 })).reply).toMatchObject({ conflict: true, findings: [] });
   });
 
   it('the demo endpoint makes a row from an empty body and forces dataMode demo on a posted one', () => {

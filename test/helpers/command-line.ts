@@ -73,7 +73,7 @@ export async function parse(argv: string[], opts: EnvOptions = {}): Promise<{ li
 const PLANS: Record<string, (line: AnyLine, env: PlanEnv) => unknown> = {
   import: planImport,
   send: planSend,
-  emulate: (line, env) => planEmulate(line.flags, env),
+  emulate: planEmulate,
 };
 
 /** `argv` parsed and planned: the plan, or the error as the CLI reports it (exit code and stderr). */

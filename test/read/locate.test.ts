@@ -6,7 +6,8 @@
  */
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { LineIndex, Locator, findDuplicateKey, findSyntaxFault, loadLocator, mayHaveDuplicateKeys, pointerToPath } from '../../src/read/locate.js';
+import { LineIndex, Locator, findDuplicateKey, findSyntaxFault, loadLocator, mayHaveDuplicateKeys, pointerToPath, topLevelMembers } from '../../src/read/locate.js';
+import { payloadArb } from '../helpers/arbitraries.js';
 
 // The positional parser loads lazily in the CLI (a clean file never needs it); load it once here.
 beforeAll(loadLocator);
@@ -251,5 +252,51 @@ describe('mayHaveDuplicateKeys (hot-path pre-check)', () => {
       }),
       { numRuns: 3000 },
     );
+  });
+});
+
+describe('topLevelMembers: the one-walk positions of a top-level object\'s members', () => {
+  /** What the Locator answers for every one-segment pointer (value and key) and the record, and what the walk answers. */
+  function both(text: string, names: string[]) {
+    const locator = new Locator(text);
+    const top = topLevelMembers(text)!;
+    const fast = (name: string, target: 'value' | 'key') => {
+      const m = top.members.get(name);
+      return pos(locator.position(m ? (target === 'key' ? m.key : m.value) : top.start));
+    };
+    const slow = (name: string, target: 'value' | 'key') => pos(locator.locate('/' + name.replace(/~/g, '~0').replace(/\//g, '~1'), target));
+    return names.flatMap((n) => [`${n} ${fast(n, 'value')} ${fast(n, 'key')}`, `${n} ${slow(n, 'value')} ${slow(n, 'key')}`]);
+  }
+  const pairsAgree = (lines: string[]) => {
+    for (let i = 0; i < lines.length; i += 2) expect(lines[i], lines[i]).toBe(lines[i + 1]);
+  };
+
+  it('agrees with the Locator on one line, pretty-printed, with escapes, nesting and strings that look like keys', () => {
+    const texts = [
+      '{"provider":"openai","model":"gpt-4o-mini","inputTokens":"12","status":"success"}',
+      JSON.stringify({ a: 1, 'b/c': { x: [1, { y: '"z":' }] }, 'we"ird\\key': 'v: "w"', metadata: { a: '}' }, last: null }, null, 2),
+      '  \r\n{ "k" :\t "v" , "n":\n\n 12 ,"e\\u0041":[ ] }',
+    ];
+    for (const text of texts) {
+      const keys = Object.keys(JSON.parse(text) as object);
+      pairsAgree(both(text, [...keys, 'missing']));
+    }
+  });
+
+  it('agrees with the Locator on generated payloads', () => {
+    fc.assert(
+      fc.property(payloadArb.filter((v) => typeof v === 'object' && v !== null && !Array.isArray(v)), fc.boolean(), (value, pretty) => {
+        const text = JSON.stringify(value, null, pretty ? 2 : undefined);
+        pairsAgree(both(text, [...Object.keys(value as object), 'absent']));
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('is undefined for a text that is no object, or has a top-level key twice', () => {
+    expect(topLevelMembers('[1,2]')).toBeUndefined();
+    expect(topLevelMembers('"s"')).toBeUndefined();
+    expect(topLevelMembers('{"a":1,"b":{"a":2},"a":3}')).toBeUndefined();
+    expect(topLevelMembers('{"a":1,"b":{"a":2}}')!.members.size).toBe(2);
   });
 });
