@@ -19,7 +19,9 @@ export function plural(n: number, one: string, many = `${one}s`): string {
 export function usd(n: number): string {
   const sign = n < 0 ? '-' : '';
   const a = Math.abs(n);
-  if (a < 0.01 && a > 0) return `${sign}$${a.toFixed(6)}`;
+  // Below half a millionth it rounds to nothing at six decimals: zero, without a sign.
+  if (a < 0.0000005) return '$0.00';
+  if (a < 0.01) return `${sign}$${a.toFixed(6)}`;
   const cents = Math.round(a * 100);
   return `${sign}$${count(Math.floor(cents / 100))}.${String(cents % 100).padStart(2, '0')}`;
 }

@@ -9,7 +9,7 @@ describe('format', () => {
   });
 
   it('dollars: cents from a cent up (rounded, carried), six decimals below', () => {
-    expect([usd(0), usd(0.999), usd(1234.5), usd(-2.005), usd(0.0003), usd(-0.004877)]).toEqual(['$0.00', '$1.00', '$1,234.50', '-$2.01', '$0.000300', '-$0.004877']);
+    expect([usd(0), usd(0.999), usd(1234.5), usd(-2.005), usd(0.0003), usd(-0.004877), usd(-4e-10)]).toEqual(['$0.00', '$1.00', '$1,234.50', '-$2.01', '$0.000300', '-$0.004877', '$0.00']);
   });
 
   it('percentages with one decimal', () => {
