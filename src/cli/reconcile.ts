@@ -45,7 +45,7 @@ export function defineCommand(cmd: Command): void {
 }
 
 async function runReconcile(plan: ReconcilePlan): Promise<number> {
-  const [read, { reconcile }, { buildDocument }, { renderText }] = await Promise.all([
+  const [read, { reconcile }, { buildDocument }, { renderText, verdictLine }] = await Promise.all([
     import('../reconcile/read.js'),
     import('../reconcile/compare.js'),
     import('../reconcile/document.js'),
@@ -70,6 +70,8 @@ async function runReconcile(plan: ReconcilePlan): Promise<number> {
   const doc = buildDocument(result, imported, reported, plan.range, plan.fields);
   const paint = plan.output ? PLAIN : paintFor(process.stdout);
   await writeOutput(plan.format === 'json' ? JSON.stringify(doc, null, 2) + '\n' : renderText(doc, paint, plan.maxRows), plan.output);
+  // With the report in a file, the verdict still reaches the terminal.
+  if (plan.output) process.stderr.write(`opsmeter reconcile: ${verdictLine(doc, PLAIN)} (report in ${plan.output})\n`);
   if (doc.verdict === 'nothing compared') {
     process.stderr.write('opsmeter reconcile: nothing compared: the payloads and the reports share no day with usage (the notes say what was left out)\n');
     return EXIT.usage;

@@ -224,7 +224,17 @@ export class PayloadCollector {
   private lastDayNumber = Number.NaN;
   private lastDay = '';
 
-  constructor(private readonly opts: PayloadReadOptions) {}
+  /** Where each dimension is read (a payload field or metadata.KEY), resolved once. */
+  private readonly readers: Record<Dimension, (v: Obj) => unknown>;
+
+  constructor(private readonly opts: PayloadReadOptions) {
+    const reader = (path: string): ((v: Obj) => unknown) => {
+      if (!path.startsWith('metadata.')) return (v) => v[path];
+      const key = path.slice('metadata.'.length);
+      return (v) => (isObj(v.metadata) ? v.metadata[key] : undefined);
+    };
+    this.readers = { project: reader(opts.fields.project), apiKey: reader(opts.fields.apiKey), workspace: reader(opts.fields.workspace) };
+  }
 
   startFile(file: string): void {
     this.file = file;
@@ -306,12 +316,11 @@ export class PayloadCollector {
   }
 
   private dimensions(v: Obj): Partial<Record<Dimension, string | null>> {
-    const dims: Partial<Record<Dimension, string | null>> = {};
-    for (const [d, path] of Object.entries(this.opts.fields) as [Dimension, string][]) {
-      const value = path.startsWith('metadata.') ? (isObj(v.metadata) ? v.metadata[path.slice(9)] : undefined) : v[path];
-      dims[d] = typeof value === 'string' || typeof value === 'number' ? String(value) : null;
-    }
-    return dims;
+    const value = (read: (v: Obj) => unknown) => {
+      const x = read(v);
+      return typeof x === 'string' ? x : typeof x === 'number' ? String(x) : null;
+    };
+    return { project: value(this.readers.project), apiKey: value(this.readers.apiKey), workspace: value(this.readers.workspace) };
   }
 
   private cell(kind: ReportKind, provider: string, day: string, model: string, dims: Partial<Record<Dimension, string | null>>): TotalsRow {

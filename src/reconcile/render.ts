@@ -101,7 +101,8 @@ export function renderText(doc: ReconcileDocument, c: Paint, maxRows = 50): stri
   return out.join('\n') + '\n';
 }
 
-function verdictLine(doc: ReconcileDocument, c: Paint): string {
+/** The last line: every row within the tolerance, or how many are not and the worst of them. */
+export function verdictLine(doc: ReconcileDocument, c: Paint): string {
   const { rows, outside } = doc.summary;
   if (doc.verdict === 'nothing compared') return c.red('✖ nothing compared: no report usage and no imported usage on the same days (see the notes)');
   if (doc.verdict === 'within tolerance') return c.green(`✔ ${rows === 1 ? 'the row is' : `all ${count(rows)} rows are`} within ±${doc.tolerancePct}%`);

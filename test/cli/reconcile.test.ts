@@ -81,6 +81,7 @@ describe('an import against OpenAI Usage API pages', () => {
     const r = await runCli(['reconcile', '-', '--format', 'json', '-o', out, '--against', PAGE_1, gz], { input: imported.stdout });
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toBe('');
+    expect(r.stderr).toBe(`opsmeter reconcile: ✔ all 12 rows are within ±1% (report in ${out})\n`);
     const doc = JSON.parse(readFileSync(out, 'utf8'));
     expect(doc.payloads.files).toEqual([{ file: '<stdin>', payloads: 24 }]);
     expect(doc.reports.files.map((f: { file: string; format: string }) => [f.file, f.format])).toEqual([

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { builtinCatalog } from '../../src/contract/catalog.js';
-import { OpsmeterError } from '../../src/errors.js';
+import type { OpsmeterError } from '../../src/errors.js';
 import { PriceBook } from '../../src/prices/library.js';
 import { DEFAULT_FIELDS, type FieldPaths } from '../../src/reconcile/compare.js';
 import { Coverage, expandInputs, readPayloads, readReports, type PayloadReadOptions } from '../../src/reconcile/read.js';
