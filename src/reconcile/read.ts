@@ -77,7 +77,8 @@ async function readSource(source: Source, onRecord: (value: unknown, line: numbe
   let failure: unknown;
   let records = 0;
   try {
-    const format = source.format ?? jsonFormatFromName(source.name);
+    // Only .jsonl/.ndjson are taken at their word: a .json file holding one page or payload per line is sniffed as JSONL.
+    const format = jsonFormatFromName(source.name);
     await readRecordStream(
       opened.chunks,
       format,

@@ -289,15 +289,16 @@ export class ReportCollector {
 
 /** What the error says about a record that is no report page or bucket. */
 function notAReport(v: unknown): string {
+  // OpenAI's {"error": {...}} and Anthropic's {"type": "error", "error": {...}}. A refused key is
+  // echoed masked ("sk-admin-*****abcd"); even that is not repeated.
   if (isObj(v) && isObj(v.error)) {
     const e = v.error;
-    return `this is an API error response, not a report page: ${[e.type, e.message].filter((x) => typeof x === 'string').join(': ')}`;
+    const said = [e.type, e.message].filter((x) => typeof x === 'string').join(': ');
+    return `this is an API error response, not a report page: ${said.replace(/\bsk-[\w*-]+/g, 'sk-…')}`;
   }
-  if (isObj(v) && v.type === 'error' && isObj(v.error)) return notAReport({ error: v.error });
   const kind = describeRecord(v);
   if (kind === 'payload') return 'this holds Opsmeter payloads, not a provider report: give payload files before --against, reports after it';
   if (kind === 'import-summary') return "this is an import summary (--summary-json), not a provider report: give it before --against";
-  if (isObj(v) && isObj(v.result)) return notAReport(v.result);
   return `not a page or time bucket of a provider report (${isObj(v) ? `an object with ${Object.keys(v).slice(0, 6).join(', ') || 'no fields'}` : Array.isArray(v) ? 'an array' : JSON.stringify(v)?.slice(0, 40)})`;
 }
 

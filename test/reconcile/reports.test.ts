@@ -129,10 +129,11 @@ describe('how reports are saved', () => {
     return [...parts[0]!.rows.values()].reduce((s, r) => s + r.figures.input!, 0);
   };
 
-  it('one page per file, pages as JSONL, a JSON array of pages, .gz: the same totals', async () => {
+  it('one page per file, pages as JSONL (named .jsonl or .json), a JSON array of pages, .gz: the same totals', async () => {
     const expected = await totals([join(R, 'openai-usage-2025-09-page-1.json'), join(R, 'openai-usage-2025-09-page-2.json')]);
     expect(expected).toBe(23780);
     expect(await totals([file(`${JSON.stringify(page)}\n${JSON.stringify(page2)}\n`, 'pages.jsonl')])).toBe(expected);
+    expect(await totals([file(`${JSON.stringify(page)}\n${JSON.stringify(page2)}\n`, 'pages-one-per-line.json')])).toBe(expected);
     expect(await totals([file(JSON.stringify([page, page2], null, 2))])).toBe(expected);
     expect(await totals([file(gzipSync(JSON.stringify(page)), 'p1.json.gz'), file(gzipSync(JSON.stringify(page2)), 'p2.json.gz')])).toBe(expected);
   });
@@ -163,8 +164,10 @@ describe('refused, naming the file (exit 2)', () => {
   });
 
   it('an API error saved instead of a page (OpenAI\'s and Anthropic\'s error bodies)', async () => {
-    const openai = file('{\n  "error": {\n    "message": "Incorrect API key provided.",\n    "type": "invalid_request_error",\n    "param": null,\n    "code": "invalid_api_key"\n  }\n}\n');
-    expect((await refusal([openai])).message).toBe(`${openai}:1: this is an API error response, not a report page: invalid_request_error: Incorrect API key provided.`);
+    const openai = file('{\n  "error": {\n    "message": "Incorrect API key provided: sk-admin-*****************************Q7xZ. You can find your API key at https://platform.openai.com/account/api-keys.",\n    "type": "invalid_request_error",\n    "param": null,\n    "code": "invalid_api_key"\n  }\n}\n');
+    expect((await refusal([openai])).message).toBe(
+      `${openai}:1: this is an API error response, not a report page: invalid_request_error: Incorrect API key provided: sk-…. You can find your API key at https://platform.openai.com/account/api-keys.`,
+    );
     const anthropic = file('{"type":"error","error":{"type":"authentication_error","message":"invalid x-api-key"}}');
     expect((await refusal([anthropic])).message).toContain('this is an API error response, not a report page: authentication_error: invalid x-api-key');
   });
