@@ -116,7 +116,7 @@ function notes(scopes: ScopeDocument[], payloads: PayloadCollector, reports: Rep
       out.push(`${title}: the report is grouped by ${DIMENSION_NAMES[d]}, but no payload carries ${fields[d]}: compared without it (--field ${FLAG_NAMES[d]}=PATH reads another payload field)`);
     }
     if (!s.grain.model) out.push(`${title}: the report is not grouped by model: each day is compared over all models`);
-    if (s.partialPayloads > 0) out.push(`${title}: ${payloadCount(s.partialPayloads)} partial (usage incomplete): the imported figures of their rows are lower bounds`);
+    if (s.partialPayloads > 0) out.push(`${title}: ${plural(s.partialPayloads, 'partial payload')} (usage incomplete): the imported figures of their rows are lower bounds`);
     if (s.kind === 'cost') {
       if (s.unpricedPayloads > 0) out.push(`${title}: ${payloadCount(s.unpricedPayloads)} the price source cannot price: the imported estimate of their rows is a lower bound`);
       out.push(`${title}: the imported figure is the import's estimate at list prices, not a bill (docs/import.md "Cost estimates")`);
