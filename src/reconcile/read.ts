@@ -152,7 +152,7 @@ export class Coverage {
       if (!kinds) this.byProvider.set(p.provider, (kinds = new Map()));
       let days = kinds.get(p.kind);
       if (!days) kinds.set(p.kind, (days = new Map()));
-      for (const iv of p.intervals) {
+      for (const iv of [...p.intervals].sort((a, b) => a.start - b.start)) {
         const day = Math.floor(iv.start / 86_400_000);
         let list = days.get(day);
         if (!list) days.set(day, (list = []));
@@ -165,11 +165,21 @@ export class Coverage {
     return [...(this.byProvider.get(provider)?.keys() ?? [])];
   }
 
-  /** Whether a bucket of the provider's report of this kind holds the instant `ms`. */
+  /**
+   * Whether a bucket of the provider's report of this kind holds the instant `ms`: a binary
+   * search of the day's buckets (1440 of them at bucket_width 1m), sorted and not overlapping.
+   */
   covers(provider: string, kind: ReportKind, ms: number): boolean {
     const list = this.byProvider.get(provider)?.get(kind)?.get(Math.floor(ms / 86_400_000));
     if (!list) return false;
-    for (let i = 0; i < list.length; i += 2) if (ms >= list[i]! && ms < list[i + 1]!) return true;
+    let lo = 0;
+    let hi = list.length / 2 - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      if (ms < list[2 * mid]!) hi = mid - 1;
+      else if (ms >= list[2 * mid + 1]!) lo = mid + 1;
+      else return true;
+    }
     return false;
   }
 }

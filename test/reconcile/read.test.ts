@@ -159,3 +159,21 @@ describe('payload files that cannot be read (exit 2, file and line)', () => {
     expect(await refusal(f)).toBe(`no payloads in ${f}`);
   });
 });
+
+describe('Coverage', () => {
+  it('finds the bucket holding an instant among a day of minute buckets, in any order given, and nothing in the gaps', () => {
+    const day = Date.parse('2025-09-14T00:00:00Z');
+    const intervals = Array.from({ length: 1440 }, (_, i) => ({ start: day + i * 60_000, end: day + (i + 1) * 60_000 }))
+      .filter((_, i) => i % 7 !== 3) // minutes 3, 10, 17, … not reported
+      .reverse();
+    const c = new Coverage([{ provider: 'openai', kind: 'usage', intervals }]);
+    for (let m = 0; m < 1440; m++) {
+      expect(c.covers('openai', 'usage', day + m * 60_000 + 59_999), `minute ${m}`).toBe(m % 7 !== 3);
+      expect(c.covers('openai', 'usage', day + m * 60_000)).toBe(m % 7 !== 3);
+    }
+    expect(c.covers('openai', 'usage', day - 1)).toBe(false);
+    expect(c.covers('openai', 'cost', day + 1)).toBe(false);
+    expect(c.covers('anthropic', 'usage', day + 1)).toBe(false);
+    expect(c.kinds('openai')).toEqual(['usage']);
+  });
+});
