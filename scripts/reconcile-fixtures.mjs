@@ -38,7 +38,8 @@ function sums(payloads, provider, vendorModel) {
     const m = days.get(day);
     if (!m.has(model)) m.set(model, { requests: 0, input: 0, cached: 0, writes: 0, output: 0 });
     const s = m.get(model);
-    s.requests++;
+    // A failed call without usage never reached the model: OpenAI counts no request for it.
+    if (!(p.status === 'error' && p.inputTokens === undefined && p.outputTokens === undefined)) s.requests++;
     s.input += p.inputTokens ?? 0;
     s.cached += p.metadata?.cachedInputTokens ?? 0;
     s.writes += p.metadata?.cacheWriteTokens ?? 0;

@@ -317,7 +317,8 @@ export class PayloadCollector {
       if (f.partialReason !== undefined) row.partial!++;
       if (kind === 'usage') {
         const g = row.figures;
-        g.requests! += 1;
+        // A failed call without usage (a rate limit, an invalid request) never reached the model.
+        if (!(v.status === 'error' && v.inputTokens === undefined && v.outputTokens === undefined)) g.requests! += 1;
         g.input! += f.input;
         g.cachedInput! += f.cacheRead;
         g.cacheWrite! += f.cacheWrite;

@@ -86,10 +86,14 @@ describe('payloads against the times a report covers', () => {
     expect(s.rows().map((r) => r.day)).toEqual(['2025-01-12']);
   });
 
-  it('partial payloads count as requests with the tokens they have; provider names go through the catalog', async () => {
-    const f = jsonl(payload('2025-01-12T01:00:00Z', { provider: 'OpenAI', inputTokens: undefined, outputTokens: undefined, status: 'error', metadata: { usageStatus: 'partial', partialReason: 'request_failed' } }));
+  it('partial payloads count with the tokens they have; a failed call without usage is no request; provider names go through the catalog', async () => {
+    const f = jsonl(
+      payload('2025-01-12T01:00:00Z', { provider: 'OpenAI', inputTokens: undefined, outputTokens: undefined, metadata: { usageStatus: 'partial', partialReason: 'usage_missing' } }),
+      payload('2025-01-12T01:00:01Z', { inputTokens: undefined, outputTokens: undefined, status: 'error', metadata: { usageStatus: 'partial', partialReason: 'request_failed' } }),
+      payload('2025-01-12T01:00:02Z', { outputTokens: undefined, status: 'error', metadata: { usageStatus: 'partial', partialReason: 'request_failed' } }),
+    );
     const [row] = (await side([f], [COOKBOOK])).rows();
-    expect(row).toMatchObject({ provider: 'openai', payloads: 1, partial: 1, figures: { requests: 1, input: 0, output: 0 } });
+    expect(row).toMatchObject({ provider: 'openai', payloads: 3, partial: 3, figures: { requests: 2, input: 100, output: 0 } });
   });
 
   it('dimensions come from metadata by default, or from the field --field names', async () => {
