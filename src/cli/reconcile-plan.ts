@@ -78,7 +78,12 @@ export function planReconcile(line: CommandLine<ReconcileFlags>, env: PlanEnv): 
     }
     let payloads = line.paths;
     if (payloads.length === 0) {
-      if (!env.stdinPiped) throw usage('no payloads: give the payload files an import wrote, or pipe them on stdin', 'opsmeter import … -o payloads.jsonl, then opsmeter reconcile payloads.jsonl --against usage.json');
+      if (!env.stdinPiped) {
+        throw usage(
+          'no payloads: give the payload files an import wrote, or pipe them on stdin',
+          '--against takes every file after it: opsmeter reconcile payloads.jsonl --against usage.json (payload files first)',
+        );
+      }
       payloads = ['-'];
     }
     const since = day('--since', flags.since);

@@ -68,6 +68,13 @@ describe('the plan', () => {
     });
   });
 
+  it('payloads written after --against: the hint says where they go', async () => {
+    const r = await usageError(['reconcile', '--against', 'usage.json', 'payloads.jsonl']);
+    expect(r.stderr).toBe(
+      'opsmeter: no payloads: give the payload files an import wrote, or pipe them on stdin\n  hint: --against takes every file after it: opsmeter reconcile payloads.jsonl --against usage.json (payload files first)\n',
+    );
+  });
+
   it('no payload paths: stdin when it is piped', async () => {
     expect((await planned(['--against', 'a.json'], { stdinPiped: true })).payloads).toEqual(['-']);
   });
