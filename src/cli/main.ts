@@ -43,6 +43,7 @@ export const COMMANDS: readonly CommandEntry[] = [
     description: 'convert provider usage exports and request logs (CSV / JSONL / JSON, .gz too) into payload JSONL',
     load: () => import('./import.js'),
   },
+  { name: 'reconcile', usage: '[options] [payloads...]', description: "check imported payloads against the provider's own usage and cost reports (OpenAI and Anthropic admin APIs)", load: () => import('./reconcile.js') },
   {
     name: 'send',
     usage: '[options] [paths...]',

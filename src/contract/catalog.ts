@@ -56,6 +56,17 @@ export function catalogSpelling(provider: string, id: string): string {
   return KEEP_DOTS.has(provider) ? m : m.replace(/\./g, '-');
 }
 const DATE_SUFFIX = /-(?:\d{4}-\d{2}-\d{2}|\d{8})$/;
+
+/**
+ * An id without its dated snapshot suffix ("gpt-4o-mini-2024-07-18" → "gpt-4o-mini",
+ * "claude-sonnet-4-20250514" → "claude-sonnet-4"): the model family, which is where the
+ * catalog's date-suffix rule maps a dated name, and how `opsmeter reconcile` matches a
+ * provider report's dated ids to payloads logged under the alias.
+ */
+export function withoutDateSuffix(id: string): string {
+  return id.replace(DATE_SUFFIX, '');
+}
+
 const BEDROCK_REGION = /^(?:us|eu|apac|ap|us-gov|global|ca|jp|au)\./;
 
 export class Catalog {
@@ -142,7 +153,7 @@ export class Catalog {
       m = catalogSpelling(provider, m);
       if (this.has(provider, m)) return { model: m, rule: 'dots-to-hyphens' };
     }
-    const undated = m.replace(DATE_SUFFIX, '');
+    const undated = withoutDateSuffix(m);
     if (undated !== m && this.has(provider, undated)) return { model: undated, rule: 'date-suffix' };
     return undefined;
   }

@@ -70,6 +70,20 @@ describe('start-up of validate on a clean file', () => {
   });
 });
 
+describe('start-up of reconcile', () => {
+  it('against a usage report it loads no price data; against a cost report it does (the import\'s estimate)', async () => {
+    const payloads = join(tmp, 'reconcile-payloads.jsonl');
+    writeFileSync(payloads, `${JSON.stringify({ provider: 'openai', model: 'gpt-4o-mini', inputTokens: 1000, outputTokens: 500, status: 'success', createdAt: '2024-11-01T10:00:00Z' })}\n`);
+    const usage = await loaded(['reconcile', payloads, '--against', 'fixtures/reconcile/openai-usage-completions-reference.json']);
+    expect(usage.code, usage.stderr).toBe(1); // 1 request imported, 5 reported
+    expect(usage.modules.some((m) => m.endsWith('/dist/reconcile/compare.js'))).toBe(true);
+    expect(heavy(usage.modules)).toEqual([]);
+    const cost = await loaded(['reconcile', payloads, '--against', 'fixtures/reconcile/openai-costs-reference.json']);
+    expect(cost.code, cost.stderr).toBe(1);
+    expect(heavy(cost.modules)).toEqual(['@pydantic/genai-prices']);
+  });
+});
+
 describe('start-up with opsmeter.config.json', () => {
   it('zod loads only when a config file exists (it checks the file)', async () => {
     const repo = join(tmp, 'repo');

@@ -9,6 +9,7 @@
 import type { Command } from 'commander';
 import { planEmulate } from '../../src/cli/emulate-plan.js';
 import { planImport } from '../../src/cli/import-plan.js';
+import { planReconcile } from '../../src/cli/reconcile-plan.js';
 import { buildProgram, defineCommand, failure } from '../../src/cli/main.js';
 import { commandLine, type CommandLine, type PlanEnv } from '../../src/cli/plan.js';
 import { planSend } from '../../src/cli/send-plan.js';
@@ -74,6 +75,7 @@ const PLANS: Record<string, (line: AnyLine, env: PlanEnv) => unknown> = {
   import: planImport,
   send: planSend,
   emulate: planEmulate,
+  reconcile: planReconcile,
 };
 
 /** `argv` parsed and planned: the plan, or the error as the CLI reports it (exit code and stderr). */
