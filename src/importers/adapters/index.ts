@@ -11,6 +11,7 @@ import { adapter as anthropicLog } from './anthropic-log.js';
 import { adapter as claudeCode } from './claude-code.js';
 import { adapter as codex } from './codex.js';
 import { adapter as gemini } from './gemini.js';
+import { adapter as geminiCli } from './gemini-cli.js';
 import { adapter as otel } from './otel.js';
 import { adapter as litellm } from './litellm.js';
 import { adapter as openrouter } from './openrouter.js';
@@ -26,6 +27,7 @@ export const ADAPTERS: readonly Adapter[] = [
   claudeCode,
   codex,
   gemini,
+  geminiCli,
   otel,
   litellm,
   openrouter,
