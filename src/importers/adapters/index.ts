@@ -12,6 +12,7 @@ import { adapter as claudeCode } from './claude-code.js';
 import { adapter as codex } from './codex.js';
 import { adapter as gemini } from './gemini.js';
 import { adapter as geminiCli } from './gemini-cli.js';
+import { adapter as opencode } from './opencode.js';
 import { adapter as otel } from './otel.js';
 import { adapter as litellm } from './litellm.js';
 import { adapter as openrouter } from './openrouter.js';
@@ -28,6 +29,7 @@ export const ADAPTERS: readonly Adapter[] = [
   codex,
   gemini,
   geminiCli,
+  opencode,
   otel,
   litellm,
   openrouter,
