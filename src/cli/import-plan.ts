@@ -17,7 +17,7 @@ import { missingMappings, parseMap } from '../importers/adapters/generic.js';
 import { planOrError, type CommandLine, type PlanEnv } from './plan.js';
 
 /** The --from values, listed here (not read from the adapter registry) so defining the command stays cheap. */
-export const FORMATS = ['auto', 'openai-batch', 'openai-log', 'anthropic-batch', 'anthropic-log', 'claude-code', 'codex', 'gemini', 'litellm', 'openrouter', 'bedrock', 'csv', 'jsonl'];
+export const FORMATS = ['auto', 'openai-batch', 'openai-log', 'anthropic-batch', 'anthropic-log', 'claude-code', 'codex', 'gemini', 'gemini-cli', 'opencode', 'otel', 'litellm', 'openrouter', 'bedrock', 'csv', 'jsonl'];
 /** The formats a --batch-id applies to (auto: when it finds one of them). */
 const BATCH_FORMATS = ['auto', 'openai-batch', 'anthropic-batch', 'bedrock'];
 

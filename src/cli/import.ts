@@ -77,6 +77,7 @@ export function defineCommand(cmd: Command): void {
         '  opsmeter import usage.csv --from csv --map provider=vendor --map model=model_name \\',
         '      --map inputTokens=in --map outputTokens=out --map createdAt=ts',
         '  opsmeter import spend.csv --from litellm | opsmeter validate -',
+        '  opsmeter import /var/log/otel/genai-traces.jsonl --from otel     # OpenTelemetry GenAI spans (OTLP JSON)',
         '  opsmeter import msgbatch_01Hk…_results.jsonl --data-mode test --environment staging --send --journal sent.jsonl',
       ].join('\n'),
     )

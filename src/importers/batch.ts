@@ -51,7 +51,7 @@ export interface BatchResult {
   length: number;
   rows: EncodedRows;
   blankLines: number;
-  /** Records the reader produced (a file's first record is checked for an aggregate export). */
+  /** Lines the reader made records of (a file's first record is checked for an aggregate export). */
   records: number;
   /** Row of the batch's first record, and the refusal when it looks like an aggregate export. */
   firstRecordRow: number;
@@ -95,7 +95,14 @@ export class BatchConverter {
       },
       record: (r, duplicateKey) => {
         const record: SourceRecord = { value: r.value, file, line: r.line, raw: r.raw };
-        out.add(duplicateKey === undefined ? this.row(record) : this.maker.reject(record, duplicateKey));
+        if (duplicateKey !== undefined) {
+          out.add(this.maker.reject(record, duplicateKey));
+          return;
+        }
+        // A container line (Adapter.unpack): each part a record of its own, at the line (as read-source.ts reads it).
+        const parts = this.adapter.unpack?.(r.value);
+        if (parts) for (const part of parts) out.add(this.row({ value: part.value, file, line: r.line, raw: undefined }));
+        else out.add(this.row(record));
       },
       fault: (record, reason) => out.add(this.maker.reject(record, reason)),
     });

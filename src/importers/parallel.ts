@@ -131,17 +131,35 @@ export class ImportThreads {
     return async (row) => {
       records ??= recordsOf(result, file, linesBefore);
       const record = (await records).get(row.line)!;
-      return { record, draft: this.redraft(record) };
+      const parts = this.run.adapter.unpack?.(record.value);
+      if (!parts) return { record, draft: this.redraft(record) };
+      // A container line (Adapter.unpack): the part whose payload has this row's id.
+      for (const part of parts) {
+        const partRecord: SourceRecord = { value: part.value, file, line: row.line };
+        const draft = this.redraft(partRecord, true);
+        if (draft === undefined) continue;
+        const made = this.run.maker.payload(partRecord, draft);
+        if (made.kind === 'payload' && made.idA === row.idA && made.idB === row.idB) return { record: partRecord, draft };
+      }
+      throw new Error(`adapter ${this.run.adapter.id}: no part of line ${row.line} of ${file} converts to the payload a thread made of it`);
     };
   }
 
-  /** A record's draft again, by a converter with its own batch-id counts, so that its line is not counted twice in the notes. */
-  private redraft(record: SourceRecord): Draft {
+  /**
+   * A record's draft again, by a converter with its own batch-id counts, so that its line is not
+   * counted twice in the notes. Undefined (with `mayNotBePayload`) when it is no payload.
+   */
+  private redraft(record: SourceRecord): Draft;
+  private redraft(record: SourceRecord, mayNotBePayload: true): Draft | undefined;
+  private redraft(record: SourceRecord, mayNotBePayload?: true): Draft | undefined {
     const { adapter, ctx, maker } = this.run;
     const b = ctx.batchIds;
     this.redrafter ??= adapter.create({ ...ctx, batchIds: b && new BatchIds(b.format, b.flag) });
     const outcome = this.redrafter.push(record)[0]?.outcome;
-    if (outcome?.kind !== 'payload') throw new Error(`adapter ${adapter.id} converted line ${record.line} of ${record.file} differently the second time`);
+    if (outcome?.kind !== 'payload') {
+      if (mayNotBePayload) return undefined;
+      throw new Error(`adapter ${adapter.id} converted line ${record.line} of ${record.file} differently the second time`);
+    }
     return maker.draft(outcome.draft);
   }
 }

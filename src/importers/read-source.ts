@@ -162,7 +162,7 @@ export async function readCsvSource(source: Source, chunks: AsyncIterable<Buffer
 export type JsonRoute = { threads: false; chunks: AsyncIterable<Buffer> } | { threads: true; chunks: AsyncIterable<Buffer> | undefined; size: number | undefined };
 
 export async function jsonRoute(source: Source, opened: OpenedSource, adapter: Adapter, parallel: ThreadPlan | undefined): Promise<JsonRoute> {
-  if (!parallel || !adapter.independent || adapter.unpack || !isJsonl(source, opened.head)) return { threads: false, chunks: opened.chunks };
+  if (!parallel || !adapter.independent || !isJsonl(source, opened.head)) return { threads: false, chunks: opened.chunks };
   // A plain file's size says whether it is large; stdin, a pipe and a gzip file's content are read ahead to tell.
   const info = !opened.gzip && source.path !== '-' ? await stat(source.path) : undefined;
   if (info?.isFile()) {
@@ -185,9 +185,12 @@ export async function readJsonSource(source: Source, chunks: AsyncIterable<Buffe
   const file = source.name;
   /** The parts of a container record (Adapter.unpack), each a record of its own at its own line. */
   const readParts = async (r: RecordInfo, parts: readonly { value: unknown; pointer: string }[]): Promise<void> => {
-    await loadLocator();
+    // A record on one line (a JSONL line) has every part on it: no need to locate each, which
+    // would parse the line again for its positions (a Collector line holds thousands of spans).
+    const oneLine = r.raw !== undefined && !/[\r\n]/.test(r.raw);
+    if (!oneLine) await loadLocator();
     for (const part of parts) {
-      records.push(part.value, file, r.locate(part.pointer, 'value').line, undefined);
+      records.push(part.value, file, oneLine ? r.line : r.locate(part.pointer, 'value').line, undefined);
       await applier.afterRecord(fileIndex);
     }
   };

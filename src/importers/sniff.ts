@@ -208,40 +208,52 @@ function firstJsonValue(text: string): { value: unknown; line: number } | undefi
     try {
       return { value: JSON.parse(t), line: lineAt(lead) }; // one object over several lines
     } catch {
-      const rows = cutResultsHead(t);
-      return rows ? { value: { results: rows }, line: lineAt(lead) } : undefined;
+      const cut = cutContainerHead(t);
+      return cut ? { value: cut, line: lineAt(lead) } : undefined;
     }
   }
 }
 
-/** Members a CloudWatch Logs Insights export can have before `results` (scalars and flat objects): as the reader streams it. */
-const BEFORE_RESULTS = containerOpening('results');
+/**
+ * Objects that hold their records in an array member and may be larger than the head: a
+ * CloudWatch Logs Insights export (`results`), an OTLP traces document (`resourceSpans`, whose
+ * opening alone says what it is: one resource can hold more spans than the head), a Gemini CLI
+ * session of the JSON layout (`messages`). Each opening is matched as the reader streams it.
+ */
+const CONTAINERS: readonly { member: string; opening: RegExp; openingTells: boolean }[] = [
+  { member: 'results', opening: containerOpening('results'), openingTells: false },
+  { member: 'resourceSpans', opening: containerOpening('resourceSpans'), openingTells: true },
+  { member: 'messages', opening: containerOpening('messages'), openingTells: false },
+];
 
 /**
- * The whole rows at the start of an object the head cut short, when the object opens with a
- * `results` array (a Logs Insights export larger than the head, which is read row by row):
- * what the sniff needs of it. Undefined for anything else.
+ * The whole elements at the start of an object the head cut short, when the object opens with
+ * one of CONTAINERS' arrays: `{<member>: elements}`, what the sniff needs of it. Undefined for
+ * anything else.
  */
-function cutResultsHead(t: string): unknown[] | undefined {
-  const m = BEFORE_RESULTS.exec(t);
-  if (!m) return undefined;
-  const rows: unknown[] = [];
-  let at = m[0].length;
-  while (rows.length < PEEK_RECORDS) {
-    const start = at + t.slice(at).search(/\S/);
-    if (start < at || t[start] !== '[') break;
-    const end = valueEnd(t, start);
-    if (end === undefined) break;
-    try {
-      rows.push(JSON.parse(t.slice(start, end)));
-    } catch {
-      break;
+function cutContainerHead(t: string): Record<string, unknown[]> | undefined {
+  for (const c of CONTAINERS) {
+    const m = c.opening.exec(t);
+    if (!m) continue;
+    const rows: unknown[] = [];
+    let at = m[0].length;
+    while (rows.length < PEEK_RECORDS) {
+      const start = at + t.slice(at).search(/\S/);
+      if (start < at || (t[start] !== '[' && t[start] !== '{')) break;
+      const end = valueEnd(t, start);
+      if (end === undefined) break;
+      try {
+        rows.push(JSON.parse(t.slice(start, end)));
+      } catch {
+        break;
+      }
+      const next = t.slice(end).search(/\S/);
+      if (next === -1 || t[end + next] !== ',') break;
+      at = end + next + 1;
     }
-    const next = t.slice(end).search(/\S/);
-    if (next === -1 || t[end + next] !== ',') break;
-    at = end + next + 1;
+    return rows.length > 0 || c.openingTells ? { [c.member]: rows } : undefined;
   }
-  return rows.length > 0 ? rows : undefined;
+  return undefined;
 }
 
 /** End offset of the object/array starting at `start` (string-aware), if it is complete. */

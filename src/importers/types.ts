@@ -19,6 +19,9 @@ export type FormatId =
   | 'claude-code'
   | 'codex'
   | 'gemini'
+  | 'gemini-cli'
+  | 'opencode'
+  | 'otel'
   | 'litellm'
   | 'openrouter'
   | 'bedrock'
@@ -43,6 +46,7 @@ export type SkipReason =
   | 'duplicate_copy' // the same response logged more than once (kept once)
   | 'sidechain_replay' // a Claude Code sidechain replay of a parent message
   | 'empty_bucket' // an aggregate/bucket row with nothing in it
+  | 'agent_or_tool_span' // an OpenTelemetry agent, workflow or tool span: its model calls are spans of their own
   | 'blank'; // a blank line or empty CSV row
 
 /**
@@ -149,8 +153,9 @@ export interface Adapter {
    * holds nothing from one record to the next, push() returns the record's own Result), so
    * the pipeline may convert a large JSONL file's lines in worker threads, each with its own
    * converter (docs/import.md "Performance"). Stateful adapters (streams, sessions) must not
-   * set it; nor may one with `unpack`, whose parts are located on the main thread, or whose
-   * converter keeps `notes` (a thread's converter is not the one the summary asks).
+   * set it; nor may one whose converter keeps `notes` (a thread's converter is not the one the
+   * summary asks). With `unpack`, each part of a JSONL line is converted on its own, at the
+   * line's line, as on the main thread.
    */
   independent?: true;
   /**

@@ -156,7 +156,7 @@ describe('--from auto', () => {
     const r = await runCli(['import', `${F}/csv/requests.csv`]);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/matches none of the known formats/);
-    expect(r.stderr).toMatch(/--from \(openai-batch, openai-log, anthropic-batch, anthropic-log, claude-code, codex, gemini, litellm, openrouter, bedrock, csv, jsonl\)/);
+    expect(r.stderr).toMatch(/--from \(openai-batch, openai-log, anthropic-batch, anthropic-log, claude-code, codex, gemini, gemini-cli, opencode, otel, litellm, openrouter, bedrock, csv, jsonl\)/);
     expect(r.stdout).toBe('');
   });
 

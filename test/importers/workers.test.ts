@@ -222,6 +222,67 @@ describe('import in worker threads', () => {
     expect(two.stdout).toContain('"externalRequestId"');
   });
 
+  it('converts the spans of each line of an OTLP export (an adapter that unpacks its records) as the main thread does', async () => {
+    // A Collector file export: each line a document of several spans (model calls, an agent,
+    // a tool, an HTTP span); copies of calls in later lines, broken lines, logs documents,
+    // counts that are no counts, CRLF line ends.
+    const attr = (key: string, value: string | number) => ({ key, value: typeof value === 'number' ? { intValue: value } : key.includes('usage') ? { intValue: value } : { stringValue: value } });
+    const chat = (i: number, k: number, extra: { key: string; value: unknown }[] = []) => ({
+      traceId: i.toString(16).padStart(32, '0'),
+      spanId: `${i.toString(16).padStart(12, '0')}00${k}0`,
+      name: 'chat gpt-4o-mini',
+      kind: 3,
+      startTimeUnixNano: `${1789898400 + i}${String(k * 1000).padStart(9, '0')}`,
+      endTimeUnixNano: `${1789898400 + i}${String(k * 1000 + 250_000_000).padStart(9, '0')}`,
+      attributes: [attr('gen_ai.operation.name', 'chat'), attr('gen_ai.provider.name', 'openai'), attr('gen_ai.response.model', 'gpt-4o-mini-2024-07-18'), attr('gen_ai.response.id', `chatcmpl-${i}-${k}`), attr('gen_ai.usage.input_tokens', k === 1 ? 100 + (i % 900) : String(200 + (i % 700))), attr('gen_ai.usage.output_tokens', 5 + (i % 60)), ...extra],
+    });
+    // A failed call states no usage: partial.
+    const failedChat = (i: number) => {
+      const c = chat(i, 2, [attr('error.type', 'timeout')]);
+      return { ...c, attributes: c.attributes.filter((a) => !a.key.startsWith('gen_ai.usage')) };
+    };
+    const doc = (i: number) => ({
+      resourceSpans: [
+        {
+          resource: { attributes: [attr('service.name', `svc-${i % 3}`)] },
+          scopeSpans: [
+            {
+              scope: { name: 'test' },
+              spans: [
+                { traceId: i.toString(16).padStart(32, '0'), spanId: `${i.toString(16).padStart(12, '0')}0000`, name: 'invoke_agent a', attributes: [attr('gen_ai.operation.name', 'invoke_agent'), attr('gen_ai.usage.input_tokens', 300), attr('gen_ai.usage.output_tokens', 10)] },
+                chat(i, 1),
+                i % 13 === 0 ? failedChat(i) : chat(i, 2),
+                { traceId: 'ab', spanId: 'cd', name: 'execute_tool t', attributes: [attr('gen_ai.operation.name', 'execute_tool')] },
+                { traceId: 'ab', spanId: 'ce', name: 'GET', attributes: [attr('http.request.method', 'GET')] },
+                ...(i % 17 === 0 ? [chat(i, 3, [{ key: 'gen_ai.usage.output_tokens', value: { stringValue: 'lots' } }])] : []),
+                ...(i % 50 === 7 ? [chat(i - 1, 1)] : []), // a copy of the previous line's call
+              ],
+            },
+          ],
+        },
+      ],
+    });
+    const lines: string[] = [];
+    for (let i = 0; i < 3_000; i++) {
+      if (i % 97 === 5) lines.push('{"resourceSpans": [');
+      else if (i % 101 === 9) lines.push(JSON.stringify({ resourceLogs: [] }));
+      else lines.push(JSON.stringify(doc(i)) + (i % 103 === 11 ? '\r' : ''));
+    }
+    const file = join(dir, 'otel-traces.jsonl');
+    writeFileSync(file, lines.join('\n') + '\n');
+    const off = await run('otel-off', 'off', [file], [], ['--from', 'otel']);
+    const two = await run('otel-two', '2', [file], [], ['--from', 'otel']);
+    expect(two.threadsStarted).toBe(2);
+    expectSame(off, two);
+    const s = JSON.parse(off.summary.toString()) as Record<string, any>;
+    expect(s.invariantHolds).toBe(true);
+    expect(s.skipped.byReason).toMatchObject({ agent_or_tool_span: expect.any(Number), not_a_request: expect.any(Number), duplicate_copy: expect.any(Number) });
+    expect(s.partial.byReason).toMatchObject({ request_failed: expect.any(Number) });
+    const reasons = Object.keys(s.rejected.byReason).join('\n');
+    for (const r of [/^not valid JSON/m, /OTLP logs document/, /not a token count/]) expect(reasons).toMatch(r);
+    expect(s.complete).toBeGreaterThan(5_000);
+  });
+
   it.runIf(availableParallelism() >= 2)('uses threads by itself for a large file when the cores are idle', async () => {
     const auto = await run('auto-big', undefined, [big]);
     expect(auto.threadsStarted).toBe(2);

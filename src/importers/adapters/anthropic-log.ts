@@ -14,17 +14,11 @@
  * Token semantics are anthropic-batch's (readers/anthropic-usage.ts). The provider follows
  * the message id: Bedrock's Anthropic models answer `msg_bdrk_…`, Vertex AI's `msg_vrtx_…`.
  */
-import { readAnthropicUsage } from '../readers/anthropic-usage.js';
+import { anthropicProvider, readAnthropicUsage } from '../readers/anthropic-usage.js';
 import { UNKNOWN_MODEL, asReason, compact, isObject, kindOf, label, meta, reject, settleUsage, skip, text, type Json } from '../readers/source-fields.js';
 import type { Adapter, Converter, Draft, RecordOutcome, Result, SourceRecord } from '../types.js';
 
 const NOT_REQUESTS = new Set(['content_block_start', 'content_block_delta', 'content_block_stop', 'ping', 'message_stop']);
-
-function providerOf(messageId: string): string {
-  if (messageId.startsWith('msg_bdrk_')) return 'aws-bedrock';
-  if (messageId.startsWith('msg_vrtx_')) return 'google';
-  return 'anthropic';
-}
 
 function messageDraft(message: Json, usage: unknown, failure?: string): RecordOutcome {
   const id = text(message.id);
@@ -34,7 +28,7 @@ function messageDraft(message: Json, usage: unknown, failure?: string): RecordOu
   const facts = readAnthropicUsage(usage, 'usage');
   const draft: Draft = compact({
     sourceId: id,
-    provider: providerOf(id),
+    provider: anthropicProvider(id),
     model,
     status: failure === undefined ? 'success' : 'error',
     errorCode: failure,

@@ -22,6 +22,7 @@
  */
 import { readAnthropicUsage } from '../readers/anthropic-usage.js';
 import { BatchIds } from '../readers/batch-id.js';
+import { modelFromId } from '../readers/bedrock-model.js';
 import { insightsMessage, insightsRows, isInsightsRow, isLogsInsightsExport } from '../readers/logs-insights.js';
 import {
   UNKNOWN_MODEL,
@@ -41,6 +42,8 @@ import {
   type Usage,
 } from '../readers/source-fields.js';
 import type { Adapter, AdapterContext, RecordOutcome, SourceRecord } from '../types.js';
+
+export { modelFromId };
 
 const STREAM_METRICS = 'amazon-bedrock-invocationMetrics';
 
@@ -176,19 +179,6 @@ function stopReasonOf(body: Json | undefined, chunks: unknown[] | undefined): st
     if (r) return r;
   }
   return undefined;
-}
-
-/**
- * `modelId` may be an ARN. Foundation-model and (system) inference-profile ARNs end in the
- * model id, which the catalog rules map (`us.` region prefixes included). Other resources
- * (application inference profiles, provisioned or custom models) name no model: keep
- * `<resource-type>/<id>` so the row shows what was called and counts as an unknown model.
- */
-export function modelFromId(modelId: string): string {
-  const arn = /^arn:aws[a-z-]*:bedrock:[^:]*:[^:]*:([^/]+)\/(.+)$/.exec(modelId);
-  if (!arn) return modelId;
-  const [, resource, id] = arn as unknown as [string, string, string];
-  return resource === 'foundation-model' || resource === 'inference-profile' ? id : `${resource}/${id}`;
 }
 
 interface BatchContext {

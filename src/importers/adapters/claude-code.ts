@@ -15,11 +15,16 @@
  * (as ccusage does, ccusage#913). Without a requestId the dedupe key is `message.id`
  * within its session (ccusage#1661).
  *
+ * The provider follows the message id as in anthropic-log: Claude Code on Bedrock writes
+ * `msg_bdrk_…` ids and the Bedrock model id it was configured with (`aws-bedrock`, an ARN
+ * reduced to the model id), on Vertex AI `msg_vrtx_…` (`google`).
+ *
  * Nothing of the conversation is copied: no content, no cwd, no git branch (paths and
  * branch names can carry user names); metadata keeps ids, the stop reason and the tier.
  */
 import type { PartialReason } from '../../contract/fields.js';
-import { readAnthropicUsage, usageSize } from '../readers/anthropic-usage.js';
+import { anthropicProvider, readAnthropicUsage, usageSize } from '../readers/anthropic-usage.js';
+import { modelFromId } from '../readers/bedrock-model.js';
 import {
   UNKNOWN_MODEL,
   interpretOrReject,
@@ -107,11 +112,15 @@ function interpret(record: SourceRecord): Line {
   }
   const usage = isObject(message.usage) ? message.usage : undefined;
   const fast = usage?.speed === 'fast';
+  // Claude Code run on Bedrock (or Vertex AI) answers with that platform's message ids, and
+  // logs the model id it was given (a Bedrock inference profile, even an ARN).
+  const provider = anthropicProvider(messageId);
+  const logged = model === undefined || model === SYNTHETIC ? UNKNOWN_MODEL : provider === 'aws-bedrock' ? modelFromId(model) : model;
   const draft: Draft = compact({
     sourceId,
-    provider: 'anthropic',
+    provider,
     // ccusage's convention: fast mode is priced differently, so it is its own model id.
-    model: model === undefined || model === SYNTHETIC ? UNKNOWN_MODEL : fast ? `${model}-fast` : model,
+    model: fast && logged !== UNKNOWN_MODEL ? `${logged}-fast` : logged,
     status,
     errorCode,
     ...usageFields,

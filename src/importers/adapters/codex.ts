@@ -19,6 +19,9 @@
  *   file names, so a replayed call has the id it has in the parent's rollout, and the
  *   pipeline skips the second copy of it in the run (duplicate_copy).
  * Lines with only a running total (older CLIs) take the difference from the previous one.
+ *
+ * A rollout whose model answered (assistant messages, reasoning, tool calls) but that holds no
+ * token count at all imports nothing: the summary names it (notes), never a silent 0.
  */
 import { UNKNOWN_MODEL, compact, count, guarded, isObject, kindOf, meta, optionalObject, reject, skip, text, timestamp, type Json } from '../readers/source-fields.js';
 import type { Adapter, Converter, RecordOutcome, Result, SourceRecord } from '../types.js';
@@ -45,7 +48,14 @@ interface FileState {
   totalKey?: string;
   /** Sum of the calls read from last_token_usage alone (no running total in the file). */
   ownTotal: number;
+  /** The model answered in this file (an assistant message, reasoning, a tool call)… */
+  modelActivity: boolean;
+  /** …and the file states token counts (a token_count with info). */
+  tokenCounts: boolean;
 }
+
+/** response_item payloads that only the model writes. */
+const MODEL_ITEMS = new Set(['reasoning', 'function_call', 'custom_tool_call', 'local_shell_call', 'web_search_call']);
 
 const SESSION_UUID = /([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\.jsonl$/i;
 const ENVELOPES = new Set(['session_meta', 'turn_context', 'event_msg', 'response_item', 'compacted']);
@@ -64,18 +74,36 @@ function tokens(o: Json, at: string): Tokens {
 const keyOf = (t: Tokens) => `${t.input}/${t.cached}/${t.output}/${t.reasoning}`;
 
 class CodexConverter implements Converter {
-  private state: FileState = { file: '', metaSeen: false, provider: 'openai', ownTotal: 0 };
+  private state: FileState = { file: '', metaSeen: false, provider: 'openai', ownTotal: 0, modelActivity: false, tokenCounts: false };
+  /** Files whose model answered (activity) with no token count anywhere in them: nothing of theirs was imported. */
+  private readonly uncounted: string[] = [];
 
   push(record: SourceRecord): Result[] {
     if (record.file !== this.state.file) {
+      this.closeFile();
       const fromName = SESSION_UUID.exec(record.file)?.[1];
-      this.state = { file: record.file, metaSeen: false, sessionId: fromName, lineage: fromName, provider: 'openai', ownTotal: 0 };
+      this.state = { file: record.file, metaSeen: false, sessionId: fromName, lineage: fromName, provider: 'openai', ownTotal: 0, modelActivity: false, tokenCounts: false };
     }
     return [{ record, outcome: guarded((r) => this.convert(r))(record) }];
   }
 
   finish(): Result[] {
+    this.closeFile();
     return [];
+  }
+
+  notes(): string[] {
+    const n = this.uncounted.length;
+    if (n === 0) return [];
+    const names = n <= 3 ? this.uncounted.join(', ') : `${this.uncounted.slice(0, 3).join(', ')} and ${n - 3} more`;
+    return [
+      `⚠ ${n} Codex ${n === 1 ? 'session shows' : 'sessions show'} model activity (assistant messages, reasoning or tool calls) but no token counts, so nothing was imported for ${n === 1 ? 'it' : 'them'}: the rollout does not record its usage (Codex builds before token_count events, or a session cut short): ${names}`,
+    ];
+  }
+
+  /** The file read so far answered without a token count: a silent 0 unless the summary says so. */
+  private closeFile(): void {
+    if (this.state.file !== '' && this.state.modelActivity && !this.state.tokenCounts) this.uncounted.push(this.state.file);
   }
 
   private convert(record: SourceRecord): RecordOutcome {
@@ -104,9 +132,11 @@ class CodexConverter implements Converter {
       s.turnId = text(p.turn_id) ?? s.turnId;
       return skip('not_a_request');
     }
+    if (v.type === 'response_item' && (MODEL_ITEMS.has(p.type as string) || (p.type === 'message' && p.role === 'assistant'))) s.modelActivity = true;
     if (v.type !== 'event_msg' || p.type !== 'token_count') return skip('not_a_request');
     const info = optionalObject(p.info, 'payload.info');
     if (!info) return skip('not_a_request'); // a rate-limit update, no call
+    s.tokenCounts = true;
     const last = optionalObject(info.last_token_usage, 'payload.info.last_token_usage');
     const totalObj = optionalObject(info.total_token_usage, 'payload.info.total_token_usage');
     if (!last && !totalObj) return reject('token_count info has neither last_token_usage nor total_token_usage');

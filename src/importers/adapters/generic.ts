@@ -4,10 +4,11 @@
  *
  * `source` is a CSV column, a JSON path (`usage.prompt_tokens`, `$.usage.prompt_tokens`,
  * `choices[0].finish_reason`; in CSV the first segment is a column holding JSON), or a
- * literal in single quotes (`provider='openai'`).
+ * literal in single quotes (`provider='openai'`). `[key=NAME]` looks an attribute up in a list
+ * of `{key, value}` pairs, as OTLP writes them (`attributes[key=gen_ai.usage.input_tokens]`).
  */
 import { EXIT, OpsmeterError } from '../../errors.js';
-import { BadValue, count, guarded, jsonCell, parsePath, str, walk } from '../readers/cells.js';
+import { BadValue, count, guarded, jsonCell, parsePath, str, walk, type PathSegment } from '../readers/cells.js';
 import { stateless, type Adapter, type AdapterContext, type Draft } from '../types.js';
 
 /** Draft fields --map can fill. */
@@ -70,7 +71,7 @@ function isLiteral(source: string): boolean {
 }
 
 /** For CSV: the column a source names (exact, else the longest column that prefixes a path). */
-function csvColumn(columns: readonly string[], source: string): { column: string; path: (string | number)[] } | undefined {
+function csvColumn(columns: readonly string[], source: string): { column: string; path: PathSegment[] } | undefined {
   if (columns.includes(source)) return { column: source, path: [] };
   source = source.replace(/^\$\.?/, '');
   if (columns.includes(source)) return { column: source, path: [] };
@@ -88,7 +89,7 @@ function getter(source: string, csv: boolean): Getter {
   }
   if (csv) {
     // Resolved per record from the row's keys (the header), since getters are built before it is known.
-    let resolved: { column: string; path: (string | number)[] } | undefined | null = null;
+    let resolved: { column: string; path: PathSegment[] } | undefined | null = null;
     return (v) => {
       if (resolved === null) resolved = csvColumn(Object.keys(v), source);
       if (!resolved) return undefined;

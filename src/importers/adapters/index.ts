@@ -11,6 +11,9 @@ import { adapter as anthropicLog } from './anthropic-log.js';
 import { adapter as claudeCode } from './claude-code.js';
 import { adapter as codex } from './codex.js';
 import { adapter as gemini } from './gemini.js';
+import { adapter as geminiCli } from './gemini-cli.js';
+import { adapter as opencode } from './opencode.js';
+import { adapter as otel } from './otel.js';
 import { adapter as litellm } from './litellm.js';
 import { adapter as openrouter } from './openrouter.js';
 import { adapter as bedrock } from './bedrock.js';
@@ -25,6 +28,9 @@ export const ADAPTERS: readonly Adapter[] = [
   claudeCode,
   codex,
   gemini,
+  geminiCli,
+  opencode,
+  otel,
   litellm,
   openrouter,
   bedrock,

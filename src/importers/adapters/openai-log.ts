@@ -148,6 +148,19 @@ function finishStream(draft: Draft, stopReason: string | undefined, azure: boole
   return d;
 }
 
+/**
+ * An error body as OpenAI and Azure OpenAI answer a failed request, logged in place of the
+ * response: `{error: {message, type?, param?, code: string | null}}` (Azure adds `status`,
+ * `innererror`). --from auto recognises it as this format, so a log that opens with failures
+ * is read as --from openai-log reads it (each such line rejected: it names no request or
+ * model). Google's error bodies (`code` a number, `status` a name) are not this shape.
+ */
+function isOpenAIErrorBody(v: Json): boolean {
+  const e = v.error;
+  if (!isObject(e) || typeof e.message !== 'string' || 'id' in v || 'object' in v || 'type' in v) return false;
+  return typeof e.code === 'string' || (e.code === null && 'type' in e) || (e.code === undefined && typeof e.type === 'string');
+}
+
 export const adapter: Adapter = {
   id: 'openai-log',
   description: 'JSONL of OpenAI Chat Completion / Response objects an application logged',
@@ -156,6 +169,7 @@ export const adapter: Adapter = {
   sniff: ({ value }) => {
     if (!isObject(value)) return false;
     if (typeof value.type === 'string' && value.type.startsWith('response.') && isObject(value.response)) return true;
+    if (isOpenAIErrorBody(value)) return true;
     return (
       (value.object === 'chat.completion' || value.object === 'chat.completion.chunk' || value.object === 'text_completion' || value.object === 'response') &&
       typeof value.id === 'string'

@@ -1,6 +1,6 @@
 /**
  * The Anthropic Messages `usage` object (docs/import-formats.md, `anthropic-batch`), shared by the
- * anthropic-batch and claude-code adapters.
+ * anthropic-batch, anthropic-log and claude-code adapters, and the provider a message id names.
  *
  * Unlike OpenAI, `input_tokens` counts only the uncached input: cache reads
  * (`cache_read_input_tokens`) and cache writes (`cache_creation_input_tokens`, or the TTL
@@ -40,4 +40,14 @@ export function readAnthropicUsage(u: unknown, at: string): Usage | undefined {
 /** Everything the usage object says was processed (ccusage's "largest copy" measure). */
 export function usageSize(u: Usage): number {
   return (u.inputTokens ?? (u.cachedInputTokens ?? 0) + (u.cacheWriteTokens ?? 0)) + (u.outputTokens ?? 0);
+}
+
+/**
+ * The provider a Messages API message id names: Anthropic's models on Bedrock answer
+ * `msg_bdrk_…`, on Vertex AI `msg_vrtx_…` (docs/import-formats.md `anthropic-log`).
+ */
+export function anthropicProvider(messageId: string | undefined): 'aws-bedrock' | 'google' | 'anthropic' {
+  if (messageId?.startsWith('msg_bdrk_')) return 'aws-bedrock';
+  if (messageId?.startsWith('msg_vrtx_')) return 'google';
+  return 'anthropic';
 }

@@ -5,6 +5,7 @@
  * record's reject outcome, so an adapter body reads straight through.
  */
 import type { AdapterContext, RecordOutcome, SourceRecord } from '../types.js';
+import { attributeValue } from './otlp.js';
 
 export class BadValue extends Error {}
 
@@ -73,19 +74,30 @@ export function obj(v: unknown): Record<string, unknown> | undefined {
   return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
 }
 
-/** `usage.prompt_tokens`, `$.usage.prompt_tokens`, `choices[0].finish_reason` → path segments. */
-export function parsePath(path: string): (string | number)[] {
+/** A path segment: a member name, an array index, or `[key=NAME]` (the value of the `{key, value}` pair named NAME). */
+export type PathSegment = string | number | { key: string };
+
+/**
+ * `usage.prompt_tokens`, `$.usage.prompt_tokens`, `choices[0].finish_reason`,
+ * `attributes[key=gen_ai.usage.input_tokens]` → path segments. A key may hold dots.
+ */
+export function parsePath(path: string): PathSegment[] {
   const p = path.replace(/^\$\.?/, '');
-  const out: (string | number)[] = [];
-  for (const m of p.matchAll(/([^.[\]]+)|\[(\d+)\]/g)) out.push(m[2] !== undefined ? Number(m[2]) : m[1]!);
+  const out: PathSegment[] = [];
+  for (const m of p.matchAll(/\[key=([^\]]+)\]|([^.[\]]+)|\[(\d+)\]/g)) out.push(m[1] !== undefined ? { key: m[1] } : m[3] !== undefined ? Number(m[3]) : m[2]!);
   return out;
 }
 
-export function walk(v: unknown, path: readonly (string | number)[]): unknown {
+/**
+ * The value at `path`. `[key=NAME]` looks NAME up in a list of `{key, value}` pairs (OTLP
+ * attributes: docs/import-formats.md `csv` / `jsonl`), an OTLP AnyValue (`{intValue: "12"}`)
+ * unwrapped to what it holds.
+ */
+export function walk(v: unknown, path: readonly PathSegment[]): unknown {
   let cur = v;
   for (const seg of path) {
     if (cur === null || cur === undefined || typeof cur !== 'object') return undefined;
-    cur = (cur as Record<string | number, unknown>)[seg];
+    cur = typeof seg === 'object' ? attributeValue(cur, seg.key) : (cur as Record<string | number, unknown>)[seg];
   }
   return cur;
 }

@@ -47,7 +47,18 @@ export function vendorOf(body: Json, model: string | undefined): string | undefi
   const usage = isObject(body.usage) ? body.usage : undefined;
   if (usage && 'prompt_cache_hit_tokens' in usage) return 'deepseek'; // DeepSeek's cache counts
   if (typeof body.id === 'string' && body.id.startsWith('gen-') && typeof body.provider === 'string') return 'openrouter';
+  if (isTogether(body)) return 'together';
   return model === undefined ? undefined : vendorOfModel(model);
+}
+
+/**
+ * Together AI's own fields: a completion echoes its prompt's tokens in a top-level `prompt`
+ * array, and each choice states its `seed`; a stream chunk's delta names its `token_id`.
+ */
+function isTogether(body: Json): boolean {
+  if (Array.isArray(body.prompt) && body.object === 'chat.completion') return true;
+  const first: unknown = Array.isArray(body.choices) ? body.choices[0] : undefined;
+  return isObject(first) && ('seed' in first || (isObject(first.delta) && 'token_id' in first.delta));
 }
 
 /** The last model asked about and its vendor: a file's lines nearly all name the same model, and the rules are regexes. */
@@ -85,7 +96,7 @@ function memo<T>(make: (at: string) => T): (at: string) => T {
 
 const bodyPaths = memo((at: string) => {
   const path = (key: string) => (at ? `${at}.${key}` : key);
-  return { usage: path('usage'), created: path('created'), createdAt: path('created_at') };
+  return { usage: path('usage'), groqUsage: path('x_groq.usage'), created: path('created'), createdAt: path('created_at') };
 });
 
 /** `at` is the body's path in the record ("" when the record is the body itself). */
@@ -105,7 +116,11 @@ export function readOpenAIBody(body: Json, at: string): OpenAIBodyFacts {
       if ('content_filter_results' in c) azure = true;
     }
   }
-  const usage = readOpenAIUsage(body.usage, paths.usage, isEmbedding);
+  // Groq's streams state the stream's usage on its last chunk under x_groq.usage, not usage.
+  const usage =
+    (body.usage === undefined || body.usage === null) && isObject(body.x_groq) && body.x_groq.usage != null
+      ? readOpenAIUsage(body.x_groq.usage, paths.groqUsage)
+      : readOpenAIUsage(body.usage, paths.usage, isEmbedding);
 
   const facts: OpenAIBodyFacts = {
     model: text(body.model),

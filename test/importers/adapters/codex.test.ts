@@ -146,3 +146,35 @@ describe('opsmeter import --from codex (built CLI)', () => {
     expect(auto.stdout).toBe(out.stdout);
   });
 });
+
+describe('codex: a session with model activity but no token counts (issue 23)', () => {
+  const NO_COUNTS = join(DIR, 'no-token-counts', 'rollout-2026-02-23T13-19-38-019c8a70-0000-7000-8000-00000000c0de.jsonl');
+
+  test('imports nothing, and the converter says so (a session with counts says nothing)', async () => {
+    const converter = adapter.create({ map: {} });
+    for (const r of await loadRecords(NO_COUNTS)) expect(converter.push(r)[0]!.outcome).toEqual(skipped('not_a_request'));
+    for (const r of await loadRecords(join(DAY, SHORT))) converter.push(r);
+    converter.finish();
+    const notes = converter.notes!();
+    expect(notes).toHaveLength(1);
+    expect(notes[0]).toMatch(/^⚠ 1 Codex session shows model activity .* but no token counts, so nothing was imported for it/);
+    expect(notes[0]).toContain('00000000c0de.jsonl');
+    expect(notes[0]).not.toContain(SHORT);
+  });
+
+  test('the summary (stderr and --summary-json) names the session; the exit code stays 0', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'opsmeter-codex-'));
+    try {
+      const summaryFile = join(dir, 'summary.json');
+      const r = await runCli(['import', '--from', 'codex', join('fixtures', 'import', 'codex', 'no-token-counts'), '--summary-json', summaryFile]);
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout).toBe('');
+      expect(r.stderr).toContain('1 Codex session shows model activity');
+      const summary = JSON.parse(readFileSync(summaryFile, 'utf8'));
+      expect(summary).toMatchObject({ read: 17, complete: 0, skipped: { total: 17 }, invariantHolds: true });
+      expect(summary.notes.some((n: string) => n.includes('no token counts') && n.includes('00000000c0de.jsonl'))).toBe(true);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -1,6 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { MapError, missingMappings, parseMap } from '../../../src/importers/adapters/generic.js';
+import { parsePath, walk } from '../../../src/importers/readers/cells.js';
 import { ext, importFixture } from '../helpers.js';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 const base = { dataMode: 'real', environment: 'prod' } as const;
 
@@ -174,5 +178,41 @@ describe('generic jsonl adapter', () => {
     expect(r.text).not.toContain('never copied');
     expect(r.rejects).toEqual([{ file: 'jsonl/requests.jsonl', line: 3, reason: expect.stringMatching(/^not valid JSON: .*\(column \d+\)$/), raw: '{"id":"j-broken","usage":{"prompt_tokens":1' }]);
     expect(r.summary).toMatchObject({ read: 4, complete: 2, partial: { total: 1 }, rejected: { total: 1 }, blankLines: 1, invariantHolds: true });
+  });
+});
+
+describe('--map [key=NAME]: attributes looked up by key (OTLP spans, one per line)', () => {
+  it('maps a JSONL of bare spans by their attribute keys, intValue as a string or a number', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'opsmeter-map-keys-'));
+    try {
+      const attr = (key: string, value: Record<string, unknown>) => ({ key, value });
+      const lines = [
+        { traceId: 't1', spanId: 's1', name: 'chat gpt-4o', attributes: [attr('gen_ai.provider.name', { stringValue: 'openai' }), attr('gen_ai.request.model', { stringValue: 'gpt-4o' }), attr('gen_ai.usage.input_tokens', { intValue: '1200' }), attr('gen_ai.usage.output_tokens', { intValue: 80 })] },
+        { traceId: 't1', spanId: 's2', name: 'chat gpt-4o', attributes: [attr('gen_ai.provider.name', { stringValue: 'openai' }), attr('gen_ai.request.model', { stringValue: 'gpt-4o' }), attr('gen_ai.usage.input_tokens', { stringValue: 'many' })] },
+      ];
+      const file = join(dir, 'spans.jsonl');
+      writeFileSync(file, lines.map((l) => JSON.stringify(l)).join('\n') + '\n');
+      const map = parseMap([
+        'externalRequestId=spanId',
+        'provider=attributes[key=gen_ai.provider.name]',
+        'model=$.attributes[key=gen_ai.request.model]',
+        'inputTokens=attributes[key=gen_ai.usage.input_tokens]',
+        'outputTokens=attributes[key=gen_ai.usage.output_tokens]',
+      ]);
+      const r = await importFixture('jsonl', [file], { map });
+      expect(r.payloads.map((p) => [p.provider, p.model, p.inputTokens, p.outputTokens])).toEqual([['openai', 'gpt-4o', 1200, 80]]);
+      expect(r.rejects.map((x) => x.reason)).toEqual(['inputTokens (attributes[key=gen_ai.usage.input_tokens]) is "many", not a non-negative whole number']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('parses the key with its dots as one segment, beside names and indexes', () => {
+    expect(parsePath('resourceSpans[0].scopeSpans[0].spans[2].attributes[key=gen_ai.usage.input_tokens]')).toEqual([
+      'resourceSpans', 0, 'scopeSpans', 0, 'spans', 2, 'attributes', { key: 'gen_ai.usage.input_tokens' },
+    ]);
+    expect(walk({ attributes: [{ key: 'a.b', value: { boolValue: false } }] }, parsePath('attributes[key=a.b]'))).toBe(false);
+    expect(walk({ tags: [{ key: 'team', value: 'billing' }] }, parsePath('tags[key=team]'))).toBe('billing'); // a plain {key, value} list
+    expect(walk({ attributes: [] }, parsePath('attributes[key=missing]'))).toBeUndefined();
   });
 });

@@ -85,3 +85,28 @@ const CONTENT_KEYS = new Set(['content', 'text', 'message', 'summary', 'command'
 export const payload = (draft: Extract<RecordOutcome, { kind: 'payload' }>['draft']): RecordOutcome => ({ kind: 'payload', draft });
 export const skipped = (reason: Extract<RecordOutcome, { kind: 'skip' }>['reason']): RecordOutcome => ({ kind: 'skip', reason });
 export const rejected = (reason: string): RecordOutcome => ({ kind: 'reject', reason });
+
+/**
+ * The records the pipeline makes of loaded records: a container's parts (Adapter.unpack), each
+ * a record at the container's line (a JSONL container is one line; the CLI tests check lines
+ * in pretty-printed documents).
+ */
+export function unpackRecords(adapter: Adapter, records: SourceRecord[]): SourceRecord[] {
+  return records.flatMap((r) => adapter.unpack?.(r.value)?.map((p) => ({ value: p.value, file: r.file, line: r.line })) ?? [r]);
+}
+
+/**
+ * runAdapter for records that may share a line (a container's parts): each record is told
+ * apart by its place in the input (kept through the copies a converter may make of it), and
+ * the results come back in input order.
+ */
+export function runAdapterInOrder(adapter: Adapter, records: SourceRecord[]): Result[] {
+  const tagged = records.map((r, seq) => ({ ...r, seq }));
+  const converter = adapter.create({ map: {} });
+  const results: Result[] = [];
+  for (const r of tagged) results.push(...converter.push(r));
+  results.push(...converter.finish());
+  const seqs = results.map((r) => (r.record as SourceRecord & { seq: number }).seq);
+  expect([...seqs].sort((a, b) => a - b)).toEqual(tagged.map((r) => r.seq));
+  return results.sort((a, b) => (a.record as SourceRecord & { seq: number }).seq - (b.record as SourceRecord & { seq: number }).seq);
+}
