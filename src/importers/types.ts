@@ -43,7 +43,10 @@ export type SkipReason =
   | 'duplicate_copy' // the same response logged more than once (kept once)
   | 'sidechain_replay' // a Claude Code sidechain replay of a parent message
   | 'empty_bucket' // an aggregate/bucket row with nothing in it
-  | 'blank'; // a blank line or empty CSV row
+  | 'blank' // a blank line or empty CSV row
+  | 'before_since' // createdAt before --since
+  | 'after_until' // createdAt at or after --until (a date: after that day)
+  | 'no_date'; // no createdAt, with --since or --until given: nothing says it is inside
 
 /**
  * What an adapter extracts from one record. The pipeline finishes it into a Payload:
