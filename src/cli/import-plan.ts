@@ -40,6 +40,7 @@ export interface ImportFlags extends SendFlags, ConfigFlags {
   batchId?: string;
   provider?: string;
   model?: string;
+  report?: string;
   since?: string;
   until?: string;
   exclude: string[];
@@ -91,6 +92,8 @@ export interface ImportPlan {
   parallel: ReturnType<typeof parallelPlan>;
   /** Ids the duplicate-id index keeps in memory before it spills (OPSMETER_IMPORT_INDEX_ENTRIES, for tests; default: the index's own). */
   idIndexEntries?: number;
+  /** --report FILE.html: the import's report as one self-contained page. */
+  report?: string;
   /** --since / --until; undefined: every row's date is kept. */
   window?: ImportWindow;
   /** --exclude globs: files the paths expand to that are not read. */
@@ -124,6 +127,7 @@ export function planImport(line: CommandLine<ImportFlags>, env: PlanEnv): Import
       if (flags.from !== 'auto' && flags.from !== 'bedrock') throw new OpsmeterError('--model applies to --from bedrock (batch output lines that name no model) only', EXIT.usage);
       if (!/^[\x21-\x7e]{1,256}$/.test(flags.model)) throw new OpsmeterError('--model must be a model id (printable characters, no spaces)', EXIT.usage, 'e.g. --model amazon.titan-text-express-v1');
     }
+    checkOutputs(flags);
     const window = planWindow(flags);
     let paths = line.paths;
     if (paths.length === 0) {
@@ -148,11 +152,22 @@ export function planImport(line: CommandLine<ImportFlags>, env: PlanEnv): Import
       send,
       parallel: parallelPlan('OPSMETER_IMPORT_WORKERS', env.vars, env.cores),
       idIndexEntries: countFromEnv('OPSMETER_IMPORT_INDEX_ENTRIES', env.vars),
+      report: flags.report,
       window,
       exclude: flags.exclude ?? [],
       progressEveryMs: progressInterval(env.vars.OPSMETER_IMPORT_PROGRESS_MS),
     };
   });
+}
+
+/** --report: a file of its own (not stdout, not a file another output writes). */
+function checkOutputs(flags: ImportFlags): void {
+  const report = flags.report;
+  if (report === undefined) return;
+  if (report === '' || report === '-') throw new OpsmeterError('--report needs a file name: the report is a page, not stdout output', EXIT.usage, 'e.g. --report import-report.html');
+  for (const [flag, file] of [['-o', flags.output], ['--rejects', flags.rejects], ['--summary-json', flags.summaryJson]] as const) {
+    if (file === report) throw new OpsmeterError(`--report ${report} is also ${flag}'s file: one would overwrite the other`, EXIT.usage, 'give the report a name of its own, e.g. import-report.html');
+  }
 }
 
 /** --since and --until, checked and as instants (docs/import.md "--since and --until"). */

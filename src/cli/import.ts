@@ -23,6 +23,7 @@ import { checkFormatsFound, FORMATS, planImport, type ImportFlags, type ImportPl
 import { commandLine, orThrow, processEnv } from './plan.js';
 import { addSendOptions } from './send-options.js';
 import { loadCatalog } from './shared.js';
+import { VERSION } from '../version.js';
 
 /** Payloads that may wait between the import and the sender (--send). */
 const SEND_QUEUE = 1000;
@@ -50,6 +51,7 @@ export function defineCommand(cmd: Command): void {
     .option('--model <id>', 'bedrock batch output: the job\'s modelId, the model of every line (lines name none, or Anthropic outputs only the Anthropic name)')
     .option('--provider <id>', 'the provider of every payload, overriding what the records say (OpenAI-compatible logs: mistral, groq, deepseek, …)')
     .option('--stdin-filename <name>', 'name stdin in reports (its extension picks CSV or JSON)')
+    .option('--report <file.html>', 'write the import\'s report here: one self-contained page (spend per day and model, top endpoints and users, outcomes), offline and printable')
     .option('--since <date>', 'keep rows from this UTC date or date-time on (ISO: 2026-06-01, 2026-06-01T12:00:00Z); the others are skipped as before_since')
     .option('--until <date>', 'keep rows before this date-time, or up to the end of this UTC date (2026-06-30 keeps June 30); the others are skipped as after_until')
     .option('--exclude <glob>', 'leave out files the paths expand to that match (repeatable; a glob without / matches file names: --exclude "*.csv")', collect, [])
@@ -81,7 +83,7 @@ export function defineCommand(cmd: Command): void {
         '  opsmeter import usage.csv --from csv --map provider=vendor --map model=model_name \\',
         '      --map inputTokens=in --map outputTokens=out --map createdAt=ts',
         '  opsmeter import spend.csv --from litellm | opsmeter validate -',
-        '  opsmeter import ./exports --since 2026-06-01 --until 2026-06-30 --exclude "archive/**" -o june.jsonl',
+        '  opsmeter import ./exports --since 2026-06-01 --until 2026-06-30 --exclude "archive/**" -o june.jsonl --report june.html',
         '  opsmeter import msgbatch_01Hk…_results.jsonl --data-mode test --environment staging --send --journal sent.jsonl',
       ].join('\n'),
     )
@@ -126,6 +128,7 @@ async function runImportCommand(plan: ImportPlan): Promise<number> {
     onProgress: progress.onProgress,
     progressEveryMs: plan.progressEveryMs,
     window: plan.window && { since: plan.window.since, until: plan.window.until },
+    users: plan.report !== undefined,
   }).then(
     async (tally) => {
       await (outputs.file ?? outputs.stdout)?.end();
@@ -268,7 +271,7 @@ async function importFailed(error: unknown, sending: Sending | undefined, queue:
   throw error;
 }
 
-/** The summary (stderr, --summary-json) and the exit code: the import's, or the send's when larger. */
+/** The summary (stderr, --summary-json), the report (--report) and the exit code: the import's, or the send's when larger. */
 async function finish(
   plan: ImportPlan,
   tally: ImportTally,
@@ -304,8 +307,13 @@ async function finish(
     }
   };
   if (plan.summaryJson) await write(plan.summaryJson, () => JSON.stringify(s, null, 2) + '\n');
+  if (plan.report) {
+    const report = plan.report;
+    await write(report, async () => (await import('../importers/report-page.js')).reportPage(s, { users: summary.userSpend(tally), generatedAt: sctx.now, version: VERSION }));
+  }
   // On a terminal the send's progress line may be showing: start on a clean line.
   process.stderr.write((sending && process.stderr.isTTY ? '\r\x1b[2K' : '') + summaryText(s, sctx, { chart: process.stderr.isTTY === true }));
+  if (plan.report) process.stderr.write(`  report → ${plan.report}\n`);
   if (!s.invariantHolds) throw new Error(`import invariant broken: ${s.invariant}`);
   // Not everything was imported: rows rejected, or files --from auto left out.
   const importCode = s.rejected.total > 0 || s.leftOut.length > 0 ? EXIT.failed : EXIT.ok;

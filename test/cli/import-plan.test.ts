@@ -150,7 +150,7 @@ describe('the plan', () => {
   });
 });
 
-describe('--since / --until, --exclude (issue 24)', () => {
+describe('--since / --until, --exclude, --report (issue 24)', () => {
   const ms = (iso: string) => Date.parse(iso);
 
   it('a date is a whole UTC day (--until to the next day\'s 00:00, not included); a date-time is that instant, UTC without a zone', async () => {
@@ -182,6 +182,9 @@ describe('--since / --until, --exclude (issue 24)', () => {
     [['--until', '06/01/2026'], /--until "06\/01\/2026" is not an ISO date or date-time/],
     [['--until', '2026-06-01T12:00+25:00'], /not an ISO date or date-time/],
     [['--since', '2026-06-01T12:00Z', '--until', '2026-06-01T12:00Z'], /--since 2026-06-01T12:00Z is not before --until 2026-06-01T12:00Z: no row could be kept/],
+    [['--report', '-'], /--report needs a file name/],
+    [['--report', 'x.html', '-o', 'x.html'], /--report x\.html is also -o's file/],
+    [['--report', 's.json', '--summary-json', 's.json'], /--report s\.json is also --summary-json's file/],
   ])('%j is a usage error', async (flags, message) => {
     const r = await usageError(['import', LITELLM, ...flags]);
     expect(r.code).toBe(2);
@@ -189,9 +192,9 @@ describe('--since / --until, --exclude (issue 24)', () => {
     noStack(r.stderr);
   });
 
-  it('--exclude is repeatable; the progress interval comes from OPSMETER_IMPORT_PROGRESS_MS', async () => {
-    const p = await planned([LITELLM, '--exclude', '*.csv', '--exclude', 'archive/**']);
-    expect(p).toMatchObject({ exclude: ['*.csv', 'archive/**'], progressEveryMs: 250 });
+  it('--exclude is repeatable; --report is kept; the progress interval comes from OPSMETER_IMPORT_PROGRESS_MS', async () => {
+    const p = await planned([LITELLM, '--exclude', '*.csv', '--exclude', 'archive/**', '--report', 'r.html']);
+    expect(p).toMatchObject({ exclude: ['*.csv', 'archive/**'], report: 'r.html', progressEveryMs: 250 });
     expect((await planned([LITELLM], { vars: { OPSMETER_IMPORT_PROGRESS_MS: '0' } })).progressEveryMs).toBe(0);
     const bad = await usageError(['import', LITELLM], { vars: { OPSMETER_IMPORT_PROGRESS_MS: 'fast' } });
     expect(bad).toMatchObject({ code: 2, stderr: 'opsmeter: OPSMETER_IMPORT_PROGRESS_MS must be a whole number of milliseconds, got "fast"\n' });
