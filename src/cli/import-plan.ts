@@ -12,6 +12,7 @@ import type { SendFlags } from './send-options.js';
 import { addSendOptions } from './send-options.js';
 import { planSession, type SessionPlan } from './send-plan.js';
 import { countFromEnv, parallelPlan } from './shared.js';
+import { daysFromCivil, daysInMonth } from '../contract/calendar.js';
 import { EXIT, OpsmeterError } from '../errors.js';
 import { missingMappings, parseMap } from '../importers/adapters/generic.js';
 import { planOrError, type CommandLine, type PlanEnv } from './plan.js';
@@ -39,6 +40,18 @@ export interface ImportFlags extends SendFlags, ConfigFlags {
   batchId?: string;
   provider?: string;
   model?: string;
+  report?: string;
+  since?: string;
+  until?: string;
+  exclude: string[];
+}
+
+/** --since / --until: epoch ms (since inclusive, until exclusive) and the same instants as UTC ISO for the summary. */
+export interface ImportWindow {
+  since: number | undefined;
+  until: number | undefined;
+  sinceIso: string | null;
+  untilIso: string | null;
 }
 
 /** The values of fields a source lacks (undefined: none). */
@@ -79,6 +92,14 @@ export interface ImportPlan {
   parallel: ReturnType<typeof parallelPlan>;
   /** Ids the duplicate-id index keeps in memory before it spills (OPSMETER_IMPORT_INDEX_ENTRIES, for tests; default: the index's own). */
   idIndexEntries?: number;
+  /** --report FILE.html: the import's report as one self-contained page. */
+  report?: string;
+  /** --since / --until; undefined: every row's date is kept. */
+  window?: ImportWindow;
+  /** --exclude globs: files the paths expand to that are not read. */
+  exclude: string[];
+  /** At most one redraw of the progress line per this many ms (OPSMETER_IMPORT_PROGRESS_MS, for tests; default 250). */
+  progressEveryMs: number;
 }
 
 /** The send flags `import` takes for --send only, attribute name → flag (all but --catalog, which the import uses too). */
@@ -106,6 +127,8 @@ export function planImport(line: CommandLine<ImportFlags>, env: PlanEnv): Import
       if (flags.from !== 'auto' && flags.from !== 'bedrock') throw new OpsmeterError('--model applies to --from bedrock (batch output lines that name no model) only', EXIT.usage);
       if (!/^[\x21-\x7e]{1,256}$/.test(flags.model)) throw new OpsmeterError('--model must be a model id (printable characters, no spaces)', EXIT.usage, 'e.g. --model amazon.titan-text-express-v1');
     }
+    checkOutputs(flags);
+    const window = planWindow(flags);
     let paths = line.paths;
     if (paths.length === 0) {
       if (env.stdinPiped) paths = ['-'];
@@ -129,8 +152,70 @@ export function planImport(line: CommandLine<ImportFlags>, env: PlanEnv): Import
       send,
       parallel: parallelPlan('OPSMETER_IMPORT_WORKERS', env.vars, env.cores),
       idIndexEntries: countFromEnv('OPSMETER_IMPORT_INDEX_ENTRIES', env.vars),
+      report: flags.report,
+      window,
+      exclude: flags.exclude ?? [],
+      progressEveryMs: progressInterval(env.vars.OPSMETER_IMPORT_PROGRESS_MS),
     };
   });
+}
+
+/** --report: a file of its own (not stdout, not a file another output writes). */
+function checkOutputs(flags: ImportFlags): void {
+  const report = flags.report;
+  if (report === undefined) return;
+  if (report === '' || report === '-') throw new OpsmeterError('--report needs a file name: the report is a page, not stdout output', EXIT.usage, 'e.g. --report import-report.html');
+  for (const [flag, file] of [['-o', flags.output], ['--rejects', flags.rejects], ['--summary-json', flags.summaryJson]] as const) {
+    if (file === report) throw new OpsmeterError(`--report ${report} is also ${flag}'s file: one would overwrite the other`, EXIT.usage, 'give the report a name of its own, e.g. import-report.html');
+  }
+}
+
+/** --since and --until, checked and as instants (docs/import.md "--since and --until"). */
+export function planWindow(flags: Pick<ImportFlags, 'since' | 'until'>): ImportWindow | undefined {
+  if (flags.since === undefined && flags.until === undefined) return undefined;
+  const since = flags.since === undefined ? undefined : windowBound('--since', flags.since, 'start');
+  const until = flags.until === undefined ? undefined : windowBound('--until', flags.until, 'end');
+  if (since !== undefined && until !== undefined && since >= until) {
+    throw new OpsmeterError(`--since ${flags.since} is not before --until ${flags.until}: no row could be kept`, EXIT.usage, '--until takes a whole day when given a date: --since 2026-06-01 --until 2026-06-01 keeps that day');
+  }
+  const iso = (ms: number | undefined) => (ms === undefined ? null : new Date(ms).toISOString());
+  return { since, until, sinceIso: iso(since), untilIso: iso(until) };
+}
+
+const BOUND = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,3}))?)?(Z|[+-]\d{2}:\d{2})?)?$/i;
+
+/**
+ * One bound as epoch ms, UTC. A date-time is that instant (a zone is optional; none means
+ * UTC). A date is the start of that day, and for --until its end: the window runs up to the
+ * next day's 00:00 UTC, which it does not include, so `--until 2026-06-30` keeps all of June 30.
+ */
+function windowBound(flag: string, value: string, side: 'start' | 'end'): number {
+  const m = BOUND.exec(value.trim());
+  const bad = () =>
+    new OpsmeterError(`${flag} ${JSON.stringify(value)} is not an ISO date or date-time`, EXIT.usage, `e.g. ${flag} 2026-06-01 (a UTC day) or ${flag} 2026-06-01T12:00:00Z`);
+  if (!m) throw bad();
+  const [, y, mo, d, h, mi, sec, ms, zone] = m;
+  const year = Number(y);
+  const month = Number(mo);
+  const day = Number(d);
+  if (month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month)) throw bad();
+  const days = daysFromCivil(year, month, day);
+  if (h === undefined) return (days + (side === 'end' ? 1 : 0)) * 86_400_000;
+  if (Number(h) > 23 || Number(mi) > 59 || Number(sec ?? 0) > 59) throw bad();
+  let offset = 0;
+  if (zone !== undefined && zone.toUpperCase() !== 'Z') {
+    const [oh, om] = zone.slice(1).split(':').map(Number) as [number, number];
+    if (oh > 23 || om > 59) throw bad();
+    offset = (zone[0] === '-' ? -1 : 1) * (oh * 60 + om) * 60_000;
+  }
+  return days * 86_400_000 + Number(h) * 3_600_000 + Number(mi) * 60_000 + Number(sec ?? 0) * 1000 + Number((ms ?? '0').padEnd(3, '0')) - offset;
+}
+
+/** OPSMETER_IMPORT_PROGRESS_MS: a whole number of ms, 0 for every chance (tests); default 250. */
+function progressInterval(setting: string | undefined): number {
+  if (setting === undefined || setting === '') return 250;
+  if (/^\d{1,7}$/.test(setting)) return Number(setting);
+  throw new OpsmeterError(`OPSMETER_IMPORT_PROGRESS_MS must be a whole number of milliseconds, got ${JSON.stringify(setting)}`, EXIT.usage);
 }
 
 /** --send's preconditions, checked before anything is read or written; without --send, no send flag applies. */

@@ -11,7 +11,7 @@
 import { Option, type Command } from 'commander';
 import type { Catalog } from '../contract/catalog.js';
 import type { RulePolicy } from '../contract/rule-settings.js';
-import type { ImportTally } from '../importers/import-summary.js';
+import type { ImportTally, LeftOutFile } from '../importers/import-summary.js';
 import type { FormatGroup } from '../importers/run-groups.js';
 import type { OpenedSource } from '../importers/source.js';
 import type { Adapter } from '../importers/types.js';
@@ -23,6 +23,7 @@ import { checkFormatsFound, FORMATS, planImport, type ImportFlags, type ImportPl
 import { commandLine, orThrow, processEnv } from './plan.js';
 import { addSendOptions } from './send-options.js';
 import { loadCatalog } from './shared.js';
+import { VERSION } from '../version.js';
 
 /** Payloads that may wait between the import and the sender (--send). */
 const SEND_QUEUE = 1000;
@@ -50,6 +51,10 @@ export function defineCommand(cmd: Command): void {
     .option('--model <id>', 'bedrock batch output: the job\'s modelId, the model of every line (lines name none, or Anthropic outputs only the Anthropic name)')
     .option('--provider <id>', 'the provider of every payload, overriding what the records say (OpenAI-compatible logs: mistral, groq, deepseek, …)')
     .option('--stdin-filename <name>', 'name stdin in reports (its extension picks CSV or JSON)')
+    .option('--report <file.html>', 'write the import\'s report here: one self-contained page (spend per day and model, top endpoints and users, outcomes), offline and printable')
+    .option('--since <date>', 'keep rows from this UTC date or date-time on (ISO: 2026-06-01, 2026-06-01T12:00:00Z); the others are skipped as before_since')
+    .option('--until <date>', 'keep rows before this date-time, or up to the end of this UTC date (2026-06-30 keeps June 30); the others are skipped as after_until')
+    .option('--exclude <glob>', 'leave out files the paths expand to that match (repeatable; a glob without / matches file names: --exclude "*.csv")', collect, [])
     .option('--send', 'send the payloads to the ingest API as they are converted (the flags below apply)');
   addConfigOptions(cmd); // the lint gate's rule settings (and the sender's, with --send)
   addSendOptions(cmd); // --send only (planImport says so), but --catalog, which the import uses too
@@ -62,8 +67,9 @@ export function defineCommand(cmd: Command): void {
         'skipped (with a reason) or rejected (with a reason); the summary on stderr checks',
         'read = complete + partial + skipped + rejected.',
         '',
-        'Exit codes: 0 all rows accounted, none rejected · 1 some rows rejected (the rest still written)',
-        '            2 usage or IO error, unknown or aggregate-only format',
+        'Exit codes: 0 all rows accounted, none rejected · 1 some rows rejected, or --from auto left files out',
+        '            (the rest still written) · 2 usage or IO error, nothing importable, an aggregate-only export',
+        '            with --from FORMAT',
         '',
         '--send streams the payloads into the sender (see `opsmeter send --help` for its flags).',
         'Imported payloads are dataMode "real" unless --data-mode says otherwise, so sending needs',
@@ -78,6 +84,7 @@ export function defineCommand(cmd: Command): void {
         '      --map inputTokens=in --map outputTokens=out --map createdAt=ts',
         '  opsmeter import spend.csv --from litellm | opsmeter validate -',
         '  opsmeter import /var/log/otel/genai-traces.jsonl --from otel     # OpenTelemetry GenAI spans (OTLP JSON)',
+        '  opsmeter import ./exports --since 2026-06-01 --until 2026-06-30 --exclude "archive/**" -o june.jsonl --report june.html',
         '  opsmeter import msgbatch_01Hk…_results.jsonl --data-mode test --environment staging --send --journal sent.jsonl',
       ].join('\n'),
     )
@@ -102,7 +109,9 @@ async function runImportCommand(plan: ImportPlan): Promise<number> {
   const groups = await openGroups(plan, found);
   const outputs = await openOutputs(plan);
   const sending = outputs.queue && startSending(outputs.queue, plan, catalog, settings.rules);
-  const progress = progressLine(process.stderr.isTTY === true && !outputs.queue);
+  const tty = process.stderr.isTTY === true && !outputs.queue;
+  const { importProgressLine } = await import('./import-progress.js');
+  const progress = importProgressLine(tty, tty ? await totalBytes(groups) : undefined);
   const { runGroups } = await import('../importers/run-groups.js');
   const converted = await runGroups(groups, {
     catalog,
@@ -118,6 +127,9 @@ async function runImportCommand(plan: ImportPlan): Promise<number> {
     parallel: plan.parallel,
     idIndexEntries: plan.idIndexEntries,
     onProgress: progress.onProgress,
+    progressEveryMs: plan.progressEveryMs,
+    window: plan.window && { since: plan.window.since, until: plan.window.until },
+    users: plan.report !== undefined,
   }).then(
     async (tally) => {
       await (outputs.file ?? outputs.stdout)?.end();
@@ -130,7 +142,24 @@ async function runImportCommand(plan: ImportPlan): Promise<number> {
   outputs.queue?.end();
   progress.clear();
   if ('error' in converted) return importFailed(converted.error, sending, outputs.queue);
-  return finish(plan, converted.tally, { groups, autoReason: found.autoReason, catalog, now }, sending);
+  return finish(plan, converted.tally, { groups, found, catalog, now }, sending);
+}
+
+/** The inputs' size as stored, for the progress line's total; undefined when one is stdin (or cannot be looked up). */
+async function totalBytes(groups: readonly FormatGroup[]): Promise<number | undefined> {
+  const { stat } = await import('node:fs/promises');
+  let total = 0;
+  for (const g of groups) {
+    for (const s of g.sources) {
+      if (s.path === '-') return undefined;
+      try {
+        total += (await stat(s.path)).size;
+      } catch {
+        return undefined;
+      }
+    }
+  }
+  return total;
 }
 
 interface FoundFormats {
@@ -139,17 +168,30 @@ interface FoundFormats {
   autoReason?: string;
   /** Sources already opened (stdin by --from auto's look at it, every file by openGroups). */
   opened: Map<Source, OpenedSource>;
+  /** --from auto: files left out of the run (an aggregate export, a format that cannot be told), with why. */
+  leftOut: LeftOutFile[];
+  /** Files --exclude left out. */
+  excluded: string[];
 }
 
 /** The sources and each one's format: --from's, or with --from auto each file's own (it says what it chose). */
 async function findFormats(plan: ImportPlan): Promise<FoundFormats> {
-  const [{ expandPaths }, registry, detect] = await Promise.all([import('../read/paths.js'), import('../importers/adapters/index.js'), import('../importers/detect.js')]);
+  const [{ expandPaths }, registry, detect, { excludeSources }] = await Promise.all([
+    import('../read/paths.js'),
+    import('../importers/adapters/index.js'),
+    import('../importers/detect.js'),
+    import('../importers/exclude.js'),
+  ]);
+  const excluded = new Set<string>();
   const expand = async (include: RegExp) => {
     const r = await expandPaths(plan.paths, { stdinName: plan.stdinName, include });
     if (r.emptyMatches.length > 0) {
       throw new OpsmeterError(`nothing to import in ${r.emptyMatches.map((p) => `"${p}"`).join(', ')}`, EXIT.usage, 'check the path, or quote the glob');
     }
-    return r.sources;
+    const { kept, excluded: out } = excludeSources(r.sources, plan.exclude);
+    for (const s of out) excluded.add(s.name);
+    if (kept.length === 0) throw new OpsmeterError(`nothing to import: --exclude ${plan.exclude.join(' --exclude ')} leaves out every file (${out.length})`, EXIT.usage, 'narrow the --exclude globs');
+    return kept;
   };
   const opened = new Map<Source, OpenedSource>();
   if (plan.from !== 'auto') {
@@ -157,7 +199,7 @@ async function findFormats(plan: ImportPlan): Promise<FoundFormats> {
     if (!adapter) {
       throw new OpsmeterError(`--from ${plan.from}: this build has no ${plan.from} importer yet`, EXIT.usage, `available: ${registry.formatIds().join(', ')}`);
     }
-    return { groups: [{ adapter, sources: await expand(adapter.fileFilter ?? ANY_INPUT) }], opened };
+    return { groups: [{ adapter, sources: await expand(adapter.fileFilter ?? ANY_INPUT) }], opened, leftOut: [], excluded: [...excluded] };
   }
   const all = await expand(ANY_INPUT);
   const detection = await detect.detect(all);
@@ -165,14 +207,17 @@ async function findFormats(plan: ImportPlan): Promise<FoundFormats> {
   if (groups.length === 1) {
     const adapter = groups[0]!.adapter;
     process.stderr.write(`opsmeter import: --from auto chose ${adapter.id} (${detection.reason})\n`);
-    groups = [{ adapter, sources: all.some((s) => s.path !== '-') ? await expand(adapter.fileFilter ?? ANY_INPUT) : all }];
+    // The format's own file filter narrows a folder (e.g. .jsonl only); a file left out stays out.
+    const left = new Set(detection.leftOut.map((f) => f.file));
+    const sources = all.some((s) => s.path !== '-') ? (await expand(adapter.fileFilter ?? ANY_INPUT)).filter((s) => !left.has(s.name)) : all;
+    groups = [{ adapter, sources }];
   } else {
     // Several formats: each file is read as the format found for it (the summary lists them).
     process.stderr.write(`opsmeter import: --from auto found ${detection.reason}\n`);
   }
   // Re-expanding creates new Source objects: carry the opened stdin over.
   if (detection.openedStdin) for (const g of groups) for (const s of g.sources) if (s.path === '-') opened.set(s, detection.openedStdin);
-  return { groups, autoReason: detection.reason, opened };
+  return { groups, autoReason: detection.reason, opened, leftOut: detection.leftOut, excluded: [...excluded] };
 }
 
 /** Each format's reading context; every source is opened, so every CSV header is checked before anything is written. */
@@ -215,24 +260,6 @@ function startSending(queue: PayloadQueue, plan: ImportPlan, catalog: Catalog, r
   return sending;
 }
 
-/** The "importing" line on a terminal (not with --send: the send session draws its own, and two would fight). */
-function progressLine(enabled: boolean) {
-  const started = Date.now();
-  let shown = false;
-  return {
-    onProgress: enabled
-      ? (rows: number, fileIndex: number, files: number) => {
-          shown = true;
-          const secs = (Date.now() - started) / 1000;
-          process.stderr.write(`\r\x1b[K  importing: ${rows.toLocaleString('en-US')} rows read · file ${fileIndex + 1}/${files} · ${Math.round(rows / Math.max(secs, 0.001)).toLocaleString('en-US')} rows/s`);
-        }
-      : undefined,
-    clear: () => {
-      if (shown) process.stderr.write('\r\x1b[K');
-    },
-  };
-}
-
 /** The import failed: when only because sending stopped, the send's code (the summary would be incomplete); else its error. */
 async function importFailed(error: unknown, sending: Sending | undefined, queue: PayloadQueue | undefined): Promise<number> {
   const sent = sending ? await sending : undefined;
@@ -245,19 +272,19 @@ async function importFailed(error: unknown, sending: Sending | undefined, queue:
   throw error;
 }
 
-/** The summary (stderr, --summary-json) and the exit code: the import's, or the send's when larger. */
+/** The summary (stderr, --summary-json), the report (--report) and the exit code: the import's, or the send's when larger. */
 async function finish(
   plan: ImportPlan,
   tally: ImportTally,
-  run: { groups: FormatGroup[]; autoReason?: string; catalog: Catalog; now: number },
+  run: { groups: FormatGroup[]; found: FoundFormats; catalog: Catalog; now: number },
   sending: Sending | undefined,
 ): Promise<number> {
-  const [summary, detect, { writeFile }] = await Promise.all([import('../importers/import-summary.js'), import('../importers/detect.js'), import('node:fs/promises')]);
-  const { groups } = run;
+  const [summary, { summaryText }, detect] = await Promise.all([import('../importers/import-summary.js'), import('../importers/summary-text.js'), import('../importers/detect.js')]);
+  const { groups, found } = run;
   const sctx = {
     format: groups.length === 1 ? groups[0]!.adapter.id : ('mixed' as const),
     chosenBy: plan.from === 'auto' ? ('auto' as const) : ('flag' as const),
-    autoReason: run.autoReason,
+    autoReason: found.autoReason,
     catalog: run.catalog,
     defaults: plan.defaults,
     userIdsHashed: plan.hashSalt !== undefined,
@@ -265,21 +292,32 @@ async function finish(
     rejectsFile: plan.rejects,
     notes: groups.flatMap((g) => g.ctx.batchIds?.notes(g.sources.map((src) => src.name)) ?? []),
     now: new Date(run.now).toISOString(),
+    leftOut: found.leftOut,
+    excluded: { globs: plan.exclude, files: found.excluded },
+    window: plan.window && { since: plan.window.sinceIso, until: plan.window.untilIso },
   };
   if (plan.from !== 'auto') sctx.notes.push(...(await otherFormats(tally.files, groups[0]!.sources, plan.from, detect.formatOfFile)));
   const s = summary.buildSummary(tally, sctx);
-  if (plan.summaryJson) {
+  const write = async (file: string, text: () => string | Promise<string>) => {
+    const { writeFile } = await import('node:fs/promises');
     try {
-      await writeFile(plan.summaryJson, JSON.stringify(s, null, 2) + '\n');
+      await writeFile(file, await text());
     } catch (e) {
       if (sending) await sending; // let the send finish and report first
-      throw new OpsmeterError(`cannot write ${plan.summaryJson}: ${(e as Error).message}`, EXIT.usage);
+      throw new OpsmeterError(`cannot write ${file}: ${(e as Error).message}`, EXIT.usage);
     }
+  };
+  if (plan.summaryJson) await write(plan.summaryJson, () => JSON.stringify(s, null, 2) + '\n');
+  if (plan.report) {
+    const report = plan.report;
+    await write(report, async () => (await import('../importers/report-page.js')).reportPage(s, { users: summary.userSpend(tally), generatedAt: sctx.now, version: VERSION }));
   }
   // On a terminal the send's progress line may be showing: start on a clean line.
-  process.stderr.write((sending && process.stderr.isTTY ? '\r\x1b[2K' : '') + summary.summaryText(s, sctx, { chart: process.stderr.isTTY === true }));
+  process.stderr.write((sending && process.stderr.isTTY ? '\r\x1b[2K' : '') + summaryText(s, sctx, { chart: process.stderr.isTTY === true }));
+  if (plan.report) process.stderr.write(`  report → ${plan.report}\n`);
   if (!s.invariantHolds) throw new Error(`import invariant broken: ${s.invariant}`);
-  const importCode = s.rejected.total > 0 ? EXIT.failed : EXIT.ok;
+  // Not everything was imported: rows rejected, or files --from auto left out.
+  const importCode = s.rejected.total > 0 || s.leftOut.length > 0 ? EXIT.failed : EXIT.ok;
   if (!sending) return importCode;
   const sent = await sending;
   if ('error' in sent) throw sent.error;

@@ -33,8 +33,20 @@ export interface ApplierOptions {
   rejects: LineOutput | undefined;
   /** Finishes a row's draft again under a scoped id. */
   maker: RowMaker;
-  onProgress: ((rows: number, fileIndex: number, files: number) => void) | undefined;
+  onProgress: ((p: ImportProgress) => void) | undefined;
   /** Sources in the run (for the progress line). */
+  files: number;
+  /** How often the progress line is drawn at most. */
+  progressEveryMs: number;
+}
+
+/** How far an import is, for the CLI's progress line. */
+export interface ImportProgress {
+  /** Rows read so far, in the whole run. */
+  rows: number;
+  /** Bytes of the inputs read so far, as stored (gzip: compressed), in the whole run. */
+  bytes: number;
+  fileIndex: number;
   files: number;
 }
 
@@ -47,6 +59,9 @@ export class ImportApplier {
   private readonly writeBytes: (bytes: Buffer) => void;
   /** Rows read before the current file. */
   private readBefore = 0;
+  /** The current file's bytes read so far: as its reader counts them, and as batches the threads converted (a plain file they read themselves). */
+  private fileBytes: () => number = () => 0;
+  private batchBytes = 0;
   private lastProgress = Date.now();
   /**
    * Payload lines a worker thread encoded that are applied and not yet written:
@@ -66,18 +81,30 @@ export class ImportApplier {
     this.writeBytes = out.writeBytes ? (b) => out.writeBytes!(b) : (b) => out.write(b.toString('utf8'));
   }
 
-  /** A source's reading starts: its tally joins the run's. */
-  startFile(file: FileTally): FileTally {
+  /** A source's reading starts: its tally joins the run's; `bytesRead` tells how far its reader is. */
+  startFile(file: FileTally, bytesRead: () => number = () => 0): FileTally {
     this.tally.files.push(file);
     this.fileTallies.set(file.file, file);
     this.readBefore = this.tally.read;
+    this.fileBytes = bytesRead;
+    this.batchBytes = 0;
     return file;
   }
 
-  /** The source is read: its row count, and its blank lines in the run's. */
+  /** The source is read: its row count, and its blank lines and bytes in the run's. */
   endFile(file: FileTally): void {
     file.rows = this.tally.read - this.readBefore;
     this.tally.blankLines += file.blankLines;
+    this.tally.bytesRead += this.currentFileBytes();
+  }
+
+  /** Bytes of a batch the worker threads converted from a plain file they read themselves (the progress line). */
+  countBatchBytes(bytes: number): void {
+    this.batchBytes += bytes;
+  }
+
+  private currentFileBytes(): number {
+    return Math.max(this.fileBytes(), this.batchBytes);
   }
 
   /** A record was read (its row may come later: a stateful adapter holds records back). */
@@ -123,8 +150,8 @@ export class ImportApplier {
   /** Another request under an id already written: written under its scoped id, unless that too was written. */
   private applyScoped(record: SourceRecord, draft: Draft): void {
     const scoped = this.opts.maker.scoped(record, draft);
-    if (scoped.kind === 'reject') {
-      this.applyReject(scoped);
+    if (scoped.kind !== 'payload') {
+      this.apply(scoped);
       return;
     }
     if (this.written.addKey(scoped.idA, scoped.idB, scoped.requestKey, 0, scoped.line)) {
@@ -156,7 +183,7 @@ export class ImportApplier {
   }
 
   private applyReject(row: RejectRow): void {
-    this.tally.countReject(row.reason);
+    this.tally.countReject(row.reason, row.file, row.line);
     const file = this.fileTallies.get(row.file);
     if (file) file.rejected++;
     if (this.rejects && row.rejectLine !== undefined) this.rejects.write(row.rejectLine);
@@ -180,9 +207,9 @@ export class ImportApplier {
   private progress(fileIndex: number): void {
     if (!this.opts.onProgress) return;
     const now = Date.now();
-    if (now - this.lastProgress > 250) {
+    if (now - this.lastProgress >= this.opts.progressEveryMs) {
       this.lastProgress = now;
-      this.opts.onProgress(this.tally.read, fileIndex, this.opts.files);
+      this.opts.onProgress({ rows: this.tally.read, bytes: this.tally.bytesRead + this.currentFileBytes(), fileIndex, files: this.opts.files });
     }
   }
 

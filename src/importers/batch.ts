@@ -30,6 +30,8 @@ export interface BatchSetup {
   provider?: string;
   now: number;
   rules?: RuleSettings;
+  /** --since / --until (FinishOptions.window). */
+  window?: { since: number | undefined; until: number | undefined };
   /** A rejects file is written: make each rejected row's line. */
   rejects: boolean;
   /**
@@ -74,7 +76,7 @@ export class BatchConverter {
     if (this.converter.notes) throw new Error(`adapter ${adapter.id} is declared independent but its converter keeps notes`);
     const catalog = new Catalog(setup.catalog.entries, setup.catalog.date, setup.catalog.source);
     this.maker = new RowMaker({
-      finish: { format: adapter.id, catalog, defaults: setup.defaults, hashSalt: setup.hashSalt, now: setup.now, rules: setup.rules && new RulePolicy(setup.rules) },
+      finish: { format: adapter.id, catalog, defaults: setup.defaults, hashSalt: setup.hashSalt, now: setup.now, rules: setup.rules && new RulePolicy(setup.rules), window: setup.window },
       provider: setup.provider,
       rejects: setup.rejects,
       crossFormat: setup.crossFormat === true,

@@ -4,8 +4,10 @@
  * then the first records of its head (up to PEEK_RECORDS: a stream can open with records of
  * no telling shape, such as Azure's filter-only chunk) are offered to every adapter's sniff
  * until one record is claimed; exactly one adapter must claim it. Files of several formats
- * make several groups, each read with its own format in one run (run-groups.ts); a file whose
- * format cannot be told stops the import, naming it (nothing is guessed).
+ * make several groups, each read with its own format in one run (run-groups.ts). A file whose
+ * format cannot be told, or an aggregate export, is left out with its reason while the other
+ * files are imported (the run then exits 1); when no file can be imported, the import stops,
+ * naming them (nothing is guessed).
  * Stdin can be read only once, so an opened stdin is handed back for the run to continue from.
  */
 import { EXIT, OpsmeterError } from '../errors.js';
@@ -14,7 +16,7 @@ import { ADAPTERS, formatIds } from './adapters/index.js';
 import { openOrStop, sourceMode } from './read-source.js';
 import { aggregateByColumns, aggregateByRecord, aggregateMessage, notImportable, peekRecords, sniffCandidates } from './sniff.js';
 import type { OpenedSource } from './source.js';
-import { HEADER_ONLY } from './import-summary.js';
+import { HEADER_ONLY, type LeftOutFile } from './import-summary.js';
 import type { Adapter, SourceRecord } from './types.js';
 
 export interface Detection {
@@ -27,17 +29,19 @@ export interface Detection {
   reason: string;
   /** The first source, when it is stdin and was opened to look at it. */
   openedStdin?: OpenedSource;
+  /** Files left out, with why (the others are imported). */
+  leftOut: LeftOutFile[];
 }
 
-type FileVerdict = { adapter: Adapter; headerOnly: boolean } | { problem: string };
+type FileVerdict = { adapter: Adapter; headerOnly: boolean } | { problem: string; aggregate?: true };
 
 const HINT = () => `name it with --from (${formatIds().join(', ')}); for other files use --from csv or --from jsonl with --map`;
 
-/** What one source is. Aggregate exports stop the import here (whatever else is given). */
+/** What one source is: a format, or why it is none (an aggregate export among them). */
 function judge(name: string, head: Buffer, mode: 'csv' | 'json'): FileVerdict {
   const peek = peekRecords(head.toString('utf8'), name, mode);
   const agg = peek.columns ? aggregateByColumns(peek.columns) : peek.first ? aggregateByRecord(peek.first.value) : undefined;
-  if (agg) throw new OpsmeterError(aggregateMessage(name, agg), EXIT.usage);
+  if (agg) return { problem: aggregateMessage(name, agg), aggregate: true };
   if (peek.records.length === 0) {
     if (peek.columns && peek.columns.length > 0) {
       // A header with no rows: the header alone tells the export.
@@ -71,12 +75,14 @@ export async function formatOfFile(source: Source): Promise<Adapter | undefined>
   try {
     const verdict = judge(source.name, o.head, sourceMode({ input: 'json-or-csv' } as Adapter, source, o.head));
     return 'adapter' in verdict ? verdict.adapter : undefined;
-  } catch (e) {
-    if (e instanceof OpsmeterError) return undefined; // an aggregate export: its own message came earlier
-    throw e;
   } finally {
     o.close();
   }
+}
+
+/** A problem's words after the file name it starts with ("is an OpenAI costs export: …"): the summary puts the name before them. */
+function withoutName(problem: string, name: string): string {
+  return problem.startsWith(`${name} `) ? problem.slice(name.length + 1) : problem;
 }
 
 /** Which adapter reads `sources` (non-empty). Throws an OpsmeterError (exit 2) naming why none or several fit. */
@@ -96,7 +102,7 @@ export async function detect(sources: readonly Source[]): Promise<Detection> {
       else o.close();
     }
   }
-  const problems = verdicts.flatMap((v) => ('problem' in v.verdict ? [v.verdict.problem] : []));
+  const problems = verdicts.flatMap(({ source, verdict }) => ('problem' in verdict ? [{ source, ...verdict }] : []));
   const byFormat = new Map<string, { adapter: Adapter; sources: Source[]; headerOnly: Source[] }>();
   for (const { source, verdict } of verdicts) {
     if ('problem' in verdict) continue;
@@ -105,28 +111,27 @@ export async function detect(sources: readonly Source[]): Promise<Detection> {
     g.sources.push(source);
     if (verdict.headerOnly) g.headerOnly.push(source);
   }
-  if (problems.length > 0 && byFormat.size === 0 && problems.length === 1) {
-    throw new OpsmeterError(`--from auto: ${problems[0]}`, EXIT.usage, HINT());
-  }
   const list = (files: Source[]) => (files.length <= 3 ? files.map((f) => f.name).join(', ') : `${files.slice(0, 3).map((f) => f.name).join(', ')} and ${files.length - 3} more`);
-  if (problems.length > 0) {
-    // Files of known formats are fine; the ones whose format cannot be told stop the run, named.
-    const lines = problems.slice(0, 5);
+  if (byFormat.size === 0) {
+    // Nothing to import: an aggregate export is refused with its own message, as with --from.
+    const aggregate = problems.find((p) => p.aggregate);
+    if (aggregate) throw new OpsmeterError(aggregate.problem, EXIT.usage);
+    if (problems.length === 1) throw new OpsmeterError(`--from auto: ${problems[0]!.problem}`, EXIT.usage, HINT());
+    const lines = problems.slice(0, 5).map((p) => p.problem);
     if (problems.length > 5) lines.push(`… and ${problems.length - 5} more files whose format cannot be told`);
-    const known = [...byFormat.values()].map((g) => `${g.adapter.id}: ${list(g.sources)}`);
     throw new OpsmeterError(
-      `--from auto: the format of ${problems.length === 1 ? 'one input' : `${problems.length} inputs`} cannot be told, so nothing was imported:\n  ${lines.join('\n  ')}${
-        known.length > 0 ? `\n  (recognised: ${known.join('; ')})` : ''
-      }`,
+      `--from auto: the format of ${problems.length} inputs cannot be told, so nothing was imported:\n  ${lines.join('\n  ')}`,
       EXIT.usage,
-      `leave ${problems.length === 1 ? 'that file' : 'those files'} out, or name the format with --from (${formatIds().join(', ')})`,
+      `name the format with --from (${formatIds().join(', ')})`,
     );
   }
+  // Files of known formats are imported; the others are left out, each named with why (the run exits 1).
+  const leftOut: LeftOutFile[] = problems.map((p) => ({ file: p.source.name, kind: p.aggregate ? 'aggregate' : 'unknown', reason: withoutName(p.problem, p.source.name) }));
   const groups = [...byFormat.values()];
   let reason: string;
   if (groups.length === 1) {
     const g = groups[0]!;
-    const many = g.sources.length > 1 ? `${g.sources.length} files (${first.name}, …) look` : `${first.name} looks`;
+    const many = g.sources.length > 1 ? `${g.sources.length} files (${g.sources[0]!.name}, …) look` : `${g.sources[0]!.name} looks`;
     const n = g.headerOnly.length;
     const header = n > 0 ? `; ${g.sources.length === 1 ? 'it has' : n === 1 ? `${g.headerOnly[0]!.name} has` : `${n} have`} ${HEADER_ONLY}` : '';
     reason = `${many} like ${g.adapter.description}${header}`;
@@ -137,7 +142,8 @@ export async function detect(sources: readonly Source[]): Promise<Detection> {
     const files = (n: number) => `${n} ${n === 1 ? 'file' : 'files'}`;
     reason = `${groups.length} formats: ${groups.map((g) => `${g.adapter.id} (${files(g.sources.length)})`).join(', ')}; each file is read as its own format${header}`;
   }
-  const detection: Detection = { groups: groups.map((g) => ({ adapter: g.adapter, sources: g.sources })), reason };
+  if (leftOut.length > 0) reason += `; ${leftOut.length === 1 ? '1 file is' : `${leftOut.length} files are`} left out (named in the summary)`;
+  const detection: Detection = { groups: groups.map((g) => ({ adapter: g.adapter, sources: g.sources })), reason, leftOut };
   if (openedStdin) detection.openedStdin = openedStdin;
   return detection;
 }

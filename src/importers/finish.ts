@@ -8,11 +8,11 @@ import * as crypto from 'node:crypto';
 import { createHash, createHmac } from 'node:crypto';
 import { daysFromCivil, daysInMonth } from '../contract/calendar.js';
 import type { Catalog } from '../contract/catalog.js';
-import { zonedDateTimeFromEpochMs, type DataMode, type Environment, type Payload } from '../contract/fields.js';
+import { parseZonedDateTime, zonedDateTimeFromEpochMs, type DataMode, type Environment, type Payload } from '../contract/fields.js';
 import { lintPayload, type LintContext } from '../contract/lint.js';
 import { piiKind } from '../contract/pii.js';
 import type { RulePolicy } from '../contract/rule-settings.js';
-import type { Draft, FormatId } from './types.js';
+import type { Draft, FormatId, SkipReason } from './types.js';
 
 export interface Defaults {
   dataMode: DataMode;
@@ -34,6 +34,12 @@ export interface FinishOptions {
    * warning raised to error does, exactly as validate would judge the payload.
    */
   rules?: RulePolicy;
+  /**
+   * --since / --until as epoch ms (since inclusive, until exclusive): a payload outside is
+   * skipped (before_since, after_until), and one without createdAt too (no_date), since
+   * nothing says it is inside. Absent: every payload is kept.
+   */
+  window?: { since: number | undefined; until: number | undefined };
 }
 
 export type DefaultName = 'dataMode' | 'environment' | 'endpointTag' | 'promptVersion';
@@ -47,7 +53,9 @@ export type Finished =
       /** Which defaults were applied to this payload (shared, frozen). */
       applied: readonly DefaultName[];
     }
-  | { ok: false; reason: string };
+  | { ok: false; reason: string; skip?: undefined }
+  /** Outside --since / --until: skipped with this reason, not rejected. */
+  | { ok: false; reason: string; skip: SkipReason };
 
 // One-shot hashing (Node ≥ 20.12) skips a Hash object per row; the streaming API is the fallback.
 const oneShot = (crypto as { hash?: (algorithm: string, data: string, encoding: 'hex') => string }).hash;
@@ -244,6 +252,16 @@ function gateContext(opts: FinishOptions): LintContext {
   return gate;
 }
 
+/** Why a payload's createdAt is outside the window, or undefined when it is inside (checked before the lint gate: a skipped row costs no lint). */
+function outsideWindow(createdAt: string | undefined, window: NonNullable<FinishOptions['window']>): SkipReason | undefined {
+  if (createdAt === undefined) return 'no_date';
+  // Formatted from epoch ms just above: the parse is remembered (fields.ts).
+  const ms = parseZonedDateTime(createdAt);
+  if (window.since !== undefined && ms < window.since) return 'before_since';
+  if (window.until !== undefined && ms >= window.until) return 'after_until';
+  return undefined;
+}
+
 export function finishDraft(draft: Draft, opts: FinishOptions): Finished {
   const { catalog, defaults } = opts;
   if (typeof draft.sourceId !== 'string' || draft.sourceId === '') return { ok: false, reason: 'no request id to derive externalRequestId from' };
@@ -290,6 +308,10 @@ export function finishDraft(draft: Draft, opts: FinishOptions): Finished {
     const at = normalizeTimestamp(draft.createdAt);
     if (at === undefined) return { ok: false, reason: `timestamp ${JSON.stringify(draft.createdAt)} is not a date-time` };
     p.createdAt = at;
+  }
+  if (opts.window !== undefined) {
+    const skip = outsideWindow(p.createdAt, opts.window);
+    if (skip !== undefined) return { ok: false, reason: skip, skip };
   }
   const metadata: Record<string, string | number | boolean | null> = { source: opts.format };
   const extra = draft.metadata;

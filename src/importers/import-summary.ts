@@ -1,12 +1,14 @@
 /**
  * The import's accounting: counts by outcome and reason, token totals and estimated cost
- * per provider/model — aggregates only, so memory stays flat whatever the row count.
- * Rendered as JSON (--summary-json) and as text on stderr.
+ * per provider/model, per UTC day × provider × model × endpointTag (the breakdown), and with
+ * --report per user — aggregates only, so memory does not grow with the row count.
+ * Rendered as JSON (--summary-json), as text on stderr, and as the HTML report (report-page.ts).
  */
 import type { Catalog } from '../contract/catalog.js';
-import type { Payload } from '../contract/fields.js';
-import type { CostLedger, DayCost } from '../prices/ledger.js';
+import { parseZonedDateTime, type Payload } from '../contract/fields.js';
+import type { CellCost, CostLedger, DayCost } from '../prices/ledger.js';
 import type { DefaultName } from './finish.js';
+import { int } from './figures.js';
 import type { FormatId } from './types.js';
 
 interface TokenSums {
@@ -84,6 +86,22 @@ export interface CountedPayload extends PayloadFigures {
   applied: readonly DefaultName[];
   /** As the payload has it (UTC ISO with milliseconds), or as its epoch ms (the same instant). */
   createdAt: string | number | undefined;
+  endpointTag: string | undefined;
+  /** As the payload has it (hashed under --hash-user-ids). */
+  userId: string | undefined;
+  /**
+   * The call reached the model: anything but a failed call without token counts (a rate limit,
+   * an invalid request), which a provider's usage report does not count as a request.
+   */
+  reachedModel: boolean;
+}
+
+/** The figures of CountedPayload that come from the payload beyond payloadFigures'. */
+export function payloadFacts<T extends CountedPayload>(p: Payload, into: T): T {
+  into.endpointTag = p.endpointTag;
+  into.userId = p.userId ?? undefined;
+  into.reachedModel = !(p.status === 'error' && p.inputTokens === undefined && p.outputTokens === undefined);
+  return into;
 }
 
 /** Reused by countPayload: this runs for every payload. */
@@ -93,6 +111,9 @@ const COUNTED: CountedPayload = {
   known: false,
   applied: [],
   createdAt: undefined,
+  endpointTag: undefined,
+  userId: undefined,
+  reachedModel: true,
   partialReason: undefined,
   input: 0,
   output: 0,
@@ -129,16 +150,60 @@ export interface FormatTally {
   rejected: number;
 }
 
+/** Sums of one cell of the breakdown (UTC day × provider × model × endpointTag). */
+interface BreakdownSums {
+  payloads: number;
+  partial: number;
+  requests: number;
+  inputTokens: number;
+  cachedInputTokens: number;
+  cacheWriteTokens: number;
+  outputTokens: number;
+  reasoningTokens: number;
+}
+
+const NO_DAY = -1;
+
+/** The first rejected row of a reason's group: the reason with its values, where it was. */
+interface RejectExample {
+  reason: string;
+  file: string;
+  line: number;
+  /** Every rejected row of the group had this very reason. */
+  allSame: boolean;
+}
+
+/** Users counted apart (--report only): their tokens, and their estimate in a ledger of their own. */
+export interface UserTally {
+  /** Priced per user (the group) and price period, not per day: fewer buckets to price. */
+  costs: CostLedger | undefined;
+  sums: Map<string, TokenSums>;
+}
+
+/** At most this many endpointTags are itemised in the breakdown (the rest together): a tag per request would make a cell per row. */
+export const MAX_ENDPOINT_TAGS = 1_000;
+export const OTHER_ENDPOINTS = '(other endpoints)';
+
+/** At most this many users are itemised (the rest are counted together): memory stays bounded. */
+export const MAX_USERS = 50_000;
+/** The group of rows without a user id, and of the users past MAX_USERS. */
+export const NO_USER = '';
+export const OTHER_USERS = '\u0000other users';
+
 export class ImportTally {
   read = 0;
   complete = 0;
   partial = new Map<string, number>();
   skipped = new Map<string, number>();
   rejected = new Map<string, number>();
+  /** Per rejected reason group: its first row's reason, with its numbers. */
+  rejectExamples = new Map<string, RejectExample>();
   partialTotal = 0;
   skippedTotal = 0;
   rejectedTotal = 0;
   blankLines = 0;
+  /** Bytes of the files read to their end, as stored (the progress line). */
+  bytesRead = 0;
   /** Payloads whose source id another request already had, written under a scoped id. */
   scopedIds = 0;
   files: FileTally[] = [];
@@ -151,14 +216,31 @@ export class ImportTally {
   /** Facts an adapter reports about its rows (Converter.notes), each a line of the summary. */
   adapterNotes: string[] = [];
   applied: Record<DefaultName, number> = { dataMode: 0, environment: 0, endpointTag: 0, promptVersion: 0 };
-  /** provider → model → tally (nested: no key string is built per payload). */
-  private readonly models = new Map<string, Map<string, ModelTally>>();
+  /** provider → model → its tally and breakdown (nested: no key string is built per payload). */
+  private readonly models = new Map<string, Map<string, ModelEntry>>();
+  /** The endpointTags counted apart (at most MAX_ENDPOINT_TAGS), and whether others were counted together. */
+  private readonly tags = new Set<string>();
+  otherEndpointTags = false;
+  private lastTag: string | undefined;
+  private lastTagAs = '';
 
-  /** `costs`: where payloads are priced (absent: the import prices nothing, and says so). */
-  constructor(readonly costs?: CostLedger) {}
+  /**
+   * `costs`: where payloads are priced (absent: the import prices nothing, and says so).
+   * `users`: count and price per user too (for the HTML report).
+   */
+  constructor(
+    readonly costs?: CostLedger,
+    readonly users?: UserTally,
+  ) {}
+
+  /** The rows counted from now on are of this format (its batch price, if it has one). */
+  useFormat(format: string): void {
+    this.costs?.useFormat(format);
+    this.users?.costs?.useFormat(format);
+  }
 
   countPayload(p: Payload, known: boolean, applied: readonly DefaultName[]): void {
-    const c = payloadFigures(p, COUNTED);
+    const c = payloadFacts(p, payloadFigures(p, COUNTED));
     c.provider = p.provider;
     c.model = p.model;
     c.known = known;
@@ -178,16 +260,54 @@ export class ImportTally {
     for (let i = 0; i < applied.length; i++) this.applied[applied[i]!]++;
     let byModel = this.models.get(provider);
     if (!byModel) this.models.set(provider, (byModel = new Map()));
-    let t = byModel.get(model);
-    if (!t) byModel.set(model, (t = { provider, model, known: c.known, complete: zero(), partial: zero() }));
-    const s = partialReason ? t.partial : t.complete;
-    s.payloads++;
-    s.inputTokens += input;
-    s.outputTokens += output;
-    s.cachedInputTokens += cacheRead;
-    s.cacheWriteTokens += cacheWrite;
-    s.reasoningTokens += reasoning;
-    this.costs?.add(provider, model, c.loggedModel, c.createdAt, partialReason !== undefined, input, output, cacheRead, cacheWrite);
+    let entry = byModel.get(model);
+    if (!entry) {
+      entry = { tally: { provider, model, known: c.known, complete: zero(), partial: zero() }, days: new Map(), lastDay: Number.NaN, lastTag: '', lastCell: undefined };
+      byModel.set(model, entry);
+    }
+    addTokens(partialReason ? entry.tally.partial : entry.tally.complete, c);
+    const tag = this.tagOf(c.endpointTag);
+    const cell = breakdownCell(entry, c.createdAt, tag);
+    cell.payloads++;
+    if (partialReason) cell.partial++;
+    if (c.reachedModel) cell.requests++;
+    cell.inputTokens += input;
+    cell.cachedInputTokens += cacheRead;
+    cell.cacheWriteTokens += cacheWrite;
+    cell.outputTokens += output;
+    cell.reasoningTokens += reasoning;
+    this.costs?.add(provider, model, c.loggedModel, c.createdAt, partialReason !== undefined, input, output, cacheRead, cacheWrite, tag);
+    if (this.users) this.countUser(c);
+  }
+
+  /** The endpointTag a payload is counted under: '' for none, OTHER_ENDPOINTS past MAX_ENDPOINT_TAGS. */
+  private tagOf(endpointTag: string | undefined): string {
+    if (endpointTag === undefined) return '';
+    if (endpointTag === this.lastTag) return this.lastTagAs;
+    let tag = endpointTag;
+    if (!this.tags.has(tag)) {
+      if (this.tags.size < MAX_ENDPOINT_TAGS) this.tags.add(tag);
+      else {
+        tag = OTHER_ENDPOINTS;
+        this.otherEndpointTags = true;
+      }
+    }
+    this.lastTag = endpointTag;
+    this.lastTagAs = tag;
+    return tag;
+  }
+
+  private countUser(c: CountedPayload): void {
+    const users = this.users!;
+    let user = c.userId ?? NO_USER;
+    let sums = users.sums.get(user);
+    if (!sums) {
+      if (users.sums.size >= MAX_USERS) user = OTHER_USERS;
+      sums = users.sums.get(user);
+      if (!sums) users.sums.set(user, (sums = zero()));
+    }
+    addTokens(sums, c);
+    users.costs?.add(c.provider, c.model, c.loggedModel, c.createdAt, c.partialReason !== undefined, c.input, c.output, c.cacheRead, c.cacheWrite, user);
   }
 
   countSkip(reason: string): void {
@@ -195,9 +315,15 @@ export class ImportTally {
     bump(this.skipped, reason);
   }
 
-  countReject(reason: string): void {
+  /** A rejected row: counted by its reason's shape (numbers masked), its first example kept with its numbers. */
+  countReject(reason: string, file?: string, line?: number): void {
     this.rejectedTotal++;
-    bump(this.rejected, reasonGroup(reason));
+    const group = reasonGroup(reason);
+    bump(this.rejected, group);
+    const example = this.rejectExamples.get(group);
+    if (example === undefined) {
+      if (this.rejectExamples.size < MAX_REASONS) this.rejectExamples.set(group, { reason, file: file ?? '', line: line ?? 0, allSame: true });
+    } else if (example.allSame && example.reason !== reason) example.allSame = false;
   }
 
   get accounted(): number {
@@ -205,17 +331,60 @@ export class ImportTally {
   }
 
   modelTallies(): ModelTally[] {
-    return [...this.models.values()].flatMap((byModel) => [...byModel.values()]).sort((a, b) =>
-      a.provider === b.provider ? (a.model < b.model ? -1 : a.model > b.model ? 1 : 0) : a.provider < b.provider ? -1 : 1,
-    );
+    return [...this.models.values()].flatMap((byModel) => [...byModel.values()].map((e) => e.tally));
   }
+
+  /** The breakdown's cells, with their epoch day (NO_DAY: no createdAt). */
+  *breakdownCells(): Generator<{ day: number; provider: string; model: string; tag: string; sums: BreakdownSums }> {
+    for (const [provider, byModel] of this.models) {
+      for (const [model, entry] of byModel) {
+        for (const [day, byTag] of entry.days) for (const [tag, sums] of byTag) yield { day, provider, model, tag, sums };
+      }
+    }
+  }
+}
+
+/** One model's tally, and its breakdown: epoch day (NO_DAY: no createdAt) → endpointTag ('' none) → sums. */
+interface ModelEntry {
+  tally: ModelTally;
+  days: Map<number, Map<string, BreakdownSums>>;
+  /** Its last payload's cell: a model's consecutive payloads mostly share day and tag. */
+  lastDay: number;
+  lastTag: string;
+  lastCell: BreakdownSums | undefined;
+}
+
+/** The breakdown cell of a model's payload: its UTC day (by epoch day) and endpointTag. */
+function breakdownCell(entry: ModelEntry, at: string | number | undefined, tag: string): BreakdownSums {
+  const day = at === undefined ? NO_DAY : Math.floor((typeof at === 'number' ? at : parseZonedDateTime(at)) / 86_400_000);
+  if (entry.lastCell !== undefined && entry.lastDay === day && entry.lastTag === tag) return entry.lastCell;
+  let byTag = entry.days.get(day);
+  if (!byTag) entry.days.set(day, (byTag = new Map()));
+  let sums = byTag.get(tag);
+  if (!sums) {
+    sums = { payloads: 0, partial: 0, requests: 0, inputTokens: 0, cachedInputTokens: 0, cacheWriteTokens: 0, outputTokens: 0, reasoningTokens: 0 };
+    byTag.set(tag, sums);
+  }
+  entry.lastDay = day;
+  entry.lastTag = tag;
+  entry.lastCell = sums;
+  return sums;
+}
+
+function addTokens(s: TokenSums, c: PayloadFigures): void {
+  s.payloads++;
+  s.inputTokens += c.input;
+  s.outputTokens += c.output;
+  s.cachedInputTokens += c.cacheRead;
+  s.cacheWriteTokens += c.cacheWrite;
+  s.reasoningTokens += c.reasoning;
 }
 
 export interface SummaryContext {
   /** The format read, or 'mixed' when --from auto found several (formats[] says which file got which). */
   format: FormatId | 'mixed';
   chosenBy: 'flag' | 'auto';
-  /** Why auto chose it (shown when chosenBy is auto). */
+  /** Why auto chose it (said once, when it chose: the summary does not repeat it). */
   autoReason?: string;
   catalog: Catalog;
   defaults: Record<DefaultName, string | undefined>;
@@ -226,6 +395,21 @@ export interface SummaryContext {
   notes?: readonly string[];
   /** The import's time (ISO), shown where payloads without createdAt were priced at it. */
   now?: string;
+  /** --from auto: files left out, each with why (an aggregate export, a format that cannot be told). */
+  leftOut?: readonly LeftOutFile[];
+  /** --exclude: the globs and the files they left out. */
+  excluded?: { globs: readonly string[]; files: readonly string[] };
+  /** --since / --until as applied (UTC ISO; until is exclusive). */
+  window?: { since: string | null; until: string | null };
+}
+
+/** A file --from auto left out of a folder's import, and why. */
+export interface LeftOutFile {
+  file: string;
+  /** `aggregate`: an aggregate-only export; `unknown`: no format, or more than one, claims it. */
+  kind: 'aggregate' | 'unknown';
+  /** Why, in words that follow the file's name: "is an OpenAI costs export: …", "(JSON) matches none of the known formats". */
+  reason: string;
 }
 
 export interface ModelSummary extends ModelTally {
@@ -239,21 +423,51 @@ export interface ModelSummary extends ModelTally {
   pricedAs: string[];
 }
 
+/** One cell of the breakdown: UTC day × provider × model × endpointTag (docs/import.md "--summary-json"). */
+export interface BreakdownRow {
+  /** UTC date of createdAt; null for payloads without createdAt (priced at the import's time). */
+  date: string | null;
+  provider: string;
+  model: string;
+  /** null: payloads without one. */
+  endpointTag: string | null;
+  payloads: number;
+  partial: number;
+  /** Payloads that reached the model: all but failed calls without token counts. */
+  requests: number;
+  inputTokens: number;
+  cachedInputTokens: number;
+  cacheWriteTokens: number;
+  outputTokens: number;
+  reasoningTokens: number;
+  estimatedUsd: number | null;
+  estimatedUsdNotFinal: number | null;
+  unpricedPayloads: number;
+}
+
 export interface ImportSummary {
   format: FormatId | 'mixed';
   formatChosenBy: 'flag' | 'auto';
   /** Per format: its files and the outcomes of their rows (one entry unless --from auto found several). */
   formats: FormatTally[];
   files: FileTally[];
+  /** Files --from auto left out (not read: their rows are not in `read`). */
+  leftOut: LeftOutFile[];
+  /** --exclude's globs and the files they matched (not read). */
+  excluded: { globs: string[]; files: string[] };
+  /** --since / --until (UTC ISO, since inclusive, until exclusive), or null. */
+  window: { since: string | null; until: string | null } | null;
   read: number;
   complete: number;
   partial: { total: number; byReason: Record<string, number> };
   skipped: { total: number; byReason: Record<string, number> };
-  rejected: { total: number; byReason: Record<string, number> };
+  /** `examples`: per reason group, its first row's reason with its numbers, file and line (allSame: every row had that reason). */
+  rejected: { total: number; byReason: Record<string, number>; examples: Record<string, RejectExample> };
   invariant: string;
   invariantHolds: boolean;
   blankLines: number;
   tokens: Omit<TokenSums, 'payloads'>;
+  /** Biggest estimated spend first (complete + not final), then most payloads. */
   models: ModelSummary[];
   unknownModels: { models: number; payloads: number };
   estimatedUsd: { complete: number; partialNotFinal: number; unpricedPayloads: number; note: string };
@@ -261,10 +475,14 @@ export interface ImportSummary {
   prices: { source: string; dataDate: string; dataDateBasis: string } | null;
   /** Batch lines priced at the vendor's batch price (a share of list price). */
   batchPricing: { payloads: number; factor: number; vendor: string } | null;
-  /** Payloads without createdAt, priced (and counted on the day) at the import's time. */
+  /** Payloads without createdAt, priced at the import's time (and counted under `undated`, not on a day). */
   pricedAtImportTime: number;
   /** Per UTC day of createdAt: payloads and their estimated cost. */
   days: DayCost[];
+  /** The payloads without createdAt: their own group, in no day. Null when there were none. */
+  undated: Omit<DayCost, 'date'> | null;
+  /** Per UTC day × provider × model × endpointTag, by date (undated last), provider, model, endpointTag. */
+  breakdown: BreakdownRow[];
   catalog: { source: string; date: string };
   defaultsApplied: { field: DefaultName; value: string; payloads: number }[];
   userIdsHashed: boolean;
@@ -273,6 +491,16 @@ export interface ImportSummary {
 
 const sortedRecord = (m: Map<string, number>): Record<string, number> =>
   Object.fromEntries([...m.entries()].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)));
+
+/** A model's, a day's or a cell's estimate: complete and not final together (null counts as nothing). */
+export const spendOf = (c: { estimatedUsd: number | null; estimatedUsdNotFinal: number | null }): number => (c.estimatedUsd ?? 0) + (c.estimatedUsdNotFinal ?? 0);
+
+/** Biggest spend first, then most payloads, then by name: the order of models[] and of every list of spenders. */
+export function bySpend<T extends { estimatedUsd: number | null; estimatedUsdNotFinal: number | null; payloads: number; name: string }>(a: T, b: T): number {
+  return spendOf(b) - spendOf(a) || b.payloads - a.payloads || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+}
+
+const dateOfEpochDay = (day: number) => new Date(day * 86_400_000).toISOString().slice(0, 10);
 
 export function buildSummary(t: ImportTally, ctx: SummaryContext): ImportSummary {
   const tokens = { inputTokens: 0, outputTokens: 0, cachedInputTokens: 0, cacheWriteTokens: 0, reasoningTokens: 0 };
@@ -293,15 +521,16 @@ export function buildSummary(t: ImportTally, ctx: SummaryContext): ImportSummary
     }
     const c = settled?.models.get(m.provider)?.get(m.model);
     const payloads = m.complete.payloads + m.partial.payloads;
-    const rounded = (v: number | null | undefined) => (v === null || v === undefined ? null : round6(v));
     return {
       ...m,
-      estimatedUsd: c ? rounded(c.estimatedUsd) : m.complete.payloads ? null : 0,
-      estimatedUsdNotFinal: c ? rounded(c.estimatedUsdNotFinal) : m.partial.payloads ? null : 0,
+      estimatedUsd: c ? c.estimatedUsd : m.complete.payloads ? null : 0,
+      estimatedUsdNotFinal: c ? c.estimatedUsdNotFinal : m.partial.payloads ? null : 0,
       unpricedPayloads: c ? c.unpricedPayloads : payloads,
       pricedAs: c?.pricedAs ?? [],
     };
   });
+  const named = (m: ModelSummary) => ({ estimatedUsd: m.estimatedUsd, estimatedUsdNotFinal: m.estimatedUsdNotFinal, payloads: m.complete.payloads + m.partial.payloads, name: `${m.provider}/${m.model}`, m });
+  models.splice(0, models.length, ...models.map(named).sort(bySpend).map((x) => x.m));
   const invariantHolds = t.read === t.accounted;
   const batch = t.costs?.batch;
   return {
@@ -309,11 +538,14 @@ export function buildSummary(t: ImportTally, ctx: SummaryContext): ImportSummary
     formatChosenBy: ctx.chosenBy,
     formats: t.formats,
     files: t.files,
+    leftOut: [...(ctx.leftOut ?? [])],
+    excluded: { globs: [...(ctx.excluded?.globs ?? [])], files: [...(ctx.excluded?.files ?? [])] },
+    window: ctx.window ?? null,
     read: t.read,
     complete: t.complete,
     partial: { total: t.partialTotal, byReason: sortedRecord(t.partial) },
     skipped: { total: t.skippedTotal, byReason: sortedRecord(t.skipped) },
-    rejected: { total: t.rejectedTotal, byReason: sortedRecord(t.rejected) },
+    rejected: { total: t.rejectedTotal, byReason: sortedRecord(t.rejected), examples: Object.fromEntries(t.rejectExamples) },
     invariant: `read ${t.read} = complete ${t.complete} + partial ${t.partialTotal} + skipped ${t.skippedTotal} + rejected ${t.rejectedTotal}`,
     invariantHolds,
     blankLines: t.blankLines,
@@ -321,15 +553,17 @@ export function buildSummary(t: ImportTally, ctx: SummaryContext): ImportSummary
     models,
     unknownModels: { models: unknownModels, payloads: unknownPayloads },
     estimatedUsd: {
-      complete: round6(settled?.complete ?? 0),
-      partialNotFinal: round6(settled?.partialNotFinal ?? 0),
+      complete: settled?.complete ?? 0,
+      partialNotFinal: settled?.partialNotFinal ?? 0,
       unpricedPayloads: settled?.unpricedPayloads ?? t.complete + t.partialTotal,
       note: 'estimates at list prices in force at each request\'s createdAt (batch lines at the batch price); not a bill. Partial payloads lack some token counts, so their cost is not final; models the price source does not know are not priced (null), never $0.',
     },
     prices: t.costs ? { source: t.costs.priceSource.source, dataDate: t.costs.priceSource.dataDate, dataDateBasis: t.costs.priceSource.dataDateBasis } : null,
     batchPricing: batch ? { payloads: batch.payloads, factor: batch.factor, vendor: batch.vendor } : null,
     pricedAtImportTime: t.costs?.untimed ?? 0,
-    days: (settled?.days ?? []).map((d) => ({ ...d, estimatedUsd: round6(d.estimatedUsd), estimatedUsdNotFinal: round6(d.estimatedUsdNotFinal) })),
+    days: settled?.days ?? [],
+    undated: settled?.undated ?? null,
+    breakdown: breakdownRows(t, settled?.cells),
     catalog: { source: ctx.catalog.source, date: ctx.catalog.date },
     defaultsApplied: (Object.keys(t.applied) as DefaultName[])
       .filter((k) => t.applied[k] > 0)
@@ -350,129 +584,61 @@ export function buildSummary(t: ImportTally, ctx: SummaryContext): ImportSummary
             `⚠ ${int(t.scopedIds)} source ids were shared by different requests (another custom_id): those payloads are identified as <source id>#<custom_id>`,
           ]
         : []),
+      ...(t.otherEndpointTags ? [`more than ${int(MAX_ENDPOINT_TAGS)} endpointTags: the breakdown counts the rest together as "${OTHER_ENDPOINTS}"`] : []),
     ],
   };
 }
 
-function round6(n: number): number {
-  return Math.round(n * 1e6) / 1e6;
+/** The tally's cells with the ledger's estimate of each, in order: by date (undated last), provider, model, endpointTag. */
+function breakdownRows(t: ImportTally, cells: readonly CellCost[] | undefined): BreakdownRow[] {
+  const costs = new Map<string, CellCost>();
+  for (const c of cells ?? []) costs.set(`${c.date}\u0000${c.provider}\u0000${c.model}\u0000${c.group}`, c);
+  const rows: BreakdownRow[] = [];
+  for (const { day, provider, model, tag, sums } of t.breakdownCells()) {
+    const date = day === NO_DAY ? null : dateOfEpochDay(day);
+    const cost = costs.get(`${date}\u0000${provider}\u0000${model}\u0000${tag}`);
+    const complete = sums.payloads - sums.partial;
+    rows.push({
+      date,
+      provider,
+      model,
+      endpointTag: tag === '' ? null : tag,
+      ...sums,
+      estimatedUsd: cost ? cost.estimatedUsd : complete ? null : 0,
+      estimatedUsdNotFinal: cost ? cost.estimatedUsdNotFinal : sums.partial ? null : 0,
+      unpricedPayloads: cost ? cost.unpricedPayloads : sums.payloads,
+    });
+  }
+  const key = (r: BreakdownRow) => [r.date ?? '\uffff', r.provider, r.model, r.endpointTag ?? ''];
+  return rows.sort((a, b) => {
+    const ka = key(a);
+    const kb = key(b);
+    for (let i = 0; i < ka.length; i++) if (ka[i] !== kb[i]) return ka[i]! < kb[i]! ? -1 : 1;
+    return 0;
+  });
 }
 
-const int = (n: number) => n.toLocaleString('en-US');
-const payloads = (n: number) => `${int(n)} ${n === 1 ? 'payload' : 'payloads'}`;
-const usd = (n: number) => (n < 0.01 && n > 0 ? '$' + n.toFixed(6) : '$' + n.toFixed(2));
 
-function reasons(r: Record<string, number>): string {
-  return Object.entries(r)
-    .map(([k, v]) => `${k} ${int(v)}`)
-    .join(' · ');
+/** One user's payloads, tokens and estimate (the HTML report's users; never in --summary-json). */
+export interface UserSpend extends TokenSums {
+  /** As the payloads have it (hashed under --hash-user-ids); NO_USER for payloads without one, OTHER_USERS past MAX_USERS. */
+  user: string;
+  estimatedUsd: number;
+  estimatedUsdNotFinal: number;
+  unpricedPayloads: number;
 }
 
-export interface SummaryTextOptions {
-  maxModels?: number;
-  /** Draw the per-day cost chart (a TTY): only when the rows span more than one day. */
-  chart?: boolean;
-}
-
-/** The stderr summary (docs/import.md "The summary"). */
-export function summaryText(s: ImportSummary, ctx: SummaryContext, opts: SummaryTextOptions = {}): string {
-  const maxModels = opts.maxModels ?? 25;
-  const out: string[] = [];
-  const chosen = s.formatChosenBy === 'auto' ? ` (chosen by --from auto${ctx.autoReason ? `: ${ctx.autoReason}` : ''})` : '';
-  if (s.format === 'mixed') out.push(`opsmeter import: ${s.formats.length} formats, each file read as the format --from auto found for it`);
-  else out.push(`opsmeter import: format ${s.format}${chosen}`);
-  out.push(`  files ${int(s.files.length)} · rows read ${int(s.read)}${s.blankLines ? ` · blank lines ignored ${int(s.blankLines)}` : ''}`);
-  const headerOnly = new Set(s.files.filter((f) => f.headerOnly).map((f) => f.file));
-  if (s.formats.length > 1) {
-    for (const f of s.formats) {
-      const counts = `${int(f.read)} rows: complete ${int(f.complete)} · partial ${int(f.partial)} · skipped ${int(f.skipped)} · rejected ${int(f.rejected)}`;
-      out.push(`    ${f.format}: ${int(f.files.length)} ${f.files.length === 1 ? 'file' : 'files'}, ${counts}`);
-      for (const file of f.files.slice(0, 5)) out.push(`      ${file}${headerOnly.has(file) ? `: ${HEADER_ONLY}` : ''}`);
-      if (f.files.length > 5) {
-        const empty = f.files.slice(5).filter((file) => headerOnly.has(file)).length;
-        out.push(`      … ${int(f.files.length - 5)} more in --summary-json (files[].format)${empty ? `, ${int(empty)} of them with ${HEADER_ONLY} (files[].headerOnly)` : ''}`);
-      }
-    }
-  } else if (s.formatChosenBy === 'flag') {
-    // With --from auto the choice's reason already says it (detect.ts); with --from X, say it here.
-    for (const file of headerOnly) out.push(`  ${file}: ${HEADER_ONLY}`);
+/** The users the tally counted (ImportTally's `users`), biggest spender first; undefined when it counted none. */
+export function userSpend(t: ImportTally): UserSpend[] | undefined {
+  if (!t.users) return undefined;
+  const rows = new Map<string, UserSpend>();
+  for (const [user, sums] of t.users.sums) rows.set(user, { user, ...sums, estimatedUsd: 0, estimatedUsdNotFinal: 0, unpricedPayloads: t.users.costs ? 0 : sums.payloads });
+  for (const c of t.users.costs?.settle().cells ?? []) {
+    const u = rows.get(c.group);
+    if (!u) continue;
+    u.estimatedUsd += c.estimatedUsd ?? 0;
+    u.estimatedUsdNotFinal += c.estimatedUsdNotFinal ?? 0;
+    u.unpricedPayloads += c.unpricedPayloads;
   }
-  out.push(`  complete ${int(s.complete)}`);
-  out.push(`  partial  ${int(s.partial.total)}${s.partial.total ? '   ' + reasons(s.partial.byReason) : ''}`);
-  out.push(`  skipped  ${int(s.skipped.total)}${s.skipped.total ? '   ' + reasons(s.skipped.byReason) : ''}`);
-  out.push(`  rejected ${int(s.rejected.total)}${s.rejected.total ? '   (see --rejects FILE for each row)' : ''}`);
-  for (const [k, v] of Object.entries(s.rejected.byReason).slice(0, 10)) out.push(`    ${int(v)} × ${k}`);
-  if (Object.keys(s.rejected.byReason).length > 10) out.push(`    … ${Object.keys(s.rejected.byReason).length - 10} more reasons in --summary-json`);
-  out.push(`  ${s.invariant} ${s.invariantHolds ? '✔' : '✖ (bug: please report)'}`);
-  const tk = s.tokens;
-  out.push(
-    `  tokens: input ${int(tk.inputTokens)} (cached ${int(tk.cachedInputTokens)}, cache write ${int(tk.cacheWriteTokens)}) · output ${int(tk.outputTokens)} (reasoning ${int(tk.reasoningTokens)})`,
-  );
-  if (s.models.length > 0) {
-    const source = s.prices ? `${s.prices.source}, data of ${s.prices.dataDate}` : 'no price data loaded';
-    out.push(`  ESTIMATED cost by provider/model (prices: ${source}; list prices at each request's time, not a bill):`);
-    for (const m of s.models.slice(0, maxModels)) {
-      const n = m.complete.payloads + m.partial.payloads;
-      const parts: string[] = [];
-      if (m.complete.payloads) parts.push(m.estimatedUsd === null ? 'not priced' : `~${usd(m.estimatedUsd)}`);
-      if (m.partial.payloads) parts.push(m.estimatedUsdNotFinal === null ? `${int(m.partial.payloads)} partial not priced` : `~${usd(m.estimatedUsdNotFinal)} not final (${int(m.partial.payloads)} partial)`);
-      let cost = parts.join(' + ');
-      if (m.unpricedPayloads > 0 && m.unpricedPayloads < n) cost += ` (${payloads(m.unpricedPayloads)} not priced)`;
-      if (!m.known) cost += ' · UNKNOWN MODEL to Opsmeter (lands as "unknown" at $0)';
-      out.push(`    ${m.provider}/${m.model}: ${payloads(n)}, ${int(m.complete.inputTokens + m.partial.inputTokens)} in / ${int(m.complete.outputTokens + m.partial.outputTokens)} out — ${cost}`);
-    }
-    if (s.models.length > maxModels) out.push(`    … ${s.models.length - maxModels} more in --summary-json`);
-    if (s.batchPricing) out.push(`  batch: ${payloads(s.batchPricing.payloads)} priced at the batch price (${Math.round(s.batchPricing.factor * 100)}% of list price, ${s.batchPricing.vendor})`);
-    if (s.pricedAtImportTime > 0) out.push(`  ${payloads(s.pricedAtImportTime)} ${s.pricedAtImportTime === 1 ? 'has' : 'have'} no createdAt: priced at the import's time (${ctx.now ?? 'now'})`);
-    const unpriced = s.estimatedUsd.unpricedPayloads;
-    out.push(
-      `  total ESTIMATED ~${usd(s.estimatedUsd.complete)}${s.partial.total ? ` + ~${usd(s.estimatedUsd.partialNotFinal)} not final (partial payloads)` : ''}${unpriced ? ` · ${payloads(unpriced)} not priced` : ''} (prices: ${source})`,
-    );
-    if (opts.chart && s.days.length > 1) out.push(...costChart(s.days));
-  }
-  out.push(`  catalog: ${s.catalog.source}, ${s.catalog.date} (the provider/model ids Opsmeter recognises)`);
-  if (s.unknownModels.payloads > 0) {
-    out.push(
-      `  ⚠ UNKNOWN MODELS: ${payloads(s.unknownModels.payloads)} across ${int(s.unknownModels.models)} model(s) are not in the catalog: the server would price them at $0 (see \`opsmeter catalog\`)`,
-    );
-  }
-  out.push(
-    `  defaults applied: ${
-      s.defaultsApplied.length ? s.defaultsApplied.map((d) => `${d.field}=${d.value} (${payloads(d.payloads)})`).join(', ') : 'none'
-    }`,
-  );
-  for (const n of s.notes) out.push(`  ${n}`);
-  out.push(`  user ids: ${s.userIdsHashed ? 'hashed (HMAC-SHA256, --hash-user-ids; externalRequestId keyed by the same salt)' : 'as in the source (not hashed)'}`);
-  out.push(`  payloads → ${ctx.output}${ctx.rejectsFile ? ` · rejects → ${ctx.rejectsFile}` : ''}`);
-  return out.join('\n') + '\n';
-}
-
-const BAR_WIDTH = 30;
-/** Above this many days the chart shows months: a backfill wants to see what the months cost. */
-const MAX_DAY_BARS = 45;
-
-/** A small bar chart of the estimated cost per UTC day (or month), complete and not final together. */
-export function costChart(days: readonly DayCost[]): string[] {
-  let rows = days.map((d) => ({ label: d.date, payloads: d.payloads, usd: d.estimatedUsd + d.estimatedUsdNotFinal }));
-  let unit = 'day';
-  if (rows.length > MAX_DAY_BARS) {
-    unit = 'month';
-    const months = new Map<string, { label: string; payloads: number; usd: number }>();
-    for (const r of rows) {
-      const k = r.label.slice(0, 7);
-      const m = months.get(k) ?? { label: k, payloads: 0, usd: 0 };
-      m.payloads += r.payloads;
-      m.usd += r.usd;
-      months.set(k, m);
-    }
-    rows = [...months.values()];
-  }
-  const max = Math.max(...rows.map((r) => r.usd));
-  const out = [`  estimated cost per ${unit} (UTC):`];
-  for (const r of rows) {
-    const width = max > 0 ? Math.round((r.usd / max) * BAR_WIDTH) : 0;
-    const bar = width === 0 && r.usd > 0 ? '▏' : '█'.repeat(width);
-    out.push(`    ${r.label.padEnd(10)} ${bar.padEnd(BAR_WIDTH)} ~${usd(r.usd)} (${payloads(r.payloads)})`);
-  }
-  return out;
+  return [...rows.values()].map((u) => ({ ...u, name: u.user })).sort(bySpend).map(({ name: _, ...u }) => u);
 }

@@ -116,6 +116,8 @@ export class ImportThreads {
       if (drafting) await drafting;
     }
     applier.writePending();
+    // A plain file the batches read themselves: how far they are (a stream's reader counts its own bytes).
+    if (file.size !== undefined) applier.countBatchBytes(job.length);
     file.blankLines += result.blankLines;
     if (result.batchIds) this.run.ctx.batchIds?.addCounts(result.batchIds);
     if (stop !== -1) throw new ImportStop(result.firstAggregate!);

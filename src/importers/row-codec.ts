@@ -2,7 +2,7 @@
  * How import rows (row.ts) cross from a worker thread to the main thread: packed into
  * buffers that are transferred, not copied (docs/import.md "Worker threads for large JSONL
  * files"). A batch's rows become one Float64Array of numbers (one fixed-width record per row),
- * a short table of the strings they name (provider, model and reasons stored once; source ids
+ * a short table of the strings they name (provider, model, endpointTag, user and reasons stored once; source ids
  * and rejects lines one each) and one buffer of the payload lines already encoded as UTF-8.
  * Nothing outside this module knows the layout.
  */
@@ -44,6 +44,9 @@ const enum Col {
   SourceId,
   DraftInput,
   DraftOutput,
+  EndpointTag,
+  UserId,
+  ReachedModel,
   Size,
 }
 
@@ -122,6 +125,9 @@ export class RowEncoder {
       n[o + Col.SourceId] = this.own(row.sourceId);
       n[o + Col.DraftInput] = nothing(row.draftInput);
       n[o + Col.DraftOutput] = nothing(row.draftOutput);
+      n[o + Col.EndpointTag] = this.shared(row.endpointTag);
+      n[o + Col.UserId] = this.shared(row.userId);
+      n[o + Col.ReachedModel] = row.reachedModel ? 1 : 0;
     }
   }
 
@@ -248,6 +254,9 @@ export class RowDecoder {
     r.sourceId = this.string(n[o + Col.SourceId]!);
     r.draftInput = something(n[o + Col.DraftInput]!);
     r.draftOutput = something(n[o + Col.DraftOutput]!);
+    r.endpointTag = this.string(n[o + Col.EndpointTag]!);
+    r.userId = this.string(n[o + Col.UserId]!);
+    r.reachedModel = n[o + Col.ReachedModel] === 1;
     return r;
   }
 

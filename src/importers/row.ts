@@ -10,7 +10,7 @@ import { fnv1a } from '../contract/random.js';
 import type { FaultInfo, RecordInfo, RecordSink } from '../read/records.js';
 import { hashId } from '../validate/duplicates.js';
 import { finishDraft, scrubPersonal, type Finished, type FinishOptions } from './finish.js';
-import { payloadFigures, type CountedPayload } from './import-summary.js';
+import { payloadFacts, payloadFigures, type CountedPayload } from './import-summary.js';
 import type { Draft, RecordOutcome, SourceRecord } from './types.js';
 
 /**
@@ -91,6 +91,9 @@ export function emptyPayloadRow(): PayloadRow {
     reasoning: 0,
     loggedModel: undefined,
     createdAt: undefined,
+    endpointTag: undefined,
+    userId: undefined,
+    reachedModel: true,
     sourceId: undefined,
     draftInput: undefined,
     draftOutput: undefined,
@@ -135,10 +138,10 @@ export class RowMaker {
     return provider === undefined ? draft : { ...draft, provider };
   }
 
-  /** A draft finished into its payload row, or the reject row finishing gives. */
-  payload(record: SourceRecord, draft: Draft): PayloadRow | RejectRow {
+  /** A draft finished into its payload row, or the reject row finishing gives (a skip: outside --since/--until). */
+  payload(record: SourceRecord, draft: Draft): PayloadRow | RejectRow | SkipRow {
     const fin = finishSafely(draft, this.setup.finish);
-    if (!fin.ok) return this.reject(record, fin.reason);
+    if (!fin.ok) return fin.skip !== undefined ? { kind: 'skip', line: record.line, reason: fin.skip } : this.reject(record, fin.reason);
     const p = fin.payload;
     const row = emptyPayloadRow();
     row.line = record.line;
@@ -152,7 +155,7 @@ export class RowMaker {
     row.model = p.model;
     row.known = fin.known;
     row.applied = fin.applied;
-    payloadFigures(p, row);
+    payloadFacts(p, payloadFigures(p, row));
     // As epoch ms: a number to carry across threads, not a string to take apart (CostLedger.add).
     row.createdAt = p.createdAt === undefined ? undefined : parseZonedDateTime(p.createdAt);
     const cross = this.setup.crossFormat;
@@ -168,7 +171,7 @@ export class RowMaker {
    * Another request under an id already written (an OpenAI batch_req_… shared by two
    * custom_ids): the draft finished under `<sourceId>#<requestKey>` (docs/import.md).
    */
-  scoped(record: SourceRecord, draft: Draft): PayloadRow | RejectRow {
+  scoped(record: SourceRecord, draft: Draft): PayloadRow | RejectRow | SkipRow {
     return this.payload(record, { ...draft, sourceId: `${draft.sourceId}#${draft.requestKey}` });
   }
 

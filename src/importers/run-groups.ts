@@ -5,9 +5,8 @@
  * copy once across all files. A run of one format is the plain pipeline (run.ts).
  */
 import type { Source } from '../read/records.js';
-import { CostLedger } from '../prices/ledger.js';
-import { ImportTally, type FormatTally } from './import-summary.js';
-import { runImport, type ImportOptions } from './run.js';
+import type { ImportTally, FormatTally } from './import-summary.js';
+import { newTally, runImport, type ImportOptions } from './run.js';
 import { RunState } from './run-state.js';
 import type { Adapter, AdapterContext } from './types.js';
 
@@ -28,7 +27,7 @@ export async function runGroups(groups: readonly FormatGroup[], opts: Omit<Impor
     return tally;
   }
   const now = opts.now ?? Date.now();
-  const tally = new ImportTally(opts.prices ? new CostLedger(opts.prices, first.adapter.id, now) : undefined);
+  const tally = newTally(opts, first.adapter.id, now);
   const run = new RunState(tally, opts.idIndexEntries);
   const files = groups.reduce((n, g) => n + g.sources.length, 0);
   try {
@@ -43,7 +42,7 @@ export async function runGroups(groups: readonly FormatGroup[], opts: Omit<Impor
         sources: g.sources,
         ctx: g.ctx,
         run,
-        onProgress: opts.onProgress && ((rows, fileIndex) => opts.onProgress!(rows, at + fileIndex, files)),
+        onProgress: opts.onProgress && ((p) => opts.onProgress!({ ...p, fileIndex: at + p.fileIndex, files })),
       });
       tally.formats.push(formatTally(g, tally, before));
       run.nextFormat();

@@ -15,7 +15,7 @@ import type { ThreadPlan } from '../read/idle-cores.js';
 import type { Source } from '../read/records.js';
 import { CostLedger } from '../prices/ledger.js';
 import type { PriceBook } from '../prices/library.js';
-import { ImportApplier } from './apply.js';
+import { ImportApplier, type ImportProgress } from './apply.js';
 import { ImportIdIndex } from './id-index.js';
 import type { BatchSetup } from './batch.js';
 import type { Defaults } from './finish.js';
@@ -44,8 +44,14 @@ export interface ImportOptions {
   rejects?: LineOutput;
   /** Sources already opened (stdin after a sniff); others are opened here. */
   opened?: Map<Source, OpenedSource>;
-  /** Called now and then with the rows read so far (the CLI draws a TTY progress line). */
-  onProgress?: (rows: number, fileIndex: number, files: number) => void;
+  /** Called now and then with how far the import is (the CLI draws a TTY progress line). */
+  onProgress?: (p: ImportProgress) => void;
+  /** At most one onProgress call per this many ms (default 250). */
+  progressEveryMs?: number;
+  /** --since / --until as epoch ms (since inclusive, until exclusive): payloads outside are skipped (FinishOptions.window). */
+  window?: { since: number | undefined; until: number | undefined };
+  /** Count and price per user too (the HTML report's users). */
+  users?: boolean;
   /** Epoch ms for lint's age warnings (never affects the output), and the price time of rows without createdAt. */
   now?: number;
   /** Price every payload with this (the cost estimate); absent, the import prices nothing. */
@@ -64,13 +70,20 @@ export interface ImportOptions {
   parallel?: ThreadPlan;
 }
 
+/** A run's tally: its cost ledger when it prices, and its users' when they are counted (ImportOptions.users). */
+export function newTally(opts: Pick<ImportOptions, 'prices' | 'users'>, format: string, now: number): ImportTally {
+  const book = opts.prices;
+  const users = opts.users ? { costs: book && new CostLedger(book, format, now, { split: 'price-period' }), sums: new Map() } : undefined;
+  return new ImportTally(book && new CostLedger(book, format, now), users);
+}
+
 export async function runImport(opts: ImportOptions): Promise<ImportTally> {
   const { adapter, ctx, sources } = opts;
   const now = opts.now ?? Date.now();
-  const tally = opts.run?.tally ?? new ImportTally(opts.prices ? new CostLedger(opts.prices, adapter.id, now) : undefined);
-  tally.costs?.useFormat(adapter.id);
+  const tally = opts.run?.tally ?? newTally(opts, adapter.id, now);
+  tally.useFormat(adapter.id);
   const maker = new RowMaker({
-    finish: { format: adapter.id, catalog: opts.catalog, defaults: opts.defaults, hashSalt: opts.hashSalt, now, rules: opts.rules },
+    finish: { format: adapter.id, catalog: opts.catalog, defaults: opts.defaults, hashSalt: opts.hashSalt, now, rules: opts.rules, window: opts.window },
     provider: opts.provider,
     rejects: opts.rejects !== undefined,
     // In a run of several formats a payload row carries what the copy check across formats needs.
@@ -87,6 +100,7 @@ export async function runImport(opts: ImportOptions): Promise<ImportTally> {
     rejects: opts.rejects,
     maker,
     onProgress: opts.onProgress,
+    progressEveryMs: opts.progressEveryMs ?? 250,
     files: sources.length,
   });
   const records = new RecordRows(adapter, ctx, maker, applier);
@@ -95,7 +109,7 @@ export async function runImport(opts: ImportOptions): Promise<ImportTally> {
     for (const [fileIndex, source] of sources.entries()) {
       const opened = opts.opened?.get(source) ?? (await openOrStop(source));
       const mode = sourceMode(adapter, source, opened.head);
-      const file = applier.startFile({ file: source.name, format: adapter.id, mode, gzip: opened.gzip, rows: 0, rejected: 0, blankLines: 0 });
+      const file = applier.startFile({ file: source.name, format: adapter.id, mode, gzip: opened.gzip, rows: 0, rejected: 0, blankLines: 0 }, opened.bytesRead);
       const reading: Reading = { adapter, ctx, records, applier, fileIndex };
       try {
         let read: SourceRead;
@@ -142,6 +156,7 @@ function batchSetup(opts: ImportOptions, now: number): BatchSetup {
     provider: opts.provider,
     now,
     rules: opts.rules?.settings,
+    window: opts.window,
     rejects: opts.rejects !== undefined,
     crossFormat: opts.run !== undefined,
   };

@@ -53,6 +53,8 @@ export interface OpenedSource {
   chunks: AsyncIterable<Buffer>;
   /** After `chunks` is done: what was wrong with the gzip data (trailing bytes, bad CRC, cut off), if anything. */
   damage(): string | undefined;
+  /** Bytes read from the file (or stdin) so far, as stored: a gzip file's compressed bytes (for the progress line). */
+  bytesRead(): number;
   close(): void;
 }
 
@@ -64,6 +66,7 @@ export async function openSource(source: Source): Promise<OpenedSource> {
   const raw = rawStream(source.path);
   const rawIt = raw[Symbol.asyncIterator]() as AsyncIterator<Buffer | string>;
   let first: Buffer | undefined;
+  let rawBytes = 0;
   try {
     // Read until there are 2 bytes to check the gzip magic (or the input ends).
     const parts: Buffer[] = [];
@@ -76,6 +79,7 @@ export async function openSource(source: Source): Promise<OpenedSource> {
       len += b.length;
     }
     first = Buffer.concat(parts);
+    rawBytes = len;
   } catch (e) {
     raw.destroy();
     const err = e as NodeJS.ErrnoException;
@@ -87,7 +91,9 @@ export async function openSource(source: Source): Promise<OpenedSource> {
     for (;;) {
       const n = await rawIt.next();
       if (n.done) return;
-      yield typeof n.value === 'string' ? Buffer.from(n.value) : n.value;
+      const b = typeof n.value === 'string' ? Buffer.from(n.value) : n.value;
+      rawBytes += b.length;
+      yield b;
     }
   }
   const unzipped = gzip ? gunzip(rawChunks()) : undefined;
@@ -128,6 +134,7 @@ export async function openSource(source: Source): Promise<OpenedSource> {
     gzip,
     chunks: all(),
     damage: () => unzipped?.damage(),
+    bytesRead: () => rawBytes,
     close() {
       if (raw !== process.stdin) raw.destroy();
     },

@@ -47,7 +47,10 @@ export type SkipReason =
   | 'sidechain_replay' // a Claude Code sidechain replay of a parent message
   | 'empty_bucket' // an aggregate/bucket row with nothing in it
   | 'agent_or_tool_span' // an OpenTelemetry agent, workflow or tool span: its model calls are spans of their own
-  | 'blank'; // a blank line or empty CSV row
+  | 'blank' // a blank line or empty CSV row
+  | 'before_since' // createdAt before --since
+  | 'after_until' // createdAt at or after --until (a date: after that day)
+  | 'no_date'; // no createdAt, with --since or --until given: nothing says it is inside
 
 /**
  * What an adapter extracts from one record. The pipeline finishes it into a Payload:

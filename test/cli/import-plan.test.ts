@@ -151,3 +151,54 @@ describe('the plan', () => {
     expect(checkFormatsFound(m, ['codex', 'litellm'])?.message).toBe('--model applies to bedrock batch output; --from auto found codex, litellm');
   });
 });
+
+describe('--since / --until, --exclude, --report (issue 24)', () => {
+  const ms = (iso: string) => Date.parse(iso);
+
+  it('a date is a whole UTC day (--until to the next day\'s 00:00, not included); a date-time is that instant, UTC without a zone', async () => {
+    expect((await planned([LITELLM, '--since', '2026-06-01', '--until', '2026-06-30'])).window).toEqual({
+      since: ms('2026-06-01T00:00:00Z'),
+      until: ms('2026-07-01T00:00:00Z'),
+      sinceIso: '2026-06-01T00:00:00.000Z',
+      untilIso: '2026-07-01T00:00:00.000Z',
+    });
+    const cases: [string, string][] = [
+      ['2026-06-01T12:00', '2026-06-01T12:00:00.000Z'],
+      ['2026-06-01 12:00:30', '2026-06-01T12:00:30.000Z'],
+      ['2026-06-01T12:00:00.5Z', '2026-06-01T12:00:00.500Z'],
+      ['2026-06-01T14:00:00+02:00', '2026-06-01T12:00:00.000Z'],
+      ['2026-06-01T00:30:00-01:00', '2026-06-01T01:30:00.000Z'],
+      ['2024-02-29', '2024-02-29T00:00:00.000Z'],
+    ];
+    for (const [value, iso] of cases) expect((await planned([LITELLM, '--since', value])).window, value).toMatchObject({ since: ms(iso), until: undefined, untilIso: null });
+    // A date-time --until is exclusive as given: a minute later is the next minute, not the end of a day.
+    expect((await planned([LITELLM, '--until', '2026-06-30T23:59'])).window?.until).toBe(ms('2026-06-30T23:59:00Z'));
+    expect((await planned([LITELLM, '--since', '2026-06-01', '--until', '2026-06-01'])).window).toMatchObject({ since: ms('2026-06-01T00:00:00Z'), until: ms('2026-06-02T00:00:00Z') });
+    expect((await planned([LITELLM])).window).toBeUndefined();
+  });
+
+  it.each([
+    [['--since', '2026-02-29'], /--since "2026-02-29" is not an ISO date or date-time/],
+    [['--since', '2026-06-31'], /--since "2026-06-31" is not an ISO date or date-time/],
+    [['--until', '2026-06-01T24:00'], /--until "2026-06-01T24:00" is not an ISO date or date-time/],
+    [['--until', '06/01/2026'], /--until "06\/01\/2026" is not an ISO date or date-time/],
+    [['--until', '2026-06-01T12:00+25:00'], /not an ISO date or date-time/],
+    [['--since', '2026-06-01T12:00Z', '--until', '2026-06-01T12:00Z'], /--since 2026-06-01T12:00Z is not before --until 2026-06-01T12:00Z: no row could be kept/],
+    [['--report', '-'], /--report needs a file name/],
+    [['--report', 'x.html', '-o', 'x.html'], /--report x\.html is also -o's file/],
+    [['--report', 's.json', '--summary-json', 's.json'], /--report s\.json is also --summary-json's file/],
+  ])('%j is a usage error', async (flags, message) => {
+    const r = await usageError(['import', LITELLM, ...flags]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(message);
+    noStack(r.stderr);
+  });
+
+  it('--exclude is repeatable; --report is kept; the progress interval comes from OPSMETER_IMPORT_PROGRESS_MS', async () => {
+    const p = await planned([LITELLM, '--exclude', '*.csv', '--exclude', 'archive/**', '--report', 'r.html']);
+    expect(p).toMatchObject({ exclude: ['*.csv', 'archive/**'], report: 'r.html', progressEveryMs: 250 });
+    expect((await planned([LITELLM], { vars: { OPSMETER_IMPORT_PROGRESS_MS: '0' } })).progressEveryMs).toBe(0);
+    const bad = await usageError(['import', LITELLM], { vars: { OPSMETER_IMPORT_PROGRESS_MS: 'fast' } });
+    expect(bad).toMatchObject({ code: 2, stderr: 'opsmeter: OPSMETER_IMPORT_PROGRESS_MS must be a whole number of milliseconds, got "fast"\n' });
+  });
+});

@@ -1,6 +1,6 @@
 /** `--from auto` through the built CLI: per-file detection, records of no telling shape, inputs that hold no results. */
 import { afterAll, describe, expect, test } from 'vitest';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FIXTURES, runCli } from '../helpers/cli.js';
@@ -33,15 +33,40 @@ describe('--from auto', () => {
     expect(r.stderr).toContain('read 84 = complete 8 + partial 1 + skipped 75 + rejected 0 ✔');
   });
 
-  test('a file whose format cannot be told among files of known formats stops the run, named', async () => {
+  test('a file whose format cannot be told among files of known formats is left out, named, and the others are imported (exit 1)', async () => {
     const odd = file('notes.json', '{"hello": "world"}\n');
-    const r = await runCli(['import', join('fixtures', 'import', 'anthropic-log', 'messages.jsonl'), join('fixtures', 'import', 'codex', 'sessions'), odd]);
+    const known = [join('fixtures', 'import', 'anthropic-log', 'messages.jsonl'), join('fixtures', 'import', 'codex', 'sessions')];
+    const r = await runCli(['import', ...known, odd]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('--from auto found 2 formats: anthropic-log (1 file), codex (2 files); each file is read as its own format; 1 file is left out (named in the summary)');
+    expect(r.stderr).toContain(`  ⚠ LEFT OUT 1 file (not imported, not in rows read; exit 1):\n    ${odd} (JSON) matches none of the known formats\n`);
+    const without = await runCli(['import', ...known]);
+    expect(without.code).toBe(0);
+    expect(r.stdout).toBe(without.stdout);
+    expect(r.stdout).not.toBe('');
+  });
+
+  test('a file left out of a single-format run stays out, though the format\'s own file filter would take it', async () => {
+    const dir = join(tmp, 'one-format');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'messages.jsonl'), readFileSync(join(FIXTURES, 'import', 'anthropic-log', 'messages.jsonl')));
+    writeFileSync(join(dir, 'todo.jsonl'), '{"todo": "nothing to import"}\n');
+    const r = await runCli(['import', dir]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('--from auto chose anthropic-log');
+    expect(r.stderr).toContain(`    ${join(dir, 'todo.jsonl')} (JSON) matches none of the known formats\n`);
+    expect(r.stderr).toContain('files 1 · rows read 2');
+  });
+
+  test('when no file can be imported, nothing is, with exit 2 and every file named', async () => {
+    const a = file('a.json', '{"hello": "world"}\n');
+    const b = file('b.json', '{"x": 1}\n');
+    const r = await runCli(['import', a, b]);
     expect(r.code).toBe(2);
     expect(r.stdout).toBe('');
-    expect(r.stderr).toContain('--from auto: the format of one input cannot be told, so nothing was imported:');
-    expect(r.stderr).toContain(`${odd} (JSON) matches none of the known formats`);
-    expect(r.stderr).toMatch(/\(recognised: anthropic-log: fixtures\/import\/anthropic-log\/messages\.jsonl; codex: fixtures\/import\/codex\/sessions\/2026\/02\/23\/rollout-/);
-    expect(r.stderr).toContain('leave that file out, or name the format with --from');
+    expect(r.stderr).toContain('--from auto: the format of 2 inputs cannot be told, so nothing was imported:');
+    expect(r.stderr).toContain(`${a} (JSON) matches none of the known formats`);
+    expect(r.stderr).toContain(`${b} (JSON) matches none of the known formats`);
   });
 
   test('a batch input file says what to import instead', async () => {

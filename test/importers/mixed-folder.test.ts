@@ -131,19 +131,45 @@ describe('--from auto on one folder of five formats', () => {
     expect(s.batchPricing).toEqual({ payloads: 15, factor: 0.5, vendor: 'Anthropic Message Batches' });
   });
 
-  test('a file whose format cannot be told stops the run before anything is written, naming it', async () => {
+  test('a folder is imported as far as it can be: an aggregate export and a file of no known format are left out, named and counted (exit 1); the rest is imported as without them', async () => {
     const odd = join(team, 'notes', 'todo.json');
+    const aggregate = join(team, 'finance', 'openai-costs.csv');
     mkdirSync(join(team, 'notes'), { recursive: true });
+    mkdirSync(join(team, 'finance'), { recursive: true });
     writeFileSync(odd, '{"todo": "ask finance for the invoices"}\n');
+    cpSync(F('aggregate', 'openai-costs.csv'), aggregate);
     try {
-      const r = await runCli(['import', team]);
-      expect(r.code).toBe(2);
-      expect(r.stdout).toBe('');
-      expect(r.stderr).toContain('--from auto: the format of one input cannot be told, so nothing was imported:');
-      expect(r.stderr).toContain(`${odd} (JSON) matches none of the known formats`);
+      const summaryFile = join(tmp, 'left-out.json');
+      const r = await runCli(['import', team, '--summary-json', summaryFile]);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain('; 2 files are left out (named in the summary)\n');
+      expect(r.stderr).toContain('  ⚠ LEFT OUT 2 files (not imported, not in rows read; exit 1):\n');
+      expect(r.stderr).toContain(`    ${aggregate} is an OpenAI costs export (dashboard CSV / Costs API): each row is a time bucket summing many requests`);
+      expect(r.stderr).toContain(`    ${odd} (JSON) matches none of the known formats\n`);
+      // The rest: exactly what the folder without the two files gives.
+      expect(r.stderr).toContain('read 146 = complete 34 + partial 13 + skipped 99 + rejected 0 ✔');
+      const s = JSON.parse(readFileSync(summaryFile, 'utf8'));
+      expect(s.leftOut).toEqual([
+        { file: aggregate, kind: 'aggregate', reason: expect.stringMatching(/^is an OpenAI costs export .*Export per-request data/) },
+        { file: odd, kind: 'unknown', reason: '(JSON) matches none of the known formats' },
+      ]);
+      expect(s.files.map((f: { file: string }) => f.file)).not.toContain(odd);
+      rmSync(join(team, 'notes'), { recursive: true, force: true });
+      rmSync(join(team, 'finance'), { recursive: true, force: true });
+      const without = await runCli(['import', team]);
+      expect(without.code).toBe(0);
+      expect(r.stdout).toBe(without.stdout);
     } finally {
       rmSync(join(team, 'notes'), { recursive: true, force: true });
+      rmSync(join(team, 'finance'), { recursive: true, force: true });
     }
+  });
+
+  test('an explicit --from keeps its strictness: an aggregate export among the files stops the run before any output (exit 2)', async () => {
+    const r = await runCli(['import', F('litellm', 'spend.csv'), F('aggregate', 'openai-costs.csv'), '--from', 'litellm']);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(/openai-costs\.csv is an OpenAI costs export/);
   });
 
   test('--from codex on the folder reads the Codex files and rejects the others, naming the format of each', async () => {

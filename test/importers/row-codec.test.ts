@@ -46,6 +46,9 @@ const payloadRow: fc.Arbitrary<PayloadRow> = fc
     sourceId: maybe(text),
     draftInput: maybe(count),
     draftOutput: maybe(count),
+    endpointTag: maybe(text),
+    userId: maybe(text),
+    reachedModel: fc.boolean(),
   })
   .map((r) => ({ kind: 'payload' as const, ...r, payload: r.payload as unknown as PayloadRow['payload'], bytes: undefined, start: 0, end: 0, record: undefined, draft: undefined }));
 

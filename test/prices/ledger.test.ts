@@ -7,7 +7,8 @@ import { calcPrice } from '@pydantic/genai-prices';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { builtinCatalog } from '../../src/contract/catalog.js';
 import type { Payload } from '../../src/contract/fields.js';
-import { buildSummary, costChart, ImportTally, summaryText, type SummaryContext } from '../../src/importers/import-summary.js';
+import { buildSummary, ImportTally, type SummaryContext } from '../../src/importers/import-summary.js';
+import { costChart, summaryText } from '../../src/importers/summary-text.js';
 import { CostLedger, timeOfDaySeconds } from '../../src/prices/ledger.js';
 import { PriceBook, PROVIDER_RULES } from '../../src/prices/library.js';
 import { mulberry32 } from '../../src/contract/random.js';
@@ -160,11 +161,16 @@ describe('prices at the time of each request', () => {
     expect(text).toContain('1 payload not priced');
   });
 
-  it('names the source and its data date; rows without createdAt are priced at the import time, and said so', () => {
-    const { summary, ctx } = summarise('jsonl', [{ provider: 'openai', model: 'gpt-4o', input: 10, output: 1 }]);
+  it('names the source and its data date; rows without createdAt are priced at the import time, in a "no date" group of their own, and said so', () => {
+    const row: Row = { provider: 'openai', model: 'gpt-4o', input: 10, output: 1 };
+    const { summary, ctx } = summarise('jsonl', [row]);
     expect(summary.prices).toEqual({ source: expect.stringMatching(/^@pydantic\/genai-prices \d+\.\d+\.\d+$/), dataDate: expect.stringMatching(/^\d{4}-\d{2}-\d{2}$/), dataDateBasis: 'release' });
     expect(summary.pricedAtImportTime).toBe(1);
-    expect(summary.days).toEqual([expect.objectContaining({ date: '2026-12-01', payloads: 1 })]);
+    // Not charted under the import's day: a group of their own, priced at the import's time.
+    expect(summary.days).toEqual([]);
+    expect(summary.undated).toEqual({ payloads: 1, estimatedUsd: libraryPrice('openai', 'gpt-4o', row), estimatedUsdNotFinal: 0 });
+    expect(summary.breakdown).toEqual([expect.objectContaining({ date: null, provider: 'openai', model: 'gpt-4o', payloads: 1, estimatedUsd: libraryPrice('openai', 'gpt-4o', row) })]);
+    expect(costChart(summary.days, summary.undated!).at(-1)).toMatch(/^ {4}no date {4}█{30} ~\$0\.000035 \(1 payload\)$/);
     const text = summaryText(summary, ctx);
     expect(text).toContain(`(prices: ${summary.prices!.source}, data of ${summary.prices!.dataDate})`);
     expect(text).toContain("1 payload has no createdAt: priced at the import's time (2026-12-01T12:00:00.000Z)");
@@ -209,6 +215,100 @@ describe('prices at the time of each request', () => {
     expect(summary.days.map((d) => d.date)).toEqual([...expected.byDay.keys()].sort());
     for (const d of summary.days) close(d.estimatedUsd + d.estimatedUsdNotFinal, expected.byDay.get(d.date)!);
     expect(summary.estimatedUsd.unpricedPayloads).toBe(0);
+  });
+});
+
+describe('cells: the estimate per day and group (the breakdown by endpointTag, the report\'s users)', () => {
+  const MODELS: [string, string, string, string][] = [
+    ['openai', 'o3', 'o3-2025-04-16', 'openai'],
+    ['google', 'gemini-2-5-pro', 'gemini-2.5-pro', 'google'],
+    ['anthropic', 'claude-sonnet-4-5', 'claude-sonnet-4-5-20250929', 'anthropic'],
+    ['deepseek', 'deepseek-chat', 'deepseek-chat', 'deepseek'],
+    ['openai', 'gpt-9-invented', 'gpt-9-invented', 'openai'],
+  ];
+  const GROUPS = ['', 'support.reply', 'search', 'u_1', 'u_2'];
+
+  /** Rows across models with price changes (o3 on 2025-06-10), tiers, off-peak hours, partials, days without createdAt, and groups. */
+  function rows(seed: number) {
+    const rnd = mulberry32(seed);
+    const t0 = Date.parse('2025-06-05T00:00:00Z');
+    return Array.from({ length: 300 }, () => {
+      const [provider, model, logged, lib] = MODELS[Math.floor(rnd() * MODELS.length)]!;
+      const input = Math.floor(rnd() * 400_000);
+      const r: Row & { lib: string; group: string } = {
+        provider,
+        model,
+        logged,
+        lib,
+        at: rnd() < 0.1 ? undefined : new Date(t0 + Math.floor(rnd() * 12 * 86_400_000)).toISOString(),
+        input,
+        output: Math.floor(rnd() * 5_000),
+        cacheRead: rnd() < 0.5 ? Math.floor(input * rnd() * 0.5) : 0,
+        partial: rnd() < 0.1,
+        group: GROUPS[Math.floor(rnd() * GROUPS.length)]!,
+      };
+      return r;
+    });
+  }
+
+  const close = (a: number | null, b: number) => expect(Math.abs((a ?? 0) - b)).toBeLessThanOrEqual(1e-6 + Math.abs(b) * 1e-9);
+  const priced = (r: Row & { lib: string }) => (r.model === 'gpt-9-invented' ? undefined : libraryPrice(r.lib, r.logged!, r));
+
+  it.each([['day'], ['price-period']] as const)('split by %s: every cell equals calcPrice row by row; unpriced rows are counted, never $0', (split) => {
+    const ledger = new CostLedger(book, 'jsonl', NOW, { split });
+    const expected = new Map<string, { usd: number; notFinal: number; unpriced: number }>();
+    for (const r of rows(split === 'day' ? 11 : 12)) {
+      ledger.add(r.provider, r.model, r.logged, r.at, r.partial === true, r.input, r.output, r.cacheRead ?? 0, 0, r.group);
+      const date = split === 'day' && r.at !== undefined ? r.at.slice(0, 10) : null;
+      const key = `${r.provider}/${r.model} ${date} ${r.group}`;
+      const e = expected.get(key) ?? { usd: 0, notFinal: 0, unpriced: 0 };
+      const usd = priced(r);
+      if (usd === undefined) e.unpriced++;
+      else if (r.partial) e.notFinal += usd;
+      else e.usd += usd;
+      expected.set(key, e);
+    }
+    const settled = ledger.settle();
+    expect(new Set(settled.cells.map((c) => `${c.provider}/${c.model} ${c.date} ${c.group}`))).toEqual(new Set(expected.keys()));
+    for (const c of settled.cells) {
+      const e = expected.get(`${c.provider}/${c.model} ${c.date} ${c.group}`)!;
+      if (c.model === 'gpt-9-invented') {
+        expect(c.estimatedUsd === null || c.estimatedUsd === 0).toBe(true); // null when it had complete rows
+        expect(c.unpricedPayloads).toBe(e.unpriced);
+        continue;
+      }
+      close(c.estimatedUsd, e.usd);
+      close(c.estimatedUsdNotFinal, e.notFinal);
+      expect(c.unpricedPayloads).toBe(0);
+    }
+    if (split === 'price-period') expect(settled.days).toEqual([]);
+  });
+
+  it('a ledger split by price period prices far fewer buckets than one split by day, for the same figures per group', () => {
+    const calls = { day: 0, period: 0 };
+    const counting = (k: keyof typeof calls): PriceBook => {
+      const b = Object.create(book) as PriceBook;
+      b.price = (...args) => {
+        calls[k]++;
+        return book.price(...args);
+      };
+      return b;
+    };
+    const byDay = new CostLedger(counting('day'), 'jsonl', NOW);
+    const byPeriod = new CostLedger(counting('period'), 'jsonl', NOW, { split: 'price-period' });
+    for (const r of rows(13)) for (const l of [byDay, byPeriod]) l.add(r.provider, r.model, r.logged, r.at, r.partial === true, r.input, r.output, r.cacheRead ?? 0, 0, r.group);
+    const perGroup = (cells: ReturnType<CostLedger['settle']>['cells']) => {
+      const m = new Map<string, number>();
+      for (const c of cells) m.set(c.group, (m.get(c.group) ?? 0) + (c.estimatedUsd ?? 0) + (c.estimatedUsdNotFinal ?? 0));
+      return m;
+    };
+    const a = perGroup(byDay.settle().cells);
+    const b = perGroup(byPeriod.settle().cells);
+    expect([...b.keys()].sort()).toEqual([...a.keys()].sort());
+    for (const [g, usd] of a) close(b.get(g)!, usd);
+    // 12 days of rows against o3's one price change in them: about a sixth of the calcPrice calls.
+    expect(calls.period).toBeGreaterThan(0);
+    expect(calls.period * 3).toBeLessThan(calls.day);
   });
 });
 

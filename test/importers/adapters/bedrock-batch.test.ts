@@ -135,7 +135,8 @@ describe('bedrock: batch inference output', () => {
     expect(new Set(r.payloads.map((p) => p.externalRequestId)).size).toBe(3);
     // Priced at AWS's regional price for Sonnet 4.5 (a `us.` profile: 10 % above `global.`, as the
     // price source has it): 17 uncached × $3.30 + 1,322 written × $4.125 + 2,826 read × $0.33 + 15 out × $16.50 per MTok.
-    expect(r.summary.models[0].estimatedUsd).toBe(0.006689);
+    // --summary-json keeps full precision (it rounded to 6 decimals, 0.006689, before issue 23).
+    expect(r.summary.models[0].estimatedUsd).toBeCloseTo((17 * 3.3 + 1322 * 4.125 + 2826 * 0.33 + 15 * 16.5) / 1e6, 12);
     await expectValid(r.stdout);
     await expectAutoAgrees(args, r.stdout);
   });
@@ -145,7 +146,7 @@ describe('bedrock: batch inference output', () => {
     expect(r.code).toBe(0);
     expect(r.summary.models[0]).toMatchObject({ model: 'global.anthropic.claude-sonnet-4-5-20250929-v1:0', known: true });
     // 17 × $3 + 1,322 × $3.75 + 2,826 × $0.30 + 15 × $15 per MTok
-    expect(r.summary.models[0].estimatedUsd).toBe(0.006081);
+    expect(r.summary.models[0].estimatedUsd).toBeCloseTo((17 * 3 + 1322 * 3.75 + 2826 * 0.3 + 15 * 15) / 1e6, 12);
   });
 
   it('a Nova Lite Converse line with a cache write (a recorded call): the same reading as Claude\'s', async () => {

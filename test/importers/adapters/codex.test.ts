@@ -134,9 +134,11 @@ describe('opsmeter import --from codex (built CLI)', () => {
       invariantHolds: true,
       tokens: { inputTokens: 334442, outputTokens: 2004, cachedInputTokens: 242604, reasoningTokens: 787 },
     });
-    // Catalog ids (the snapshot knows both from @pydantic/genai-prices), priced as the logged names.
-    expect(summary.models.map((m: { provider: string; model: string }) => `${m.provider}/${m.model}`)).toEqual(['openai/gpt-5-2', 'openai/gpt-5-3-codex']);
-    expect(summary.models.map((m: { pricedAs: string[] }) => m.pricedAs)).toEqual([['openai/gpt-5.2'], ['openai/gpt-5.3-codex']]);
+    // Catalog ids (the snapshot knows both from @pydantic/genai-prices), priced as the logged names,
+    // biggest estimate first.
+    expect(summary.models.map((m: { provider: string; model: string }) => `${m.provider}/${m.model}`)).toEqual(['openai/gpt-5-3-codex', 'openai/gpt-5-2']);
+    expect(summary.models.map((m: { pricedAs: string[] }) => m.pricedAs)).toEqual([['openai/gpt-5.3-codex'], ['openai/gpt-5.2']]);
+    expect(summary.models[0].estimatedUsd).toBeGreaterThan(summary.models[1].estimatedUsd);
     expect(summary.models.every((m: { estimatedUsd: number | null }) => typeof m.estimatedUsd === 'number' && m.estimatedUsd > 0)).toBe(true);
     const out = await runCli(['import', '--from', 'codex', ...paths]);
     const v = await runCli(['validate', '-', '--format', 'json'], { input: out.stdout });

@@ -154,7 +154,10 @@ describe('opsmeter import --from gemini-cli (built CLI)', () => {
         tokens: { inputTokens: 70980, outputTokens: 2307, cachedInputTokens: 51776, cacheWriteTokens: 0, reasoningTokens: 1686 },
       });
       expect(summary.files.map((f: { file: string }) => f.file.split('/').pop())).toEqual(['8d9e0f1a-2b3c-4d4e-9f5a-6b7c8d9e0f1b.jsonl', 'session-2025-10-18T14-57-7f3a9c1e.json', 'session-2026-06-02T09-15-4c1d2e3f.jsonl']);
-      expect(summary.models.map((m: { provider: string; model: string }) => `${m.provider}/${m.model}`)).toEqual(['google/gemini-2-5-flash', 'google/gemini-2-5-pro', 'google/gemini-3-pro-preview']);
+      // Biggest estimate first (the summary's order since issue 24).
+      expect(summary.models.map((m: { provider: string; model: string }) => `${m.provider}/${m.model}`)).toEqual(['google/gemini-3-pro-preview', 'google/gemini-2-5-pro', 'google/gemini-2-5-flash']);
+      const estimates = summary.models.map((m: { estimatedUsd: number }) => m.estimatedUsd);
+      expect(estimates).toEqual([...estimates].sort((a: number, b: number) => b - a));
       const payloads = readFileSync(out, 'utf8');
       const v = await runCli(['validate', '-', '--format', 'json'], { input: payloads });
       expect(JSON.parse(v.stdout).summary).toMatchObject({ records: 9, errors: 0 });
