@@ -154,6 +154,7 @@ export interface FormatTally {
 interface BreakdownSums {
   payloads: number;
   partial: number;
+  /** Payloads that reached the model: all but failed calls without token counts. */
   requests: number;
   inputTokens: number;
   cachedInputTokens: number;
@@ -424,22 +425,13 @@ export interface ModelSummary extends ModelTally {
 }
 
 /** One cell of the breakdown: UTC day × provider × model × endpointTag (docs/import.md "--summary-json"). */
-export interface BreakdownRow {
+export interface BreakdownRow extends BreakdownSums {
   /** UTC date of createdAt; null for payloads without createdAt (priced at the import's time). */
   date: string | null;
   provider: string;
   model: string;
   /** null: payloads without one. */
   endpointTag: string | null;
-  payloads: number;
-  partial: number;
-  /** Payloads that reached the model: all but failed calls without token counts. */
-  requests: number;
-  inputTokens: number;
-  cachedInputTokens: number;
-  cacheWriteTokens: number;
-  outputTokens: number;
-  reasoningTokens: number;
   estimatedUsd: number | null;
   estimatedUsdNotFinal: number | null;
   unpricedPayloads: number;
