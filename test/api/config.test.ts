@@ -115,8 +115,8 @@ describe('validateFiles reads opsmeter.config.json as the CLI does', () => {
 
   it('a bad config rejects with a ConfigFileError (an OpsmeterError, exit 2): file, line, what is wrong, and a hint', async () => {
     const cases: [string, RegExp][] = [
-      ['{ "rules": { "payload/missing-latencyy": "off" } }', /opsmeter\.config\.json:1: rules: unknown rule "payload\/missing-latencyy"/],
-      ['{\n  "rules": {\n    "payload/missing-latency": "warn"\n  }\n}', /opsmeter\.config\.json:3: rules\["payload\/missing-latency"\] must be "off", "warning" or "error"/],
+      ['{ "rules": { "payload/missing-latencyy": "off" } }', /opsmeter\.config\.json:1:14: rules: unknown rule "payload\/missing-latencyy"/],
+      ['{\n  "rules": {\n    "payload/missing-latency": "wran"\n  }\n}', /opsmeter\.config\.json:3:32: rules\["payload\/missing-latency"\] must be "off", "warn" or "error" \(or 0, 1, 2; "warning" = "warn"\), got "wran"/],
       ['{ "rulez": {} }', /unknown key "rulez"/],
       ['{ "rules": { "json/syntax": "off" } }', /rule json\/syntax cannot be configured/],
       ['{ "maxWarnings": -1 }', /maxWarnings/],
