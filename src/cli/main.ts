@@ -84,7 +84,9 @@ export function buildProgram(): Command {
   const program = new Command('opsmeter')
     .description('Validate, import and send LLM cost telemetry for the Opsmeter.io ingest API.')
     .version(VERSION, '-V, --version')
-    .addOption(new Option('--no-color', 'disable colours (NO_COLOR is honoured too)'))
+    // Both spellings, so that neither is the default: without them the environment decides.
+    .addOption(new Option('--color', 'colour the output even when it is not a terminal (FORCE_COLOR=1 does the same)'))
+    .addOption(new Option('--no-color', 'no colours (NO_COLOR=1, FORCE_COLOR=0 and TERM=dumb do the same)'))
     .option('--debug', 'show stack traces for errors')
     .showHelpAfterError('(run with --help for usage)')
     .configureOutput({ outputError: (str, write) => write(str) })
@@ -101,7 +103,7 @@ export function buildProgram(): Command {
   program.hook('preSubcommand', (_program, cmd) => defineCommand(cmd));
   program.hook('preAction', async (cmd) => {
     const o = cmd.optsWithGlobals();
-    setColor(o.color !== false);
+    setColor(typeof o.color === 'boolean' ? o.color : undefined);
     await prepareColor();
   });
   return program;
