@@ -66,6 +66,18 @@ async function runValidate(paths: string[], flags: ValidateFlags): Promise<numbe
         'opsmeter validate payloads/   or   cat event.json | opsmeter validate   (--allow-empty makes this exit 0)',
       );
     }
+  } else if (paths.includes('-') && stdinIsPiped() && !(await stdinHasData())) {
+    // `import … | validate -` where the import failed: not one byte came down the pipe.
+    // Passing on that (an "empty file" warning, exit 0) would hide the failure, so it is "no
+    // input", as in send. Blank lines or `[]` are still an empty file (file/empty).
+    if (!flags.allowEmpty) {
+      throw new OpsmeterError(
+        'no input: stdin (-) is empty',
+        EXIT.usage,
+        'did the command before the pipe fail? Run the pipe under `set -o pipefail` to see its exit code (--allow-empty makes this exit 0)',
+      );
+    }
+    paths = paths.filter((p) => p !== '-');
   }
   const expanded = await expandPaths(paths, { stdinName: flags.stdinFilename });
   if (expanded.emptyMatches.length > 0 && !flags.allowEmpty) {
