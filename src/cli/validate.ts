@@ -7,6 +7,9 @@ import { addConfigOptions, resolveSettings, type ConfigFlags } from './config-op
 import { paint, paintFor, useColor, writeOutput } from './output.js';
 import { catalogOption, describeCatalog, intArg, loadCatalog, parallelPlan, stdinHasData, stdinIsPiped } from './shared.js';
 
+/** Repeatable flags collect their values. */
+const collect = (value: string, previous: string[]) => [...previous, value];
+
 /** Formats read by people (and GitHub's log) are capped by default; machine formats keep every problem. */
 const DEFAULT_MAX_ERRORS = 1000;
 const CAPPED_BY_DEFAULT: ReadonlySet<string> = new Set(['pretty', 'github']);
@@ -22,6 +25,7 @@ interface ValidateFlags extends ConfigFlags {
   allowEmpty?: boolean;
   stdinFilename?: string;
   catalog?: string;
+  ignorePattern: string[];
 }
 
 export function defineCommand(cmd: Command): void {
@@ -36,6 +40,7 @@ export function defineCommand(cmd: Command): void {
     .option('--bail', 'stop at the first error')
     .option('--allow-empty', 'exit 0 when no payload files are found')
     .option('--stdin-filename <name>', 'name stdin in reports (its extension picks JSON or JSONL)')
+    .option('--ignore-pattern <glob>', 'skip files this glob matches, relative to the current folder (repeatable; a glob matching a folder skips it all)', collect, [])
     .addOption(catalogOption());
   addConfigOptions(cmd)
     .addHelpText(
@@ -85,9 +90,10 @@ async function runValidate(paths: string[], flags: ValidateFlags): Promise<numbe
   }
   // With --allow-empty and nothing to check, still write a (empty) report: CI steps that
   // upload the SARIF or JUnit file expect one.
-  const { kept, ignored } = await settings.filter(expanded.sources);
+  const { kept, ignored, byPattern, byConfig } = await settings.filter(expanded.sources);
   if (ignored > 0) {
-    process.stderr.write(`opsmeter: ${ignored} file${ignored === 1 ? '' : 's'} skipped by the ignore globs of ${settings.config!.path}\n`);
+    const why = [byPattern > 0 ? '--ignore-pattern' : '', byConfig > 0 ? `the ignore globs of ${settings.config!.path}` : ''].filter(Boolean).join(' and ');
+    process.stderr.write(`opsmeter: ${ignored} file${ignored === 1 ? '' : 's'} skipped by ${why}\n`);
   }
 
   const maxWarnings = flags.maxWarnings ?? settings.maxWarnings;
