@@ -1,6 +1,7 @@
 /** `opsmeter validate [paths...]` — flags in, core call, renderer out, exit code from the result. */
 import { Option, type Command } from 'commander';
 import type { ReportFormat } from '../report/index.js';
+import { gitWorkTree } from '../read/work-tree.js';
 import { VERSION } from '../version.js';
 import { EXIT, OpsmeterError } from '../errors.js';
 import { addConfigOptions, resolveSettings, type ConfigFlags } from './config-options.js';
@@ -50,6 +51,17 @@ export function defineCommand(cmd: Command): void {
     .action(async (paths: string[], flags: ValidateFlags) => {
       process.exitCode = await runValidate(paths, flags);
     });
+}
+
+/**
+ * Where the CI formats name files from: the git work tree the run is in, else the GitHub
+ * Actions workspace, else nowhere (paths as given). So a monorepo step with a
+ * `working-directory` still annotates `packages/app/payloads/x.jsonl`, not `payloads/x.jsonl`.
+ */
+function reportRoot(): { dir: string; cwd: string } | undefined {
+  const cwd = process.cwd();
+  const dir = gitWorkTree(cwd) ?? (process.env.GITHUB_WORKSPACE || undefined);
+  return dir === undefined ? undefined : { dir, cwd };
 }
 
 async function runValidate(paths: string[], flags: ValidateFlags): Promise<number> {
@@ -117,6 +129,7 @@ async function runValidate(paths: string[], flags: ValidateFlags): Promise<numbe
     width: !toFile && process.stdout.isTTY ? process.stdout.columns : undefined,
     version: VERSION,
     catalog: describeCatalog(catalog),
+    root: reportRoot(),
   };
   try {
     await writeOutput(render(result, ctx), flags.output);

@@ -9,6 +9,7 @@
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { SNAPSHOT_DATE } from '../../src/contract/catalog-snapshot.js';
 import { ALL_RULES } from '../../src/contract/rules.js';
@@ -38,6 +39,8 @@ const WARNINGS_ONLY =
 const CATALOG = `built-in snapshot, ${SNAPSHOT_DATE}`;
 const normalise = (s: string) =>
   s
+    .split(`"${pathToFileURL(ROOT).href}/"`)
+    .join('"file:///[repository root]/"')
     .split(CATALOG)
     .join('built-in snapshot, [catalog-date]')
     .replace(new RegExp(`"version": "${VERSION.replace(/\./g, '\\.')}",\n(\\s+)"informationUri"`), '"version": "[version]",\n$1"informationUri"')
