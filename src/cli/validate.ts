@@ -8,6 +8,9 @@ import { addConfigOptions, resolveSettings, type ConfigFlags } from './config-op
 import { paint, paintFor, useColor, writeOutput } from './output.js';
 import { catalogOption, describeCatalog, intArg, loadCatalog, parallelPlan, stdinHasData, stdinIsPiped } from './shared.js';
 
+/** pretty's problems of one rule printed in full before the rest are counted on one line. */
+const GROUP_AFTER = 3;
+
 /** Repeatable flags collect their values. */
 const collect = (value: string, previous: string[]) => [...previous, value];
 
@@ -130,6 +133,8 @@ async function runValidate(paths: string[], flags: ValidateFlags): Promise<numbe
     version: VERSION,
     catalog: describeCatalog(catalog),
     root: reportRoot(),
+    // pretty prints a rule's first few problems and counts the rest, unless --max-errors asks for a list.
+    groupAfter: format === 'pretty' && flags.maxErrors === undefined ? GROUP_AFTER : undefined,
   };
   try {
     await writeOutput(render(result, ctx), flags.output);
@@ -139,7 +144,7 @@ async function runValidate(paths: string[], flags: ValidateFlags): Promise<numbe
   if (toFile) {
     // The report went to a file: still tell the human on stderr how it went.
     const { summaryLines } = await import('../report/validate-summary.js');
-    process.stderr.write(summaryLines(result, { ...ctx, paint: paintFor(process.stderr) }).join('\n') + `\n  report written to ${flags.output}\n`);
+    process.stderr.write(summaryLines(result, { ...ctx, paint: paintFor(process.stderr), groupAfter: undefined }).join('\n') + `\n  report written to ${flags.output}\n`);
   }
   return validateExitCode(result, { strict: ctx.strict, maxWarnings });
 }

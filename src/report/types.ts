@@ -16,6 +16,12 @@ export interface RenderContext {
   /** Catalog snapshot date and origin, for the summary line. */
   catalog: string;
   /**
+   * pretty only: past this many problems of one rule, the rest are not printed one by one but
+   * counted on one line per rule, with their first locations (undefined: every kept problem is
+   * printed, as under an explicit --max-errors).
+   */
+  groupAfter?: number;
+  /**
    * The repository's root (the git work tree, or GITHUB_WORKSPACE) and the run's working
    * directory: the CI formats (github, sarif, junit) name files from the root, as GitHub and
    * code-scanning dashboards place them, whatever folder the run started in.

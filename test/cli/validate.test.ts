@@ -280,6 +280,31 @@ describe('flags', () => {
   });
 });
 
+describe('repeats of a rule in pretty', () => {
+  /** 50 rows as an import writes them: no promptVersion, endpointTag or latencyMs (three warnings a row). */
+  const IMPORTED = Array.from(
+    { length: 50 },
+    (_, i) => `{"externalRequestId":"ext_${i}","provider":"openai","model":"gpt-4o-mini","inputTokens":${i + 1},"outputTokens":2,"status":"success","dataMode":"real","environment":"prod"}`,
+  ).join('\n');
+  const RULES = ['payload/missing-prompt-version', 'payload/missing-endpoint-tag', 'payload/missing-latency'];
+
+  it('three of each rule in full, then one line per rule with the exact count and the next locations', async () => {
+    const r = await runCli(['validate', '-'], { input: IMPORTED });
+    expect(r.code).toBe(0);
+    expect(r.stdout.match(/^ {2}\d+:\d+ +warning /gm)).toHaveLength(9);
+    for (const rule of RULES) expect(r.stdout).toMatch(new RegExp(`^ {2}${rule.replace('/', '\\/')} +47 more warnings {2}<stdin>:4:1, <stdin>:5:1, <stdin>:6:1, …$`, 'm'));
+    expect(r.stdout).toMatch(/⚠ 150 problems \(0 errors, 150 warnings\): 1 file, 50 payloads/);
+  });
+
+  it('--max-errors lists every problem up to its cap; json keeps every problem', async () => {
+    const listed = await runCli(['validate', '--max-errors', '1000', '-'], { input: IMPORTED });
+    expect(listed.stdout.match(/^ {2}\d+:\d+ +warning /gm)).toHaveLength(150);
+    expect(listed.stdout).not.toMatch(/more of the same/);
+    const json = await runCli(['validate', '--format', 'json', '-'], { input: IMPORTED });
+    expect(JSON.parse(json.stdout).problems).toHaveLength(150);
+  });
+});
+
 describe('stdin', () => {
   it('"-" reads stdin; --stdin-filename names it and its extension picks the format', async () => {
     const obj = '{\n  "provider": "openai",\n  "model": "gpt-4o-mini",\n  "status": "success",\n  "inputTokens": "12",\n  "outputTokens": 3\n}\n';
