@@ -75,6 +75,13 @@ export const COMMANDS: readonly CommandEntry[] = [
     description: "list the provider/model ids Opsmeter recognises, with list prices from the estimates' source; --fetch refreshes the ids from the API",
     load: () => import('./catalog.js'),
   },
+  {
+    name: 'init',
+    usage: '[options]',
+    description: 'set up a repository: opsmeter.config.json and a sample payload, and print the CI step and pre-commit lines to add',
+    load: () => import('./init.js'),
+  },
+  { name: 'completion', usage: '<shell>', description: 'print a shell completion script (bash, zsh or fish), generated from every command and flag', load: () => import('./completion.js') },
 ];
 
 const entryNamed = (name: string) => COMMANDS.find((c) => c.name === name);
