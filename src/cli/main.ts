@@ -3,7 +3,7 @@
  * command by its name, description and usage only (COMMANDS); the command's module (its
  * flags, plan and action) loads when that command runs or shows its help, so
  * `opsmeter --version` and `opsmeter --help` load none of them, and `opsmeter validate` never
- * loads undici, csv-parse or the emulator. An OpsmeterError prints its message and hint and
+ * loads undici, the price data or the emulator. An OpsmeterError prints its message and hint and
  * exits with its code; anything else is an internal error (exit 70).
  */
 import { Command, CommanderError, Help, Option } from 'commander';
