@@ -7,12 +7,13 @@
  * the real pre-commit.) Both YAML files are read with Python's yaml module, when there is one.
  */
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FIXTURES, ROOT, runProcess, type CliResult } from '../helpers/cli.js';
 import { snapshotRepo } from '../helpers/snapshot.js';
+import { VERSION } from '../../src/version.js';
 
 const SCRIPT = join(ROOT, 'scripts', 'github-action.sh');
 const YAML_TO_JSON = 'import json, sys, yaml; print(json.dumps(yaml.safe_load(open(sys.argv[1], encoding="utf-8"))))';
@@ -87,8 +88,9 @@ describe('the GitHub Action', () => {
     expect(r.stderr).toContain('no input');
   });
 
+  const checkout = join(tmp, 'action-checkout');
+
   it('install, in a fresh checkout of the action (no node_modules, no dist): npm ci builds it, and validate runs from there', async () => {
-    const checkout = join(tmp, 'action-checkout');
     snapshotRepo(checkout);
     const script = join(checkout, 'scripts', 'github-action.sh');
     // Offline-first: after the repository's own `npm ci` every package is in npm's cache.
@@ -99,6 +101,24 @@ describe('the GitHub Action', () => {
     expect(r.code, r.stdout + r.stderr).toBe(0);
     expect(r.stdout).toMatch(/no problems: 1 file/);
   }, 330_000);
+
+  it('the first `npx opsmeter` in that fresh clone rebuilds nothing: npx runs prepare, which finds dist/ up to date', async () => {
+    const main = join(checkout, 'dist', 'cli', 'main.js');
+    expect(existsSync(main)).toBe(true);
+    const built = statSync(main).mtimeMs;
+    // npx links the clone into its own cache (a fresh one here) and runs the project's prepare
+    // there; in the foreground, prepare says what it decided.
+    const r = await runProcess('npx', ['opsmeter', '--version'], {
+      cwd: checkout,
+      timeoutMs: 120_000,
+      drop: ['npm_'],
+      env: { npm_config_cache: join(tmp, 'npx-cache'), npm_config_prefer_offline: 'true', npm_config_foreground_scripts: 'true' },
+    });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain('opsmeter: dist/ is up to date with src/, no build');
+    expect(r.stdout.trim().split('\n').at(-1)).toBe(VERSION);
+    expect(statSync(main).mtimeMs).toBe(built);
+  }, 150_000);
 
   it('the script refuses an unknown step', async () => {
     const r = await runStep('deploy', workspace, {});
