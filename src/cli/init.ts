@@ -12,7 +12,7 @@ import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { Option, type Command } from 'commander';
 import { CONFIG_FILE_NAME } from '../tool-files.js';
 import { EXIT, OpsmeterError } from '../errors.js';
-import { gitWorkTree } from '../read/work-tree.js';
+import { gitWorkTree } from '../work-tree.js';
 
 export const CI_SYSTEMS = ['github', 'gitlab', 'none'] as const;
 export type CiSystem = (typeof CI_SYSTEMS)[number];

@@ -1,7 +1,7 @@
 /** `opsmeter validate [paths...]` — flags in, core call, renderer out, exit code from the result. */
 import { Option, type Command } from 'commander';
 import type { ReportFormat } from '../report/index.js';
-import { gitWorkTree } from '../read/work-tree.js';
+import { gitWorkTree } from '../work-tree.js';
 import { VERSION } from '../version.js';
 import { EXIT, OpsmeterError } from '../errors.js';
 import { addConfigOptions, resolveSettings, type ConfigFlags } from './config-options.js';

@@ -6,7 +6,7 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { foldersUpToWorkTree } from '../read/work-tree.js';
+import { foldersUpToWorkTree } from '../work-tree.js';
 import { CONFIG_FILE_NAME } from '../tool-files.js';
 
 export function findConfigFile(from: string): string | undefined {

@@ -8,9 +8,9 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import type { Node } from 'jsonc-parser';
+import type { LineIndex } from '../read/locate.js';
 import { checkRuleId, closest, LEVELS_TEXT, levelSuggestion, RulePolicy, ruleLevel, type RuleLevel } from '../contract/rule-settings.js';
 import { EXIT, OpsmeterError } from '../errors.js';
-import { LineIndex } from '../read/locate.js';
 
 /** A config file that cannot be read or is not a valid config (exit 2); the API exports it. */
 export class ConfigFileError extends OpsmeterError {}
@@ -58,11 +58,11 @@ export async function loadConfigFile(path: string): Promise<OpsmeterConfig> {
   try {
     raw = JSON.parse(text);
   } catch {
-    const { parseJsonc } = await import('../read/locate.js');
-    const parsed = await parseJsonc(text);
+    const locate = await import('../read/locate.js');
+    const parsed = await locate.parseJsonc(text);
     if (parsed.faults.length > 0) {
       const mistakes = parsed.faults.map((f) => ({ offset: f.offset, message: f.message }));
-      throw mistakesError(path, text, mistakes, `config ${path} is not valid JSON`, JSONC_HINT);
+      throw mistakesError(new locate.LineIndex(text), path, mistakes, `config ${path} is not valid JSON`, JSONC_HINT);
     }
     raw = parsed.value;
     tree = parsed.tree;
@@ -70,9 +70,11 @@ export async function loadConfigFile(path: string): Promise<OpsmeterConfig> {
   const { configSchema, CONFIG_KEYS } = await import('./schema.js');
   const checked = configSchema.safeParse(raw);
   if (!checked.success) {
-    tree ??= (await (await import('../read/locate.js')).parseJsonc(text)).tree;
+    // Only a file with mistakes loads the reader of positions (the API's import stays light).
+    const locate = await import('../read/locate.js');
+    tree ??= (await locate.parseJsonc(text)).tree;
     const mistakes = checked.error.issues.flatMap((issue) => describeIssue(issue, raw, tree, CONFIG_KEYS));
-    throw mistakesError(path, text, mistakes, `config ${path} has ${mistakes.length} mistakes`);
+    throw mistakesError(new locate.LineIndex(text), path, mistakes, `config ${path} has ${mistakes.length} mistakes`);
   }
   const c = checked.data;
   const dir = dirname(resolve(path));
@@ -94,10 +96,9 @@ export async function loadConfigFile(path: string): Promise<OpsmeterConfig> {
  * (after the title for a syntax fault), with its fix as the hint; several are listed one a
  * line, each with its fix, in the order they stand in the file.
  */
-function mistakesError(path: string, text: string, mistakes: Mistake[], title: string, hint = SCHEMA_HINT): ConfigFileError {
-  const lines = new LineIndex(text);
+function mistakesError(lines: LineIndex, path: string, mistakes: Mistake[], title: string, hint = SCHEMA_HINT): ConfigFileError {
   const at = (m: Mistake) => {
-    const { line, column } = lines.at(Math.min(m.offset, text.length));
+    const { line, column } = lines.at(m.offset);
     return `${path}:${line}:${column}`;
   };
   const sorted = [...mistakes].sort((a, b) => a.offset - b.offset);

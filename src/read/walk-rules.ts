@@ -18,7 +18,7 @@ import { readFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import type { Ignore } from 'ignore';
 import { isToolFile } from '../tool-files.js';
-import { gitWorkTree } from './work-tree.js';
+import { gitWorkTree } from '../work-tree.js';
 
 /**
  * Names of JSON files that hold something other than payloads: package manifests and lock

@@ -51,7 +51,9 @@ describe('the GitHub Action', () => {
     expect(action.inputs.paths.required).toBe(true);
     expect(Object.keys(action.inputs).sort()).toEqual(['args', 'node-version', 'paths']);
     const [setup, install, validate] = action.runs.steps;
-    expect(setup).toMatchObject({ uses: expect.stringMatching(/^actions\/setup-node@v\d+$/), if: "inputs.node-version != ''", with: { 'node-version': gh('inputs.node-version') } });
+    // setup-node's current major (v7, July 2026: it runs on node24) and Node 24 by default: GitHub has retired Node 20.
+    expect(setup).toMatchObject({ uses: 'actions/setup-node@v7', if: "inputs.node-version != ''", with: { 'node-version': gh('inputs.node-version') } });
+    expect(action.inputs['node-version'].default).toBe('24');
     expect(install).toMatchObject({ shell: 'bash', run: '"$GITHUB_ACTION_PATH/scripts/github-action.sh" install' });
     expect(validate).toMatchObject({
       shell: 'bash',

@@ -11,7 +11,7 @@ import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expandPaths } from '../../src/read/paths.js';
 import { GitignoreRules, isNonPayloadFile } from '../../src/read/walk-rules.js';
-import { gitWorkTree } from '../../src/read/work-tree.js';
+import { gitWorkTree } from '../../src/work-tree.js';
 
 const hasGit = spawnSync('git', ['--version'], { stdio: 'ignore' }).status === 0;
 const tmp = mkdtempSync(join(tmpdir(), 'opsmeter-walk-rules-'));
