@@ -24,9 +24,10 @@ import { gitWorkTree } from '../work-tree.js';
  * Names of JSON files that hold something other than payloads: package manifests and lock
  * files (npm, NuGet, Composer, Bower), TypeScript/JavaScript and build tools' configs, .NET
  * settings, API descriptions. `tsconfig*.json`, `jsconfig*.json`, `appsettings*.json` and
- * `*.schema.json` are matched by pattern below.
+ * `*.schema.json` are matched by pattern below. The pre-commit hook's `exclude`
+ * (.pre-commit-hooks.yaml) says the same as a regex; a test keeps the two in step.
  */
-const NON_PAYLOAD_NAMES: ReadonlySet<string> = new Set([
+export const NON_PAYLOAD_NAMES: readonly string[] = [
   'package.json',
   'package-lock.json',
   'npm-shrinkwrap.json',
@@ -62,12 +63,13 @@ const NON_PAYLOAD_NAMES: ReadonlySet<string> = new Set([
   'openapi.json',
   'swagger.json',
   'schema.json',
-]);
-const NON_PAYLOAD_PATTERN = /^(?:[tj]sconfig(?:[.-].*)?\.json|appsettings(?:\..*)?\.json|.+\.schema\.json)$/i;
+];
+const NON_PAYLOAD_SET: ReadonlySet<string> = new Set(NON_PAYLOAD_NAMES);
+export const NON_PAYLOAD_PATTERN = /^(?:[tj]sconfig(?:[.-].*)?\.json|appsettings(?:\..*)?\.json|.+\.schema\.json)$/;
 
 /** True for a file name that is well known not to hold payloads (or is opsmeter's config). */
 export function isNonPayloadFile(name: string): boolean {
-  return isToolFile(name) || NON_PAYLOAD_NAMES.has(name) || NON_PAYLOAD_PATTERN.test(name);
+  return isToolFile(name) || NON_PAYLOAD_SET.has(name) || NON_PAYLOAD_PATTERN.test(name);
 }
 
 /** The rules of one .gitignore file (or .git/info/exclude), for the paths below its folder. */

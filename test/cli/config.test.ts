@@ -232,6 +232,9 @@ describe('finding and reading opsmeter.config.json', () => {
     expect(example, 'README has a Configuration section with a json example').toBeDefined();
     expect(validate(JSON.parse(example!)), JSON.stringify(validate.errors)).toBe(true);
     expect(validate({ rules: { 'payload/missing-latncy': 'off' } })).toBe(false);
+    // Every level spelling the tool takes, and nothing else.
+    for (const level of ['off', 'warn', 'error', 'warning', 0, 1, 2]) expect(validate({ rules: { 'payload/missing-latency': level } }), String(level)).toBe(true);
+    for (const level of ['warnn', 'Warn', '2', 3, -1, true]) expect(validate({ rules: { 'payload/missing-latency': level } }), String(level)).toBe(false);
     expect(Object.keys(schema.properties.rules.properties)).toContain('payload/missing-prompt-version');
     // And the CLI accepts the README example too (its catalog path aside).
     const { catalog: _catalog, ...rest } = JSON.parse(example!);

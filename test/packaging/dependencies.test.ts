@@ -1,7 +1,8 @@
 /**
  * package.json's runtime dependencies are exactly the packages src/ imports: a package only
  * benches or tests use (csv-parse, the CSV bench's baseline) is a devDependency, so a user's
- * install does not fetch it, and nothing src/ imports is missing from a user's install.
+ * install does not fetch it, and nothing src/ imports is missing from a user's install. And
+ * `engines` names the Node.js majors CI tests: the machine's (20) and those .ci/run installs.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { builtinModules } from 'node:module';
@@ -9,7 +10,11 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ROOT } from '../helpers/cli.js';
 
-const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { dependencies: Record<string, string>; devDependencies: Record<string, string> };
+const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
+  dependencies: Record<string, string>;
+  devDependencies: Record<string, string>;
+  engines: { node: string };
+};
 
 function sources(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? sources(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : []));
@@ -41,5 +46,17 @@ describe('runtime dependencies', () => {
   it('every runtime dependency is imported by src/ (csv-parse, used only by a bench, is a devDependency)', () => {
     expect(Object.keys(pkg.dependencies).filter((p) => !imported.has(p))).toEqual([]);
     expect(pkg.devDependencies['csv-parse']).toBeDefined();
+  });
+});
+
+describe('engines', () => {
+  it('names exactly the Node.js majors CI runs the tests on: 20.19+ (the machine\'s) and the ones .ci/run installs', () => {
+    const ci = readFileSync(join(ROOT, '.ci', 'run'), 'utf8');
+    const installed = /^for major in ([\d ]+); do$/m.exec(ci)![1]!.split(' ');
+    expect(installed).toEqual(['22', '24']);
+    const ranges = pkg.engines.node.split(' || ');
+    expect(ranges).toEqual(['^20.19.0', ...installed.map((m) => `^${m}.${m === '22' ? '12' : '0'}.0`)]);
+    // 22.12 is the first 22 that loads ES modules from require() unflagged (the API's CommonJS use), as 20.19 is for 20.
+    expect(Number(process.versions.node.split('.')[0])).toBeGreaterThanOrEqual(20);
   });
 });

@@ -130,13 +130,17 @@ describe('the GitHub Action', () => {
 });
 
 describe('the pre-commit manifest', () => {
-  it.skipIf(!hasPyYaml)('declares opsmeter-validate: language node, entry opsmeter validate, payload files only', () => {
+  it.skipIf(!hasPyYaml)('declares opsmeter-validate: language node, entry opsmeter validate, payload files only (well-known non-payload JSON excluded)', () => {
     const hooks = yamlFile('.pre-commit-hooks.yaml');
     expect(hooks).toHaveLength(1);
     expect(hooks[0]).toMatchObject({ id: 'opsmeter-validate', language: 'node', entry: 'opsmeter validate', files: '\\.(json|jsonl|ndjson)$', require_serial: true });
     const files = new RegExp(hooks[0].files);
     expect(['a.json', 'logs/b.jsonl', 'c.ndjson'].every((f) => files.test(f))).toBe(true);
     expect(['a.json.bak', 'b.txt', 'jsonl'].some((f) => files.test(f))).toBe(false);
+    // The exclude, read by Python's re as pre-commit reads it: no package.json, tsconfig.json or lock file.
+    const names = ['package.json', 'app/package-lock.json', 'tsconfig.json', 'web/tsconfig.app.json', 'opsmeter.config.schema.json', 'payloads/a.json', 'events.jsonl'];
+    const excluded = spawnSync('python3', ['-c', 'import json, re, sys; r = re.compile(sys.argv[1]); print(json.dumps([n for n in sys.argv[2:] if r.search(n)]))', hooks[0].exclude, ...names], { encoding: 'utf8' });
+    expect(JSON.parse(excluded.stdout)).toEqual(['package.json', 'app/package-lock.json', 'tsconfig.json', 'web/tsconfig.app.json', 'opsmeter.config.schema.json']);
   });
 
   it('the entry is the package\'s bin, and .npmrc keeps `npm pack` output to the tarball name (pre-commit reads it)', () => {

@@ -5,13 +5,14 @@
  * is always read. Walks for other files (import's `include`) skip none of it.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expandPaths } from '../../src/read/paths.js';
-import { GitignoreRules, isNonPayloadFile } from '../../src/read/walk-rules.js';
+import { GitignoreRules, isNonPayloadFile, NON_PAYLOAD_NAMES } from '../../src/read/walk-rules.js';
 import { gitWorkTree } from '../../src/work-tree.js';
+import { ROOT } from '../helpers/cli.js';
 
 const hasGit = spawnSync('git', ['--version'], { stdio: 'ignore' }).status === 0;
 const tmp = mkdtempSync(join(tmpdir(), 'opsmeter-walk-rules-'));
@@ -51,6 +52,25 @@ describe('well-known non-payload JSON', () => {
   it.each(['events.json', 'payloads.jsonl', 'package.jsonl', 'mytsconfig.json', 'schema-v2.json', 'lock.json'])('%s may be one', (name) =>
     expect(isNonPayloadFile(name)).toBe(false),
   );
+});
+
+describe("the pre-commit hook's exclude says the same", () => {
+  // A plain YAML scalar, and a regex Python's re and JavaScript read alike.
+  const exclude = new RegExp(/^ {2}exclude: (.+)$/m.exec(readFileSync(join(ROOT, '.pre-commit-hooks.yaml'), 'utf8'))![1]!);
+  const SAMPLES = [...NON_PAYLOAD_NAMES, 'opsmeter.config.json', 'opsmeter.config.schema.json', 'tsconfig.json', 'tsconfig.build.json', 'jsconfig.json', 'appsettings.Production.json', 'event.schema.json'];
+  const PAYLOADS = ['events.json', 'payloads.jsonl', 'package.jsonl', 'mypackage.json', 'schema-v2.json', 'config.json', 'day-1.ndjson', 'tsconfig.jsonl'];
+
+  it.each(SAMPLES)('%s: excluded by the hook, at the root and in a folder, and skipped by a walk', (name) => {
+    expect(isNonPayloadFile(name)).toBe(true);
+    expect(exclude.test(name)).toBe(true);
+    expect(exclude.test(`apps/web/${name}`)).toBe(true);
+  });
+
+  it.each(PAYLOADS)('%s: neither excluded nor skipped', (name) => {
+    expect(isNonPayloadFile(name)).toBe(false);
+    expect(exclude.test(name)).toBe(false);
+    expect(exclude.test(`payloads/${name}`)).toBe(false);
+  });
 });
 
 describe('a payload walk in a git work tree', () => {
