@@ -15,6 +15,7 @@
  * .gitignore file.
  */
 import { readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import type { Ignore } from 'ignore';
 import { isToolFile } from '../tool-files.js';
@@ -146,7 +147,9 @@ export class GitignoreRules {
     } catch {
       return; // none, or unreadable: git reads nothing from it either
     }
-    makeIgnore ??= ((await import('ignore')) as unknown as { default: typeof makeIgnore }).default;
+    // require(), not import(): `ignore` is CommonJS, and import() of it runs Node's CommonJS
+    // export scanner, which cost ~190M instructions more a run (callgrind) than require's ~15M.
+    makeIgnore ??= createRequire(import.meta.url)('ignore') as typeof makeIgnore;
     this.levels.set(file, { dir, rules: makeIgnore!().add(text) });
   }
 }
