@@ -12,7 +12,7 @@ import { catalogOption, describeCatalog, intArg, loadCatalog, parallelPlan, stdi
 const GROUP_AFTER = 3;
 
 /** Repeatable flags collect their values. */
-const collect = (value: string, previous: string[]) => [...previous, value];
+const collect = (value: string, previous: string[] = []) => [...previous, value];
 
 /** Formats read by people (and GitHub's log) are capped by default; machine formats keep every problem. */
 const DEFAULT_MAX_ERRORS = 1000;
@@ -29,7 +29,7 @@ interface ValidateFlags extends ConfigFlags {
   allowEmpty?: boolean;
   stdinFilename?: string;
   catalog?: string;
-  ignorePattern: string[];
+  ignorePattern?: string[];
 }
 
 export function defineCommand(cmd: Command): void {
@@ -40,16 +40,16 @@ export function defineCommand(cmd: Command): void {
     .option('--strict', 'fail on warnings too')
     .option('--max-warnings <n>', 'fail (exit 1) when there are more than n warnings', intArg('--max-warnings', 0))
     .option('--quiet', 'report errors only; warnings are not checked, unless --max-warnings or --strict needs their count (then they are counted, not listed)')
-    .option('--max-errors <n>', `print at most n problems, errors first (counts stay exact; default ${DEFAULT_MAX_ERRORS} for pretty and github, no cap for json, sarif and junit)`, intArg('--max-errors', 0))
+    .option('--max-errors <n>', `print at most n problems, errors first (counts stay exact; default ${DEFAULT_MAX_ERRORS} for pretty and github, no cap for json, sarif and junit); given, pretty lists every problem instead of counting a rule's repeats past ${GROUP_AFTER}`, intArg('--max-errors', 0))
     .option('--bail', 'stop at the first error')
-    .option('--allow-empty', 'exit 0 when no payload files are found')
+    .option('--allow-empty', 'exit 0 when no payload files are found, or stdin is empty')
     .option('--stdin-filename <name>', 'name stdin in reports (its extension picks JSON or JSONL)')
-    .option('--ignore-pattern <glob>', 'skip files this glob matches, relative to the current folder (repeatable; a glob matching a folder skips it all)', collect, [])
+    .option('--ignore-pattern <glob>', 'skip files this glob matches, relative to the current folder (repeatable; a glob matching a folder skips it all)', collect)
     .addOption(catalogOption());
   addConfigOptions(cmd)
     .addHelpText(
       'after',
-      '\nConfiguration: opsmeter.config.json in this folder or the nearest parent (up to the git root): rules, catalog, ignore, maxWarnings.\nExit codes: 0 clean (warnings allowed), 1 invalid (or warnings with --strict, or more than --max-warnings), 2 usage, config or IO error.\nExamples:\n  opsmeter validate payloads/\n  opsmeter validate --format github "events/**/*.jsonl"\n  opsmeter validate --strict --rule payload/missing-latency=off imported.jsonl\n  cat event.json | opsmeter validate --stdin-filename event.json',
+      '\nDirectories and globs skip what .gitignore ignores, node_modules, dot folders and well-known non-payload JSON (package.json, tsconfig*.json, lock files); a file named here is always read.\nConfiguration: opsmeter.config.json (comments allowed) in this folder or the nearest parent (up to the git root): rules (off, warn, error or 0, 1, 2), catalog, ignore, maxWarnings.\nExit codes: 0 clean (warnings allowed), 1 invalid (or warnings with --strict, or more than --max-warnings), 2 usage, config or IO error.\nExamples:\n  opsmeter validate payloads/\n  opsmeter validate --format github "events/**/*.jsonl"\n  opsmeter validate --strict --rule payload/missing-latency=off imported.jsonl\n  cat event.json | opsmeter validate --stdin-filename event.json',
     )
     .action(async (paths: string[], flags: ValidateFlags) => {
       process.exitCode = await runValidate(paths, flags);
