@@ -5,7 +5,8 @@
  * paths the CI formats give, from the repository's root whatever the working directory —
  * the SARIF checked against the official SARIF 2.1.0 JSON Schema (OASIS, errata 01), kept
  * verbatim in test/report/sarif-schema-2.1.0.json: from https://github.com/oasis-tcs/sarif-spec,
- * sarif-2.1/schema/sarif-schema-2.1.0.json at commit e0583813964ec43cea53b6b531b402866095ed1f.
+ * sarif-2.1/schema/sarif-schema-2.1.0.json at commit e0583813964ec43cea53b6b531b402866095ed1f
+ * (source and terms: test/report/SOURCES.md).
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
