@@ -6,14 +6,14 @@ import { defineConfig } from 'vitest/config';
  * Three projects. `npm test` runs the default two; `.ci/run` runs `slow` after them.
  * - `unit`: in-process tests.
  * - `e2e`: files that spawn the built CLI (runCli in test/helpers/cli.ts) or another child
- *   process, found by reading the files, so a new e2e test lands in the right project
+ *   process (runProcess, spawn, …), found by reading the files, so a new e2e test lands in the right project
  *   without a list to keep up to date.
  * - `slow` (`*.slow.test.ts`): memory bounds on files of hundreds of MB, floods, and the
  *   packaging tests that install the tarball and the pre-commit hook.
  */
 const SLOW = /\.slow\.test\.ts$/;
 const E2E_FILES = readdirSync('test', { recursive: true, encoding: 'utf8' })
-  .filter((f) => f.endsWith('.test.ts') && !SLOW.test(f) && /\b(?:runCli|spawn|execFile|fork)\(/.test(readFileSync(join('test', f), 'utf8')))
+  .filter((f) => f.endsWith('.test.ts') && !SLOW.test(f) && /\b(?:runCli|runProcess|spawn|execFile|fork)\(/.test(readFileSync(join('test', f), 'utf8')))
   .map((f) => `test/${f}`);
 
 export default defineConfig({

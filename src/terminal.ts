@@ -1,7 +1,7 @@
 /**
  * Terminal concerns shared by every layer that renders text for people: the styling
  * functions (Paint), and the one self-rewriting progress line. Nothing here reads global
- * state or decides whether to colour: `src/cli/` decides (TTY, NO_COLOR, --no-color) and
+ * state: `src/cli/` decides whether to colour (colorAllowed, with its flags and environment) and
  * hands renderers the Paint and the stream to use.
  */
 
@@ -19,13 +19,19 @@ export async function loadColors(): Promise<Paint> {
 }
 
 /**
- * Whether text written to `stream` may be coloured: only on a TTY, never with NO_COLOR,
- * always with FORCE_COLOR (≠ 0), and never when the user said --no-color (`wanted`).
+ * Whether text written to `stream` may be coloured, from the strongest say to the weakest:
+ * `--color` / `--no-color` (`wanted`: true, false, or undefined when neither was given); then
+ * FORCE_COLOR, as Node and chalk read it (0 or false: never; any other value, the empty
+ * one included: always, even into a pipe — it beats NO_COLOR, as in Node); then NO_COLOR
+ * (set and not empty: never); then TERM=dumb (a terminal without escape codes: never);
+ * else only on a TTY.
  */
-export function colorAllowed(stream: { isTTY?: boolean }, wanted: boolean, env: NodeJS.ProcessEnv): boolean {
-  if (!wanted) return false;
+export function colorAllowed(stream: { isTTY?: boolean }, wanted: boolean | undefined, env: NodeJS.ProcessEnv): boolean {
+  if (wanted !== undefined) return wanted;
+  const force = env.FORCE_COLOR;
+  if (force !== undefined) return force !== '0' && force.toLowerCase() !== 'false';
   if (env.NO_COLOR !== undefined && env.NO_COLOR !== '') return false;
-  if (env.FORCE_COLOR !== undefined && env.FORCE_COLOR !== '0') return true;
+  if (env.TERM === 'dumb') return false;
   return stream.isTTY === true;
 }
 

@@ -127,6 +127,8 @@ export interface ValidateFilesOptions extends Omit<LintOptions, 'config'> {
   bail?: boolean;
   /** A directory or glob without payload files is not an error. */
   allowEmpty?: boolean;
+  /** Globs of files to skip, relative to `cwd`, beside the config's `ignore` (the CLI's --ignore-pattern). */
+  ignorePatterns?: string[];
 }
 
 /**
@@ -189,8 +191,8 @@ export async function validateFiles(paths: string | readonly string[], options: 
     throw noPayloadFiles(expanded.emptyMatches, 'check the path or the glob; allowEmpty: true makes this an empty report');
   }
   const sources = options.cwd === undefined ? expanded.sources : expanded.sources.map((s) => ({ ...s, name: relative(cwd, s.path) || s.path }));
-  // The config's ignore globs, as the CLI applies them (its settings without rules: those are resolved above).
-  const { kept } = await (await resolveSettings({ config: config ?? false, cwd })).filter(sources);
+  // --ignore-pattern and the config's ignore globs, as the CLI applies them (its settings without rules: those are resolved above).
+  const { kept } = await (await resolveSettings({ config: config ?? false, cwd, ignorePatterns: options.ignorePatterns })).filter(sources);
   const countQuietWarnings = quietCountsWarnings({ strict: options.strict === true, maxWarnings });
   const result = await validateSources(kept, { catalog, now: clockOf(options.now), bail: options.bail, maxProblems: maxErrors, quiet: options.quiet === true, countQuietWarnings, rules });
   return jsonReport(result, {

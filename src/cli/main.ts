@@ -3,7 +3,7 @@
  * command by its name, description and usage only (COMMANDS); the command's module (its
  * flags, plan and action) loads when that command runs or shows its help, so
  * `opsmeter --version` and `opsmeter --help` load none of them, and `opsmeter validate` never
- * loads undici, csv-parse or the emulator. An OpsmeterError prints its message and hint and
+ * loads undici, the price data or the emulator. An OpsmeterError prints its message and hint and
  * exits with its code; anything else is an internal error (exit 70).
  */
 import { Command, CommanderError, Help, Option } from 'commander';
@@ -76,6 +76,13 @@ export const COMMANDS: readonly CommandEntry[] = [
     description: "list the provider/model ids Opsmeter recognises, with list prices from the estimates' source; --fetch refreshes the ids from the API",
     load: () => import('./catalog.js'),
   },
+  {
+    name: 'init',
+    usage: '[options]',
+    description: 'set up a repository: opsmeter.config.json and a sample payload, and print the CI step and pre-commit lines to add',
+    load: () => import('./init.js'),
+  },
+  { name: 'completion', usage: '<shell>', description: 'print a shell completion script (bash, zsh or fish), generated from every command and flag', load: () => import('./completion.js') },
 ];
 
 const entryNamed = (name: string) => COMMANDS.find((c) => c.name === name);
@@ -85,7 +92,9 @@ export function buildProgram(): Command {
   const program = new Command('opsmeter')
     .description('Validate, import and send LLM cost telemetry for the Opsmeter.io ingest API.')
     .version(VERSION, '-V, --version')
-    .addOption(new Option('--no-color', 'disable colours (NO_COLOR is honoured too)'))
+    // Both spellings, so that neither is the default: without them the environment decides.
+    .addOption(new Option('--color', 'colour the output even when it is not a terminal (FORCE_COLOR=1 does the same)'))
+    .addOption(new Option('--no-color', 'no colours (NO_COLOR=1, FORCE_COLOR=0 and TERM=dumb do the same)'))
     .option('--debug', 'show stack traces for errors')
     .showHelpAfterError('(run with --help for usage)')
     .configureOutput({ outputError: (str, write) => write(str) })
@@ -102,7 +111,7 @@ export function buildProgram(): Command {
   program.hook('preSubcommand', (_program, cmd) => defineCommand(cmd));
   program.hook('preAction', async (cmd) => {
     const o = cmd.optsWithGlobals();
-    setColor(o.color !== false);
+    setColor(typeof o.color === 'boolean' ? o.color : undefined);
     await prepareColor();
   });
   return program;

@@ -1,16 +1,18 @@
 /**
  * Where output goes and whether it is coloured: machine output to stdout (or --output),
- * human progress and summaries to stderr; colour only on a TTY, never with NO_COLOR
- * or --no-color. This is the CLI's own state; renderers get a Paint as a parameter.
+ * human progress and summaries to stderr; colour as `--color`/`--no-color`, FORCE_COLOR,
+ * NO_COLOR, TERM=dumb and the TTY say (colorAllowed). This is the CLI's own state;
+ * renderers get a Paint as a parameter.
  */
 import { createWriteStream } from 'node:fs';
 import { EXIT, OpsmeterError } from '../errors.js';
 import { colorAllowed, loadColors, PLAIN, type Paint } from '../terminal.js';
 
-let colorWanted = true;
+/** --color (true), --no-color (false), or neither (undefined: the environment and the TTY decide). */
+let colorWanted: boolean | undefined;
 let colored: Paint | undefined;
 
-export function setColor(wanted: boolean): void {
+export function setColor(wanted: boolean | undefined): void {
   colorWanted = wanted;
 }
 

@@ -5,17 +5,14 @@
  * Only `existsSync` calls: a run without a config loads nothing else (no zod).
  */
 import { existsSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { join } from 'node:path';
+import { foldersUpToWorkTree } from '../work-tree.js';
 import { CONFIG_FILE_NAME } from '../tool-files.js';
 
 export function findConfigFile(from: string): string | undefined {
-  let dir = resolve(from);
-  for (;;) {
+  for (const { dir } of foldersUpToWorkTree(from)) {
     const candidate = join(dir, CONFIG_FILE_NAME);
     if (existsSync(candidate)) return candidate;
-    if (existsSync(join(dir, '.git'))) return undefined;
-    const parent = dirname(dir);
-    if (parent === dir) return undefined;
-    dir = parent;
   }
+  return undefined;
 }

@@ -17,6 +17,18 @@ export interface SettingsRequest {
   rules?: readonly (readonly [string, RuleLevel])[];
   /** Where a config file is looked for and relative paths start; default process.cwd(). */
   cwd?: string;
+  /** Globs of files to skip, relative to `cwd` (the CLI's repeatable --ignore-pattern, ESLint's spelling). */
+  ignorePatterns?: readonly string[];
+}
+
+/** What a run skipped, and why (the CLI says it on stderr). */
+export interface Skipped {
+  kept: Source[];
+  /** How many sources were skipped in all. */
+  ignored: number;
+  /** How many of them by --ignore-pattern, and by the config's `ignore` (a file both name counts for the pattern). */
+  byPattern: number;
+  byConfig: number;
 }
 
 export interface RunSettings {
@@ -26,8 +38,8 @@ export interface RunSettings {
   /** The config's catalog (absolute), when it names one. */
   catalog?: string;
   maxWarnings?: number;
-  /** Sources minus those the config's `ignore` globs match (stdin is never ignored). */
-  filter(sources: readonly Source[]): Promise<{ kept: Source[]; ignored: number }>;
+  /** Sources minus those --ignore-pattern or the config's `ignore` globs match (stdin is never ignored). */
+  filter(sources: readonly Source[]): Promise<Skipped>;
 }
 
 /** The config a request names: loaded (or found and loaded), or undefined for none. */
@@ -45,12 +57,11 @@ export async function resolveSettings(request: SettingsRequest): Promise<RunSett
   const merged: Record<string, RuleLevel> = { ...(config?.rules ?? {}) };
   for (const [id, level] of request.rules ?? []) merged[id] = level;
   const policy = new RulePolicy(merged);
-  const settings: RunSettings = { filter: async (sources) => ({ kept: [...sources], ignored: 0 }) };
+  const settings: RunSettings = { filter: ignoreFilter(request.ignorePatterns ?? [], config, cwd) };
   if (config) settings.config = config;
   if (!policy.isDefault) settings.rules = policy;
   if (config?.catalog !== undefined) settings.catalog = config.catalog;
   if (config?.maxWarnings !== undefined) settings.maxWarnings = config.maxWarnings;
-  if (config && config.ignore.length > 0) settings.filter = ignoreFilter(config, cwd);
   return settings;
 }
 
@@ -61,13 +72,45 @@ export function mergeRules(config: OpsmeterConfig | undefined, rules: RuleSettin
   return { ...config.rules, ...rules };
 }
 
-/** Drops the sources a config's `ignore` globs match, by their path relative to the config's folder. */
-function ignoreFilter(config: OpsmeterConfig, cwd: string): RunSettings['filter'] {
-  const { dir, ignore } = config;
+/**
+ * Drops the sources that --ignore-pattern (relative to cwd) or the config's `ignore` globs
+ * (relative to the config's folder) match. picomatch loads only when there are globs.
+ */
+function ignoreFilter(patterns: readonly string[], config: OpsmeterConfig | undefined, cwd: string): RunSettings['filter'] {
+  const configured = config?.ignore ?? [];
+  if (patterns.length === 0 && configured.length === 0) return async (sources) => ({ kept: [...sources], ignored: 0, byPattern: 0, byConfig: 0 });
   return async (sources) => {
     const { default: picomatch } = await import('picomatch');
-    const isIgnored = picomatch(ignore as string[], { dot: true });
-    const kept = sources.filter((s) => s.path === '-' || !isIgnored(relative(dir, resolve(cwd, s.path)).split(sep).join('/')));
-    return { kept, ignored: sources.length - kept.length };
+    const byPattern = globMatcher(picomatch, patterns, cwd, cwd);
+    const byConfig = config ? globMatcher(picomatch, configured, config.dir, cwd) : () => false;
+    const skipped = { byPattern: 0, byConfig: 0 };
+    const kept = sources.filter((s) => {
+      if (s.path === '-') return true;
+      if (byPattern(s.path)) skipped.byPattern++;
+      else if (byConfig(s.path)) skipped.byConfig++;
+      else return true;
+      return false;
+    });
+    return { kept, ignored: skipped.byPattern + skipped.byConfig, ...skipped };
+  };
+}
+
+/**
+ * Whether globs (picomatch syntax, dot files included) match a path, relative to `base`.
+ * A glob that matches a folder matches everything in it, so `fixtures/bad`, `fixtures/bad/`
+ * and `fixtures/bad/**` all skip that folder, as in ESLint and .gitignore.
+ */
+function globMatcher(picomatch: typeof import('picomatch'), globs: readonly string[], base: string, cwd: string): (path: string) => boolean {
+  if (globs.length === 0) return () => false;
+  const isMatch = picomatch(
+    globs.map((g) => g.replace(/\/+$/, '')),
+    { dot: true },
+  );
+  return (path) => {
+    const rel = relative(base, resolve(cwd, path)).split(sep).join('/');
+    for (let p = rel; p !== '' && p !== '.' && p !== '..'; p = p.slice(0, Math.max(0, p.lastIndexOf('/')))) {
+      if (isMatch(p)) return true;
+    }
+    return false;
   };
 }

@@ -1,6 +1,8 @@
 /**
- * Rule settings: a team's choice of severity per rule id (`"off" | "warning" | "error"`),
- * from opsmeter.config.json, `--rule RULE=LEVEL`, or a library caller's `rules` option.
+ * Rule settings: a team's choice of severity per rule id, from opsmeter.config.json,
+ * `--rule RULE=LEVEL`, or a library caller's `rules` option. Levels are spelled as ESLint
+ * and Spectral users type them — `"off" | "warn" | "error"` or `0 | 1 | 2` — and `"warning"`
+ * (this tool's own word, in every report) is kept as an alias of `"warn"`.
  * They apply wherever this tool checks the contract (validate, import's gate, send's
  * local check) and in the findings the emulator reports, never in its answers, which model
  * the server.
@@ -13,11 +15,42 @@
 import { EXIT, OpsmeterError } from '../errors.js';
 import { ALL_RULES, ruleById, type RuleInfo, type Severity } from './rules.js';
 
+/** A level as the reports name it: what a setting means once read. */
 export type RuleLevel = 'off' | Severity;
-export const RULE_LEVELS: readonly RuleLevel[] = ['off', 'warning', 'error'];
+/** A level as a setting may spell it (ESLint's words and numbers, and `warning`). */
+export type RuleLevelSetting = RuleLevel | 'warn' | 0 | 1 | 2;
 
-/** Rule id → level, e.g. `{ "payload/missing-prompt-version": "off" }`. */
-export type RuleSettings = Readonly<Record<string, RuleLevel>>;
+/** Every spelling a setting may use, and the level it means (ESLint's order: off, warn, error). */
+const LEVEL_SPELLINGS: ReadonlyMap<unknown, RuleLevel> = new Map<unknown, RuleLevel>([
+  ['off', 'off'],
+  ['warn', 'warning'],
+  ['error', 'error'],
+  [0, 'off'],
+  [1, 'warning'],
+  [2, 'error'],
+  ['warning', 'warning'],
+]);
+/** The spellings, for messages, did-you-mean and the config's JSON Schema. */
+export const RULE_LEVEL_WORDS: readonly string[] = ['off', 'warn', 'error', 'warning'];
+export const RULE_LEVEL_NUMBERS: readonly number[] = [0, 1, 2];
+/** How messages list the levels. */
+export const LEVELS_TEXT = '"off", "warn" or "error" (or 0, 1, 2; "warning" = "warn")';
+
+/** Rule id → level, e.g. `{ "payload/missing-prompt-version": "off" }` or `{ "payload/missing-latency": 2 }`. */
+export type RuleSettings = Readonly<Record<string, RuleLevelSetting>>;
+
+/** The level a spelling means, or undefined when it is none (`"warnig"`, `3`, `true`). */
+export function ruleLevel(spelling: unknown): RuleLevel | undefined {
+  return LEVEL_SPELLINGS.get(spelling);
+}
+
+/** What a bad level spelling was close to, for the message's did-you-mean (`"Warn"`, `"eror"`, `"2"`). */
+export function levelSuggestion(spelling: unknown): string | undefined {
+  if (typeof spelling !== 'string') return undefined;
+  const trimmed = spelling.trim();
+  if (/^[012]$/.test(trimmed)) return trimmed; // "2" in JSON: the number, without quotes
+  return closest(trimmed, RULE_LEVEL_WORDS.slice(0, 3));
+}
 
 /**
  * Rules about reading the input, not about the payload: with them off a record that
@@ -34,21 +67,20 @@ export class RuleSettingError extends OpsmeterError {}
 export class RulePolicy {
   /** True when some warning rule is raised to error: errors-only lint must then run the warning checks too. */
   readonly raisesWarning: boolean;
-  /** The settings as given (after validation). */
-  readonly settings: RuleSettings;
+  /** The settings as given, with each level in the reports' words (off, warning, error). */
+  readonly settings: Readonly<Record<string, RuleLevel>>;
   /** Only the settings that differ from the rules' defaults, for reports. */
-  readonly overrides: RuleSettings;
+  readonly overrides: Readonly<Record<string, RuleLevel>>;
   private readonly replace = new Map<RuleInfo, RuleInfo | null>();
 
   constructor(settings: RuleSettings) {
     let raises = false;
     const kept: Record<string, RuleLevel> = {};
     const overrides: Record<string, RuleLevel> = {};
-    for (const [id, level] of Object.entries(settings)) {
+    for (const [id, spelling] of Object.entries(settings)) {
       const rule = checkRuleId(id);
-      if (!RULE_LEVELS.includes(level)) {
-        throw new RuleSettingError(`rule ${id}: level must be one of off, warning, error, got ${JSON.stringify(level)}`, EXIT.usage);
-      }
+      const level = ruleLevel(spelling);
+      if (level === undefined) throw badLevel(`rule ${id}`, spelling);
       kept[id] = level;
       if (level === rule.severity) continue;
       overrides[id] = level;
@@ -127,16 +159,36 @@ export function checkRuleId(id: string): RuleInfo {
   return rule;
 }
 
-/** `RULE=LEVEL` from `--rule`, checked. */
+/** A level that is none of the spellings (exit 2), with a did-you-mean when one is close. */
+function badLevel(what: string, spelling: unknown): RuleSettingError {
+  const s = levelSuggestion(spelling);
+  return new RuleSettingError(
+    `${what}: level must be ${LEVELS_TEXT}, got ${JSON.stringify(spelling) ?? String(spelling)}`,
+    EXIT.usage,
+    s ? `did you mean ${/^\d$/.test(s) ? s : `"${s}"`}?` : 'e.g. "payload/missing-latency": "warn"',
+  );
+}
+
+/** `RULE=LEVEL` from `--rule` (LEVEL: off|warn|error, 0|1|2, or warning), checked. */
 export function parseRuleFlag(text: string): [string, RuleLevel] {
   const eq = text.lastIndexOf('=');
-  const id = eq === -1 ? text : text.slice(0, eq).trim();
-  const level = eq === -1 ? '' : text.slice(eq + 1).trim();
-  if (eq === -1 || !RULE_LEVELS.includes(level as RuleLevel)) {
-    throw new RuleSettingError(`--rule takes RULE=off|warning|error, got "${text}"`, EXIT.usage, 'e.g. --rule payload/missing-prompt-version=off');
+  if (eq === -1) {
+    throw new RuleSettingError(`--rule takes RULE=off|warn|error (or 0|1|2), got "${text}"`, EXIT.usage, 'e.g. --rule payload/missing-prompt-version=off');
   }
+  const id = text.slice(0, eq).trim();
+  const word = text.slice(eq + 1).trim();
   checkRuleId(id);
-  return [id, level as RuleLevel];
+  // On a command line every level is text: "2" is the number 2.
+  const level = ruleLevel(/^[012]$/.test(word) ? Number(word) : word);
+  if (level === undefined) {
+    const s = levelSuggestion(word);
+    throw new RuleSettingError(
+      `--rule takes RULE=off|warn|error (or 0|1|2), got "${text}"`,
+      EXIT.usage,
+      s ? `did you mean --rule ${id}=${s}?` : 'e.g. --rule payload/missing-prompt-version=off',
+    );
+  }
+  return [id, level];
 }
 
 /**

@@ -278,14 +278,37 @@ export function firstSyntaxError(text: string): SyntaxFault | undefined {
     /* too deep: the caller falls back to JSON.parse's message */
   }
   const e = errors[0];
-  if (!e) return undefined;
-  const code = printParseErrorCode(e.error);
-  const what = FRIENDLY[code] ?? code;
+  return e ? wordSyntaxError(text, e, printParseErrorCode) : undefined;
+}
+
+/** One of jsonc-parser's complaints, worded for people. */
+function wordSyntaxError(text: string, e: ParseError, print: typeof JsoncParser.printParseErrorCode, words = FRIENDLY): SyntaxFault {
+  const code = print(e.error);
+  const what = words[code] ?? FRIENDLY[code] ?? code;
   // jsonc-parser flags only the "-" of "-Infinity": look at the text, not the token.
   const special = /^(?:NaN|-?Infinity)/.exec(text.slice(e.offset, e.offset + 9));
   const token = special ? special[0] : text.slice(e.offset, e.offset + Math.min(Math.max(e.length, 1), 12));
   const hint = special ? ` (${special[0]} is not a JSON number)` : '';
   return { offset: e.offset, message: `${what}${token && what === 'unexpected token' ? ` ${JSON.stringify(token)}` : ''}${hint}` };
+}
+
+/** Where comments are allowed, a comment fault is an unclosed one. */
+const JSONC_WORDS: Record<string, string> = {
+  InvalidCommentToken: 'unterminated comment',
+  UnexpectedEndOfComment: 'unterminated /* comment',
+};
+
+/**
+ * A JSON-with-comments document (comments and trailing commas allowed, as in tsconfig.json),
+ * for opsmeter.config.json: its parse tree, and every syntax fault (not only the first, so a
+ * file's mistakes are all reported in one run), worded as for payloads. Loads jsonc-parser.
+ */
+export async function parseJsonc(text: string): Promise<{ tree: Node | undefined; faults: SyntaxFault[]; value: unknown }> {
+  const { parseTree, getNodeValue, printParseErrorCode } = await import('jsonc-parser');
+  const errors: ParseError[] = [];
+  const tree = parseTree(text, errors, { disallowComments: false, allowTrailingComma: true, allowEmptyContent: false });
+  const faults = errors.map((e) => wordSyntaxError(text, e, printParseErrorCode, JSONC_WORDS));
+  return { tree, faults, value: tree === undefined ? undefined : getNodeValue(tree) };
 }
 
 /**

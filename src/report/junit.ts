@@ -1,9 +1,10 @@
 /**
  * JUnit XML (one testsuite per file, one testcase per problem; a clean file is one
- * passing testcase). Errors — and warnings under --strict — are <failure>s.
+ * passing testcase). Errors — and warnings under --strict — are <failure>s. Files are named
+ * from the repository's root, as the CI that shows the report names them.
  */
 import type { Problem } from '../problem.js';
-import { joinLines, type Renderer } from './types.js';
+import { joinLines, rootPaths, type Renderer } from './types.js';
 
 const xml = (s: string) =>
   s
@@ -18,6 +19,8 @@ export const streamJunit: Renderer = (result, ctx) => joinLines(junitLines(resul
 
 function* junitLines(...[result, ctx]: Parameters<Renderer>): Generator<string> {
   const fails = (p: Problem) => p.severity === 'error' || ctx.strict;
+  const place = rootPaths(ctx);
+  const named = (file: string) => place(file).path;
   // The counts head the document and each suite, so a first pass over the problems counts
   // them; the second writes them. Suites are per file name, in the order of the files.
   const suites = new Map<string, { problems: number; failures: number }>();
@@ -43,13 +46,13 @@ function* junitLines(...[result, ctx]: Parameters<Renderer>): Generator<string> 
   const grouped = shared ? groupByFile(result.problems) : undefined;
   const stream = result.problems[Symbol.iterator]();
   for (const [file, suite] of suites) {
-    yield `  <testsuite name="${xml(file)}" tests="${Math.max(1, suite.problems)}" failures="${suite.failures}" errors="0">`;
-    if (suite.problems === 0) yield `    <testcase name="${xml(file)}" classname="opsmeter.validate"/>`;
+    yield `  <testsuite name="${xml(named(file))}" tests="${Math.max(1, suite.problems)}" failures="${suite.failures}" errors="0">`;
+    if (suite.problems === 0) yield `    <testcase name="${xml(named(file))}" classname="opsmeter.validate"/>`;
     const mine = grouped?.get(file)?.[Symbol.iterator]() ?? stream;
     for (let i = 0; i < suite.problems; i++) {
       const p = mine.next().value as Problem;
-      const name = xml(`${file}:${p.line}:${p.column} ${p.rule}`);
-      const text = xml(`${p.file}:${p.line}:${p.column} ${p.pointer} ${p.message}${p.hint ? ` (hint: ${p.hint})` : ''}`);
+      const name = xml(`${named(file)}:${p.line}:${p.column} ${p.rule}`);
+      const text = xml(`${named(p.file)}:${p.line}:${p.column} ${p.pointer} ${p.message}${p.hint ? ` (hint: ${p.hint})` : ''}`);
       if (fails(p)) {
         yield `    <testcase name="${name}" classname="${xml(p.rule)}">\n      <failure type="${p.severity}" message="${xml(p.message)}">${text}</failure>\n    </testcase>`;
       } else {

@@ -6,14 +6,45 @@
  * a `configurationOverride` in `invocations[0].ruleConfigurationOverrides` — the effective
  * level, or `enabled: false` for a rule that was not checked (turned off, or a warning rule
  * under --quiet alone). Each result carries its own effective `level` as well.
+ *
+ * Files are named from the repository's root: each artifact's `uri` is relative to the
+ * `%SRCROOT%` base, which `originalUriBaseIds` defines as the root's `file:` URI (the spec's
+ * way, and what code scanning resolves against its checkout). A file outside the root is an
+ * absolute `file:` URI. Every path segment is percent-encoded, so a space or `#` in a name
+ * still makes a valid URI reference.
  */
 import { ALL_RULES, type RuleInfo } from '../contract/rules.js';
-import { jsonWithStreamedArray, STREAMED, wholeText, type RenderContext, type Renderer } from './types.js';
+import { pathToFileURL } from 'node:url';
+import { jsonWithStreamedArray, rootPaths, STREAMED, wholeText, type RenderContext, type Renderer } from './types.js';
 
 const SCHEMA = 'https://json.schemastore.org/sarif-2.1.0.json';
 
+/** The base every in-repository artifact's `uri` is relative to. */
+const SRCROOT = '%SRCROOT%';
+
+/** A folder as a `file:` URI ending in "/", as a base URI must. */
+const directoryUri = (dir: string) => {
+  const uri = pathToFileURL(dir).href;
+  return uri.endsWith('/') ? uri : `${uri}/`;
+};
+
+/** Each segment percent-encoded: a relative URI reference that any name makes valid. */
+const encodePath = (path: string) => {
+  try {
+    return path.split('/').map(encodeURIComponent).join('/');
+  } catch {
+    return path; // a lone surrogate, which no URI can encode: the name as it is
+  }
+};
+
+function artifactLocation(path: string, inRoot: boolean): { uri: string; uriBaseId?: string } {
+  if (inRoot) return { uri: encodePath(path), uriBaseId: SRCROOT };
+  return { uri: path.startsWith('/') || /^[A-Za-z]:\//.test(path) ? pathToFileURL(path).href : encodePath(path) };
+}
+
 export const streamSarif: Renderer = (result, ctx) => {
   const ruleIndex = new Map(ALL_RULES.map((r, i) => [r.id, i]));
+  const place = rootPaths(ctx);
   const sarif = {
     $schema: SCHEMA,
     version: '2.1.0',
@@ -32,6 +63,7 @@ export const streamSarif: Renderer = (result, ctx) => {
             })),
           },
         },
+        ...(ctx.root ? { originalUriBaseIds: { [SRCROOT]: { uri: directoryUri(ctx.root.dir) } } } : {}),
         columnKind: 'utf16CodeUnits',
         results: STREAMED,
         invocations: [{ executionSuccessful: true, ...overridesOf(ctx, result.warningsSkipped) }],
@@ -46,7 +78,7 @@ export const streamSarif: Renderer = (result, ctx) => {
     locations: [
       {
         physicalLocation: {
-          artifactLocation: { uri: uriOf(p.file) },
+          artifactLocation: artifactLocation(place(p.file).path, place(p.file).inRoot),
           region: { startLine: p.line, startColumn: p.column },
         },
         ...(p.pointer ? { logicalLocations: [{ fullyQualifiedName: p.pointer, kind: 'member' }] } : {}),
@@ -56,19 +88,6 @@ export const streamSarif: Renderer = (result, ctx) => {
 };
 
 export const renderSarif = wholeText(streamSarif);
-
-/**
- * A file name as a URI reference (SARIF's `uri`): forward slashes, and what a URI cannot hold
- * raw percent-encoded (a space, `%`, `#`, `?`), so "my events.jsonl" is "my%20events.jsonl".
- */
-function uriOf(file: string): string {
-  const slashed = file.split('\\').join('/');
-  try {
-    return encodeURI(slashed).replace(/[#?]/g, (c) => encodeURIComponent(c));
-  } catch {
-    return slashed; // a lone surrogate, which no URI can encode: the name as it is
-  }
-}
 
 /** SARIF `reportingConfiguration` for a rule whose run differs from its default; undefined when it does not. */
 function effectiveConfiguration(rule: RuleInfo, ctx: RenderContext, warningsSkipped: boolean): { enabled?: false; level?: string } | undefined {

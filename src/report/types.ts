@@ -1,3 +1,4 @@
+import { isAbsolute, relative, resolve, sep } from 'node:path';
 import type { Paint } from '../terminal.js';
 import type { ValidateOutcome } from '../validate/validate.js';
 
@@ -18,6 +19,48 @@ export interface RenderContext {
   scope?: string;
   /** The command the report is of: JUnit's `testsuites` name; default "opsmeter validate". */
   command?: string;
+  /**
+   * pretty only: past this many problems of one rule, the rest are not printed one by one but
+   * counted on one line per rule, with their first locations (undefined: every kept problem is
+   * printed, as under an explicit --max-errors).
+   */
+  groupAfter?: number;
+  /**
+   * The repository's root (the git work tree, or GITHUB_WORKSPACE) and the run's working
+   * directory: the CI formats (github, sarif, junit) name files from the root, as GitHub and
+   * code-scanning dashboards place them, whatever folder the run started in.
+   */
+  root?: { dir: string; cwd: string };
+}
+
+/** How the CI formats name a problem's file: its path from the root, and whether it lies inside it. */
+export interface RootPath {
+  /** From the root with `/` when inside it; else the path as given (absolute if it was). */
+  path: string;
+  inRoot: boolean;
+}
+
+/**
+ * The path-from-root function of a run (memoised per file: a report names few files, many
+ * times). Stdin without a name stays "<stdin>"; a --stdin-filename is a path like any other.
+ */
+export function rootPaths(ctx: Pick<RenderContext, 'root'>): (file: string) => RootPath {
+  const root = ctx.root;
+  const cache = new Map<string, RootPath>();
+  return (file) => {
+    let found = cache.get(file);
+    if (found === undefined) {
+      // A Windows path (in a --stdin-filename, or a report made there) uses "\\": URIs and GitHub take "/".
+      const slashed = file.split(sep).join('/').replace(/\\/g, '/');
+      found = { path: slashed, inRoot: false };
+      if (root !== undefined && file !== '<stdin>') {
+        const rel = relative(root.dir, resolve(root.cwd, slashed));
+        if (rel !== '' && !rel.startsWith('..') && !isAbsolute(rel)) found = { path: rel.split(sep).join('/'), inRoot: true };
+      }
+      cache.set(file, found);
+    }
+    return found;
+  };
 }
 
 /**

@@ -6,7 +6,8 @@ import type { RenderContext } from './types.js';
 const thousands = (n: number) => String(n).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
 const plural = (n: number, one: string, many = one + 's') => `${thousands(n)} ${n === 1 ? one : many}`;
 
-export function summaryLines(result: Omit<ValidateOutcome, 'problems'>, ctx: RenderContext): string[] {
+/** `grouped`: pretty counted some problems by rule instead of listing them (they are not "not shown"). */
+export function summaryLines(result: Omit<ValidateOutcome, 'problems'>, ctx: RenderContext, grouped = false): string[] {
   const c = ctx.paint;
   const { files, records, errors, warnings } = result.counts;
   const scope = ctx.scope ?? `${plural(files, 'file')}, ${plural(records, 'payload')} checked against the contract (catalog ${ctx.catalog})`;
@@ -23,7 +24,10 @@ export function summaryLines(result: Omit<ValidateOutcome, 'problems'>, ctx: Ren
   }
   if (result.quietWarnings > 0) lines.push(c.gray(`  ${plural(result.quietWarnings, 'warning')} not listed (--quiet)`));
   if (result.warningsSkipped) lines.push(c.gray('  warnings not checked (--quiet; with --max-warnings or --strict they are counted)'));
-  if (result.omitted > 0) {
+  if (grouped) {
+    // pretty counted what it did not print on a line per rule, above: say how to list it all.
+    lines.push(c.gray(`  a rule's problems past ${ctx.groupAfter} are counted above, not listed (--max-errors N lists every problem, up to N)`));
+  } else if (result.omitted > 0) {
     const which = result.omittedErrors === 0 ? 'warning' : 'problem';
     const errorsNote = result.omittedErrors === 0 && errors > 0 ? '; every error is shown' : '';
     lines.push(c.gray(`  ${plural(result.omitted, `more ${which}`)} not shown${errorsNote} (raise --max-errors to see them)`));

@@ -81,6 +81,14 @@ describe('validateFiles reads opsmeter.config.json as the CLI does', () => {
     expect(report).toEqual(JSON.parse(cli.stdout));
   });
 
+  it('ignorePatterns skip files as --ignore-pattern does (relative to cwd, a folder skips all it holds), beside the config\'s ignore', async () => {
+    const dir = repo(files);
+    const report = await validateFiles('payloads/', { cwd: dir, config: false, ignorePatterns: ['payloads/bad'] });
+    expect(report.files.map((f) => f.file)).toEqual(['payloads/good.jsonl']);
+    const cli = await runCli(['validate', '--format', 'json', '--no-config', '--ignore-pattern', 'payloads/bad', 'payloads/'], { cwd: dir });
+    expect(report).toEqual(JSON.parse(cli.stdout));
+  });
+
   it('the config\'s catalog applies, relative to the config file; the catalog option beats it', async () => {
     const catalog = { date: '2026-01-01', models: [{ provider: 'openai', model: 'only-this-model', inputPer1M: 1, outputPer1M: 2 }] };
     const dir = repo({ 'conf/opsmeter.config.json': JSON.stringify({ catalog: 'catalog.json' }), 'conf/catalog.json': JSON.stringify(catalog), 'e.jsonl': NO_LATENCY });
@@ -115,8 +123,8 @@ describe('validateFiles reads opsmeter.config.json as the CLI does', () => {
 
   it('a bad config rejects with a ConfigFileError (an OpsmeterError, exit 2): file, line, what is wrong, and a hint', async () => {
     const cases: [string, RegExp][] = [
-      ['{ "rules": { "payload/missing-latencyy": "off" } }', /opsmeter\.config\.json:1: rules: unknown rule "payload\/missing-latencyy"/],
-      ['{\n  "rules": {\n    "payload/missing-latency": "warn"\n  }\n}', /opsmeter\.config\.json:3: rules\["payload\/missing-latency"\] must be "off", "warning" or "error"/],
+      ['{ "rules": { "payload/missing-latencyy": "off" } }', /opsmeter\.config\.json:1:14: rules: unknown rule "payload\/missing-latencyy"/],
+      ['{\n  "rules": {\n    "payload/missing-latency": "wran"\n  }\n}', /opsmeter\.config\.json:3:32: rules\["payload\/missing-latency"\] must be "off", "warn" or "error" \(or 0, 1, 2; "warning" = "warn"\), got "wran"/],
       ['{ "rulez": {} }', /unknown key "rulez"/],
       ['{ "rules": { "json/syntax": "off" } }', /rule json\/syntax cannot be configured/],
       ['{ "maxWarnings": -1 }', /maxWarnings/],

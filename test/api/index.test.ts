@@ -67,8 +67,14 @@ describe('lintPayload', () => {
     const fixed = await failure(() => lintPayload(payload, { rules: { 'json/syntax': 'off' } }));
     expect(fixed).toBeInstanceOf(OpsmeterError);
     expect((fixed as Error).message).toContain('cannot be configured');
-    const level = await failure(() => lintPayload(payload, { rules: { 'payload/missing-latency': 'warn' as never } }));
+    const level = await failure(() => lintPayload(payload, { rules: { 'payload/missing-latency': 'warnn' as never } }));
     expect((level as OpsmeterError).exitCode).toBe(EXIT.usage);
+    expect((level as OpsmeterError).hint).toBe('did you mean "warn"?');
+    // ESLint's spellings: "warn" and 1 are a warning, 2 an error.
+    expect(lintPayload(noLatency, { now: MARCH, rules: { 'payload/missing-latency': 2 } })).toEqual([expect.objectContaining({ severity: 'error' })]);
+    const { promptVersion: _version, ...bare } = noLatency;
+    const warned = lintPayload(bare, { now: MARCH, rules: { 'payload/missing-latency': 'warn', 'payload/missing-prompt-version': 0 } });
+    expect(warned.map((p) => `${p.rule}:${p.severity}`)).toEqual(['payload/missing-latency:warning']);
   });
 
   it('wrong argument types are TypeErrors', async () => {

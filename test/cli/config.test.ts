@@ -128,13 +128,14 @@ describe('finding and reading opsmeter.config.json', () => {
   });
 
   it.each([
-    ['an unknown key', { rulez: {} }, /opsmeter\.config\.json:2: unknown key "rulez"\n {2}hint: did you mean "rules"\?/],
-    ['an unknown rule id', { rules: { 'payload/missing-latncy': 'off' } }, /:3: rules: unknown rule "payload\/missing-latncy"\n {2}hint: did you mean "payload\/missing-latency"\?/],
+    ['an unknown key', { rulez: {} }, /opsmeter\.config\.json:2:3: unknown key "rulez"\n {2}hint: did you mean "rules"\?/],
+    ['an unknown rule id', { rules: { 'payload/missing-latncy': 'off' } }, /:3:5: rules: unknown rule "payload\/missing-latncy"\n {2}hint: did you mean "payload\/missing-latency"\?/],
     ['a rule without its group', { rules: { 'missing-latency': 'off' } }, /unknown rule "missing-latency"\n {2}hint: did you mean "payload\/missing-latency"\?/],
     ['a rule that cannot be configured', { rules: { 'json/syntax': 'off' } }, /rule json\/syntax cannot be configured/],
-    ['a bad level', { rules: { 'payload/missing-latency': 'warn' } }, /:3: rules\["payload\/missing-latency"\] must be "off", "warning" or "error"/],
-    ['a bad maxWarnings', { maxWarnings: -1 }, /:2: maxWarnings: /],
-    ['ignore that is not a list', { ignore: 'fixtures/**' }, /:2: ignore: /],
+    ['a bad level', { rules: { 'payload/missing-latency': 'warnn' } }, /:3:32: rules\["payload\/missing-latency"\] must be "off", "warn" or "error" \(or 0, 1, 2; "warning" = "warn"\), got "warnn"\n {2}hint: did you mean "warn"\?/],
+    ['a level number out of range', { rules: { 'payload/missing-latency': 3 } }, /:3:32: rules\["payload\/missing-latency"\] must be .*, got 3\n/],
+    ['a bad maxWarnings', { maxWarnings: -1 }, /:2:18: maxWarnings: /],
+    ['ignore that is not a list', { ignore: 'fixtures/**' }, /:2:13: ignore: /],
   ])('%s is exit 2 naming it, with a hint (the same line with CR-only line ends)', async (_what, config, expected) => {
     for (const eol of ['\n', '\r']) {
       const dir = repo({ 'opsmeter.config.json': JSON.stringify(config, null, 2).replace(/\n/g, eol), 'e.jsonl': NO_LATENCY });
@@ -151,16 +152,74 @@ describe('finding and reading opsmeter.config.json', () => {
     const dir = repo({ 'opsmeter.config.json': JSON.stringify({ rulez: {} }, null, 2), 'e.jsonl': NO_LATENCY });
     const r = await runCli(['validate', 'e.jsonl'], { cwd: dir });
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/opsmeter\.config\.json:2: unknown key "rulez"\n {2}hint: did you mean "rules"\?/);
+    expect(r.stderr).toMatch(/opsmeter\.config\.json:2:3: unknown key "rulez"\n {2}hint: did you mean "rules"\?/);
     expect(r.stderr).not.toMatch(/\n\s+at /);
     expect(r.stdout).toBe('');
   });
 
   it('a file that is not JSON is exit 2 with the parser\'s reason', async () => {
-    const dir = repo({ 'opsmeter.config.json': '{ "rules": { }, }', 'e.jsonl': NO_LATENCY });
+    const dir = repo({ 'opsmeter.config.json': '{ "rules": { } ', 'e.jsonl': NO_LATENCY });
     const r = await settingsError(dir);
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/config .*opsmeter\.config\.json is not valid JSON/);
+    expect(r.stderr).toMatch(/config .*opsmeter\.config\.json is not valid JSON: .*opsmeter\.config\.json:1:16: expected "}"/);
+  });
+
+  it('comments and trailing commas are fine (JSONC, as tsconfig.json); ESLint\'s level spellings work', async () => {
+    const text = [
+      '// team settings for opsmeter validate',
+      '{',
+      '  /* imports carry no prompt version */',
+      '  "rules": {',
+      '    "payload/missing-prompt-version": "off", // off, warn, error',
+      '    "payload/missing-latency": 2,',
+      '    "payload/missing-endpoint-tag": "warn",',
+      '  },',
+      '}',
+      '',
+    ].join('\n');
+    const dir = repo({ 'opsmeter.config.json': text, 'e.jsonl': NO_LATENCY });
+    const settings = await resolveSettings({}, dir);
+    expect(settings.config?.rules).toEqual({ 'payload/missing-prompt-version': 'off', 'payload/missing-latency': 'error', 'payload/missing-endpoint-tag': 'warning' });
+    const r = await runCli(['validate', 'e.jsonl', '--rule', 'payload/missing-endpoint-tag=1'], { cwd: dir });
+    expect(r.code, r.stderr).toBe(1);
+    expect(r.stdout).toMatch(/1:1 +error +no latencyMs on a complete payload +payload\/missing-latency/);
+    expect(r.stdout).toMatch(/rule settings: payload\/missing-prompt-version=off, payload\/missing-latency=error/);
+  });
+
+  it('every mistake of a file is reported in one run, in file order, each with its place and a did-you-mean', async () => {
+    const text = [
+      '{',
+      '  // two typos, a bad level, a fixed rule and a wrong type',
+      '  "rules": {',
+      '    "payload/missing-latncy": "off",',
+      '    "payload/missing-prompt-version": "eror",',
+      '    "json/syntax": "off",',
+      '  },',
+      '  "maxWarning": 3,',
+      '  "ignore": "fixtures/**",',
+      '}',
+    ].join('\n');
+    const dir = repo({ 'opsmeter.config.json': text, 'e.jsonl': NO_LATENCY });
+    const r = await runCli(['validate', 'e.jsonl'], { cwd: dir });
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    const file = join(dir, 'opsmeter.config.json').replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    expect(r.stderr).toMatch(new RegExp(`^opsmeter: config ${file} has 5 mistakes:\n`));
+    const listed = r.stderr.split('\n').filter((l) => l.startsWith('  /')).map((l) => l.slice(l.indexOf('opsmeter.config.json:')));
+    expect(listed).toEqual([
+      'opsmeter.config.json:4:5: rules: unknown rule "payload/missing-latncy" — did you mean "payload/missing-latency"? (the README\'s Rules table lists them all)',
+      'opsmeter.config.json:5:39: rules["payload/missing-prompt-version"] must be "off", "warn" or "error" (or 0, 1, 2; "warning" = "warn"), got "eror" — did you mean "error"?',
+      expect.stringMatching(/^opsmeter\.config\.json:6:5: rules: rule json\/syntax cannot be configured/),
+      'opsmeter.config.json:8:3: unknown key "maxWarning" — did you mean "maxWarnings"?',
+      expect.stringMatching(/^opsmeter\.config\.json:9:13: ignore: .*expected array/),
+    ]);
+    expect(r.stderr).toMatch(/\n {2}hint: `opsmeter schema --config`/);
+    // Several syntax faults are listed together too.
+    const broken = repo({ 'opsmeter.config.json': '{\n  "rules": { "payload/missing-latency": "off" "x": 1 }\n  "maxWarnings": 0\n', 'e.jsonl': NO_LATENCY });
+    const s = await settingsError(broken);
+    expect(s.code).toBe(2);
+    expect(s.stderr).toMatch(/is not valid JSON:\n {2}\S+:2:47: expected "," or a closing bracket\n {2}\S+:3:3: expected "," or a closing bracket/);
+    expect(s.stderr).toMatch(/hint: the file is JSON with comments/);
   });
 
   it('`opsmeter schema --config` prints a JSON Schema that accepts the README example and rejects a typo', async () => {
@@ -173,6 +232,9 @@ describe('finding and reading opsmeter.config.json', () => {
     expect(example, 'README has a Configuration section with a json example').toBeDefined();
     expect(validate(JSON.parse(example!)), JSON.stringify(validate.errors)).toBe(true);
     expect(validate({ rules: { 'payload/missing-latncy': 'off' } })).toBe(false);
+    // Every level spelling the tool takes, and nothing else.
+    for (const level of ['off', 'warn', 'error', 'warning', 0, 1, 2]) expect(validate({ rules: { 'payload/missing-latency': level } }), String(level)).toBe(true);
+    for (const level of ['warnn', 'Warn', '2', 3, -1, true]) expect(validate({ rules: { 'payload/missing-latency': level } }), String(level)).toBe(false);
     expect(Object.keys(schema.properties.rules.properties)).toContain('payload/missing-prompt-version');
     // And the CLI accepts the README example too (its catalog path aside).
     const { catalog: _catalog, ...rest } = JSON.parse(example!);

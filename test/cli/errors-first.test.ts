@@ -25,12 +25,22 @@ const ERROR_AT = WARNING_LINES + 1;
 const TOTAL = WARNING_LINES + 2;
 
 describe('one error among thousands of warnings', () => {
-  it('pretty (default cap 1000): the error is shown, and the summary says every error is', async () => {
+  it('pretty (default cap 1000, repeats grouped): the error is shown, and the warnings past 3 are counted exactly on one line', async () => {
     const r = await runCli(['validate', FILE]);
     expect(r.code).toBe(1);
     expect(r.stdout).toMatch(new RegExp(`\\n  ${ERROR_AT}:\\d+ +error +inputTokens must be a JSON number`));
     expect(r.stdout).toMatch(/✖ 3,002 problems \(1 error, 3,001 warnings\)/);
+    expect(r.stdout).toContain(`  payload/missing-latency  2,998 more warnings  ${FILE}:4:1, ${FILE}:5:1, ${FILE}:6:1, …\n`);
+    expect(r.stdout.match(/ warning +no latencyMs/g)).toHaveLength(3);
+  });
+
+  it('pretty with an explicit cap (--max-errors 1000): every kept problem listed, the error among them, and the summary says every error is', async () => {
+    const r = await runCli(['validate', '--max-errors', '1000', FILE]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(new RegExp(`\\n  ${ERROR_AT}:\\d+ +error +inputTokens must be a JSON number`));
+    expect(r.stdout).toMatch(/✖ 3,002 problems \(1 error, 3,001 warnings\)/);
     expect(r.stdout).toMatch(/2,002 more warnings not shown; every error is shown \(raise --max-errors to see them\)/);
+    expect(r.stdout.match(/ warning +no latencyMs/g)).toHaveLength(999);
   });
 
   it('github: the error is the first annotation; the summary counts everything', async () => {

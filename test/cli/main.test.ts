@@ -23,7 +23,7 @@ describe('the command list', () => {
     for (const cmd of loaded.commands) await defineCommand(cmd);
     loaded.configureHelp({}); // commander's own listing, from the defined commands
     expect(lazy.helpInformation()).toBe(loaded.helpInformation());
-    expect(lazy.commands.map((c) => c.name())).toEqual(['validate', 'import', 'reconcile', 'send', 'status', 'clean', 'emulate', 'smoke', 'schema', 'catalog']);
+    expect(lazy.commands.map((c) => c.name())).toEqual(['validate', 'import', 'reconcile', 'send', 'status', 'clean', 'emulate', 'smoke', 'schema', 'catalog', 'init', 'completion']);
     for (const cmd of lazy.commands) expect(cmd.options, cmd.name()).toEqual([]); // nothing was loaded
   });
 

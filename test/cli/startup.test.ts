@@ -3,7 +3,8 @@
  * packages — chalk (colour, only on a TTY), jsonc-parser (positions: only when a record has
  * a problem, or a .json array file needs its elements' lines), zod (`opsmeter schema` only),
  * undici (HTTP, send only) and @pydantic/genai-prices (price data, only in the commands that
- * price: import, catalog) — nor the renderers of formats it is not printing. The built
+ * price: import, catalog), ignore (.gitignore rules, only for a walk that meets a .gitignore) —
+ * nor the renderers of formats it is not printing. The built
  * CLI runs with a hook that logs every module it resolves (test/helpers/load-log.mjs); a
  * control run with a broken file shows the hook does see a lazily loaded package.
  * `--version` and `--help` load no command module (src/cli/<command>.ts); a command loads
@@ -21,7 +22,7 @@ const tmp = mkdtempSync(join(tmpdir(), 'opsmeter-startup-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 const HOOK = join(ROOT, 'test', 'helpers', 'load-log.mjs');
-const HEAVY = ['chalk', 'jsonc-parser', 'zod', 'undici', '@pydantic/genai-prices'];
+const HEAVY = ['chalk', 'jsonc-parser', 'zod', 'undici', '@pydantic/genai-prices', 'ignore'];
 
 let runs = 0;
 /** Runs the CLI with the load logger; returns the exit code and the modules it loaded. */
@@ -61,6 +62,12 @@ describe('start-up of validate on a clean file', () => {
   it('send --dry-run prices nothing and loads no price data', async () => {
     const { modules } = await loaded(['send', '--dry-run', 'fixtures/payloads/valid/events.jsonl']);
     expect(heavy(modules)).not.toContain('@pydantic/genai-prices');
+  });
+
+  it('ignore (.gitignore rules) loads only for a walk that meets a .gitignore: a directory in this repository, not a named file', async () => {
+    const { code, modules, stderr } = await loaded(['validate', '--format', 'json', 'fixtures/payloads/valid']);
+    expect(code, stderr).toBe(0);
+    expect(heavy(modules)).toEqual(['ignore']);
   });
 
   it('control: a broken file does load jsonc-parser (for positions), so the check above can see it', async () => {

@@ -9,12 +9,13 @@
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { SNAPSHOT_DATE } from '../../src/contract/catalog-snapshot.js';
 import { ALL_RULES } from '../../src/contract/rules.js';
 import { MAX_LINE_BYTES } from '../../src/read/lines.js';
 import { VERSION } from '../../src/version.js';
-import { HAS_OFFICIAL_PAYLOADS_REF, OFFICIAL_PAYLOADS_REF, ROOT, runCli, type CliResult } from '../helpers/cli.js';
+import { BIN, HAS_OFFICIAL_PAYLOADS_REF, OFFICIAL_PAYLOADS_REF, ROOT, runCli, runProcess, type CliResult } from '../helpers/cli.js';
 import { usageError } from '../helpers/command-line.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'opsmeter-validate-cli-'));
@@ -38,6 +39,8 @@ const WARNINGS_ONLY =
 const CATALOG = `built-in snapshot, ${SNAPSHOT_DATE}`;
 const normalise = (s: string) =>
   s
+    .split(`"${pathToFileURL(ROOT).href}/"`)
+    .join('"file:///[repository root]/"')
     .split(CATALOG)
     .join('built-in snapshot, [catalog-date]')
     .replace(new RegExp(`"version": "${VERSION.replace(/\./g, '\\.')}",\n(\\s+)"informationUri"`), '"version": "[version]",\n$1"informationUri"')
@@ -277,6 +280,31 @@ describe('flags', () => {
   });
 });
 
+describe('repeats of a rule in pretty', () => {
+  /** 50 rows as an import writes them: no promptVersion, endpointTag or latencyMs (three warnings a row). */
+  const IMPORTED = Array.from(
+    { length: 50 },
+    (_, i) => `{"externalRequestId":"ext_${i}","provider":"openai","model":"gpt-4o-mini","inputTokens":${i + 1},"outputTokens":2,"status":"success","dataMode":"real","environment":"prod"}`,
+  ).join('\n');
+  const RULES = ['payload/missing-prompt-version', 'payload/missing-endpoint-tag', 'payload/missing-latency'];
+
+  it('three of each rule in full, then one line per rule with the exact count and the next locations', async () => {
+    const r = await runCli(['validate', '-'], { input: IMPORTED });
+    expect(r.code).toBe(0);
+    expect(r.stdout.match(/^ {2}\d+:\d+ +warning /gm)).toHaveLength(9);
+    for (const rule of RULES) expect(r.stdout).toMatch(new RegExp(`^ {2}${rule.replace('/', '\\/')} +47 more warnings {2}<stdin>:4:1, <stdin>:5:1, <stdin>:6:1, …$`, 'm'));
+    expect(r.stdout).toMatch(/⚠ 150 problems \(0 errors, 150 warnings\): 1 file, 50 payloads/);
+  });
+
+  it('--max-errors lists every problem up to its cap; json keeps every problem', async () => {
+    const listed = await runCli(['validate', '--max-errors', '1000', '-'], { input: IMPORTED });
+    expect(listed.stdout.match(/^ {2}\d+:\d+ +warning /gm)).toHaveLength(150);
+    expect(listed.stdout).not.toMatch(/more of the same/);
+    const json = await runCli(['validate', '--format', 'json', '-'], { input: IMPORTED });
+    expect(JSON.parse(json.stdout).problems).toHaveLength(150);
+  });
+});
+
 describe('stdin', () => {
   it('"-" reads stdin; --stdin-filename names it and its extension picks the format', async () => {
     const obj = '{\n  "provider": "openai",\n  "model": "gpt-4o-mini",\n  "status": "success",\n  "inputTokens": "12",\n  "outputTokens": 3\n}\n';
@@ -292,10 +320,33 @@ describe('stdin', () => {
     expect(r.stdout.split('\n')[0]).toMatch(/^::warning file=<stdin>,line=1,col=1,/);
   });
 
-  it('"-" with an empty stdin is an empty file (a warning), not "no input"', async () => {
-    const r = await runCli(['validate', '-', '--format', 'github']);
-    expect(r.code).toBe(0);
-    expect(r.stdout.split('\n')[0]).toBe('::warning file=<stdin>,line=1,col=1,title=file/empty::no payloads: the file is empty — hint: add payloads or remove the file (--allow-empty covers finding no files, not empty ones)');
+  it('"-" with an empty stdin (a failed `import … |`) is "no input", exit 2; --allow-empty makes it 0', async () => {
+    for (const args of [['validate', '-', '--format', 'github'], ['validate', CLEAN_FILE, '-']]) {
+      const r = await runCli(args, { input: '' });
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.stdout).toBe('');
+      expect(r.stderr).toBe(
+        'opsmeter: no input: stdin (-) is empty\n  hint: did the command before the pipe fail? Run the pipe under `set -o pipefail` to see its exit code (--allow-empty makes this exit 0)\n',
+      );
+    }
+    const allowed = await runCli(['validate', '-', '--allow-empty', '--format', 'json'], { input: '' });
+    expect(allowed.code, allowed.stderr).toBe(0);
+    expect(JSON.parse(allowed.stdout).summary).toMatchObject({ files: 0, records: 0, errors: 0, warnings: 0 });
+    const withFile = await runCli(['validate', '-', CLEAN_FILE, '--allow-empty', '--format', 'json'], { input: '' });
+    expect(withFile.code, withFile.stderr).toBe(0);
+    expect(JSON.parse(withFile.stdout).files.map((f: { file: string }) => f.file)).toEqual([CLEAN_FILE]);
+    // A stdin with blank lines only is an empty file, as a file is: a warning.
+    const blank = await runCli(['validate', '-', '--format', 'github'], { input: '\n\n' });
+    expect(blank.code).toBe(0);
+    expect(blank.stdout.split('\n')[0]).toMatch(/^::warning file=<stdin>,line=1,col=1,title=file\/empty::no payloads/);
+  });
+
+  it('the failed import of a real pipe fails the pipe under `set -o pipefail`', async () => {
+    const script = `"${process.execPath}" "${BIN}" import does-not-exist.csv --from litellm | "${process.execPath}" "${BIN}" validate -`;
+    const pipe = await runProcess('bash', ['-o', 'pipefail', '-c', script]);
+    expect(pipe.code).toBe(2);
+    expect(pipe.stderr).toMatch(/does-not-exist\.csv/);
+    expect(pipe.stderr).toMatch(/no input: stdin \(-\) is empty/);
   });
 
   it('stdin and files together', async () => {

@@ -7,12 +7,13 @@
  * the real pre-commit.) Both YAML files are read with Python's yaml module, when there is one.
  */
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FIXTURES, ROOT, runProcess, type CliResult } from '../helpers/cli.js';
 import { snapshotRepo } from '../helpers/snapshot.js';
+import { VERSION } from '../../src/version.js';
 
 const SCRIPT = join(ROOT, 'scripts', 'github-action.sh');
 const YAML_TO_JSON = 'import json, sys, yaml; print(json.dumps(yaml.safe_load(open(sys.argv[1], encoding="utf-8"))))';
@@ -50,7 +51,9 @@ describe('the GitHub Action', () => {
     expect(action.inputs.paths.required).toBe(true);
     expect(Object.keys(action.inputs).sort()).toEqual(['args', 'node-version', 'paths']);
     const [setup, install, validate] = action.runs.steps;
-    expect(setup).toMatchObject({ uses: expect.stringMatching(/^actions\/setup-node@v\d+$/), if: "inputs.node-version != ''", with: { 'node-version': gh('inputs.node-version') } });
+    // setup-node's current major (v7, July 2026: it runs on node24) and Node 24 by default: GitHub has retired Node 20.
+    expect(setup).toMatchObject({ uses: 'actions/setup-node@v7', if: "inputs.node-version != ''", with: { 'node-version': gh('inputs.node-version') } });
+    expect(action.inputs['node-version'].default).toBe('24');
     expect(install).toMatchObject({ shell: 'bash', run: '"$GITHUB_ACTION_PATH/scripts/github-action.sh" install' });
     expect(validate).toMatchObject({
       shell: 'bash',
@@ -87,8 +90,9 @@ describe('the GitHub Action', () => {
     expect(r.stderr).toContain('no input');
   });
 
+  const checkout = join(tmp, 'action-checkout');
+
   it('install, in a fresh checkout of the action (no node_modules, no dist): npm ci builds it, and validate runs from there', async () => {
-    const checkout = join(tmp, 'action-checkout');
     snapshotRepo(checkout);
     const script = join(checkout, 'scripts', 'github-action.sh');
     // Offline-first: after the repository's own `npm ci` every package is in npm's cache.
@@ -100,6 +104,24 @@ describe('the GitHub Action', () => {
     expect(r.stdout).toMatch(/no problems: 1 file/);
   }, 330_000);
 
+  it('the first `npx opsmeter` in that fresh clone rebuilds nothing: npx runs prepare, which finds dist/ up to date', async () => {
+    const main = join(checkout, 'dist', 'cli', 'main.js');
+    expect(existsSync(main)).toBe(true);
+    const built = statSync(main).mtimeMs;
+    // npx links the clone into its own cache (a fresh one here) and runs the project's prepare
+    // there; in the foreground, prepare says what it decided.
+    const r = await runProcess('npx', ['opsmeter', '--version'], {
+      cwd: checkout,
+      timeoutMs: 120_000,
+      drop: ['npm_'],
+      env: { npm_config_cache: join(tmp, 'npx-cache'), npm_config_prefer_offline: 'true', npm_config_foreground_scripts: 'true' },
+    });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain('opsmeter: dist/ is up to date with src/, no build');
+    expect(r.stdout.trim().split('\n').at(-1)).toBe(VERSION);
+    expect(statSync(main).mtimeMs).toBe(built);
+  }, 150_000);
+
   it('the script refuses an unknown step', async () => {
     const r = await runStep('deploy', workspace, {});
     expect(r.code).toBe(2);
@@ -108,13 +130,17 @@ describe('the GitHub Action', () => {
 });
 
 describe('the pre-commit manifest', () => {
-  it.skipIf(!hasPyYaml)('declares opsmeter-validate: language node, entry opsmeter validate, payload files only', () => {
+  it.skipIf(!hasPyYaml)('declares opsmeter-validate: language node, entry opsmeter validate, payload files only (well-known non-payload JSON excluded)', () => {
     const hooks = yamlFile('.pre-commit-hooks.yaml');
     expect(hooks).toHaveLength(1);
     expect(hooks[0]).toMatchObject({ id: 'opsmeter-validate', language: 'node', entry: 'opsmeter validate', files: '\\.(json|jsonl|ndjson)$', require_serial: true });
     const files = new RegExp(hooks[0].files);
     expect(['a.json', 'logs/b.jsonl', 'c.ndjson'].every((f) => files.test(f))).toBe(true);
     expect(['a.json.bak', 'b.txt', 'jsonl'].some((f) => files.test(f))).toBe(false);
+    // The exclude, read by Python's re as pre-commit reads it: no package.json, tsconfig.json or lock file.
+    const names = ['package.json', 'app/package-lock.json', 'tsconfig.json', 'web/tsconfig.app.json', 'opsmeter.config.schema.json', 'payloads/a.json', 'events.jsonl'];
+    const excluded = spawnSync('python3', ['-c', 'import json, re, sys; r = re.compile(sys.argv[1]); print(json.dumps([n for n in sys.argv[2:] if r.search(n)]))', hooks[0].exclude, ...names], { encoding: 'utf8' });
+    expect(JSON.parse(excluded.stdout)).toEqual(['package.json', 'app/package-lock.json', 'tsconfig.json', 'web/tsconfig.app.json', 'opsmeter.config.schema.json']);
   });
 
   it('the entry is the package\'s bin, and .npmrc keeps `npm pack` output to the tarball name (pre-commit reads it)', () => {

@@ -226,8 +226,9 @@ export async function withConfig(): Promise<number> {
 export const wrongStatus: Payload = { provider: 'openai', model: 'm', status: 'ok' };
 // @ts-expect-error lintPayload is synchronous: it returns problems, not a promise
 lintPayload(payload).then(() => {});
-// @ts-expect-error a rule level is off, warning or error
-lintPayload(payload, { rules: { 'payload/missing-latency': 'warn' } });
+// @ts-expect-error a rule level is off, warn or error (0, 1, 2; warning = warn)
+lintPayload(payload, { rules: { 'payload/missing-latency': 'warned' } });
+lintPayload(payload, { rules: { 'payload/missing-latency': 'warn', 'payload/missing-endpoint-tag': 0 } });
 // @ts-expect-error maxErrors is a number
 validateFiles('a.jsonl', { maxErrors: 'ten' });
 // @ts-expect-error lintPayload is synchronous: it takes a loaded config, not a path

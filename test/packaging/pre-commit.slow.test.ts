@@ -108,5 +108,20 @@ describe.skipIf(!hasPreCommit)('pre-commit hook opsmeter-validate (skipped when 
     expect(fail.code, fail.output).toBe(1);
     expect(fail.output).toMatch(/opsmeter validate\.+Failed/);
     expect(fail.output).toContain('payload/type');
+    git(userRepo, 'rm', '-q', '--cached', 'payloads/bad.json');
+    rmSync(join(userRepo, 'payloads', 'bad.json'));
   }, INSTALL_TIMEOUT + 150_000);
+
+  it("with the hook's own files pattern (not narrowed): package.json and a commented tsconfig.json are excluded, and it passes", async () => {
+    writeFileSync(join(userRepo, 'tsconfig.json'), '{\n  // the app\'s settings\n  "compilerOptions": { "strict": true, },\n}\n');
+    writeFileSync(
+      join(userRepo, '.pre-commit-config.yaml'),
+      `repos:\n  - repo: ${hookRepo}\n    rev: ${rev}\n    hooks:\n      - id: opsmeter-validate\n        language_version: system\n`,
+    );
+    git(userRepo, 'add', '-A');
+    const r = await run('pre-commit', ['run', '--all-files', '--verbose'], userRepo, INSTALL_TIMEOUT);
+    expect(r.code, r.output).toBe(0);
+    expect(r.output).toMatch(/opsmeter validate\.+Passed/);
+    expect(r.output).toMatch(/no problems: 1 file, \d+ payloads? checked/); // payloads/good.jsonl alone
+  }, INSTALL_TIMEOUT + 30_000);
 });
