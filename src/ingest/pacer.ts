@@ -173,21 +173,22 @@ export class Pacer {
       return undefined;
     }
     const notConnected = exchange.kind === 'network' && exchange.notDelivered;
+    this.failures++;
+    this.connectFailuresOnly &&= notConnected;
+    this.failingSince ??= Math.max(startedAt, this.lastProgress);
+    const failingFor = now - this.failingSince;
     if (!notConnected) this.outageRounds = 0;
     else if (this.holdUntil <= now || this.hold !== 'outage') {
-      // The first failed connection of a round holds everyone for the probe delay.
-      const probe = Math.min(OUTAGE_PROBE_MAX_MS, OUTAGE_PROBE_MIN_MS * 2 ** Math.min(this.outageRounds++, 16));
+      // The first failed connection of a round holds everyone for the probe delay; the last
+      // probe goes out when the give-up time is up, so the run ends then and not a probe later.
+      const probe = Math.min(OUTAGE_PROBE_MAX_MS, OUTAGE_PROBE_MIN_MS * 2 ** Math.min(this.outageRounds++, 16), Math.max(0, this.giveUpAfterMs - failingFor));
       if (now + probe > this.holdUntil) {
         this.holdUntil = now + probe;
         this.hold = 'outage';
       }
     }
-    this.failures++;
-    this.connectFailuresOnly &&= notConnected;
-    this.failingSince ??= Math.max(startedAt, this.lastProgress);
-    const failingFor = now - this.failingSince;
     if (failingFor < this.giveUpAfterMs) return undefined;
-    const secs = Math.round(failingFor / 100) / 10;
+    const secs = (failingFor / 1000).toFixed(1);
     const last = verdict.message;
     return this.connectFailuresOnly
       ? { unreachable: true, message: `${this.failures} connection attempts in a row failed over ${secs} s; the last: ${last}` }
