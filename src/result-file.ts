@@ -39,8 +39,7 @@ export function describeWriteError(e: unknown): string {
     const known = getSystemErrorMap().get(err.errno);
     if (known) return `${known[1]} (${known[0]})`;
   }
-  if (typeof err?.code === 'string') return err.code;
-  return err?.message ?? String(e);
+  return err?.message ?? err?.code ?? String(e);
 }
 
 /** A result file could not be written (exit 2); the message says what was and was not left. */

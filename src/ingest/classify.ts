@@ -227,21 +227,21 @@ function isTheApisAnswer(body: SuccessBody, text: string, shape: AnswerShape): b
 }
 
 const FIRST_CHARS = 80;
-const EXPECTED: Record<AnswerShape, string> = {
-  ingest: 'the ingest API answers a JSON object with "ok"',
-  object: 'the API answers a JSON object',
-  json: 'the API answers JSON',
-  'empty-or-json': 'the API answers JSON or nothing',
+/** What a body lacks to be the API's answer, per shape. */
+const LACKS: Record<AnswerShape, string> = {
+  ingest: 'not a JSON object with "ok"',
+  object: 'not a JSON object',
+  json: 'not JSON',
+  'empty-or-json': 'neither empty nor JSON',
 };
 
-/** What came back instead of the API's answer: status, content type, size and the first characters (escaped, so a page's control characters cannot reach a terminal). */
+/** What came back instead of the API's answer: status, content type, what it lacks and the first characters (escaped, so a page's control characters cannot reach a terminal). */
 export function describeForeignAnswer(x: HttpResponse, shape: AnswerShape): string {
   const type = x.headers['content-type'];
   const contentType = (Array.isArray(type) ? type[0] : type) ?? 'no content type';
-  const text = x.body;
-  const start = text.trimStart();
+  const start = x.body.trimStart();
   const shown = start === '' ? 'an empty body' : `${JSON.stringify(start.slice(0, FIRST_CHARS))}${start.length > FIRST_CHARS ? '…' : ''}`;
-  return `not the Opsmeter API — a proxy or portal? HTTP ${x.status} (${contentType}): ${shown}; ${EXPECTED[shape]}`;
+  return `not the Opsmeter API — a proxy or portal? HTTP ${x.status} (${contentType}), ${LACKS[shape]}: ${shown}`;
 }
 
 /**

@@ -65,7 +65,7 @@ export function decide(v: Verdict, retries: number, policy: RetryPolicy, random:
       if (v.retryAfterMs > policy.maxRetryAfterMs) {
         return { action: 'done', outcome: 'gave-up', why: `throttled: the server asked to wait ${Math.ceil(v.retryAfterMs / 1000)} s, longer than the ${policy.maxRetryAfterMs / 1000} s opsmeter waits` };
       }
-      if (retries >= policy.maxRetries) return { action: 'done', outcome: 'gave-up', why: `still throttled (429) after ${policy.maxRetries} retries` };
+      if (retries >= policy.maxRetries) return { action: 'done', outcome: 'gave-up', why: `still throttled (429) after ${retriesWord(policy.maxRetries)}` };
       return { action: 'retry', delayMs: v.retryAfterMs, throttled: true };
     case 'failed':
     case 'not-api': {
@@ -73,7 +73,7 @@ export function decide(v: Verdict, retries: number, policy: RetryPolicy, random:
       const notConnected = v.kind === 'failed' && v.notDelivered && v.status === undefined;
       if (notConnected && opts.waitForServer) return { action: 'wait-for-server' };
       if (retries >= policy.maxRetries) {
-        return { action: 'done', outcome, why: policy.maxRetries > 0 ? `${v.message} (after ${policy.maxRetries} retries)` : v.message };
+        return { action: 'done', outcome, why: policy.maxRetries > 0 ? `${v.message} (after ${retriesWord(policy.maxRetries)})` : v.message };
       }
       // Without an idempotency key a retry after an ambiguous failure could double count.
       if (!canRetryUncertain && !(v.kind === 'failed' && v.notDelivered)) return { action: 'done', outcome, why: `${v.message} (not retried: no externalRequestId, the server may have stored it)` };
@@ -81,6 +81,8 @@ export function decide(v: Verdict, retries: number, policy: RetryPolicy, random:
     }
   }
 }
+
+const retriesWord = (n: number) => `${n} retr${n === 1 ? 'y' : 'ies'}`;
 
 export interface AttemptRecord {
   /** 0-based, every attempt counted (waits for the server included). */

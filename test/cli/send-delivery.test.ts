@@ -58,7 +58,7 @@ describe('a 2xx that is not the API\'s answer is never accepted', () => {
     const r = await send(['--test', '--count', '12', '--journal', journal, '--base-url', server.url]);
     expect(r.code).toBe(5);
     expect(r.stderr).toMatch(/✖ not the API +12 {2}2xx answers that were not the Opsmeter API's \(a proxy or portal\?\); not accepted/);
-    expect(r.stderr).toContain('not the Opsmeter API — a proxy or portal? HTTP 200 (text/html; charset=utf-8): "<!DOCTYPE html><html><head><title>Hotel Wi-Fi</title>');
+    expect(r.stderr).toContain('not the Opsmeter API — a proxy or portal? HTTP 200 (text/html; charset=utf-8), not a JSON object with "ok": "<!DOCTYPE html><html><head><title>Hotel Wi-Fi</title>');
     expect(r.stderr).not.toMatch(/accepted\s+[1-9]/);
     const lines = journalOf(journal);
     expect(lines).toHaveLength(12);
@@ -88,7 +88,7 @@ describe('a 2xx that is not the API\'s answer is never accepted', () => {
     expect(r.code).toBe(5);
     const s = JSON.parse(r.stdout);
     expect(s.outcomes['not-api']).toBe(1);
-    expect(s.samples.notApi[0].message).toContain('HTTP 200 (application/json): "{\\"status\\":\\"ok\\",\\"service\\":\\"nginx-health\\"}"; the ingest API answers a JSON object with "ok" (after 1 retries)');
+    expect(s.samples.notApi[0].message).toBe('not the Opsmeter API — a proxy or portal? HTTP 200 (application/json), not a JSON object with "ok": "{\\"status\\":\\"ok\\",\\"service\\":\\"nginx-health\\"}" (after 1 retry)');
   });
 });
 

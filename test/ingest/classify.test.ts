@@ -48,14 +48,14 @@ describe('classify', () => {
       kind: 'not-api',
       status: 200,
       message:
-        'not the Opsmeter API — a proxy or portal? HTTP 200 (text/html; charset=utf-8): "<!DOCTYPE html><html><head><title>Wi-Fi login</title></head>\\n<body>\\u001b[31m…"; the ingest API answers a JSON object with "ok"',
+        'not the Opsmeter API — a proxy or portal? HTTP 200 (text/html; charset=utf-8), not a JSON object with "ok": "<!DOCTYPE html><html><head><title>Wi-Fi login</title></head>\\n<body>\\u001b[31m…"',
     });
     // Every 2xx shape the ingest endpoint does not answer with: empty, cut, another JSON, an object without ok.
     for (const body of ['', '{"ok":tr', '[{"ok":true}]', '"ok"', '{"status":"ok"}', 'OK']) {
       expect(classify(res(200, body), NOW, 'ingest').kind, body).toBe('not-api');
       expect(classify(res(204, body), NOW, 'ingest').kind, body).toBe('not-api');
     }
-    expect((classify(res(202, ''), NOW, 'ingest') as { message: string }).message).toContain('HTTP 202 (no content type): an empty body');
+    expect((classify(res(202, ''), NOW, 'ingest') as { message: string }).message).toContain('HTTP 202 (no content type), not a JSON object with "ok": an empty body');
     expect((classify(res(200, 'x'.repeat(500)), NOW, 'ingest') as { message: string }).message).toContain(`"${'x'.repeat(80)}"…`);
   });
   it('each endpoint\'s shape: the status is a JSON object, the pricing any JSON, a cleanup JSON or nothing', () => {
@@ -65,7 +65,7 @@ describe('classify', () => {
     expect(classify(res(200, '<html>'), NOW, 'json').kind).toBe('not-api');
     expect(classify(res(204, ''), NOW, 'empty-or-json').kind).toBe('accepted');
     expect(classify(res(200, { deleted: 3 }), NOW, 'empty-or-json').kind).toBe('accepted');
-    expect(classify(res(200, '<html>login</html>'), NOW, 'empty-or-json')).toMatchObject({ kind: 'not-api', message: expect.stringContaining('the API answers JSON or nothing') });
+    expect(classify(res(200, '<html>login</html>'), NOW, 'empty-or-json')).toMatchObject({ kind: 'not-api', message: expect.stringContaining('HTTP 200 (no content type), neither empty nor JSON: "<html>login</html>"') });
   });
   it('429 → throttled with Retry-After in both forms, 1 s when missing', () => {
     expect(classify(res(429, '', { 'retry-after': '2' }), NOW, 'ingest')).toEqual({ kind: 'throttled', status: 429, retryAfterMs: 2000, retryAfterForm: 'seconds' });

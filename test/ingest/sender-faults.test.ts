@@ -131,7 +131,7 @@ describe('a dead server', () => {
     const report = await new Sender({ client, catalog, concurrency: 8, clock, random: () => 0.5, policy: DEFAULT_POLICY }).run(events(2000));
     expect(report.outcomes.accepted).toBe(0);
     expect(report.outcomes['not-api']).toBeGreaterThan(0);
-    expect(report.samples.notApi[0]).toMatchObject({ outcome: 'not-api', status: 200, attempts: 4, message: expect.stringContaining('not the Opsmeter API — a proxy or portal? HTTP 200 (text/html): "<html><body>Sign in') });
+    expect(report.samples.notApi[0]).toMatchObject({ outcome: 'not-api', status: 200, attempts: 4, message: expect.stringContaining('not the Opsmeter API — a proxy or portal? HTTP 200 (text/html), not a JSON object with "ok": "<html><body>Sign in') });
     expect(report.stop?.reason).toBe('unreachable');
     expect(total(report.outcomes)).toBe(2000);
     expect(sendExitCode(report)).toBe(EXIT.gaveUp);
