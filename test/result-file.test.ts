@@ -73,7 +73,7 @@ describe('ResultFile', () => {
     await expect(missing).rejects.toBeInstanceOf(ResultFileError);
     await expect(missing).rejects.toThrow(`cannot write ${join(d, 'no', 'such', 'out.json')}: no such file or directory (ENOENT)`);
     await expect(ResultFile.open(d)).rejects.toThrow(`cannot write ${d}: illegal operation on a directory (EISDIR)`);
-    expect((await ResultFile.open(d).catch((e: ResultFileError) => e)).exitCode).toBe(2);
+    expect(((await ResultFile.open(d).catch((e: unknown) => e)) as ResultFileError).exitCode).toBe(2);
   });
 
   it('a symbolic link: the file it names is replaced, the link stays', async () => {
