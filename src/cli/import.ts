@@ -107,8 +107,8 @@ async function runImportCommand(plan: ImportPlan): Promise<number> {
   const { PriceBook } = await import('../prices/library.js');
   const prices = await PriceBook.load(new Date(now));
   const groups = await openGroups(plan, found);
-  const outputs = await (await import('./import-outputs.js')).ImportOutputs.open(plan, SEND_QUEUE);
-  // A signal stops the reading between rows; what was made is finished and reported.
+  // A signal stops the reading between rows; what was made is finished and reported. The
+  // handlers are in place before the result files open, so no signal finds them unguarded.
   const interrupt = new ImportInterrupt();
   let signal: StopSignal | undefined;
   const stopListening = onStopSignal((s) => {
@@ -116,10 +116,13 @@ async function runImportCommand(plan: ImportPlan): Promise<number> {
     interrupt.request();
   });
   try {
-    return await convert(plan, { groups, found, catalog, rules: settings.rules, now, prices, outputs, interrupt, signal: () => signal });
-  } catch (e) {
-    outputs.discard();
-    throw e;
+    const outputs = await (await import('./import-outputs.js')).ImportOutputs.open(plan, SEND_QUEUE);
+    try {
+      return await convert(plan, { groups, found, catalog, rules: settings.rules, now, prices, outputs, interrupt, signal: () => signal });
+    } catch (e) {
+      outputs.discard();
+      throw e;
+    }
   } finally {
     stopListening();
     // A stop may leave stdin unread: let the process end.
