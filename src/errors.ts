@@ -25,6 +25,8 @@ export const EXIT = {
   gaveUp: 5,
   /** A bug in opsmeter: an error nobody anticipated. */
   internal: 70,
+  /** Stopped by SIGHUP (128 + 1): the terminal went away. */
+  hangup: 129,
   /** Stopped by SIGINT (128 + 2). */
   interrupted: 130,
   /** Stopped by SIGTERM (128 + 15). */
@@ -32,6 +34,19 @@ export const EXIT = {
 } as const;
 
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
+
+/**
+ * The signals `send` and `import` stop on in order (finishing what they have, writing the
+ * summary), and the exit code of each: 128 + the signal's number, as a shell reports a
+ * process the signal killed.
+ */
+export const SIGNAL_EXIT = { SIGINT: EXIT.interrupted, SIGTERM: EXIT.terminated, SIGHUP: EXIT.hangup } as const;
+export type StopSignal = keyof typeof SIGNAL_EXIT;
+/** How a summary names a stop by each signal. */
+export const SIGNAL_WORDS: Record<StopSignal, string> = { SIGINT: 'interrupted', SIGTERM: 'terminated (SIGTERM)', SIGHUP: 'hung up (SIGHUP)' };
+
+/** The exit codes of a stop by a signal: they win over any other outcome of the run. */
+export const isSignalExit = (code: number): boolean => code === EXIT.interrupted || code === EXIT.terminated || code === EXIT.hangup;
 
 export class OpsmeterError extends Error {
   readonly exitCode: ExitCode;

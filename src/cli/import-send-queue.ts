@@ -54,9 +54,10 @@ export class PayloadQueue implements LineOutput, AsyncIterable<SendItem> {
   }
 
   write(text: string): void {
-    if (this.queue.isCancelled) throw new SendingStopped();
     if (this.queue.isEnded) throw new Error('write after end');
+    // The line was made (and counted): the -o copy keeps it even when the sender no longer takes it.
     this.copy?.write(text);
+    if (this.queue.isCancelled) throw new SendingStopped();
     const buf = this.carry + text;
     let start = 0;
     for (let nl = buf.indexOf('\n'); nl !== -1; nl = buf.indexOf('\n', start)) {

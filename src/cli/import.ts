@@ -7,6 +7,11 @@
  * With --send the payloads stream into the sender (src/cli/send-session.ts) as they are
  * converted, through a bounded queue (src/cli/import-send-queue.ts); every send flag
  * applies (send-options.ts), and both summaries are printed.
+ *
+ * SIGINT, SIGTERM and SIGHUP stop the reading between rows (signals.ts): the lines made so far
+ * are written whole, the summary and --summary-json say the run was interrupted and count what
+ * was read, -o and --rejects stay as `.partial`, and the exit code is the signal's (130, 143,
+ * 129). Result files take their names only when complete (import-outputs.ts).
  */
 import { Option, type Command } from 'commander';
 import type { Catalog } from '../contract/catalog.js';
@@ -17,13 +22,16 @@ import type { OpenedSource } from '../importers/source.js';
 import type { Adapter } from '../importers/types.js';
 import type { Source } from '../read/records.js';
 import type { PayloadQueue } from './import-send-queue.js';
-import { EXIT, OpsmeterError } from '../errors.js';
+import type { ImportOutputs } from './import-outputs.js';
+import { EXIT, OpsmeterError, SIGNAL_EXIT, SIGNAL_WORDS, type StopSignal } from '../errors.js';
+import { ImportInterrupt } from '../importers/interrupt.js';
 import { addConfigOptions, resolveSettings } from './config-options.js';
 import { checkFormatsFound, FORMATS, planImport, type ImportFlags, type ImportPlan } from './import-plan.js';
 import { commandLine, orThrow, processEnv } from './plan.js';
 import { addSendOptions } from './send-options.js';
 import { loadCatalog } from './shared.js';
 import { VERSION } from '../version.js';
+import { onStopSignal } from './signals.js';
 
 /** Payloads that may wait between the import and the sender (--send). */
 const SEND_QUEUE = 1000;
@@ -107,8 +115,45 @@ async function runImportCommand(plan: ImportPlan): Promise<number> {
   const { PriceBook } = await import('../prices/library.js');
   const prices = await PriceBook.load(new Date(now));
   const groups = await openGroups(plan, found);
-  const outputs = await openOutputs(plan);
-  const sending = outputs.queue && startSending(outputs.queue, plan, catalog, settings.rules);
+  // A signal stops the reading between rows; what was made is finished and reported. The
+  // handlers are in place before the result files open, so no signal finds them unguarded.
+  const interrupt = new ImportInterrupt();
+  let signal: StopSignal | undefined;
+  const stopListening = onStopSignal((s) => {
+    signal ??= s;
+    interrupt.request();
+  });
+  try {
+    const outputs = await (await import('./import-outputs.js')).ImportOutputs.open(plan, SEND_QUEUE);
+    try {
+      return await convert(plan, { groups, found, catalog, rules: settings.rules, now, prices, outputs, interrupt, signal: () => signal });
+    } catch (e) {
+      outputs.discard();
+      throw e;
+    }
+  } finally {
+    stopListening();
+    // A stop may leave stdin unread: let the process end.
+    if (interrupt.cutShort && !process.stdin.isTTY) process.stdin.destroy();
+  }
+}
+
+interface Conversion {
+  groups: FormatGroup[];
+  found: FoundFormats;
+  catalog: Catalog;
+  rules: RulePolicy | undefined;
+  now: number;
+  prices: import('../prices/library.js').PriceBook;
+  outputs: ImportOutputs;
+  interrupt: ImportInterrupt;
+  /** The signal that interrupted the run, if one did. */
+  signal: () => StopSignal | undefined;
+}
+
+async function convert(plan: ImportPlan, run: Conversion): Promise<number> {
+  const { groups, found, catalog, now, prices, outputs, interrupt } = run;
+  const sending = outputs.queue && startSending(outputs.queue, plan, catalog, run.rules);
   const tty = process.stderr.isTTY === true && !outputs.queue;
   const { importProgressLine } = await import('./import-progress.js');
   const progress = importProgressLine(tty, tty ? await totalBytes(groups) : undefined);
@@ -118,7 +163,7 @@ async function runImportCommand(plan: ImportPlan): Promise<number> {
     defaults: plan.defaults,
     hashSalt: plan.hashSalt,
     provider: plan.provider,
-    rules: settings.rules,
+    rules: run.rules,
     output: outputs.payloads,
     rejects: outputs.rejects,
     opened: found.opened,
@@ -130,10 +175,10 @@ async function runImportCommand(plan: ImportPlan): Promise<number> {
     progressEveryMs: plan.progressEveryMs,
     window: plan.window && { since: plan.window.since, until: plan.window.until },
     users: plan.report !== undefined,
+    interrupt,
   }).then(
     async (tally) => {
-      await (outputs.file ?? outputs.stdout)?.end();
-      await outputs.rejects?.end();
+      await outputs.end();
       return { tally };
     },
     (error: unknown) => ({ error }),
@@ -141,8 +186,9 @@ async function runImportCommand(plan: ImportPlan): Promise<number> {
   // Whatever happened, the sender gets what was converted, then the end of the input.
   outputs.queue?.end();
   progress.clear();
-  if ('error' in converted) return importFailed(converted.error, sending, outputs.queue);
-  return finish(plan, converted.tally, { groups, found, catalog, now }, sending);
+  if ('error' in converted) return importFailed(converted.error, sending, outputs);
+  const stoppedBy = interrupt.cutShort ? (run.signal() ?? 'SIGINT') : undefined;
+  return finish(plan, converted.tally, { groups, found, catalog, now, stoppedBy }, sending, outputs);
 }
 
 /** The inputs' size as stored, for the progress line's total; undefined when one is stdin (or cannot be looked up). */
@@ -235,16 +281,6 @@ async function openGroups(plan: ImportPlan, found: FoundFormats): Promise<Format
   return groups;
 }
 
-/** Where the payloads go: -o FILE or stdout; with --send the sender's queue (which copies to -o FILE). */
-async function openOutputs(plan: ImportPlan) {
-  const [{ LineSink }, { PayloadQueue }] = await Promise.all([import('../importers/sink.js'), import('./import-send-queue.js')]);
-  const file = plan.output !== undefined ? LineSink.toFile(plan.output) : undefined;
-  const queue = plan.send ? new PayloadQueue(SEND_QUEUE, file) : undefined;
-  const stdout = queue || file ? undefined : LineSink.toStdout();
-  const rejects = plan.rejects ? LineSink.toFile(plan.rejects) : undefined;
-  return { payloads: queue ?? file ?? stdout!, file, queue, stdout, rejects };
-}
-
 /**
  * The sender pulls from the queue while the import fills it. When the session ends, for any
  * reason, the queue is cancelled, which stops the import.
@@ -260,24 +296,32 @@ function startSending(queue: PayloadQueue, plan: ImportPlan, catalog: Catalog, r
   return sending;
 }
 
-/** The import failed: when only because sending stopped, the send's code (the summary would be incomplete); else its error. */
-async function importFailed(error: unknown, sending: Sending | undefined, queue: PayloadQueue | undefined): Promise<number> {
+/**
+ * The import failed: no result file stays. When only because sending stopped, the send's code
+ * (the summary would be incomplete); else its error, saying what was not kept.
+ */
+async function importFailed(error: unknown, sending: Sending | undefined, outputs: ImportOutputs): Promise<number> {
+  outputs.discard();
   const sent = sending ? await sending : undefined;
   const { SendingStopped } = await import('./import-send-queue.js');
   if (error instanceof SendingStopped && sent) {
     if ('error' in sent) throw sent.error;
-    process.stderr.write(`opsmeter import: stopped after ${queue!.written.toLocaleString('en-US')} payloads because sending stopped; the import summary is incomplete\n`);
+    process.stderr.write(`opsmeter import: stopped after ${outputs.queue!.written.toLocaleString('en-US')} payloads because sending stopped; the import summary is incomplete${notKept(outputs)}\n`);
     return Math.max(sent.code, EXIT.failed);
   }
+  if (error instanceof OpsmeterError && outputs.names.length > 0) throw new OpsmeterError(`${error.message}${notKept(outputs)}`, error.exitCode, error.hint);
   throw error;
 }
+
+const notKept = (outputs: ImportOutputs) => (outputs.names.length > 0 ? `; nothing was kept under ${outputs.names.join(', ')}` : '');
 
 /** The summary (stderr, --summary-json), the report (--report) and the exit code: the import's, or the send's when larger. */
 async function finish(
   plan: ImportPlan,
   tally: ImportTally,
-  run: { groups: FormatGroup[]; found: FoundFormats; catalog: Catalog; now: number },
+  run: { groups: FormatGroup[]; found: FoundFormats; catalog: Catalog; now: number; stoppedBy: StopSignal | undefined },
   sending: Sending | undefined,
+  outputs: ImportOutputs,
 ): Promise<number> {
   const [summary, { summaryText }, detect] = await Promise.all([import('../importers/import-summary.js'), import('../importers/summary-text.js'), import('../importers/detect.js')]);
   const { groups, found } = run;
@@ -298,26 +342,31 @@ async function finish(
   };
   if (plan.from !== 'auto') sctx.notes.push(...(await otherFormats(tally.files, groups[0]!.sources, plan.from, detect.formatOfFile)));
   const s = summary.buildSummary(tally, sctx);
-  const write = async (file: string, text: () => string | Promise<string>) => {
-    const { writeFile } = await import('node:fs/promises');
-    try {
-      await writeFile(file, await text());
-    } catch (e) {
-      if (sending) await sending; // let the send finish and report first
-      throw new OpsmeterError(`cannot write ${file}: ${(e as Error).message}`, EXIT.usage);
-    }
-  };
-  if (plan.summaryJson) await write(plan.summaryJson, () => JSON.stringify(s, null, 2) + '\n');
-  if (plan.report) {
-    const report = plan.report;
-    await write(report, async () => (await import('../importers/report-page.js')).reportPage(s, { users: summary.userSpend(tally), generatedAt: sctx.now, version: VERSION }));
+  const stopped = run.stoppedBy;
+  // An interrupted run says so in --summary-json too: its counts are those of the rows read.
+  const json = plan.summaryJson ? JSON.stringify(stopped ? { interrupted: { signal: stopped, exitCode: SIGNAL_EXIT[stopped] }, ...s } : s, null, 2) + '\n' : undefined;
+  // The page is made only for a complete run: a report of some of the rows would read as the whole import.
+  const page = plan.report && !stopped ? (await import('../importers/report-page.js')).reportPage(s, { users: summary.userSpend(tally), generatedAt: sctx.now, version: VERSION }) : undefined;
+  let kept: string[] = [];
+  try {
+    if (stopped) kept = await outputs.keepPartial(json);
+    else await outputs.commit(json, page);
+  } catch (e) {
+    outputs.discard();
+    if (sending) await sending; // let the send finish and report first
+    if (e instanceof OpsmeterError) throw new OpsmeterError(`${e.message}${notKept(outputs)}`, e.exitCode, e.hint);
+    throw e;
   }
   // On a terminal the send's progress line may be showing: start on a clean line.
   process.stderr.write((sending && process.stderr.isTTY ? '\r\x1b[2K' : '') + summaryText(s, sctx, { chart: process.stderr.isTTY === true }));
-  if (plan.report) process.stderr.write(`  report → ${plan.report}\n`);
+  if (page !== undefined) process.stderr.write(`  report → ${plan.report}\n`);
+  if (stopped) {
+    const rows = tally.read.toLocaleString('en-US');
+    process.stderr.write(`opsmeter import: ${SIGNAL_WORDS[stopped]}: stopped reading after ${rows} rows; the counts above are those rows'${kept.map((k) => `\n  ${k}`).join('')}\n`);
+  }
   if (!s.invariantHolds) throw new Error(`import invariant broken: ${s.invariant}`);
   // Not everything was imported: rows rejected, or files --from auto left out.
-  const importCode = s.rejected.total > 0 || s.leftOut.length > 0 ? EXIT.failed : EXIT.ok;
+  const importCode = stopped ? SIGNAL_EXIT[stopped] : s.rejected.total > 0 || s.leftOut.length > 0 ? EXIT.failed : EXIT.ok;
   if (!sending) return importCode;
   const sent = await sending;
   if ('error' in sent) throw sent.error;

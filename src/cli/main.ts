@@ -7,7 +7,7 @@
  * exits with its code; anything else is an internal error (exit 70).
  */
 import { Command, CommanderError, Help, Option } from 'commander';
-import { EXIT, OpsmeterError } from '../errors.js';
+import { EXIT, isSignalExit, OpsmeterError } from '../errors.js';
 import { VERSION } from '../version.js';
 import { discardOutputOnClosedPipe, outputFailed, prepareColor, setColor } from './output.js';
 
@@ -159,7 +159,8 @@ export async function main(argv: string[]): Promise<void> {
   try {
     await defineHelpTarget(program, argv.slice(2));
     await program.parseAsync(argv);
-    if (outputFailed()) process.exitCode = EXIT.usage;
+    // A stop by a signal keeps its code: after SIGHUP the terminal is gone and writes to it fail.
+    if (outputFailed() && !isSignalExit(Number(process.exitCode))) process.exitCode = EXIT.usage;
   } catch (e) {
     const { code, text } = failure(e, debug);
     if (text) process.stderr.write(text);

@@ -4,8 +4,8 @@
  * NO_COLOR, TERM=dumb and the TTY say (colorAllowed). This is the CLI's own state;
  * renderers get a Paint as a parameter.
  */
-import { createWriteStream } from 'node:fs';
-import { EXIT, OpsmeterError } from '../errors.js';
+import { EXIT } from '../errors.js';
+import { drained, writeResultFile } from '../result-file.js';
 import { colorAllowed, loadColors, PLAIN, type Paint } from '../terminal.js';
 
 /** --color (true), --no-color (false), or neither (undefined: the environment and the TTY decide). */
@@ -78,6 +78,7 @@ export function discardOutputOnClosedPipe(stream: NodeJS.WriteStream): void {
  * Write text to a file (--output) or stdout, surfacing write errors as user errors. The text
  * may come in chunks (a report read back from temp files): each is written as it comes,
  * waiting while the stream's buffer is full, so a long report never sits whole in memory.
+ * A file is a result file (src/result-file.ts): complete under its name, or absent.
  */
 export async function writeOutput(text: string | Iterable<string>, file: string | undefined): Promise<void> {
   const chunks = typeof text === 'string' ? [text] : text;
@@ -92,34 +93,5 @@ export async function writeOutput(text: string | Iterable<string>, file: string 
     await new Promise<void>((resolve) => out.write('', () => resolve()));
     return;
   }
-  const s = createWriteStream(file);
-  let failure: OpsmeterError | undefined;
-  // Resolve on 'finish' only: end()'s callback also runs after a failed open (EISDIR,
-  // EACCES), which used to report "written" and exit 0 with no report on disk.
-  const finished = new Promise<void>((resolve, reject) => {
-    s.on('error', (e) => reject((failure = new OpsmeterError(`cannot write ${file}: ${e.message}`, EXIT.usage))));
-    s.on('finish', () => resolve());
-  });
-  finished.catch(() => {}); // awaited below; an early failure must not count as unhandled
-  for (const chunk of chunks) {
-    if (failure) throw failure;
-    if (!s.write(chunk)) await drained(s);
-  }
-  s.end();
-  await finished;
-}
-
-/** Resolves when a stream that refused a write takes more (or failed, or closed: the caller checks). */
-function drained(s: NodeJS.WritableStream & { destroyed?: boolean }): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      s.off('drain', done);
-      s.off('error', done);
-      s.off('close', done);
-      resolve();
-    };
-    s.on('drain', done);
-    s.on('error', done);
-    s.on('close', done);
-  });
+  await writeResultFile(file, chunks);
 }

@@ -17,6 +17,8 @@ export interface SendFlags {
   rate?: number;
   timeout: number;
   maxRetries: number;
+  /** Seconds without an answer of the API's after which the sender gives up on the server. */
+  giveUpAfter: number;
   dryRun?: boolean;
   journal?: string;
   verbose?: boolean;
@@ -26,6 +28,12 @@ export interface SendFlags {
 function rateArg(value: string): number {
   const n = Number(value);
   if (!Number.isFinite(n) || n < 0) throw new OpsmeterError(`--rate takes a number of requests per second ≥ 0 (0 = no cap), got "${value}"`, EXIT.usage);
+  return n;
+}
+
+function secondsArg(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) throw new OpsmeterError(`--give-up-after takes a number of seconds > 0, got "${value}"`, EXIT.usage);
   return n;
 }
 
@@ -39,8 +47,9 @@ export function addSendOptions(cmd: Command): Command {
     .option('--allow-insecure', 'allow plain http:// to a host that is not this machine')
     .option('--concurrency <n>', 'requests in flight at once', intArg('--concurrency', 1), 8)
     .option('--rate <r>', 'max requests per second (default: no cap on loopback, 20 otherwise; 0 = no cap)', rateArg)
-    .option('--timeout <ms>', 'per-request timeout in ms', intArg('--timeout', 1), 5000)
-    .option('--max-retries <n>', 'retries after a 429, 5xx, timeout or network error', intArg('--max-retries', 0), 3)
+    .option('--timeout <ms>', 'deadline of each request in ms: connect, headers and the whole body', intArg('--timeout', 1), 5000)
+    .option('--max-retries <n>', 'retries of an event after a 429, 5xx, timeout, broken connection or an answer that is not the API\'s', intArg('--max-retries', 0), 3)
+    .option('--give-up-after <seconds>', 'stop when the server has given no answer of the API\'s for this long while requests fail (a restart shorter than this costs no event)', secondsArg, 20)
     .option('--dry-run', 'validate and print what would be sent (JSONL on stdout); send nothing')
     .option('--journal <file>', 'append each final outcome as JSONL; a re-run skips events already accepted')
     .option('-v, --verbose', 'dump every request and response on stderr (X-API-Key: ***)')

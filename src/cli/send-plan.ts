@@ -26,6 +26,8 @@ export interface SessionPlan {
   rate?: number;
   timeout: number;
   maxRetries: number;
+  /** Time without an answer of the API's after which the sender gives up on the server (ms). */
+  giveUpAfterMs: number;
   journal?: string;
   verbose: boolean;
   format: 'pretty' | 'json';
@@ -48,6 +50,7 @@ export function planSession(flags: SendFlags, env: PlanEnv): SessionPlan {
     rate: flags.rate,
     timeout: flags.timeout,
     maxRetries: flags.maxRetries,
+    giveUpAfterMs: Math.round(flags.giveUpAfter * 1000),
     journal: flags.journal,
     verbose: flags.verbose === true,
     format: flags.format,

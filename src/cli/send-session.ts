@@ -3,19 +3,21 @@
  * (send-plan.ts) → target, key, journal, client → Sender over the given items → summary and
  * exit code. Adds what a person at a terminal needs around the sender: live notices
  * (throttling, stops, rejections), a progress line on a TTY, --verbose request dumps with the
- * key redacted, and SIGINT/SIGTERM handling (stop issuing, let in-flight requests finish, write
- * the journal and the summary, exit 130 for SIGINT, 143 for SIGTERM; a second signal exits at once).
+ * key redacted, and SIGINT/SIGTERM/SIGHUP handling (signals.ts: stop issuing, let in-flight
+ * requests finish, write the journal and the summary, exit 130, 143 or 129; a second signal
+ * exits at once). A journal that cannot be written stops the send too, and the run exits 2.
  *
  *   const code = await runSendSession(items, plan.session, { catalog, seed });
  */
 import type { Catalog } from '../contract/catalog.js';
 import type { RulePolicy } from '../contract/rule-settings.js';
-import { EXIT, OpsmeterError } from '../errors.js';
+import { EXIT, isSignalExit, OpsmeterError, SIGNAL_WORDS } from '../errors.js';
 import { ProgressLine, type Paint } from '../terminal.js';
 import { paint, useColor } from './output.js';
 import type { SessionPlan } from './send-plan.js';
+import { onStopSignal } from './signals.js';
 import { API_KEY_HINT, endpointUrl, redactKey, resolveApiKey, resolveTargetChecked, type Env, type Target } from '../ingest/config.js';
-import { readJournal, Journal } from '../ingest/journal.js';
+import { readJournal, Journal, type JournalError } from '../ingest/journal.js';
 import { DEMO_INGEST_PATH, INGEST_PATH, Sender, type EventResult, type SendItem, type SendReport } from '../ingest/sender.js';
 import { DEFAULT_POLICY } from '../ingest/retry.js';
 import { sendExitCode, summaryJson, summaryText, type SummaryContext } from '../ingest/send-summary.js';
@@ -73,7 +75,9 @@ export async function runSendSession(items: AsyncIterable<SendItem> | Iterable<S
   }
   const redact = (s: string) => redactKey(s, apiKey);
 
-  const journal: Journal | undefined = plan.journal ? await Journal.open(plan.journal) : undefined;
+  // A journal that cannot be written stops the sending: what it lacks, a resume sends again.
+  let stopOnJournalFailure: (e: JournalError) => void = () => {};
+  const journal: Journal | undefined = plan.journal ? await Journal.open(plan.journal, (e) => stopOnJournalFailure(e)) : undefined;
   if (previous && previous.accepted.size > 0 && plan.format === 'pretty') {
     stderr.write(`journal ${plan.journal}: ${previous.accepted.size} event${previous.accepted.size === 1 ? '' : 's'} already accepted will be skipped\n`);
   }
@@ -94,6 +98,7 @@ export async function runSendSession(items: AsyncIterable<SendItem> | Iterable<S
       concurrency: plan.concurrency,
       rate: plan.rate ?? (target.loopback ? undefined : 20),
       policy: { ...DEFAULT_POLICY, maxRetries: plan.maxRetries },
+      giveUpAfterMs: plan.giveUpAfterMs,
       allowReal: plan.allowReal,
       path,
       alreadyAccepted: previous?.accepted,
@@ -105,9 +110,9 @@ export async function runSendSession(items: AsyncIterable<SendItem> | Iterable<S
         journal?.record(r);
         // Live problem lines help on a long interactive run; in a log the summary lists them.
         if (plan.format !== 'pretty' || !liveProblems) return;
-        const kind = r.outcome === 'rejected' ? 'rejected' : r.outcome === 'gave-up' ? 'gaveUp' : r.notSentReason === 'invalid' ? 'invalid' : undefined;
+        const kind = r.outcome === 'rejected' ? 'rejected' : r.outcome === 'gave-up' || r.outcome === 'not-api' ? 'gaveUp' : r.notSentReason === 'invalid' ? 'invalid' : undefined;
         if (!kind || ++live[kind] > LIVE_PROBLEM_LINES) return;
-        const label = kind === 'rejected' ? 'rejected' : kind === 'gaveUp' ? 'gave up' : 'invalid, not sent';
+        const label = kind === 'rejected' ? 'rejected' : r.outcome === 'not-api' ? 'not the API' : kind === 'gaveUp' ? 'gave up' : 'invalid, not sent';
         const who = [r.where, r.externalRequestId].filter(Boolean).join(' ');
         note(`${c.red(label)}: ${who}: ${r.status !== undefined ? `HTTP ${r.status}: ` : ''}${r.message ?? ''}${live[kind] === LIVE_PROBLEM_LINES ? c.dim(' (further ones only in the summary)') : ''}`);
       },
@@ -120,10 +125,13 @@ export async function runSendSession(items: AsyncIterable<SendItem> | Iterable<S
       onStop(reason, verdict) {
         const inFlight = `${sender.inFlight} request${sender.inFlight === 1 ? '' : 's'} in flight`;
         if (reason === 'interrupted') {
-          const by = sender.progress.interruptedBy === 'SIGTERM' ? 'terminated (SIGTERM)' : 'interrupted';
-          note(c.yellow(`${by}: waiting for ${inFlight} (Ctrl-C again to quit at once)`));
+          note(c.yellow(`${SIGNAL_WORDS[sender.progress.interruptedBy ?? 'SIGINT']}: waiting for ${inFlight} (Ctrl-C again to quit at once)`));
         } else if (reason === 'unreachable') {
-          if (plan.format === 'pretty') note(c.bold(`stopping: the server at ${url.origin} is unreachable (${sender.progress.stop?.message ?? 'connections keep failing'}); letting ${inFlight} finish`));
+          const stop = sender.progress.stop;
+          const what = stop?.unreachable === false ? `no answer from the API at ${url.origin}` : `the server at ${url.origin} is unreachable`;
+          if (plan.format === 'pretty') note(c.bold(`stopping: ${what} (${stop?.message ?? 'connections keep failing'}); letting ${inFlight} finish`));
+        } else if (reason === 'journal-failed') {
+          note(c.bold(`stopping: ${sender.progress.stop?.message ?? 'the journal cannot be written'}; letting ${inFlight} finish`));
         } else if (plan.format === 'pretty') {
           const why = reason === 'paused' ? 'telemetry paused by the plan limit' : reason === 'blocked' ? 'budget hard stop' : 'the API key was refused';
           note(c.bold(`stopping: HTTP ${verdict && 'status' in verdict ? verdict.status : ''} (${why}); letting ${inFlight} finish`));
@@ -153,20 +161,11 @@ export async function runSendSession(items: AsyncIterable<SendItem> | Iterable<S
     },
   );
 
-  // SIGTERM (a service manager, `timeout`, a CI cancel) ends the run the same orderly way as
-  // Ctrl-C: no request is issued after it, the ones in flight are awaited, and every outcome
-  // reaches the journal before the summary.
-  let interrupts = 0;
-  const onSignal = (signal: 'SIGINT' | 'SIGTERM') => {
-    interrupts++;
-    if (interrupts > 1) {
-      stderr.write(`\n${signal === 'SIGTERM' ? 'terminated' : 'interrupted'} twice: quitting without waiting\n`);
-      process.exit(signal === 'SIGTERM' ? EXIT.terminated : EXIT.interrupted);
-    }
-    sender.stop('interrupted', undefined, signal);
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  stopOnJournalFailure = (e) => sender.stop('journal-failed', undefined, undefined, { message: e.message });
+  // SIGTERM (a service manager, `timeout`, a CI cancel) and SIGHUP (the terminal closed) end
+  // the run the same orderly way as Ctrl-C: no request is issued after it, the ones in flight
+  // are awaited, and every outcome reaches the journal before the summary.
+  const stopListening = onStopSignal((signal) => sender.stop('interrupted', undefined, signal));
   const startedAt = Date.now();
   progress.start(() => {
     const p = sender.progress;
@@ -178,18 +177,24 @@ export async function runSendSession(items: AsyncIterable<SendItem> | Iterable<S
     report = await sender.run(items);
   } finally {
     progress.stop();
-    process.removeListener('SIGINT', onSignal);
-    process.removeListener('SIGTERM', onSignal);
+    stopListening();
     await client.close();
   }
+  let journalFailure: string | undefined;
   try {
     await journal?.close();
   } catch (e) {
-    stderr.write(`opsmeter: ${(e as Error).message}\n`);
+    journalFailure = (e as Error).message;
   }
   if (report.interrupted && !process.stdin.isTTY) process.stdin.destroy();
   writeSummary(report, summaryCtx, plan, stdout, stderr, c);
-  return sendExitCode(report);
+  let code: number = sendExitCode(report);
+  if (journalFailure !== undefined) {
+    // Seen only as the journal was closed (its last writes): said after the summary.
+    if (report.stop?.reason !== 'journal-failed') stderr.write(`opsmeter: ${journalFailure}\n`);
+    if (!isSignalExit(code)) code = EXIT.usage;
+  }
+  return code;
 }
 
 export interface ProgressCounts {

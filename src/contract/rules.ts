@@ -37,7 +37,7 @@ export const RULES = {
   partialMark: rule('payload/partial-mark', 'error', '`metadata.usageStatus` is "partial" or "complete"; a partial payload needs a known `metadata.partialReason`.', 'partialReason is one of usage_missing, request_failed, batch_expired, batch_canceled, not_measured'),
   createdAt: rule('payload/created-at', 'error', '`createdAt` must be an ISO-8601 date-time with a zone (Z or ±hh:mm).', 'e.g. "2026-03-01T12:00:00Z" or "2026-03-01T14:00:00+02:00"'),
   metadata: rule('payload/metadata', 'error', '`metadata` must be an object of string/number/boolean/null values.', 'flatten nested values, or JSON-encode them into a string'),
-  piiUserId: rule('payload/pii-user-id', 'error', '`userId` looks like PII (e-mail, phone number, IP address); hash it first.', 'hash identifiers before sending (opsmeter import --hash-user-ids SALT does this)'),
+  piiUserId: rule('payload/pii-user-id', 'error', '`userId` looks like PII (e-mail, phone number, IP address, card number, IBAN); hash it first.', 'hash identifiers before sending (opsmeter import --hash-user-ids SALT does this)'),
 
   // Legal, but hurts attribution or cost.
   missingExternalRequestId: rule('payload/missing-external-request-id', 'warning', 'Without `externalRequestId`, retries are counted twice.', 'generate one id per LLM call and reuse it on every retry'),
@@ -55,7 +55,7 @@ export const RULES = {
   modeEnvironmentMix: rule('payload/mode-environment-mix', 'warning', '`dataMode` and `environment` disagree (real data outside prod, or test/demo data in prod).', 'real traffic is dataMode "real" in "prod"; QA is "test" in "staging"/"dev"; demos are "demo" in "dev"'),
   unknownField: rule('payload/unknown-field', 'warning', 'A top-level field the API does not document; server behaviour is unknown.', 'remove it, or move it into metadata'),
   createdAtFuture: rule('payload/created-at-future', 'warning', '`createdAt` lies in the future.', "check the producer's clock and time zone"),
-  piiValue: rule('payload/pii-value', 'warning', '`tenantId`, `endpointTag`, `featureTag` or a `metadata` string looks like PII (e-mail, phone number, IP address); the API forbids PII anywhere.', 'hash or drop it before sending (opsmeter import --hash-user-ids SALT hashes tenantId and the identifiers it copies into metadata)'),
+  piiValue: rule('payload/pii-value', 'warning', '`tenantId`, `endpointTag`, `featureTag` or a `metadata` string looks like PII (e-mail, phone number, IP address, card number, IBAN); the API forbids PII anywhere.', 'hash or drop it before sending (opsmeter import --hash-user-ids SALT hashes tenantId and the identifiers it copies into metadata)'),
   createdAtOld: rule('payload/created-at-old', 'warning', '`createdAt` is older than the Free plan\'s 14-day raw retention.', 'on the Free plan raw rows older than 14 days are purged (Starter 30, Pro 90, Team 180)'),
 } as const satisfies Record<string, RuleInfo>;
 

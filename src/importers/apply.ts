@@ -6,6 +6,7 @@
  */
 import type { ImportIdIndex } from './id-index.js';
 import type { FileTally, ImportTally } from './import-summary.js';
+import type { ImportInterrupt } from './interrupt.js';
 import type { ImportRow, PayloadRow, RejectRow, RowMaker } from './row.js';
 import type { RunState } from './run-state.js';
 import type { LineOutput } from './sink.js';
@@ -38,6 +39,8 @@ export interface ApplierOptions {
   files: number;
   /** How often the progress line is drawn at most. */
   progressEveryMs: number;
+  /** A stop requested between rows (a signal): checked after each record or batch. */
+  interrupt?: ImportInterrupt;
 }
 
 /** How far an import is, for the CLI's progress line. */
@@ -57,6 +60,7 @@ export class ImportApplier {
   private readonly rejects: LineOutput | undefined;
   private readonly fileTallies = new Map<string, FileTally>();
   private readonly writeBytes: (bytes: Buffer) => void;
+  private readonly interrupt: ImportInterrupt | undefined;
   /** Rows read before the current file. */
   private readBefore = 0;
   /** The current file's bytes read so far: as its reader counts them, and as batches the threads converted (a plain file they read themselves). */
@@ -79,6 +83,7 @@ export class ImportApplier {
     this.rejects = opts.rejects;
     const out = opts.output;
     this.writeBytes = out.writeBytes ? (b) => out.writeBytes!(b) : (b) => out.write(b.toString('utf8'));
+    this.interrupt = opts.interrupt;
   }
 
   /** A source's reading starts: its tally joins the run's; `bytesRead` tells how far its reader is. */
@@ -189,19 +194,26 @@ export class ImportApplier {
     if (this.rejects && row.rejectLine !== undefined) this.rejects.write(row.rejectLine);
   }
 
-  /** After a record read on this thread: now and then the progress line, and a wait while a sink is full. */
+  /** After a record read on this thread: a requested stop, now and then the progress line, and a wait while a sink is full. */
   afterRecord(fileIndex: number): void | Promise<void> {
+    this.interrupt?.check();
     if ((this.tally.read & 1023) === 0) this.progress(fileIndex);
-    if (this.output.needsDrain) return this.output.drain();
-    if (this.rejects?.needsDrain) return this.rejects.drain();
+    if (this.output.needsDrain) return this.waitFor(this.output.drain());
+    if (this.rejects?.needsDrain) return this.waitFor(this.rejects.drain());
   }
 
   /** After a batch of rows a worker thread made: its lines written, the progress line, a wait while a sink is full. */
   async afterBatch(fileIndex: number): Promise<void> {
     this.writePending();
+    this.interrupt?.check();
     this.progress(fileIndex);
-    if (this.output.needsDrain) await this.output.drain();
-    if (this.rejects?.needsDrain) await this.rejects.drain();
+    if (this.output.needsDrain) await this.waitFor(this.output.drain());
+    if (this.rejects?.needsDrain) await this.waitFor(this.rejects.drain());
+  }
+
+  /** A wait for a full output, which a requested stop ends (a sender no longer reading must not hold it). */
+  private waitFor(drain: Promise<void>): Promise<void> {
+    return this.interrupt ? this.interrupt.during(drain) : drain;
   }
 
   private progress(fileIndex: number): void {

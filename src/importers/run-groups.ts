@@ -33,6 +33,10 @@ export async function runGroups(groups: readonly FormatGroup[], opts: Omit<Impor
   try {
     let offset = 0;
     for (const g of groups) {
+      if (opts.interrupt?.requested) {
+        opts.interrupt.cutShort = true;
+        break;
+      }
       const before = { read: tally.read, complete: tally.complete, partial: tally.partialTotal, skipped: tally.skippedTotal, rejected: tally.rejectedTotal };
       const at = offset;
       await runImport({

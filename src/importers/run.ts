@@ -20,6 +20,7 @@ import { ImportIdIndex } from './id-index.js';
 import type { BatchSetup } from './batch.js';
 import type { Defaults } from './finish.js';
 import { ImportTally } from './import-summary.js';
+import { ImportInterrupted, type ImportInterrupt } from './interrupt.js';
 import type { ImportThreads } from './parallel.js';
 import { jsonRoute, openOrStop, readCsvSource, readFailure, readJsonSource, sourceMode, type Reading, type SourceRead } from './read-source.js';
 import { RecordRows } from './record-rows.js';
@@ -68,6 +69,11 @@ export interface ImportOptions {
    * byte for byte (docs/import.md "Performance"). Absent: everything on this thread.
    */
   parallel?: ThreadPlan;
+  /**
+   * A stop requested between rows (a signal): reading stops, the rows made so far are applied
+   * and written whole, and the tally holds the rows read until then (`interrupt.cutShort`).
+   */
+  interrupt?: ImportInterrupt;
 }
 
 /** A run's tally: its cost ledger when it prices, and its users' when they are counted (ImportOptions.users). */
@@ -102,12 +108,20 @@ export async function runImport(opts: ImportOptions): Promise<ImportTally> {
     onProgress: opts.onProgress,
     progressEveryMs: opts.progressEveryMs ?? 250,
     files: sources.length,
+    interrupt: opts.interrupt,
   });
   const records = new RecordRows(adapter, ctx, maker, applier);
   let threads: ImportThreads | undefined; // started for the first file converted in worker threads
+  const interrupt = opts.interrupt;
   try {
     for (const [fileIndex, source] of sources.entries()) {
-      const opened = opts.opened?.get(source) ?? (await openOrStop(source));
+      if (interrupt?.requested) {
+        interrupt.cutShort = true;
+        break;
+      }
+      const found = opts.opened?.get(source) ?? (await openOrStop(source));
+      // A read waiting for input (stdin, a pipe) must not hold a requested stop.
+      const opened = interrupt ? { ...found, chunks: interrupt.chunks(found.chunks) } : found;
       const mode = sourceMode(adapter, source, opened.head);
       const file = applier.startFile({ file: source.name, format: adapter.id, mode, gzip: opened.gzip, rows: 0, rejected: 0, blankLines: 0 }, opened.bytesRead);
       const reading: Reading = { adapter, ctx, records, applier, fileIndex };
@@ -127,16 +141,19 @@ export async function runImport(opts: ImportOptions): Promise<ImportTally> {
         // Every record that decompressed was read above; the damage itself is one reject, so the run exits 1.
         if (damage) records.settle(undefined, source.name, read.lines + 1, undefined, { kind: 'reject', reason: `damaged gzip file: ${damage} (the ${read.lines} lines before it were read)` });
       } catch (e) {
-        throw readFailure(e, source);
+        if (!(e instanceof ImportInterrupted)) throw readFailure(e, source);
+        interrupt!.cutShort = true;
       } finally {
         opened.close();
       }
       applier.endFile(file);
+      if (interrupt?.cutShort) break;
     }
   } finally {
     await threads?.close();
     if (!opts.run) written.close(); // its temp file, however the run ends (a run's index is closed by run-groups.ts)
   }
+  // Also after a stop: the rows a stateful adapter still holds are applied, so every payload line is whole.
   records.finish();
   applier.finish();
   return tally;

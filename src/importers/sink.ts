@@ -1,13 +1,14 @@
 /**
  * Buffered line output for payload JSONL and rejects: lines are encoded straight into a
  * byte chunk (no growing string to flatten and encode again), few large writes instead of
- * one per row, back-pressure through `needsDrain`/`drain()`, and a write error (ENOSPC, a
- * file's EPIPE) remembered and raised on the next write instead of crashing the process.
+ * one per row, back-pressure through `needsDrain`/`drain()`, and a write error (ENOSPC, EIO,
+ * a file's EPIPE) remembered and raised on the next write instead of crashing the process.
  * On stdout a closed pipe (`| head`) is not an error: the CLI discards the rest of the
- * output (src/cli/output.ts) and the import still finishes and reports.
+ * output (src/cli/output.ts) and the import still finishes and reports. A file is a result
+ * file (src/result-file.ts): under its name only once complete (`commit`).
  */
 import { EXIT, OpsmeterError } from '../errors.js';
-import { createWriteStream } from 'node:fs';
+import { describeWriteError, ResultFile } from '../result-file.js';
 import type { Writable } from 'node:stream';
 
 const CHUNK_BYTES = 64 * 1024;
@@ -51,6 +52,8 @@ export class LineSink implements LineOutput {
     private readonly stream: Writable,
     readonly name: string,
     ownsStream = true,
+    /** The result file the stream writes, when this sink writes one. */
+    private readonly result?: ResultFile,
   ) {
     this.ownsStream = ownsStream;
     stream.on('error', (e) => {
@@ -59,10 +62,12 @@ export class LineSink implements LineOutput {
     });
   }
 
-  static toFile(path: string): LineSink {
+  /** A sink writing the result file `path` (opened now: a folder that cannot be written fails before any work). */
+  static async toFile(path: string): Promise<LineSink> {
     // A 16 KB default high-water mark would make every flush wait for the disk; 4 MB lets
     // writing overlap with converting while keeping memory bounded.
-    return new LineSink(createWriteStream(path, { highWaterMark: 4 * 1024 * 1024 }), path);
+    const result = await ResultFile.open(path, { highWaterMark: 4 * 1024 * 1024 });
+    return new LineSink(result.stream, path, true, result);
   }
 
   static toStdout(): LineSink {
@@ -77,7 +82,7 @@ export class LineSink implements LineOutput {
   private check(): void {
     if (this.error) {
       const code = (this.error as NodeJS.ErrnoException).code;
-      throw new OutputError(`cannot write ${this.name}: ${code === 'EPIPE' ? 'the reader closed the pipe' : this.error.message}`);
+      throw new OutputError(`cannot write ${this.name}: ${code === 'EPIPE' ? 'the reader closed the pipe' : describeWriteError(this.error)}`);
     }
   }
 
@@ -144,5 +149,20 @@ export class LineSink implements LineOutput {
       else resolve();
     }).catch((e: Error) => this.fail(e));
     this.check();
+  }
+
+  /** The file is complete (after end()): it takes its name. */
+  async commit(): Promise<void> {
+    await this.result?.commit();
+  }
+
+  /** The run was interrupted (after end(): whole lines only): kept as `<name>.partial`, which it returns. */
+  async keepPartial(): Promise<string | undefined> {
+    return this.result?.keepPartial();
+  }
+
+  /** The run failed: nothing of the file stays. */
+  discard(): void {
+    this.result?.discard();
   }
 }

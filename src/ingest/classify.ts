@@ -3,21 +3,23 @@
  * exchange (a response, or a network failure / timeout) → one verdict. No I/O, no clock
  * except the `now` passed in (for Retry-After given as an HTTP-date).
  *
- *   2xx            accepted      body flags (planTier, warnings, budgetWarning, …) kept
- *   429            throttled     wait Retry-After (delta-seconds or HTTP-date; 1 s when absent)
- *   402 plan       paused        reason = plan_limit_reached: telemetry paused by the plan limit
- *   402 other      blocked       budget hard stop (the API does not document its reason value)
- *   401, 403       unauthorized
- *   other 4xx/3xx  rejected      the server's message, no retry
+ *   2xx, the API's   accepted      body flags (planTier, warnings, budgetWarning, …) kept
+ *   2xx, not it      not-api       a body that is not the endpoint's JSON (a portal's HTML,
+ *                                  a cut body): retried like a 5xx, never accepted
+ *   429              throttled     wait Retry-After (delta-seconds or HTTP-date; 1 s when absent)
+ *   402 plan         paused        reason = plan_limit_reached: telemetry paused by the plan limit
+ *   402 other        blocked       budget hard stop (the API does not document its reason value)
+ *   401, 403         unauthorized
+ *   other 4xx/3xx    rejected      the server's message, no retry
  *   5xx, 408,
  *   network,
- *   timeout        failed        retried with backoff; ends as gave-up when retries run out
+ *   timeout          failed        retried with backoff; ends as gave-up when retries run out
  *
  * Final outcomes (what each event ends as) add `gave-up` and `not-sent`; see `OUTCOMES`.
  */
-import type { Exchange } from './client.js';
+import type { Exchange, HttpResponse } from './client.js';
 
-export const OUTCOMES = ['accepted', 'paused', 'blocked', 'unauthorized', 'rejected', 'gave-up', 'not-sent'] as const;
+export const OUTCOMES = ['accepted', 'paused', 'blocked', 'unauthorized', 'rejected', 'not-api', 'gave-up', 'not-sent'] as const;
 export type SendOutcome = (typeof OUTCOMES)[number];
 
 /** Fields of a success body worth telling the user about (all optional; the API documents them loosely). */
@@ -44,7 +46,19 @@ export type Verdict =
   | { kind: 'blocked'; status: 402; reason?: string; message: string; info: AcceptedInfo }
   | { kind: 'unauthorized'; status: number; message: string }
   | { kind: 'rejected'; status: number; message: string; hint?: string }
+  /** A 2xx that is not the endpoint's answer: the message says what came back. */
+  | { kind: 'not-api'; status: number; message: string }
   | { kind: 'failed'; status?: number; message: string; notDelivered: boolean };
+
+/**
+ * What a 2xx must carry to be the API's own answer (docs/send.md "What counts as delivered"):
+ * - `ingest`: the ingest response, a JSON object with `ok` (docs/api-facts.md §3.1);
+ * - `object`: a JSON object (the workspace status, §1.4);
+ * - `json`: any JSON (the pricing models, whose shape is unknown, §4);
+ * - `empty-or-json`: no body, or JSON (the cleanup endpoints, whose body is undocumented, §6).
+ * A captive portal's or a proxy's page, or a body cut short, is none of them.
+ */
+export type AnswerShape = 'ingest' | 'object' | 'json' | 'empty-or-json';
 
 /** Used when Retry-After is absent or unreadable (the docs' own client does the same). */
 export const DEFAULT_RETRY_AFTER_MS = 1000;
@@ -160,25 +174,88 @@ function rejectionHint(status: number): string | undefined {
   return undefined;
 }
 
+/** A success body as far as the verdict needs it: its flags, and whether it has the shape asked for. */
+interface SuccessBody {
+  info: AcceptedInfo;
+  /** undefined: no JSON at all; else the JSON value's kind. */
+  json: 'object' | 'other' | undefined;
+  hasOk: boolean;
+}
+
 /**
  * Success bodies are mostly byte-identical from one request to the next; remembering the
  * last one saves a JSON.parse per event. (The result is read-only to callers.)
  */
-let lastAcceptedText: string | undefined;
-let lastAcceptedInfo: AcceptedInfo | undefined;
-function acceptedInfoOf(text: string): AcceptedInfo {
-  if (text !== lastAcceptedText || lastAcceptedInfo === undefined) {
-    lastAcceptedInfo = acceptedInfo(parseJson(text));
-    lastAcceptedText = text;
+let lastSuccessText: string | undefined;
+let lastSuccess: SuccessBody | undefined;
+function successBody(text: string): SuccessBody {
+  if (text !== lastSuccessText || lastSuccess === undefined) {
+    const t = text.trim();
+    let value: unknown;
+    let parsed = false;
+    if (t !== '') {
+      try {
+        value = JSON.parse(t);
+        parsed = true;
+      } catch {
+        parsed = false;
+      }
+    }
+    const isObject = parsed && typeof value === 'object' && value !== null && !Array.isArray(value);
+    lastSuccess = {
+      info: acceptedInfo(isObject ? value : undefined),
+      json: parsed ? (isObject ? 'object' : 'other') : undefined,
+      hasOk: isObject && Object.hasOwn(value as object, 'ok'),
+    };
+    lastSuccessText = text;
   }
-  return lastAcceptedInfo;
+  return lastSuccess;
 }
 
-/** Classify one exchange. `now` is the current epoch ms (for HTTP-date Retry-After). */
-export function classify(x: Exchange, now: number): Verdict {
+/** Whether a success body has the shape the endpoint answers with. */
+function isTheApisAnswer(body: SuccessBody, text: string, shape: AnswerShape): boolean {
+  switch (shape) {
+    case 'ingest':
+      return body.hasOk;
+    case 'object':
+      return body.json === 'object';
+    case 'json':
+      return body.json !== undefined;
+    case 'empty-or-json':
+      return body.json !== undefined || text.trim() === '';
+  }
+}
+
+const FIRST_CHARS = 80;
+/** What a body lacks to be the API's answer, per shape. */
+const LACKS: Record<AnswerShape, string> = {
+  ingest: 'not a JSON object with "ok"',
+  object: 'not a JSON object',
+  json: 'not JSON',
+  'empty-or-json': 'neither empty nor JSON',
+};
+
+/** What came back instead of the API's answer: status, content type, what it lacks and the first characters (escaped, so a page's control characters cannot reach a terminal). */
+export function describeForeignAnswer(x: HttpResponse, shape: AnswerShape): string {
+  const type = x.headers['content-type'];
+  const contentType = (Array.isArray(type) ? type[0] : type) ?? 'no content type';
+  const start = x.body.trimStart();
+  const shown = start === '' ? 'an empty body' : `${JSON.stringify(start.slice(0, FIRST_CHARS))}${start.length > FIRST_CHARS ? '…' : ''}`;
+  return `not the Opsmeter API — a proxy or portal? HTTP ${x.status} (${contentType}), ${LACKS[shape]}: ${shown}`;
+}
+
+/**
+ * Classify one exchange. `now` is the current epoch ms (for HTTP-date Retry-After); `shape` is
+ * what a 2xx from this endpoint must carry to count as the API's answer.
+ */
+export function classify(x: Exchange, now: number, shape: AnswerShape): Verdict {
   if (x.kind === 'network') return { kind: 'failed', message: x.message, notDelivered: x.notDelivered };
   const { status } = x;
-  if (status >= 200 && status < 300) return { kind: 'accepted', status, info: acceptedInfoOf(x.body) };
+  if (status >= 200 && status < 300) {
+    const body = successBody(x.body);
+    if (!isTheApisAnswer(body, x.body, shape)) return { kind: 'not-api', status, message: describeForeignAnswer(x, shape) };
+    return { kind: 'accepted', status, info: body.info };
+  }
   if (status === 429) {
     const ra = parseRetryAfter(x.headers['retry-after'], now);
     return { kind: 'throttled', status: 429, retryAfterMs: ra.ms, retryAfterForm: ra.form };

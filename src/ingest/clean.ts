@@ -33,7 +33,7 @@ function deletedCount(body: unknown): number | undefined {
 export async function cleanData(client: ApiClient, data: CleanupData, scope: CleanupScope, policy: RetryPolicy = DEFAULT_POLICY, sleep?: (ms: number) => Promise<void>): Promise<CleanResult> {
   const path = `${CLEANUP_PATHS[data]}?scope=${scope}`;
   const url = client.url(path);
-  const r = await requestWithRetries(policy, () => client.delete(path), sleep);
+  const r = await requestWithRetries(policy, 'empty-or-json', () => client.delete(path), sleep);
   const { text } = r;
   const v = r.last;
   switch (v.kind) {
@@ -57,6 +57,7 @@ export async function cleanData(client: ApiClient, data: CleanupData, scope: Cle
             : "OPSMETER_TOKEN (or --token-file) must hold a signed-in dashboard user's token; the workspace API key is not one",
       };
     case 'throttled':
+    case 'not-api':
     case 'failed':
       return { ok: false, exitCode: EXIT.gaveUp, message: `could not delete the ${data} rows at ${url}: ${r.why ?? v.kind}` };
     default:

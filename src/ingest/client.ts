@@ -1,9 +1,15 @@
 /**
  * The HTTP client for the Opsmeter API: one keep-alive undici dispatcher per run (a Pool
  * to the target, or an EnvHttpProxyAgent when HTTPS_PROXY/HTTP_PROXY are set — it honours
- * NO_PROXY), a per-request timeout, and one call that sends one request and returns what
- * happened as data. Network failures and timeouts are returned, never thrown, so the
- * classifier sees every case in one place.
+ * NO_PROXY), and one call that sends one request and returns what happened as data.
+ * Network failures and timeouts are returned, never thrown, so the classifier sees every
+ * case in one place.
+ *
+ * `timeoutMs` bounds the whole exchange — connect, headers and body — with one deadline per
+ * request: undici's own timeouts measure gaps, and a server that drips its body a byte at a
+ * time never leaves a gap long enough (docs/send.md "What counts as delivered"). The exchange
+ * is driven through undici's dispatch handler, which also tells how far it got when it
+ * failed: still connecting (nothing can have reached the server), sent, or answering.
  */
 import { EnvHttpProxyAgent, Pool, type Dispatcher } from 'undici';
 import { EXIT, OpsmeterError } from '../errors.js';
@@ -24,7 +30,7 @@ export interface HttpResponse {
 
 export interface NetworkFailure {
   kind: 'network';
-  /** undici / Node error code, e.g. ECONNREFUSED, UND_ERR_HEADERS_TIMEOUT. */
+  /** undici / Node error code, e.g. ECONNREFUSED, UND_ERR_SOCKET; EXCHANGE_TIMEOUT when the deadline passed. */
   code: string;
   message: string;
   /** True when the request cannot have reached the server (nothing could have been stored). */
@@ -34,12 +40,15 @@ export interface NetworkFailure {
 
 export type Exchange = HttpResponse | NetworkFailure;
 
+/** The code of a failure whose exchange outlasted `timeoutMs` (connect, headers and body together). */
+export const EXCHANGE_TIMEOUT = 'EXCHANGE_TIMEOUT';
+
 export interface ClientOptions {
   target: Target;
   apiKey?: string;
   /** A dashboard user's token, sent as `Authorization: Bearer` (the settings and cleanup endpoints). */
   bearerToken?: string;
-  /** Per-request timeout in ms: connect, first byte of the response, and gaps in the body. */
+  /** The whole exchange's deadline in ms: connecting, sending, the headers and the whole body. */
   timeoutMs: number;
   /** Connections kept to the target (the sender's concurrency). */
   connections: number;
@@ -105,6 +114,7 @@ export function createClient(opts: ClientOptions): ApiClient {
   };
   if (opts.apiKey !== undefined) headers['x-api-key'] = opts.apiKey;
   if (opts.bearerToken !== undefined) headers.authorization = `Bearer ${opts.bearerToken}`;
+  const bodyless = withoutContentType(headers);
   // Neither secret may reach what we print, whichever a server echoes back.
   const redact = (text: string) => redactKey(redactKey(text, opts.apiKey), opts.bearerToken);
   const paths = new Map<string, string>();
@@ -118,24 +128,18 @@ export function createClient(opts: ClientOptions): ApiClient {
     return full;
   };
 
-  async function call(method: 'GET' | 'POST' | 'DELETE', path: string, body: string | undefined): Promise<Exchange> {
-    const started = performance.now();
-    try {
-      const res = await dispatcher.request({
-        origin: base.origin,
-        path: pathOf(path),
-        method,
-        headers: body === undefined ? withoutContentType(headers) : headers,
-        body,
-        headersTimeout: timeout,
-        bodyTimeout: timeout,
-      });
-      // A server that echoes the key back must not make us print it.
-      const text = redact(await readCapped(res));
-      return { kind: 'response', status: res.statusCode, headers: res.headers, body: text, elapsedMs: performance.now() - started };
-    } catch (e) {
-      return describeFailure(e, timeout, performance.now() - started);
-    }
+  function call(method: 'GET' | 'POST' | 'DELETE', path: string, body: string | undefined): Promise<Exchange> {
+    return new Promise<Exchange>((resolve) => {
+      const exchange = new ExchangeHandler(resolve, timeout, redact);
+      try {
+        dispatcher.dispatch(
+          { origin: base.origin, path: pathOf(path), method, headers: body === undefined ? bodyless : headers, body, headersTimeout: timeout, bodyTimeout: timeout },
+          exchange,
+        );
+      } catch (e) {
+        exchange.onResponseError(undefined, e as Error);
+      }
+    });
   }
 
   return {
@@ -158,24 +162,101 @@ function withoutContentType(h: Record<string, string>): Record<string, string> {
   return rest;
 }
 
-async function readCapped(res: Dispatcher.ResponseData): Promise<string> {
-  const length = Number(res.headers['content-length']);
-  // The common case — a small body of known size — takes undici's fast path.
-  if (Number.isFinite(length) && length <= MAX_BODY_BYTES) return res.body.text();
-  const parts: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of res.body) {
-    const b = chunk as Buffer;
-    if (size < MAX_BODY_BYTES) parts.push(size + b.length > MAX_BODY_BYTES ? b.subarray(0, MAX_BODY_BYTES - size) : b);
-    size += b.length;
+/** How far an exchange got: what a failure at that point can and cannot mean. */
+type Stage = 'connecting' | 'sent' | 'answering';
+
+/**
+ * One request's exchange, as undici's dispatch handler: it collects the answer (at most
+ * MAX_BODY_BYTES of its body), and settles once — with the answer, with the failure, or at the
+ * deadline, whichever comes first. A request the deadline caught before it was sent is
+ * aborted as soon as undici gets to it, so a request reported as not delivered never is.
+ */
+class ExchangeHandler implements Dispatcher.DispatchHandler {
+  private readonly started = performance.now();
+  private readonly timer: NodeJS.Timeout;
+  private controller: Dispatcher.DispatchController | undefined;
+  private stage: Stage = 'connecting';
+  private settled = false;
+  private status = 0;
+  private headers: Record<string, string | string[] | undefined> = {};
+  private readonly parts: Buffer[] = [];
+  private size = 0;
+
+  constructor(
+    private readonly resolve: (x: Exchange) => void,
+    private readonly timeoutMs: number,
+    private readonly redact: (text: string) => string,
+  ) {
+    this.timer = setTimeout(() => this.deadline(), timeoutMs);
   }
-  return parts.length === 1 ? parts[0]!.toString('utf8') : Buffer.concat(parts).toString('utf8');
+
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    if (this.settled) {
+      controller.abort(new Error('the exchange outlived its deadline before it was sent'));
+      return;
+    }
+    this.controller = controller;
+    this.stage = 'sent';
+  }
+
+  onResponseStart(_controller: Dispatcher.DispatchController, statusCode: number, headers: Record<string, string | string[]>): void {
+    if (statusCode < 200) return; // 1xx: the answer is still to come
+    this.status = statusCode;
+    this.headers = headers;
+    this.stage = 'answering';
+  }
+
+  onResponseData(_controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    if (this.size < MAX_BODY_BYTES) this.parts.push(this.size + chunk.length > MAX_BODY_BYTES ? chunk.subarray(0, MAX_BODY_BYTES - this.size) : chunk);
+    this.size += chunk.length;
+  }
+
+  onResponseEnd(): void {
+    if (!this.settle()) return;
+    const parts = this.parts;
+    const text = parts.length === 0 ? '' : parts.length === 1 ? parts[0]!.toString('utf8') : Buffer.concat(parts).toString('utf8');
+    // A server that echoes the key back must not make us print it.
+    this.resolve({ kind: 'response', status: this.status, headers: this.headers, body: this.redact(text), elapsedMs: performance.now() - this.started });
+  }
+
+  onResponseError(_controller: Dispatcher.DispatchController | undefined, error: Error): void {
+    if (!this.settle()) return;
+    this.resolve(describeFailure(error, this.stage, this.status, this.size, this.timeoutMs, performance.now() - this.started));
+  }
+
+  private deadline(): void {
+    if (!this.settle()) return;
+    const elapsedMs = performance.now() - this.started;
+    const failure: NetworkFailure =
+      this.stage === 'connecting'
+        ? { kind: 'network', code: EXCHANGE_TIMEOUT, message: `could not connect within ${this.timeoutMs} ms`, notDelivered: true, elapsedMs }
+        : {
+            kind: 'network',
+            code: EXCHANGE_TIMEOUT,
+            message:
+              this.stage === 'sent'
+                ? `no response within ${this.timeoutMs} ms`
+                : `no complete answer within ${this.timeoutMs} ms: HTTP ${this.status} arrived, then only ${this.size} bytes of its body (a server dripping its answer?)`,
+            notDelivered: false,
+            elapsedMs,
+          };
+    this.controller?.abort(new Error(failure.message));
+    this.resolve(failure);
+  }
+
+  /** True the first time: the exchange ends here. */
+  private settle(): boolean {
+    if (this.settled) return false;
+    this.settled = true;
+    clearTimeout(this.timer);
+    return true;
+  }
 }
 
 /** Codes that mean the request never left this machine or never reached a server. */
 const NOT_DELIVERED = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'UND_ERR_CONNECT_TIMEOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ECONNABORTED', 'CERT_HAS_EXPIRED', 'DEPTH_ZERO_SELF_SIGNED_CERT', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'ERR_TLS_CERT_ALTNAME_INVALID', 'SELF_SIGNED_CERT_IN_CHAIN']);
 
-function describeFailure(e: unknown, timeoutMs: number, elapsedMs: number): NetworkFailure {
+function describeFailure(e: unknown, stage: Stage, status: number, bodyBytes: number, timeoutMs: number, elapsedMs: number): NetworkFailure {
   const err = e as { code?: string; message?: string; cause?: { code?: string; message?: string } };
   const code = err?.code ?? err?.cause?.code ?? 'ERR_UNKNOWN';
   let message: string;
@@ -198,10 +279,15 @@ function describeFailure(e: unknown, timeoutMs: number, elapsedMs: number): Netw
       break;
     case 'ECONNRESET':
     case 'UND_ERR_SOCKET':
-      message = 'the connection was closed by the server before a response';
+    case 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH':
+      message =
+        stage === 'answering'
+          ? `the connection closed in the middle of the answer: HTTP ${status} arrived, then ${bodyBytes} bytes of its body`
+          : 'the connection was closed by the server before a response';
       break;
     default:
       message = err?.message ?? String(e);
   }
-  return { kind: 'network', code, message, notDelivered: NOT_DELIVERED.has(code), elapsedMs };
+  // A request still connecting cannot have reached the server, whatever the error.
+  return { kind: 'network', code, message, notDelivered: stage === 'connecting' || NOT_DELIVERED.has(code), elapsedMs };
 }

@@ -3,8 +3,13 @@
  * (plus where the event came from and a message for problem outcomes). A re-run with the
  * same journal skips events it already holds as accepted, so an interrupted send resumes
  * without double counting. The API key is never part of an entry.
+ *
+ * A journal that cannot be written is a failure, never a warning: an outcome it lacks is one
+ * a resume sends again. The first failed write is reported at once (`onFailure`: the session
+ * stops sending) and again when the journal is closed (exit 2).
  */
 import { EXIT, OpsmeterError } from '../errors.js';
+import { describeWriteError } from '../result-file.js';
 import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
 import { splitLines } from '../read/lines.js';
@@ -73,16 +78,32 @@ export async function readJournal(path: string): Promise<JournalState> {
 }
 
 export class Journal {
-  private failure: Error | undefined;
+  private failure: JournalError | undefined;
+  /** Entries the system confirmed written. */
+  private written = 0;
+  private readonly afterWrite = (e?: Error | null) => {
+    if (!e) this.written++;
+  };
+
   private constructor(
     readonly path: string,
     private readonly stream: WriteStream,
+    private readonly onFailure: ((e: JournalError) => void) | undefined,
   ) {
-    stream.on('error', (e) => (this.failure ??= e));
+    stream.on('error', (e) => {
+      if (this.failure) return;
+      this.failure = new JournalError(
+        `cannot write journal ${path}: ${describeWriteError(e)}; ${this.written} entr${this.written === 1 ? 'y was' : 'ies were'} written, the outcomes after ${this.written === 1 ? 'it' : 'them'} are not in it`,
+      );
+      this.onFailure?.(this.failure);
+    });
   }
 
-  /** Open for appending; a last line cut short by a crash is terminated first. */
-  static async open(path: string): Promise<Journal> {
+  /**
+   * Open for appending; a last line cut short by a crash is terminated first. `onFailure` is
+   * told of the first write that fails.
+   */
+  static async open(path: string, onFailure?: (e: JournalError) => void): Promise<Journal> {
     let needsNewline = false;
     try {
       const h = await open(path, 'r');
@@ -104,21 +125,32 @@ export class Journal {
       stream.once('open', () => resolve());
       stream.once('error', (e: NodeJS.ErrnoException) => reject(new JournalError(`cannot write journal ${path}: ${e.code ?? e.message}`)));
     });
-    const j = new Journal(path, stream);
+    const j = new Journal(path, stream, onFailure);
     if (needsNewline) stream.write('\n');
     return j;
   }
 
+  /** The first failed write, if any. */
+  get failed(): JournalError | undefined {
+    return this.failure;
+  }
+
   record(r: EventResult): void {
+    if (this.failure) return;
     const e: JournalEntry = { externalRequestId: r.externalRequestId ?? null, outcome: r.outcome, status: r.status ?? null, attempts: r.attempts };
     if (r.where !== undefined) e.where = r.where;
     if (r.message !== undefined && r.outcome !== 'accepted') e.message = r.message;
-    this.stream.write(JSON.stringify(e) + '\n');
+    this.stream.write(JSON.stringify(e) + '\n', this.afterWrite);
   }
 
   /** Flush and close; rejects if any write failed. */
   async close(): Promise<void> {
-    await new Promise<void>((resolve) => this.stream.end(() => resolve()));
-    if (this.failure) throw new JournalError(`writing journal ${this.path} failed: ${(this.failure as NodeJS.ErrnoException).code ?? this.failure.message}`);
+    if (!this.stream.closed) {
+      await new Promise<void>((resolve) => {
+        this.stream.once('close', () => resolve());
+        this.stream.end();
+      });
+    }
+    if (this.failure) throw this.failure;
   }
 }

@@ -106,11 +106,11 @@ export type PricingFetch = { ok: true; file: CatalogFile } | { ok: false; messag
 
 export async function fetchPricing(client: ApiClient, policy: RetryPolicy = DEFAULT_POLICY, now = () => new Date()): Promise<PricingFetch> {
   const url = client.url(PRICING_PATH);
-  const r = await requestWithRetries(policy, () => client.get(PRICING_PATH));
+  const r = await requestWithRetries(policy, 'json', () => client.get(PRICING_PATH));
   const { text } = r;
   const v = r.last;
   if (v.kind !== 'accepted') {
-    const why = v.kind === 'throttled' || v.kind === 'failed' ? (r.why ?? v.kind) : `HTTP ${v.status}: ${v.message}`;
+    const why = v.kind === 'throttled' || v.kind === 'failed' || v.kind === 'not-api' ? (r.why ?? v.kind) : `HTTP ${v.status}: ${v.message}`;
     return { ok: false, message: `could not fetch ${url}: ${why}`, hint: v.kind === 'rejected' ? v.hint : undefined };
   }
   let value: unknown;

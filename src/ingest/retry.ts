@@ -1,14 +1,20 @@
 /**
- * Retrying one request: 429 waits what Retry-After says, 5xx / network errors / timeouts
- * back off exponentially with jitter, anything else is final. The caller sends the SAME
- * body on every attempt, so the externalRequestId never changes between retries.
+ * Retrying one request: 429 waits what Retry-After says, 5xx / network errors / timeouts /
+ * answers that are not the API's back off exponentially with jitter, anything else is final.
+ * The caller sends the SAME body on every attempt, so the externalRequestId never changes
+ * between retries.
+ *
+ * A request that could not even connect (refused, no such host, connect timeout) reached no
+ * server: for the sender that is no retry of the event but a wait for the server, which the
+ * sender bounds by time (its give-up window), so a restart costs no event and `--max-retries`
+ * keeps counting what it always counted: answers and exchanges that failed the event.
  *
  * `decide` is the pure policy (unit-tested); `withRetries` runs it, with the waiting and
- * the stop check supplied by the caller (the sender shares one throttle window and one
- * rate limit across all its workers).
+ * the stop check supplied by the caller (the sender shares one throttle window, one outage
+ * and one rate limit across all its workers).
  */
 import type { Exchange } from './client.js';
-import { classify, type SendOutcome, type Verdict } from './classify.js';
+import { classify, type AnswerShape, type SendOutcome, type Verdict } from './classify.js';
 
 export interface RetryPolicy {
   /** Retries after the first attempt (--max-retries). */
@@ -34,10 +40,20 @@ export function backoffMs(attempt: number, policy: RetryPolicy, random: () => nu
 
 export type Step =
   | { action: 'done'; outcome: Exclude<SendOutcome, 'not-sent'>; why?: string }
-  | { action: 'retry'; delayMs: number; throttled: boolean };
+  | { action: 'retry'; delayMs: number; throttled: boolean }
+  /** The request could not connect: wait for the server (no retry used). */
+  | { action: 'wait-for-server' };
 
-/** What to do after `attempt` (0-based) ended with this verdict. */
-export function decide(v: Verdict, attempt: number, policy: RetryPolicy, random: () => number, canRetryUncertain = true): Step {
+export interface DecideOptions {
+  /** The event has an externalRequestId: a retry after an ambiguous failure cannot double count it. */
+  canRetryUncertain?: boolean;
+  /** A request that could not connect waits for the server instead of using a retry (the sender's outage handling). */
+  waitForServer?: boolean;
+}
+
+/** What to do after an attempt ended with this verdict, `retries` retries having been used before it. */
+export function decide(v: Verdict, retries: number, policy: RetryPolicy, random: () => number, opts: DecideOptions = {}): Step {
+  const canRetryUncertain = opts.canRetryUncertain ?? true;
   switch (v.kind) {
     case 'accepted':
     case 'paused':
@@ -49,29 +65,42 @@ export function decide(v: Verdict, attempt: number, policy: RetryPolicy, random:
       if (v.retryAfterMs > policy.maxRetryAfterMs) {
         return { action: 'done', outcome: 'gave-up', why: `throttled: the server asked to wait ${Math.ceil(v.retryAfterMs / 1000)} s, longer than the ${policy.maxRetryAfterMs / 1000} s opsmeter waits` };
       }
-      if (attempt >= policy.maxRetries) return { action: 'done', outcome: 'gave-up', why: `still throttled (429) after ${policy.maxRetries} retries` };
+      if (retries >= policy.maxRetries) return { action: 'done', outcome: 'gave-up', why: `still throttled (429) after ${retriesWord(policy.maxRetries)}` };
       return { action: 'retry', delayMs: v.retryAfterMs, throttled: true };
     case 'failed':
-      if (attempt >= policy.maxRetries) {
-        return { action: 'done', outcome: 'gave-up', why: policy.maxRetries > 0 ? `${v.message} (after ${policy.maxRetries} retries)` : v.message };
+    case 'not-api': {
+      const outcome = v.kind === 'failed' ? 'gave-up' : 'not-api';
+      const notConnected = v.kind === 'failed' && v.notDelivered && v.status === undefined;
+      if (notConnected && opts.waitForServer) return { action: 'wait-for-server' };
+      if (retries >= policy.maxRetries) {
+        return { action: 'done', outcome, why: policy.maxRetries > 0 ? `${v.message} (after ${retriesWord(policy.maxRetries)})` : v.message };
       }
       // Without an idempotency key a retry after an ambiguous failure could double count.
-      if (!canRetryUncertain && !v.notDelivered) return { action: 'done', outcome: 'gave-up', why: `${v.message} (not retried: no externalRequestId, the server may have stored it)` };
-      return { action: 'retry', delayMs: backoffMs(attempt, policy, random), throttled: false };
+      if (!canRetryUncertain && !(v.kind === 'failed' && v.notDelivered)) return { action: 'done', outcome, why: `${v.message} (not retried: no externalRequestId, the server may have stored it)` };
+      return { action: 'retry', delayMs: backoffMs(retries, policy, random), throttled: false };
+    }
   }
 }
 
+const retriesWord = (n: number) => `${n} retr${n === 1 ? 'y' : 'ies'}`;
+
 export interface AttemptRecord {
+  /** 0-based, every attempt counted (waits for the server included). */
   attempt: number;
   exchange: Exchange;
   verdict: Verdict;
 }
 
-export interface RetryHooks {
+/** Why an event waits before its next attempt. */
+export type WaitReason = 'backoff' | 'throttled' | 'server';
+
+export interface RetryHooks extends DecideOptions {
+  /** What a 2xx from this endpoint must carry to be the API's answer. */
+  shape: AnswerShape;
   /** Perform one attempt (the same request each time). */
   perform(attempt: number): Promise<Exchange>;
-  /** Wait before a retry; resolve false when the run was stopped meanwhile. */
-  wait(step: { delayMs: number; throttled: boolean; verdict: Verdict; attempt: number }): Promise<boolean>;
+  /** Wait before the next attempt; resolve false when the run was stopped meanwhile. */
+  wait(step: { reason: WaitReason; delayMs: number; verdict: Verdict; attempt: number }): Promise<boolean>;
   /** Called after every attempt (verbose dumps, progress, counters). */
   onAttempt?(r: AttemptRecord): void;
   now?: () => number;
@@ -79,7 +108,7 @@ export interface RetryHooks {
 }
 
 export interface RetryResult {
-  /** `not-sent` when a stop came while waiting to retry. */
+  /** `not-sent` when a stop came while waiting to retry (or for the server). */
   outcome: SendOutcome;
   /** The verdict of the last attempt. */
   last: Verdict;
@@ -87,17 +116,20 @@ export interface RetryResult {
   why?: string;
 }
 
-export async function withRetries(policy: RetryPolicy, hooks: RetryHooks, canRetryUncertain = true): Promise<RetryResult> {
+export async function withRetries(policy: RetryPolicy, hooks: RetryHooks): Promise<RetryResult> {
   const now = hooks.now ?? Date.now;
   const random = hooks.random ?? Math.random;
+  let retries = 0;
   for (let attempt = 0; ; attempt++) {
     const exchange = await hooks.perform(attempt);
-    const verdict = classify(exchange, now());
+    const verdict = classify(exchange, now(), hooks.shape);
+    const step = decide(verdict, retries, policy, random, hooks);
     hooks.onAttempt?.({ attempt, exchange, verdict });
-    const step = decide(verdict, attempt, policy, random, canRetryUncertain);
     if (step.action === 'done') return { outcome: step.outcome, last: verdict, attempts: attempt + 1, why: step.why };
-    const go = await hooks.wait({ delayMs: step.delayMs, throttled: step.throttled, verdict, attempt });
-    if (!go) return { outcome: 'not-sent', last: verdict, attempts: attempt + 1, why: 'stopped before its retry' };
+    const reason: WaitReason = step.action === 'wait-for-server' ? 'server' : step.throttled ? 'throttled' : 'backoff';
+    if (step.action === 'retry') retries++;
+    const go = await hooks.wait({ reason, delayMs: step.action === 'retry' ? step.delayMs : 0, verdict, attempt });
+    if (!go) return { outcome: 'not-sent', last: verdict, attempts: attempt + 1, why: reason === 'server' ? 'stopped while waiting for the server' : 'stopped before its retry' };
   }
 }
 
@@ -110,11 +142,13 @@ const realSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(reso
  */
 export async function requestWithRetries(
   policy: RetryPolicy,
+  shape: AnswerShape,
   request: () => Promise<Exchange>,
   sleep: (ms: number) => Promise<void> = realSleep,
 ): Promise<RetryResult & { text: string }> {
   let text = '';
   const result = await withRetries(policy, {
+    shape,
     perform: async () => {
       const x = await request();
       if (x.kind === 'response') text = x.body;

@@ -1,9 +1,10 @@
 /**
  * The end-of-run summary of a send (pretty for people, JSON for machines) and the exit
  * code it maps to (docs/send.md "Exit codes"): 0 all accepted · 1 some rejected or not sendable ·
- * 3 stopped by a 402 · 4 auth failed · 5 gave up or the server is unreachable · 130 interrupted (SIGINT) · 143 terminated (SIGTERM).
+ * 2 the journal could not be written · 3 stopped by a 402 · 4 auth failed · 5 gave up, answers
+ * that were not the API's, or the server given up on · 129/130/143 stopped by SIGHUP/SIGINT/SIGTERM.
  */
-import { EXIT, type ExitCode } from '../errors.js';
+import { EXIT, SIGNAL_EXIT, SIGNAL_WORDS, type ExitCode } from '../errors.js';
 import type { Paint } from '../terminal.js';
 import type { EventResult, SendReport, SendStopReason } from './sender.js';
 
@@ -18,10 +19,11 @@ export interface SummaryContext {
 }
 
 export function sendExitCode(r: SendReport): ExitCode {
-  if (r.interrupted) return r.interruptedBy === 'SIGTERM' ? EXIT.terminated : EXIT.interrupted;
+  if (r.interrupted) return SIGNAL_EXIT[r.interruptedBy ?? 'SIGINT'];
+  if (r.stop?.reason === 'journal-failed') return EXIT.usage;
   if (r.outcomes.unauthorized > 0 || r.stop?.reason === 'unauthorized') return EXIT.auth;
   if (r.outcomes.paused + r.outcomes.blocked > 0) return EXIT.policy;
-  if (r.outcomes['gave-up'] > 0 || r.stop?.reason === 'unreachable') return EXIT.gaveUp;
+  if (r.outcomes['gave-up'] + r.outcomes['not-api'] > 0 || r.stop?.reason === 'unreachable') return EXIT.gaveUp;
   if (r.outcomes.rejected > 0 || r.notSent.invalid > 0 || r.notSent['real-data'] > 0) return EXIT.failed;
   return EXIT.ok;
 }
@@ -54,11 +56,18 @@ export function stopMessage(r: Pick<SendReport, 'stop' | 'interruptedBy'>): stri
       ];
     case 'unreachable':
       return [
-        `the server is unreachable: ${s.message ?? 'connection attempts keep failing'}. Stopped issuing; the rest was not sent.`,
-        'Check the URL (--base-url / OPSMETER_API_BASE_URL), the network and any proxy; with --journal a re-run sends only what was not accepted.',
+        s.unreachable === false
+          ? `gave up on the server: ${s.message ?? 'no answer of the API\'s'}. Stopped issuing; the rest was not sent.`
+          : `the server is unreachable: ${s.message ?? 'connection attempts keep failing'}. Stopped issuing; the rest was not sent.`,
+        'Check the URL (--base-url / OPSMETER_API_BASE_URL), the network and any proxy (--give-up-after waits longer); with --journal a re-run sends only what was not accepted.',
+      ];
+    case 'journal-failed':
+      return [
+        `${s.message ?? 'the journal could not be written'}. Stopped sending: an outcome that cannot be recorded would be sent again by a resume.`,
+        'Free space (or fix the permissions) and run again with the same --journal: events accepted meanwhile that it lacks are sent again and counted once by the API.',
       ];
     case 'interrupted':
-      return [`${r.interruptedBy === 'SIGTERM' ? 'terminated (SIGTERM)' : 'interrupted'}: stopped issuing requests and let the ones in flight finish.`];
+      return [`${SIGNAL_WORDS[r.interruptedBy ?? 'SIGINT']}: stopped issuing requests and let the ones in flight finish.`];
   }
 }
 
@@ -87,6 +96,7 @@ export function summaryText(r: SendReport, ctx: SummaryContext, c: Paint): strin
     if (o.blocked) row(c.yellow('■'), 'blocked (402)', o.blocked, 'budget hard stop (not the plan limit)');
     if (o.unauthorized) row(c.red('✖'), 'unauthorized', o.unauthorized);
     if (o.rejected) row(c.red('✖'), 'rejected', o.rejected, 'the API refused them (4xx); not retried');
+    if (o['not-api']) row(c.red('✖'), 'not the API', o['not-api'], '2xx answers that were not the Opsmeter API\'s (a proxy or portal?); not accepted');
     if (o['gave-up']) row(c.red('✖'), 'gave up', o['gave-up'], 'throttling, 5xx or network errors after retries');
   }
   const ns = r.notSent;
@@ -101,6 +111,7 @@ export function summaryText(r: SendReport, ctx: SummaryContext, c: Paint): strin
     row(c.yellow('!'), 'throttled', r.throttledResponses, `429 responses on ${r.throttledEvents} event${r.throttledEvents === 1 ? '' : 's'}; waited Retry-After and retried with the same externalRequestId`);
   }
   if (r.failedResponses) row(c.yellow('!'), 'failed tries', r.failedResponses, '5xx / network / timeout; retried with backoff');
+  if (r.notApiResponses) row(c.yellow('!'), 'foreign 2xx', r.notApiResponses, 'answers that were not the API\'s JSON; retried, never counted as accepted');
   if (r.retries) row(' ', 'retries', r.retries);
   if (r.inputLeftUnread) out.push(`  ${c.yellow('○')} the rest of the input was not read (interrupted)`);
 
@@ -133,6 +144,7 @@ export function summaryText(r: SendReport, ctx: SummaryContext, c: Paint): strin
   listSamples('rejected by the API', r.samples.rejected, o.rejected);
   listSamples('invalid (not sent)', r.samples.invalid, ns.invalid);
   listSamples('refused: dataMode real (pass --allow-real to send production data)', r.samples.refusedReal, ns['real-data']);
+  listSamples('not the API (a 2xx that is not its answer)', r.samples.notApi, o['not-api']);
   listSamples('gave up', r.samples.gaveUp, o['gave-up']);
   for (const line of stopMessage(r)) out.push(`  ${c.bold(line)}`);
   if (ctx.seed) out.push(`  seed ${ctx.seed}${ctx.journalHint ? ` (${ctx.journalHint})` : ''}`);
@@ -158,6 +170,7 @@ export function summaryJson(r: SendReport, ctx: SummaryContext): object {
     retries: r.retries,
     throttled: { responses: r.throttledResponses, events: r.throttledEvents },
     failedResponses: r.failedResponses,
+    notApiResponses: r.notApiResponses,
     eventsWithLintWarnings: r.eventsWithLintWarnings,
     eventsWithoutExternalRequestId: r.eventsWithoutId,
     accepted: {

@@ -1,7 +1,9 @@
 /**
  * The sender: takes payloads from any (async) iterable and sends each one, with bounded
  * concurrency, an optional request-rate cap, local validation first, retries (same
- * externalRequestId every time), and a stop on 402 / 401 / 403 or on request (SIGINT).
+ * externalRequestId every time), and a stop on 402 / 401 / 403, when the server has not
+ * answered for the give-up time (pacer.ts), or on request (a signal, a journal that failed).
+ * An event is accepted only when the API's own JSON said so (classify.ts, shape `ingest`).
  *
  * Entry point for other commands (`import --send` streams into this):
  *
@@ -25,7 +27,9 @@ import type { RulePolicy } from '../contract/rule-settings.js';
 import type { ApiClient, Exchange } from './client.js';
 import { systemClock, type Clock } from './clock.js';
 import type { AcceptedInfo, SendOutcome, Verdict } from './classify.js';
+import { Pacer } from './pacer.js';
 import { DEFAULT_POLICY, withRetries, type RetryPolicy } from './retry.js';
+import type { StopSignal } from '../errors.js';
 
 export const INGEST_PATH = '/v1/ingest/llm-request';
 export const DEMO_INGEST_PATH = '/v1/ingest/demo';
@@ -42,18 +46,19 @@ export interface SendItem {
 }
 
 export type NotSentReason = 'invalid' | 'real-data' | 'stopped';
-export type SendStopReason = 'paused' | 'blocked' | 'unauthorized' | 'unreachable' | 'interrupted';
-
 /**
- * The server counts as unreachable after this many connection failures in a row (requests
- * that cannot have reached it: refused, no such host, connect timeout, TLS refusal) spread
- * over at least UNREACHABLE_AFTER_MS — a restart of a second or two is ridden out by the
- * retries, a dead server stops the run in seconds instead of retrying every event.
+ * Why the sender stopped issuing requests: a 402, a refused key, the server given up on
+ * (no answer of the API's for the give-up time: pacer.ts), a signal, or the caller's journal
+ * that could not be written.
  */
-export const UNREACHABLE_AFTER_FAILURES = 10;
-export const UNREACHABLE_AFTER_MS = 3_000;
-/** After a shared 429, each worker waits the window plus up to half of it again (at most this): retries spread out instead of all landing at once. */
-export const THROTTLE_JITTER_MAX_MS = 5_000;
+export type SendStopReason = 'paused' | 'blocked' | 'unauthorized' | 'unreachable' | 'interrupted' | 'journal-failed';
+
+/** Why a stop happened, in words, when no answer of the API's says it. */
+export interface StopDetail {
+  message: string;
+  /** With 'unreachable': every failure was a connection that could not be made. */
+  unreachable?: boolean;
+}
 
 export interface EventResult {
   externalRequestId?: string;
@@ -111,6 +116,8 @@ export interface SenderOptions {
   random?: () => number;
   /** Time and timers for throttle windows, rate slots and retry waits (tests inject a virtual one). */
   clock?: Clock;
+  /** Give up on the server after this long without an answer of the API's while requests fail (--give-up-after; default GIVE_UP_AFTER_MS). */
+  giveUpAfterMs?: number;
 }
 
 /** Limit on examples kept for the summary (counts stay exact). */
@@ -130,18 +137,20 @@ export interface SendReport {
   /** Events that met at least one 429. */
   throttledEvents: number;
   failedResponses: number;
+  /** 2xx answers that were not the API's (a portal's page, a cut body). */
+  notApiResponses: number;
   eventsWithLintWarnings: number;
   eventsWithoutId: number;
   accepted: AcceptedSummary;
-  stop?: { reason: SendStopReason; status?: number; message?: string; serverReason?: string; info?: AcceptedInfo };
+  stop?: { reason: SendStopReason; status?: number; message?: string; serverReason?: string; info?: AcceptedInfo; unreachable?: boolean };
   /** First few examples per problem outcome, for the summary. */
-  samples: { rejected: EventResult[]; invalid: EventResult[]; gaveUp: EventResult[]; refusedReal: EventResult[] };
+  samples: { rejected: EventResult[]; invalid: EventResult[]; gaveUp: EventResult[]; notApi: EventResult[]; refusedReal: EventResult[] };
   /** True when an interruption left part of the input unread. */
   inputLeftUnread: boolean;
   /** stop('interrupted') was called (SIGINT), whatever stopped the run first. */
   interrupted: boolean;
-  /** The signal behind the interruption, when the caller said (SIGTERM exits 143, SIGINT 130). */
-  interruptedBy?: 'SIGINT' | 'SIGTERM';
+  /** The signal behind the interruption, when the caller said (SIGINT exits 130, SIGTERM 143, SIGHUP 129). */
+  interruptedBy?: StopSignal;
   elapsedMs: number;
 }
 
@@ -164,7 +173,7 @@ export interface AcceptedSummary {
 function emptyReport(): SendReport {
   return {
     read: 0,
-    outcomes: { accepted: 0, paused: 0, blocked: 0, unauthorized: 0, rejected: 0, 'gave-up': 0, 'not-sent': 0 },
+    outcomes: { accepted: 0, paused: 0, blocked: 0, unauthorized: 0, rejected: 0, 'not-api': 0, 'gave-up': 0, 'not-sent': 0 },
     notSent: { invalid: 0, 'real-data': 0, stopped: 0 },
     skipped: 0,
     requests: 0,
@@ -172,10 +181,11 @@ function emptyReport(): SendReport {
     throttledResponses: 0,
     throttledEvents: 0,
     failedResponses: 0,
+    notApiResponses: 0,
     eventsWithLintWarnings: 0,
     eventsWithoutId: 0,
     accepted: { warnings: new Map(), warningCount: 0, budgetWarning: 0, budgetExceeded: 0, telemetryPaused: 0, planLimitReached: 0, okFalse: 0, reasons: new Map() },
-    samples: { rejected: [], invalid: [], gaveUp: [], refusedReal: [] },
+    samples: { rejected: [], invalid: [], gaveUp: [], notApi: [], refusedReal: [] },
     inputLeftUnread: false,
     interrupted: false,
     elapsedMs: 0,
@@ -185,22 +195,15 @@ function emptyReport(): SendReport {
 export class Sender {
   private readonly report = emptyReport();
   private readonly policy: RetryPolicy;
-  private readonly intervalMs: number;
   private readonly path: string;
   private readonly random: () => number;
   private readonly clock: Clock;
+  /** Holds (429, outage), the pace and the give-up window, shared by every worker. */
+  private readonly pacer: Pacer;
   private stopReason: SendStopReason | undefined;
   private interrupted = false;
   /** Reads waiting for input, woken by stop('interrupted'): input that never comes must not hold the run. */
   private readonly readers = new Set<() => void>();
-  private throttleUntil = 0;
-  /** Length of the current throttle window (what the 429 asked for), for the jitter. */
-  private throttleWindowMs = 0;
-  /** Connection failures in a row, and when the first of them happened. */
-  private unreachableRun = 0;
-  private unreachableSince = 0;
-  private nextSlot = 0;
-  private readonly sleepers = new Set<() => void>();
   /** Requests on the wire right now, and events waiting to retry (for the progress line). */
   inFlight = 0;
   waiting = 0;
@@ -212,10 +215,10 @@ export class Sender {
     if (!(opts.concurrency >= 1)) throw new RangeError('concurrency must be at least 1');
     if ((opts.client === undefined) === (opts.dryRun === undefined)) throw new TypeError('give the sender a client or a dryRun sink, not both');
     this.policy = opts.policy ?? DEFAULT_POLICY;
-    this.intervalMs = opts.rate && opts.rate > 0 ? 1000 / opts.rate : 0;
     this.path = opts.path ?? INGEST_PATH;
     this.random = opts.random ?? Math.random;
     this.clock = opts.clock ?? systemClock;
+    this.pacer = new Pacer({ clock: this.clock, random: this.random, rate: opts.rate, giveUpAfterMs: opts.giveUpAfterMs, onThrottle: (ms) => hooks.onThrottle?.(ms) });
   }
 
   /** Live counters (read-only view) for progress lines. */
@@ -229,12 +232,17 @@ export class Sender {
 
   /**
    * Stop issuing requests. In-flight requests finish and count; events waiting to retry
-   * end as not-sent. 'interrupted' also stops reading the input.
+   * end as not-sent. 'interrupted' also stops reading the input; so does 'journal-failed'
+   * (outcomes that cannot be recorded must not pile up). `detail` says why, for 'unreachable'
+   * (the pacer's give-up) and 'journal-failed'.
    */
-  stop(reason: SendStopReason, verdict?: Verdict, signal?: 'SIGINT' | 'SIGTERM'): void {
-    if (reason === 'interrupted') {
-      if (signal && !this.report.interruptedBy) this.report.interruptedBy = signal;
-      this.interrupted = this.report.interrupted = true;
+  stop(reason: SendStopReason, verdict?: Verdict, signal?: StopSignal, detail?: StopDetail): void {
+    if (reason === 'interrupted' || reason === 'journal-failed') {
+      if (reason === 'interrupted') {
+        if (signal && !this.report.interruptedBy) this.report.interruptedBy = signal;
+        this.report.interrupted = true;
+      }
+      this.interrupted = true;
       for (const wake of [...this.readers]) wake();
     }
     if (this.stopReason !== undefined) return;
@@ -247,12 +255,12 @@ export class Sender {
         serverReason: verdict.kind === 'unauthorized' ? undefined : verdict.reason,
         info: verdict.kind === 'unauthorized' ? undefined : verdict.info,
       };
-    } else if (reason === 'unreachable' && verdict?.kind === 'failed') {
-      this.report.stop = { reason, message: `${this.unreachableRun} connection attempts in a row failed over ${Math.round((this.clock.now() - this.unreachableSince) / 100) / 10} s; the last: ${verdict.message}` };
+    } else if (detail !== undefined) {
+      this.report.stop = { reason, ...detail };
     } else {
       this.report.stop = { reason };
     }
-    for (const wake of [...this.sleepers]) wake();
+    this.pacer.stop();
     this.hooks.onStop?.(reason, verdict);
   }
 
@@ -303,7 +311,7 @@ export class Sender {
         if (!abandoned) await closing;
         else Promise.resolve(closing).catch(() => {});
       }
-      for (const wake of [...this.sleepers]) wake();
+      this.pacer.stop();
     }
     this.report.elapsedMs = performance.now() - started;
     return this.report;
@@ -344,6 +352,7 @@ export class Sender {
     this.report.outcomes[r.outcome]++;
     if (r.outcome === 'rejected') sample(this.report.samples.rejected, r);
     if (r.outcome === 'gave-up') sample(this.report.samples.gaveUp, r);
+    if (r.outcome === 'not-api') sample(this.report.samples.notApi, r);
     this.hooks.onResult?.(r);
   }
 
@@ -363,49 +372,51 @@ export class Sender {
     if (id === undefined) this.report.eventsWithoutId++;
     if (this.opts.dryRun) return this.opts.dryRun(value);
 
-    // No rate cap and no throttle window: skip the async gate (one promise less per event).
-    const open = this.stopReason === undefined && this.intervalMs === 0 && this.throttleUntil <= this.clock.now();
-    if (!open && !(await this.gate())) return this.finishUnsent(item, 'stopped', 'not sent: sending stopped', id);
+    // No hold, no pace and no cap: skip the async gate (one promise less per event).
+    if (!(this.stopReason === undefined && this.pacer.open) && !(await this.pacer.gate())) return this.finishUnsent(item, 'stopped', 'not sent: sending stopped', id);
 
     const body = JSON.stringify(value);
     let throttled = false;
-    const result = await withRetries(
-      this.policy,
-      {
-        perform: async () => {
-          this.report.requests++;
-          this.inFlight++;
-          try {
-            return await this.opts.client!.post(this.path, body);
-          } finally {
-            this.inFlight--;
-          }
-        },
-        onAttempt: ({ attempt, exchange, verdict }) => {
-          if (attempt > 0) this.report.retries++;
-          if (verdict.kind === 'throttled') {
-            this.report.throttledResponses++;
-            if (!throttled) this.report.throttledEvents++;
-            throttled = true;
-          } else if (verdict.kind === 'failed') this.report.failedResponses++;
-          this.hooks.onAttempt?.({ externalRequestId: id, attempt, body, exchange, verdict });
-          this.noteReachability(exchange, verdict);
-        },
-        wait: async ({ delayMs, throttled: is429 }) => {
-          this.waiting++;
-          try {
-            if (is429) this.extendThrottle(delayMs);
-            else if (!(await this.sleep(delayMs))) return false;
-            return await this.gate();
-          } finally {
-            this.waiting--;
-          }
-        },
-        random: this.random,
-        now: () => this.clock.now(),
+    let sentAt = 0;
+    const result = await withRetries(this.policy, {
+      shape: 'ingest',
+      canRetryUncertain: id !== undefined,
+      // A request that could not connect waits for the server; the give-up window bounds it.
+      waitForServer: true,
+      perform: async () => {
+        this.report.requests++;
+        this.inFlight++;
+        sentAt = this.clock.now();
+        try {
+          return await this.opts.client!.post(this.path, body);
+        } finally {
+          this.inFlight--;
+        }
       },
-      id !== undefined,
-    );
+      onAttempt: ({ attempt, exchange, verdict }) => {
+        if (attempt > 0) this.report.retries++;
+        if (verdict.kind === 'throttled') {
+          this.report.throttledResponses++;
+          if (!throttled) this.report.throttledEvents++;
+          throttled = true;
+        } else if (verdict.kind === 'failed') this.report.failedResponses++;
+        else if (verdict.kind === 'not-api') this.report.notApiResponses++;
+        this.hooks.onAttempt?.({ externalRequestId: id, attempt, body, exchange, verdict });
+        const giveUp = this.pacer.note(sentAt, exchange, verdict);
+        if (giveUp && this.stopReason === undefined) this.stop('unreachable', verdict, undefined, giveUp);
+      },
+      wait: async ({ reason, delayMs }) => {
+        this.waiting++;
+        try {
+          if (reason === 'backoff' && !(await this.pacer.sleep(delayMs))) return false;
+          return await this.pacer.gate();
+        } finally {
+          this.waiting--;
+        }
+      },
+      random: this.random,
+      now: () => this.clock.now(),
+    });
     const last = result.last;
     const status = 'status' in last ? last.status : undefined;
     const r: EventResult = { externalRequestId: id, where: item.where, outcome: result.outcome, attempts: result.attempts };
@@ -427,11 +438,12 @@ export class Sender {
         this.stop(result.outcome, last);
         break;
       case 'gave-up':
+      case 'not-api':
         r.message = result.why;
         break;
       case 'not-sent':
         r.notSentReason = 'stopped';
-        r.message = `not sent: sending stopped before its retry (last answer: ${describeVerdict(last)})`;
+        r.message = `not sent: sending stopped ${result.why === 'stopped while waiting for the server' ? 'while it waited for the server' : 'before its retry'} (last answer: ${describeVerdict(last)})`;
         this.report.notSent.stopped++;
         break;
     }
@@ -454,74 +466,6 @@ export class Sender {
     if (info.reason !== undefined) a.reasons.set(info.reason, (a.reasons.get(info.reason) ?? 0) + 1);
     if (info.freeLimitRemainingRequests !== undefined) a.freeLimitRemainingRequests = info.freeLimitRemainingRequests;
     if (info.planLimitRequests !== undefined) a.planLimitRequests = info.planLimitRequests;
-  }
-
-  /** Any answer from the server ends a run of connection failures; a long enough run stops the send. */
-  private noteReachability(exchange: Exchange, verdict: Verdict): void {
-    if (exchange.kind === 'response') {
-      this.unreachableRun = 0;
-      return;
-    }
-    if (!exchange.notDelivered) return; // it may have reached the server: no evidence either way
-    if (this.unreachableRun++ === 0) this.unreachableSince = this.clock.now();
-    if (this.unreachableRun >= UNREACHABLE_AFTER_FAILURES && this.clock.now() - this.unreachableSince >= UNREACHABLE_AFTER_MS && this.stopReason === undefined) {
-      this.stop('unreachable', verdict);
-    }
-  }
-
-  /** A 429 asks every worker to hold off, not just the one that got it. */
-  private extendThrottle(ms: number): void {
-    const until = this.clock.now() + ms;
-    if (until > this.throttleUntil + 50) {
-      const fresh = this.throttleUntil <= this.clock.now();
-      this.throttleUntil = until;
-      this.throttleWindowMs = ms;
-      if (fresh) this.hooks.onThrottle?.(ms);
-    }
-  }
-
-  /** Wait for the throttle window and a rate slot; false when stopped meanwhile. */
-  private async gate(): Promise<boolean> {
-    if (this.stopReason !== undefined) return false;
-    let now = this.clock.now();
-    if (this.throttleUntil > now && !(await this.sleep(this.throttleUntil - now + this.throttleJitter()))) return false;
-    if (this.intervalMs > 0) {
-      now = this.clock.now();
-      const slot = Math.max(now, this.nextSlot);
-      this.nextSlot = slot + this.intervalMs;
-      if (slot > now && !(await this.sleep(slot - now))) return false;
-      // A throttle window may have opened while this worker waited for its slot.
-      now = this.clock.now();
-      if (this.throttleUntil > now && !(await this.sleep(this.throttleUntil - now + this.throttleJitter()))) return false;
-    }
-    return this.stopReason === undefined;
-  }
-
-  /**
-   * Extra wait past the end of a throttle window, different for each worker: without it
-   * every worker held by one 429 retries at the same instant and meets the next 429.
-   * Never before the window ends (Retry-After is a minimum).
-   */
-  private throttleJitter(): number {
-    return Math.round(this.random() * Math.min(this.throttleWindowMs / 2, THROTTLE_JITTER_MAX_MS));
-  }
-
-  /** Sleep that a stop cuts short; resolves false when stopped. */
-  private sleep(ms: number): Promise<boolean> {
-    if (this.stopReason !== undefined) return Promise.resolve(false);
-    if (ms <= 0) return Promise.resolve(true);
-    return new Promise((resolve) => {
-      const wake = () => {
-        cancel();
-        this.sleepers.delete(wake);
-        resolve(false);
-      };
-      const cancel = this.clock.setTimer(() => {
-        this.sleepers.delete(wake);
-        resolve(this.stopReason === undefined);
-      }, ms);
-      this.sleepers.add(wake);
-    });
   }
 }
 
@@ -567,6 +511,7 @@ function describeVerdict(v: Verdict): string {
     case 'throttled':
       return 'HTTP 429 throttled';
     case 'failed':
+    case 'not-api':
       return v.message;
     default:
       return `HTTP ${v.status} ${v.kind}`;

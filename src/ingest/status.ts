@@ -25,7 +25,7 @@ export type StatusFetch =
     };
 
 export async function fetchStatus(client: ApiClient, policy: RetryPolicy = DEFAULT_POLICY, sleep?: (ms: number) => Promise<void>): Promise<StatusFetch> {
-  const r = await requestWithRetries(policy, () => client.get(STATUS_PATH), sleep);
+  const r = await requestWithRetries(policy, 'object', () => client.get(STATUS_PATH), sleep);
   const { text } = r;
   const v = r.last;
   switch (v.kind) {
@@ -44,6 +44,7 @@ export async function fetchStatus(client: ApiClient, policy: RetryPolicy = DEFAU
     case 'unauthorized':
       return { ok: false, exitCode: EXIT.auth, message: `the API key was refused (HTTP ${v.status}: ${v.message})`, hint: 'check OPSMETER_API_KEY (or --api-key-file) holds a current workspace key' };
     case 'throttled':
+    case 'not-api':
     case 'failed': {
       const failure: StatusFetch = { ok: false, exitCode: EXIT.gaveUp, message: `could not read the workspace status from ${client.url(STATUS_PATH)}: ${r.why ?? v.kind}` };
       if (v.kind === 'failed' && v.status === undefined) failure.unreachable = true;

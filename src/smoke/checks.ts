@@ -104,7 +104,7 @@ export const SMOKE_CHECKS: readonly SmokeCheck[] = [
     against: 'any',
     needs: NEEDS_KEY,
     async run(ctx) {
-      const v = classify(await ctx.client.post(INGEST_PATH, JSON.stringify(ctx.payload)), Date.now());
+      const v = classify(await ctx.client.post(INGEST_PATH, JSON.stringify(ctx.payload)), Date.now(), 'ingest');
       if (v.kind !== 'accepted') fail(`the API answered ${'status' in v && v.status ? v.status + ' ' : ''}${v.kind}: ${'message' in v ? v.message : ''}`);
       if (v.kind === 'accepted' && v.info.ok !== true) fail(`2xx but the body does not say ok=true`);
       const tier = v.kind === 'accepted' && v.info.planTier ? `, planTier ${v.info.planTier}` : '';
@@ -118,7 +118,7 @@ export const SMOKE_CHECKS: readonly SmokeCheck[] = [
     needs: NEEDS_KEY,
     async run(ctx) {
       const id = ctx.payload.externalRequestId;
-      const v = classify(await ctx.client.post(INGEST_PATH, JSON.stringify(ctx.payload)), Date.now());
+      const v = classify(await ctx.client.post(INGEST_PATH, JSON.stringify(ctx.payload)), Date.now(), 'ingest');
       if (v.kind !== 'accepted') fail(`the resend was answered ${v.kind}${'message' in v ? `: ${v.message}` : ''}`);
       const warnings = v.kind === 'accepted' ? v.info.warnings : [];
       if (ctx.emulator) {
@@ -236,7 +236,7 @@ export const SMOKE_CHECKS: readonly SmokeCheck[] = [
       const left = ctx.emulator.rows().filter((row) => row.dataMode === 'test').length;
       if (left > 0) fail(`${left} test rows still stored after the delete`);
       // Deleted rows no longer exist: the same id is a new row again.
-      const v = classify(await ctx.client.post(INGEST_PATH, JSON.stringify(ctx.payload)), Date.now());
+      const v = classify(await ctx.client.post(INGEST_PATH, JSON.stringify(ctx.payload)), Date.now(), 'ingest');
       if (v.kind !== 'accepted' || v.info.warnings.some((w) => /duplicate/i.test(w))) fail(`resending ${ctx.payload.externalRequestId} after the delete was not a new row`);
       await cleanData(cleaner, 'test', 'mine');
       return `${said}; ${ctx.payload.externalRequestId} is a new id again`;

@@ -184,10 +184,13 @@ describe('import --send against the emulator', () => {
     child.kill('SIGINT');
     expect(await exited).toBe(130);
     expect(stderr).toContain('interrupted');
-    // The queue is bounded: the import had converted at most ~1,000 more than were sent.
-    const stopped = /stopped after ([\d,]+) payloads because sending stopped/.exec(stderr);
+    // The import stopped reading too, and its summary counts what it read: the queue is
+    // bounded, so it had converted at most ~1,000 more than were sent.
+    const stopped = /opsmeter import: interrupted: stopped reading after ([\d,]+) rows/.exec(stderr);
     expect(stopped).not.toBeNull();
-    expect(Number(stopped![1]!.replace(/,/g, ''))).toBeLessThan(N);
+    const read = Number(stopped![1]!.replace(/,/g, ''));
+    expect(read).toBeLessThan(N);
+    expect(stderr).toContain(`read ${read} = complete ${read} + partial 0 + skipped 0 + rejected 0 ✔`);
     const accepted = readFileSync(journal, 'utf8').trim().split('\n').map((l) => JSON.parse(l)).filter((e) => e.outcome === 'accepted').map((e) => e.externalRequestId);
     expect(new Set(accepted)).toEqual(new Set(emu.rows().map((p) => p.externalRequestId)));
 

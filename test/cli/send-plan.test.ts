@@ -81,6 +81,7 @@ describe('the plan', () => {
       rate: undefined,
       timeout: 5000,
       maxRetries: 0,
+      giveUpAfterMs: 20_000,
       journal: 'j.jsonl',
       verbose: true,
       format: 'json',

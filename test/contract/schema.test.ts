@@ -5,7 +5,7 @@
  *
  * Two checks of the contract cannot be written in JSON Schema, and are the only allowed
  * differences (each asserted explicitly, never skipped silently):
- *  - PII in userId (e-mail, phone number, IP address): a heuristic in code, not a pattern;
+ *  - PII in userId (e-mail, phone number, IP address, card number, IBAN): a heuristic in code, not a pattern;
  *    JSON Schema accepts such a userId, zod and the linter refuse it.
  *  - createdAt that has the ISO-8601 shape but is not a date (month 13, minute 60, February 30):
  *    JSON Schema has the pattern only; zod and the linter also parse the date.

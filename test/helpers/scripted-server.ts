@@ -21,7 +21,15 @@ export interface SeenRequest {
 }
 
 export type Reply =
-  | { status: number; headers?: Record<string, string>; body?: unknown }
+  | {
+      status: number;
+      headers?: Record<string, string>;
+      body?: unknown;
+      /** Send the headers at once, then the body one byte every `drip` ms. */
+      drip?: number;
+      /** Send the headers (with the whole body's content-length) and this many bytes of the body, then close the connection. */
+      cutAfter?: number;
+    }
   /** Never answer (the client must time out). */
   | 'hang'
   /** Close the socket without a response. */
@@ -78,7 +86,32 @@ export async function startScriptedServer(script: Script, now: () => number = ()
         return;
       }
       const text = reply.body === undefined ? '' : typeof reply.body === 'string' ? reply.body : JSON.stringify(reply.body);
-      res.writeHead(reply.status, { 'content-type': typeof reply.body === 'string' ? 'text/plain' : 'application/json', ...reply.headers });
+      const headers = { 'content-type': typeof reply.body === 'string' ? 'text/plain' : 'application/json', ...reply.headers };
+      if (reply.cutAfter !== undefined) {
+        res.writeHead(reply.status, { ...headers, 'content-length': String(Buffer.byteLength(text)) });
+        res.write(text.slice(0, reply.cutAfter), () => req.socket.destroy());
+        return;
+      }
+      if (reply.drip !== undefined) {
+        // A byte at a time, until the client gives up (the connection closes) or the body is out.
+        res.writeHead(reply.status, { ...headers, 'content-length': String(Buffer.byteLength(text)) });
+        hanging.add(res);
+        let at = 0;
+        const timer = setInterval(() => {
+          if (res.destroyed || at >= text.length) {
+            clearInterval(timer);
+            if (!res.destroyed) res.end();
+            return;
+          }
+          res.write(text[at++]!);
+        }, reply.drip);
+        res.on('close', () => {
+          clearInterval(timer);
+          hanging.delete(res);
+        });
+        return;
+      }
+      res.writeHead(reply.status, headers);
       res.end(text);
     });
   });

@@ -35,54 +35,81 @@ describe('parseRetryAfter', () => {
 
 describe('classify', () => {
   it('2xx → accepted with the body flags', () => {
-    const v = classify(res(200, { ok: true, planTier: 'Free', warnings: ['w1'], budgetWarning: true, budgetExceeded: false, providerCallsContinue: true }), NOW);
+    const v = classify(res(200, { ok: true, planTier: 'Free', warnings: ['w1'], budgetWarning: true, budgetExceeded: false, providerCallsContinue: true }), NOW, 'ingest');
     expect(v).toEqual({ kind: 'accepted', status: 200, info: { ok: true, planTier: 'Free', warnings: ['w1'], budgetWarning: true, budgetExceeded: false, providerCallsContinue: true } });
-    expect(classify(res(202, ''), NOW)).toMatchObject({ kind: 'accepted', status: 202, info: { warnings: [] } });
-    expect(classify(res(204, 'not json'), NOW).kind).toBe('accepted');
+    expect(classify(res(202, { ok: true }), NOW, 'ingest')).toMatchObject({ kind: 'accepted', status: 202, info: { ok: true, warnings: [] } });
+    // ok=false on a 2xx is still the API's answer (the summary counts it apart).
+    expect(classify(res(200, { ok: false }), NOW, 'ingest')).toMatchObject({ kind: 'accepted', info: { ok: false } });
+  });
+  it('a 2xx that is not the endpoint\'s JSON is not-api, saying what came back', () => {
+    const portal = res(200, '<!DOCTYPE html><html><head><title>Wi-Fi login</title></head>\n<body>\u001b[31m…', { 'content-type': 'text/html; charset=utf-8' });
+    const v = classify(portal, NOW, 'ingest');
+    expect(v).toEqual({
+      kind: 'not-api',
+      status: 200,
+      message:
+        'not the Opsmeter API — a proxy or portal? HTTP 200 (text/html; charset=utf-8), not a JSON object with "ok": "<!DOCTYPE html><html><head><title>Wi-Fi login</title></head>\\n<body>\\u001b[31m…"',
+    });
+    // Every 2xx shape the ingest endpoint does not answer with: empty, cut, another JSON, an object without ok.
+    for (const body of ['', '{"ok":tr', '[{"ok":true}]', '"ok"', '{"status":"ok"}', 'OK']) {
+      expect(classify(res(200, body), NOW, 'ingest').kind, body).toBe('not-api');
+      expect(classify(res(204, body), NOW, 'ingest').kind, body).toBe('not-api');
+    }
+    expect((classify(res(202, ''), NOW, 'ingest') as { message: string }).message).toContain('HTTP 202 (no content type), not a JSON object with "ok": an empty body');
+    expect((classify(res(200, 'x'.repeat(500)), NOW, 'ingest') as { message: string }).message).toContain(`"${'x'.repeat(80)}"…`);
+  });
+  it('each endpoint\'s shape: the status is a JSON object, the pricing any JSON, a cleanup JSON or nothing', () => {
+    expect(classify(res(200, { workspaceId: 'w' }), NOW, 'object').kind).toBe('accepted');
+    expect(classify(res(200, [1]), NOW, 'object').kind).toBe('not-api');
+    expect(classify(res(200, [1]), NOW, 'json').kind).toBe('accepted');
+    expect(classify(res(200, '<html>'), NOW, 'json').kind).toBe('not-api');
+    expect(classify(res(204, ''), NOW, 'empty-or-json').kind).toBe('accepted');
+    expect(classify(res(200, { deleted: 3 }), NOW, 'empty-or-json').kind).toBe('accepted');
+    expect(classify(res(200, '<html>login</html>'), NOW, 'empty-or-json')).toMatchObject({ kind: 'not-api', message: expect.stringContaining('HTTP 200 (no content type), neither empty nor JSON: "<html>login</html>"') });
   });
   it('429 → throttled with Retry-After in both forms, 1 s when missing', () => {
-    expect(classify(res(429, '', { 'retry-after': '2' }), NOW)).toEqual({ kind: 'throttled', status: 429, retryAfterMs: 2000, retryAfterForm: 'seconds' });
-    expect(classify(res(429, '', { 'retry-after': new Date(NOW + 3000).toUTCString() }), NOW)).toMatchObject({ retryAfterMs: 3000, retryAfterForm: 'http-date' });
-    expect(classify(res(429), NOW)).toMatchObject({ kind: 'throttled', retryAfterMs: 1000, retryAfterForm: 'absent' });
+    expect(classify(res(429, '', { 'retry-after': '2' }), NOW, 'ingest')).toEqual({ kind: 'throttled', status: 429, retryAfterMs: 2000, retryAfterForm: 'seconds' });
+    expect(classify(res(429, '', { 'retry-after': new Date(NOW + 3000).toUTCString() }), NOW, 'ingest')).toMatchObject({ retryAfterMs: 3000, retryAfterForm: 'http-date' });
+    expect(classify(res(429), NOW, 'ingest')).toMatchObject({ kind: 'throttled', retryAfterMs: 1000, retryAfterForm: 'absent' });
   });
   it('402 plan_limit_reached → paused; any other 402 → blocked', () => {
-    const paused = classify(res(402, { reason: 'plan_limit_reached', telemetryPaused: true, providerCallsContinue: true }), NOW);
+    const paused = classify(res(402, { reason: 'plan_limit_reached', telemetryPaused: true, providerCallsContinue: true }), NOW, 'ingest');
     expect(paused).toMatchObject({ kind: 'paused', status: 402, reason: 'plan_limit_reached', info: { telemetryPaused: true } });
-    expect(classify(res(402, { reason: 'budget_exceeded', message: 'Daily budget hard stop' }), NOW)).toMatchObject({
+    expect(classify(res(402, { reason: 'budget_exceeded', message: 'Daily budget hard stop' }), NOW, 'ingest')).toMatchObject({
       kind: 'blocked',
       reason: 'budget_exceeded',
       message: 'Daily budget hard stop',
     });
-    const bare = classify(res(402, ''), NOW);
+    const bare = classify(res(402, ''), NOW, 'ingest');
     expect(bare.kind).toBe('blocked');
     expect(bare).not.toHaveProperty('reason');
   });
   it('401 and 403 → unauthorized', () => {
-    expect(classify(res(401, { message: 'invalid api key' }), NOW)).toEqual({ kind: 'unauthorized', status: 401, message: 'invalid api key' });
-    expect(classify(res(403, ''), NOW)).toMatchObject({ kind: 'unauthorized', status: 403 });
+    expect(classify(res(401, { message: 'invalid api key' }), NOW, 'ingest')).toEqual({ kind: 'unauthorized', status: 401, message: 'invalid api key' });
+    expect(classify(res(403, ''), NOW, 'ingest')).toMatchObject({ kind: 'unauthorized', status: 403 });
   });
   it('other 4xx → rejected with the server message; 404/409/413/3xx get a hint', () => {
-    expect(classify(res(400, { ok: false, errors: [{ pointer: '/model', message: 'model is required' }] }), NOW)).toEqual({
+    expect(classify(res(400, { ok: false, errors: [{ pointer: '/model', message: 'model is required' }] }), NOW, 'ingest')).toEqual({
       kind: 'rejected',
       status: 400,
       message: '/model: model is required',
     });
-    expect(classify(res(422, { message: 'nope' }), NOW)).toMatchObject({ kind: 'rejected', status: 422, message: 'nope' });
-    expect(classify(res(404, 'Not Found'), NOW)).toMatchObject({ kind: 'rejected', hint: expect.stringContaining('--base-url') });
-    expect(classify(res(409, ''), NOW)).toMatchObject({ kind: 'rejected', hint: expect.stringContaining('externalRequestId') });
-    expect(classify(res(413, ''), NOW)).toMatchObject({ kind: 'rejected', hint: expect.stringContaining('too large') });
-    expect(classify(res(301, ''), NOW)).toMatchObject({ kind: 'rejected', hint: expect.stringContaining('redirect') });
+    expect(classify(res(422, { message: 'nope' }), NOW, 'ingest')).toMatchObject({ kind: 'rejected', status: 422, message: 'nope' });
+    expect(classify(res(404, 'Not Found'), NOW, 'ingest')).toMatchObject({ kind: 'rejected', hint: expect.stringContaining('--base-url') });
+    expect(classify(res(409, ''), NOW, 'ingest')).toMatchObject({ kind: 'rejected', hint: expect.stringContaining('externalRequestId') });
+    expect(classify(res(413, ''), NOW, 'ingest')).toMatchObject({ kind: 'rejected', hint: expect.stringContaining('too large') });
+    expect(classify(res(301, ''), NOW, 'ingest')).toMatchObject({ kind: 'rejected', hint: expect.stringContaining('redirect') });
   });
   it('5xx, 408 and network failures → failed (retryable)', () => {
-    expect(classify(res(503, 'busy'), NOW)).toEqual({ kind: 'failed', status: 503, message: 'HTTP 503: busy', notDelivered: false });
-    expect(classify(res(500, ''), NOW)).toMatchObject({ kind: 'failed', status: 500 });
-    expect(classify(res(408, ''), NOW)).toMatchObject({ kind: 'failed', status: 408, notDelivered: true });
-    expect(classify({ kind: 'network', code: 'ECONNREFUSED', message: 'connection refused', notDelivered: true, elapsedMs: 1 }, NOW)).toEqual({
+    expect(classify(res(503, 'busy'), NOW, 'ingest')).toEqual({ kind: 'failed', status: 503, message: 'HTTP 503: busy', notDelivered: false });
+    expect(classify(res(500, ''), NOW, 'ingest')).toMatchObject({ kind: 'failed', status: 500 });
+    expect(classify(res(408, ''), NOW, 'ingest')).toMatchObject({ kind: 'failed', status: 408, notDelivered: true });
+    expect(classify({ kind: 'network', code: 'ECONNREFUSED', message: 'connection refused', notDelivered: true, elapsedMs: 1 }, NOW, 'ingest')).toEqual({
       kind: 'failed',
       message: 'connection refused',
       notDelivered: true,
     });
-    expect(classify({ kind: 'network', code: 'UND_ERR_HEADERS_TIMEOUT', message: 'no response within 100 ms', notDelivered: false, elapsedMs: 100 }, NOW)).toMatchObject({
+    expect(classify({ kind: 'network', code: 'UND_ERR_HEADERS_TIMEOUT', message: 'no response within 100 ms', notDelivered: false, elapsedMs: 100 }, NOW, 'ingest')).toMatchObject({
       kind: 'failed',
       notDelivered: false,
     });
@@ -90,7 +117,7 @@ describe('classify', () => {
   it('covers every status code 100–599 with exactly one class', () => {
     const seen = new Map<string, number>();
     for (let s = 100; s < 600; s++) {
-      const v = classify(res(s), NOW);
+      const v = classify(res(s), NOW, 'empty-or-json');
       seen.set(v.kind, (seen.get(v.kind) ?? 0) + 1);
       const expected =
         s >= 200 && s < 300 ? 'accepted' : s === 429 ? 'throttled' : s === 402 ? 'blocked' : s === 401 || s === 403 ? 'unauthorized' : s >= 500 || s === 408 ? 'failed' : 'rejected';
@@ -158,9 +185,23 @@ describe('retry policy', () => {
     expect(decide(failed, 0, { ...policy, maxRetries: 0 }, fixed)).toMatchObject({ action: 'done', outcome: 'gave-up', why: 'HTTP 503: busy' });
   });
   it('without an externalRequestId, only failures that cannot have stored anything are retried', () => {
-    expect(decide(failed, 0, policy, fixed, false)).toMatchObject({ action: 'done', outcome: 'gave-up', why: expect.stringContaining('no externalRequestId') });
-    expect(decide({ ...failed, notDelivered: true }, 0, policy, fixed, false).action).toBe('retry');
-    expect(decide(throttled, 0, policy, fixed, false).action).toBe('retry');
+    const noId = { canRetryUncertain: false };
+    expect(decide(failed, 0, policy, fixed, noId)).toMatchObject({ action: 'done', outcome: 'gave-up', why: expect.stringContaining('no externalRequestId') });
+    expect(decide({ ...failed, notDelivered: true }, 0, policy, fixed, noId).action).toBe('retry');
+    expect(decide(throttled, 0, policy, fixed, noId).action).toBe('retry');
+    expect(decide({ kind: 'not-api', status: 200, message: 'portal' }, 0, policy, fixed, noId)).toMatchObject({ action: 'done', outcome: 'not-api' });
+  });
+  it('an answer that is not the API\'s is retried like a 5xx and, if it persists, ends as not-api', () => {
+    const foreign: Verdict = { kind: 'not-api', status: 200, message: 'not the Opsmeter API — a proxy or portal? …' };
+    expect(decide(foreign, 0, policy, fixed)).toEqual({ action: 'retry', delayMs: backoffMs(0, policy, fixed), throttled: false });
+    expect(decide(foreign, 2, policy, fixed)).toEqual({ action: 'done', outcome: 'not-api', why: 'not the Opsmeter API — a proxy or portal? … (after 2 retries)' });
+  });
+  it('a connection that could not be made waits for the server (no retry used) in the sender; elsewhere it is a retry', () => {
+    const refused: Verdict = { kind: 'failed', message: 'connection refused', notDelivered: true };
+    expect(decide(refused, 2, policy, fixed, { waitForServer: true })).toEqual({ action: 'wait-for-server' });
+    expect(decide(refused, 2, policy, fixed)).toMatchObject({ action: 'done', outcome: 'gave-up' });
+    // A 408 was answered by a server: it is a retry like any other.
+    expect(decide({ kind: 'failed', status: 408, message: 'HTTP 408', notDelivered: true }, 2, policy, fixed, { waitForServer: true })).toMatchObject({ action: 'done' });
   });
   it('backoff grows, stays within [step/2, step] and under the cap', () => {
     const p = { ...DEFAULT_POLICY, baseDelayMs: 100, maxDelayMs: 1000 };
