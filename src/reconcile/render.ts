@@ -89,7 +89,8 @@ export function renderText(doc: ReconcileDocument, c: Paint, maxRows = 50): stri
   const out: string[] = [];
   const reportFiles = doc.reports.files.length;
   const dates = doc.since || doc.until ? ` · days ${doc.since ?? '…'} – ${doc.until ?? '…'}` : '';
-  out.push(`opsmeter reconcile: ${plural(doc.payloads.read, 'payload')} in ${plural(doc.payloads.files.length, 'file')} against ${plural(reportFiles, 'report file')} · tolerance ±${doc.tolerancePct}%${dates}`);
+  const files = doc.payloads.source === 'import-summary' ? plural(doc.payloads.files.length, 'import summary', 'import summaries') : plural(doc.payloads.files.length, 'file');
+  out.push(`opsmeter reconcile: ${plural(doc.payloads.read, 'payload')} in ${files} against ${plural(reportFiles, 'report file')} · tolerance ±${doc.tolerancePct}%${dates}`);
   for (const s of doc.scopes) {
     const rows = doc.rows.filter((r) => r.provider === s.provider && r.kind === s.kind);
     out.push('', c.bold(scopeHeading(s)));
