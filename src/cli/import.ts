@@ -20,6 +20,7 @@ import type { PayloadQueue } from './import-send-queue.js';
 import { EXIT, OpsmeterError } from '../errors.js';
 import { addConfigOptions, resolveSettings } from './config-options.js';
 import { checkFormatsFound, FORMATS, planImport, type ImportFlags, type ImportPlan } from './import-plan.js';
+import { paintFor } from './output.js';
 import { commandLine, orThrow, processEnv } from './plan.js';
 import { addSendOptions } from './send-options.js';
 import { loadCatalog } from './shared.js';
@@ -55,6 +56,8 @@ export function defineCommand(cmd: Command): void {
     .option('--since <date>', 'keep rows from this UTC date or date-time on (ISO: 2026-06-01, 2026-06-01T12:00:00Z); the others are skipped as before_since')
     .option('--until <date>', 'keep rows before this date-time, or up to the end of this UTC date (2026-06-30 keeps June 30); the others are skipped as after_until')
     .option('--exclude <glob>', 'leave out files the paths expand to that match (repeatable; a glob without / matches file names: --exclude "*.csv")', collect, [])
+    .option('--against <reports...>', "check the import's coverage of the providers' usage or cost report pages, as opsmeter reconcile does (give it after the paths)")
+    .option('--tolerance <pct>', 'with --against: allowed difference per day × model and measure, in percent of the reported figure (default 1)')
     .option('--send', 'send the payloads to the ingest API as they are converted (the flags below apply)');
   addConfigOptions(cmd); // the lint gate's rule settings (and the sender's, with --send)
   addSendOptions(cmd); // --send only (planImport says so), but --catalog, which the import uses too
@@ -69,7 +72,7 @@ export function defineCommand(cmd: Command): void {
         '',
         'Exit codes: 0 all rows accounted, none rejected · 1 some rows rejected, or --from auto left files out',
         '            (the rest still written) · 2 usage or IO error, nothing importable, an aggregate-only export',
-        '            with --from FORMAT',
+        '            with --from FORMAT · with --against, 1 also when the coverage is outside --tolerance (or nothing compared)',
         '',
         '--send streams the payloads into the sender (see `opsmeter send --help` for its flags).',
         'Imported payloads are dataMode "real" unless --data-mode says otherwise, so sending needs',
@@ -98,6 +101,8 @@ type Sending = Promise<{ code: number } | { error: unknown }>;
 
 async function runImportCommand(plan: ImportPlan): Promise<number> {
   if (plan.send) await (await import('./send-session.js')).openTarget(plan.send, process.env);
+  // The reports first: one that cannot be read must not cost an import.
+  const against = plan.against ? await (await import('./import-coverage.js')).readAgainst(plan) : undefined;
   const found = await findFormats(plan);
   const wrongFormat = checkFormatsFound(plan, found.groups.map((g) => g.adapter.id));
   if (wrongFormat) throw wrongFormat;
@@ -142,7 +147,7 @@ async function runImportCommand(plan: ImportPlan): Promise<number> {
   outputs.queue?.end();
   progress.clear();
   if ('error' in converted) return importFailed(converted.error, sending, outputs.queue);
-  return finish(plan, converted.tally, { groups, found, catalog, now }, sending);
+  return finish(plan, converted.tally, { groups, found, catalog, now, against }, sending);
 }
 
 /** The inputs' size as stored, for the progress line's total; undefined when one is stdin (or cannot be looked up). */
@@ -276,7 +281,7 @@ async function importFailed(error: unknown, sending: Sending | undefined, queue:
 async function finish(
   plan: ImportPlan,
   tally: ImportTally,
-  run: { groups: FormatGroup[]; found: FoundFormats; catalog: Catalog; now: number },
+  run: { groups: FormatGroup[]; found: FoundFormats; catalog: Catalog; now: number; against: import('./import-coverage.js').AgainstReports | undefined },
   sending: Sending | undefined,
 ): Promise<number> {
   const [summary, { summaryText }, detect] = await Promise.all([import('../importers/import-summary.js'), import('../importers/summary-text.js'), import('../importers/detect.js')]);
@@ -298,6 +303,7 @@ async function finish(
   };
   if (plan.from !== 'auto') sctx.notes.push(...(await otherFormats(tally.files, groups[0]!.sources, plan.from, detect.formatOfFile)));
   const s = summary.buildSummary(tally, sctx);
+  const coverage = run.against && (await (await import('./import-coverage.js')).importCoverage(run.against, s.breakdown, run.catalog, paintFor(process.stderr)));
   const write = async (file: string, text: () => string | Promise<string>) => {
     const { writeFile } = await import('node:fs/promises');
     try {
@@ -310,14 +316,16 @@ async function finish(
   if (plan.summaryJson) await write(plan.summaryJson, () => JSON.stringify(s, null, 2) + '\n');
   if (plan.report) {
     const report = plan.report;
-    await write(report, async () => (await import('../importers/report-page.js')).reportPage(s, { users: summary.userSpend(tally), generatedAt: sctx.now, version: VERSION }));
+    await write(report, async () => (await import('../importers/report-page.js')).reportPage(s, { users: summary.userSpend(tally), generatedAt: sctx.now, version: VERSION, coverage: coverage?.doc }));
   }
   // On a terminal the send's progress line may be showing: start on a clean line.
   process.stderr.write((sending && process.stderr.isTTY ? '\r\x1b[2K' : '') + summaryText(s, sctx, { chart: process.stderr.isTTY === true }));
+  if (coverage) process.stderr.write(coverage.text);
   if (plan.report) process.stderr.write(`  report → ${plan.report}\n`);
   if (!s.invariantHolds) throw new Error(`import invariant broken: ${s.invariant}`);
   // Not everything was imported: rows rejected, or files --from auto left out.
-  const importCode = s.rejected.total > 0 || s.leftOut.length > 0 ? EXIT.failed : EXIT.ok;
+  // With --against, a coverage outside the tolerance too (docs/import.md).
+  const importCode = s.rejected.total > 0 || s.leftOut.length > 0 || (coverage?.code ?? EXIT.ok) !== EXIT.ok ? EXIT.failed : EXIT.ok;
   if (!sending) return importCode;
   const sent = await sending;
   if ('error' in sent) throw sent.error;
