@@ -16,6 +16,7 @@ import { daysFromCivil, daysInMonth } from '../contract/calendar.js';
 import { EXIT, OpsmeterError } from '../errors.js';
 import { missingMappings, parseMap } from '../importers/adapters/generic.js';
 import { planOrError, type CommandLine, type PlanEnv } from './plan.js';
+import { DEFAULT_TOLERANCE_PCT, parseTolerance } from './reconcile-plan.js';
 
 /** The --from values, listed here (not read from the adapter registry) so defining the command stays cheap. */
 export const FORMATS = ['auto', 'openai-batch', 'openai-log', 'anthropic-batch', 'anthropic-log', 'claude-code', 'codex', 'gemini', 'gemini-cli', 'opencode', 'otel', 'litellm', 'openrouter', 'bedrock', 'csv', 'jsonl'];
@@ -44,6 +45,8 @@ export interface ImportFlags extends SendFlags, ConfigFlags {
   since?: string;
   until?: string;
   exclude: string[];
+  against?: string[];
+  tolerance?: string;
 }
 
 /** --since / --until: epoch ms (since inclusive, until exclusive) and the same instants as UTC ISO for the summary. */
@@ -100,6 +103,8 @@ export interface ImportPlan {
   exclude: string[];
   /** At most one redraw of the progress line per this many ms (OPSMETER_IMPORT_PROGRESS_MS, for tests; default 250). */
   progressEveryMs: number;
+  /** --against REPORT…: the import's coverage of the providers' reports (docs/import.md), within --tolerance. */
+  against?: { reports: string[]; tolerancePct: number };
 }
 
 /** The send flags `import` takes for --send only, attribute name → flag (all but --catalog, which the import uses too). */
@@ -156,8 +161,23 @@ export function planImport(line: CommandLine<ImportFlags>, env: PlanEnv): Import
       window,
       exclude: flags.exclude ?? [],
       progressEveryMs: progressInterval(env.vars.OPSMETER_IMPORT_PROGRESS_MS),
+      against: planAgainst(flags),
     };
   });
+}
+
+/** --against and --tolerance: the reports are files (stdin may carry the logs); --tolerance means nothing without them. */
+function planAgainst(flags: ImportFlags): ImportPlan['against'] {
+  const reports = flags.against;
+  if (reports === undefined || reports.length === 0) {
+    if (flags.tolerance !== undefined) throw new OpsmeterError('--tolerance applies with --against only (the coverage of the reports given)', EXIT.usage, 'opsmeter import logs/ -o payloads.jsonl --against usage.json --tolerance 2');
+    return undefined;
+  }
+  if (reports.includes('-')) throw new OpsmeterError('--against takes report files, not stdin', EXIT.usage, 'save the pages first (docs/reconcile.md shows the curl lines)');
+  for (const [flag, file] of [['-o', flags.output], ['--rejects', flags.rejects], ['--summary-json', flags.summaryJson], ['--report', flags.report]] as const) {
+    if (file !== undefined && reports.includes(file)) throw new OpsmeterError(`--against ${file} is also ${flag}'s file: the import would overwrite the report it is checked against`, EXIT.usage);
+  }
+  return { reports, tolerancePct: flags.tolerance === undefined ? DEFAULT_TOLERANCE_PCT : parseTolerance(flags.tolerance) };
 }
 
 /** --report: a file of its own (not stdout, not a file another output writes). */

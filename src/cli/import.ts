@@ -27,6 +27,7 @@ import { EXIT, OpsmeterError, SIGNAL_EXIT, SIGNAL_WORDS, type StopSignal } from 
 import { ImportInterrupt } from '../importers/interrupt.js';
 import { addConfigOptions, resolveSettings } from './config-options.js';
 import { checkFormatsFound, FORMATS, planImport, type ImportFlags, type ImportPlan } from './import-plan.js';
+import { paintFor } from './output.js';
 import { commandLine, orThrow, processEnv } from './plan.js';
 import { addSendOptions } from './send-options.js';
 import { loadCatalog } from './shared.js';
@@ -63,6 +64,8 @@ export function defineCommand(cmd: Command): void {
     .option('--since <date>', 'keep rows from this UTC date or date-time on (ISO: 2026-06-01, 2026-06-01T12:00:00Z); the others are skipped as before_since')
     .option('--until <date>', 'keep rows before this date-time, or up to the end of this UTC date (2026-06-30 keeps June 30); the others are skipped as after_until')
     .option('--exclude <glob>', 'leave out files the paths expand to that match (repeatable; a glob without / matches file names: --exclude "*.csv")', collect, [])
+    .option('--against <reports...>', "check the import's coverage of the providers' usage or cost report pages, as opsmeter reconcile does (give it after the paths)")
+    .option('--tolerance <pct>', 'with --against: allowed difference per day × model and measure, in percent of the reported figure (default 1)')
     .option('--send', 'send the payloads to the ingest API as they are converted (the flags below apply)');
   addConfigOptions(cmd); // the lint gate's rule settings (and the sender's, with --send)
   addSendOptions(cmd); // --send only (planImport says so), but --catalog, which the import uses too
@@ -77,7 +80,7 @@ export function defineCommand(cmd: Command): void {
         '',
         'Exit codes: 0 all rows accounted, none rejected · 1 some rows rejected, or --from auto left files out',
         '            (the rest still written) · 2 usage or IO error, nothing importable, an aggregate-only export',
-        '            with --from FORMAT',
+        '            with --from FORMAT · with --against, 1 also when the coverage is outside --tolerance (or nothing compared)',
         '',
         '--send streams the payloads into the sender (see `opsmeter send --help` for its flags).',
         'Imported payloads are dataMode "real" unless --data-mode says otherwise, so sending needs',
@@ -106,6 +109,8 @@ type Sending = Promise<{ code: number } | { error: unknown }>;
 
 async function runImportCommand(plan: ImportPlan): Promise<number> {
   if (plan.send) await (await import('./send-session.js')).openTarget(plan.send, process.env);
+  // The reports first: one that cannot be read must not cost an import.
+  const against = plan.against ? await (await import('./import-coverage.js')).readAgainst(plan) : undefined;
   const found = await findFormats(plan);
   const wrongFormat = checkFormatsFound(plan, found.groups.map((g) => g.adapter.id));
   if (wrongFormat) throw wrongFormat;
@@ -126,7 +131,7 @@ async function runImportCommand(plan: ImportPlan): Promise<number> {
   try {
     const outputs = await (await import('./import-outputs.js')).ImportOutputs.open(plan, SEND_QUEUE);
     try {
-      return await convert(plan, { groups, found, catalog, rules: settings.rules, now, prices, outputs, interrupt, signal: () => signal });
+      return await convert(plan, { groups, found, catalog, rules: settings.rules, now, prices, outputs, interrupt, signal: () => signal, against });
     } catch (e) {
       outputs.discard();
       throw e;
@@ -149,10 +154,12 @@ interface Conversion {
   interrupt: ImportInterrupt;
   /** The signal that interrupted the run, if one did. */
   signal: () => StopSignal | undefined;
+  /** --against: the providers' reports, read before the import. */
+  against: import('./import-coverage.js').AgainstReports | undefined;
 }
 
 async function convert(plan: ImportPlan, run: Conversion): Promise<number> {
-  const { groups, found, catalog, now, prices, outputs, interrupt } = run;
+  const { groups, found, catalog, now, prices, outputs, interrupt, against } = run;
   const sending = outputs.queue && startSending(outputs.queue, plan, catalog, run.rules);
   const tty = process.stderr.isTTY === true && !outputs.queue;
   const { importProgressLine } = await import('./import-progress.js');
@@ -188,7 +195,7 @@ async function convert(plan: ImportPlan, run: Conversion): Promise<number> {
   progress.clear();
   if ('error' in converted) return importFailed(converted.error, sending, outputs);
   const stoppedBy = interrupt.cutShort ? (run.signal() ?? 'SIGINT') : undefined;
-  return finish(plan, converted.tally, { groups, found, catalog, now, stoppedBy }, sending, outputs);
+  return finish(plan, converted.tally, { groups, found, catalog, now, stoppedBy, against }, sending, outputs);
 }
 
 /** The inputs' size as stored, for the progress line's total; undefined when one is stdin (or cannot be looked up). */
@@ -319,7 +326,7 @@ const notKept = (outputs: ImportOutputs) => (outputs.names.length > 0 ? `; nothi
 async function finish(
   plan: ImportPlan,
   tally: ImportTally,
-  run: { groups: FormatGroup[]; found: FoundFormats; catalog: Catalog; now: number; stoppedBy: StopSignal | undefined },
+  run: { groups: FormatGroup[]; found: FoundFormats; catalog: Catalog; now: number; stoppedBy: StopSignal | undefined; against: import('./import-coverage.js').AgainstReports | undefined },
   sending: Sending | undefined,
   outputs: ImportOutputs,
 ): Promise<number> {
@@ -343,10 +350,12 @@ async function finish(
   if (plan.from !== 'auto') sctx.notes.push(...(await otherFormats(tally.files, groups[0]!.sources, plan.from, detect.formatOfFile)));
   const s = summary.buildSummary(tally, sctx);
   const stopped = run.stoppedBy;
+  // Coverage of a complete import only: the rows not read would show as gaps.
+  const coverage = run.against && !stopped ? await (await import('./import-coverage.js')).importCoverage(run.against, s.breakdown, run.catalog, paintFor(process.stderr)) : undefined;
   // An interrupted run says so in --summary-json too: its counts are those of the rows read.
   const json = plan.summaryJson ? JSON.stringify(stopped ? { interrupted: { signal: stopped, exitCode: SIGNAL_EXIT[stopped] }, ...s } : s, null, 2) + '\n' : undefined;
   // The page is made only for a complete run: a report of some of the rows would read as the whole import.
-  const page = plan.report && !stopped ? (await import('../importers/report-page.js')).reportPage(s, { users: summary.userSpend(tally), generatedAt: sctx.now, version: VERSION }) : undefined;
+  const page = plan.report && !stopped ? (await import('../importers/report-page.js')).reportPage(s, { users: summary.userSpend(tally), generatedAt: sctx.now, version: VERSION, coverage: coverage?.doc }) : undefined;
   let kept: string[] = [];
   try {
     if (stopped) kept = await outputs.keepPartial(json);
@@ -359,6 +368,7 @@ async function finish(
   }
   // On a terminal the send's progress line may be showing: start on a clean line.
   process.stderr.write((sending && process.stderr.isTTY ? '\r\x1b[2K' : '') + summaryText(s, sctx, { chart: process.stderr.isTTY === true }));
+  if (coverage) process.stderr.write(coverage.text);
   if (page !== undefined) process.stderr.write(`  report → ${plan.report}\n`);
   if (stopped) {
     const rows = tally.read.toLocaleString('en-US');
@@ -366,7 +376,8 @@ async function finish(
   }
   if (!s.invariantHolds) throw new Error(`import invariant broken: ${s.invariant}`);
   // Not everything was imported: rows rejected, or files --from auto left out.
-  const importCode = stopped ? SIGNAL_EXIT[stopped] : s.rejected.total > 0 || s.leftOut.length > 0 ? EXIT.failed : EXIT.ok;
+  // With --against, a coverage outside the tolerance too (docs/import.md).
+  const importCode = stopped ? SIGNAL_EXIT[stopped] : s.rejected.total > 0 || s.leftOut.length > 0 || (coverage?.code ?? EXIT.ok) !== EXIT.ok ? EXIT.failed : EXIT.ok;
   if (!sending) return importCode;
   const sent = await sending;
   if ('error' in sent) throw sent.error;

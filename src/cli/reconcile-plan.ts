@@ -47,7 +47,8 @@ function day(flag: string, value: string | undefined): string | undefined {
   return value;
 }
 
-function tolerance(value: string): number {
+/** --tolerance PCT (reconcile's, and import's with --against). */
+export function parseTolerance(value: string): number {
   const m = /^(\d+(?:\.\d+)?)%?$/.exec(value.trim());
   if (!m) throw usage(`--tolerance takes a percentage ≥ 0 (e.g. 1, 0.5 or 2%), got "${value}"`);
   return Number(m[1]);
@@ -93,7 +94,7 @@ export function planReconcile(line: CommandLine<ReconcileFlags>, env: PlanEnv): 
       payloads,
       reports,
       format: flags.format === 'json' ? 'json' : 'pretty',
-      tolerancePct: tolerance(flags.tolerance),
+      tolerancePct: parseTolerance(flags.tolerance),
       range: { ...(since ? { since } : {}), ...(until ? { until } : {}) },
       fields: fields(flags.field),
       maxRows: flags.maxRows,

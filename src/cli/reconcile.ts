@@ -1,7 +1,7 @@
 /**
  * `opsmeter reconcile <payloads…> --against <report…>`: does what was imported match what the
  * provider says was used? Flags in (reconcile-plan.ts), the reports read, then the payloads,
- * the comparison (src/reconcile/), the report out, and the exit code from the verdict.
+ * the comparison (src/reconcile/run.ts), the report out, and the exit code from the verdict.
  */
 import { Option, type Command } from 'commander';
 import { EXIT } from '../errors.js';
@@ -13,7 +13,7 @@ import { catalogOption, formatOption, intArg, loadCatalog } from './shared.js';
 
 export function defineCommand(cmd: Command): void {
   cmd
-    .argument('[payloads...]', 'payload files (JSON, JSON arrays, JSONL, .gz), directories, globs, or - for stdin')
+    .argument('[payloads...]', "payload files (JSON, JSON arrays, JSONL, .gz), directories, globs, or - for stdin; or an import's --summary-json")
     .addOption(new Option('--against <reports...>', "the provider's report pages: OpenAI Usage API (completions) or Costs API, Anthropic usage or cost report (JSON, JSONL, .gz)"))
     .addOption(formatOption('output format (json: one document with every row)'))
     .option('-o, --output <file>', 'write the report to a file instead of stdout')
@@ -34,6 +34,7 @@ export function defineCommand(cmd: Command): void {
         `Exit codes: 0 every row within the tolerance (default ±${DEFAULT_TOLERANCE_PCT}%), 1 a row outside it, 2 usage or input error (or nothing to compare).`,
         'Examples:',
         '  opsmeter reconcile payloads.jsonl --against openai-usage/',
+        '  opsmeter reconcile summary.json --against openai-usage/          # an import\'s --summary-json (per day × model)',
         '  opsmeter reconcile payloads.jsonl.gz --against usage-1.json usage-2.json --tolerance 0.5',
         '  opsmeter reconcile payloads.jsonl --against anthropic-usage.json --since 2025-11-01 --until 2025-11-30',
         '  opsmeter import logs/ | opsmeter reconcile - --against costs.json --format json',
@@ -45,29 +46,12 @@ export function defineCommand(cmd: Command): void {
 }
 
 async function runReconcile(plan: ReconcilePlan): Promise<number> {
-  const [read, { reconcile }, { buildDocument }, { renderText, verdictLine }] = await Promise.all([
-    import('../reconcile/read.js'),
-    import('../reconcile/compare.js'),
-    import('../reconcile/document.js'),
-    import('../reconcile/render.js'),
-  ]);
+  const [read, { runReconciliation }, { renderText, verdictLine }] = await Promise.all([import('../reconcile/read.js'), import('../reconcile/run.js'), import('../reconcile/render.js')]);
   const catalog = loadCatalog(plan.catalog);
   const { payloads, reports } = await read.expandInputs(plan.payloads, plan.reports);
   // The reports first: their buckets say which payloads each one covers.
   const reported = await read.readReports(reports, plan.range);
-  const parts = [...reported.parts.values()];
-  const scopes = parts.map((p) => p.scope());
-  // The price data loads only when a cost report is compared with the import's estimate.
-  const prices = parts.some((p) => p.kind === 'cost') ? await (await import('../prices/library.js')).PriceBook.load() : undefined;
-  const imported = await read.readPayloads(payloads, { catalog, fields: plan.fields, range: plan.range, coverage: new read.Coverage(parts), ...(prices ? { prices } : {}) });
-  const result = reconcile({
-    imported: imported.rows(),
-    reported: parts.flatMap((p) => [...p.rows.values()]),
-    scopes,
-    tolerancePct: plan.tolerancePct,
-    family: read.modelFamily(catalog),
-  });
-  const doc = buildDocument(result, imported, reported, plan.range, plan.fields);
+  const doc = await runReconciliation(reported, { sources: payloads }, { catalog, fields: plan.fields, range: plan.range, tolerancePct: plan.tolerancePct });
   const paint = plan.output ? PLAIN : paintFor(process.stdout);
   await writeOutput(plan.format === 'json' ? JSON.stringify(doc, null, 2) + '\n' : renderText(doc, paint, plan.maxRows), plan.output);
   // With the report in a file, the verdict still reaches the terminal.

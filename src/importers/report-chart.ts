@@ -28,6 +28,9 @@ const BOTTOM = 84;
 
 export const esc = (s: string): string => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
+/** A numeric table cell: the figure for people, the exact value to sort by. */
+export const num = (v: number | null, text: string, cls = 'num') => `<td class="${cls}" data-v="${v ?? -1}">${esc(text)}</td>`;
+
 /** A round number at or above `max` for the axis, with 4 steps. */
 function axisMax(max: number): number {
   if (max <= 0) return 1;

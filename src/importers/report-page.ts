@@ -9,7 +9,9 @@
  */
 import { compact, int, percent, plural, usd } from './figures.js';
 import { bySpend, NO_USER, OTHER_ENDPOINTS, OTHER_USERS, MAX_USERS, spendOf, type ImportSummary, type UserSpend } from './import-summary.js';
-import { esc, spendChart, type ChartBar, type ChartSeries } from './report-chart.js';
+import type { ReconcileDocument } from '../reconcile/document.js';
+import { esc, num, spendChart, type ChartBar, type ChartSeries } from './report-chart.js';
+import { COVERAGE_CSS, coverageSection } from './report-coverage.js';
 
 export interface ReportContext {
   /** The users, biggest spender first (userSpend); undefined: not counted. */
@@ -17,6 +19,8 @@ export interface ReportContext {
   /** The import's time, UTC ISO. */
   generatedAt: string;
   version: string;
+  /** import --against: the import's coverage of the providers' reports (a panel after the totals). */
+  coverage?: ReconcileDocument | undefined;
 }
 
 /** Models with a colour of their own in the chart; the rest share one. */
@@ -39,12 +43,13 @@ export function reportPage(s: ImportSummary, ctx: ReportContext): string {
     // Nothing may be fetched: the page is whole as it is.
     `<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'">`,
     `<title>opsmeter import report — ${esc(formats)}, ${esc(span)}</title>`,
-    `<style>${CSS}</style>`,
+    `<style>${CSS}${ctx.coverage ? COVERAGE_CSS : ''}</style>`,
     '</head>',
     '<body>',
     '<main>',
     header(s, ctx, formats, span),
     keyFigures(s),
+    ctx.coverage ? coverageSection(ctx.coverage) : '',
     spendSection(s),
     modelsSection(s),
     endpointsSection(s),
@@ -169,9 +174,6 @@ ${table}
 </details>
 </section>`;
 }
-
-/** A numeric cell: the figure for people, the exact value to sort by. */
-const num = (v: number | null, text: string, cls = 'num') => `<td class="${cls}" data-v="${v ?? -1}">${esc(text)}</td>`;
 
 function modelsSection(s: ImportSummary): string {
   const total = s.estimatedUsd.complete + s.estimatedUsd.partialNotFinal;

@@ -24,6 +24,9 @@ export interface ScopeDocument extends ScopeResult {
   payloads: number;
   partialPayloads: number;
   unpricedPayloads: number;
+  /** Import summaries only: days the report covers in part, not compared (a summary's day cannot be cut), and the payloads on them. */
+  partDaysNotCompared: string[];
+  partDayPayloads: number;
 }
 
 export interface ReconcileDocument {
@@ -33,6 +36,8 @@ export interface ReconcileDocument {
   verdict: Verdict;
   summary: { rows: number; outside: number; importedNotReported: number; reportedNotImported: number };
   payloads: {
+    /** What the imported side was read from: payload files, or import summaries' breakdowns. */
+    source: 'payloads' | 'import-summary';
     files: { file: string; payloads: number }[];
     read: number;
     noCreatedAt: number;
@@ -49,7 +54,18 @@ export interface ReconcileDocument {
 
 const tallyList = <K extends string>(map: Map<string, Tally>, name: K) => [...map].map(([k, t]) => ({ [name]: k, ...t }) as { [P in K]: string } & Tally);
 
-export function buildDocument(r: Reconciliation, payloads: PayloadCollector, reports: ReportCollector, range: DayRange, fields: FieldPaths): ReconcileDocument {
+/**
+ * `partDays`: per "provider/kind", the days its report covers in part that were left out of
+ * the comparison because the imported side is an import summary (whole days only).
+ */
+export function buildDocument(
+  r: Reconciliation,
+  payloads: PayloadCollector,
+  reports: ReportCollector,
+  range: DayRange,
+  fields: FieldPaths,
+  partDays: ReadonlyMap<string, string[]> = new Map(),
+): ReconcileDocument {
   const parts = [...reports.parts.values()];
   const scopes: ScopeDocument[] = r.scopes.map((s) => {
     const part = parts.find((p) => p.provider === s.provider && p.kind === s.kind)!;
@@ -65,6 +81,8 @@ export function buildDocument(r: Reconciliation, payloads: PayloadCollector, rep
       payloads: total('payloads') + s.emptyPayloads,
       partialPayloads: total('partial'),
       unpricedPayloads: total('unpriced'),
+      partDaysNotCompared: partDays.get(`${s.provider}/${s.kind}`) ?? [],
+      partDayPayloads: payloads.partDays.get(`${s.provider}/${s.kind}`)?.payloads ?? 0,
     };
   });
   const count = (status: RowResult['status']) => r.rows.filter((row) => row.status === status).length;
@@ -76,6 +94,7 @@ export function buildDocument(r: Reconciliation, payloads: PayloadCollector, rep
     verdict: r.rows.length === 0 ? 'nothing compared' : r.within ? 'within tolerance' : 'outside tolerance',
     summary: { rows: r.rows.length, outside, importedNotReported: count('imported-not-reported'), reportedNotImported: count('reported-not-imported') },
     payloads: {
+      source: payloads.summaries > 0 ? 'import-summary' : 'payloads',
       files: payloads.files,
       read: payloads.payloads,
       noCreatedAt: payloads.untimed,
@@ -102,8 +121,9 @@ const FLAG_NAMES: Record<Dimension, string> = { project: 'project', apiKey: 'api
 /** Everything the comparison left out or must qualify, each a sentence. */
 function notes(scopes: ScopeDocument[], payloads: PayloadCollector, reports: ReportCollector, fields: FieldPaths): string[] {
   const out: string[] = [];
+  const summary = payloads.summaries > 0;
   for (const f of reports.files) if (f.note) out.push(f.note);
-  if (payloads.untimed > 0) out.push(`${payloadCount(payloads.untimed)} without createdAt: no day to compare on, not compared`);
+  if (payloads.untimed > 0) out.push(`${payloadCount(payloads.untimed)} without createdAt${summary ? ' (the summary\'s undated)' : ''}: no day to compare on, not compared`);
   if (payloads.excluded > 0) out.push(`${payloadCount(payloads.excluded)} outside --since/--until: not compared`);
   for (const [provider, t] of payloads.noReport) {
     out.push(`${PROVIDER_NAMES[provider] ?? provider}: ${payloadCount(t.payloads)}${span(t)} and no report of this provider: not compared`);
@@ -111,8 +131,17 @@ function notes(scopes: ScopeDocument[], payloads: PayloadCollector, reports: Rep
   for (const s of scopes) {
     const title = scopeTitle(s);
     if (s.outsideReport.payloads > 0) out.push(`${title}: ${payloadCount(s.outsideReport.payloads)}${span(s.outsideReport)} outside the times the report covers: not compared`);
+    if (s.partDaysNotCompared.length > 0) {
+      const days = s.partDaysNotCompared;
+      const on = s.partDayPayloads > 0 ? ` (${payloadCount(s.partDayPayloads)} imported on ${days.length === 1 ? 'it' : 'them'})` : '';
+      out.push(`${title}: the report covers only part of ${days.join(', ')}, and an import summary has whole days: not compared on ${days.length === 1 ? 'that day' : 'those days'}${on}; reconcile the payload file to compare the part`);
+    }
     if (s.partialDays.length > 0) out.push(`${title}: the report covers only part of ${s.partialDays.join(', ')}: only the payloads inside its buckets are compared on ${s.partialDays.length === 1 ? 'that day' : 'those days'}`);
     for (const d of s.reportOnly) {
+      if (summary) {
+        out.push(`${title}: the report is grouped by ${DIMENSION_NAMES[d]}, but an import summary has no project, API key or workspace split: compared per UTC day × model`);
+        continue;
+      }
       out.push(`${title}: the report is grouped by ${DIMENSION_NAMES[d]}, but no payload carries ${fields[d]}: compared without it (--field ${FLAG_NAMES[d]}=PATH reads another payload field)`);
     }
     if (!s.grain.model) out.push(`${title}: the report is not grouped by model: each day is compared over all models`);

@@ -4,7 +4,9 @@
  *   read first: their buckets say which times each provider's report covers;
  * - payloads (readPayloads): Opsmeter payload files (an import's output, a team's own captured
  *   payloads), summed per UTC day × provider × model × dimensions for each report whose time
- *   range holds the payload's createdAt. Memory holds the sums, never the payloads.
+ *   range holds the payload's createdAt. Memory holds the sums, never the payloads. Or an
+ *   import's --summary-json, whose breakdown holds such sums already, per whole UTC day
+ *   (summary.ts): the same collector takes its cells.
  * Anything that is not what its side expects is an input error (exit 2) naming the file and line.
  */
 import { realpath } from 'node:fs/promises';
@@ -21,7 +23,8 @@ import { STOP } from '../read/lines.js';
 import { expandPaths } from '../read/paths.js';
 import { readRecordStream, SourceError, type ReadOptions, type Source } from '../read/records.js';
 import type { Dimension, FieldPaths, ReportKind, ReportScope, TotalsRow } from './compare.js';
-import { describeRecord, inRange, ReportCollector, ReportInputError, type DayRange } from './reports.js';
+import { DAY_MS, describeRecord, inRange, ReportCollector, ReportInputError, type DayRange } from './reports.js';
+import { breakdownOf, importedCell, type BreakdownCell, type ImportedCell } from './summary.js';
 
 /** Which files a directory contributes, on either side. */
 const INPUT_FILES = /\.(json|jsonl|ndjson)(\.gz)?$/i;
@@ -145,6 +148,8 @@ export async function readReports(sources: readonly Source[], range: DayRange): 
 /** The times each provider's reports cover: per day, the buckets' [start, end) in epoch ms. */
 export class Coverage {
   private readonly byProvider = new Map<string, Map<ReportKind, Map<number, number[]>>>();
+  /** Per "provider/kind/day number": the milliseconds of that day the buckets cover. */
+  private readonly covered = new Map<string, number>();
 
   constructor(parts: Iterable<{ provider: string; kind: ReportKind; intervals: readonly { start: number; end: number }[] }>) {
     for (const p of parts) {
@@ -157,8 +162,16 @@ export class Coverage {
         let list = days.get(day);
         if (!list) days.set(day, (list = []));
         list.push(iv.start, iv.end);
+        const key = `${p.provider}/${p.kind}/${day}`;
+        this.covered.set(key, (this.covered.get(key) ?? 0) + iv.end - iv.start);
       }
     }
+  }
+
+  /** How much of a UTC day (YYYY-MM-DD) the provider's report of this kind covers: all of it, part, or none (undefined). */
+  day(provider: string, kind: ReportKind, day: string): 'full' | 'part' | undefined {
+    const ms = this.covered.get(`${provider}/${kind}/${Date.parse(`${day}T00:00:00Z`) / DAY_MS}`);
+    return ms === undefined ? undefined : ms >= DAY_MS ? 'full' : 'part';
   }
 
   kinds(provider: string): ReportKind[] {
@@ -191,10 +204,10 @@ export interface Tally {
   to?: string;
 }
 
-const tally = (map: Map<string, Tally>, key: string, day: string) => {
+const tally = (map: Map<string, Tally>, key: string, day: string, payloads = 1) => {
   let t = map.get(key);
   if (!t) map.set(key, (t = { payloads: 0 }));
-  t.payloads++;
+  t.payloads += payloads;
   if (t.from === undefined || day < t.from) t.from = day;
   if (t.to === undefined || day > t.to) t.to = day;
 };
@@ -224,6 +237,10 @@ export class PayloadCollector {
   readonly noReport = new Map<string, Tally>();
   /** Per "provider/kind": payloads outside the times the report covers. */
   readonly outside = new Map<string, Tally>();
+  /** Import summaries read (their breakdown is the imported side; never mixed with payload files). */
+  summaries = 0;
+  /** Per "provider/kind", summaries only: payloads on a day the report covers in part (a summary's day cannot be cut). */
+  readonly partDays = new Map<string, Tally>();
   private readonly cells = new Map<string, TotalsRow>();
   /** Cost estimates: one ledger per provider × model × dimensions (it sums per day); `model` is the row's. */
   private readonly ledgers = new Map<string, { ledger: CostLedger; provider: string; model: string; dims: Partial<Record<Dimension, string | null>> }>();
@@ -277,7 +294,12 @@ export class PayloadCollector {
   }
 
   add(v: unknown, line: number): void {
-    if (!isObj(v) || typeof v.provider !== 'string' || typeof v.model !== 'string') this.fail(line, notAPayload(v));
+    if (!isObj(v) || typeof v.provider !== 'string' || typeof v.model !== 'string') {
+      if (!isObj(v) || describeRecord(v) !== 'import-summary') this.fail(line, notAPayload(v));
+      this.addSummary(v, line);
+      return;
+    }
+    if (this.summaries > 0) this.fail(line, MIXED, MIXED_HINT);
     for (const f of TOKEN_FIELDS) {
       const n = v[f];
       if (n !== undefined && !(typeof n === 'number' && Number.isSafeInteger(n) && n >= 0)) {
@@ -324,6 +346,62 @@ export class PayloadCollector {
         g.cacheWrite! += f.cacheWrite;
         g.output! += f.output;
       } else this.price(row, provider, v.model, model, dims, ms, v, f);
+    }
+  }
+
+  /** An import's --summary-json: its breakdown's cells. */
+  private addSummary(v: Obj, line: number): void {
+    if (this.payloads > 0 && this.summaries === 0) this.fail(line, MIXED, MIXED_HINT);
+    const b = breakdownOf(v);
+    if ('error' in b) this.fail(line, b.error, b.hint);
+    this.addBreakdown(b.cells);
+  }
+
+  /** An import's breakdown: a summary file's, or the running import's own (import --against). */
+  addBreakdown(cells: readonly BreakdownCell[]): void {
+    this.summaries++;
+    for (const c of cells) this.addCell(importedCell(c));
+  }
+
+  /**
+   * One cell of an import's breakdown (a summary file's, or the running import's own): its
+   * payloads go where a payload of that day would, but only on days a report covers whole,
+   * since a day's sums cannot be cut at a bucket's edge. No dimension: the breakdown has none.
+   */
+  private addCell(c: ImportedCell): void {
+    this.payloads += c.payloads;
+    this.filePayloads += c.payloads;
+    if (c.date === null) {
+      this.untimed += c.payloads;
+      return;
+    }
+    if (!inRange(c.date, this.opts.range)) {
+      this.excluded += c.payloads;
+      return;
+    }
+    const provider = this.provider(c.provider);
+    const kinds = this.opts.coverage.kinds(provider);
+    if (kinds.length === 0) {
+      tally(this.noReport, provider, c.date, c.payloads);
+      return;
+    }
+    // Claude Code's fast mode, imported as "<model>-fast" (the breakdown has no metadata.speed): Anthropic names no model so.
+    const model = provider === 'anthropic' && c.model.endsWith('-fast') ? c.model.slice(0, -'-fast'.length) : c.model;
+    for (const kind of kinds) {
+      const covered = this.opts.coverage.day(provider, kind, c.date);
+      if (covered !== 'full') {
+        tally(covered === 'part' ? this.partDays : this.outside, `${provider}/${kind}`, c.date, c.payloads);
+        continue;
+      }
+      const row = this.cell(kind, provider, c.date, model, {});
+      row.payloads! += c.payloads;
+      row.partial! += c.partial;
+      const g = row.figures;
+      if (kind === 'usage') for (const [m, n] of Object.entries(c.usage) as [keyof typeof c.usage, number][]) g[m]! += n;
+      else {
+        g.usd! += c.usd;
+        row.unpriced! += c.unpriced;
+      }
     }
   }
 
@@ -382,12 +460,12 @@ function reportedModel(v: Obj, model: string): string {
   return isObj(v.metadata) && v.metadata.speed === 'fast' && model.endsWith('-fast') ? model.slice(0, -'-fast'.length) : model;
 }
 
+const MIXED = 'payload files and import summaries (--summary-json) cannot be reconciled together';
+const MIXED_HINT = "give the payload files, or the summaries of the imports (a summary already sums its import's payloads)";
+
 function notAPayload(v: unknown): string {
   const kind = describeRecord(v);
   if (kind === 'report') return 'this is a provider report, not a payload: give report pages after --against';
-  if (kind === 'import-summary') {
-    return "this is an import summary (--summary-json), which has no per-day figures by model yet: reconcile the import's payload file instead (opsmeter import … -o payloads.jsonl)";
-  }
   return 'not an Opsmeter payload: a payload is an object with "provider" and "model" (and token counts)';
 }
 

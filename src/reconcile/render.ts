@@ -9,7 +9,7 @@ import type { Paint } from '../terminal.js';
 import type { Measure, MeasureResult, RowResult } from './compare.js';
 import { PROVIDER_NAMES, REPORT_FORMATS, type ReconcileDocument, type ScopeDocument } from './document.js';
 
-const MEASURE_NAMES: Record<Measure, string> = {
+export const MEASURE_NAMES: Record<Measure, string> = {
   requests: 'requests',
   input: 'input tokens',
   cachedInput: 'cached input',
@@ -23,9 +23,9 @@ const signed = (n: number, fmt: (n: number) => string) => (n > 0 && fmt(n) !== f
 const figure = (m: Measure) => (m === 'usd' ? usd : count);
 
 /** The measure a row within the tolerance is shown by: input tokens, else the first compared. */
-const headline = (s: ScopeDocument): Measure => (s.measures.includes('input') ? 'input' : s.measures[0]!);
+export const headline = (s: ScopeDocument): Measure => (s.measures.includes('input') ? 'input' : s.measures[0]!);
 
-function modelCell(row: RowResult): string {
+export function modelCell(row: RowResult): string {
   const dims = [row.project, row.apiKey, row.workspace].filter((d) => d !== undefined).map((d) => d ?? '(none)');
   return [row.model ?? '(all models)', ...dims].join(' · ');
 }
@@ -79,7 +79,7 @@ function oneSided(s: ScopeDocument, rows: RowResult[]): string[] {
   return out;
 }
 
-function scopeHeading(s: ScopeDocument): string {
+export function scopeHeading(s: ScopeDocument): string {
   const days = s.days === 0 ? 'no day' : `${plural(s.days, 'day')} (${s.from === s.to ? s.from : `${s.from} – ${s.to}`})`;
   const grain = ['UTC day', ...(s.grain.model ? ['model'] : []), ...(s.grain.project ? ['project'] : []), ...(s.grain.apiKey ? ['API key'] : []), ...(s.grain.workspace ? ['workspace'] : [])].join(' × ');
   return `${REPORT_FORMATS[s.report].name} — ${plural(s.files.length, 'file')}, ${days} · per ${grain}`;
@@ -89,7 +89,8 @@ export function renderText(doc: ReconcileDocument, c: Paint, maxRows = 50): stri
   const out: string[] = [];
   const reportFiles = doc.reports.files.length;
   const dates = doc.since || doc.until ? ` · days ${doc.since ?? '…'} – ${doc.until ?? '…'}` : '';
-  out.push(`opsmeter reconcile: ${plural(doc.payloads.read, 'payload')} in ${plural(doc.payloads.files.length, 'file')} against ${plural(reportFiles, 'report file')} · tolerance ±${doc.tolerancePct}%${dates}`);
+  const files = doc.payloads.source === 'import-summary' ? plural(doc.payloads.files.length, 'import summary', 'import summaries') : plural(doc.payloads.files.length, 'file');
+  out.push(`opsmeter reconcile: ${plural(doc.payloads.read, 'payload')} in ${files} against ${plural(reportFiles, 'report file')} · tolerance ±${doc.tolerancePct}%${dates}`);
   for (const s of doc.scopes) {
     const rows = doc.rows.filter((r) => r.provider === s.provider && r.kind === s.kind);
     out.push('', c.bold(scopeHeading(s)));
@@ -99,6 +100,34 @@ export function renderText(doc: ReconcileDocument, c: Paint, maxRows = 50): stri
   if (doc.notes.length > 0) out.push('', 'notes:', ...doc.notes.map((n) => c.gray(`  · ${n}`)));
   out.push('', verdictLine(doc, c));
   return out.join('\n') + '\n';
+}
+
+/**
+ * The coverage in a few lines, for the end of an import's summary (import --against): per
+ * report its heading and its worst rows outside the tolerance, the notes, and the verdict.
+ */
+export function coverageLines(doc: ReconcileDocument, c: Paint, worst = 5): string {
+  const out: string[] = [];
+  for (const s of doc.scopes) {
+    const rows = doc.rows.filter((r) => r.provider === s.provider && r.kind === s.kind && r.status !== 'match');
+    out.push(`  coverage against ${scopeHeading(s)}: ${s.rows === 0 ? 'nothing to compare on its days' : `${count(s.rows - s.outside)} of ${plural(s.rows, 'row')} within ±${doc.tolerancePct}%`}`);
+    for (const row of rows.slice(0, worst)) out.push(c.red(`    ✖ ${row.day}  ${modelCell(row)}: ${rowGap(s, row)}`));
+    if (rows.length > worst) out.push(c.gray(`    … ${plural(rows.length - worst, 'more row')} outside (the report's coverage panel, or opsmeter reconcile SUMMARY.json --against …, lists them)`));
+  }
+  for (const n of doc.notes) out.push(c.gray(`    · ${n}`));
+  out.push(`  coverage: ${verdictLine(doc, c)}`);
+  return out.join('\n') + '\n';
+}
+
+/** A row outside the tolerance in words: its headline measure (else the first outside), imported of reported. */
+function rowGap(s: ScopeDocument, row: RowResult): string {
+  const h = headline(s);
+  const m = row.measures[h]?.within === false ? h : (s.measures.find((x) => row.measures[x]?.within === false) ?? h);
+  const r = row.measures[m]!;
+  const fmt = figure(m);
+  if (row.status === 'imported-not-reported') return `imported, not reported (${fmt(r.imported)} ${MEASURE_NAMES[m]})`;
+  if (row.status === 'reported-not-imported') return `reported, not imported (${fmt(r.reported)} ${MEASURE_NAMES[m]})`;
+  return `${fmt(r.imported)} of ${fmt(r.reported)} ${MEASURE_NAMES[m]} (${r.coverage === null ? '—' : percent(r.coverage)})`;
 }
 
 /** The last line: every row within the tolerance, or how many are not and the worst of them. */

@@ -83,7 +83,7 @@ interface Interval {
   line: number;
 }
 
-const DAY_MS = 86_400_000;
+export const DAY_MS = 86_400_000;
 const dayOf = (ms: number) => new Date(Math.floor(ms / DAY_MS) * DAY_MS).toISOString().slice(0, 10);
 
 /** Everything read of one provider's report of one kind, over all its files. */

@@ -202,3 +202,24 @@ describe('--since / --until, --exclude, --report (issue 24)', () => {
     expect(bad).toMatchObject({ code: 2, stderr: 'opsmeter: OPSMETER_IMPORT_PROGRESS_MS must be a whole number of milliseconds, got "fast"\n' });
   });
 });
+
+describe('--against and --tolerance (issue 26)', () => {
+  it('--against takes the report files after the paths; --tolerance defaults to 1 %', async () => {
+    expect((await planned([LITELLM, '--against', 'u1.json', 'u2.json'])).against).toEqual({ reports: ['u1.json', 'u2.json'], tolerancePct: 1 });
+    expect((await planned([LITELLM, '--against', 'u.json', '--tolerance', '2.5%'])).against).toEqual({ reports: ['u.json'], tolerancePct: 2.5 });
+    expect((await planned([LITELLM])).against).toBeUndefined();
+  });
+
+  it.each([
+    [['--tolerance', '2'], /--tolerance applies with --against only/],
+    [['--against', 'u.json', '--tolerance', 'lots'], /--tolerance takes a percentage ≥ 0/],
+    [['--against', '-'], /--against takes report files, not stdin/],
+    [['-o', 'u.json', '--against', 'u.json'], /--against u\.json is also -o's file/],
+    [['--report', 'u.json', '--against', 'u.json'], /--report u\.json is also|--against u\.json is also --report's file/],
+  ])('%j', async (args, message) => {
+    const r = await usageError(['import', LITELLM, ...args]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(message);
+    noStack(r.stderr);
+  });
+});

@@ -91,6 +91,59 @@ describe('an import against OpenAI Usage API pages', () => {
   });
 });
 
+describe("an import's --summary-json as the imported side", () => {
+  let summaryFile: string;
+  beforeAll(async () => {
+    summaryFile = join(tmp, 'openai-summary.json');
+    const imp = await runCli(['import', ...OPENAI_LOGS, '-o', join(tmp, 'openai-again.jsonl'), '--summary-json', summaryFile]);
+    expect(imp.code, imp.stderr).toBe(0);
+  });
+  const rowsOf = (stdout: string) => JSON.parse(stdout).rows;
+
+  it('against pages that match: exit 0, the same rows as the payload file', async () => {
+    const r = await runCli(['reconcile', summaryFile, '--against', PAGE_1, PAGE_2]);
+    noStack(r.stderr);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout.split('\n')[0]).toBe('opsmeter reconcile: 24 payloads in 1 import summary against 2 report files · tolerance ±1%');
+    expect(r.stdout).toContain("· 1 payload without createdAt (the summary's undated): no day to compare on, not compared");
+    expect(r.stdout).toContain('· azure-openai: 1 payload (2025-09-14) and no report of this provider: not compared');
+    expect(r.stdout.trimEnd().split('\n').at(-1)).toBe('✔ all 12 rows are within ±1%');
+    const [fromSummary, fromPayloads] = await Promise.all([
+      runCli(['reconcile', summaryFile, '--against', PAGE_1, PAGE_2, '--format', 'json']),
+      runCli(['reconcile', openaiPayloads, '--against', PAGE_1, PAGE_2, '--format', 'json']),
+    ]);
+    expect(rowsOf(fromSummary.stdout)).toEqual(rowsOf(fromPayloads.stdout));
+    expect(JSON.parse(fromSummary.stdout).payloads).toMatchObject({ source: 'import-summary', read: 24, noCreatedAt: 1 });
+  });
+
+  it('against the day with half the usage missing: exit 1, the same verdict and figures as the payload file', async () => {
+    const r = await runCli(['reconcile', summaryFile, '--against', PAGE_1, PAGE_2_HALF]);
+    noStack(r.stderr);
+    expect(r.code).toBe(1);
+    expect(r.stdout.trimEnd().split('\n').at(-1)).toBe('✖ 6 of 12 rows outside ±1% on 2025-09-14; worst: 2025-09-14 gpt-4o, the import holds 50.0% of the input tokens OpenAI reported');
+    const [fromSummary, fromPayloads] = await Promise.all([
+      runCli(['reconcile', summaryFile, '--against', PAGE_1, PAGE_2_HALF, '--format', 'json']),
+      runCli(['reconcile', openaiPayloads, '--against', PAGE_1, PAGE_2_HALF, '--format', 'json']),
+    ]);
+    expect(fromSummary.code).toBe(1);
+    const row = rowsOf(fromSummary.stdout).find((x: { day: string; model: string }) => x.day === '2025-09-14' && x.model === 'gpt-4o-mini');
+    expect(row.measures.input).toEqual({ imported: 506, reported: 1012, difference: -506, coverage: 0.5, within: false });
+    expect(rowsOf(fromSummary.stdout)).toEqual(rowsOf(fromPayloads.stdout));
+  });
+
+  it("Anthropic's report with cache reads and writes: equal, as with the payload file", async () => {
+    const claudeSummary = join(tmp, 'claude-summary.json');
+    const imp = await runCli(['import', 'fixtures/import/claude-code/projects', '--from', 'claude-code', '-o', join(tmp, 'claude-again.jsonl'), '--summary-json', claudeSummary]);
+    expect(imp.code, imp.stderr).toBe(0);
+    const [fromSummary, fromPayloads] = await Promise.all([
+      runCli(['reconcile', claudeSummary, '--against', `${R}/anthropic-usage-2025-09.json`, '--format', 'json']),
+      runCli(['reconcile', claudePayloads, '--against', `${R}/anthropic-usage-2025-09.json`, '--format', 'json']),
+    ]);
+    expect(fromSummary.code, fromSummary.stdout).toBe(0);
+    expect(rowsOf(fromSummary.stdout)).toEqual(rowsOf(fromPayloads.stdout));
+  });
+});
+
 describe('an import against Anthropic\'s usage report', () => {
   it('cache reads and writes: equal once input means the same on both sides (uncached + reads + writes)', async () => {
     const r = await runCli(['reconcile', claudePayloads, '--against', `${R}/anthropic-usage-2025-09.json`, '--format', 'json']);
@@ -197,12 +250,17 @@ describe('refused: exit 2, the file named, no stack trace', () => {
     noStack(r.stderr);
   });
 
-  it('an import summary: reconcile its payload file (the summary has no per-day figures by model yet)', async () => {
-    const summaryFile = join(tmp, 'summary-refused.json');
-    await runCli(['import', OPENAI_LOGS[1]!, '-o', join(tmp, 'x.jsonl'), '--summary-json', summaryFile]);
+  it('an import summary written before the breakdown existed: re-run the import', async () => {
+    const summaryFile = join(tmp, 'summary-old.json');
+    const imp = await runCli(['import', OPENAI_LOGS[1]!, '-o', join(tmp, 'x.jsonl'), '--summary-json', summaryFile]);
+    expect(imp.code, imp.stderr).toBe(0);
+    const { breakdown: _, ...old } = JSON.parse(readFileSync(summaryFile, 'utf8'));
+    writeFileSync(summaryFile, JSON.stringify(old, null, 2));
     const r = await runCli(['reconcile', summaryFile, '--against', PAGE_1]);
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain(`${summaryFile}:1: this is an import summary (--summary-json), which has no per-day figures by model yet`);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toContain(`opsmeter: ${summaryFile}:1: this import summary (--summary-json) has no breakdown[]: an older opsmeter wrote it, without per-day figures by model to compare`);
+    expect(r.stderr).toContain('hint: re-run the import with this opsmeter');
     noStack(r.stderr);
   });
 

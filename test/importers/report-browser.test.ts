@@ -4,48 +4,19 @@
  * the per-day chart and every day's date, sorts a table on a click, and takes a screenshot.
  * Skipped, visibly, where Chromium is missing (.ci/run installs it with apt-get).
  */
-import { execFileSync } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FIXTURES, runCli, runProcess } from '../helpers/cli.js';
+import { CHROMIUM, chromium as runChromium } from '../helpers/chromium.js';
+import { FIXTURES, runCli } from '../helpers/cli.js';
 
-const CHROMIUM = ['chromium', 'chromium-browser', 'google-chrome'].find((c) => {
-  try {
-    execFileSync(c, ['--version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-});
 if (!CHROMIUM) console.warn('SKIPPED: the browser test of the import report needs Chromium (apt-get install chromium), which is not installed');
 
 const tmp = mkdtempSync(join(tmpdir(), 'opsmeter-report-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-/** Chromium, headless, with no network of its own, a profile of its own, then gone. */
-async function chromium(args: string[]): Promise<string> {
-  const profile = mkdtempSync(join(tmp, 'profile-'));
-  const r = await runProcess(
-    CHROMIUM!,
-    [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      `--user-data-dir=${profile}`,
-      ...args,
-    ],
-    { timeoutMs: 90_000 },
-  );
-  expect(r.code, r.stderr).toBe(0);
-  return r.stdout;
-}
+const chromium = (args: string[]) => runChromium(tmp, args);
 
 interface Summary {
   models: { provider: string; model: string; estimatedUsd: number | null; estimatedUsdNotFinal: number | null }[];

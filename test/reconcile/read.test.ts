@@ -148,7 +148,8 @@ describe('payload files that cannot be read (exit 2, file and line)', () => {
     const page = join(FIXTURES, 'reconcile', 'openai-usage-completions-reference.json');
     expect(await refusal(page)).toBe(`${page}:1: this is a provider report, not a payload: give report pages after --against`);
     const summary = file(JSON.stringify({ read: 3, invariant: 'read 3 = complete 3 + partial 0 + skipped 0 + rejected 0', models: [], days: [] }), 'summary.json');
-    expect(await refusal(summary)).toContain(`${summary}:1: this is an import summary (--summary-json), which has no per-day figures by model yet`);
+    // An import summary is read (test/reconcile/run.test.ts); one without a breakdown is refused.
+    expect(await refusal(summary)).toContain(`${summary}:1: this import summary (--summary-json) has no breakdown[]`);
   });
 
   it('token counts and createdAt the contract refuses', async () => {
