@@ -320,6 +320,9 @@ async function importFailed(error: unknown, sending: Sending | undefined, output
   throw error;
 }
 
+/** A result file's name in the summary: an interrupted run did not write it under that name (the lines after the summary say where they are). */
+const resultName = (name: string, interrupted: boolean) => (interrupted ? `${name} not written (interrupted, see below)` : name);
+
 const notKept = (outputs: ImportOutputs) => (outputs.names.length > 0 ? `; nothing was kept under ${outputs.names.join(', ')}` : '');
 
 /** The summary (stderr, --summary-json), the report (--report) and the exit code: the import's, or the send's when larger. */
@@ -339,8 +342,8 @@ async function finish(
     catalog: run.catalog,
     defaults: plan.defaults,
     userIdsHashed: plan.hashSalt !== undefined,
-    output: plan.send ? `the API (--send)${plan.output !== undefined ? ` and ${plan.output}` : ''}` : (plan.output ?? 'stdout'),
-    rejectsFile: plan.rejects,
+    output: plan.send ? `the API (--send)${plan.output !== undefined ? ` and ${plan.output}` : ''}` : resultName(plan.output ?? 'stdout', run.stoppedBy !== undefined && plan.output !== undefined),
+    rejectsFile: plan.rejects && resultName(plan.rejects, run.stoppedBy !== undefined),
     notes: groups.flatMap((g) => g.ctx.batchIds?.notes(g.sources.map((src) => src.name)) ?? []),
     now: new Date(run.now).toISOString(),
     leftOut: found.leftOut,

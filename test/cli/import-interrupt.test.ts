@@ -65,6 +65,8 @@ describe('interrupting import -o FILE', () => {
     expect(read, r.stderr).toBeGreaterThan(0);
     expect(read).toBeLessThanOrEqual(r.written);
     expect(r.stderr).toContain(`${r.out} was not written: its whole lines so far are in ${r.out}.partial`);
+    // The summary names no file as written that was not.
+    expect(r.stderr).toContain(`payloads → ${r.out} not written (interrupted, see below)`);
     // The report page is made only for a complete import: it would read as the whole of it.
     expect(r.stderr).toContain(`${join(r.dir, 'report.html')} was not written: a report of some of the rows would read as the whole import`);
     // Nothing under the result's name, no temp file: the partial lines and the summary only.

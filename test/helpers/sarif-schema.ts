@@ -6,10 +6,9 @@
  *   with every artifact URI an RFC 3986 URI reference.
  * - sarifSchemaErrors, against the official SARIF 2.1.0 JSON Schema (OASIS, errata 01: from
  *   https://github.com/oasis-tcs/sarif-spec, sarif-2.1/schema/sarif-schema-2.1.0.json at commit
- *   e0583813964ec43cea53b6b531b402866095ed1f). The schema is not part of this repository's
- *   source: it is read from test/report/sarif-schema-2.1.0.json when a branch has put it there,
- *   else from the shared reference beside the repo (../shared/reference); without either, the
- *   tests that need it are reported as skipped (HAS_SARIF_SCHEMA). The schema is draft-04; ajv 8
+ *   e0583813964ec43cea53b6b531b402866095ed1f), kept as test data in
+ *   test/report/sarif-schema-2.1.0.json (its source and terms: test/report/SOURCES.md); should
+ *   it be missing, the tests that need it are reported as skipped (HAS_SARIF_SCHEMA). The schema is draft-04; ajv 8
  *   reads it as draft-07 once its `id` is spelled `$id` (the keywords it uses mean the same in
  *   both), and its three formats are checked here as RFC 3986 and RFC 3339 define them.
  */
