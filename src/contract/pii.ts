@@ -106,6 +106,8 @@ export function piiKind(value: string): PiiKind | undefined {
   );
 }
 
+const isDigit = (c: number) => c >= 48 && c <= 57;
+
 function countDigits(s: string, from: number): number {
   let n = 0;
   for (let i = from; i < s.length; i++) if (s.charCodeAt(i) >= 48 && s.charCodeAt(i) <= 57) n++;
@@ -122,7 +124,9 @@ function piiKindAscii(s: string, digits: number, at: boolean, colon: boolean, pe
   if (!MAY_OPEN[t.charCodeAt(0)]) return undefined;
   if (t.length > 4 && (t.charCodeAt(3) === 58 || t.charCodeAt(2) === 58)) t = t.replace(/^(?:tel|ip):/i, '');
   if (digits >= 13 && isCard(t)) return 'a payment card number';
-  return ipKind(t, colon) ?? (digits >= 7 && isPhone(t) ? 'a phone number' : undefined);
+  // isPhone removes an extension of at most 6 digits and wants 7–15 left: past 21 digits (a
+  // long numeric or hex id, on every row of some formats) its regexes need not run.
+  return ipKind(t, colon) ?? (digits >= 7 && digits <= 21 && isPhone(t) ? 'a phone number' : undefined);
 }
 
 function isEmail(s: string, at: boolean, percent: boolean, bracket: boolean, space: boolean): boolean {
@@ -142,9 +146,11 @@ function ipKind(t: string, colon: boolean): PiiKind | undefined {
     if (kind === 6 && bits <= 128) return 'an IPv6 address';
     return undefined;
   }
-  const v4 = t.length <= 21 ? IPV4_PORT.exec(t) : null;
+  // Both dotted-quad forms open with a digit: ids and words meet neither regex.
+  const digitFirst = isDigit(t.charCodeAt(0));
+  const v4 = digitFirst && t.length <= 21 ? IPV4_PORT.exec(t) : null;
   if (v4?.slice(1, 5).every((o) => Number(o) <= 255)) return 'an IPv4 address';
-  const anyBase = t.length <= 19 ? IPV4_ANY_BASE.exec(t) : null;
+  const anyBase = digitFirst && t.length <= 19 ? IPV4_ANY_BASE.exec(t) : null;
   if (anyBase)
     return anyBase.slice(1, 5).every((o) => Number.parseInt(o, /^0x/i.test(o) ? 16 : o.length > 1 && o[0] === '0' ? 8 : 10) <= 255)
       ? 'an IPv4 address'
@@ -170,7 +176,8 @@ function ipKind(t: string, colon: boolean): PiiKind | undefined {
  * of any digit string passes Luhn alone.
  */
 function isCard(t: string): boolean {
-  if (!CARD_LAYOUT.test(t)) return false;
+  // CARD_LAYOUT's shortest form is 13 digits, its longest 4-4-4-4-3 with separators (23), and all open with a digit.
+  if (t.length < 13 || t.length > 23 || !isDigit(t.charCodeAt(0)) || !CARD_LAYOUT.test(t)) return false;
   const d = t.replace(/[ -]/g, '');
   return cardNetworkLength(d) && luhn(d);
 }

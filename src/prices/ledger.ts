@@ -134,6 +134,7 @@ export interface LedgerOptions {
 
 /** The day key of the payloads without createdAt: their own group ("no date"), priced at the import's time. */
 const UNDATED = -1;
+const DAY_MS = 86_400_000;
 const NO_PARTITION: Partition = { tierStarts: [], todBounds: [], periodStarts: [] };
 const digit = (s: string, i: number) => s.charCodeAt(i) - 48;
 const two = (s: string, i: number) => digit(s, i) * 10 + digit(s, i + 1);
@@ -185,6 +186,11 @@ export class CostLedger {
   private readonly variants = new Map<string, Map<string, Map<string, Variant>>>();
   /** Payloads per day key (a ledger split by day), UNDATED included. */
   private readonly dayCounts = new Map<number, { payloads: number }>();
+  /** The last row's day count and key, and the UTC day (its start in epoch ms, and YYYYMMDD) of the last epoch-ms createdAt. */
+  private lastCountKey = Number.NaN;
+  private lastCount: { payloads: number } | undefined;
+  private lastDayStart = Number.NaN;
+  private lastDate = 0;
   /** The price kind (PRICINGS) of the rows added now: set per format. */
   private pricing = 0;
   /** Payloads added per price kind. */
@@ -307,13 +313,23 @@ export class CostLedger {
       this.untimed++;
       at = this.nowMs;
       date = this.nowDate;
-    } else date = typeof at === 'number' ? utcDateNumber(at) : digit(at, 0) * 10_000_000 + digit(at, 1) * 1_000_000 + two(at, 2) * 10_000 + two(at, 5) * 100 + two(at, 8);
+    } else if (typeof at !== 'number') date = digit(at, 0) * 10_000_000 + digit(at, 1) * 1_000_000 + two(at, 2) * 10_000 + two(at, 5) * 100 + two(at, 8);
+    else if (at >= this.lastDayStart && at < this.lastDayStart + DAY_MS) date = this.lastDate;
+    else {
+      // Rows mostly come in time order: the date is worked out once per UTC day, not per row.
+      date = this.lastDate = utcDateNumber(at);
+      this.lastDayStart = Math.floor(at / DAY_MS) * DAY_MS;
+    }
     let dayKey: number;
     if (this.byDay) {
       dayKey = createdAt === undefined ? UNDATED : date;
-      const dc = this.dayCounts.get(dayKey);
-      if (dc) dc.payloads++;
-      else this.dayCounts.set(dayKey, { payloads: 1 });
+      if (dayKey !== this.lastCountKey) {
+        let dc = this.dayCounts.get(dayKey);
+        if (!dc) this.dayCounts.set(dayKey, (dc = { payloads: 0 }));
+        this.lastCountKey = dayKey;
+        this.lastCount = dc;
+      }
+      this.lastCount!.payloads++;
     } else dayKey = periodOf(v.partition, date);
     const gi = group === '' ? 0 : this.groupIndex(group);
     const cell = this.cell(v, dayKey, gi);

@@ -216,6 +216,27 @@ describe('prices at the time of each request', () => {
     for (const d of summary.days) close(d.estimatedUsd + d.estimatedUsdNotFinal, expected.byDay.get(d.date)!);
     expect(summary.estimatedUsd.unpricedPayloads).toBe(0);
   });
+
+  it('createdAt as epoch ms (the rows of the import) settles as the same ISO string does, with days out of order and undated rows between', () => {
+    const rnd = mulberry32(21);
+    const t0 = Date.parse('2025-06-05T00:00:00Z');
+    const fromIso = new CostLedger(book, 'jsonl', NOW);
+    const fromMs = new CostLedger(book, 'jsonl', NOW);
+    for (let i = 0; i < 600; i++) {
+      // Runs of a few rows per day, the days revisited in any order, a day's first and last millisecond.
+      const day = Math.floor(i / 7) % 3 === 0 ? Math.floor(rnd() * 5) : Math.floor(i / 40);
+      const ms = t0 + day * 86_400_000 + (i % 5 === 0 ? 0 : i % 5 === 1 ? 86_399_999 : Math.floor(rnd() * 86_400_000));
+      const dated = rnd() >= 0.05;
+      const [input, output] = [Math.floor(rnd() * 300_000), Math.floor(rnd() * 4_000)];
+      const model = i % 2 === 0 ? 'gpt-4o-mini' : 'o3';
+      fromIso.add('openai', model, undefined, dated ? new Date(ms).toISOString() : undefined, false, input, output, 0, 0);
+      fromMs.add('openai', model, undefined, dated ? ms : undefined, false, input, output, 0, 0);
+    }
+    const a = fromIso.settle();
+    const b = fromMs.settle();
+    expect(b.days.length).toBeGreaterThan(10);
+    expect(b).toEqual(a);
+  });
 });
 
 describe('cells: the estimate per day and group (the breakdown by endpointTag, the report\'s users)', () => {
