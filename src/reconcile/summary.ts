@@ -5,6 +5,7 @@
  * the comparison is per day × model (docs/reconcile.md "An import's summary").
  */
 import type { Figures } from './compare.js';
+import type { BreakdownRow } from '../importers/import-summary.js';
 
 /** One breakdown cell in reconcile's measures (the endpointTags of a day × provider × model are summed by the collector). */
 export interface ImportedCell {
@@ -21,21 +22,7 @@ export interface ImportedCell {
 }
 
 /** The fields of a breakdown cell (src/importers/import-summary.ts BreakdownRow) reconcile reads. */
-export interface BreakdownCell {
-  date: string | null;
-  provider: string;
-  model: string;
-  payloads: number;
-  partial: number;
-  requests: number;
-  inputTokens: number;
-  cachedInputTokens: number;
-  cacheWriteTokens: number;
-  outputTokens: number;
-  estimatedUsd: number | null;
-  estimatedUsdNotFinal: number | null;
-  unpricedPayloads: number;
-}
+export type BreakdownCell = Pick<BreakdownRow, 'date' | 'provider' | 'model' | 'payloads' | 'partial' | 'requests' | 'inputTokens' | 'cachedInputTokens' | 'cacheWriteTokens' | 'outputTokens' | 'estimatedUsd' | 'estimatedUsdNotFinal' | 'unpricedPayloads'>;
 
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
