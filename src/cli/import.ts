@@ -335,6 +335,7 @@ async function finish(
 ): Promise<number> {
   const [summary, { summaryText }, detect] = await Promise.all([import('../importers/import-summary.js'), import('../importers/summary-text.js'), import('../importers/detect.js')]);
   const { groups, found } = run;
+  const stopped = run.stoppedBy;
   const sctx = {
     format: groups.length === 1 ? groups[0]!.adapter.id : ('mixed' as const),
     chosenBy: plan.from === 'auto' ? ('auto' as const) : ('flag' as const),
@@ -342,8 +343,8 @@ async function finish(
     catalog: run.catalog,
     defaults: plan.defaults,
     userIdsHashed: plan.hashSalt !== undefined,
-    output: plan.send ? `the API (--send)${plan.output !== undefined ? ` and ${plan.output}` : ''}` : resultName(plan.output ?? 'stdout', run.stoppedBy !== undefined && plan.output !== undefined),
-    rejectsFile: plan.rejects && resultName(plan.rejects, run.stoppedBy !== undefined),
+    output: plan.send ? `the API (--send)${plan.output !== undefined ? ` and ${plan.output}` : ''}` : resultName(plan.output ?? 'stdout', stopped !== undefined && plan.output !== undefined),
+    rejectsFile: plan.rejects && resultName(plan.rejects, stopped !== undefined),
     notes: groups.flatMap((g) => g.ctx.batchIds?.notes(g.sources.map((src) => src.name)) ?? []),
     now: new Date(run.now).toISOString(),
     leftOut: found.leftOut,
@@ -352,7 +353,6 @@ async function finish(
   };
   if (plan.from !== 'auto') sctx.notes.push(...(await otherFormats(tally.files, groups[0]!.sources, plan.from, detect.formatOfFile)));
   const s = summary.buildSummary(tally, sctx);
-  const stopped = run.stoppedBy;
   // Coverage of a complete import only: the rows not read would show as gaps.
   const coverage = run.against && !stopped ? await (await import('./import-coverage.js')).importCoverage(run.against, s.breakdown, run.catalog, paintFor(process.stderr)) : undefined;
   // An interrupted run says so in --summary-json too: its counts are those of the rows read.
