@@ -4,9 +4,11 @@
  * the payload and rejects output, the per-file counts and the progress line — so the output
  * is the same with worker threads or without (docs/import.md "The pipeline").
  */
+import type { Payload } from '../contract/fields.js';
 import type { ImportIdIndex } from './id-index.js';
 import type { FileTally, ImportTally } from './import-summary.js';
 import type { ImportInterrupt } from './interrupt.js';
+import { PAYLOAD_GROUP, writeGroupLines } from './payload-lines.js';
 import type { ImportRow, PayloadRow, RejectRow, RowMaker } from './row.js';
 import type { RunState } from './run-state.js';
 import type { LineOutput } from './sink.js';
@@ -75,6 +77,13 @@ export class ImportApplier {
   private pending: Buffer | undefined;
   private pendingFrom = 0;
   private pendingTo = 0;
+  /**
+   * Payloads made on this thread that are applied and not yet written: serialised a group at a
+   * time (payload-lines.ts) into `lines`, then written. At most one of `group` and `pending`
+   * holds lines: whatever is added to one first writes the other, so the output keeps the rows' order.
+   */
+  private readonly group: Payload[] = [];
+  private lines: Buffer = Buffer.allocUnsafeSlow(64 * 1024);
 
   constructor(private readonly opts: ApplierOptions) {
     this.tally = opts.tally;
@@ -170,8 +179,9 @@ export class ImportApplier {
   private writePayload(row: PayloadRow): void {
     this.tally.countRow(row);
     if (row.payload !== undefined) {
-      this.writePending();
-      this.output.write(JSON.stringify(row.payload) + '\n');
+      if (this.pending !== undefined) this.writePending();
+      this.group.push(row.payload);
+      if (this.group.length === PAYLOAD_GROUP) this.writeGroup();
     } else if (row.bytes === this.pending && row.start === this.pendingTo) this.pendingTo = row.end;
     else {
       this.writePending();
@@ -181,10 +191,19 @@ export class ImportApplier {
     }
   }
 
-  /** Writes the encoded payload lines not yet written; a batch's buffers are given back after this. */
+  /** Writes the payload lines applied and not yet written; a batch's buffers are given back after this. */
   writePending(): void {
+    this.writeGroup();
     if (this.pending !== undefined && this.pendingTo > this.pendingFrom) this.writeBytes(this.pending.subarray(this.pendingFrom, this.pendingTo));
     this.pending = undefined;
+  }
+
+  private writeGroup(): void {
+    if (this.group.length === 0) return;
+    const { buffer, end } = writeGroupLines(this.group, this.lines, 0, () => undefined);
+    this.lines = buffer;
+    this.group.length = 0;
+    this.writeBytes(buffer.subarray(0, end));
   }
 
   private applyReject(row: RejectRow): void {

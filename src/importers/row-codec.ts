@@ -6,8 +6,10 @@
  * and rejects lines one each) and one buffer of the payload lines already encoded as UTF-8.
  * Nothing outside this module knows the layout.
  */
+import type { Payload } from '../contract/fields.js';
 import { appliedFromMask, appliedMask } from './finish.js';
-import { emptyPayloadRow, type ImportRow, type PayloadRow, type RejectRow, type SkipRow } from './row.js';
+import { PAYLOAD_GROUP, writeGroupLines } from './payload-lines.js';
+import { emptyPayloadRow, type ImportRow, type RejectRow, type SkipRow } from './row.js';
 
 /** Row kinds as numbers. */
 const PAYLOAD = 0;
@@ -86,6 +88,9 @@ export class RowEncoder {
   /** Encoded here, off the main thread, into one buffer that is transferred, not copied. */
   private payloads: Buffer;
   private payloadBytes = 0;
+  /** Payloads not yet serialised (payload-lines.ts), and the offsets of their rows' numbers. */
+  private readonly group: Payload[] = [];
+  private readonly groupRows: number[] = [];
 
   constructor(spare?: RowBuffers) {
     this.numbers = spare ? new Float64Array(spare.numbers) : new Float64Array(2048 * Col.Size);
@@ -104,8 +109,16 @@ export class RowEncoder {
       n[o + REASON] = this.shared(row.reason);
       n[o + REJECT_LINE] = this.own(row.rejectLine);
     } else {
-      n[o + Col.TextStart] = this.payloadBytes;
-      n[o + Col.TextLength] = this.addLine(row);
+      if (row.payload !== undefined) {
+        this.group.push(row.payload);
+        this.groupRows.push(o);
+        if (this.group.length === PAYLOAD_GROUP) this.flushGroup();
+      } else {
+        // A line already encoded (a decoded row packed again): after the payloads before it.
+        this.flushGroup();
+        n[o + Col.TextStart] = this.payloadBytes;
+        n[o + Col.TextLength] = this.copyLine(row.bytes!, row.start, row.end);
+      }
       n[o + Col.IdA] = row.idA;
       n[o + Col.IdB] = row.idB;
       n[o + Col.RequestKey] = row.requestKey;
@@ -133,6 +146,7 @@ export class RowEncoder {
 
   /** The rows packed so far (the encoder is done with them). */
   finish(): EncodedRows {
+    this.flushGroup();
     return { numbers: this.numbers, count: this.rowCount, strings: this.strings, payloads: this.payloads.buffer as ArrayBuffer, payloadBytes: this.payloadBytes };
   }
 
@@ -149,25 +163,30 @@ export class RowEncoder {
     return o;
   }
 
-  /**
-   * Appends a payload row's line (its JSON and a line end); returns its length in bytes. The
-   * line end is written as a byte: `json + '\n'` would make a second copy of every payload.
-   */
-  private addLine(row: PayloadRow): number {
-    const json = row.payload === undefined ? undefined : JSON.stringify(row.payload);
-    // A UTF-16 unit takes at most 3 UTF-8 bytes.
-    const most = json === undefined ? row.end - row.start : json.length * 3 + 1;
-    if (this.payloadBytes + most > this.payloads.length) {
-      const grown = Buffer.allocUnsafeSlow(Math.max(this.payloads.length * 2, this.payloadBytes + most));
+  /** The payloads held, serialised as lines after the lines before (payload-lines.ts), and their rows' places set. */
+  private flushGroup(): void {
+    if (this.group.length === 0) return;
+    const rows = this.groupRows;
+    const n = this.numbers;
+    const written = writeGroupLines(this.group, this.payloads, this.payloadBytes, (i, start, length) => {
+      n[rows[i]! + Col.TextStart] = start;
+      n[rows[i]! + Col.TextLength] = length;
+    });
+    this.payloads = written.buffer;
+    this.payloadBytes = written.end;
+    this.group.length = 0;
+    rows.length = 0;
+  }
+
+  /** A line already encoded, copied after the lines before; returns its length in bytes. */
+  private copyLine(bytes: Buffer, start: number, end: number): number {
+    const n = end - start;
+    if (this.payloadBytes + n > this.payloads.length) {
+      const grown = Buffer.allocUnsafeSlow(Math.max(this.payloads.length * 2, this.payloadBytes + n));
       this.payloads.copy(grown, 0, 0, this.payloadBytes);
       this.payloads = grown;
     }
-    let n: number;
-    if (json === undefined) n = row.bytes!.copy(this.payloads, this.payloadBytes, row.start, row.end);
-    else {
-      n = this.payloads.write(json, this.payloadBytes) + 1;
-      this.payloads[this.payloadBytes + n - 1] = 10;
-    }
+    bytes.copy(this.payloads, this.payloadBytes, start, end);
     this.payloadBytes += n;
     return n;
   }

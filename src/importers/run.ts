@@ -149,6 +149,14 @@ export async function runImport(opts: ImportOptions): Promise<ImportTally> {
       applier.endFile(file);
       if (interrupt?.cutShort) break;
     }
+  } catch (e) {
+    // A run that cannot go on still writes the rows it applied and counted (a --send sends them).
+    try {
+      applier.writePending();
+    } catch {
+      // The output failed too: the run's own failure is the one reported.
+    }
+    throw e;
   } finally {
     await threads?.close();
     if (!opts.run) written.close(); // its temp file, however the run ends (a run's index is closed by run-groups.ts)

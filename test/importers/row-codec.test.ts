@@ -98,6 +98,18 @@ describe('row codec', () => {
     );
   });
 
+  it('writes a group of payloads with non-ASCII text, and groups that cannot be cut, one payload at a time', () => {
+    const payloads = [
+      { externalRequestId: 'ext_a', model: 'gpt-4o', metadata: { note: 'café' } },
+      { externalRequestId: 'ext_b', model: 'gpt-4o', metadata: { list: [{ a: 1 }, { externalRequestId: 'x' }] } },
+      { externalRequestId: 'ext_c', model: 'gpt-4o', metadata: {} },
+    ];
+    const base = fc.sample(payloadRow, { numRuns: 1, seed: 3 })[0]!;
+    const rows: ImportRow[] = payloads.map((p, i) => ({ ...base, line: i + 1, payload: p as unknown as PayloadRow['payload'] }));
+    expect(decode(encode(rows))).toEqual(rows.map(plain));
+    expect(decode(encode(rows.slice(1)))).toEqual(rows.slice(1).map(plain));
+  });
+
   it('grows past its first buffers, and fills spare buffers again', () => {
     fc.assert(
       fc.property(payloadRow, fc.array(row, { maxLength: 20 }), (big, rest) => {
