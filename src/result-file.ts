@@ -11,7 +11,7 @@
  * A target that is not a regular file (/dev/null, /dev/stdout, a FIFO) is written directly:
  * it cannot be renamed over, and it is nobody's result file.
  */
-import { createWriteStream, lstatSync, realpathSync, renameSync, statSync, unlinkSync, type WriteStream } from 'node:fs';
+import { createWriteStream, fdatasync, lstatSync, realpathSync, renameSync, statSync, unlinkSync, type WriteStream } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { getSystemErrorMap } from 'node:util';
 import { EXIT, OpsmeterError } from './errors.js';
@@ -52,12 +52,24 @@ export class ResultFileError extends OpsmeterError {
 export interface ResultFileOptions {
   /** The stream's buffer: large for payload files, so writing overlaps converting. */
   highWaterMark?: number;
+  /** wrote() flushes to disk each time this much more was written (EARLY_FLUSH_BYTES). */
+  flushEvery?: number;
 }
+
+/**
+ * A large result file is flushed to disk as it grows, in the background, once this much more
+ * has been written: the flush before the rename then waits for the last part only, not for
+ * the whole file (measured: 0.23 s at the end of a 520 MB import).
+ */
+const EARLY_FLUSH_BYTES = 64 * 1024 * 1024;
 
 export class ResultFile {
   private settled = false;
   private readonly closed: Promise<void>;
   private failure: Error | undefined;
+  /** Bytes written when the last early flush started, and whether one is running. */
+  private flushedAt = 0;
+  private flushing = false;
 
   private constructor(
     /** The name the result is asked for. */
@@ -67,6 +79,7 @@ export class ResultFile {
     /** The file the result replaces when it is committed (undefined: written directly). */
     private readonly target: string | undefined,
     readonly stream: WriteStream,
+    private readonly flushEvery = EARLY_FLUSH_BYTES,
   ) {
     this.closed = new Promise((resolve) => stream.once('close', () => resolve()));
     stream.on('error', (e) => (this.failure ??= e));
@@ -103,12 +116,30 @@ export class ResultFile {
       }
       open.add(writing);
     }
-    return new ResultFile(path, writing, direct ? undefined : target, stream);
+    return new ResultFile(path, writing, direct ? undefined : target, stream, opts.flushEvery);
   }
 
   /** Bytes written to the file so far. */
   get bytesWritten(): number {
     return this.stream.bytesWritten;
+  }
+
+  /**
+   * The writer's data reached the file: past EARLY_FLUSH_BYTES more, what is there is flushed
+   * to disk in the background. A flush's error fails the file as a write's would (the kernel
+   * reports it once, so the flush at the end might not see it again).
+   */
+  wrote(): void {
+    const at = this.stream.bytesWritten;
+    // The stream's descriptor (a WriteStream's `fd`, set once it is open; not in the typings).
+    const fd = (this.stream as WriteStream & { fd?: number | null }).fd;
+    if (this.flushing || this.target === undefined || at - this.flushedAt < this.flushEvery || typeof fd !== 'number') return;
+    this.flushing = true;
+    this.flushedAt = at;
+    fdatasync(fd, (e) => {
+      this.flushing = false;
+      if (e) this.failure ??= e;
+    });
   }
 
   /** Whether a write has failed (the error is kept). */

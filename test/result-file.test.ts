@@ -4,7 +4,7 @@
  * exits, and targets that are not regular files written directly.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -32,6 +32,33 @@ describe('ResultFile', () => {
     await file.commit();
     expect(readdirSync(d)).toEqual(['out.jsonl']);
     expect(readFileSync(join(d, 'out.jsonl'), 'utf8')).toBe('{"a":1}\n{"a":2}\n');
+  });
+
+  it('a large file is flushed to disk as it grows (wrote()), and its content is whole', async () => {
+    const d = folder();
+    const file = await ResultFile.open(join(d, 'out.jsonl'), { flushEvery: 1024 });
+    const line = '{"a":"' + 'x'.repeat(500) + '"}\n';
+    for (let i = 0; i < 40; i++) {
+      await new Promise<void>((resolve) => file.stream.write(line, () => resolve()));
+      file.wrote();
+    }
+    file.stream.end();
+    await file.commit();
+    expect(readFileSync(join(d, 'out.jsonl'), 'utf8')).toBe(line.repeat(40));
+  });
+
+  it('a flush that fails fails the file: commit() throws, and nothing is left under the name', async () => {
+    const d = folder();
+    const file = await ResultFile.open(join(d, 'out.jsonl'), { flushEvery: 1 });
+    await new Promise<void>((resolve) => file.stream.write('{"a":1}\n', () => resolve()));
+    // The descriptor closed underneath: the background flush gets EBADF.
+    closeSync((file.stream as unknown as { fd: number }).fd);
+    file.wrote();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(file.failed).toBeDefined();
+    file.stream.destroy();
+    await expect(file.commit()).rejects.toThrow(ResultFileError);
+    expect(readdirSync(d)).toEqual([]);
   });
 
   it('replaces an older result only when the new one is complete', async () => {

@@ -119,6 +119,7 @@ export class LineSink implements LineOutput {
     this.used = 0;
     const done = () => {
       if (this.spare.length < SPARE_CHUNKS) this.spare.push(written);
+      this.result?.wrote();
     };
     if (!this.stream.write(full, done)) this.waiting = true;
   }
