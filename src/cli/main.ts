@@ -35,13 +35,13 @@ export const COMMANDS: readonly CommandEntry[] = [
     name: 'validate',
     usage: '[options] [paths...]',
     description: 'lint payload files (JSON, JSON arrays, JSONL, stdin) against the ingest contract',
-    load: () => import('./validate.js'),
+    load: () => watchingCores(import('./validate.js')),
   },
   {
     name: 'import',
     usage: '[options] [paths...]',
     description: 'convert provider usage exports and request logs (CSV / JSONL / JSON, .gz too) into payload JSONL',
-    load: () => import('./import.js'),
+    load: () => watchingCores(import('./import.js')),
   },
   { name: 'reconcile', usage: '[options] [payloads...]', description: "check imported payloads against the provider's own usage and cost reports (OpenAI and Anthropic admin APIs)", load: () => import('./reconcile.js') },
   {
@@ -86,6 +86,15 @@ export const COMMANDS: readonly CommandEntry[] = [
 ];
 
 const entryNamed = (name: string) => COMMANDS.find((c) => c.name === name);
+
+/**
+ * A command that may read a large file in worker threads starts watching the cores as it loads
+ * (src/read/idle-cores.ts): the sample that decides on the threads then spans its start-up.
+ */
+async function watchingCores(load: Promise<CommandModule>): Promise<CommandModule> {
+  (await import('../read/idle-cores.js')).watchCores();
+  return load;
+}
 
 export function buildProgram(): Command {
   const commanderHelp = new Help();

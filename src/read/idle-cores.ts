@@ -42,8 +42,42 @@ export function idleBetween(before: readonly CoreTimes[], after: readonly CoreTi
   return idle;
 }
 
-/** Cores' worth of idle time over the next `ms` milliseconds. */
+/** Idle cores between two readings, this process's own `ownMs` of CPU time over the `elapsedMs` between them counted as idle. */
+export function idleBesideOwn(before: readonly CoreTimes[], after: readonly CoreTimes[], ownMs: number, elapsedMs: number): number {
+  return idleBetween(before, after) + (elapsedMs > 0 ? ownMs / elapsedMs : 0);
+}
+
+/** A reading of the cores' times, and of this process's own CPU time, when its command started. */
+interface Reading {
+  at: number;
+  cores: CoreTimes[];
+  self: NodeJS.CpuUsage;
+}
+
+/** Taken by watchCores(); a sample within this long after it spans the command's start-up instead of waiting. */
+const EARLY_READING_MS = 1000;
+let early: Reading | undefined;
+
+/**
+ * Starts watching the cores now, as a command that may meet a large file starts (src/cli/main.ts):
+ * the sample then spans the command's own start-up (loading its modules, opening its inputs)
+ * instead of waiting 100 ms after it. The process's own CPU time over the window is counted as
+ * idle, since it is the run's own main thread: what counts is the time other work leaves.
+ */
+export function watchCores(): void {
+  early = { at: performance.now(), cores: coreTimes(), self: process.cpuUsage() };
+}
+
+/** Cores' worth of idle time over the next `ms` milliseconds, or since watchCores() when that was lately (then waiting only for the rest of `ms`). */
 export async function sampleIdleCores(ms = SAMPLE_MS): Promise<number> {
+  const from = early;
+  early = undefined;
+  if (from !== undefined && performance.now() - from.at < EARLY_READING_MS) {
+    const rest = ms - (performance.now() - from.at);
+    if (rest > 0) await new Promise((resolve) => setTimeout(resolve, rest));
+    const own = process.cpuUsage(from.self);
+    return idleBesideOwn(from.cores, coreTimes(), (own.user + own.system) / 1000, performance.now() - from.at);
+  }
   const before = coreTimes();
   await new Promise((resolve) => setTimeout(resolve, ms));
   return idleBetween(before, coreTimes());

@@ -1,6 +1,6 @@
 /** Whether worker threads start: the idle cores measured between two readings of the cores' times. */
 import { describe, expect, it } from 'vitest';
-import { MIN_IDLE_CORES, idleBetween, sampleIdleCores, threadsFor, threadsForIdle } from '../../src/read/idle-cores.js';
+import { MIN_IDLE_CORES, idleBesideOwn, idleBetween, sampleIdleCores, threadsFor, threadsForIdle, watchCores } from '../../src/read/idle-cores.js';
 
 const core = (idle: number, busy: number) => ({ idle, total: idle + busy });
 
@@ -23,6 +23,26 @@ describe('idle cores', () => {
     expect(threadsForIdle(2, MIN_IDLE_CORES)).toBe(2);
     expect(threadsForIdle(2, 1)).toBe(0);
     expect(threadsForIdle(2, 0)).toBe(0);
+  });
+
+  it("a window that spans the command's own start-up counts its own CPU time as idle: what counts is what other work leaves", () => {
+    const before = [core(1000, 1000), core(1000, 1000)];
+    // 100 ms: one core busy with this process (100 ms of its CPU), the other idle.
+    expect(idleBesideOwn(before, [core(1100, 1000), core(1000, 1100)], 100, 100)).toBeCloseTo(2);
+    // One core busy with other work, this process idle.
+    expect(idleBesideOwn(before, [core(1100, 1000), core(1000, 1100)], 0, 100)).toBeCloseTo(1);
+    // Both cores busy, half of it this process's.
+    expect(idleBesideOwn(before, [core(1000, 1100), core(1000, 1100)], 100, 100)).toBeCloseTo(1);
+    expect(idleBesideOwn(before, before, 0, 0)).toBe(0);
+  });
+
+  it('a sample after watchCores() spans the time since, and is between 0 and the number of cores with this process counted', async () => {
+    watchCores();
+    const spin = performance.now() + 30;
+    while (performance.now() < spin); // this process busy for part of the window
+    const idle = await sampleIdleCores(50);
+    expect(idle).toBeGreaterThanOrEqual(0);
+    expect(idle).toBeLessThanOrEqual((await import('node:os')).cpus().length + 1);
   });
 
   it('a real sample is between 0 and the number of cores', async () => {
