@@ -3,7 +3,7 @@
 // `opsmeter import` (the built CLI, writing payloads to a file), plus the import's peak RSS;
 // then one import of 3,000,000 CSV rows for its peak RSS alone (BENCH_MEMORY_ROWS; 0 skips it).
 // Targets (README "Performance"): CSV ≤ 1.3×, batch JSONL ≤ 1.5×, peak RSS ≤ 200 MB at any size.
-import { createWriteStream, existsSync, rmSync, statSync } from 'node:fs';
+import { createWriteStream, existsSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { once } from 'node:events';
 import { ROOT, busyCompare, compare, fmt, memoryRun, mulberry32, tempDir } from './lib.js';
@@ -152,13 +152,11 @@ export async function run({ rows = 1_000_000, runs = Number(process.env.BENCH_RU
       const jsonl = join(dir, 'batch_output.jsonl');
       process.stderr.write(`import: generating ${n} OpenAI Batch output lines…\n`);
       await generateBatch(jsonl, rows);
-      // This file's import writes ~520 MB of payloads. A new file's pages cost what the machine
-      // charges for memory it has not touched lately (on a VM that hands freed memory back to
-      // its host, far more than the copy): the bare loop writing its lines to a new file is
-      // timed in each round as the reference for that, and the same import to stdout (here
-      // /dev/null) shows the import's own work apart from it (docs/import.md "Performance").
+      // This file's import writes ~520 MB of payloads. On a VM that hands freed memory back
+      // to its host, a new file's pages can cost far more than the copy, and how much depends
+      // on what the machine freed just before (docs/import.md "A new file's pages"): the same
+      // import to stdout (here /dev/null) shows the import's own work apart from that.
       const batch = importArgs(jsonl, ['--from', 'openai-batch']);
-      const copy = join(dir, 'bare-copy.jsonl');
       results.push(
         ...(await compare({
           name: `import ${n} OpenAI Batch JSONL lines vs readline+JSON.parse`,
@@ -167,14 +165,12 @@ export async function run({ rows = 1_000_000, runs = Number(process.env.BENCH_RU
           ...batch,
           runs,
           limit: 1.5,
-          reference: { name: `the bare loop writing its lines (${Math.round(statSync(jsonl).size / 1e6)} MB) to a new file`, script: 'baseline-jsonl-write.cjs', args: [jsonl, copy], before: () => rmSync(copy, { force: true }) },
           variants: [
             { name: `  the same on the main thread alone (OPSMETER_IMPORT_WORKERS=off)`, env: { OPSMETER_IMPORT_WORKERS: 'off' } },
             { name: `  the same to stdout (/dev/null): the import's work without the file's pages`, args: batch.args.map((a, i) => (batch.args[i - 1] === '-o' ? '-' : a)) },
           ],
         })),
       );
-      rmSync(copy, { force: true });
       process.stderr.write('import: the batch JSONL with two busy-loop processes beside it…\n');
       results.push(
         await busyCompare({
@@ -206,9 +202,6 @@ export async function run({ rows = 1_000_000, runs = Number(process.env.BENCH_RU
 if (import.meta.url === `file://${process.argv[1]}`) {
   for (const r of await run({ rows: Number(process.argv[2] ?? 1_000_000), runs: Number(process.argv[3] ?? 3) })) {
     if (r.baselineMs === undefined) console.log(`${r.name}: ${fmt(r.opsmeterMs)}, CPU ${fmt(r.opsmeterCpuMs)}; peak RSS ${r.peakRssMb.toFixed(0)} MB (target ${r.target})`);
-    else {
-      const peer = r.peer ? `; ${r.peer.name} ${fmt(r.peer.ms)}: opsmeter / it = ${(r.opsmeterMs / r.peer.ms).toFixed(2)}×` : '';
-      console.log(`${r.name}: wall bare ${fmt(r.baselineMs)} vs opsmeter ${fmt(r.opsmeterMs)} = ${r.ratio.toFixed(2)}×; CPU ${fmt(r.baselineCpuMs)} vs ${fmt(r.opsmeterCpuMs)} = ${r.cpuRatio.toFixed(2)}×; peak RSS ${r.peakRssMb.toFixed(0)} MB${peer} (medians of ${r.runs} alternating runs; target ${r.target})`);
-    }
+    else console.log(`${r.name}: wall bare ${fmt(r.baselineMs)} vs opsmeter ${fmt(r.opsmeterMs)} = ${r.ratio.toFixed(2)}×; CPU ${fmt(r.baselineCpuMs)} vs ${fmt(r.opsmeterCpuMs)} = ${r.cpuRatio.toFixed(2)}×; peak RSS ${r.peakRssMb.toFixed(0)} MB (medians of ${r.runs} alternating runs; target ${r.target})`);
   }
 }

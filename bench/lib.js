@@ -146,22 +146,14 @@ export async function busyCompare({ name, args, before = () => undefined, runs, 
  * what they save), peak RSS is the largest seen. `variants` are runs of the same command
  * with other settings (`env`) or arguments (`args`), in the same alternation (worker threads
  * off, to show what they give). `args` are the CLI's arguments; `before` runs before each of
- * its runs. A `reference` (a bench script, its arguments, and what to clear before it) is
- * timed in each round too and reported as a peer: opsmeter / reference.
+ * its runs.
  */
-export async function compare({ name, file, baseline, args, before = () => undefined, runs, limit, variants = [], reference }) {
+export async function compare({ name, file, baseline, args, before = () => undefined, runs, limit, variants = [] }) {
   await timeNode([join(ROOT, 'bench', baseline), file]); // warm the page cache
   const base = [];
-  const ref = [];
   const all = [{ name, env: {}, args, runs: [] }, ...variants.map((v) => ({ env: {}, args, ...v, runs: [] }))];
   for (let i = 0; i < runs; i++) {
     base.push(await timeNode([join(ROOT, 'bench', baseline), file]));
-    if (reference) {
-      reference.before?.();
-      const o = await timeNode([join(ROOT, 'bench', reference.script), ...reference.args]);
-      if (o.code !== 0) throw new Error(`${reference.script} exited ${o.code}: ${o.stderr.slice(0, 800)}`);
-      ref.push(o);
-    }
     for (const v of all) {
       before();
       const o = await timeNode([BIN, ...v.args], { env: v.env });
@@ -172,7 +164,6 @@ export async function compare({ name, file, baseline, args, before = () => undef
   const baselineMs = mid(base.map((r) => r.ms));
   const baselineCpuMs = mid(base.map((r) => r.cpuMs));
   const range = (xs) => [Math.min(...xs), Math.max(...xs)];
-  const peer = reference && { name: reference.name, ms: mid(ref.map((r) => r.ms)), cpuMs: mid(ref.map((r) => r.cpuMs)), peakRssMb: Math.max(...ref.map((r) => r.peakRssMb)) };
   return all.map((v) => {
     const ops = v.runs;
     const opsmeterMs = mid(ops.map((r) => r.ms));
@@ -192,7 +183,6 @@ export async function compare({ name, file, baseline, args, before = () => undef
       // Spread of the runs: each run's ratio against the bare run just before it.
       ratioRange: range(ops.map((r, i) => r.ms / base[i].ms)),
       cpuRatioRange: range(ops.map((r, i) => r.cpuMs / base[i].cpuMs)),
-      peer,
       runs,
       target: `ratio ≤ ${limit}, peak RSS ≤ 200 MB`,
       ok: ratio <= limit && peakRssMb <= 200,
