@@ -154,6 +154,27 @@ describe('import --send against the emulator', () => {
     expect(new Set(ids).size).toBe(4000);
   }, 180_000);
 
+  it('--against with --send: every payload is sent, the coverage is checked on the same import, and its exit code is the coverage\'s', async () => {
+    const R = 'fixtures/reconcile';
+    const logs = ['fixtures/import/openai-batch/batch_68c3a1e9f0b48190_output.jsonl', 'fixtures/import/openai-log/app-completions.jsonl'];
+    const emu = await emulator();
+    const r = await runCli(['import', ...logs, ...TRIAL, '--send', '--base-url', emu.url, '--against', `${R}/openai-usage-2025-09-page-1.json`, `${R}/openai-usage-2025-09-page-2.json`], { env });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(/accepted\s+24/);
+    expect(emu.rows()).toHaveLength(24);
+    expect(r.stderr).toContain('12 of 12 rows within ±1%');
+
+    // Half a day's usage missing from the report: all 24 are still sent; the run exits 1 for the coverage.
+    const emu2 = await emulator();
+    const half = await runCli(['import', ...logs, ...TRIAL, '--send', '--base-url', emu2.url, '--against', `${R}/openai-usage-2025-09-page-1.json`, `${R}/openai-usage-2025-09-page-2-half-missing.json`], { env });
+    expect(half.code).toBe(1);
+    expect(half.stderr).toMatch(/accepted\s+24/);
+    expect(emu2.rows()).toHaveLength(24);
+    expect(half.stderr).toContain('coverage against OpenAI Usage API');
+    expect(half.stderr).not.toMatch(/\n\s+at /);
+  });
+
   it('an import that cannot go on midway: what was converted is sent, then exit 2 with the reason', async () => {
     const emu = await emulator();
     const r = await runCli(
