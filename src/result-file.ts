@@ -11,7 +11,7 @@
  * A target that is not a regular file (/dev/null, /dev/stdout, a FIFO) is written directly:
  * it cannot be renamed over, and it is nobody's result file.
  */
-import { createWriteStream, fdatasync, lstatSync, realpathSync, renameSync, statSync, unlinkSync, type WriteStream } from 'node:fs';
+import { closeSync, createWriteStream, fdatasync, lstatSync, openSync, realpathSync, renameSync, statSync, unlinkSync, type WriteStream } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { getSystemErrorMap } from 'node:util';
 import { EXIT, OpsmeterError } from './errors.js';
@@ -67,9 +67,10 @@ export class ResultFile {
   private settled = false;
   private readonly closed: Promise<void>;
   private failure: Error | undefined;
-  /** Bytes written when the last early flush started, and whether one is running. */
+  /** Bytes written when the last early flush started; the flush running; the descriptor it uses. */
   private flushedAt = 0;
-  private flushing = false;
+  private flushDone: Promise<void> | undefined;
+  private flushFd: number | undefined;
 
   private constructor(
     /** The name the result is asked for. */
@@ -126,20 +127,27 @@ export class ResultFile {
 
   /**
    * The writer's data reached the file: past EARLY_FLUSH_BYTES more, what is there is flushed
-   * to disk in the background. A flush's error fails the file as a write's would (the kernel
-   * reports it once, so the flush at the end might not see it again).
+   * to disk in the background. A flush's error fails the file as a write's would.
    */
   wrote(): void {
     const at = this.stream.bytesWritten;
-    // The stream's descriptor (a WriteStream's `fd`, set once it is open; not in the typings).
-    const fd = (this.stream as WriteStream & { fd?: number | null }).fd;
-    if (this.flushing || this.target === undefined || at - this.flushedAt < this.flushEvery || typeof fd !== 'number') return;
-    this.flushing = true;
+    if (this.flushDone !== undefined || this.settled || this.target === undefined || at - this.flushedAt < this.flushEvery) return;
     this.flushedAt = at;
-    fdatasync(fd, (e) => {
-      this.flushing = false;
-      if (e) this.failure ??= e;
-    });
+    // A descriptor of its own (a flush covers the file, whichever descriptor asks): the
+    // stream closes its own when it ends, maybe while a flush still waits for a thread.
+    try {
+      this.flushFd ??= openSync(this.writing, 'r+');
+    } catch {
+      return; // no early flush then; the flush before the rename still makes the file durable
+    }
+    const fd = this.flushFd;
+    this.flushDone = new Promise((resolve) =>
+      fdatasync(fd, (e) => {
+        if (e) this.failure ??= e;
+        this.flushDone = undefined;
+        resolve();
+      }),
+    );
   }
 
   /** Whether a write has failed (the error is kept). */
@@ -195,6 +203,7 @@ export class ResultFile {
     if (this.settled) return;
     this.settled = true;
     if (!this.stream.destroyed) this.stream.destroy();
+    this.closeFlushFd();
     if (this.target === undefined) return;
     open.delete(this.writing);
     this.removeTemp();
@@ -204,6 +213,23 @@ export class ResultFile {
   private async close(): Promise<void> {
     if (!this.stream.writableEnded && !this.stream.destroyed) this.stream.end();
     await this.closed;
+    await this.flushDone;
+    this.closeFlushFd();
+  }
+
+  /** The early flushes' descriptor closed, once no flush uses it. */
+  private closeFlushFd(): void {
+    if (this.flushDone !== undefined) {
+      void this.flushDone.then(() => this.closeFlushFd());
+      return;
+    }
+    if (this.flushFd === undefined) return;
+    try {
+      closeSync(this.flushFd);
+    } catch {
+      // already closed
+    }
+    this.flushFd = undefined;
   }
 
   private removeTemp(): void {
