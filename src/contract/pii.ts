@@ -110,7 +110,7 @@ const isDigit = (c: number) => c >= 48 && c <= 57;
 
 function countDigits(s: string, from: number): number {
   let n = 0;
-  for (let i = from; i < s.length; i++) if (s.charCodeAt(i) >= 48 && s.charCodeAt(i) <= 57) n++;
+  for (let i = from; i < s.length; i++) if (isDigit(s.charCodeAt(i))) n++;
   return n;
 }
 
@@ -227,9 +227,7 @@ const IBAN_LENGTH = new Map<string, number>(
 function opensLikeIban(t: string): boolean {
   const a = t.charCodeAt(0) | 32;
   const b = t.charCodeAt(1) | 32;
-  const c = t.charCodeAt(2);
-  const d = t.charCodeAt(3);
-  return a >= 97 && a <= 122 && b >= 97 && b <= 122 && c >= 48 && c <= 57 && d >= 48 && d <= 57;
+  return a >= 97 && a <= 122 && b >= 97 && b <= 122 && isDigit(t.charCodeAt(2)) && isDigit(t.charCodeAt(3));
 }
 
 function isIban(t: string): boolean {
@@ -253,8 +251,7 @@ function isPhone(text: string): boolean {
   for (let i = 0; i < text.length; i++) if (!PHONE_CHAR[text.charCodeAt(i)]) return false;
   const t = text.replace(EXTENSION, '');
   if (!PHONE_CHARS.test(t)) return false;
-  let n = 0;
-  for (let i = 0; i < t.length; i++) if (t.charCodeAt(i) >= 48 && t.charCodeAt(i) <= 57) n++;
+  const n = countDigits(t, 0);
   if (n < 7 || n > 15) return false;
   if (t.charCodeAt(0) === 43) return true; // +: an international number, separators optional
   if (DECIMAL.test(t) || DATE_LIKE.test(t)) return false;
