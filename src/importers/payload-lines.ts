@@ -37,6 +37,14 @@ export function groupText(group: readonly object[]): { text: string; starts: num
   return { text, starts };
 }
 
+/** `buffer`, or a larger one holding its first `used` bytes, with room for `more` bytes after them. */
+export function withRoom(buffer: Buffer, used: number, more: number): Buffer {
+  if (used + more <= buffer.length) return buffer;
+  const grown = Buffer.allocUnsafeSlow(Math.max(buffer.length * 2, used + more));
+  buffer.copy(grown, 0, 0, used);
+  return grown;
+}
+
 /**
  * Writes `group`'s payloads as lines (JSON and a line end) into `buffer` from `at`, growing it
  * (a new buffer, the bytes before `at` copied) when they might not fit; `line(i, start,
@@ -51,14 +59,7 @@ export function writeGroupLines(
   line: (i: number, start: number, length: number) => void,
 ): { buffer: Buffer; end: number } {
   let buf = buffer;
-  const room = (most: number): Buffer => {
-    if (at + most > buf.length) {
-      const grown = Buffer.allocUnsafeSlow(Math.max(buf.length * 2, at + most));
-      buf.copy(grown, 0, 0, at);
-      buf = grown;
-    }
-    return buf;
-  };
+  const room = (most: number): Buffer => (buf = withRoom(buf, at, most));
   const cut = group.length > 1 ? groupText(group) : undefined;
   // A UTF-16 unit takes at most 3 UTF-8 bytes. The text goes in without its opening bracket:
   // payload i at starts[i] - 1, its separator (`,` or `]`) made the line end.

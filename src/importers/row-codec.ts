@@ -8,7 +8,7 @@
  */
 import type { Payload } from '../contract/fields.js';
 import { appliedFromMask, appliedMask } from './finish.js';
-import { PAYLOAD_GROUP, writeGroupLines } from './payload-lines.js';
+import { PAYLOAD_GROUP, withRoom, writeGroupLines } from './payload-lines.js';
 import { emptyPayloadRow, type ImportRow, type RejectRow, type SkipRow } from './row.js';
 
 /** Row kinds as numbers. */
@@ -181,11 +181,7 @@ export class RowEncoder {
   /** A line already encoded, copied after the lines before; returns its length in bytes. */
   private copyLine(bytes: Buffer, start: number, end: number): number {
     const n = end - start;
-    if (this.payloadBytes + n > this.payloads.length) {
-      const grown = Buffer.allocUnsafeSlow(Math.max(this.payloads.length * 2, this.payloadBytes + n));
-      this.payloads.copy(grown, 0, 0, this.payloadBytes);
-      this.payloads = grown;
-    }
+    this.payloads = withRoom(this.payloads, this.payloadBytes, n);
     bytes.copy(this.payloads, this.payloadBytes, start, end);
     this.payloadBytes += n;
     return n;
